@@ -1,0 +1,37 @@
+# The two front doors: `make run` and `make test`. Each installs what it needs first
+# (scripts/setup.sh is idempotent and fast when everything is there).
+SHELL := /bin/bash
+export PATH := $(HOME)/.cargo/bin:$(PATH)
+# cargo-leptos writes the WASM bundle, JS and CSS here; the server serves them.
+SITE := target/site
+
+.PHONY: run test setup build test-rust test-e2e release clean-data
+
+run: setup build
+	@scripts/ensure-env.sh
+	./target/debug/keyport serve
+
+test: test-rust build test-e2e
+
+setup:
+	@scripts/setup.sh
+
+build: setup
+	cargo leptos build
+
+test-rust:
+	@scripts/setup.sh
+	@if [ -z "$$TEST_DATABASE_URL" ]; then \
+	  echo "*** TEST_DATABASE_URL is not set: the PostgreSQL integration tests will be SKIPPED (SQLite only). ***"; \
+	  echo "*** Set it, e.g. TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test, to run them.    ***"; \
+	fi
+	cargo test --features ssr
+
+test-e2e:
+	@scripts/setup.sh --with-browser
+	cd end2end && npx playwright test
+
+# A production build: optimized server and WASM bundle (wasm-opt must be binaryen >= 116;
+# see docs/operations.md).
+release: setup
+	cargo leptos build --release

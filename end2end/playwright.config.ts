@@ -1,0 +1,48 @@
+import { defineConfig } from '@playwright/test';
+import { randomBytes } from 'node:crypto';
+
+// One fresh server per run: the debug build `make run` serves, on its own port, with an
+// empty SQLite database and a throwaway key.
+const PORT = Number(process.env.E2E_PORT ?? 3100);
+const baseURL = `http://127.0.0.1:${PORT}`;
+
+const chromium = {
+  browserName: 'chromium' as const,
+  launchOptions: {
+    // Playwright cannot download browsers here; Debian's chromium is installed by scripts/setup.sh.
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: [
+      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+    ],
+  },
+};
+
+export default defineConfig({
+  testDir: './tests',
+  forbidOnly: !!process.env.CI,
+  retries: 0,
+  workers: 2,
+  reporter: [['list']],
+  use: { baseURL, trace: 'retain-on-failure' },
+  projects: [
+    { name: 'hydrated', use: { ...chromium }, grepInvert: /@nojs/ },
+    // The same server without JavaScript: pages and forms must work before the WASM loads.
+    { name: 'no-js', use: { ...chromium, javaScriptEnabled: false }, grep: /@nojs/ },
+  ],
+  webServer: {
+    command: 'rm -rf target/e2e && mkdir -p target/e2e && exec ./target/debug/keyport serve',
+    cwd: '..',
+    url: `${baseURL}/readyz`,
+    reuseExistingServer: false,
+    timeout: 60_000,
+    stdout: 'pipe',
+    env: {
+      DATABASE_URL: 'sqlite://target/e2e/keyport.db',
+      ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+      LEPTOS_SITE_ADDR: `127.0.0.1:${PORT}`,
+      LEPTOS_SITE_ROOT: 'target/site',
+      RUST_LOG: 'warn',
+    },
+  },
+});

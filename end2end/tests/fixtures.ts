@@ -1,0 +1,57 @@
+import { test as base, expect, type Page } from '@playwright/test';
+
+/**
+ * Every test fails on an uncaught page error or console error: a broken WASM bundle still
+ * renders on the server, so only this catches it.
+ */
+export const test = base.extend<{ errors: string[] }>({
+  errors: [
+    async ({ page }, use) => {
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+      page.on('console', (m) => {
+        if (m.type() === 'error') errors.push(`console: ${m.text()}`);
+      });
+      await use(errors);
+      expect(errors, 'the page reported errors').toEqual([]);
+    },
+    { auto: true },
+  ],
+});
+export { expect };
+
+/** A name no other test uses, so tests can run in parallel against one server. */
+export function unique(prefix: string): string {
+  return `${prefix} ${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+}
+
+/** Opens a page and, when JavaScript runs, waits until the app has hydrated. */
+export async function open(page: Page, path: string): Promise<void> {
+  await page.goto(path);
+  const js = await page.evaluate(() => true).catch(() => false);
+  if (js) await page.locator('body[data-hydrated="true"]').waitFor();
+}
+
+/** The platform forms, by their labels. */
+export class PlatformForm {
+  constructor(private readonly page: Page) {}
+
+  async fill(fields: {
+    name?: string;
+    category?: string;
+    authType?: string;
+    status?: string;
+    description?: string;
+    baseUrl?: string;
+    metadata?: string;
+  }): Promise<void> {
+    const p = this.page;
+    if (fields.name !== undefined) await p.getByLabel('Name').fill(fields.name);
+    if (fields.category) await p.getByLabel('Category').selectOption({ label: fields.category });
+    if (fields.authType) await p.getByLabel('Auth type').selectOption({ label: fields.authType });
+    if (fields.status) await p.getByLabel('Status').selectOption({ label: fields.status });
+    if (fields.description !== undefined) await p.getByLabel('Description').fill(fields.description);
+    if (fields.baseUrl !== undefined) await p.getByLabel('Base URL').fill(fields.baseUrl);
+    if (fields.metadata !== undefined) await p.getByLabel('Metadata (JSON)').fill(fields.metadata);
+  }
+}

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Installs, idempotently, everything `make run` and `make test` need on a fresh machine:
+# the wasm32 target, cargo-leptos, wasm-bindgen-cli at the exact version Cargo.lock uses,
+# Debian's chromium and the end2end npm packages. Only package registries are used:
+# cargo-leptos would otherwise try to download its helpers from GitHub, which fails here.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+CARGO_LEPTOS_VERSION=0.3.5   # the newest that builds with rustc 1.95 (see docs/operations.md)
+export PATH="$HOME/.cargo/bin:$PATH"
+
+step() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  step "adding the wasm32-unknown-unknown target"
+  rustup target add wasm32-unknown-unknown
+fi
+
+if ! cargo leptos --version 2>/dev/null | grep -q " $CARGO_LEPTOS_VERSION\$"; then
+  step "installing cargo-leptos $CARGO_LEPTOS_VERSION (about 15 minutes on 2 cores, once)"
+  cargo install cargo-leptos --locked --version "$CARGO_LEPTOS_VERSION"
+fi
+
+# wasm-bindgen-cli must match the wasm-bindgen crate in Cargo.lock exactly.
+WB_VERSION=$(awk '/^name = "wasm-bindgen"$/ {getline; gsub(/"/, "", $3); print $3; exit}' Cargo.lock)
+if ! wasm-bindgen --version 2>/dev/null | grep -q " $WB_VERSION\$"; then
+  step "installing wasm-bindgen-cli $WB_VERSION (about 3 minutes, once)"
+  # Not --locked: its lock file names a crate version the registry no longer serves.
+  cargo install wasm-bindgen-cli --version "$WB_VERSION"
+fi
+
+if [ "${1:-}" = "--with-browser" ]; then
+  if ! command -v chromium >/dev/null 2>&1; then
+    step "installing Debian's chromium for the browser tests"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  fi
+  if [ ! -d end2end/node_modules/@playwright/test ] || [ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]; then
+    step "installing the end2end npm packages"
+    (cd end2end && npm ci --no-audit --no-fund)
+  fi
+fi

@@ -1,0 +1,4 @@
+//! Server functions: the whole surface the pages call. Each one checks its input, calls a
+//! service in `server/`, and returns a DTO or an [`AppError`](crate::domain::AppError).
+
+pub mod platforms;

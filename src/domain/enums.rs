@@ -1,0 +1,143 @@
+//! The closed sets a platform is described by. Each value has a stable wire name (stored in
+//! the database, used in URLs and JSON) and a label for people.
+
+use serde::{Deserialize, Serialize};
+use std::{fmt, str::FromStr};
+
+/// Declares a closed set of values with its wire names and labels, so that parsing,
+/// printing and listing can never disagree.
+macro_rules! wire_enum {
+    ($(#[$doc:meta])* $name:ident, $what:literal { $($variant:ident => $wire:literal, $label:literal;)+ }) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($variant,)+ }
+
+        impl $name {
+            pub const ALL: &'static [Self] = &[$(Self::$variant,)+];
+
+            /// The stable name used in the database, URLs and JSON.
+            pub const fn as_str(self) -> &'static str {
+                match self { $(Self::$variant => $wire,)+ }
+            }
+
+            /// The name shown to people.
+            pub const fn label(self) -> &'static str {
+                match self { $(Self::$variant => $label,)+ }
+            }
+
+            /// Every wire name, comma separated, for error messages.
+            pub fn expected() -> String {
+                Self::ALL.iter().map(|v| v.as_str()).collect::<Vec<_>>().join(", ")
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = String;
+            fn from_str(s: &str) -> Result<Self, String> {
+                match s {
+                    $($wire => Ok(Self::$variant),)+
+                    other => Err(format!(
+                        "unknown {} \"{}\": expected one of {}",
+                        $what, other.chars().take(40).collect::<String>(), Self::expected()
+                    )),
+                }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+wire_enum! {
+    /// What kind of service an integration is.
+    Category, "category" {
+        Social => "social", "Social";
+        Payment => "payment", "Payment";
+        Shipping => "shipping", "Shipping";
+        Email => "email", "Email";
+        Sms => "sms", "SMS";
+        Analytics => "analytics", "Analytics";
+        Crm => "crm", "CRM";
+        Storage => "storage", "Storage";
+        Communication => "communication", "Communication";
+        Authentication => "authentication", "Authentication";
+        Other => "other", "Other";
+    }
+}
+
+wire_enum! {
+    /// How Keyport authenticates to the integration.
+    AuthType, "auth type" {
+        Oauth2 => "oauth2", "OAuth 2.0";
+        Oauth1 => "oauth1", "OAuth 1.0a";
+        ApiKey => "api_key", "API key";
+        Bearer => "bearer", "Bearer token";
+        Basic => "basic", "Basic auth";
+    }
+}
+
+wire_enum! {
+    /// Whether the integration is in use and healthy.
+    Status, "status" {
+        Active => "active", "Active";
+        Inactive => "inactive", "Inactive";
+        Error => "error", "Error";
+        Pending => "pending", "Pending";
+    }
+}
+
+impl Default for Category {
+    fn default() -> Self {
+        Self::Social
+    }
+}
+impl Default for AuthType {
+    fn default() -> Self {
+        Self::Oauth2
+    }
+}
+impl Default for Status {
+    fn default() -> Self {
+        Self::Active
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wire_names_round_trip_through_parse_and_serde() {
+        for c in Category::ALL {
+            assert_eq!(c.as_str().parse::<Category>().unwrap(), *c);
+            assert_eq!(serde_json::to_string(c).unwrap(), format!("\"{}\"", c.as_str()));
+        }
+        for a in AuthType::ALL {
+            assert_eq!(a.as_str().parse::<AuthType>().unwrap(), *a);
+            assert_eq!(serde_json::to_string(a).unwrap(), format!("\"{}\"", a.as_str()));
+        }
+        for s in Status::ALL {
+            assert_eq!(s.as_str().parse::<Status>().unwrap(), *s);
+        }
+    }
+
+    #[test]
+    fn unknown_value_names_the_allowed_ones() {
+        let err = "tiktok".parse::<Category>().unwrap_err();
+        assert!(err.contains("unknown category \"tiktok\""), "{err}");
+        assert!(err.contains("social, payment"), "{err}");
+        assert!("Social".parse::<Category>().is_err(), "wire names are case-sensitive");
+    }
+
+    #[test]
+    fn defaults_match_the_registry_rules() {
+        assert_eq!(Category::default(), Category::Social);
+        assert_eq!(AuthType::default(), AuthType::Oauth2);
+        assert_eq!(Status::default(), Status::Active);
+    }
+}

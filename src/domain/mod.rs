@@ -1,0 +1,12 @@
+//! Types shared by the server and the browser: what a platform is, what makes one valid,
+//! and the errors a user may see. Constructors only build valid values.
+
+mod enums;
+mod error;
+mod platform;
+
+pub use enums::{AuthType, Category, Status};
+pub use error::{AppError, FieldError, FieldErrors};
+pub use platform::{
+    FacetCounts, Platform, PlatformDraft, PlatformFilter, PlatformForm, PlatformList, ValidPlatform,
+};

@@ -1,0 +1,18 @@
+//! Keyport: the admin app where a team keeps its third-party integrations and the
+//! credentials behind them. One crate, two builds: `ssr` (the axum server) and
+//! `hydrate` (the WASM bundle). Server-only code lives in `server`, gated here only.
+
+pub mod api;
+pub mod app;
+pub mod domain;
+pub mod ui;
+
+#[cfg(feature = "ssr")]
+pub mod server;
+
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(app::App);
+}

@@ -1,0 +1,164 @@
+//! The JSON API for automation and QA, shaped like the Medusa plugin's:
+//! `GET/POST /api/platforms`, `GET/PATCH/DELETE /api/platforms/{id}`. Every failure is a
+//! JSON body `{"error": {"code", "message", …}}`, never a bare 500.
+
+use super::{platforms, state::AppState};
+use crate::domain::{AppError, FieldErrors, Platform, PlatformDraft, PlatformFilter};
+use axum::{
+    body::{to_bytes, Body},
+    extract::{rejection::QueryRejection, Path, Query, State},
+    http::{header, HeaderMap, StatusCode},
+    response::{IntoResponse, Response},
+    routing::get,
+    Json, Router,
+};
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+
+/// Largest request body accepted; a platform is a few KiB at most.
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/platforms", get(list).post(create))
+        .route("/platforms/{id}", get(show).patch(update).delete(remove))
+        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, AppError::not_found("API route")) })
+}
+
+/// An [`AppError`] with the HTTP status it is answered with.
+pub struct ApiError {
+    status: StatusCode,
+    error: AppError,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, error: AppError) -> Self {
+        Self { status, error }
+    }
+
+    /// A request that cannot be read at all (bad JSON, wrong types): 400.
+    fn bad_request(field: &str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, AppError::invalid(field, message))
+    }
+}
+
+impl From<AppError> for ApiError {
+    fn from(error: AppError) -> Self {
+        Self { status: super::error::status_of(&error), error }
+    }
+}
+
+impl From<FieldErrors> for ApiError {
+    fn from(fields: FieldErrors) -> Self {
+        AppError::from(fields).into()
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut body = serde_json::to_value(&self.error).unwrap_or_else(|_| json!({}));
+        if let Value::Object(map) = &mut body {
+            map.insert("message".into(), Value::String(self.error.to_string()));
+        }
+        (self.status, Json(json!({ "error": body }))).into_response()
+    }
+}
+
+type ApiResult<T> = Result<T, ApiError>;
+
+#[derive(Deserialize)]
+struct ListQuery {
+    category: Option<String>,
+    status: Option<String>,
+}
+
+async fn list(State(state): State<AppState>, query: Result<Query<ListQuery>, QueryRejection>) -> ApiResult<Json<Value>> {
+    let Query(q) = query.map_err(|e| ApiError::bad_request("query", e.body_text()))?;
+    let filter = PlatformFilter::parse(q.category.as_deref(), q.status.as_deref())
+        .map_err(|fields| ApiError::new(StatusCode::BAD_REQUEST, fields.into()))?;
+    let list = platforms::list(&state.db, filter).await?;
+    Ok(Json(json!({ "platforms": list.platforms, "count": list.platforms.len() })))
+}
+
+async fn create(State(state): State<AppState>, headers: HeaderMap, body: Body) -> ApiResult<Response> {
+    let object = read_json_object(&headers, body).await?;
+    let draft = parse_draft(object)?;
+    let platform = platforms::create(&state.db, draft.validate()?).await?;
+    Ok((StatusCode::CREATED, platform_json(&platform)).into_response())
+}
+
+async fn show(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+    let id = platforms::parse_id(&id).map_err(bad_id)?;
+    Ok(platform_json(&platforms::get(&state.db, id).await?))
+}
+
+/// Applies the fields present in the body to the stored platform; `null` clears an optional
+/// field. The merged result is checked by the same rules as a new platform.
+async fn update(State(state): State<AppState>, Path(id): Path<String>, headers: HeaderMap, body: Body) -> ApiResult<Json<Value>> {
+    let id = platforms::parse_id(&id).map_err(bad_id)?;
+    let patch = read_json_object(&headers, body).await?;
+    let current = platforms::get(&state.db, id).await?;
+    let Value::Object(mut merged) = serde_json::to_value(PlatformDraft::from(&current)).map_err(|e| ApiError::from(super::error::internal(e)))? else {
+        unreachable!("a struct serializes to an object")
+    };
+    merged.extend(patch);
+    let draft = parse_draft(merged)?;
+    Ok(platform_json(&platforms::update(&state.db, id, draft.validate()?).await?))
+}
+
+async fn remove(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<StatusCode> {
+    let id = platforms::parse_id(&id).map_err(bad_id)?;
+    platforms::delete(&state.db, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+fn platform_json(platform: &Platform) -> Json<Value> {
+    Json(json!({ "platform": platform }))
+}
+
+fn bad_id(error: AppError) -> ApiError {
+    ApiError::new(StatusCode::BAD_REQUEST, error)
+}
+
+/// Reads the body as a JSON object: 415 without a JSON content type (which also keeps plain
+/// cross-site form posts out), 413 over [`BODY_LIMIT`], 400 when it is not a JSON object.
+async fn read_json_object(headers: &HeaderMap, body: Body) -> ApiResult<Map<String, Value>> {
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let mime = content_type.split(';').next().unwrap_or_default().trim();
+    if !(mime.eq_ignore_ascii_case("application/json") || mime.ends_with("+json")) {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            AppError::invalid("content-type", "must be application/json"),
+        ));
+    }
+    let bytes = to_bytes(body, BODY_LIMIT).await.map_err(|_| {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::invalid("body", format!("must be at most {} KiB", BODY_LIMIT / 1024)),
+        )
+    })?;
+    match serde_json::from_slice::<Value>(&bytes) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(_) => Err(ApiError::bad_request("body", "must be a JSON object")),
+        Err(e) => Err(ApiError::bad_request("body", format!("is not valid JSON: {e}"))),
+    }
+}
+
+/// Deserializes the draft, naming the field whose type is wrong or that is unknown.
+fn parse_draft(object: Map<String, Value>) -> ApiResult<PlatformDraft> {
+    serde_path_to_error::deserialize(Value::Object(object)).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner().to_string();
+        let field = match path.as_str() {
+            "." | "" => unknown_field_name(&inner).unwrap_or("body").to_owned(),
+            p => p.to_owned(),
+        };
+        let message = inner.split(" at line ").next().unwrap_or(&inner).to_owned();
+        ApiError::new(StatusCode::BAD_REQUEST, AppError::Invalid { fields: FieldErrors::single(&field, message) })
+    })
+}
+
+/// serde reports an unknown field at the parent path; pull its name out of the message.
+fn unknown_field_name(message: &str) -> Option<&str> {
+    message.strip_prefix("unknown field `")?.split('`').next()
+}

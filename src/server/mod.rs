@@ -1,0 +1,11 @@
+//! Everything that only runs on the server: configuration, the database, the HTTP router
+//! and the services the server functions and the JSON API call.
+
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod json_api;
+pub mod platforms;
+pub mod router;
+pub mod state;
+pub mod store;

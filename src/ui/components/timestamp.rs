@@ -1,0 +1,27 @@
+use chrono::{DateTime, Utc};
+use leptos::prelude::*;
+
+/// A point in time: UTC from the server, then the reader's own zone once the app runs in
+/// the browser (the server cannot know it).
+#[component]
+pub fn Timestamp(at: DateTime<Utc>) -> impl IntoView {
+    let utc = at.format("%Y-%m-%d %H:%M UTC").to_string();
+    let local = RwSignal::new(None::<String>);
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| local.set(Some(local_time(at))));
+    let title = utc.clone();
+    view! {
+        <time datetime=at.to_rfc3339() title=title>{move || local.get().unwrap_or_else(|| utc.clone())}</time>
+    }
+}
+
+#[cfg(feature = "hydrate")]
+fn local_time(at: DateTime<Utc>) -> String {
+    use js_sys::{Date, Object, Reflect};
+    use wasm_bindgen::JsValue;
+    let options = Object::new();
+    let _ = Reflect::set(&options, &"dateStyle".into(), &"medium".into());
+    let _ = Reflect::set(&options, &"timeStyle".into(), &"short".into());
+    let date = Date::new(&JsValue::from_f64(at.timestamp_millis() as f64));
+    date.to_locale_string("default", &options).into()
+}

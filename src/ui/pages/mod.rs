@@ -1,0 +1,4 @@
+pub mod not_found;
+pub mod platform_detail;
+pub mod platform_edit;
+pub mod platforms_list;

@@ -1,0 +1,192 @@
+//! `/platforms`: the registry, filterable by category and status. The filters live in the
+//! URL, so a view can be bookmarked, shared and reloaded.
+
+use crate::{
+    api::platforms::list_platforms,
+    domain::{Category, FacetCounts, Platform, PlatformFilter, PlatformList, Status},
+    ui::components::{
+        badges::{CategoryBadge, StatusBadge},
+        error_view::ErrorView,
+        notice::Notice,
+        platform_icon::PlatformIcon,
+        timestamp::Timestamp,
+    },
+};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::{
+    components::{Form, A},
+    hooks::{use_navigate, use_query_map},
+};
+
+#[component]
+pub fn PlatformsPage() -> impl IntoView {
+    let query = use_query_map();
+    let list = Resource::new(
+        move || query.with(|q| (q.get("category"), q.get("status"))),
+        |(category, status)| list_platforms(category, status),
+    );
+    let (pending, set_pending) = signal(false);
+    view! {
+        <Title text="Platforms"/>
+        <div class="page-header">
+            <div>
+                <h1>"Platforms"</h1>
+                <p class="lede">"Every integration your team uses, and how Keyport signs in to it."</p>
+            </div>
+            <A href="/platforms/new" attr:class="button primary">"Add platform"</A>
+        </div>
+        <Notice/>
+        <Transition
+            fallback=|| view! { <p class="loading" role="status">"Loading platforms…"</p> }
+            set_pending
+        >
+            {move || Suspend::new(async move {
+                match list.await {
+                    Ok(list) => view! { <Registry list pending/> }.into_any(),
+                    Err(error) => view! {
+                        <ErrorView error>
+                            <p><A href="/platforms">"Show all platforms"</A></p>
+                        </ErrorView>
+                    }
+                    .into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn Registry(list: PlatformList, pending: ReadSignal<bool>) -> impl IntoView {
+    let query = use_query_map();
+    // The server accepted the query, so it parses.
+    let filter = query
+        .with_untracked(|q| PlatformFilter::parse(q.get_str("category"), q.get_str("status")))
+        .unwrap_or_default();
+    let shown = list.platforms.len();
+    let total = list.counts.total;
+    view! {
+        <FilterBar counts=list.counts filter/>
+        <p class="summary" aria-live="polite">
+            {if filter.is_empty() {
+                format!("{total} platform{}", if total == 1 { "" } else { "s" })
+            } else {
+                format!("Showing {shown} of {total} platforms")
+            }}
+        </p>
+        <div class="table-wrap" aria-busy=move || pending.get().to_string()>
+            {if total == 0 {
+                view! {
+                    <div class="empty">
+                        <h2>"No platforms yet"</h2>
+                        <p>"Add the first integration your team uses — a social network, a payment provider, an email service."</p>
+                        <A href="/platforms/new" attr:class="button primary">"Add your first platform"</A>
+                    </div>
+                }
+                .into_any()
+            } else if shown == 0 {
+                view! {
+                    <div class="empty">
+                        <h2>"No platforms match these filters"</h2>
+                        <p><A href="/platforms">"Clear filters"</A></p>
+                    </div>
+                }
+                .into_any()
+            } else {
+                view! { <PlatformTable platforms=list.platforms/> }.into_any()
+            }}
+        </div>
+    }
+}
+
+/// The category and status filters. A plain GET form, so it works without the WASM
+/// bundle; once hydrated, choosing an option applies it at once.
+#[component]
+fn FilterBar(counts: FacetCounts, filter: PlatformFilter) -> impl IntoView {
+    let navigate = use_navigate();
+    let apply = move |form_field: &'static str, value: String| {
+        let mut next = filter;
+        match form_field {
+            "category" => next.category = value.parse().ok(),
+            _ => next.status = value.parse().ok(),
+        }
+        let query = next.to_query();
+        navigate(&if query.is_empty() { "/platforms".into() } else { format!("/platforms?{query}") }, Default::default());
+    };
+    let apply_status = apply.clone();
+    let hydrated = RwSignal::new(false);
+    Effect::new(move |_| hydrated.set(true));
+    let category_options = Category::ALL
+        .iter()
+        .map(|&c| view! { <option value=c.as_str() selected=filter.category == Some(c)>{format!("{} ({})", c.label(), counts.category(c))}</option> })
+        .collect_view();
+    let status_options = Status::ALL
+        .iter()
+        .map(|&s| view! { <option value=s.as_str() selected=filter.status == Some(s)>{format!("{} ({})", s.label(), counts.status(s))}</option> })
+        .collect_view();
+    view! {
+        <Form method="GET" action="/platforms">
+            <div class="filters" role="search" aria-label="Filter platforms">
+                <div class="field inline">
+                    <label for="filter-category">"Category"</label>
+                    <select id="filter-category" name="category" on:change=move |ev| apply("category", event_target_value(&ev))>
+                        <option value="" selected=filter.category.is_none()>"All categories"</option>
+                        {category_options}
+                    </select>
+                </div>
+                <div class="field inline">
+                    <label for="filter-status">"Status"</label>
+                    <select id="filter-status" name="status" on:change=move |ev| apply_status("status", event_target_value(&ev))>
+                        <option value="" selected=filter.status.is_none()>"All statuses"</option>
+                        {status_options}
+                    </select>
+                </div>
+                <button type="submit" class="button" hidden=move || hydrated.get()>"Apply filters"</button>
+                {(!filter.is_empty()).then(|| view! { <A href="/platforms" attr:class="clear-filters">"Clear filters"</A> })}
+            </div>
+        </Form>
+    }
+}
+
+#[component]
+fn PlatformTable(platforms: Vec<Platform>) -> impl IntoView {
+    view! {
+        <table class="data-table">
+            <caption class="sr-only">"Platforms"</caption>
+            <thead>
+                <tr>
+                    <th scope="col">"Name"</th>
+                    <th scope="col">"Category"</th>
+                    <th scope="col" class="hide-narrow">"Auth type"</th>
+                    <th scope="col">"Status"</th>
+                    <th scope="col" class="hide-narrow">"Updated"</th>
+                </tr>
+            </thead>
+            <tbody>
+                {platforms
+                    .into_iter()
+                    .map(|p| {
+                        let href = format!("/platforms/{}", p.id);
+                        view! {
+                            <tr>
+                                <th scope="row">
+                                    <div class="name-cell">
+                                        <PlatformIcon name=p.name.clone() icon_url=p.icon_url.clone()/>
+                                        <div>
+                                            <A href=href>{p.name}</A>
+                                            {p.description.map(|d| view! { <p class="muted clamp">{d}</p> })}
+                                        </div>
+                                    </div>
+                                </th>
+                                <td><CategoryBadge category=p.category/></td>
+                                <td class="hide-narrow">{p.auth_type.label()}</td>
+                                <td><StatusBadge status=p.status/></td>
+                                <td class="hide-narrow"><Timestamp at=p.updated_at/></td>
+                            </tr>
+                        }
+                    })
+                    .collect_view()}
+            </tbody>
+        </table>
+    }
+}

@@ -1,0 +1,139 @@
+//! A real Keyport server on a random port with a fresh database, for integration tests:
+//! SQLite in a temporary folder, or PostgreSQL in a fresh schema of `TEST_DATABASE_URL`.
+#![allow(dead_code)]
+
+use keyport::server::{
+    config::{Backend, Config},
+    db::Db,
+    router,
+    state::AppState,
+};
+use std::sync::Arc;
+
+pub const TEST_KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub db: Db,
+    _cleanup: Cleanup,
+}
+
+enum Cleanup {
+    Sqlite(tempfile::TempDir),
+    Postgres { admin_url: String, schema: String },
+}
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        if let Cleanup::Postgres { admin_url, schema } = self {
+            let (url, schema) = (admin_url.clone(), schema.clone());
+            // Drop runs outside any runtime we may block; use a small one on its own thread.
+            let _ = std::thread::spawn(move || {
+                tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+                    if let Ok(pool) = sqlx::PgPool::connect(&url).await {
+                        let _ = sqlx::query(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE")).execute(&pool).await;
+                    }
+                })
+            })
+            .join();
+        }
+    }
+}
+
+impl TestApp {
+    pub async fn sqlite() -> TestApp {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("keyport.db").display());
+        Self::spawn(&url, Backend::Sqlite, Cleanup::Sqlite(dir)).await
+    }
+
+    /// `None` (and a note on stderr) when `TEST_DATABASE_URL` is not set, unless
+    /// `KEYPORT_REQUIRE_POSTGRES` says the run must include PostgreSQL.
+    pub async fn postgres() -> Option<TestApp> {
+        let Ok(admin_url) = std::env::var("TEST_DATABASE_URL") else {
+            assert!(
+                std::env::var_os("KEYPORT_REQUIRE_POSTGRES").is_none(),
+                "KEYPORT_REQUIRE_POSTGRES is set but TEST_DATABASE_URL is not"
+            );
+            eprintln!("skipped: TEST_DATABASE_URL is not set");
+            return None;
+        };
+        let schema = format!("t_{}", uuid::Uuid::now_v7().simple());
+        let pool = sqlx::PgPool::connect(&admin_url).await.expect("TEST_DATABASE_URL must be reachable");
+        sqlx::query(&format!("CREATE SCHEMA {schema}")).execute(&pool).await.unwrap();
+        pool.close().await;
+        let separator = if admin_url.contains('?') { '&' } else { '?' };
+        let url = format!("{admin_url}{separator}options=-c%20search_path%3D{schema}");
+        Some(Self::spawn(&url, Backend::Postgres, Cleanup::Postgres { admin_url, schema }).await)
+    }
+
+    async fn spawn(url: &str, backend: Backend, cleanup: Cleanup) -> TestApp {
+        let config = Config::from_lookup(|name| match name {
+            "DATABASE_URL" => Some(url.to_owned()),
+            "ENCRYPTION_KEY" => Some(TEST_KEY.to_owned()),
+            "LEPTOS_SITE_ADDR" => Some("127.0.0.1:0".to_owned()),
+            _ => None,
+        })
+        .unwrap();
+        assert_eq!(config.backend, backend);
+        let db = Db::connect(&config.database_url, backend).await.unwrap();
+        db.migrate().await.unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let state = AppState { leptos_options: router::leptos_options(&config), db: db.clone(), config: Arc::new(config) };
+        tokio::spawn(async move { axum::serve(listener, router::build(state)).await.unwrap() });
+        let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        TestApp { base, client, db, _cleanup: cleanup }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.unwrap()
+    }
+
+    /// GET returning the status and the JSON body.
+    pub async fn get_json(&self, path: &str) -> (u16, serde_json::Value) {
+        json_of(self.get(path).await).await
+    }
+
+    pub async fn send_json(&self, method: reqwest::Method, path: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
+        json_of(self.client.request(method, self.url(path)).json(&body).send().await.unwrap()).await
+    }
+
+    pub async fn post_json(&self, path: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
+        self.send_json(reqwest::Method::POST, path, body).await
+    }
+
+    /// Creates a platform through the API and returns it.
+    pub async fn create_platform(&self, body: serde_json::Value) -> serde_json::Value {
+        let (status, json) = self.post_json("/api/platforms", body).await;
+        assert_eq!(status, 201, "{json}");
+        json["platform"].clone()
+    }
+}
+
+pub async fn json_of(response: reqwest::Response) -> (u16, serde_json::Value) {
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap();
+    let json = if text.is_empty() { serde_json::Value::Null } else { serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON ({status}): {text}")) };
+    (status, json)
+}
+
+/// Runs each named `async fn(TestApp)` once against SQLite and once against PostgreSQL.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),+ $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test] async fn $name() { super::$name(super::common::TestApp::sqlite().await).await })+
+        }
+        mod postgres {
+            $(#[tokio::test] async fn $name() {
+                if let Some(app) = super::common::TestApp::postgres().await { super::$name(app).await }
+            })+
+        }
+    };
+}

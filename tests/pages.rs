@@ -1,0 +1,136 @@
+//! The server-rendered pages and the form posts behind them, as a browser without
+//! JavaScript sees them, on SQLite and PostgreSQL.
+
+mod common;
+
+use common::TestApp;
+use keyport::api::platforms::{CreatePlatform, DeletePlatform, UpdatePlatform};
+use leptos::server_fn::ServerFn;
+use serde_json::json;
+
+on_both_backends!(
+    list_page_shows_platforms_counts_and_url_filters,
+    list_page_has_an_empty_state,
+    detail_page_shows_the_platform_and_404s_for_unknown_ids,
+    unknown_filter_in_the_url_is_explained,
+    form_post_without_js_creates_and_redirects_to_the_new_platform,
+    form_post_without_js_reports_field_errors_back_to_the_form,
+    form_post_without_js_updates_and_deletes,
+);
+
+async fn page(app: &TestApp, path: &str) -> (u16, String) {
+    let response = app.get(path).await;
+    (response.status().as_u16(), response.text().await.unwrap())
+}
+
+/// Posts a form as a browser without JS does: urlencoded, accepting HTML, with a Referer.
+async fn post_form(app: &TestApp, fn_path: &str, referer: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+    app.client
+        .post(app.url(fn_path))
+        .header("accept", "text/html")
+        .header("referer", app.url(referer))
+        .form(fields)
+        .send()
+        .await
+        .unwrap()
+}
+
+fn location(response: &reqwest::Response) -> String {
+    response.headers().get("location").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default()
+}
+
+async fn list_page_shows_platforms_counts_and_url_filters(app: TestApp) {
+    app.create_platform(json!({"name": "Mastodon", "category": "social"})).await;
+    app.create_platform(json!({"name": "Stripe", "category": "payment", "status": "error"})).await;
+    let (status, html) = page(&app, "/platforms").await;
+    assert_eq!(status, 200);
+    assert!(html.contains(">Mastodon</a>") && html.contains(">Stripe</a>"), "{html}");
+    assert!(html.contains("Social (1)") && html.contains("Payment (1)") && html.contains("Error (1)"));
+    assert!(html.contains("2 platforms"));
+    let (_, html) = page(&app, "/platforms?category=payment").await;
+    assert!(html.contains(">Stripe</a>") && !html.contains(">Mastodon</a>"));
+    assert!(html.contains("Showing 1 of 2 platforms"));
+    assert!(html.contains("<option value=\"payment\" selected"), "the filter control shows the URL's choice");
+    let (_, html) = page(&app, "/platforms?category=social&status=error").await;
+    assert!(html.contains("No platforms match these filters"));
+}
+
+async fn list_page_has_an_empty_state(app: TestApp) {
+    let (status, html) = page(&app, "/platforms").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("No platforms yet") && html.contains("Add your first platform"));
+    let (status, _) = page(&app, "/").await;
+    assert!(status == 302 || status == 200, "the root leads to the list ({status})");
+}
+
+async fn detail_page_shows_the_platform_and_404s_for_unknown_ids(app: TestApp) {
+    let p = app.create_platform(json!({"name": "Mailgun", "category": "email", "base_url": "https://api.mailgun.net", "metadata": {"region": "eu"}})).await;
+    let (status, html) = page(&app, &format!("/platforms/{}", p["id"].as_str().unwrap())).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("<h1>Mailgun</h1>") && html.contains("https://api.mailgun.net"), "{html}");
+    assert!(html.contains("region") && html.contains("Email"), "metadata and category are shown");
+    let (status, html) = page(&app, "/platforms/0190a0a0-0000-7000-8000-000000000000").await;
+    assert_eq!(status, 404);
+    assert!(html.contains("Not found"));
+    let (status, _) = page(&app, "/no/such/page").await;
+    assert_eq!(status, 404);
+}
+
+async fn unknown_filter_in_the_url_is_explained(app: TestApp) {
+    let (status, html) = page(&app, "/platforms?category=games").await;
+    assert_eq!(status, 422);
+    assert!(html.contains("unknown category"), "{html}");
+    assert!(html.contains("Show all platforms"));
+}
+
+async fn form_post_without_js_creates_and_redirects_to_the_new_platform(app: TestApp) {
+    let response = post_form(&app, CreatePlatform::PATH, "/platforms/new", &[
+        ("form[name]", "Pinterest"), ("form[category]", "social"), ("form[auth_type]", "oauth2"),
+        ("form[status]", "pending"), ("form[description]", ""), ("form[icon_url]", ""),
+        ("form[base_url]", "https://api.pinterest.com"), ("form[metadata]", "{\"board\": \"b1\"}"),
+    ])
+    .await;
+    assert_eq!(response.status(), 302);
+    let to = location(&response);
+    assert!(to.starts_with("/platforms/") && to.ends_with("?notice=created"), "{to}");
+    let (status, html) = page(&app, &to).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("Platform created.") && html.contains("<h1>Pinterest</h1>"));
+    let (_, list) = app.get_json("/api/platforms").await;
+    assert_eq!(list["platforms"][0]["status"], "pending");
+    assert_eq!(list["platforms"][0]["metadata"], json!({"board": "b1"}));
+}
+
+async fn form_post_without_js_reports_field_errors_back_to_the_form(app: TestApp) {
+    let response = post_form(&app, CreatePlatform::PATH, "/platforms/new", &[
+        ("form[name]", ""), ("form[base_url]", "not a url"), ("form[metadata]", "{oops"),
+    ])
+    .await;
+    assert_eq!(response.status(), 302);
+    let back = location(&response);
+    assert!(back.contains("/platforms/new?") && back.contains("__err="), "{back}");
+    let path = back.trim_start_matches(&app.base);
+    let (_, html) = page(&app, path).await;
+    assert!(html.contains("Please correct the 3 highlighted fields."), "{html}");
+    assert!(html.contains("is required") && html.contains("must start with https://") && html.contains("is not valid JSON"));
+    assert!(html.contains("aria-invalid=\"true\""));
+    let (_, list) = app.get_json("/api/platforms").await;
+    assert_eq!(list["count"], 0);
+}
+
+async fn form_post_without_js_updates_and_deletes(app: TestApp) {
+    let p = app.create_platform(json!({"name": "Reddit"})).await;
+    let id = p["id"].as_str().unwrap();
+    let response = post_form(&app, UpdatePlatform::PATH, &format!("/platforms/{id}/edit"), &[
+        ("id", id), ("form[name]", "Reddit Ads"), ("form[category]", "analytics"), ("form[status]", "inactive"),
+    ])
+    .await;
+    assert_eq!(location(&response), format!("/platforms/{id}?notice=saved"));
+    let (_, got) = app.get_json(&format!("/api/platforms/{id}")).await;
+    assert_eq!((got["platform"]["name"].as_str(), got["platform"]["category"].as_str()), (Some("Reddit Ads"), Some("analytics")));
+    let response = post_form(&app, DeletePlatform::PATH, &format!("/platforms/{id}"), &[("id", id)]).await;
+    assert_eq!(location(&response), "/platforms?notice=deleted");
+    assert_eq!(app.get_json(&format!("/api/platforms/{id}")).await.0, 404);
+    let (_, html) = page(&app, "/platforms?notice=deleted").await;
+    assert!(html.contains("Platform deleted."));
+}

@@ -1,0 +1,216 @@
+//! The platform registry through the JSON API, on SQLite and PostgreSQL.
+
+mod common;
+
+use common::TestApp;
+use reqwest::Method;
+use serde_json::json;
+
+on_both_backends!(
+    creates_with_defaults,
+    creates_with_every_field,
+    lists_by_name_and_filters_alone_and_combined,
+    rejects_unknown_filter_values,
+    updates_only_the_fields_sent,
+    patch_with_null_clears_optional_fields,
+    deletes_and_then_answers_404,
+    unknown_and_malformed_ids,
+    rejects_every_invalid_field_naming_it,
+    rejects_malformed_json_wrong_types_and_unknown_fields,
+    rejects_oversized_bodies_and_non_json_content,
+    names_are_unique_ignoring_case,
+    readiness_checks_the_database,
+);
+
+async fn creates_with_defaults(app: TestApp) {
+    let p = app.create_platform(json!({"name": "X"})).await;
+    assert_eq!(p["name"], "X");
+    assert_eq!(p["category"], "social");
+    assert_eq!(p["auth_type"], "oauth2");
+    assert_eq!(p["status"], "active");
+    assert_eq!(p["metadata"], json!({}));
+    assert!(p["description"].is_null());
+    assert_eq!(p["created_at"], p["updated_at"]);
+    let (status, got) = app.get_json(&format!("/api/platforms/{}", p["id"].as_str().unwrap())).await;
+    assert_eq!(status, 200);
+    assert_eq!(got["platform"], p, "what was stored is what was returned");
+}
+
+async fn creates_with_every_field(app: TestApp) {
+    let input = json!({
+        "name": "Stripe", "category": "payment", "auth_type": "api_key", "status": "pending",
+        "description": "Card payments", "icon_url": "https://stripe.com/icon.png",
+        "base_url": "https://api.stripe.com", "metadata": {"account": "acct_1", "live": false, "n": [1, 2]}
+    });
+    let p = app.create_platform(input.clone()).await;
+    for field in ["name", "category", "auth_type", "status", "description", "icon_url", "base_url", "metadata"] {
+        assert_eq!(p[field], input[field], "{field}");
+    }
+}
+
+async fn lists_by_name_and_filters_alone_and_combined(app: TestApp) {
+    for (name, category, status) in [
+        ("mastodon", "social", "active"),
+        ("Stripe", "payment", "active"),
+        ("LinkedIn", "social", "error"),
+        ("Mailgun", "email", "inactive"),
+    ] {
+        app.create_platform(json!({"name": name, "category": category, "status": status})).await;
+    }
+    let names = |json: &serde_json::Value| -> Vec<String> {
+        json["platforms"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap().to_owned()).collect()
+    };
+    let (status, all) = app.get_json("/api/platforms").await;
+    assert_eq!(status, 200);
+    assert_eq!(names(&all), ["LinkedIn", "Mailgun", "mastodon", "Stripe"], "sorted by name ignoring case");
+    assert_eq!(all["count"], 4);
+    let (_, social) = app.get_json("/api/platforms?category=social").await;
+    assert_eq!(names(&social), ["LinkedIn", "mastodon"]);
+    let (_, active) = app.get_json("/api/platforms?status=active").await;
+    assert_eq!(names(&active), ["mastodon", "Stripe"]);
+    let (_, both) = app.get_json("/api/platforms?category=social&status=active").await;
+    assert_eq!(names(&both), ["mastodon"]);
+    let (_, none) = app.get_json("/api/platforms?category=crm").await;
+    assert_eq!(none["platforms"], json!([]));
+    let (_, blank) = app.get_json("/api/platforms?category=&status=").await;
+    assert_eq!(blank["count"], 4, "empty filter values mean any");
+}
+
+async fn rejects_unknown_filter_values(app: TestApp) {
+    let (status, body) = app.get_json("/api/platforms?category=games&status=active").await;
+    assert_eq!(status, 400);
+    assert_eq!(body["error"]["code"], "invalid");
+    assert_eq!(body["error"]["fields"][0]["field"], "category");
+    assert!(body["error"]["message"].as_str().unwrap().contains("expected one of social"));
+}
+
+async fn updates_only_the_fields_sent(app: TestApp) {
+    let p = app.create_platform(json!({"name": "Shopify", "category": "other", "description": "Shop"})).await;
+    let path = format!("/api/platforms/{}", p["id"].as_str().unwrap());
+    let (status, body) = app.send_json(Method::PATCH, &path, json!({"status": "inactive", "metadata": {"a": 1}})).await;
+    assert_eq!(status, 200, "{body}");
+    let q = &body["platform"];
+    assert_eq!(q["status"], "inactive");
+    assert_eq!(q["metadata"], json!({"a": 1}));
+    assert_eq!(q["category"], "other");
+    assert_eq!(q["description"], "Shop");
+    assert_eq!(q["created_at"], p["created_at"]);
+    assert_ne!(q["updated_at"], p["updated_at"], "an update moves updated_at");
+    let (_, stored) = app.get_json(&path).await;
+    assert_eq!(&stored["platform"], q);
+}
+
+async fn patch_with_null_clears_optional_fields(app: TestApp) {
+    let p = app.create_platform(json!({"name": "A", "description": "d", "base_url": "https://a.example"})).await;
+    let path = format!("/api/platforms/{}", p["id"].as_str().unwrap());
+    let (status, body) = app.send_json(Method::PATCH, &path, json!({"description": null, "base_url": null})).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body["platform"]["description"].is_null());
+    assert!(body["platform"]["base_url"].is_null());
+    let (status, body) = app.send_json(Method::PATCH, &path, json!({"name": null})).await;
+    assert_eq!(status, 422);
+    assert_eq!(body["error"]["fields"][0], json!({"field": "name", "message": "is required"}));
+}
+
+async fn deletes_and_then_answers_404(app: TestApp) {
+    let p = app.create_platform(json!({"name": "Temp"})).await;
+    let path = format!("/api/platforms/{}", p["id"].as_str().unwrap());
+    let response = app.client.delete(app.url(&path)).send().await.unwrap();
+    assert_eq!(response.status(), 204);
+    let (status, body) = app.get_json(&path).await;
+    assert_eq!(status, 404);
+    assert_eq!(body["error"]["code"], "not_found");
+    let (status, _) = common::json_of(app.client.delete(app.url(&path)).send().await.unwrap()).await;
+    assert_eq!(status, 404, "deleting twice");
+    let (_, list) = app.get_json("/api/platforms").await;
+    assert_eq!(list["count"], 0);
+}
+
+async fn unknown_and_malformed_ids(app: TestApp) {
+    let unknown = "/api/platforms/0190a0a0-0000-7000-8000-000000000000";
+    assert_eq!(app.get_json(unknown).await.0, 404);
+    assert_eq!(app.send_json(Method::PATCH, unknown, json!({"name": "x"})).await.0, 404);
+    let (status, body) = app.get_json("/api/platforms/not-a-uuid").await;
+    assert_eq!(status, 400);
+    assert_eq!(body["error"]["fields"][0]["field"], "id");
+    let (status, body) = app.get_json("/api/nothing-here").await;
+    assert_eq!(status, 404);
+    assert_eq!(body["error"]["code"], "not_found");
+}
+
+async fn rejects_every_invalid_field_naming_it(app: TestApp) {
+    let cases = [
+        (json!({}), "name", "is required"),
+        (json!({"name": "   "}), "name", "is required"),
+        (json!({"name": "n".repeat(101)}), "name", "at most 100"),
+        (json!({"name": "a", "category": "games"}), "category", "unknown category"),
+        (json!({"name": "a", "auth_type": "magic"}), "auth_type", "unknown auth type"),
+        (json!({"name": "a", "status": "on"}), "status", "unknown status"),
+        (json!({"name": "a", "description": "d".repeat(2001)}), "description", "at most 2000"),
+        (json!({"name": "a", "icon_url": "javascript:alert(1)"}), "icon_url", "https://"),
+        (json!({"name": "a", "base_url": "https://exa mple.com"}), "base_url", "spaces"),
+        (json!({"name": "a", "metadata": [1, 2]}), "metadata", "JSON object"),
+        (json!({"name": "a", "metadata": {"x": "y".repeat(17 * 1024)}}), "metadata", "16 KiB"),
+    ];
+    for (input, field, message) in cases {
+        let (status, body) = app.post_json("/api/platforms", input.clone()).await;
+        assert_eq!(status, 422, "{input}: {body}");
+        let error = &body["error"]["fields"][0];
+        assert_eq!(error["field"], field, "{input}: {body}");
+        assert!(error["message"].as_str().unwrap().contains(message), "{input}: {body}");
+    }
+    let (_, list) = app.get_json("/api/platforms").await;
+    assert_eq!(list["count"], 0, "nothing invalid was stored");
+}
+
+async fn rejects_malformed_json_wrong_types_and_unknown_fields(app: TestApp) {
+    let raw = |body: &'static str| {
+        app.client.post(app.url("/api/platforms")).header("content-type", "application/json").body(body).send()
+    };
+    let (status, body) = common::json_of(raw("{\"name\": ").await.unwrap()).await;
+    assert_eq!(status, 400);
+    assert_eq!(body["error"]["fields"][0]["field"], "body");
+    let (status, body) = common::json_of(raw("[1]").await.unwrap()).await;
+    assert_eq!((status, body["error"]["fields"][0]["message"].as_str()), (400, Some("must be a JSON object")));
+    let (status, body) = app.post_json("/api/platforms", json!({"name": 5})).await;
+    assert_eq!(status, 400);
+    assert_eq!(body["error"]["fields"][0]["field"], "name");
+    assert!(body["error"]["fields"][0]["message"].as_str().unwrap().contains("expected a string"), "{body}");
+    let (status, body) = app.post_json("/api/platforms", json!({"name": "a", "metadata": "x", "colour": "red"})).await;
+    assert_eq!(status, 400);
+    assert_eq!(body["error"]["fields"][0]["field"], "colour");
+}
+
+async fn rejects_oversized_bodies_and_non_json_content(app: TestApp) {
+    let big = json!({"name": "a", "description": "x".repeat(100 * 1024)});
+    let (status, body) = app.post_json("/api/platforms", big).await;
+    assert_eq!(status, 413);
+    assert_eq!(body["error"]["fields"][0]["field"], "body");
+    let response = app.client.post(app.url("/api/platforms")).body("name=a").header("content-type", "application/x-www-form-urlencoded").send().await.unwrap();
+    let (status, body) = common::json_of(response).await;
+    assert_eq!(status, 415);
+    assert_eq!(body["error"]["fields"][0]["field"], "content-type");
+}
+
+async fn names_are_unique_ignoring_case(app: TestApp) {
+    let first = app.create_platform(json!({"name": "Stripe"})).await;
+    let (status, body) = app.post_json("/api/platforms", json!({"name": "stripe"})).await;
+    assert_eq!(status, 409);
+    assert_eq!(body["error"]["code"], "conflict");
+    assert_eq!(body["error"]["fields"][0]["field"], "name");
+    let other = app.create_platform(json!({"name": "PayPal"})).await;
+    let path = format!("/api/platforms/{}", other["id"].as_str().unwrap());
+    let (status, _) = app.send_json(Method::PATCH, &path, json!({"name": "STRIPE"})).await;
+    assert_eq!(status, 409);
+    let path = format!("/api/platforms/{}", first["id"].as_str().unwrap());
+    let (status, _) = app.send_json(Method::PATCH, &path, json!({"name": "stripe"})).await;
+    assert_eq!(status, 200, "renaming a platform to a different case of its own name");
+}
+
+async fn readiness_checks_the_database(app: TestApp) {
+    assert_eq!(app.get("/healthz").await.status(), 200);
+    assert_eq!(app.get("/readyz").await.status(), 200);
+    app.db.close().await;
+    assert_eq!(app.get("/readyz").await.status(), 503);
+    assert_eq!(app.get("/healthz").await.status(), 200, "the process is still up");
+}

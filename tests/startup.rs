@@ -1,0 +1,99 @@
+//! The `keyport` binary as an operator runs it: configuration errors end start-up with one
+//! sentence naming the variable, a good configuration serves and stops cleanly on SIGTERM.
+
+mod common;
+
+use std::{
+    net::TcpListener,
+    process::{Command, Output, Stdio},
+    time::Duration,
+};
+
+fn keyport(dir: &std::path::Path, env: &[(&str, &str)]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_keyport"));
+    // A clean environment and folder: no developer .env can leak in.
+    cmd.env_clear().env("PATH", std::env::var("PATH").unwrap_or_default()).current_dir(dir);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd
+}
+
+fn fails_with(env: &[(&str, &str)], variable: &str, words: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let Output { status, stderr, .. } = keyport(dir.path(), env).output().unwrap();
+    let stderr = String::from_utf8(stderr).unwrap();
+    assert_eq!(status.code(), Some(2), "{stderr}");
+    assert!(stderr.starts_with(&format!("keyport: {variable}")), "{stderr}");
+    assert!(stderr.contains(words), "{stderr}");
+    assert!(!stderr.contains("panicked") && !stderr.contains("backtrace"), "{stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "one sentence: {stderr}");
+}
+
+#[test]
+fn refuses_to_start_without_a_key() {
+    fails_with(&[], "ENCRYPTION_KEY is not set", "keyport keys generate");
+}
+
+#[test]
+fn refuses_a_key_that_is_not_base64_or_not_32_bytes() {
+    fails_with(&[("ENCRYPTION_KEY", "not base64!")], "ENCRYPTION_KEY", "is not valid base64");
+    fails_with(&[("ENCRYPTION_KEY", "c2hvcnQ=")], "ENCRYPTION_KEY", "does not decode to 32 bytes");
+}
+
+#[test]
+fn refuses_an_unknown_database_scheme() {
+    fails_with(&[("ENCRYPTION_KEY", common::TEST_KEY), ("DATABASE_URL", "mysql://db/x")], "DATABASE_URL", "sqlite:// or postgres://");
+}
+
+#[test]
+fn refuses_an_unreachable_database_without_showing_its_password() {
+    let port = free_port(); // nothing listens there
+    let url = format!("postgres://keyport:hunter2@127.0.0.1:{port}/keyport");
+    fails_with(&[("ENCRYPTION_KEY", common::TEST_KEY), ("DATABASE_URL", &url)], "DATABASE_URL: could not open", "is running");
+    let dir = tempfile::tempdir().unwrap();
+    let out = keyport(dir.path(), &[("ENCRYPTION_KEY", common::TEST_KEY), ("DATABASE_URL", &url)]).output().unwrap();
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("hunter2"));
+}
+
+#[test]
+fn keys_generate_prints_a_usable_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = keyport(dir.path(), &[]).args(["keys", "generate"]).output().unwrap();
+    assert!(out.status.success());
+    let key = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(key.trim().len(), 44, "base64 of 32 bytes: {key}");
+}
+
+#[test]
+fn serves_with_sqlite_by_default_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let addr = format!("127.0.0.1:{}", free_port());
+    let mut child = keyport(dir.path(), &[("ENCRYPTION_KEY", common::TEST_KEY), ("LEPTOS_SITE_ADDR", &addr), ("RUST_LOG", "warn")])
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let healthy = (0..100).any(|_| {
+        std::thread::sleep(Duration::from_millis(100));
+        std::net::TcpStream::connect(&addr).is_ok()
+    });
+    assert!(healthy, "server did not start listening");
+    assert!(dir.path().join("data/keyport.db").exists(), "the default SQLite database is created under ./data/");
+    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    let exit = (0..100).find_map(|_| {
+        std::thread::sleep(Duration::from_millis(100));
+        child.try_wait().unwrap()
+    });
+    match exit {
+        Some(exit) => assert!(exit.success(), "graceful shutdown exits 0, got {exit}"),
+        None => {
+            let _ = child.kill();
+            panic!("server did not stop on SIGTERM");
+        }
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
