@@ -35,6 +35,13 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    // Tells browser tests (and curious people) that the WASM app has taken over the page.
+    #[cfg(feature = "hydrate")]
+    Effect::new(|_| {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
     // Pages render completely on the server (SsrMode::Async) so they work before, and
     // without, the WASM bundle: out-of-order streaming would need JS to place content.
     view! {

@@ -1,8 +1,10 @@
 import { test as base, expect, type Page } from '@playwright/test';
 
 /**
- * Every test fails on an uncaught page error or console error: a broken WASM bundle still
- * renders on the server, so only this catches it.
+ * Every test fails on an uncaught page error, a console error or any 5xx response: a
+ * broken WASM bundle still renders on the server, so only this catches it. Chrome also
+ * logs every 4xx answer as a console error; those are expected (a 404 page, a 422 for a
+ * form with mistakes) and asserted by the tests themselves.
  */
 export const test = base.extend<{ errors: string[] }>({
   errors: [
@@ -10,7 +12,11 @@ export const test = base.extend<{ errors: string[] }>({
       const errors: string[] = [];
       page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
       page.on('console', (m) => {
-        if (m.type() === 'error') errors.push(`console: ${m.text()}`);
+        const expected4xx = /^Failed to load resource: the server responded with a status of 4\d\d/.test(m.text());
+        if (m.type() === 'error' && !expected4xx) errors.push(`console: ${m.text()}`);
+      });
+      page.on('response', (r) => {
+        if (r.status() >= 500) errors.push(`${r.status()} from ${r.request().method()} ${r.url()}`);
       });
       await use(errors);
       expect(errors, 'the page reported errors').toEqual([]);

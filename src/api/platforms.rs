@@ -5,39 +5,51 @@ use leptos::prelude::*;
 
 #[server]
 pub async fn list_platforms(category: Option<String>, status: Option<String>) -> Result<PlatformList, AppError> {
-    use crate::{domain::PlatformFilter, server::{platforms, state::app_state}};
-    let filter = PlatformFilter::parse(category.as_deref(), status.as_deref())?;
-    platforms::list(&app_state()?.db, filter).await
+    use crate::{domain::PlatformFilter, server::{error::respond, platforms, state::app_state}};
+    respond(async {
+        let filter = PlatformFilter::parse(category.as_deref(), status.as_deref())?;
+        platforms::list(&app_state()?.db, filter).await
+    })
+    .await
 }
 
 #[server]
 pub async fn get_platform(id: String) -> Result<Platform, AppError> {
-    use crate::server::{platforms, state::app_state};
-    platforms::get(&app_state()?.db, platforms::parse_id(&id)?).await
+    use crate::server::{error::respond, platforms, state::app_state};
+    respond(async { platforms::get(&app_state()?.db, platforms::parse_id(&id)?).await }).await
 }
 
 /// Creates the platform and sends the browser to its page.
 #[server]
 pub async fn create_platform(form: PlatformForm) -> Result<Platform, AppError> {
-    use crate::server::{platforms, state::app_state};
-    let platform = platforms::create(&app_state()?.db, form.validate()?).await?;
-    leptos_axum::redirect(&format!("/platforms/{}?notice=created", platform.id));
-    Ok(platform)
+    use crate::server::{error::respond, platforms, state::app_state};
+    respond(async {
+        let platform = platforms::create(&app_state()?.db, form.validate()?).await?;
+        leptos_axum::redirect(&format!("/platforms/{}?notice=created", platform.id));
+        Ok(platform)
+    })
+    .await
 }
 
 #[server]
 pub async fn update_platform(id: String, form: PlatformForm) -> Result<Platform, AppError> {
-    use crate::server::{platforms, state::app_state};
-    let id = platforms::parse_id(&id)?;
-    let platform = platforms::update(&app_state()?.db, id, form.validate()?).await?;
-    leptos_axum::redirect(&format!("/platforms/{id}?notice=saved"));
-    Ok(platform)
+    use crate::server::{error::respond, platforms, state::app_state};
+    respond(async {
+        let id = platforms::parse_id(&id)?;
+        let platform = platforms::update(&app_state()?.db, id, form.validate()?).await?;
+        leptos_axum::redirect(&format!("/platforms/{id}?notice=saved"));
+        Ok(platform)
+    })
+    .await
 }
 
 #[server]
 pub async fn delete_platform(id: String) -> Result<(), AppError> {
-    use crate::server::{platforms, state::app_state};
-    platforms::delete(&app_state()?.db, platforms::parse_id(&id)?).await?;
-    leptos_axum::redirect("/platforms?notice=deleted");
-    Ok(())
+    use crate::server::{error::respond, platforms, state::app_state};
+    respond(async {
+        platforms::delete(&app_state()?.db, platforms::parse_id(&id)?).await?;
+        leptos_axum::redirect("/platforms?notice=deleted");
+        Ok(())
+    })
+    .await
 }

@@ -25,3 +25,26 @@ pub fn status_of(error: &AppError) -> axum::http::StatusCode {
         AppError::Transport { .. } => StatusCode::BAD_GATEWAY,
     }
 }
+
+/// Runs a server function body and, when it fails, answers with the error's own status
+/// (422, 404, …) instead of server_fn's blanket 500. Plain HTML form posts are left alone:
+/// they are answered with a redirect that carries the error back to the form.
+pub async fn respond<T>(body: impl std::future::Future<Output = Result<T, AppError>>) -> Result<T, AppError> {
+    use leptos::prelude::use_context;
+    let result = body.await;
+    if let (Err(error), Some(parts), Some(response)) = (
+        &result,
+        use_context::<axum::http::request::Parts>(),
+        use_context::<leptos_axum::ResponseOptions>(),
+    ) {
+        let accepts_html = parts
+            .headers
+            .get(axum::http::header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("text/html"));
+        if !accepts_html {
+            response.set_status(status_of(error));
+        }
+    }
+    result
+}
