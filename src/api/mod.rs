@@ -1,4 +1,5 @@
 //! Server functions: the whole surface the pages call. Each one checks its input, calls a
 //! service in `server/`, and returns a DTO or an [`AppError`](crate::domain::AppError).
 
+pub mod credentials;
 pub mod platforms;

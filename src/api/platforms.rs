@@ -4,11 +4,16 @@ use crate::domain::{AppError, Platform, PlatformForm, PlatformList};
 use leptos::prelude::*;
 
 #[server]
-pub async fn list_platforms(category: Option<String>, status: Option<String>) -> Result<PlatformList, AppError> {
+pub async fn list_platforms(
+    category: Option<String>,
+    status: Option<String>,
+    encryption: Option<String>,
+) -> Result<PlatformList, AppError> {
     use crate::{domain::PlatformFilter, server::{error::respond, platforms, state::app_state}};
     respond(async {
-        let filter = PlatformFilter::parse(category.as_deref(), status.as_deref())?;
-        platforms::list(&app_state()?.db, filter).await
+        let filter = PlatformFilter::parse(category.as_deref(), status.as_deref(), encryption.as_deref())?;
+        let state = app_state()?;
+        platforms::list(&state.db, &state.keyring, filter).await
     })
     .await
 }
@@ -16,7 +21,11 @@ pub async fn list_platforms(category: Option<String>, status: Option<String>) ->
 #[server]
 pub async fn get_platform(id: String) -> Result<Platform, AppError> {
     use crate::server::{error::respond, platforms, state::app_state};
-    respond(async { platforms::get(&app_state()?.db, platforms::parse_id(&id)?).await }).await
+    respond(async {
+        let state = app_state()?;
+        platforms::get(&state.db, &state.keyring, platforms::parse_id(&id)?).await
+    })
+    .await
 }
 
 /// Creates the platform and sends the browser to its page.
@@ -36,7 +45,8 @@ pub async fn update_platform(id: String, form: PlatformForm) -> Result<Platform,
     use crate::server::{error::respond, platforms, state::app_state};
     respond(async {
         let id = platforms::parse_id(&id)?;
-        let platform = platforms::update(&app_state()?.db, id, form.validate()?).await?;
+        let state = app_state()?;
+        let platform = platforms::update(&state.db, &state.keyring, id, form.validate()?).await?;
         leptos_axum::redirect(&format!("/platforms/{id}?notice=saved"));
         Ok(platform)
     })

@@ -141,3 +141,48 @@ mod tests {
         assert_eq!(Status::default(), Status::Active);
     }
 }
+
+wire_enum! {
+    /// Which credential a stored secret is.
+    SecretField, "secret field" {
+        AccessToken => "access_token", "Access token";
+        RefreshToken => "refresh_token", "Refresh token";
+        ClientSecret => "client_secret", "Client secret";
+        ApiKey => "api_key", "API key";
+        Password => "password", "Password";
+    }
+}
+
+wire_enum! {
+    /// The encryption badge of a platform: the state of the secrets stored for it.
+    EncryptionState, "encryption state" {
+        Current => "current", "Encrypted (current key)";
+        OldKey => "old_key", "Encrypted with an old key";
+        NoSecret => "none", "No secret";
+        Failed => "failed", "Decryption failed";
+    }
+}
+
+impl AuthType {
+    /// The secrets a platform of this auth type may hold.
+    pub fn secret_fields(self) -> &'static [SecretField] {
+        use SecretField::*;
+        match self {
+            AuthType::Oauth2 | AuthType::Oauth1 => &[AccessToken, RefreshToken, ClientSecret],
+            AuthType::ApiKey => &[ApiKey],
+            AuthType::Bearer => &[AccessToken],
+            AuthType::Basic => &[Password],
+        }
+    }
+
+    /// The one secret an admin types in for this auth type; OAuth secrets come from the
+    /// connect flow instead.
+    pub fn typed_secret(self) -> Option<SecretField> {
+        match self {
+            AuthType::ApiKey => Some(SecretField::ApiKey),
+            AuthType::Bearer => Some(SecretField::AccessToken),
+            AuthType::Basic => Some(SecretField::Password),
+            AuthType::Oauth2 | AuthType::Oauth1 => None,
+        }
+    }
+}

@@ -1,11 +1,13 @@
 //! Types shared by the server and the browser: what a platform is, what makes one valid,
 //! and the errors a user may see. Constructors only build valid values.
 
+mod credentials;
 mod enums;
 mod error;
 mod platform;
 
-pub use enums::{AuthType, Category, Status};
+pub use credentials::{Credentials, Encryption, SecretStatus, SecretText};
+pub use enums::{AuthType, Category, EncryptionState, SecretField, Status};
 pub use error::{AppError, FieldError, FieldErrors};
 pub use platform::{
     FacetCounts, Platform, PlatformDraft, PlatformFilter, PlatformForm, PlatformList, ValidPlatform,

@@ -1,7 +1,7 @@
 //! A platform is one integration (a social network, a payment provider, …). This module
 //! holds its shape, the inputs it is created from (JSON and HTML form) and their rules.
 
-use super::{AuthType, Category, FieldErrors, Status};
+use super::{AuthType, Category, Encryption, EncryptionState, FieldErrors, Status};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -27,6 +27,9 @@ pub struct Platform {
     pub metadata: Map<String, Value>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The encryption badge, from the secrets stored for it.
+    #[serde(default)]
+    pub encryption: Encryption,
 }
 
 /// A platform's editable fields after every rule has been checked.
@@ -274,19 +277,28 @@ fn check_http_url(url: &str) -> Result<(), String> {
 pub struct PlatformFilter {
     pub category: Option<Category>,
     pub status: Option<Status>,
+    pub encryption: Option<EncryptionState>,
 }
 
 impl PlatformFilter {
     /// Reads the filter from URL query values; an empty value means "any".
-    pub fn parse(category: Option<&str>, status: Option<&str>) -> Result<Self, FieldErrors> {
+    pub fn parse(category: Option<&str>, status: Option<&str>, encryption: Option<&str>) -> Result<Self, FieldErrors> {
         let mut errors = FieldErrors::default();
         let category = parse_choice(&mut errors, "category", category);
         let status = parse_choice(&mut errors, "status", status);
-        errors.into_result(Self { category, status })
+        let encryption = parse_choice(&mut errors, "encryption", encryption);
+        errors.into_result(Self { category, status, encryption })
+    }
+
+    /// Whether a platform with these properties is shown.
+    pub fn matches(&self, category: Category, status: Status, encryption: EncryptionState) -> bool {
+        self.category.is_none_or(|c| c == category)
+            && self.status.is_none_or(|s| s == status)
+            && self.encryption.is_none_or(|e| e == encryption)
     }
 
     pub fn is_empty(&self) -> bool {
-        self.category.is_none() && self.status.is_none()
+        self.category.is_none() && self.status.is_none() && self.encryption.is_none()
     }
 
     /// The query string for this filter (without `?`), empty when nothing is filtered.
@@ -298,55 +310,65 @@ impl PlatformFilter {
         if let Some(s) = self.status {
             parts.push(format!("status={s}"));
         }
+        if let Some(e) = self.encryption {
+            parts.push(format!("encryption={e}"));
+        }
         parts.join("&")
     }
 }
 
-/// How many platforms each filter choice would show, given the other filter: the numbers
-/// beside the category and status choices.
+/// How many platforms each filter choice would show, given the other filters: the numbers
+/// beside the category, status and encryption choices.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FacetCounts {
     /// All platforms, unfiltered.
     pub total: i64,
     pub by_category: Vec<(Category, i64)>,
     pub by_status: Vec<(Status, i64)>,
+    pub by_encryption: Vec<(EncryptionState, i64)>,
 }
 
+/// The properties a platform is filtered by.
+pub type FacetKey = (Category, Status, EncryptionState);
+
 impl FacetCounts {
-    /// Builds the counts from per-(category, status) totals.
-    pub fn from_groups(groups: &[(Category, Status, i64)], filter: &PlatformFilter) -> Self {
-        let by_category = Category::ALL
-            .iter()
-            .map(|&c| {
-                let n = groups
-                    .iter()
-                    .filter(|(gc, gs, _)| *gc == c && filter.status.is_none_or(|s| s == *gs))
-                    .map(|g| g.2)
-                    .sum();
-                (c, n)
-            })
-            .collect();
-        let by_status = Status::ALL
-            .iter()
-            .map(|&s| {
-                let n = groups
-                    .iter()
-                    .filter(|(gc, gs, _)| *gs == s && filter.category.is_none_or(|c| c == *gc))
-                    .map(|g| g.2)
-                    .sum();
-                (s, n)
-            })
-            .collect();
-        Self { total: groups.iter().map(|g| g.2).sum(), by_category, by_status }
+    /// Counts each choice of one filter among the platforms that match the other filters.
+    pub fn new(platforms: &[FacetKey], filter: &PlatformFilter) -> Self {
+        let count = |other_filters: PlatformFilter, choice: &dyn Fn(&FacetKey) -> bool| -> i64 {
+            platforms.iter().filter(|&&(c, s, e)| other_filters.matches(c, s, e) && choice(&(c, s, e))).count() as i64
+        };
+        Self {
+            total: platforms.len() as i64,
+            by_category: Category::ALL
+                .iter()
+                .map(|&c| (c, count(PlatformFilter { category: None, ..*filter }, &|k| k.0 == c)))
+                .collect(),
+            by_status: Status::ALL
+                .iter()
+                .map(|&s| (s, count(PlatformFilter { status: None, ..*filter }, &|k| k.1 == s)))
+                .collect(),
+            by_encryption: EncryptionState::ALL
+                .iter()
+                .map(|&e| (e, count(PlatformFilter { encryption: None, ..*filter }, &|k| k.2 == e)))
+                .collect(),
+        }
     }
 
     pub fn category(&self, category: Category) -> i64 {
-        self.by_category.iter().find(|(c, _)| *c == category).map_or(0, |x| x.1)
+        lookup(&self.by_category, category)
     }
 
     pub fn status(&self, status: Status) -> i64 {
-        self.by_status.iter().find(|(s, _)| *s == status).map_or(0, |x| x.1)
+        lookup(&self.by_status, status)
     }
+
+    pub fn encryption(&self, state: EncryptionState) -> i64 {
+        lookup(&self.by_encryption, state)
+    }
+}
+
+fn lookup<T: PartialEq>(counts: &[(T, i64)], key: T) -> i64 {
+    counts.iter().find(|(k, _)| *k == key).map_or(0, |x| x.1)
 }
 
 /// One page of the platforms list: the rows and the counts beside the filters.
@@ -444,6 +466,7 @@ mod tests {
             metadata: json!({"instance": "mastodon.social"}).as_object().unwrap().clone(),
             created_at: now,
             updated_at: now,
+            encryption: Default::default(),
         };
         let v = PlatformForm::from(&p).validate().unwrap();
         assert_eq!(v.status, Status::Pending);
@@ -453,27 +476,39 @@ mod tests {
 
     #[test]
     fn filter_reads_the_url_and_rejects_unknown_values() {
-        let f = PlatformFilter::parse(Some("payment"), Some("")).unwrap();
-        assert_eq!(f, PlatformFilter { category: Some(Category::Payment), status: None });
-        assert_eq!(f.to_query(), "category=payment");
-        let err = PlatformFilter::parse(Some("games"), Some("dead")).unwrap_err();
-        assert!(err.get("category").is_some() && err.get("status").is_some());
+        let f = PlatformFilter::parse(Some("payment"), Some(""), Some("old_key")).unwrap();
+        assert_eq!(
+            f,
+            PlatformFilter { category: Some(Category::Payment), status: None, encryption: Some(EncryptionState::OldKey) }
+        );
+        assert_eq!(f.to_query(), "category=payment&encryption=old_key");
+        let err = PlatformFilter::parse(Some("games"), Some("dead"), Some("maybe")).unwrap_err();
+        assert!(err.get("category").is_some() && err.get("status").is_some() && err.get("encryption").is_some());
     }
 
     #[test]
-    fn facet_counts_respect_the_other_filter() {
-        let groups = [
-            (Category::Social, Status::Active, 3),
-            (Category::Social, Status::Error, 1),
-            (Category::Payment, Status::Active, 2),
+    fn facet_counts_respect_the_other_filters() {
+        use EncryptionState::*;
+        let platforms = [
+            (Category::Social, Status::Active, Current),
+            (Category::Social, Status::Active, NoSecret),
+            (Category::Social, Status::Active, NoSecret),
+            (Category::Social, Status::Error, Failed),
+            (Category::Payment, Status::Active, Current),
+            (Category::Payment, Status::Active, OldKey),
         ];
-        let all = FacetCounts::from_groups(&groups, &PlatformFilter::default());
+        let all = FacetCounts::new(&platforms, &PlatformFilter::default());
         assert_eq!((all.total, all.category(Category::Social), all.status(Status::Active)), (6, 4, 5));
-        let active = PlatformFilter { status: Some(Status::Active), category: None };
-        let c = FacetCounts::from_groups(&groups, &active);
+        assert_eq!((all.encryption(Current), all.encryption(NoSecret), all.encryption(Failed)), (2, 2, 1));
+        let active = PlatformFilter { status: Some(Status::Active), ..Default::default() };
+        let c = FacetCounts::new(&platforms, &active);
         assert_eq!(c.category(Category::Social), 3);
         assert_eq!(c.status(Status::Error), 1, "status counts ignore the status filter itself");
-        let social = PlatformFilter { category: Some(Category::Social), status: None };
-        assert_eq!(FacetCounts::from_groups(&groups, &social).status(Status::Active), 3);
+        assert_eq!(c.encryption(Failed), 0);
+        let social_current = PlatformFilter { category: Some(Category::Social), encryption: Some(Current), status: None };
+        let c = FacetCounts::new(&platforms, &social_current);
+        assert_eq!((c.status(Status::Active), c.status(Status::Error)), (1, 0));
+        assert_eq!(c.category(Category::Payment), 1);
+        assert_eq!(c.encryption(NoSecret), 2);
     }
 }

@@ -3,7 +3,12 @@
 
 use base64::{engine::general_purpose::STANDARD, Engine};
 use secrecy::{ExposeSecret, SecretBox};
-use std::{fmt, net::SocketAddr};
+use std::{
+    collections::{BTreeMap, HashMap},
+    fmt,
+    net::SocketAddr,
+};
+use zeroize::Zeroizing;
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/keyport.db";
 pub const DEFAULT_SITE_ADDR: &str = "127.0.0.1:3000";
@@ -18,6 +23,10 @@ pub enum Backend {
 pub struct EncryptionKey(SecretBox<[u8; 32]>);
 
 impl EncryptionKey {
+    pub fn from_bytes(bytes: [u8; 32]) -> Self {
+        Self(SecretBox::new(Box::new(bytes)))
+    }
+
     pub fn bytes(&self) -> &[u8; 32] {
         self.0.expose_secret()
     }
@@ -32,7 +41,8 @@ impl fmt::Debug for EncryptionKey {
 pub struct Config {
     pub database_url: String,
     pub backend: Backend,
-    pub encryption_key: EncryptionKey,
+    /// Every configured key by version; the current one is `encryption_key_version`.
+    pub encryption_keys: BTreeMap<u32, EncryptionKey>,
     pub encryption_key_version: u32,
     /// The address people reach Keyport at, without a trailing slash.
     pub public_url: String,
@@ -47,7 +57,7 @@ impl fmt::Debug for Config {
         f.debug_struct("Config")
             .field("database_url", &self.database_url_redacted())
             .field("backend", &self.backend)
-            .field("encryption_key", &self.encryption_key)
+            .field("encryption_keys", &self.encryption_keys)
             .field("encryption_key_version", &self.encryption_key_version)
             .field("public_url", &self.public_url)
             .field("site_addr", &self.site_addr)
@@ -73,11 +83,12 @@ impl Config {
     /// there is one (variables already set win).
     pub fn from_env() -> Result<Self, ConfigErrors> {
         let _ = dotenvy::dotenv();
-        Self::from_lookup(|name| std::env::var(name).ok())
+        Self::from_vars(std::env::vars())
     }
 
-    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigErrors> {
-        let get = |name: &str| get(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+    pub fn from_vars<K: Into<String>, V: Into<String>>(vars: impl IntoIterator<Item = (K, V)>) -> Result<Self, ConfigErrors> {
+        let vars: HashMap<String, String> = vars.into_iter().map(|(k, v)| (k.into(), v.into())).collect();
+        let get = |name: &str| vars.get(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
         let mut errors = Vec::new();
 
         let database_url = get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
@@ -94,27 +105,6 @@ impl Config {
             }
         };
 
-        let encryption_key = match get("ENCRYPTION_KEY") {
-            None => {
-                errors.push(
-                    "ENCRYPTION_KEY is not set: generate one with `keyport keys generate` and put it in .env \
-                     (`make run` creates .env with a fresh key)."
-                        .to_owned(),
-                );
-                None
-            }
-            Some(text) => match parse_key(&text) {
-                Ok(key) => Some(key),
-                Err(problem) => {
-                    errors.push(format!(
-                        "ENCRYPTION_KEY {problem}: it must be the base64 encoding of exactly 32 random bytes; \
-                         generate one with `keyport keys generate`."
-                    ));
-                    None
-                }
-            },
-        };
-
         let encryption_key_version = match get("ENCRYPTION_KEY_VERSION") {
             None => 1,
             Some(v) => match v.parse::<u32>() {
@@ -127,6 +117,7 @@ impl Config {
                 }
             },
         };
+        let encryption_keys = read_keys(&vars, encryption_key_version, &mut errors);
 
         let site_addr_text = get("LEPTOS_SITE_ADDR").unwrap_or_else(|| DEFAULT_SITE_ADDR.to_owned());
         let site_addr = site_addr_text.parse::<SocketAddr>().unwrap_or_else(|_| {
@@ -149,11 +140,11 @@ impl Config {
             }
         };
 
-        match encryption_key {
-            Some(encryption_key) if errors.is_empty() => Ok(Self {
+        match encryption_keys {
+            Some(encryption_keys) if errors.is_empty() => Ok(Self {
                 database_url,
                 backend,
-                encryption_key,
+                encryption_keys,
                 encryption_key_version,
                 public_url,
                 site_addr,
@@ -170,16 +161,102 @@ impl Config {
     }
 }
 
+/// Reads `ENCRYPTION_KEY` (the current version) and `ENCRYPTION_KEY_V{n}` (older ones), each
+/// from the variable or from the file its `_FILE` twin names. `None` when the current key is
+/// missing or any key is unusable; the reasons go to `errors`.
+fn read_keys(vars: &HashMap<String, String>, current: u32, errors: &mut Vec<String>) -> Option<BTreeMap<u32, EncryptionKey>> {
+    let before = errors.len();
+    // (version, variable): the current key first within its version.
+    let mut names: Vec<(u32, String)> = vec![(current, "ENCRYPTION_KEY".to_owned())];
+    for name in vars.keys() {
+        let base = name.strip_suffix("_FILE").unwrap_or(name);
+        // ENCRYPTION_KEY_V{digits}; ENCRYPTION_KEY_VERSION is something else.
+        if let Some(n) = base.strip_prefix("ENCRYPTION_KEY_V").filter(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())) {
+            match n.parse::<u32>() {
+                Ok(v) if v >= 1 => names.push((v, base.to_owned())),
+                _ => errors.push(format!(
+                    "{name} is not a key variable: older keys are named ENCRYPTION_KEY_V1, ENCRYPTION_KEY_V2, …"
+                )),
+            }
+        }
+    }
+    names.sort_by(|a, b| (a.0, a.1 != "ENCRYPTION_KEY", &a.1).cmp(&(b.0, b.1 != "ENCRYPTION_KEY", &b.1)));
+    names.dedup();
+
+    let mut keys: BTreeMap<u32, (String, EncryptionKey)> = BTreeMap::new();
+    for (version, name) in names {
+        let Some(text) = read_key_text(vars, &name, errors) else {
+            if name == "ENCRYPTION_KEY" {
+                errors.push(
+                    "ENCRYPTION_KEY is not set: generate one with `keyport keys generate` and put it in .env, or name a \
+                     file holding it in ENCRYPTION_KEY_FILE (`make run` creates .env with a fresh key)."
+                        .to_owned(),
+                );
+            }
+            continue;
+        };
+        let key = match parse_key(&text) {
+            Ok(key) => key,
+            Err(problem) => {
+                errors.push(format!(
+                    "{name} {problem}: it must be the base64 encoding of exactly 32 random bytes; \
+                     generate one with `keyport keys generate`."
+                ));
+                continue;
+            }
+        };
+        if let Some((other, existing)) = keys.get(&version) {
+            if existing.bytes() != key.bytes() {
+                errors.push(format!(
+                    "{name} differs from {other}, which is version {version} (ENCRYPTION_KEY_VERSION): \
+                     remove {name} or correct ENCRYPTION_KEY_VERSION."
+                ));
+            }
+            continue;
+        }
+        if let Some((other, _)) = keys.values().find(|(_, k)| k.bytes() == key.bytes()) {
+            errors.push(format!("{name} holds the same key as {other}: every key version needs its own key."));
+            continue;
+        }
+        keys.insert(version, (name, key));
+    }
+    (errors.len() == before && keys.contains_key(&current)).then(|| keys.into_iter().map(|(v, (_, k))| (v, k)).collect())
+}
+
+/// The key text from `NAME`, or from the file `NAME_FILE` points at (not both).
+fn read_key_text(vars: &HashMap<String, String>, name: &str, errors: &mut Vec<String>) -> Option<Zeroizing<String>> {
+    let value = vars.get(name).map(|v| v.trim()).filter(|v| !v.is_empty());
+    let file_var = format!("{name}_FILE");
+    let file = vars.get(&file_var).map(|v| v.trim()).filter(|v| !v.is_empty());
+    match (value, file) {
+        (Some(_), Some(_)) => {
+            errors.push(format!("{name} and {file_var} are both set: keep only one."));
+            None
+        }
+        (Some(v), None) => Some(Zeroizing::new(v.to_owned())),
+        (None, Some(path)) => match std::fs::read_to_string(path) {
+            Ok(text) => Some(Zeroizing::new(text.trim().to_owned())),
+            Err(e) => {
+                errors.push(format!(
+                    "{file_var} names {path}, which cannot be read ({e}); check the path and its permissions."
+                ));
+                None
+            }
+        },
+        (None, None) => None,
+    }
+}
+
 fn parse_key(text: &str) -> Result<EncryptionKey, &'static str> {
-    let bytes = zeroize::Zeroizing::new(STANDARD.decode(text).map_err(|_| "is not valid base64")?);
+    let bytes = Zeroizing::new(STANDARD.decode(text).map_err(|_| "is not valid base64")?);
     let key: [u8; 32] = bytes.as_slice().try_into().map_err(|_| "does not decode to 32 bytes")?;
-    Ok(EncryptionKey(SecretBox::new(Box::new(key))))
+    Ok(EncryptionKey::from_bytes(key))
 }
 
 /// A fresh random key, base64 encoded, for `keyport keys generate` and new `.env` files.
 pub fn generate_key() -> String {
     use rand::RngCore;
-    let mut key = zeroize::Zeroizing::new([0u8; 32]);
+    let mut key = Zeroizing::new([0u8; 32]);
     rand::rngs::OsRng.fill_bytes(key.as_mut());
     STANDARD.encode(key.as_ref())
 }
@@ -199,11 +276,9 @@ fn redact_url_password(url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
 
     fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigErrors> {
-        let vars: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        Config::from_lookup(|name| vars.get(name).cloned())
+        Config::from_vars(vars.iter().copied())
     }
 
     const KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
@@ -215,7 +290,7 @@ mod tests {
         assert_eq!(c.backend, Backend::Sqlite);
         assert_eq!(c.encryption_key_version, 1);
         assert_eq!(c.public_url, "http://127.0.0.1:3000");
-        assert_eq!(c.encryption_key.bytes()[31], 31);
+        assert_eq!(c.encryption_keys[&1].bytes()[31], 31);
     }
 
     #[test]
@@ -228,18 +303,55 @@ mod tests {
             ("PUBLIC_URL", "example.com"),
         ])
         .unwrap_err();
-        let names = ["DATABASE_URL", "ENCRYPTION_KEY ", "ENCRYPTION_KEY_VERSION", "LEPTOS_SITE_ADDR", "PUBLIC_URL"];
+        let names = ["DATABASE_URL", "ENCRYPTION_KEY_VERSION", "ENCRYPTION_KEY ", "LEPTOS_SITE_ADDR", "PUBLIC_URL"];
         assert_eq!(err.0.len(), names.len(), "{err}");
         for (line, name) in err.0.iter().zip(names) {
             assert!(line.starts_with(name), "{line}");
         }
-        assert!(err.0[1].contains("32 bytes"));
+        assert!(err.0[2].contains("32 bytes"));
     }
 
     #[test]
     fn missing_and_non_base64_keys_are_named() {
         assert!(config(&[]).unwrap_err().0[0].starts_with("ENCRYPTION_KEY is not set"));
         assert!(config(&[("ENCRYPTION_KEY", "%%%")]).unwrap_err().0[0].contains("is not valid base64"));
+    }
+
+    const KEY2: &str = "ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8=";
+    const KEY3: &str = "QEFCQ0RFRkdISUpLTE1OT1BRUlNUVVZXWFlaW1xdXl8=";
+
+    #[test]
+    fn older_keys_come_from_numbered_variables() {
+        let c = config(&[("ENCRYPTION_KEY", KEY3), ("ENCRYPTION_KEY_VERSION", "3"), ("ENCRYPTION_KEY_V1", KEY), ("ENCRYPTION_KEY_V2", KEY2)]).unwrap();
+        assert_eq!(c.encryption_keys.keys().copied().collect::<Vec<_>>(), [1, 2, 3]);
+        assert_eq!(c.encryption_key_version, 3);
+        assert_eq!(c.encryption_keys[&2].bytes()[0], 0x20);
+        let same = config(&[("ENCRYPTION_KEY", KEY2), ("ENCRYPTION_KEY_VERSION", "2"), ("ENCRYPTION_KEY_V2", KEY2)]);
+        assert!(same.is_ok(), "repeating the current key under its own version is harmless");
+    }
+
+    #[test]
+    fn refuses_two_versions_with_one_key_and_a_conflicting_current_version() {
+        let err = config(&[("ENCRYPTION_KEY", KEY2), ("ENCRYPTION_KEY_VERSION", "2"), ("ENCRYPTION_KEY_V1", KEY2)]).unwrap_err();
+        assert_eq!(err.0, ["ENCRYPTION_KEY holds the same key as ENCRYPTION_KEY_V1: every key version needs its own key."]);
+        let err = config(&[("ENCRYPTION_KEY", KEY2), ("ENCRYPTION_KEY_VERSION", "2"), ("ENCRYPTION_KEY_V2", KEY)]).unwrap_err();
+        assert!(err.0[0].starts_with("ENCRYPTION_KEY_V2 differs from ENCRYPTION_KEY, which is version 2"), "{err}");
+        let err = config(&[("ENCRYPTION_KEY", KEY), ("ENCRYPTION_KEY_V0", KEY2)]).unwrap_err();
+        assert!(err.0[0].starts_with("ENCRYPTION_KEY_V0 is not a key variable"), "{err}");
+    }
+
+    #[test]
+    fn keys_can_come_from_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("key");
+        std::fs::write(&path, format!("{KEY2}\n")).unwrap();
+        let path = path.to_str().unwrap();
+        let c = config(&[("ENCRYPTION_KEY_FILE", path), ("ENCRYPTION_KEY_V1", KEY), ("ENCRYPTION_KEY_VERSION", "2")]).unwrap();
+        assert_eq!(c.encryption_keys[&2].bytes()[0], 0x20);
+        let err = config(&[("ENCRYPTION_KEY_FILE", "/nonexistent/key")]).unwrap_err();
+        assert!(err.0[0].starts_with("ENCRYPTION_KEY_FILE names /nonexistent/key, which cannot be read"), "{err}");
+        let err = config(&[("ENCRYPTION_KEY_FILE", path), ("ENCRYPTION_KEY", KEY)]).unwrap_err();
+        assert_eq!(err.0[0], "ENCRYPTION_KEY and ENCRYPTION_KEY_FILE are both set: keep only one.");
     }
 
     #[test]

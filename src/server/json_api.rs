@@ -2,14 +2,15 @@
 //! `GET/POST /api/platforms`, `GET/PATCH/DELETE /api/platforms/{id}`. Every failure is a
 //! JSON body `{"error": {"code", "message", …}}`, never a bare 500.
 
-use super::{platforms, state::AppState};
-use crate::domain::{AppError, FieldErrors, Platform, PlatformDraft, PlatformFilter};
+use super::{platforms, secrets, state::AppState};
+use crate::domain::{AppError, AuthType, FieldErrors, Platform, PlatformDraft, PlatformFilter, SecretField};
+use secrecy::SecretString;
 use axum::{
     body::{to_bytes, Body},
     extract::{rejection::QueryRejection, Path, Query, State},
     http::{header, HeaderMap, StatusCode},
     response::{IntoResponse, Response},
-    routing::get,
+    routing::{get, put},
     Json, Router,
 };
 use serde::Deserialize;
@@ -22,6 +23,8 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/platforms", get(list).post(create))
         .route("/platforms/{id}", get(show).patch(update).delete(remove))
+        .route("/platforms/{id}/credentials", get(show_credentials))
+        .route("/platforms/{id}/secrets/{field}", put(put_secret).delete(delete_secret))
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, AppError::not_found("API route")) })
 }
 
@@ -70,26 +73,27 @@ type ApiResult<T> = Result<T, ApiError>;
 struct ListQuery {
     category: Option<String>,
     status: Option<String>,
+    encryption: Option<String>,
 }
 
 async fn list(State(state): State<AppState>, query: Result<Query<ListQuery>, QueryRejection>) -> ApiResult<Json<Value>> {
     let Query(q) = query.map_err(|e| ApiError::bad_request("query", e.body_text()))?;
-    let filter = PlatformFilter::parse(q.category.as_deref(), q.status.as_deref())
+    let filter = PlatformFilter::parse(q.category.as_deref(), q.status.as_deref(), q.encryption.as_deref())
         .map_err(|fields| ApiError::new(StatusCode::BAD_REQUEST, fields.into()))?;
-    let list = platforms::list(&state.db, filter).await?;
+    let list = platforms::list(&state.db, &state.keyring, filter).await?;
     Ok(Json(json!({ "platforms": list.platforms, "count": list.platforms.len() })))
 }
 
 async fn create(State(state): State<AppState>, headers: HeaderMap, body: Body) -> ApiResult<Response> {
     let object = read_json_object(&headers, body).await?;
-    let draft = parse_draft(object)?;
+    let draft: PlatformDraft = parse_body(object)?;
     let platform = platforms::create(&state.db, draft.validate()?).await?;
     Ok((StatusCode::CREATED, platform_json(&platform)).into_response())
 }
 
 async fn show(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
     let id = platforms::parse_id(&id).map_err(bad_id)?;
-    Ok(platform_json(&platforms::get(&state.db, id).await?))
+    Ok(platform_json(&platforms::get(&state.db, &state.keyring, id).await?))
 }
 
 /// Applies the fields present in the body to the stored platform; `null` clears an optional
@@ -97,18 +101,78 @@ async fn show(State(state): State<AppState>, Path(id): Path<String>) -> ApiResul
 async fn update(State(state): State<AppState>, Path(id): Path<String>, headers: HeaderMap, body: Body) -> ApiResult<Json<Value>> {
     let id = platforms::parse_id(&id).map_err(bad_id)?;
     let patch = read_json_object(&headers, body).await?;
-    let current = platforms::get(&state.db, id).await?;
+    let current = platforms::get(&state.db, &state.keyring, id).await?;
     let Value::Object(mut merged) = serde_json::to_value(PlatformDraft::from(&current)).map_err(|e| ApiError::from(super::error::internal(e)))? else {
         unreachable!("a struct serializes to an object")
     };
     merged.extend(patch);
-    let draft = parse_draft(merged)?;
-    Ok(platform_json(&platforms::update(&state.db, id, draft.validate()?).await?))
+    let draft: PlatformDraft = parse_body(merged)?;
+    Ok(platform_json(&platforms::update(&state.db, &state.keyring, id, draft.validate()?).await?))
 }
 
 async fn remove(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<StatusCode> {
     let id = platforms::parse_id(&id).map_err(bad_id)?;
     platforms::delete(&state.db, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn show_credentials(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+    let id = platforms::parse_id(&id).map_err(bad_id)?;
+    platforms::get(&state.db, &state.keyring, id).await?;
+    let credentials = secrets::credentials(&state.db, &state.keyring, id).await?;
+    Ok(Json(json!({ "credentials": credentials })))
+}
+
+/// The body of `PUT /api/platforms/{id}/secrets/{field}`. The value is wrapped at once and
+/// never echoed back.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SecretInput {
+    value: SecretString,
+    username: Option<String>,
+}
+
+/// Sets or replaces one secret; answers with the credentials' status, never the value.
+async fn put_secret(
+    State(state): State<AppState>,
+    Path((id, field)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<Json<Value>> {
+    let id = platforms::parse_id(&id).map_err(bad_id)?;
+    let field: SecretField = field.parse().map_err(|m: String| ApiError::bad_request("field", m))?;
+    let input: SecretInput = parse_body(read_json_object(&headers, body).await?)?;
+    let platform = platforms::get(&state.db, &state.keyring, id).await?;
+    let allowed = platform.auth_type.secret_fields();
+    if !allowed.contains(&field) {
+        let names: Vec<_> = allowed.iter().map(|f| f.as_str()).collect();
+        return Err(AppError::invalid(
+            "field",
+            format!("a {} platform holds no {field}; it holds {}", platform.auth_type.label(), names.join(", ")),
+        )
+        .into());
+    }
+    let username = input.username.map(|u| u.trim().to_owned()).filter(|u| !u.is_empty());
+    match (field, &username) {
+        (SecretField::Password, Some(u)) if u.chars().count() > 200 => {
+            return Err(AppError::invalid("username", "must be at most 200 characters").into())
+        }
+        (SecretField::Password, _) => {}
+        (_, Some(_)) => return Err(AppError::invalid("username", "only goes with a password").into()),
+        (_, None) => {}
+    }
+    secrets::store_secret(&state.db, &state.keyring, id, field, &input.value).await?;
+    if platform.auth_type == AuthType::Basic && username.is_some() {
+        secrets::set_username(&state.db, id, username.as_deref()).await?;
+    }
+    let credentials = secrets::credentials(&state.db, &state.keyring, id).await?;
+    Ok(Json(json!({ "credentials": credentials })))
+}
+
+async fn delete_secret(State(state): State<AppState>, Path((id, field)): Path<(String, String)>) -> ApiResult<StatusCode> {
+    let id = platforms::parse_id(&id).map_err(bad_id)?;
+    let field: SecretField = field.parse().map_err(|m: String| ApiError::bad_request("field", m))?;
+    secrets::remove_secret(&state.db, id, field).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -144,13 +208,13 @@ async fn read_json_object(headers: &HeaderMap, body: Body) -> ApiResult<Map<Stri
     }
 }
 
-/// Deserializes the draft, naming the field whose type is wrong or that is unknown.
-fn parse_draft(object: Map<String, Value>) -> ApiResult<PlatformDraft> {
+/// Deserializes a request body, naming the field whose type is wrong, missing or unknown.
+fn parse_body<T: serde::de::DeserializeOwned>(object: Map<String, Value>) -> ApiResult<T> {
     serde_path_to_error::deserialize(Value::Object(object)).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner().to_string();
         let field = match path.as_str() {
-            "." | "" => unknown_field_name(&inner).unwrap_or("body").to_owned(),
+            "." | "" => quoted_field_name(&inner).unwrap_or("body").to_owned(),
             p => p.to_owned(),
         };
         let message = inner.split(" at line ").next().unwrap_or(&inner).to_owned();
@@ -158,7 +222,8 @@ fn parse_draft(object: Map<String, Value>) -> ApiResult<PlatformDraft> {
     })
 }
 
-/// serde reports an unknown field at the parent path; pull its name out of the message.
-fn unknown_field_name(message: &str) -> Option<&str> {
-    message.strip_prefix("unknown field `")?.split('`').next()
+/// serde reports unknown and missing fields at the parent path; pull the name out of
+/// its message ("unknown field `x`", "missing field `x`").
+fn quoted_field_name(message: &str) -> Option<&str> {
+    message.split_once('`')?.1.split('`').next()
 }

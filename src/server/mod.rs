@@ -2,10 +2,12 @@
 //! and the services the server functions and the JSON API call.
 
 pub mod config;
+pub mod crypto;
 pub mod db;
 pub mod error;
 pub mod json_api;
 pub mod platforms;
 pub mod router;
+pub mod secrets;
 pub mod state;
 pub mod store;

@@ -1,12 +1,17 @@
 //! The platform registry's operations, shared by the server functions and the JSON API:
-//! validated input in, stored platforms or a user-facing [`AppError`] out.
+//! validated input in, stored platforms (with their encryption badge) or a user-facing
+//! [`AppError`] out.
 
 use super::{
+    crypto::Keyring,
     db::Db,
     error::internal,
+    secrets,
     store::{platforms as store, StoreError},
 };
-use crate::domain::{AppError, FacetCounts, FieldErrors, Platform, PlatformFilter, PlatformList, ValidPlatform};
+use crate::domain::{
+    AppError, EncryptionState, FacetCounts, FieldErrors, Platform, PlatformFilter, PlatformList, ValidPlatform,
+};
 use uuid::Uuid;
 
 /// Reads a platform id from a URL or form.
@@ -27,13 +32,32 @@ fn missing(id: Uuid) -> AppError {
     AppError::not_found(format!("platform {id}"))
 }
 
-pub async fn list(db: &Db, filter: PlatformFilter) -> Result<PlatformList, AppError> {
-    let (platforms, groups) = tokio::try_join!(store::list(db, &filter), store::count_groups(db)).map_err(internal)?;
-    Ok(PlatformList { platforms, counts: FacetCounts::from_groups(&groups, &filter) })
+/// The platforms matching `filter`, each with its badge, and the counts for every filter
+/// choice. Category and status filter in SQL; the encryption state is only known after
+/// looking at the secrets, so that filter applies here.
+pub async fn list(db: &Db, keyring: &Keyring, filter: PlatformFilter) -> Result<PlatformList, AppError> {
+    let sql_filter = PlatformFilter { encryption: None, ..filter };
+    let (platforms, summaries) =
+        tokio::try_join!(store::list(db, &sql_filter), store::summaries(db)).map_err(internal)?;
+    let badges = secrets::badges(db, keyring).await?;
+    let state_of = |id: &Uuid| badges.get(id).map_or(EncryptionState::NoSecret, |b| b.state);
+    let keys: Vec<_> = summaries.iter().map(|(id, c, s)| (*c, *s, state_of(id))).collect();
+    let platforms = platforms
+        .into_iter()
+        .map(|p| Platform { encryption: badges.get(&p.id).copied().unwrap_or_default(), ..p })
+        .filter(|p| filter.encryption.is_none_or(|e| e == p.encryption.state))
+        .collect();
+    Ok(PlatformList { platforms, counts: FacetCounts::new(&keys, &filter) })
 }
 
-pub async fn get(db: &Db, id: Uuid) -> Result<Platform, AppError> {
-    store::get(db, id).await.map_err(internal)?.ok_or_else(|| missing(id))
+pub async fn get(db: &Db, keyring: &Keyring, id: Uuid) -> Result<Platform, AppError> {
+    let platform = store::get(db, id).await.map_err(internal)?.ok_or_else(|| missing(id))?;
+    with_badge(db, keyring, platform).await
+}
+
+async fn with_badge(db: &Db, keyring: &Keyring, platform: Platform) -> Result<Platform, AppError> {
+    let encryption = secrets::credentials(db, keyring, platform.id).await?.encryption;
+    Ok(Platform { encryption, ..platform })
 }
 
 pub async fn create(db: &Db, input: ValidPlatform) -> Result<Platform, AppError> {
@@ -42,12 +66,13 @@ pub async fn create(db: &Db, input: ValidPlatform) -> Result<Platform, AppError>
     Ok(platform)
 }
 
-pub async fn update(db: &Db, id: Uuid, input: ValidPlatform) -> Result<Platform, AppError> {
+pub async fn update(db: &Db, keyring: &Keyring, id: Uuid, input: ValidPlatform) -> Result<Platform, AppError> {
     let platform = store::update(db, id, &input).await.map_err(|e| store_error(e, &input.name))?.ok_or_else(|| missing(id))?;
     tracing::info!(platform.id = %platform.id, "platform updated");
-    Ok(platform)
+    with_badge(db, keyring, platform).await
 }
 
+/// Deletes the platform; its secrets and credentials go with it (ON DELETE CASCADE).
 pub async fn delete(db: &Db, id: Uuid) -> Result<(), AppError> {
     if !store::delete(db, id).await.map_err(internal)? {
         return Err(missing(id));

@@ -1,12 +1,11 @@
 //! The axum router: health checks, the JSON API, static files and the Leptos pages and
 //! server functions — and `serve`, which starts it all.
 
-use super::{config::Config, db::Db, json_api, state::AppState};
+use super::{config::Config, json_api, state::AppState};
 use crate::app::{shell, App};
 use axum::{extract::State, http::StatusCode, routing::get, Router};
 use leptos::{config::LeptosOptions, prelude::provide_context};
 use leptos_axum::{generate_route_list, LeptosRoutes};
-use std::sync::Arc;
 use tower_http::trace::TraceLayer;
 
 /// Leptos options built from our [`Config`], so the server does not depend on the
@@ -52,23 +51,21 @@ async fn readyz(State(state): State<AppState>) -> (StatusCode, &'static str) {
     }
 }
 
-/// Connects, migrates and serves until SIGTERM or Ctrl-C, then drains open requests.
+/// Prepares the state and serves until SIGTERM or Ctrl-C, then drains open requests.
 pub async fn serve(config: Config) -> Result<(), String> {
-    let db = Db::connect(&config.database_url, config.backend).await.map_err(|e| {
-        format!(
-            "DATABASE_URL: could not open {} ({e}); check that the database server is running and the URL is right.",
-            config.database_url_redacted()
-        )
-    })?;
-    db.migrate().await.map_err(|e| format!("DATABASE_URL: migrating {} failed: {e}.", config.database_url_redacted()))?;
-
-    let listener = tokio::net::TcpListener::bind(config.site_addr).await.map_err(|e| {
-        format!("LEPTOS_SITE_ADDR: cannot listen on {} ({e}); choose a free address and port.", config.site_addr)
-    })?;
-    let state = AppState { leptos_options: leptos_options(&config), db: db.clone(), config: Arc::new(config) };
-    tracing::info!(address = %state.config.public_url, database = %state.config.database_url_redacted(), "Keyport is listening");
+    let addr = config.site_addr;
+    let state = AppState::prepare(config).await?;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| format!("LEPTOS_SITE_ADDR: cannot listen on {addr} ({e}); choose a free address and port."))?;
+    tracing::info!(
+        address = %state.config.public_url,
+        database = %state.config.database_url_redacted(),
+        key.version = state.keyring.current_version(),
+        "Keyport is listening"
+    );
     println!("Keyport is running at {}", state.config.public_url);
-
+    let db = state.db.clone();
     axum::serve(listener, build(state)).with_graceful_shutdown(shutdown_signal()).await.map_err(|e| format!("server error: {e}"))?;
     db.close().await;
     tracing::info!("stopped");

@@ -1,6 +1,6 @@
-//! What every request handler and server function can reach.
+//! What every request handler and server function can reach, and how it is prepared.
 
-use super::{config::Config, db::Db};
+use super::{config::Config, crypto::Keyring, db::Db, router, secrets};
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 use std::sync::Arc;
@@ -8,6 +8,7 @@ use std::sync::Arc;
 #[derive(Clone)]
 pub struct AppState {
     pub db: Db,
+    pub keyring: Arc<Keyring>,
     pub config: Arc<Config>,
     pub leptos_options: LeptosOptions,
 }
@@ -15,6 +16,28 @@ pub struct AppState {
 impl FromRef<AppState> for LeptosOptions {
     fn from_ref(state: &AppState) -> Self {
         state.leptos_options.clone()
+    }
+}
+
+impl AppState {
+    /// Connects to the database, applies migrations and checks every key against the
+    /// stored check values. Each failure is one sentence naming the variable to fix.
+    pub async fn prepare(config: Config) -> Result<Self, String> {
+        let db = Db::connect(&config.database_url, config.backend).await.map_err(|e| {
+            format!(
+                "DATABASE_URL: could not open {} ({e}); check that the database server is running and the URL is right.",
+                config.database_url_redacted()
+            )
+        })?;
+        db.migrate().await.map_err(|e| format!("DATABASE_URL: migrating {} failed: {e}.", config.database_url_redacted()))?;
+        let keyring = Keyring::new(config.encryption_key_version, &config.encryption_keys);
+        secrets::verify_keys(&db, &keyring).await?;
+        Ok(Self {
+            leptos_options: router::leptos_options(&config),
+            db,
+            keyring: Arc::new(keyring),
+            config: Arc::new(config),
+        })
     }
 }
 

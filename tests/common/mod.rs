@@ -8,7 +8,6 @@ use keyport::server::{
     router,
     state::AppState,
 };
-use std::sync::Arc;
 
 pub const TEST_KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 
@@ -16,6 +15,7 @@ pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
     pub db: Db,
+    pub state: AppState,
     _cleanup: Cleanup,
 }
 
@@ -69,22 +69,22 @@ impl TestApp {
     }
 
     async fn spawn(url: &str, backend: Backend, cleanup: Cleanup) -> TestApp {
-        let config = Config::from_lookup(|name| match name {
-            "DATABASE_URL" => Some(url.to_owned()),
-            "ENCRYPTION_KEY" => Some(TEST_KEY.to_owned()),
-            "LEPTOS_SITE_ADDR" => Some("127.0.0.1:0".to_owned()),
-            _ => None,
-        })
-        .unwrap();
+        Self::spawn_with(url, backend, cleanup, &[("ENCRYPTION_KEY", TEST_KEY)]).await
+    }
+
+    /// Starts a server on the given database with extra configuration (keys).
+    async fn spawn_with(url: &str, backend: Backend, cleanup: Cleanup, vars: &[(&str, &str)]) -> TestApp {
+        let mut all = vec![("DATABASE_URL", url), ("LEPTOS_SITE_ADDR", "127.0.0.1:0")];
+        all.extend_from_slice(vars);
+        let config = Config::from_vars(all).unwrap();
         assert_eq!(config.backend, backend);
-        let db = Db::connect(&config.database_url, backend).await.unwrap();
-        db.migrate().await.unwrap();
+        let state = AppState::prepare(config).await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
-        let state = AppState { leptos_options: router::leptos_options(&config), db: db.clone(), config: Arc::new(config) };
-        tokio::spawn(async move { axum::serve(listener, router::build(state)).await.unwrap() });
+        let app_state = state.clone();
+        tokio::spawn(async move { axum::serve(listener, router::build(app_state)).await.unwrap() });
         let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-        TestApp { base, client, db, _cleanup: cleanup }
+        TestApp { base, client, db: state.db.clone(), state, _cleanup: cleanup }
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -1,7 +1,9 @@
 //! The only place SQL lives. One file per table family; each query is written once and
 //! compiled for both backends with [`on_db!`](crate::on_db).
 
+pub mod keys;
 pub mod platforms;
+pub mod secrets;
 
 use chrono::{DateTime, SubsecRound, Utc};
 
@@ -13,6 +15,12 @@ pub enum StoreError {
     /// A stored row no longer fits the domain rules (edited by hand, or a bug).
     #[error("stored row is invalid: {0}")]
     Corrupt(String),
+    /// The row a write refers to (a platform) does not exist.
+    #[error("the referenced row does not exist")]
+    MissingParent,
+    /// The key version has made as many encryptions as it may.
+    #[error("key version {version} has reached its encryption limit")]
+    KeyExhausted { version: u32 },
     #[error(transparent)]
     Database(#[from] sqlx::Error),
 }

@@ -48,6 +48,7 @@ impl TryFrom<PlatformRow> for Platform {
             metadata: r.metadata.0,
             created_at: r.created_at,
             updated_at: r.updated_at,
+            encryption: Default::default(),
         })
     }
 }
@@ -113,15 +114,13 @@ pub async fn list(db: &Db, filter: &PlatformFilter) -> Result<Vec<Platform>, Sto
     rows.into_iter().map(Platform::try_from).collect()
 }
 
-/// How many platforms there are per (category, status), for the counts beside the filters.
-pub async fn count_groups(db: &Db) -> Result<Vec<(Category, Status, i64)>, StoreError> {
-    let rows: Vec<(String, String, i64)> = on_db!(db, |pool| {
-        sqlx::query_as("SELECT category, status, COUNT(*) FROM platforms GROUP BY category, status")
-            .fetch_all(pool)
-            .await
+/// Every platform's id, category and status, for the counts beside the filters.
+pub async fn summaries(db: &Db) -> Result<Vec<(Uuid, Category, Status)>, StoreError> {
+    let rows: Vec<(Uuid, String, String)> = on_db!(db, |pool| {
+        sqlx::query_as("SELECT id, category, status FROM platforms").fetch_all(pool).await
     })?;
     rows.into_iter()
-        .map(|(c, s, n)| Ok((c.parse().map_err(StoreError::Corrupt)?, s.parse().map_err(StoreError::Corrupt)?, n)))
+        .map(|(id, c, s)| Ok((id, c.parse().map_err(StoreError::Corrupt)?, s.parse().map_err(StoreError::Corrupt)?)))
         .collect()
 }
 

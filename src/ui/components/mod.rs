@@ -1,4 +1,5 @@
 pub mod badges;
+pub mod credentials_panel;
 pub mod error_view;
 pub mod fields;
 pub mod notice;

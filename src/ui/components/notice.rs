@@ -9,6 +9,8 @@ pub fn Notice() -> impl IntoView {
         Some("created") => Some("Platform created."),
         Some("saved") => Some("Changes saved."),
         Some("deleted") => Some("Platform deleted."),
+        Some("secret_saved") => Some("Secret saved and encrypted."),
+        Some("secret_removed") => Some("Secret removed."),
         _ => None,
     };
     view! {

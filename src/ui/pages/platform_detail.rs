@@ -4,7 +4,8 @@ use crate::{
     api::platforms::{get_platform, DeletePlatform},
     domain::Platform,
     ui::components::{
-        badges::{CategoryBadge, StatusBadge},
+        badges::{CategoryBadge, EncryptionBadge, StatusBadge},
+        credentials_panel::CredentialsPanel,
         error_view::{ErrorView, FormAlert},
         notice::Notice,
         platform_icon::PlatformIcon,
@@ -46,7 +47,11 @@ fn PlatformDetails(platform: Platform) -> impl IntoView {
                 <PlatformIcon name=p.name.clone() icon_url=p.icon_url.clone() size=48/>
                 <div>
                     <h1>{p.name.clone()}</h1>
-                    <p class="badges"><CategoryBadge category=p.category/><StatusBadge status=p.status/></p>
+                    <p class="badges">
+                        <CategoryBadge category=p.category/>
+                        <StatusBadge status=p.status/>
+                        <EncryptionBadge encryption=p.encryption/>
+                    </p>
                 </div>
             </div>
             <A href=format!("/platforms/{id}/edit") attr:class="button primary">"Edit"</A>
@@ -65,6 +70,7 @@ fn PlatformDetails(platform: Platform) -> impl IntoView {
                 <dt>"ID"</dt><dd class="mono">{id.clone()}</dd>
             </dl>
         </section>
+        <CredentialsPanel platform=p.clone()/>
         <section class="card" aria-labelledby="metadata-heading">
             <h2 id="metadata-heading">"Metadata"</h2>
             {match metadata {

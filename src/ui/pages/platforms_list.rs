@@ -3,9 +3,9 @@
 
 use crate::{
     api::platforms::list_platforms,
-    domain::{Category, FacetCounts, Platform, PlatformFilter, PlatformList, Status},
+    domain::{Category, EncryptionState, FacetCounts, Platform, PlatformFilter, PlatformList, Status},
     ui::components::{
-        badges::{CategoryBadge, StatusBadge},
+        badges::{CategoryBadge, EncryptionBadge, StatusBadge},
         error_view::ErrorView,
         notice::Notice,
         platform_icon::PlatformIcon,
@@ -23,8 +23,8 @@ use leptos_router::{
 pub fn PlatformsPage() -> impl IntoView {
     let query = use_query_map();
     let list = Resource::new(
-        move || query.with(|q| (q.get("category"), q.get("status"))),
-        |(category, status)| list_platforms(category, status),
+        move || query.with(|q| (q.get("category"), q.get("status"), q.get("encryption"))),
+        |(category, status, encryption)| list_platforms(category, status, encryption),
     );
     let (pending, set_pending) = signal(false);
     view! {
@@ -61,7 +61,7 @@ fn Registry(list: PlatformList, pending: ReadSignal<bool>) -> impl IntoView {
     let query = use_query_map();
     // The server accepted the query, so it parses.
     let filter = query
-        .with_untracked(|q| PlatformFilter::parse(q.get_str("category"), q.get_str("status")))
+        .with_untracked(|q| PlatformFilter::parse(q.get_str("category"), q.get_str("status"), q.get_str("encryption")))
         .unwrap_or_default();
     let shown = list.platforms.len();
     let total = list.counts.total;
@@ -108,12 +108,14 @@ fn FilterBar(counts: FacetCounts, filter: PlatformFilter) -> impl IntoView {
         let mut next = filter;
         match form_field {
             "category" => next.category = value.parse().ok(),
-            _ => next.status = value.parse().ok(),
+            "status" => next.status = value.parse().ok(),
+            _ => next.encryption = value.parse().ok(),
         }
         let query = next.to_query();
         navigate(&if query.is_empty() { "/platforms".into() } else { format!("/platforms?{query}") }, Default::default());
     };
     let apply_status = apply.clone();
+    let apply_encryption = apply.clone();
     let hydrated = RwSignal::new(false);
     Effect::new(move |_| hydrated.set(true));
     let category_options = Category::ALL
@@ -123,6 +125,10 @@ fn FilterBar(counts: FacetCounts, filter: PlatformFilter) -> impl IntoView {
     let status_options = Status::ALL
         .iter()
         .map(|&s| view! { <option value=s.as_str() selected=filter.status == Some(s)>{format!("{} ({})", s.label(), counts.status(s))}</option> })
+        .collect_view();
+    let encryption_options = EncryptionState::ALL
+        .iter()
+        .map(|&e| view! { <option value=e.as_str() selected=filter.encryption == Some(e)>{format!("{} ({})", e.label(), counts.encryption(e))}</option> })
         .collect_view();
     view! {
         <Form method="GET" action="/platforms">
@@ -139,6 +145,13 @@ fn FilterBar(counts: FacetCounts, filter: PlatformFilter) -> impl IntoView {
                     <select id="filter-status" name="status" on:change=move |ev| apply_status("status", event_target_value(&ev))>
                         <option value="" selected=filter.status.is_none()>"All statuses"</option>
                         {status_options}
+                    </select>
+                </div>
+                <div class="field inline">
+                    <label for="filter-encryption">"Encryption"</label>
+                    <select id="filter-encryption" name="encryption" on:change=move |ev| apply_encryption("encryption", event_target_value(&ev))>
+                        <option value="" selected=filter.encryption.is_none()>"Any encryption state"</option>
+                        {encryption_options}
                     </select>
                 </div>
                 <button type="submit" class="button" hidden=move || hydrated.get()>"Apply filters"</button>
@@ -159,6 +172,7 @@ fn PlatformTable(platforms: Vec<Platform>) -> impl IntoView {
                     <th scope="col">"Category"</th>
                     <th scope="col" class="hide-narrow">"Auth type"</th>
                     <th scope="col">"Status"</th>
+                    <th scope="col">"Encryption"</th>
                     <th scope="col" class="hide-narrow">"Updated"</th>
                 </tr>
             </thead>
@@ -181,6 +195,7 @@ fn PlatformTable(platforms: Vec<Platform>) -> impl IntoView {
                                 <td><CategoryBadge category=p.category/></td>
                                 <td class="hide-narrow">{p.auth_type.label()}</td>
                                 <td><StatusBadge status=p.status/></td>
+                                <td><EncryptionBadge encryption=p.encryption/></td>
                                 <td class="hide-narrow"><Timestamp at=p.updated_at/></td>
                             </tr>
                         }

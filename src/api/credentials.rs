@@ -1,0 +1,67 @@
+//! Server functions behind the credentials panel of a platform page. They return
+//! statuses only; a secret travels one way, from the form into the credential store.
+
+use crate::domain::{AppError, Credentials, SecretText};
+use leptos::prelude::*;
+
+#[server]
+pub async fn get_credentials(id: String) -> Result<Credentials, AppError> {
+    use crate::server::{error::respond, platforms, secrets, state::app_state};
+    respond(async {
+        let state = app_state()?;
+        let id = platforms::parse_id(&id)?;
+        platforms::get(&state.db, &state.keyring, id).await?;
+        secrets::credentials(&state.db, &state.keyring, id).await
+    })
+    .await
+}
+
+/// Sets or replaces the secret an admin types in for this platform's auth type (API key,
+/// bearer token or basic-auth password, with its user name).
+#[server]
+pub async fn set_secret(id: String, value: SecretText, username: Option<String>) -> Result<(), AppError> {
+    use crate::{
+        domain::{AuthType, FieldErrors},
+        server::{error::respond, platforms, secrets, state::app_state},
+    };
+    use secrecy::SecretString;
+    respond(async {
+        let state = app_state()?;
+        let platform = platforms::get(&state.db, &state.keyring, platforms::parse_id(&id)?).await?;
+        let field = platform.auth_type.typed_secret().ok_or_else(|| {
+            AppError::invalid("value", "this platform signs in with OAuth: connect it instead of typing a secret")
+        })?;
+        let username = username.map(|u| u.trim().to_owned()).filter(|u| !u.is_empty());
+        if platform.auth_type == AuthType::Basic {
+            match &username {
+                None => return Err(FieldErrors::single("username", "is required for basic auth").into()),
+                Some(u) if u.chars().count() > 200 => {
+                    return Err(FieldErrors::single("username", "must be at most 200 characters").into())
+                }
+                Some(_) => {}
+            }
+        }
+        let secret = SecretString::from(value.expose());
+        secrets::store_secret(&state.db, &state.keyring, platform.id, field, &secret).await?;
+        if platform.auth_type == AuthType::Basic {
+            secrets::set_username(&state.db, platform.id, username.as_deref()).await?;
+        }
+        leptos_axum::redirect(&format!("/platforms/{}?notice=secret_saved", platform.id));
+        Ok(())
+    })
+    .await
+}
+
+#[server]
+pub async fn remove_secret(id: String) -> Result<(), AppError> {
+    use crate::server::{error::respond, platforms, secrets, state::app_state};
+    respond(async {
+        let state = app_state()?;
+        let platform = platforms::get(&state.db, &state.keyring, platforms::parse_id(&id)?).await?;
+        let field = platform.auth_type.typed_secret().ok_or_else(|| AppError::invalid("id", "this platform has no typed secret"))?;
+        secrets::remove_secret(&state.db, platform.id, field).await?;
+        leptos_axum::redirect(&format!("/platforms/{}?notice=secret_removed", platform.id));
+        Ok(())
+    })
+    .await
+}

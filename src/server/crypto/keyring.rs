@@ -1,0 +1,270 @@
+//! The keyring: one AES-256-GCM key per version, the current one for sealing and every
+//! configured one for opening. Keys never leave it; `Debug` lists versions only.
+
+use super::envelope::{self, ParseError, SecretSlot, HEADER_LEN, NONCE_LEN, TAG_LEN};
+use crate::server::config::EncryptionKey;
+use aes_gcm::{
+    aead::{array::Array, AeadInOut, KeyInit},
+    Aes256Gcm,
+};
+use hmac::{Hmac, Mac};
+use rand::RngCore;
+use sha2::Sha256;
+use std::{collections::BTreeMap, fmt};
+use zeroize::Zeroizing;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CryptoError {
+    #[error("the stored ciphertext is damaged (too short)")]
+    Malformed,
+    #[error("the stored ciphertext uses envelope format {0}, which this version of Keyport cannot read")]
+    UnknownFormat(u8),
+    #[error("the secret is encrypted with key version {0}, which is not configured (set ENCRYPTION_KEY_V{0})")]
+    UnknownKeyVersion(u32),
+    #[error("the secret does not decrypt: wrong key, or the ciphertext was altered or moved")]
+    Rejected,
+}
+
+struct VersionKey {
+    cipher: Aes256Gcm,
+    check_value: String,
+}
+
+pub struct Keyring {
+    current: u32,
+    keys: BTreeMap<u32, VersionKey>,
+}
+
+impl fmt::Debug for Keyring {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Keyring").field("current", &self.current).field("versions", &self.keys.keys()).finish()
+    }
+}
+
+/// A key's check value: the first 16 bytes of HMAC-SHA256(key, "keyport key check v1"),
+/// hex. It identifies a key without revealing it.
+pub fn check_value(key: &[u8; 32]) -> String {
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC takes any key length");
+    mac.update(b"keyport key check v1");
+    mac.finalize().into_bytes()[..16].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl Keyring {
+    /// `keys` must contain `current` (the configuration guarantees it).
+    pub fn new(current: u32, keys: &BTreeMap<u32, EncryptionKey>) -> Self {
+        assert!(keys.contains_key(&current), "the current key version must be configured");
+        let keys = keys
+            .iter()
+            .map(|(&version, key)| {
+                let cipher = Aes256Gcm::new_from_slice(key.bytes()).expect("32-byte key");
+                (version, VersionKey { cipher, check_value: check_value(key.bytes()) })
+            })
+            .collect();
+        Self { current, keys }
+    }
+
+    pub fn current_version(&self) -> u32 {
+        self.current
+    }
+
+    /// Configured versions with their check values, oldest first.
+    pub fn versions(&self) -> impl Iterator<Item = (u32, &str)> {
+        self.keys.iter().map(|(v, k)| (*v, k.check_value.as_str()))
+    }
+
+    /// Encrypts `plaintext` for `slot` with the current key and a fresh random nonce from
+    /// the operating system.
+    pub fn seal(&self, plaintext: &[u8], slot: &SecretSlot) -> Vec<u8> {
+        let mut nonce = [0u8; NONCE_LEN];
+        rand::rngs::OsRng.fill_bytes(&mut nonce);
+        let key = &self.keys[&self.current];
+        let mut out = envelope::layout(self.current, &nonce, plaintext);
+        let body_end = out.len() - TAG_LEN;
+        let tag = key
+            .cipher
+            .encrypt_inout_detached(&Array::from(nonce), slot.aad(self.current).as_bytes(), (&mut out[HEADER_LEN..body_end]).into())
+            .expect("AES-GCM encrypts any plaintext under 64 GiB");
+        out[body_end..].copy_from_slice(&tag);
+        out
+    }
+
+    /// Decrypts an envelope sealed for `slot`. Any change to its bytes, or opening it in
+    /// another slot, fails with [`CryptoError::Rejected`]; plaintext is zeroed on drop.
+    pub fn open(&self, sealed: &[u8], slot: &SecretSlot) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+        let parsed = envelope::parse(sealed).map_err(|e| match e {
+            ParseError::TooShort => CryptoError::Malformed,
+            ParseError::UnknownFormat(f) => CryptoError::UnknownFormat(f),
+        })?;
+        let key = self.keys.get(&parsed.key_version).ok_or(CryptoError::UnknownKeyVersion(parsed.key_version))?;
+        let mut plaintext = Zeroizing::new(parsed.ciphertext.to_vec());
+        key.cipher
+            .decrypt_inout_detached(
+                &Array::from(*parsed.nonce),
+                slot.aad(parsed.key_version).as_bytes(),
+                plaintext.as_mut_slice().into(),
+                &Array::from(*parsed.tag),
+            )
+            .map_err(|_| CryptoError::Rejected)?;
+        Ok(plaintext)
+    }
+
+    /// The key version an envelope says it was sealed with, without decrypting it.
+    pub fn key_version_of(sealed: &[u8]) -> Option<u32> {
+        envelope::parse(sealed).ok().map(|p| p.key_version)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::SecretField;
+    use proptest::prelude::*;
+    use uuid::Uuid;
+
+    fn key(byte: u8) -> EncryptionKey {
+        EncryptionKey::from_bytes([byte; 32])
+    }
+
+    fn ring(current: u32, versions: &[(u32, u8)]) -> Keyring {
+        Keyring::new(current, &versions.iter().map(|&(v, b)| (v, key(b))).collect())
+    }
+
+    fn slot(field: SecretField) -> SecretSlot {
+        SecretSlot::platform_secret(Uuid::from_u128(42), field)
+    }
+
+    const TOKEN: &[u8] = b"ya29.a0AfH6SMBx-planted-token-for-tests";
+
+    #[test]
+    fn seals_and_opens() {
+        let ring = ring(1, &[(1, 7)]);
+        let s = slot(SecretField::AccessToken);
+        let sealed = ring.seal(TOKEN, &s);
+        assert_eq!(sealed.len(), HEADER_LEN + TOKEN.len() + TAG_LEN);
+        assert_eq!(Keyring::key_version_of(&sealed), Some(1));
+        assert!(!sealed.windows(TOKEN.len()).any(|w| w == TOKEN), "ciphertext must not contain the plaintext");
+        assert_eq!(ring.open(&sealed, &s).unwrap().as_slice(), TOKEN);
+    }
+
+    #[test]
+    fn every_seal_uses_a_fresh_nonce() {
+        let ring = ring(1, &[(1, 7)]);
+        let s = slot(SecretField::ApiKey);
+        let nonces: std::collections::HashSet<Vec<u8>> = (0..1000).map(|_| ring.seal(TOKEN, &s)[5..17].to_vec()).collect();
+        assert_eq!(nonces.len(), 1000);
+    }
+
+    #[test]
+    fn flipping_any_bit_is_rejected() {
+        let ring = ring(1, &[(1, 7)]);
+        let s = slot(SecretField::AccessToken);
+        let sealed = ring.seal(b"short", &s);
+        for byte in 0..sealed.len() {
+            for bit in 0..8 {
+                let mut bad = sealed.clone();
+                bad[byte] ^= 1 << bit;
+                let err = ring.open(&bad, &s).unwrap_err();
+                match byte {
+                    0 => assert!(matches!(err, CryptoError::UnknownFormat(_)), "format byte: {err:?}"),
+                    1..=4 => assert!(matches!(err, CryptoError::UnknownKeyVersion(_)), "key version: {err:?}"),
+                    _ => assert_eq!(err, CryptoError::Rejected, "byte {byte} bit {bit}"),
+                }
+            }
+        }
+        assert_eq!(ring.open(&sealed[..sealed.len() - 1], &s).unwrap_err(), CryptoError::Rejected);
+        assert_eq!(ring.open(&sealed[..20], &s).unwrap_err(), CryptoError::Malformed);
+    }
+
+    #[test]
+    fn a_ciphertext_moved_to_another_row_or_field_is_rejected() {
+        let ring = ring(1, &[(1, 7)]);
+        let sealed = ring.seal(TOKEN, &slot(SecretField::AccessToken));
+        let other_field = slot(SecretField::RefreshToken);
+        assert_eq!(ring.open(&sealed, &other_field).unwrap_err(), CryptoError::Rejected);
+        let other_row = SecretSlot::platform_secret(Uuid::from_u128(43), SecretField::AccessToken);
+        assert_eq!(ring.open(&sealed, &other_row).unwrap_err(), CryptoError::Rejected);
+        let other_table = SecretSlot { table: "other", ..slot(SecretField::AccessToken) };
+        assert_eq!(ring.open(&sealed, &other_table).unwrap_err(), CryptoError::Rejected);
+    }
+
+    #[test]
+    fn relabelling_the_key_version_is_rejected_even_when_that_version_exists() {
+        // Two versions holding the same bytes would let a relabelled header pick a working
+        // key; the AAD's k{version} still catches it. (The configuration forbids this case.)
+        let ring = ring(2, &[(1, 7), (2, 7)]);
+        let s = slot(SecretField::AccessToken);
+        let mut sealed = ring.seal(TOKEN, &s);
+        sealed[1..5].copy_from_slice(&1u32.to_be_bytes());
+        assert_eq!(ring.open(&sealed, &s).unwrap_err(), CryptoError::Rejected);
+    }
+
+    #[test]
+    fn wrong_key_is_rejected_and_old_versions_still_open() {
+        let old = ring(1, &[(1, 7)]);
+        let s = slot(SecretField::Password);
+        let sealed_v1 = old.seal(TOKEN, &s);
+        let rotated = ring(2, &[(1, 7), (2, 8)]);
+        assert_eq!(rotated.open(&sealed_v1, &s).unwrap().as_slice(), TOKEN, "v1 still opens after rotation");
+        assert_eq!(Keyring::key_version_of(&rotated.seal(TOKEN, &s)), Some(2), "new seals use the current key");
+        let wrong = ring(1, &[(1, 9)]);
+        assert_eq!(wrong.open(&sealed_v1, &s).unwrap_err(), CryptoError::Rejected);
+        let missing = ring(2, &[(2, 8)]);
+        assert_eq!(missing.open(&sealed_v1, &s).unwrap_err(), CryptoError::UnknownKeyVersion(1));
+    }
+
+    #[test]
+    fn check_values_identify_keys_without_revealing_them() {
+        let a = check_value(&[7; 32]);
+        assert_eq!(a.len(), 32);
+        assert_eq!(a, check_value(&[7; 32]));
+        assert_ne!(a, check_value(&[8; 32]));
+        let debug = format!("{:?}", ring(1, &[(1, 7)]));
+        assert_eq!(debug, "Keyring { current: 1, versions: [1] }");
+    }
+
+    /// Wycheproof's AES-GCM vectors (256-bit keys, 96-bit nonces, 128-bit tags) against
+    /// the primitive the keyring uses.
+    #[test]
+    fn wycheproof_aes_256_gcm_vectors() {
+        use wycheproof::{aead::TestName, TestResult};
+        let set = wycheproof::aead::TestSet::load(TestName::AesGcm).unwrap();
+        let (mut valid, mut invalid) = (0, 0);
+        for group in set.test_groups.iter().filter(|g| g.key_size == 256 && g.nonce_size == 96 && g.tag_size == 128) {
+            for t in &group.tests {
+                let cipher = Aes256Gcm::new_from_slice(&t.key).unwrap();
+                let nonce: [u8; 12] = t.nonce.as_slice().try_into().unwrap();
+                let tag: [u8; 16] = t.tag.as_slice().try_into().unwrap();
+                let mut buf = t.pt.to_vec();
+                let sealed = cipher.encrypt_inout_detached(&Array::from(nonce), &t.aad, buf.as_mut_slice().into());
+                let mut ct = t.ct.to_vec();
+                let opened = cipher.decrypt_inout_detached(&Array::from(nonce), &t.aad, ct.as_mut_slice().into(), &Array::from(tag));
+                match t.result {
+                    TestResult::Valid => {
+                        valid += 1;
+                        assert_eq!(buf, t.ct.to_vec(), "tc {}", t.tc_id);
+                        assert_eq!(sealed.unwrap().as_slice(), tag, "tc {}", t.tc_id);
+                        assert!(opened.is_ok(), "tc {}", t.tc_id);
+                        assert_eq!(ct, t.pt.to_vec(), "tc {}", t.tc_id);
+                    }
+                    TestResult::Invalid => {
+                        invalid += 1;
+                        assert!(opened.is_err(), "tc {} must be rejected: {}", t.tc_id, t.comment);
+                    }
+                    TestResult::Acceptable => {}
+                }
+            }
+        }
+        assert!(valid >= 30 && invalid >= 10, "too few vectors ran: {valid} valid, {invalid} invalid");
+    }
+
+    proptest! {
+        #[test]
+        fn round_trips_any_secret(plaintext in proptest::collection::vec(any::<u8>(), 0..2048), row in any::<u128>(), version in 1u32..1000) {
+            let ring = ring(version, &[(version, 3)]);
+            let s = SecretSlot::platform_secret(Uuid::from_u128(row), SecretField::ClientSecret);
+            let sealed = ring.seal(&plaintext, &s);
+            let opened = ring.open(&sealed, &s).unwrap();
+            prop_assert_eq!(opened.as_slice(), plaintext.as_slice());
+        }
+    }
+}

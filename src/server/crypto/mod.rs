@@ -1,0 +1,14 @@
+//! Encryption of stored secrets: the versioned keyring and the envelope format (written
+//! down byte by byte in docs/encryption.md). Only the secrets service calls this.
+
+mod envelope;
+mod keyring;
+
+pub use envelope::{SecretSlot, FORMAT_V1, HEADER_LEN, TAG_LEN};
+pub use keyring::{check_value, CryptoError, Keyring};
+
+/// Encryptions with one key after which the keys view warns (NIST SP 800-38D caps
+/// random-nonce GCM at 2^32 per key; we stop well before).
+pub const ENCRYPTIONS_WARN_AT: i64 = 1 << 30;
+/// Encryptions with one key after which Keyport refuses to encrypt with it.
+pub const ENCRYPTIONS_REFUSE_AT: i64 = 1 << 31;

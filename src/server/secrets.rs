@@ -1,0 +1,140 @@
+//! The credential store: the only way from a secret to the database ([`store_secret`]) and
+//! from the database to a usable secret ([`resolve`]). Everything else sees statuses.
+
+use super::{
+    crypto::{CryptoError, Keyring, SecretSlot, ENCRYPTIONS_REFUSE_AT},
+    db::Db,
+    error::internal,
+    store::{keys, secrets as store, StoreError},
+};
+use crate::domain::{AppError, Credentials, Encryption, SecretField, SecretStatus};
+use secrecy::{ExposeSecret, SecretString};
+use std::collections::HashMap;
+use uuid::Uuid;
+
+/// Largest secret accepted: tokens and keys are a few KiB at most.
+pub const SECRET_MAX_BYTES: usize = 16 * 1024;
+
+/// Why a usable secret could not be had.
+#[derive(Debug, thiserror::Error)]
+pub enum SecretError {
+    #[error("no {} is stored for this platform", .0.label().to_lowercase())]
+    Missing(SecretField),
+    #[error("the stored {} cannot be used: {cause}", field.label().to_lowercase())]
+    Undecryptable { field: SecretField, cause: CryptoError },
+}
+
+impl From<SecretError> for AppError {
+    fn from(e: SecretError) -> Self {
+        AppError::Unavailable { message: e.to_string() }
+    }
+}
+
+/// Encrypts `value` with the current key and stores it as `field` of the platform,
+/// replacing any earlier value.
+pub async fn store_secret(db: &Db, keyring: &Keyring, platform_id: Uuid, field: SecretField, value: &SecretString) -> Result<(), AppError> {
+    let plaintext = value.expose_secret().as_bytes();
+    if plaintext.is_empty() {
+        return Err(AppError::invalid("value", "must not be empty"));
+    }
+    if plaintext.len() > SECRET_MAX_BYTES {
+        return Err(AppError::invalid("value", format!("must be at most {} KiB", SECRET_MAX_BYTES / 1024)));
+    }
+    let slot = SecretSlot::platform_secret(platform_id, field);
+    let version = keyring.current_version();
+    store::put(db, platform_id, field, version, ENCRYPTIONS_REFUSE_AT, || keyring.seal(plaintext, &slot))
+        .await
+        .map_err(|e| match e {
+            StoreError::MissingParent => AppError::not_found(format!("platform {platform_id}")),
+            StoreError::KeyExhausted { version } => AppError::Unavailable {
+                message: format!(
+                    "key version {version} has made 2^31 encryptions, the safe limit: add a new key and rotate \
+                     (see docs/encryption.md) before storing more secrets"
+                ),
+            },
+            other => internal(other),
+        })?;
+    tracing::info!(platform.id = %platform_id, secret.field = %field, key.version = version, "secret stored");
+    Ok(())
+}
+
+pub async fn remove_secret(db: &Db, platform_id: Uuid, field: SecretField) -> Result<(), AppError> {
+    if !store::delete(db, platform_id, field).await.map_err(internal)? {
+        return Err(AppError::not_found(format!("the {} of platform {platform_id}", field.label().to_lowercase())));
+    }
+    tracing::info!(platform.id = %platform_id, secret.field = %field, "secret removed");
+    Ok(())
+}
+
+pub async fn set_username(db: &Db, platform_id: Uuid, username: Option<&str>) -> Result<(), AppError> {
+    store::set_username(db, platform_id, username).await.map_err(|e| match e {
+        StoreError::MissingParent => AppError::not_found(format!("platform {platform_id}")),
+        other => internal(other),
+    })
+}
+
+/// The usable secret: decrypted, bound to this platform and field, or a typed reason why
+/// not. There is no plaintext fallback: there is no plaintext column.
+pub async fn resolve(db: &Db, keyring: &Keyring, platform_id: Uuid, field: SecretField) -> Result<SecretString, AppError> {
+    let sealed = store::one(db, platform_id, field).await.map_err(internal)?.ok_or(SecretError::Missing(field))?;
+    let plaintext = keyring.open(&sealed.ciphertext, &SecretSlot::platform_secret(platform_id, field)).map_err(|e| {
+        tracing::warn!(platform.id = %platform_id, secret.field = %field, error = %e, "secret does not decrypt");
+        SecretError::Undecryptable { field, cause: e }
+    })?;
+    let text = String::from_utf8(plaintext.to_vec()).map_err(|_| internal("stored secret is not UTF-8"))?;
+    Ok(SecretString::from(text))
+}
+
+/// What the platform page shows about its credentials.
+pub async fn credentials(db: &Db, keyring: &Keyring, platform_id: Uuid) -> Result<Credentials, AppError> {
+    let (sealed, username) =
+        tokio::try_join!(store::for_platform(db, platform_id), store::username(db, platform_id)).map_err(internal)?;
+    let secrets: Vec<SecretStatus> = sealed.iter().map(|s| status(keyring, s)).collect();
+    Ok(Credentials { encryption: Encryption::of(&secrets, keyring.current_version()), secrets, username })
+}
+
+/// The encryption badge of every platform that has secrets (the others have none).
+pub async fn badges(db: &Db, keyring: &Keyring) -> Result<HashMap<Uuid, Encryption>, AppError> {
+    let mut by_platform: HashMap<Uuid, Vec<SecretStatus>> = HashMap::new();
+    for sealed in store::all(db).await.map_err(internal)? {
+        by_platform.entry(sealed.platform_id).or_default().push(status(keyring, &sealed));
+    }
+    Ok(by_platform.into_iter().map(|(id, s)| (id, Encryption::of(&s, keyring.current_version()))).collect())
+}
+
+/// Describes a sealed secret; decrypts it only to learn whether it can be decrypted.
+fn status(keyring: &Keyring, sealed: &store::SealedSecret) -> SecretStatus {
+    let slot = SecretSlot::platform_secret(sealed.platform_id, sealed.field);
+    let readable = Keyring::key_version_of(&sealed.ciphertext) == Some(sealed.key_version)
+        && keyring.open(&sealed.ciphertext, &slot).is_ok();
+    SecretStatus {
+        field: sealed.field,
+        key_version: sealed.key_version,
+        current_key: sealed.key_version == keyring.current_version(),
+        readable,
+        updated_at: sealed.updated_at,
+    }
+}
+
+/// Checks every configured key against the check value stored for its version (recording
+/// it the first time a version is seen). A mismatch means the key is not the one that
+/// encrypted the data: refuse to start rather than fail on every decryption later.
+pub async fn verify_keys(db: &Db, keyring: &Keyring) -> Result<(), String> {
+    for (version, check_value) in keyring.versions() {
+        let stored = keys::record_check_value(db, version, check_value)
+            .await
+            .map_err(|e| format!("DATABASE_URL: cannot read the key check values ({e})."))?;
+        if stored != check_value {
+            let variable = if version == keyring.current_version() {
+                format!("ENCRYPTION_KEY for version {version}")
+            } else {
+                format!("ENCRYPTION_KEY_V{version}")
+            };
+            return Err(format!(
+                "{variable} does not match the key that encrypted existing data; put back the key used for version \
+                 {version}, or give the new key a new version number (ENCRYPTION_KEY_VERSION)."
+            ));
+        }
+    }
+    Ok(())
+}

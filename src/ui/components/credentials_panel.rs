@@ -1,0 +1,125 @@
+//! The credentials card of a platform page: the encryption badge, what is stored (never
+//! the values) and, for API-key, bearer and basic-auth platforms, a write-only form.
+
+use crate::{
+    api::credentials::{get_credentials, RemoveSecret, SetSecret},
+    domain::{AppError, AuthType, Credentials, Platform, SecretField},
+    ui::components::{
+        badges::EncryptionBadge,
+        error_view::{ErrorView, FormAlert},
+        timestamp::Timestamp,
+    },
+};
+use leptos::prelude::*;
+
+#[component]
+pub fn CredentialsPanel(platform: Platform) -> impl IntoView {
+    let id = platform.id.to_string();
+    let credentials = Resource::new(move || id.clone(), get_credentials);
+    view! {
+        <section class="card" aria-labelledby="credentials-heading">
+            <h2 id="credentials-heading">"Credentials"</h2>
+            <Suspense fallback=|| view! { <p class="loading" role="status">"Loading credentials…"</p> }>
+                {move || {
+                    let platform = platform.clone();
+                    Suspend::new(async move {
+                        match credentials.await {
+                            Ok(c) => view! { <CredentialsBody platform credentials=c/> }.into_any(),
+                            Err(error) => view! { <ErrorView error/> }.into_any(),
+                        }
+                    })
+                }}
+            </Suspense>
+        </section>
+    }
+}
+
+#[component]
+fn CredentialsBody(platform: Platform, credentials: Credentials) -> impl IntoView {
+    let has_secret = !credentials.secrets.is_empty();
+    view! {
+        <p><EncryptionBadge encryption=credentials.encryption/></p>
+        {if has_secret {
+            view! {
+                <ul class="secret-list" aria-label="Stored secrets">
+                    {credentials.secrets.iter().map(|s| {
+                        let state = if !s.readable {
+                            "cannot be decrypted: wrong key, or the stored value was altered".to_owned()
+                        } else if s.current_key {
+                            format!("encrypted with the current key (v{})", s.key_version)
+                        } else {
+                            format!("encrypted with old key v{} — re-encrypt it", s.key_version)
+                        };
+                        view! {
+                            <li>
+                                <strong>{s.field.label()}</strong>
+                                <span>{state}</span>
+                                <span class="muted">"updated " <Timestamp at=s.updated_at/></span>
+                            </li>
+                        }
+                    }).collect_view()}
+                </ul>
+            }.into_any()
+        } else {
+            view! { <p class="muted">"Nothing is stored for this platform yet."</p> }.into_any()
+        }}
+        {match platform.auth_type.typed_secret() {
+            Some(field) => view! {
+                <SecretForm platform_id=platform.id.to_string() auth_type=platform.auth_type field
+                    username=credentials.username.clone().unwrap_or_default() replacing=has_secret/>
+            }.into_any(),
+            None => view! {
+                <p class="hint">"OAuth tokens are stored, encrypted, when the account is connected; they are never typed in."</p>
+            }.into_any(),
+        }}
+    }
+}
+
+/// Sets or replaces the typed secret. Write-only: the stored value is never shown back.
+#[component]
+fn SecretForm(platform_id: String, auth_type: AuthType, field: SecretField, username: String, replacing: bool) -> impl IntoView {
+    let set = ServerAction::<SetSecret>::new();
+    let remove = ServerAction::<RemoveSecret>::new();
+    let error = Signal::derive(move || set.value().get().and_then(Result::err));
+    let remove_error = Signal::derive(move || remove.value().get().and_then(Result::err));
+    let field_error = move |name: &'static str| {
+        move || error.with(|e: &Option<AppError>| e.as_ref().and_then(|e| e.fields()).and_then(|f| f.get(name)).map(str::to_owned))
+    };
+    let label = field.label();
+    let verb = if replacing { "Replace" } else { "Set" };
+    let remove_id = platform_id.clone();
+    view! {
+        <h3>{format!("{verb} {}", label.to_lowercase())}</h3>
+        <FormAlert error/>
+        <ActionForm action=set attr:class="secret-form" attr:autocomplete="off">
+            <input type="hidden" name="id" value=platform_id/>
+            {(auth_type == AuthType::Basic).then(|| view! {
+                <div class="field">
+                    <label for="secret-username">"User name"</label>
+                    <input id="secret-username" type="text" name="username" value=username autocomplete="off"
+                        aria-invalid=move || field_error("username")().map(|_| "true")/>
+                    {move || field_error("username")().map(|e| view! { <p class="field-error">{e}</p> })}
+                </div>
+            })}
+            <div class="field">
+                <label for="secret-value">{if replacing { format!("New {}", label.to_lowercase()) } else { label.to_owned() }}</label>
+                <input id="secret-value" type="password" name="value" autocomplete="new-password" spellcheck="false"
+                    aria-describedby="secret-value-hint" aria-invalid=move || field_error("value")().map(|_| "true")/>
+                <p class="hint" id="secret-value-hint">"Encrypted before it is stored; it is never shown again."</p>
+                {move || field_error("value")().map(|e| view! { <p class="field-error">{e}</p> })}
+            </div>
+            <div class="form-actions">
+                <button type="submit" class="button primary" disabled=move || set.pending().get()>
+                    {move || if set.pending().get() { "Encrypting…".to_owned() } else { format!("Save {}", label.to_lowercase()) }}
+                </button>
+            </div>
+        </ActionForm>
+        {replacing.then(|| view! {
+            <FormAlert error=remove_error/>
+            <ActionForm action=remove>
+                <input type="hidden" name="id" value=remove_id/>
+                <button type="submit" class="button" disabled=move || remove.pending().get()>{format!("Remove {}", label.to_lowercase())}</button>
+            </ActionForm>
+        })}
+    }
+}
