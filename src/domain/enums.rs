@@ -10,8 +10,7 @@ macro_rules! wire_enum {
     ($(#[$doc:meta])* $name:ident, $what:literal { $($variant:ident => $wire:literal, $label:literal;)+ }) => {
         $(#[$doc])*
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-        #[serde(rename_all = "snake_case")]
-        pub enum $name { $($variant,)+ }
+        pub enum $name { $(#[serde(rename = $wire)] $variant,)+ }
 
         impl $name {
             pub const ALL: &'static [Self] = &[$(Self::$variant,)+];

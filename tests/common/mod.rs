@@ -13,6 +13,8 @@ pub const TEST_KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 
 pub struct TestApp {
     pub base: String,
+    /// The database URL, to open a second server on the same data.
+    pub database_url: String,
     pub client: reqwest::Client,
     pub db: Db,
     pub state: AppState,
@@ -22,6 +24,8 @@ pub struct TestApp {
 enum Cleanup {
     Sqlite(tempfile::TempDir),
     Postgres { admin_url: String, schema: String },
+    /// A second server on another app's database: that app cleans up.
+    Shared,
 }
 
 impl Drop for Cleanup {
@@ -74,9 +78,7 @@ impl TestApp {
 
     /// Starts a server on the given database with extra configuration (keys).
     async fn spawn_with(url: &str, backend: Backend, cleanup: Cleanup, vars: &[(&str, &str)]) -> TestApp {
-        let mut all = vec![("DATABASE_URL", url), ("LEPTOS_SITE_ADDR", "127.0.0.1:0")];
-        all.extend_from_slice(vars);
-        let config = Config::from_vars(all).unwrap();
+        let config = config_for(url, vars);
         assert_eq!(config.backend, backend);
         let state = AppState::prepare(config).await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -84,7 +86,23 @@ impl TestApp {
         let app_state = state.clone();
         tokio::spawn(async move { axum::serve(listener, router::build(app_state)).await.unwrap() });
         let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-        TestApp { base, client, db: state.db.clone(), state, _cleanup: cleanup }
+        TestApp { base, database_url: url.to_owned(), client, db: state.db.clone(), state, _cleanup: cleanup }
+    }
+
+    /// Another server on this app's database, configured with `vars` (keys): as if the
+    /// operator restarted Keyport with a new configuration.
+    pub async fn reopen(&self, vars: &[(&str, &str)]) -> TestApp {
+        Self::spawn_with(&self.database_url, self.state.config.backend, Cleanup::Shared, vars).await
+    }
+
+    /// The configuration [`reopen`](Self::reopen) would use, for preparing by hand.
+    pub fn config_with(&self, vars: &[(&str, &str)]) -> Config {
+        config_for(&self.database_url, vars)
+    }
+
+    /// Runs one SQL statement against the app's database (to tamper, in tests).
+    pub async fn execute(&self, sql: &str) {
+        keyport::on_db!(&self.db, |pool| sqlx::query(sql).execute(pool).await.map(|_| ())).unwrap();
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -114,6 +132,12 @@ impl TestApp {
         assert_eq!(status, 201, "{json}");
         json["platform"].clone()
     }
+}
+
+fn config_for(url: &str, vars: &[(&str, &str)]) -> Config {
+    let mut all = vec![("DATABASE_URL", url), ("LEPTOS_SITE_ADDR", "127.0.0.1:0")];
+    all.extend_from_slice(vars);
+    Config::from_vars(all).unwrap()
 }
 
 pub async fn json_of(response: reqwest::Response) -> (u16, serde_json::Value) {

@@ -1,0 +1,267 @@
+//! The encrypted credential store through the API, the pages and the resolver, on SQLite
+//! and PostgreSQL: only ciphertext at rest, statuses out, tampering detected.
+
+mod common;
+
+use common::TestApp;
+use keyport::{
+    api::credentials::SetSecret,
+    domain::{AppError, SecretField},
+    server::{secrets, state::AppState},
+};
+use leptos::server_fn::ServerFn;
+use reqwest::Method;
+use secrecy::ExposeSecret;
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+/// A token planted in requests and searched for in every response and in the database.
+const PLANTED: &str = "sk_live_PLANTED_4f9a2c_do_not_leak";
+const KEY_V1: &str = common::TEST_KEY;
+const KEY_V2: &str = "ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8=";
+
+on_both_backends!(
+    stores_an_api_key_as_ciphertext_and_shows_only_its_status,
+    replacing_a_secret_keeps_one_row_and_counts_each_encryption,
+    deleting_a_platform_deletes_its_secrets,
+    rejects_secrets_that_do_not_fit_the_platform,
+    a_ciphertext_moved_to_another_platform_fails_to_decrypt,
+    old_key_versions_still_decrypt_after_rotation,
+    a_wrong_key_for_a_known_version_refuses_to_start,
+    refuses_to_encrypt_once_a_key_reached_its_limit,
+    planted_secret_never_appears_in_pages_or_responses,
+    basic_auth_form_stores_password_and_username,
+);
+
+async fn platform(app: &TestApp, name: &str, auth_type: &str) -> Uuid {
+    let p = app.create_platform(json!({"name": name, "auth_type": auth_type, "category": "payment"})).await;
+    p["id"].as_str().unwrap().parse().unwrap()
+}
+
+async fn put_secret(app: &TestApp, id: Uuid, field: &str, body: Value) -> (u16, Value) {
+    app.send_json(Method::PUT, &format!("/api/platforms/{id}/secrets/{field}"), body).await
+}
+
+async fn encryption_of(app: &TestApp, id: Uuid) -> Value {
+    app.get_json(&format!("/api/platforms/{id}")).await.1["platform"]["encryption"].clone()
+}
+
+/// Every stored ciphertext, raw from the database.
+async fn stored_ciphertexts(app: &TestApp) -> Vec<(Uuid, String, Vec<u8>)> {
+    keyport::on_db!(&app.db, |pool| sqlx::query_as("SELECT platform_id, field, ciphertext FROM secrets").fetch_all(pool).await)
+        .unwrap()
+}
+
+async fn stores_an_api_key_as_ciphertext_and_shows_only_its_status(app: TestApp) {
+    let id = platform(&app, "Stripe", "api_key").await;
+    assert_eq!(encryption_of(&app, id).await, json!({"state": "none", "key_version": null}));
+
+    let (status, body) = put_secret(&app, id, "api_key", json!({"value": PLANTED})).await;
+    assert_eq!(status, 200, "{body}");
+    let secret = &body["credentials"]["secrets"][0];
+    assert_eq!((secret["field"].as_str(), secret["key_version"].as_u64()), (Some("api_key"), Some(1)));
+    assert_eq!((secret["current_key"].as_bool(), secret["readable"].as_bool()), (Some(true), Some(true)));
+    assert!(!body.to_string().contains(PLANTED));
+    assert_eq!(encryption_of(&app, id).await, json!({"state": "current", "key_version": 1}));
+
+    let rows = stored_ciphertexts(&app).await;
+    assert_eq!(rows.len(), 1);
+    let (row_id, field, ciphertext) = &rows[0];
+    assert_eq!((row_id, field.as_str()), (&id, "api_key"));
+    assert_eq!(ciphertext.len(), 1 + 4 + 12 + PLANTED.len() + 16, "envelope format 1");
+    assert_eq!(ciphertext[0], 1);
+    assert!(!ciphertext.windows(PLANTED.len()).any(|w| w == PLANTED.as_bytes()), "no plaintext at rest");
+
+    let resolved = secrets::resolve(&app.db, &app.state.keyring, id, SecretField::ApiKey).await.unwrap();
+    assert_eq!(resolved.expose_secret(), PLANTED);
+    let (_, current) = app.get_json("/api/platforms?encryption=current").await;
+    assert_eq!(current["count"], 1);
+    let (_, none) = app.get_json("/api/platforms?encryption=none").await;
+    assert_eq!(none["count"], 0);
+}
+
+async fn replacing_a_secret_keeps_one_row_and_counts_each_encryption(app: TestApp) {
+    let id = platform(&app, "Mailgun", "api_key").await;
+    let before = key_encryptions(&app.state).await;
+    put_secret(&app, id, "api_key", json!({"value": "first"})).await;
+    let (status, _) = put_secret(&app, id, "api_key", json!({"value": "second"})).await;
+    assert_eq!(status, 200);
+    assert_eq!(stored_ciphertexts(&app).await.len(), 1);
+    assert_eq!(key_encryptions(&app.state).await, before + 2);
+    let resolved = secrets::resolve(&app.db, &app.state.keyring, id, SecretField::ApiKey).await.unwrap();
+    assert_eq!(resolved.expose_secret(), "second");
+    let response = app.client.delete(app.url(&format!("/api/platforms/{id}/secrets/api_key"))).send().await.unwrap();
+    assert_eq!(response.status(), 204);
+    let err = secrets::resolve(&app.db, &app.state.keyring, id, SecretField::ApiKey).await.unwrap_err();
+    assert_eq!(err, AppError::Unavailable { message: "no api key is stored for this platform".into() });
+}
+
+async fn key_encryptions(state: &AppState) -> i64 {
+    let usage = keyport::server::store::keys::usage(&state.db).await.unwrap();
+    usage.iter().find(|k| k.version == 1).unwrap().encryptions
+}
+
+async fn deleting_a_platform_deletes_its_secrets(app: TestApp) {
+    let id = platform(&app, "Twilio", "basic").await;
+    let (status, body) = put_secret(&app, id, "password", json!({"value": PLANTED, "username": "ACbob"})).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["credentials"]["username"], "ACbob");
+    let response = app.client.delete(app.url(&format!("/api/platforms/{id}"))).send().await.unwrap();
+    assert_eq!(response.status(), 204);
+    assert!(stored_ciphertexts(&app).await.is_empty());
+    let (n,): (i64,) = keyport::on_db!(&app.db, |pool| sqlx::query_as("SELECT COUNT(*) FROM credentials").fetch_one(pool).await).unwrap();
+    assert_eq!(n, 0);
+}
+
+async fn rejects_secrets_that_do_not_fit_the_platform(app: TestApp) {
+    let id = platform(&app, "Shopify", "api_key").await;
+    let cases = [
+        ("password", json!({"value": "x"}), 422, "field", "holds no password; it holds api_key"),
+        ("pin", json!({"value": "x"}), 400, "field", "unknown secret field"),
+        ("api_key", json!({"value": ""}), 422, "value", "must not be empty"),
+        ("api_key", json!({}), 400, "value", "missing field"),
+        ("api_key", json!({"value": 5}), 400, "value", "invalid type"),
+        ("api_key", json!({"value": "x".repeat(17 * 1024)}), 422, "value", "at most 16 KiB"),
+        ("api_key", json!({"value": "x", "username": "bob"}), 422, "username", "only goes with a password"),
+        ("api_key", json!({"value": "x", "extra": 1}), 400, "extra", "unknown field"),
+    ];
+    for (field, body, status, named, message) in cases {
+        let (got, answer) = put_secret(&app, id, field, body.clone()).await;
+        assert_eq!(got, status, "{field} {body}: {answer}");
+        assert_eq!(answer["error"]["fields"][0]["field"], named, "{field} {body}: {answer}");
+        assert!(answer["error"]["fields"][0]["message"].as_str().unwrap().contains(message), "{field} {body}: {answer}");
+    }
+    let (status, _) = put_secret(&app, Uuid::now_v7(), "api_key", json!({"value": "x"})).await;
+    assert_eq!(status, 404);
+    assert!(stored_ciphertexts(&app).await.is_empty(), "nothing was stored");
+}
+
+async fn a_ciphertext_moved_to_another_platform_fails_to_decrypt(app: TestApp) {
+    let a = platform(&app, "A", "api_key").await;
+    let b = platform(&app, "B", "api_key").await;
+    put_secret(&app, a, "api_key", json!({"value": PLANTED})).await;
+    put_secret(&app, b, "api_key", json!({"value": "b's own key"})).await;
+    // An attacker with database access copies A's ciphertext onto B's row.
+    let hex: String = stored_ciphertexts(&app).await.into_iter().find(|r| r.0 == a).unwrap().2.iter().map(|b| format!("{b:02x}")).collect();
+    let literal = match app.state.config.backend {
+        keyport::server::config::Backend::Sqlite => format!("X'{hex}'"),
+        keyport::server::config::Backend::Postgres => format!("'\\x{hex}'::bytea"),
+    };
+    let b_id = match app.state.config.backend {
+        keyport::server::config::Backend::Sqlite => format!("X'{}'", b.simple()),
+        keyport::server::config::Backend::Postgres => format!("'{b}'"),
+    };
+    app.execute(&format!("UPDATE secrets SET ciphertext = {literal} WHERE platform_id = {b_id}")).await;
+
+    let err = secrets::resolve(&app.db, &app.state.keyring, b, SecretField::ApiKey).await.unwrap_err();
+    assert!(err.to_string().contains("does not decrypt"), "{err}");
+    assert_eq!(encryption_of(&app, b).await["state"], "failed");
+    assert_eq!(encryption_of(&app, a).await["state"], "current");
+    let (_, failed) = app.get_json("/api/platforms?encryption=failed").await;
+    assert_eq!(failed["platforms"][0]["name"], "B");
+    let html = app.get(&format!("/platforms/{b}")).await.text().await.unwrap();
+    assert!(html.contains("Decryption failed (wrong key or tampered)"));
+}
+
+async fn old_key_versions_still_decrypt_after_rotation(app: TestApp) {
+    let id = platform(&app, "Old", "bearer").await;
+    put_secret(&app, id, "access_token", json!({"value": PLANTED})).await;
+    // The operator adds a new key as version 2 and keeps version 1 for decryption.
+    let rotated = app.reopen(&[("ENCRYPTION_KEY", KEY_V2), ("ENCRYPTION_KEY_VERSION", "2"), ("ENCRYPTION_KEY_V1", KEY_V1)]).await;
+    assert_eq!(encryption_of(&rotated, id).await, json!({"state": "old_key", "key_version": 1}));
+    let resolved = secrets::resolve(&rotated.db, &rotated.state.keyring, id, SecretField::AccessToken).await.unwrap();
+    assert_eq!(resolved.expose_secret(), PLANTED);
+    let fresh = platform(&rotated, "New", "bearer").await;
+    let (_, body) = put_secret(&rotated, fresh, "access_token", json!({"value": "new"})).await;
+    assert_eq!(body["credentials"]["secrets"][0]["key_version"], 2);
+    let (_, old) = rotated.get_json("/api/platforms?encryption=old_key").await;
+    assert_eq!(old["count"], 1);
+    // Without version 1 configured, its secrets cannot be read, and the badge says so.
+    let without_v1 = app.reopen(&[("ENCRYPTION_KEY", KEY_V2), ("ENCRYPTION_KEY_VERSION", "2")]).await;
+    assert_eq!(encryption_of(&without_v1, id).await["state"], "failed");
+    let err = secrets::resolve(&without_v1.db, &without_v1.state.keyring, id, SecretField::AccessToken).await.unwrap_err();
+    assert!(err.to_string().contains("ENCRYPTION_KEY_V1"), "{err}");
+}
+
+async fn a_wrong_key_for_a_known_version_refuses_to_start(app: TestApp) {
+    let err = AppState::prepare(app.config_with(&[("ENCRYPTION_KEY", KEY_V2)])).await.err().unwrap();
+    assert_eq!(
+        err,
+        "ENCRYPTION_KEY for version 1 does not match the key that encrypted existing data; put back the key used \
+         for version 1, or give the new key a new version number (ENCRYPTION_KEY_VERSION)."
+    );
+    let err = AppState::prepare(app.config_with(&[("ENCRYPTION_KEY", KEY_V1), ("ENCRYPTION_KEY_VERSION", "2"), ("ENCRYPTION_KEY_V1", KEY_V2)]))
+        .await
+        .err();
+    assert!(err.is_some_and(|e| e.starts_with("ENCRYPTION_KEY_V1 does not match")), "an old key is checked too");
+}
+
+async fn refuses_to_encrypt_once_a_key_reached_its_limit(app: TestApp) {
+    let id = platform(&app, "Busy", "api_key").await;
+    app.execute(&format!("UPDATE encryption_keys SET encryptions = {} WHERE version = 1", 1i64 << 31)).await;
+    let (status, body) = put_secret(&app, id, "api_key", json!({"value": "x"})).await;
+    assert_eq!(status, 503, "{body}");
+    assert!(body["error"]["message"].as_str().unwrap().contains("rotate"), "{body}");
+    assert!(stored_ciphertexts(&app).await.is_empty());
+    assert_eq!(key_encryptions(&app.state).await, 1i64 << 31, "the refused attempt is not counted");
+}
+
+async fn planted_secret_never_appears_in_pages_or_responses(app: TestApp) {
+    let id = platform(&app, "Leaky", "api_key").await;
+    // Through the form, as a browser without JS posts it.
+    let response = app
+        .client
+        .post(app.url(SetSecret::PATH))
+        .header("accept", "text/html")
+        .header("referer", app.url(&format!("/platforms/{id}")))
+        .form(&[("id", id.to_string().as_str()), ("value", PLANTED)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 302);
+    let location = response.headers()["location"].to_str().unwrap().to_owned();
+    assert_eq!(location, format!("/platforms/{id}?notice=secret_saved"));
+    assert!(!response.text().await.unwrap().contains(PLANTED));
+    // Through the server function as the hydrated app calls it.
+    let response = app.client.post(app.url(SetSecret::PATH)).form(&[("id", id.to_string().as_str()), ("value", PLANTED)]).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(!response.text().await.unwrap().contains(PLANTED));
+
+    let base64 = {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD.encode(PLANTED)
+    };
+    for path in [
+        "/platforms".to_owned(),
+        format!("/platforms/{id}"),
+        format!("/platforms/{id}?notice=secret_saved"),
+        format!("/platforms/{id}/edit"),
+        "/api/platforms".to_owned(),
+        format!("/api/platforms/{id}"),
+        format!("/api/platforms/{id}/credentials"),
+    ] {
+        let response = app.get(&path).await;
+        assert_eq!(response.status(), 200, "{path}");
+        let body = response.text().await.unwrap();
+        assert!(!body.contains(PLANTED) && !body.contains(&base64), "{path} leaks the secret");
+        if path.starts_with("/platforms/") && !path.ends_with("edit") {
+            assert!(body.contains("Encrypted (current key v1)"), "{path} shows the badge");
+        }
+    }
+}
+
+async fn basic_auth_form_stores_password_and_username(app: TestApp) {
+    let id = platform(&app, "SMTP", "basic").await;
+    let post = |fields: Vec<(&'static str, String)>| {
+        app.client.post(app.url(SetSecret::PATH)).header("accept", "text/html").header("referer", app.url(&format!("/platforms/{id}"))).form(&fields).send()
+    };
+    let response = post(vec![("id", id.to_string()), ("value", "pw".into()), ("username", " ".into())]).await.unwrap();
+    let back = response.headers()["location"].to_str().unwrap().to_owned();
+    assert!(back.contains("__err="), "a missing user name is refused: {back}");
+    assert!(stored_ciphertexts(&app).await.is_empty());
+    let response = post(vec![("id", id.to_string()), ("value", "pw".into()), ("username", "mailer".into())]).await.unwrap();
+    assert_eq!(response.headers()["location"], format!("/platforms/{id}?notice=secret_saved").as_str());
+    let (_, body) = app.get_json(&format!("/api/platforms/{id}/credentials")).await;
+    assert_eq!(body["credentials"]["username"], "mailer");
+    assert_eq!(body["credentials"]["secrets"][0]["field"], "password");
+}
