@@ -2,7 +2,7 @@
 //! fresh encryption key.
 
 use clap::{Parser, Subcommand};
-use keyport::server::{config, router};
+use keyport::server::{config, crypto, router, secrets, state::AppState};
 use std::process::ExitCode;
 use tracing_subscriber::EnvFilter;
 
@@ -28,6 +28,8 @@ enum Command {
 enum KeysCommand {
     /// Print a new random 256-bit key, base64 encoded, for ENCRYPTION_KEY.
     Generate,
+    /// Show the key versions configured and how many stored secrets each protects.
+    Status,
 }
 
 fn main() -> ExitCode {
@@ -37,11 +39,17 @@ fn main() -> ExitCode {
             println!("{}", config::generate_key());
             ExitCode::SUCCESS
         }
-        Command::Serve => serve(),
+        Command::Keys { command: KeysCommand::Status } => run(|config| async move { keys_status(config).await }),
+        Command::Serve => run(router::serve),
     }
 }
 
-fn serve() -> ExitCode {
+/// Loads the configuration, sets up logging and runs `task` to completion.
+fn run<F, Fut>(task: F) -> ExitCode
+where
+    F: FnOnce(config::Config) -> Fut,
+    Fut: std::future::Future<Output = Result<(), String>>,
+{
     let config = match config::Config::from_env() {
         Ok(config) => config,
         Err(errors) => return fail(&errors.to_string()),
@@ -53,10 +61,36 @@ fn serve() -> ExitCode {
         Ok(runtime) => runtime,
         Err(e) => return fail(&format!("cannot start the async runtime: {e}")),
     };
-    match runtime.block_on(router::serve(config)) {
+    match runtime.block_on(task(config)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => fail(&message),
     }
+}
+
+async fn keys_status(config: config::Config) -> Result<(), String> {
+    let state = AppState::prepare(config).await?;
+    let versions = secrets::key_versions(&state.db, &state.keyring).await.map_err(|e| e.to_string())?;
+    println!("{:<9} {:<26} {:>8} {:>12}", "VERSION", "STATE", "SECRETS", "ENCRYPTIONS");
+    for v in &versions {
+        let state = match (v.current, v.configured) {
+            (true, _) => "current (ENCRYPTION_KEY)".to_owned(),
+            (false, true) => format!("configured (…_V{})", v.version),
+            (false, false) => "NOT CONFIGURED".to_owned(),
+        };
+        println!("{:<9} {:<26} {:>8} {:>12}", format!("v{}", v.version), state, v.secrets, v.encryptions);
+    }
+    for v in &versions {
+        if !v.configured && v.secrets > 0 {
+            println!("! {} secrets use v{1} but ENCRYPTION_KEY_V{1} is not set: they cannot be decrypted.", v.secrets, v.version);
+        } else if !v.current && v.configured && v.secrets == 0 {
+            println!("- v{} protects no secret: ENCRYPTION_KEY_V{0} can be removed.", v.version);
+        }
+        if v.encryptions >= crypto::ENCRYPTIONS_WARN_AT {
+            println!("! v{} has made {} encryptions (limit 2^31): rotate to a new key soon.", v.version, v.encryptions);
+        }
+    }
+    state.db.close().await;
+    Ok(())
 }
 
 fn fail(message: &str) -> ExitCode {

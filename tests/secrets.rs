@@ -176,6 +176,9 @@ async fn old_key_versions_still_decrypt_after_rotation(app: TestApp) {
     assert_eq!(body["credentials"]["secrets"][0]["key_version"], 2);
     let (_, old) = rotated.get_json("/api/platforms?encryption=old_key").await;
     assert_eq!(old["count"], 1);
+    let versions = secrets::key_versions(&rotated.db, &rotated.state.keyring).await.unwrap();
+    let summary: Vec<_> = versions.iter().map(|v| (v.version, v.current, v.configured, v.secrets)).collect();
+    assert_eq!(summary, [(1, false, true, 1), (2, true, true, 1)], "what `keyport keys status` prints");
     // Without version 1 configured, its secrets cannot be read, and the badge says so.
     let without_v1 = app.reopen(&[("ENCRYPTION_KEY", KEY_V2), ("ENCRYPTION_KEY_VERSION", "2")]).await;
     assert_eq!(encryption_of(&without_v1, id).await["state"], "failed");

@@ -19,7 +19,7 @@ fn keyport(dir: &std::path::Path, env: &[(&str, &str)]) -> Command {
     cmd
 }
 
-fn fails_with(env: &[(&str, &str)], variable: &str, words: &str) {
+fn fails_with(env: &[(&str, &str)], variable: &str, words: &str) -> String {
     let dir = tempfile::tempdir().unwrap();
     let Output { status, stderr, .. } = keyport(dir.path(), env).output().unwrap();
     let stderr = String::from_utf8(stderr).unwrap();
@@ -28,6 +28,7 @@ fn fails_with(env: &[(&str, &str)], variable: &str, words: &str) {
     assert!(stderr.contains(words), "{stderr}");
     assert!(!stderr.contains("panicked") && !stderr.contains("backtrace"), "{stderr}");
     assert_eq!(stderr.trim().lines().count(), 1, "one sentence: {stderr}");
+    stderr
 }
 
 #[test]
@@ -39,6 +40,7 @@ fn refuses_to_start_without_a_key() {
 fn refuses_a_key_that_is_not_base64_or_not_32_bytes() {
     fails_with(&[("ENCRYPTION_KEY", "not base64!")], "ENCRYPTION_KEY", "is not valid base64");
     fails_with(&[("ENCRYPTION_KEY", "c2hvcnQ=")], "ENCRYPTION_KEY", "does not decode to 32 bytes");
+    fails_with(&[("ENCRYPTION_KEY_FILE", "/no/such/key")], "ENCRYPTION_KEY_FILE", "cannot be read");
 }
 
 #[test]
@@ -50,10 +52,8 @@ fn refuses_an_unknown_database_scheme() {
 fn refuses_an_unreachable_database_without_showing_its_password() {
     let port = free_port(); // nothing listens there
     let url = format!("postgres://keyport:hunter2@127.0.0.1:{port}/keyport");
-    fails_with(&[("ENCRYPTION_KEY", common::TEST_KEY), ("DATABASE_URL", &url)], "DATABASE_URL: could not open", "is running");
-    let dir = tempfile::tempdir().unwrap();
-    let out = keyport(dir.path(), &[("ENCRYPTION_KEY", common::TEST_KEY), ("DATABASE_URL", &url)]).output().unwrap();
-    assert!(!String::from_utf8_lossy(&out.stderr).contains("hunter2"));
+    let stderr = fails_with(&[("ENCRYPTION_KEY", common::TEST_KEY), ("DATABASE_URL", &url)], "DATABASE_URL: could not open", "is running");
+    assert!(!stderr.contains("hunter2") && stderr.contains("keyport:***@"), "{stderr}");
 }
 
 #[test]
@@ -68,8 +68,39 @@ fn keys_generate_prints_a_usable_key() {
 #[test]
 fn serves_with_sqlite_by_default_and_stops_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
+    serve_then_stop(dir.path(), common::TEST_KEY);
+}
+
+#[test]
+fn keys_status_counts_secrets_per_version() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = keyport(dir.path(), &[("ENCRYPTION_KEY", common::TEST_KEY)]).args(["keys", "status"]).output().unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let row = stdout.lines().find(|l| l.starts_with("v1")).unwrap_or_else(|| panic!("{stdout}"));
+    assert!(row.contains("current (ENCRYPTION_KEY)"), "{stdout}");
+    assert_eq!(row.split_whitespace().rev().take(2).collect::<Vec<_>>(), ["0", "0"], "no secrets, no encryptions yet: {stdout}");
+}
+
+#[test]
+fn refuses_to_start_with_a_different_key_for_a_known_version() {
+    let dir = tempfile::tempdir().unwrap();
+    serve_then_stop(dir.path(), common::TEST_KEY);
+    let other = "ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8=";
+    let out = keyport(dir.path(), &[("ENCRYPTION_KEY", other)]).output().unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.starts_with("keyport: ENCRYPTION_KEY for version 1 does not match the key that encrypted existing data"),
+        "{stderr}"
+    );
+}
+
+/// Starts the server in `dir` (SQLite under ./data), waits until it listens, then stops it
+/// with SIGTERM and checks it exits cleanly.
+fn serve_then_stop(dir: &std::path::Path, key: &str) {
     let addr = format!("127.0.0.1:{}", free_port());
-    let mut child = keyport(dir.path(), &[("ENCRYPTION_KEY", common::TEST_KEY), ("LEPTOS_SITE_ADDR", &addr), ("RUST_LOG", "warn")])
+    let mut child = keyport(dir, &[("ENCRYPTION_KEY", key), ("LEPTOS_SITE_ADDR", &addr), ("RUST_LOG", "warn")])
         .stdout(Stdio::null())
         .spawn()
         .unwrap();
@@ -78,7 +109,7 @@ fn serves_with_sqlite_by_default_and_stops_on_sigterm() {
         std::net::TcpStream::connect(&addr).is_ok()
     });
     assert!(healthy, "server did not start listening");
-    assert!(dir.path().join("data/keyport.db").exists(), "the default SQLite database is created under ./data/");
+    assert!(dir.join("data/keyport.db").exists(), "the default SQLite database is created under ./data/");
     let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
     assert!(status.success());
     let exit = (0..100).find_map(|_| {

@@ -68,6 +68,19 @@ pub struct Credentials {
     pub username: Option<String>,
 }
 
+/// One key version as the keys view and `keyport keys status` show it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyVersionStatus {
+    pub version: u32,
+    pub current: bool,
+    /// Whether the key is configured (and so matched its stored check value at start-up).
+    pub configured: bool,
+    /// Stored secrets encrypted with this version.
+    pub secrets: i64,
+    /// Encryptions made with this version so far.
+    pub encryptions: i64,
+}
+
 /// A secret typed into a form, on its way to the server: `Debug` never shows it and its
 /// memory is zeroed when dropped. The server turns it into a `SecretString` at once.
 #[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -7,7 +7,7 @@ use super::{
     error::internal,
     store::{keys, secrets as store, StoreError},
 };
-use crate::domain::{AppError, Credentials, Encryption, SecretField, SecretStatus};
+use crate::domain::{AppError, Credentials, Encryption, KeyVersionStatus, SecretField, SecretStatus};
 use secrecy::{ExposeSecret, SecretString};
 use std::collections::HashMap;
 use uuid::Uuid;
@@ -137,4 +137,25 @@ pub async fn verify_keys(db: &Db, keyring: &Keyring) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// Every key version that is configured or was ever used, with what it protects.
+pub async fn key_versions(db: &Db, keyring: &Keyring) -> Result<Vec<KeyVersionStatus>, AppError> {
+    let usage = keys::usage(db).await.map_err(internal)?;
+    let mut versions: Vec<u32> = usage.iter().map(|u| u.version).chain(keyring.versions().map(|(v, _)| v)).collect();
+    versions.sort_unstable();
+    versions.dedup();
+    Ok(versions
+        .into_iter()
+        .map(|version| {
+            let used = usage.iter().find(|u| u.version == version);
+            KeyVersionStatus {
+                version,
+                current: version == keyring.current_version(),
+                configured: keyring.versions().any(|(v, _)| v == version),
+                secrets: used.map_or(0, |u| u.secrets),
+                encryptions: used.map_or(0, |u| u.encryptions),
+            }
+        })
+        .collect())
 }

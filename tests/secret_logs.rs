@@ -1,0 +1,57 @@
+//! Secrets never reach the log, at any level: every flow that touches a secret runs with
+//! a TRACE subscriber capturing everything, then the capture is searched.
+
+mod common;
+
+use common::TestApp;
+use keyport::{domain::SecretField, server::secrets};
+use reqwest::Method;
+use serde_json::json;
+use std::{
+    io::Write,
+    sync::{Arc, Mutex},
+};
+
+const PLANTED: &str = "ghp_PLANTEDlogtoken9d8c7b6a5";
+
+#[derive(Clone, Default)]
+struct Capture(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Capture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn secrets_never_reach_the_log_at_trace_level() {
+    let capture = Capture::default();
+    let writer = capture.clone();
+    tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .init();
+
+    let app = TestApp::sqlite().await;
+    let (_, p) = app.post_json("/api/platforms", json!({"name": "Logged", "auth_type": "bearer"})).await;
+    let id = p["platform"]["id"].as_str().unwrap().to_owned();
+    let (status, _) = app.send_json(Method::PUT, &format!("/api/platforms/{id}/secrets/access_token"), json!({"value": PLANTED})).await;
+    assert_eq!(status, 200);
+    let uuid = id.parse().unwrap();
+    let token = secrets::resolve(&app.db, &app.state.keyring, uuid, SecretField::AccessToken).await.unwrap();
+    tracing::debug!(?token, "a careless debug line");
+    // A failed decryption logs a warning: it must not carry the value either.
+    app.execute("UPDATE secrets SET ciphertext = X'01000000010000000000000000000000000000000000000000000000000000000000'").await;
+    assert!(secrets::resolve(&app.db, &app.state.keyring, uuid, SecretField::AccessToken).await.is_err());
+    app.get(&format!("/platforms/{id}")).await.text().await.unwrap();
+
+    let log = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    assert!(log.contains("secret stored") && log.contains("secret does not decrypt"), "the flows were logged:\n{log}");
+    assert!(log.to_lowercase().contains("[redacted]"), "a secret passed to a log line shows as redacted");
+    assert!(!log.contains(PLANTED), "the log contains the secret:\n{log}");
+}
