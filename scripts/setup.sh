@@ -29,6 +29,12 @@ if ! wasm-bindgen --version 2>/dev/null | grep -q " $WB_VERSION\$"; then
   cargo install wasm-bindgen-cli --version "$WB_VERSION"
 fi
 
+# tests/format_spec.rs checks docs/encryption.md with an independent Python decrypter.
+if ! python3 -c "import cryptography" 2>/dev/null; then
+  step "installing the Python cryptography package (for the encryption format test)"
+  python3 -m pip install --quiet cryptography
+fi
+
 if [ "${1:-}" = "--with-browser" ]; then
   if ! command -v chromium >/dev/null 2>&1; then
     step "installing Debian's chromium for the browser tests"

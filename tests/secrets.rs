@@ -93,7 +93,7 @@ async fn replacing_a_secret_keeps_one_row_and_counts_each_encryption(app: TestAp
     let response = app.client.delete(app.url(&format!("/api/platforms/{id}/secrets/api_key"))).send().await.unwrap();
     assert_eq!(response.status(), 204);
     let err = secrets::resolve(&app.db, &app.state.keyring, id, SecretField::ApiKey).await.unwrap_err();
-    assert_eq!(err, AppError::Unavailable { message: "no api key is stored for this platform".into() });
+    assert_eq!(err, AppError::Unavailable { message: "no API key is stored for this platform".into() });
 }
 
 async fn key_encryptions(state: &AppState) -> i64 {

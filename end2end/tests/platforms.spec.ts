@@ -17,7 +17,7 @@ test.describe('platform registry', () => {
     await page.getByRole('button', { name: 'Create platform' }).click();
 
     await expect(page.getByRole('heading', { level: 1, name })).toBeVisible();
-    await expect(page.getByRole('status')).toContainText('Platform created.');
+    await expect(page.getByRole('status').filter({ hasText: 'Platform created.' })).toBeVisible();
     await expect(page.getByText('https://mastodon.social')).toBeVisible();
 
     await page.getByRole('link', { name: '← All platforms' }).click();
@@ -79,8 +79,8 @@ test.describe('platform registry', () => {
     await page.getByRole('button', { name: 'Save changes' }).click();
 
     await expect(page.getByRole('heading', { level: 1, name: `${name} EU` })).toBeVisible();
-    await expect(page.getByRole('status')).toContainText('Changes saved.');
-    await expect(page.getByText('API key')).toBeVisible();
+    await expect(page.getByRole('status').filter({ hasText: 'Changes saved.' })).toBeVisible();
+    await expect(page.getByRole('region', { name: 'Details' }).getByText('API key')).toBeVisible();
   });
 
   test('delete a platform after confirming', async ({ page, request }) => {
@@ -93,7 +93,7 @@ test.describe('platform registry', () => {
     await page.getByRole('button', { name: 'Delete permanently' }).click();
 
     await expect(page).toHaveURL(/\/platforms\?notice=deleted$/);
-    await expect(page.getByRole('status')).toContainText('Platform deleted.');
+    await expect(page.getByRole('status').filter({ hasText: 'Platform deleted.' })).toBeVisible();
     await expect(page.getByRole('row').filter({ hasText: name })).toHaveCount(0);
     expect((await request.get(`/api/platforms/${platform.id}`)).status()).toBe(404);
   });
@@ -113,7 +113,7 @@ test.describe('platform registry', () => {
     await page.getByLabel('Base URL').fill('https://api.example.com');
     await page.getByLabel('Metadata (JSON)').fill('');
     await page.getByRole('button', { name: 'Create platform' }).click();
-    await expect(page.getByRole('status')).toContainText('Platform created.');
+    await expect(page.getByRole('status').filter({ hasText: 'Platform created.' })).toBeVisible();
   });
 
   test('an unknown platform shows a not-found page', async ({ page }) => {

@@ -162,6 +162,19 @@ wire_enum! {
     }
 }
 
+impl SecretField {
+    /// The name as it reads inside a sentence ("no API key is stored").
+    pub fn noun(self) -> &'static str {
+        match self {
+            SecretField::AccessToken => "access token",
+            SecretField::RefreshToken => "refresh token",
+            SecretField::ClientSecret => "client secret",
+            SecretField::ApiKey => "API key",
+            SecretField::Password => "password",
+        }
+    }
+}
+
 impl AuthType {
     /// The secrets a platform of this auth type may hold.
     pub fn secret_fields(self) -> &'static [SecretField] {

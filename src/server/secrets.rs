@@ -18,9 +18,9 @@ pub const SECRET_MAX_BYTES: usize = 16 * 1024;
 /// Why a usable secret could not be had.
 #[derive(Debug, thiserror::Error)]
 pub enum SecretError {
-    #[error("no {} is stored for this platform", .0.label().to_lowercase())]
+    #[error("no {} is stored for this platform", .0.noun())]
     Missing(SecretField),
-    #[error("the stored {} cannot be used: {cause}", field.label().to_lowercase())]
+    #[error("the stored {} cannot be used: {cause}", field.noun())]
     Undecryptable { field: SecretField, cause: CryptoError },
 }
 
@@ -60,7 +60,7 @@ pub async fn store_secret(db: &Db, keyring: &Keyring, platform_id: Uuid, field: 
 
 pub async fn remove_secret(db: &Db, platform_id: Uuid, field: SecretField) -> Result<(), AppError> {
     if !store::delete(db, platform_id, field).await.map_err(internal)? {
-        return Err(AppError::not_found(format!("the {} of platform {platform_id}", field.label().to_lowercase())));
+        return Err(AppError::not_found(format!("the {} of platform {platform_id}", field.noun())));
     }
     tracing::info!(platform.id = %platform_id, secret.field = %field, "secret removed");
     Ok(())

@@ -12,6 +12,13 @@ use crate::{
 };
 use leptos::prelude::*;
 
+/// The secret actions of a platform page, shared so the page can refetch after each.
+#[derive(Clone, Copy)]
+pub struct SecretActions {
+    pub set: ServerAction<SetSecret>,
+    pub remove: ServerAction<RemoveSecret>,
+}
+
 #[component]
 pub fn CredentialsPanel(platform: Platform) -> impl IntoView {
     let id = platform.id.to_string();
@@ -78,18 +85,18 @@ fn CredentialsBody(platform: Platform, credentials: Credentials) -> impl IntoVie
 /// Sets or replaces the typed secret. Write-only: the stored value is never shown back.
 #[component]
 fn SecretForm(platform_id: String, auth_type: AuthType, field: SecretField, username: String, replacing: bool) -> impl IntoView {
-    let set = ServerAction::<SetSecret>::new();
-    let remove = ServerAction::<RemoveSecret>::new();
+    let SecretActions { set, remove } = expect_context();
     let error = Signal::derive(move || set.value().get().and_then(Result::err));
     let remove_error = Signal::derive(move || remove.value().get().and_then(Result::err));
     let field_error = move |name: &'static str| {
         move || error.with(|e: &Option<AppError>| e.as_ref().and_then(|e| e.fields()).and_then(|f| f.get(name)).map(str::to_owned))
     };
     let label = field.label();
+    let noun = field.noun();
     let verb = if replacing { "Replace" } else { "Set" };
     let remove_id = platform_id.clone();
     view! {
-        <h3>{format!("{verb} {}", label.to_lowercase())}</h3>
+        <h3>{format!("{verb} {}", noun)}</h3>
         <FormAlert error/>
         <ActionForm action=set attr:class="secret-form" attr:autocomplete="off">
             <input type="hidden" name="id" value=platform_id/>
@@ -102,7 +109,7 @@ fn SecretForm(platform_id: String, auth_type: AuthType, field: SecretField, user
                 </div>
             })}
             <div class="field">
-                <label for="secret-value">{if replacing { format!("New {}", label.to_lowercase()) } else { label.to_owned() }}</label>
+                <label for="secret-value">{if replacing { format!("New {}", noun) } else { label.to_owned() }}</label>
                 <input id="secret-value" type="password" name="value" autocomplete="new-password" spellcheck="false"
                     aria-describedby="secret-value-hint" aria-invalid=move || field_error("value")().map(|_| "true")/>
                 <p class="hint" id="secret-value-hint">"Encrypted before it is stored; it is never shown again."</p>
@@ -110,7 +117,7 @@ fn SecretForm(platform_id: String, auth_type: AuthType, field: SecretField, user
             </div>
             <div class="form-actions">
                 <button type="submit" class="button primary" disabled=move || set.pending().get()>
-                    {move || if set.pending().get() { "Encrypting…".to_owned() } else { format!("Save {}", label.to_lowercase()) }}
+                    {move || if set.pending().get() { "Encrypting…".to_owned() } else { format!("Save {}", noun) }}
                 </button>
             </div>
         </ActionForm>
@@ -118,7 +125,7 @@ fn SecretForm(platform_id: String, auth_type: AuthType, field: SecretField, user
             <FormAlert error=remove_error/>
             <ActionForm action=remove>
                 <input type="hidden" name="id" value=remove_id/>
-                <button type="submit" class="button" disabled=move || remove.pending().get()>{format!("Remove {}", label.to_lowercase())}</button>
+                <button type="submit" class="button" disabled=move || remove.pending().get()>{format!("Remove {}", noun)}</button>
             </ActionForm>
         })}
     }

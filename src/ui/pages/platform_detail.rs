@@ -1,11 +1,14 @@
 //! `/platforms/:id`: one platform, with edit and delete.
 
 use crate::{
-    api::platforms::{get_platform, DeletePlatform},
+    api::{
+        credentials::{RemoveSecret, SetSecret},
+        platforms::{get_platform, DeletePlatform},
+    },
     domain::Platform,
     ui::components::{
         badges::{CategoryBadge, EncryptionBadge, StatusBadge},
-        credentials_panel::CredentialsPanel,
+        credentials_panel::{CredentialsPanel, SecretActions},
         error_view::{ErrorView, FormAlert},
         notice::Notice,
         platform_icon::PlatformIcon,
@@ -19,18 +22,24 @@ use leptos_router::{components::A, hooks::use_params_map};
 #[component]
 pub fn PlatformPage() -> impl IntoView {
     let params = use_params_map();
-    let platform = Resource::new(move || params.read().get("id").unwrap_or_default(), get_platform);
+    // Saving a secret changes the badge: refetch the platform after each one.
+    let actions = SecretActions { set: ServerAction::<SetSecret>::new(), remove: ServerAction::<RemoveSecret>::new() };
+    provide_context(actions);
+    let platform = Resource::new(
+        move || (params.read().get("id").unwrap_or_default(), actions.set.version().get(), actions.remove.version().get()),
+        |(id, _, _)| get_platform(id),
+    );
     view! {
         <p class="breadcrumb"><A href="/platforms">"← All platforms"</A></p>
         <Notice/>
-        <Suspense fallback=|| view! { <p class="loading" role="status">"Loading platform…"</p> }>
+        <Transition fallback=|| view! { <p class="loading" role="status">"Loading platform…"</p> }>
             {move || Suspend::new(async move {
                 match platform.await {
                     Ok(p) => view! { <PlatformDetails platform=p/> }.into_any(),
                     Err(error) => view! { <Title text="Platform not found"/><ErrorView error/> }.into_any(),
                 }
             })}
-        </Suspense>
+        </Transition>
     }
 }
 
