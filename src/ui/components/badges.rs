@@ -22,8 +22,8 @@ pub fn StatusBadge(status: Status) -> impl IntoView {
 #[component]
 pub fn EncryptionBadge(encryption: Encryption) -> impl IntoView {
     let icon = match encryption.state {
-        EncryptionState::Current => "🔒",
-        EncryptionState::OldKey => "🔁",
+        EncryptionState::Current => "✓",
+        EncryptionState::OldKey => "↻",
         EncryptionState::NoSecret => "○",
         EncryptionState::Failed => "⚠",
     };
