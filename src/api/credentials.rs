@@ -1,17 +1,18 @@
 //! Server functions behind the credentials panel of a platform page. They return
 //! statuses only; a secret travels one way, from the form into the credential store.
 
-use crate::domain::{AppError, Credentials, SecretText};
+use crate::domain::{AppError, PlatformDetails, SecretText};
 use leptos::prelude::*;
 
+/// The platform page's data in one call: one resource, so the page renders in one pass.
 #[server]
-pub async fn get_credentials(id: String) -> Result<Credentials, AppError> {
+pub async fn get_platform_details(id: String) -> Result<PlatformDetails, AppError> {
     use crate::server::{error::respond, platforms, secrets, state::app_state};
     respond(async {
         let state = app_state()?;
-        let id = platforms::parse_id(&id)?;
-        platforms::get(&state.db, &state.keyring, id).await?;
-        secrets::credentials(&state.db, &state.keyring, id).await
+        let platform = platforms::get(&state.db, &state.keyring, platforms::parse_id(&id)?).await?;
+        let credentials = secrets::credentials(&state.db, &state.keyring, platform.id).await?;
+        Ok(PlatformDetails { platform, credentials })
     })
     .await
 }

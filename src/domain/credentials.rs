@@ -68,6 +68,13 @@ pub struct Credentials {
     pub username: Option<String>,
 }
 
+/// What a platform page shows: the platform and, for admins, its credentials' status.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PlatformDetails {
+    pub platform: super::Platform,
+    pub credentials: Credentials,
+}
+
 /// One key version as the keys view and `keyport keys status` show it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeyVersionStatus {

@@ -6,7 +6,7 @@ mod enums;
 mod error;
 mod platform;
 
-pub use credentials::{Credentials, Encryption, KeyVersionStatus, SecretStatus, SecretText};
+pub use credentials::{Credentials, Encryption, KeyVersionStatus, PlatformDetails, SecretStatus, SecretText};
 pub use enums::{AuthType, Category, EncryptionState, SecretField, Status};
 pub use error::{AppError, FieldError, FieldErrors};
 pub use platform::{

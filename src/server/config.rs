@@ -185,7 +185,8 @@ fn read_keys(vars: &HashMap<String, String>, current: u32, errors: &mut Vec<Stri
 
     let mut keys: BTreeMap<u32, (String, EncryptionKey)> = BTreeMap::new();
     for (version, name) in names {
-        let Some(text) = read_key_text(vars, &name, errors) else {
+        let Ok(text) = read_key_text(vars, &name, errors) else { continue };
+        let Some(text) = text else {
             if name == "ENCRYPTION_KEY" {
                 errors.push(
                     "ENCRYPTION_KEY is not set: generate one with `keyport keys generate` and put it in .env, or name a \
@@ -223,27 +224,28 @@ fn read_keys(vars: &HashMap<String, String>, current: u32, errors: &mut Vec<Stri
     (errors.len() == before && keys.contains_key(&current)).then(|| keys.into_iter().map(|(v, (_, k))| (v, k)).collect())
 }
 
-/// The key text from `NAME`, or from the file `NAME_FILE` points at (not both).
-fn read_key_text(vars: &HashMap<String, String>, name: &str, errors: &mut Vec<String>) -> Option<Zeroizing<String>> {
+/// The key text from `NAME`, or from the file `NAME_FILE` points at (not both); `Ok(None)`
+/// when neither is set, `Err` when the problem is already in `errors`.
+fn read_key_text(vars: &HashMap<String, String>, name: &str, errors: &mut Vec<String>) -> Result<Option<Zeroizing<String>>, ()> {
     let value = vars.get(name).map(|v| v.trim()).filter(|v| !v.is_empty());
     let file_var = format!("{name}_FILE");
     let file = vars.get(&file_var).map(|v| v.trim()).filter(|v| !v.is_empty());
     match (value, file) {
         (Some(_), Some(_)) => {
             errors.push(format!("{name} and {file_var} are both set: keep only one."));
-            None
+            Err(())
         }
-        (Some(v), None) => Some(Zeroizing::new(v.to_owned())),
+        (Some(v), None) => Ok(Some(Zeroizing::new(v.to_owned()))),
         (None, Some(path)) => match std::fs::read_to_string(path) {
-            Ok(text) => Some(Zeroizing::new(text.trim().to_owned())),
+            Ok(text) => Ok(Some(Zeroizing::new(text.trim().to_owned()))),
             Err(e) => {
                 errors.push(format!(
                     "{file_var} names {path}, which cannot be read ({e}); check the path and its permissions."
                 ));
-                None
+                Err(())
             }
         },
-        (None, None) => None,
+        (None, None) => Ok(None),
     }
 }
 

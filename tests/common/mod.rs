@@ -152,10 +152,10 @@ pub async fn json_of(response: reqwest::Response) -> (u16, serde_json::Value) {
 macro_rules! on_both_backends {
     ($($name:ident),+ $(,)?) => {
         mod sqlite {
-            $(#[tokio::test] async fn $name() { super::$name(super::common::TestApp::sqlite().await).await })+
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name(super::common::TestApp::sqlite().await).await })+
         }
         mod postgres {
-            $(#[tokio::test] async fn $name() {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() {
                 if let Some(app) = super::common::TestApp::postgres().await { super::$name(app).await }
             })+
         }

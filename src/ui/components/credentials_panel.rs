@@ -2,13 +2,9 @@
 //! the values) and, for API-key, bearer and basic-auth platforms, a write-only form.
 
 use crate::{
-    api::credentials::{get_credentials, RemoveSecret, SetSecret},
+    api::credentials::{RemoveSecret, SetSecret},
     domain::{AppError, AuthType, Credentials, Platform, SecretField},
-    ui::components::{
-        badges::EncryptionBadge,
-        error_view::{ErrorView, FormAlert},
-        timestamp::Timestamp,
-    },
+    ui::components::{badges::EncryptionBadge, error_view::FormAlert, timestamp::Timestamp},
 };
 use leptos::prelude::*;
 
@@ -20,65 +16,46 @@ pub struct SecretActions {
 }
 
 #[component]
-pub fn CredentialsPanel(platform: Platform) -> impl IntoView {
-    let id = platform.id.to_string();
-    let credentials = Resource::new(move || id.clone(), get_credentials);
+pub fn CredentialsPanel(platform: Platform, credentials: Credentials) -> impl IntoView {
+    let has_secret = !credentials.secrets.is_empty();
     view! {
         <section class="card" aria-labelledby="credentials-heading">
             <h2 id="credentials-heading">"Credentials"</h2>
-            <Suspense fallback=|| view! { <p class="loading" role="status">"Loading credentials…"</p> }>
-                {move || {
-                    let platform = platform.clone();
-                    Suspend::new(async move {
-                        match credentials.await {
-                            Ok(c) => view! { <CredentialsBody platform credentials=c/> }.into_any(),
-                            Err(error) => view! { <ErrorView error/> }.into_any(),
-                        }
-                    })
-                }}
-            </Suspense>
+            <p><EncryptionBadge encryption=credentials.encryption/></p>
+            {if has_secret {
+                view! {
+                    <ul class="secret-list" aria-label="Stored secrets">
+                        {credentials.secrets.iter().map(|s| {
+                            let state = if !s.readable {
+                                "cannot be decrypted: wrong key, or the stored value was altered".to_owned()
+                            } else if s.current_key {
+                                format!("encrypted with the current key (v{})", s.key_version)
+                            } else {
+                                format!("encrypted with old key v{} — re-encrypt it", s.key_version)
+                            };
+                            view! {
+                                <li>
+                                    <strong>{s.field.label()}</strong>
+                                    <span>{state}</span>
+                                    <span class="muted">"updated " <Timestamp at=s.updated_at/></span>
+                                </li>
+                            }
+                        }).collect_view()}
+                    </ul>
+                }.into_any()
+            } else {
+                view! { <p class="muted">"Nothing is stored for this platform yet."</p> }.into_any()
+            }}
+            {match platform.auth_type.typed_secret() {
+                Some(field) => view! {
+                    <SecretForm platform_id=platform.id.to_string() auth_type=platform.auth_type field
+                        username=credentials.username.clone().unwrap_or_default() replacing=has_secret/>
+                }.into_any(),
+                None => view! {
+                    <p class="hint">"OAuth tokens are stored, encrypted, when the account is connected; they are never typed in."</p>
+                }.into_any(),
+            }}
         </section>
-    }
-}
-
-#[component]
-fn CredentialsBody(platform: Platform, credentials: Credentials) -> impl IntoView {
-    let has_secret = !credentials.secrets.is_empty();
-    view! {
-        <p><EncryptionBadge encryption=credentials.encryption/></p>
-        {if has_secret {
-            view! {
-                <ul class="secret-list" aria-label="Stored secrets">
-                    {credentials.secrets.iter().map(|s| {
-                        let state = if !s.readable {
-                            "cannot be decrypted: wrong key, or the stored value was altered".to_owned()
-                        } else if s.current_key {
-                            format!("encrypted with the current key (v{})", s.key_version)
-                        } else {
-                            format!("encrypted with old key v{} — re-encrypt it", s.key_version)
-                        };
-                        view! {
-                            <li>
-                                <strong>{s.field.label()}</strong>
-                                <span>{state}</span>
-                                <span class="muted">"updated " <Timestamp at=s.updated_at/></span>
-                            </li>
-                        }
-                    }).collect_view()}
-                </ul>
-            }.into_any()
-        } else {
-            view! { <p class="muted">"Nothing is stored for this platform yet."</p> }.into_any()
-        }}
-        {match platform.auth_type.typed_secret() {
-            Some(field) => view! {
-                <SecretForm platform_id=platform.id.to_string() auth_type=platform.auth_type field
-                    username=credentials.username.clone().unwrap_or_default() replacing=has_secret/>
-            }.into_any(),
-            None => view! {
-                <p class="hint">"OAuth tokens are stored, encrypted, when the account is connected; they are never typed in."</p>
-            }.into_any(),
-        }}
     }
 }
 

@@ -2,10 +2,10 @@
 
 use crate::{
     api::{
-        credentials::{RemoveSecret, SetSecret},
-        platforms::{get_platform, DeletePlatform},
+        credentials::{get_platform_details, RemoveSecret, SetSecret},
+        platforms::DeletePlatform,
     },
-    domain::Platform,
+    domain::{Credentials, Platform},
     ui::components::{
         badges::{CategoryBadge, EncryptionBadge, StatusBadge},
         credentials_panel::{CredentialsPanel, SecretActions},
@@ -27,7 +27,7 @@ pub fn PlatformPage() -> impl IntoView {
     provide_context(actions);
     let platform = Resource::new(
         move || (params.read().get("id").unwrap_or_default(), actions.set.version().get(), actions.remove.version().get()),
-        |(id, _, _)| get_platform(id),
+        |(id, _, _)| get_platform_details(id),
     );
     view! {
         <p class="breadcrumb"><A href="/platforms">"← All platforms"</A></p>
@@ -35,7 +35,7 @@ pub fn PlatformPage() -> impl IntoView {
         <Transition fallback=|| view! { <p class="loading" role="status">"Loading platform…"</p> }>
             {move || Suspend::new(async move {
                 match platform.await {
-                    Ok(p) => view! { <PlatformDetails platform=p/> }.into_any(),
+                    Ok(d) => view! { <PlatformDetails platform=d.platform credentials=d.credentials/> }.into_any(),
                     Err(error) => view! { <Title text="Platform not found"/><ErrorView error/> }.into_any(),
                 }
             })}
@@ -44,7 +44,7 @@ pub fn PlatformPage() -> impl IntoView {
 }
 
 #[component]
-fn PlatformDetails(platform: Platform) -> impl IntoView {
+fn PlatformDetails(platform: Platform, credentials: Credentials) -> impl IntoView {
     let p = platform;
     let id = p.id.to_string();
     let metadata = (!p.metadata.is_empty()).then(|| serde_json::to_string_pretty(&p.metadata).unwrap_or_default());
@@ -79,7 +79,7 @@ fn PlatformDetails(platform: Platform) -> impl IntoView {
                 <dt>"ID"</dt><dd class="mono">{id.clone()}</dd>
             </dl>
         </section>
-        <CredentialsPanel platform=p.clone()/>
+        <CredentialsPanel platform=p.clone() credentials/>
         <section class="card" aria-labelledby="metadata-heading">
             <h2 id="metadata-heading">"Metadata"</h2>
             {match metadata {
