@@ -72,10 +72,19 @@ fn SecretForm(platform_id: String, auth_type: AuthType, field: SecretField, user
     let noun = field.noun();
     let verb = if replacing { "Replace" } else { "Set" };
     let remove_id = platform_id.clone();
+    // Once saved, the typed secret must not linger in the page.
+    let form = NodeRef::<leptos::html::Form>::new();
+    Effect::new(move |_| {
+        if matches!(set.value().get(), Some(Ok(()))) {
+            if let Some(form) = form.get() {
+                form.reset();
+            }
+        }
+    });
     view! {
         <h3>{format!("{verb} {}", noun)}</h3>
         <FormAlert error/>
-        <ActionForm action=set attr:class="secret-form" attr:autocomplete="off">
+        <ActionForm action=set node_ref=form attr:class="secret-form" attr:autocomplete="off">
             <input type="hidden" name="id" value=platform_id/>
             {(auth_type == AuthType::Basic).then(|| view! {
                 <div class="field">
