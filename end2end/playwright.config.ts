@@ -26,9 +26,21 @@ export default defineConfig({
   reporter: [['list']],
   use: { baseURL, trace: 'retain-on-failure' },
   projects: [
-    { name: 'hydrated', use: { ...chromium }, grepInvert: /@nojs/ },
+    // First-run set-up through the UI; it leaves sessions and an API token for the others.
+    { name: 'setup', use: { ...chromium }, testMatch: /auth\.setup\.ts/ },
+    {
+      name: 'hydrated',
+      use: { ...chromium, storageState: '.auth/admin.json' },
+      grepInvert: /@nojs/,
+      dependencies: ['setup'],
+    },
     // The same server without JavaScript: pages and forms must work before the WASM loads.
-    { name: 'no-js', use: { ...chromium, javaScriptEnabled: false }, grep: /@nojs/ },
+    {
+      name: 'no-js',
+      use: { ...chromium, javaScriptEnabled: false, storageState: '.auth/admin.json' },
+      grep: /@nojs/,
+      dependencies: ['setup'],
+    },
   ],
   webServer: {
     command: 'rm -rf target/e2e && mkdir -p target/e2e && exec ./target/debug/keyport serve',

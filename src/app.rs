@@ -1,12 +1,23 @@
 //! The HTML shell and the app: layout, navigation and routes. Wiring only.
 
-use crate::ui::pages::{
-    not_found::NotFound,
-    platform_detail::PlatformPage,
-    platform_edit::{EditPlatformPage, NewPlatformPage},
-    platforms_list::PlatformsPage,
+use crate::{
+    api::auth::SignOut,
+    domain::User,
+    ui::{
+        components::viewer::{viewer, viewer_json, VIEWER_ELEMENT},
+        pages::{
+            audit::AuditLogPage,
+            not_found::NotFound,
+            platform_detail::PlatformPage,
+            platform_edit::{EditPlatformPage, NewPlatformPage},
+            platforms_list::PlatformsPage,
+            profile::ProfilePage,
+            sign_in::{LoginPage, SetupPage},
+            users::UsersPage,
+        },
+    },
 };
-use leptos::prelude::*;
+use leptos::{prelude::*, server_fn::ServerFn};
 use leptos_meta::{provide_meta_context, Link, MetaTags, Stylesheet, Title};
 use leptos_router::{
     components::{Redirect, Route, Router, Routes, A},
@@ -26,6 +37,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <MetaTags/>
             </head>
             <body>
+                // Who the page was rendered for, so hydration shows the same controls.
+                <script type="application/json" id=VIEWER_ELEMENT>{viewer_json(&viewer())}</script>
                 <App/>
             </body>
         </html>
@@ -35,6 +48,11 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    // Signing in or out reloads the page, so who is looking is fixed for its lifetime: the
+    // server provides it per request; the browser reads the copy the server rendered.
+    #[cfg(feature = "hydrate")]
+    provide_context(crate::ui::components::viewer::viewer_from_page());
+    let user = viewer().0;
     // Tells browser tests (and curious people) that the WASM app has taken over the page.
     #[cfg(feature = "hydrate")]
     Effect::new(|_| {
@@ -50,24 +68,46 @@ pub fn App() -> impl IntoView {
         <Title formatter=|title: String| if title.is_empty() { "Keyport".to_owned() } else { format!("{title} · Keyport") }/>
         <Router>
             <a class="skip-link" href="#main">"Skip to content"</a>
-            <header class="topbar">
-                <A href="/platforms" attr:class="brand">
-                    <img src="/favicon.svg" alt="" width="28" height="28"/>
-                    <span>"Keyport"</span>
-                </A>
-                <nav aria-label="Main">
-                    <A href="/platforms">"Platforms"</A>
-                </nav>
-            </header>
+            <TopBar user/>
             <main id="main" tabindex="-1">
                 <Routes fallback=NotFound>
                     <Route path=path!("/") view=|| view! { <Redirect path="/platforms"/> } ssr=SsrMode::Async/>
+                    <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
+                    <Route path=path!("/setup") view=SetupPage ssr=SsrMode::Async/>
                     <Route path=path!("/platforms") view=PlatformsPage ssr=SsrMode::Async/>
                     <Route path=path!("/platforms/new") view=NewPlatformPage ssr=SsrMode::Async/>
                     <Route path=path!("/platforms/:id") view=PlatformPage ssr=SsrMode::Async/>
                     <Route path=path!("/platforms/:id/edit") view=EditPlatformPage ssr=SsrMode::Async/>
+                    <Route path=path!("/users") view=UsersPage ssr=SsrMode::Async/>
+                    <Route path=path!("/audit") view=AuditLogPage ssr=SsrMode::Async/>
+                    <Route path=path!("/profile") view=ProfilePage ssr=SsrMode::Async/>
                 </Routes>
             </main>
         </Router>
+    }
+}
+
+#[component]
+fn TopBar(user: Option<User>) -> impl IntoView {
+    let admin = user.as_ref().is_some_and(User::is_admin);
+    view! {
+        <header class="topbar">
+            <A href="/platforms" attr:class="brand">
+                <img src="/favicon.svg" alt="" width="28" height="28"/>
+                <span>"Keyport"</span>
+            </A>
+            {user.map(|u| view! {
+                <nav aria-label="Main">
+                    <A href="/platforms">"Platforms"</A>
+                    {admin.then(|| view! { <A href="/users">"Users"</A><A href="/audit">"Audit log"</A> })}
+                </nav>
+                <div class="account">
+                    <A href="/profile">{u.email}</A>
+                    <form method="post" action={<SignOut as ServerFn>::PATH}>
+                        <button type="submit" class="button">"Sign out"</button>
+                    </form>
+                </div>
+            })}
+        </header>
     }
 }

@@ -22,6 +22,22 @@ enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
+    /// Manage users without the browser.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create a user; the password is read from standard input (one line).
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long, default_value = "marketer")]
+        role: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -40,6 +56,7 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Keys { command: KeysCommand::Status } => run(|config| async move { keys_status(config).await }),
+        Command::User { command: UserCommand::Create { email, role } } => run(|config| async move { create_user(config, email, role).await }),
         Command::Serve => run(router::serve),
     }
 }
@@ -65,6 +82,20 @@ where
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => fail(&message),
     }
+}
+
+async fn create_user(config: config::Config, email: String, role: String) -> Result<(), String> {
+    use keyport::{domain::{Role, SecretText}, server::{auth::Caller, users}};
+    let role: Role = role.parse().map_err(|e| format!("--role: {e}"))?;
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line).map_err(|e| format!("cannot read the password from standard input: {e}"))?;
+    let password = SecretText::new(line.trim_end_matches(['\r', '\n']));
+    let state = AppState::prepare(config).await?;
+    let caller = Caller { user: None, client_addr: Some("command line".into()), via_token: false };
+    let user = users::create(&state.db, &caller, &email, &password, role).await.map_err(|e| e.to_string())?;
+    println!("Created {} ({}).", user.email, user.role);
+    state.db.close().await;
+    Ok(())
 }
 
 async fn keys_status(config: config::Config) -> Result<(), String> {

@@ -1,4 +1,5 @@
-import { test as base, expect, type Page } from '@playwright/test';
+import { test as base, expect, request as playwrightRequest, type APIRequestContext, type Page } from '@playwright/test';
+import { readFileSync } from 'node:fs';
 
 /**
  * Every test fails on an uncaught page error, a console error or any 5xx response: a
@@ -6,7 +7,14 @@ import { test as base, expect, type Page } from '@playwright/test';
  * logs every 4xx answer as a console error; those are expected (a 404 page, a 422 for a
  * form with mistakes) and asserted by the tests themselves.
  */
-export const test = base.extend<{ errors: string[] }>({
+export const test = base.extend<{ errors: string[]; api: APIRequestContext }>({
+  // The JSON API as automation uses it: an admin's API token, no cookies.
+  api: async ({ baseURL }, use) => {
+    const token = readFileSync('.auth/token.txt', 'utf8').trim();
+    const api = await playwrightRequest.newContext({ baseURL, extraHTTPHeaders: { Authorization: `Bearer ${token}` } });
+    await use(api);
+    await api.dispose();
+  },
   errors: [
     async ({ page }, use) => {
       const errors: string[] = [];

@@ -27,10 +27,10 @@ test.describe('platform registry', () => {
     await expect(row).toContainText('Pending');
   });
 
-  test('filter by category and status through the UI and by URL', async ({ page, request }) => {
+  test('filter by category and status through the UI and by URL', async ({ page, api }) => {
     const tag = unique('F');
     const make = (name: string, category: string, status: string) =>
-      request.post('/api/platforms', { data: { name: `${tag} ${name}`, category, status } });
+      api.post('/api/platforms', { data: { name: `${tag} ${name}`, category, status } });
     for (const r of await Promise.all([
       make('Shop', 'payment', 'active'),
       make('Mail', 'email', 'active'),
@@ -66,9 +66,9 @@ test.describe('platform registry', () => {
     await expect(rowNamed('Shop')).toBeVisible();
   });
 
-  test('edit a platform', async ({ page, request }) => {
+  test('edit a platform', async ({ page, api }) => {
     const name = unique('Stripe');
-    const created = await request.post('/api/platforms', { data: { name, category: 'payment' } });
+    const created = await api.post('/api/platforms', { data: { name, category: 'payment' } });
     const { platform } = await created.json();
 
     await open(page, `/platforms/${platform.id}`);
@@ -83,9 +83,9 @@ test.describe('platform registry', () => {
     await expect(page.getByRole('region', { name: 'Details' }).getByText('API key')).toBeVisible();
   });
 
-  test('delete a platform after confirming', async ({ page, request }) => {
+  test('delete a platform after confirming', async ({ page, api }) => {
     const name = unique('Temp');
-    const { platform } = await (await request.post('/api/platforms', { data: { name } })).json();
+    const { platform } = await (await api.post('/api/platforms', { data: { name } })).json();
 
     await open(page, `/platforms/${platform.id}`);
     await expect(page.getByRole('button', { name: 'Delete permanently' })).toBeHidden();
@@ -95,7 +95,7 @@ test.describe('platform registry', () => {
     await expect(page).toHaveURL(/\/platforms\?notice=deleted$/);
     await expect(page.getByRole('status').filter({ hasText: 'Platform deleted.' })).toBeVisible();
     await expect(page.getByRole('row').filter({ hasText: name })).toHaveCount(0);
-    expect((await request.get(`/api/platforms/${platform.id}`)).status()).toBe(404);
+    expect((await api.get(`/api/platforms/${platform.id}`)).status()).toBe(404);
   });
 
   test('bad input shows a message at the field and keeps what was typed', async ({ page }) => {

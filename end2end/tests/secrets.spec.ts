@@ -1,9 +1,9 @@
 import { test, expect, unique, open } from './fixtures';
 
 test.describe('credentials', () => {
-  test('set an API key: the badge turns to Encrypted and the key never reaches the page', async ({ page, request }) => {
+  test('set an API key: the badge turns to Encrypted and the key never reaches the page', async ({ page, api }) => {
     const name = unique('Stripe');
-    const created = await request.post('/api/platforms', { data: { name, auth_type: 'api_key', category: 'payment' } });
+    const created = await api.post('/api/platforms', { data: { name, auth_type: 'api_key', category: 'payment' } });
     const { platform } = await created.json();
     const key = `sk_live_${Date.now().toString(36)}_e2e_secret`;
 
@@ -18,7 +18,7 @@ test.describe('credentials', () => {
     await expect(credentials.getByText('encrypted with the current key (v1)')).toBeVisible();
     await expect(credentials.getByLabel('New API key')).toHaveValue('');
     expect(await page.content()).not.toContain(key);
-    const source = await (await request.get(`/platforms/${platform.id}`)).text();
+    const source = await (await api.get(`/platforms/${platform.id}`)).text();
     expect(source).toContain('Encrypted (current key v1)');
     expect(source).not.toContain(key);
 
@@ -32,9 +32,9 @@ test.describe('credentials', () => {
     expect(await page.content()).not.toContain(key);
   });
 
-  test('an empty secret is refused with a message at the field', async ({ page, request }) => {
+  test('an empty secret is refused with a message at the field', async ({ page, api }) => {
     const { platform } = await (
-      await request.post('/api/platforms', { data: { name: unique('Empty'), auth_type: 'bearer' } })
+      await api.post('/api/platforms', { data: { name: unique('Empty'), auth_type: 'bearer' } })
     ).json();
     await open(page, `/platforms/${platform.id}`);
     const credentials = page.getByRole('region', { name: 'Credentials' });

@@ -7,11 +7,13 @@ use leptos::prelude::*;
 /// The platform page's data in one call: one resource, so the page renders in one pass.
 #[server]
 pub async fn get_platform_details(id: String) -> Result<PlatformDetails, AppError> {
-    use crate::server::{error::respond, platforms, secrets, state::app_state};
+    use crate::{domain::Role, server::{auth::require, error::respond, platforms, secrets, state::app_state}};
     respond(async {
+        let user = require(Role::Marketer)?;
         let state = app_state()?;
         let platform = platforms::get(&state.db, &state.keyring, platforms::parse_id(&id)?).await?;
-        let credentials = secrets::credentials(&state.db, &state.keyring, platform.id).await?;
+        // Marketers see the badge (on the platform), not the secrets' details.
+        let credentials = if user.is_admin() { Some(secrets::credentials(&state.db, &state.keyring, platform.id).await?) } else { None };
         Ok(PlatformDetails { platform, credentials })
     })
     .await
@@ -22,11 +24,12 @@ pub async fn get_platform_details(id: String) -> Result<PlatformDetails, AppErro
 #[server]
 pub async fn set_secret(id: String, value: SecretText, username: Option<String>) -> Result<(), AppError> {
     use crate::{
-        domain::{AuthType, FieldErrors},
-        server::{error::respond, platforms, secrets, state::app_state},
+        domain::{AuthType, FieldErrors, Role},
+        server::{auth::{caller, require}, error::respond, platforms, secrets, state::app_state},
     };
     use secrecy::SecretString;
     respond(async {
+        require(Role::Admin)?;
         let state = app_state()?;
         let platform = platforms::get(&state.db, &state.keyring, platforms::parse_id(&id)?).await?;
         let field = platform.auth_type.typed_secret().ok_or_else(|| {
@@ -43,7 +46,7 @@ pub async fn set_secret(id: String, value: SecretText, username: Option<String>)
             }
         }
         let secret = SecretString::from(value.expose());
-        secrets::store_secret(&state.db, &state.keyring, platform.id, field, &secret).await?;
+        secrets::store_secret(&state.db, &state.keyring, &caller(), &platform, field, &secret).await?;
         if platform.auth_type == AuthType::Basic {
             secrets::set_username(&state.db, platform.id, username.as_deref()).await?;
         }
@@ -55,12 +58,13 @@ pub async fn set_secret(id: String, value: SecretText, username: Option<String>)
 
 #[server]
 pub async fn remove_secret(id: String) -> Result<(), AppError> {
-    use crate::server::{error::respond, platforms, secrets, state::app_state};
+    use crate::{domain::Role, server::{auth::{caller, require}, error::respond, platforms, secrets, state::app_state}};
     respond(async {
+        require(Role::Admin)?;
         let state = app_state()?;
         let platform = platforms::get(&state.db, &state.keyring, platforms::parse_id(&id)?).await?;
         let field = platform.auth_type.typed_secret().ok_or_else(|| AppError::invalid("id", "this platform has no typed secret"))?;
-        secrets::remove_secret(&state.db, platform.id, field).await?;
+        secrets::remove_secret(&state.db, &caller(), &platform, field).await?;
         leptos_axum::redirect(&format!("/platforms/{}?notice=secret_removed", platform.id));
         Ok(())
     })

@@ -1,5 +1,9 @@
 //! Server functions: the whole surface the pages call. Each one checks its input, calls a
 //! service in `server/`, and returns a DTO or an [`AppError`](crate::domain::AppError).
 
+pub mod audit;
+pub mod auth;
 pub mod credentials;
 pub mod platforms;
+pub mod profile;
+pub mod users;

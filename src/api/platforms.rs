@@ -9,8 +9,9 @@ pub async fn list_platforms(
     status: Option<String>,
     encryption: Option<String>,
 ) -> Result<PlatformList, AppError> {
-    use crate::{domain::PlatformFilter, server::{error::respond, platforms, state::app_state}};
+    use crate::{domain::{PlatformFilter, Role}, server::{auth::require, error::respond, platforms, state::app_state}};
     respond(async {
+        require(Role::Marketer)?;
         let filter = PlatformFilter::parse(category.as_deref(), status.as_deref(), encryption.as_deref())?;
         let state = app_state()?;
         platforms::list(&state.db, &state.keyring, filter).await
@@ -20,8 +21,9 @@ pub async fn list_platforms(
 
 #[server]
 pub async fn get_platform(id: String) -> Result<Platform, AppError> {
-    use crate::server::{error::respond, platforms, state::app_state};
+    use crate::{domain::Role, server::{auth::require, error::respond, platforms, state::app_state}};
     respond(async {
+        require(Role::Marketer)?;
         let state = app_state()?;
         platforms::get(&state.db, &state.keyring, platforms::parse_id(&id)?).await
     })
@@ -31,9 +33,10 @@ pub async fn get_platform(id: String) -> Result<Platform, AppError> {
 /// Creates the platform and sends the browser to its page.
 #[server]
 pub async fn create_platform(form: PlatformForm) -> Result<Platform, AppError> {
-    use crate::server::{error::respond, platforms, state::app_state};
+    use crate::{domain::Role, server::{auth::{caller, require}, error::respond, platforms, state::app_state}};
     respond(async {
-        let platform = platforms::create(&app_state()?.db, form.validate()?).await?;
+        require(Role::Admin)?;
+        let platform = platforms::create(&app_state()?.db, &caller(), form.validate()?).await?;
         leptos_axum::redirect(&format!("/platforms/{}?notice=created", platform.id));
         Ok(platform)
     })
@@ -42,11 +45,12 @@ pub async fn create_platform(form: PlatformForm) -> Result<Platform, AppError> {
 
 #[server]
 pub async fn update_platform(id: String, form: PlatformForm) -> Result<Platform, AppError> {
-    use crate::server::{error::respond, platforms, state::app_state};
+    use crate::{domain::Role, server::{auth::{caller, require}, error::respond, platforms, state::app_state}};
     respond(async {
+        require(Role::Admin)?;
         let id = platforms::parse_id(&id)?;
         let state = app_state()?;
-        let platform = platforms::update(&state.db, &state.keyring, id, form.validate()?).await?;
+        let platform = platforms::update(&state.db, &state.keyring, &caller(), id, form.validate()?).await?;
         leptos_axum::redirect(&format!("/platforms/{id}?notice=saved"));
         Ok(platform)
     })
@@ -55,9 +59,10 @@ pub async fn update_platform(id: String, form: PlatformForm) -> Result<Platform,
 
 #[server]
 pub async fn delete_platform(id: String) -> Result<(), AppError> {
-    use crate::server::{error::respond, platforms, state::app_state};
+    use crate::{domain::Role, server::{auth::{caller, require}, error::respond, platforms, state::app_state}};
     respond(async {
-        platforms::delete(&app_state()?.db, platforms::parse_id(&id)?).await?;
+        require(Role::Admin)?;
+        platforms::delete(&app_state()?.db, &caller(), platforms::parse_id(&id)?).await?;
         leptos_axum::redirect("/platforms?notice=deleted");
         Ok(())
     })

@@ -72,7 +72,8 @@ pub struct Credentials {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PlatformDetails {
     pub platform: super::Platform,
-    pub credentials: Credentials,
+    /// `None` for marketers: they see the badge only.
+    pub credentials: Option<Credentials>,
 }
 
 /// One key version as the keys view and `keyport keys status` show it.

@@ -198,3 +198,11 @@ impl AuthType {
         }
     }
 }
+
+wire_enum! {
+    /// What a user may do: admins everything, marketers connect accounts and publish.
+    Role, "role" {
+        Admin => "admin", "Admin";
+        Marketer => "marketer", "Marketer";
+    }
+}

@@ -1,13 +1,17 @@
 //! Types shared by the server and the browser: what a platform is, what makes one valid,
 //! and the errors a user may see. Constructors only build valid values.
 
+mod account;
 mod credentials;
 mod enums;
 mod error;
 mod platform;
 
+pub use account::{
+    check_password, parse_email, safe_return_path, ApiToken, AuditEvent, AuditPage, NewApiToken, User, PASSWORD_MIN,
+};
 pub use credentials::{Credentials, Encryption, KeyVersionStatus, PlatformDetails, SecretStatus, SecretText};
-pub use enums::{AuthType, Category, EncryptionState, SecretField, Status};
+pub use enums::{AuthType, Category, EncryptionState, Role, SecretField, Status};
 pub use error::{AppError, FieldError, FieldErrors};
 pub use platform::{
     FacetCounts, Platform, PlatformDraft, PlatformFilter, PlatformForm, PlatformList, ValidPlatform,

@@ -7,6 +7,7 @@ use std::{
     collections::{BTreeMap, HashMap},
     fmt,
     net::SocketAddr,
+    time::Duration,
 };
 use zeroize::Zeroizing;
 
@@ -50,6 +51,17 @@ pub struct Config {
     /// Where cargo-leptos put the compiled CSS, JS and WASM.
     pub site_root: String,
     pub rust_log: String,
+    /// A session ends after this long without a request.
+    pub session_idle: Duration,
+    /// A session ends this long after sign-in, however active.
+    pub session_max_age: Duration,
+}
+
+impl Config {
+    /// Whether people reach Keyport over https (then cookies are `Secure` and `__Host-`).
+    pub fn https(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
 }
 
 impl fmt::Debug for Config {
@@ -140,6 +152,19 @@ impl Config {
             }
         };
 
+        let mut minutes = |name: &str, default: u64, unit: u64, unit_name: &str| match get(name) {
+            None => Duration::from_secs(default * unit),
+            Some(v) => match v.parse::<u64>() {
+                Ok(n) if n >= 1 => Duration::from_secs(n * unit),
+                _ => {
+                    errors.push(format!("{name} must be a whole number of {unit_name}, at least 1 (it is \"{v}\")."));
+                    Duration::from_secs(default * unit)
+                }
+            },
+        };
+        let session_idle = minutes("SESSION_IDLE_MINUTES", 60, 60, "minutes");
+        let session_max_age = minutes("SESSION_MAX_HOURS", 12, 3600, "hours");
+
         match encryption_keys {
             Some(encryption_keys) if errors.is_empty() => Ok(Self {
                 database_url,
@@ -150,6 +175,8 @@ impl Config {
                 site_addr,
                 site_root: get("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".to_owned()),
                 rust_log: get("RUST_LOG").unwrap_or_else(|| "info".to_owned()),
+                session_idle,
+                session_max_age,
             }),
             _ => Err(ConfigErrors(errors)),
         }

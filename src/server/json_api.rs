@@ -2,12 +2,13 @@
 //! `GET/POST /api/platforms`, `GET/PATCH/DELETE /api/platforms/{id}`. Every failure is a
 //! JSON body `{"error": {"code", "message", …}}`, never a bare 500.
 
-use super::{platforms, secrets, state::AppState};
-use crate::domain::{AppError, AuthType, FieldErrors, Platform, PlatformDraft, PlatformFilter, SecretField};
+use super::{auth::Caller, platforms, secrets, state::AppState};
+use crate::domain::{AppError, AuthType, FieldErrors, Platform, PlatformDraft, PlatformFilter, Role, SecretField, User};
 use secrecy::SecretString;
 use axum::{
     body::{to_bytes, Body},
-    extract::{rejection::QueryRejection, Path, Query, State},
+    extract::{rejection::QueryRejection, FromRequestParts, Path, Query, State},
+    http::request::Parts,
     http::{header, HeaderMap, StatusCode},
     response::{IntoResponse, Response},
     routing::{get, put},
@@ -69,6 +70,31 @@ impl IntoResponse for ApiError {
 
 type ApiResult<T> = Result<T, ApiError>;
 
+/// The caller, signed in with any role (401 otherwise).
+pub struct Member(pub User, pub Caller);
+/// The caller, signed in as an admin (401 or 403 otherwise).
+pub struct Admin(pub User, pub Caller);
+
+fn caller_of(parts: &Parts) -> Caller {
+    parts.extensions.get::<Caller>().cloned().unwrap_or_default()
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Member {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        let caller = caller_of(parts);
+        Ok(Member(caller.require(Role::Marketer)?, caller))
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Admin {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        let caller = caller_of(parts);
+        Ok(Admin(caller.require(Role::Admin)?, caller))
+    }
+}
+
 #[derive(Deserialize)]
 struct ListQuery {
     category: Option<String>,
@@ -76,7 +102,7 @@ struct ListQuery {
     encryption: Option<String>,
 }
 
-async fn list(State(state): State<AppState>, query: Result<Query<ListQuery>, QueryRejection>) -> ApiResult<Json<Value>> {
+async fn list(_: Member, State(state): State<AppState>, query: Result<Query<ListQuery>, QueryRejection>) -> ApiResult<Json<Value>> {
     let Query(q) = query.map_err(|e| ApiError::bad_request("query", e.body_text()))?;
     let filter = PlatformFilter::parse(q.category.as_deref(), q.status.as_deref(), q.encryption.as_deref())
         .map_err(|fields| ApiError::new(StatusCode::BAD_REQUEST, fields.into()))?;
@@ -84,21 +110,27 @@ async fn list(State(state): State<AppState>, query: Result<Query<ListQuery>, Que
     Ok(Json(json!({ "platforms": list.platforms, "count": list.platforms.len() })))
 }
 
-async fn create(State(state): State<AppState>, headers: HeaderMap, body: Body) -> ApiResult<Response> {
+async fn create(Admin(_, caller): Admin, State(state): State<AppState>, headers: HeaderMap, body: Body) -> ApiResult<Response> {
     let object = read_json_object(&headers, body).await?;
     let draft: PlatformDraft = parse_body(object)?;
-    let platform = platforms::create(&state.db, draft.validate()?).await?;
+    let platform = platforms::create(&state.db, &caller, draft.validate()?).await?;
     Ok((StatusCode::CREATED, platform_json(&platform)).into_response())
 }
 
-async fn show(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+async fn show(_: Member, State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
     let id = platforms::parse_id(&id).map_err(bad_id)?;
     Ok(platform_json(&platforms::get(&state.db, &state.keyring, id).await?))
 }
 
 /// Applies the fields present in the body to the stored platform; `null` clears an optional
 /// field. The merged result is checked by the same rules as a new platform.
-async fn update(State(state): State<AppState>, Path(id): Path<String>, headers: HeaderMap, body: Body) -> ApiResult<Json<Value>> {
+async fn update(
+    Admin(_, caller): Admin,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<Json<Value>> {
     let id = platforms::parse_id(&id).map_err(bad_id)?;
     let patch = read_json_object(&headers, body).await?;
     let current = platforms::get(&state.db, &state.keyring, id).await?;
@@ -107,16 +139,16 @@ async fn update(State(state): State<AppState>, Path(id): Path<String>, headers: 
     };
     merged.extend(patch);
     let draft: PlatformDraft = parse_body(merged)?;
-    Ok(platform_json(&platforms::update(&state.db, &state.keyring, id, draft.validate()?).await?))
+    Ok(platform_json(&platforms::update(&state.db, &state.keyring, &caller, id, draft.validate()?).await?))
 }
 
-async fn remove(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<StatusCode> {
+async fn remove(Admin(_, caller): Admin, State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<StatusCode> {
     let id = platforms::parse_id(&id).map_err(bad_id)?;
-    platforms::delete(&state.db, id).await?;
+    platforms::delete(&state.db, &caller, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn show_credentials(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+async fn show_credentials(_: Admin, State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
     let id = platforms::parse_id(&id).map_err(bad_id)?;
     platforms::get(&state.db, &state.keyring, id).await?;
     let credentials = secrets::credentials(&state.db, &state.keyring, id).await?;
@@ -134,6 +166,7 @@ struct SecretInput {
 
 /// Sets or replaces one secret; answers with the credentials' status, never the value.
 async fn put_secret(
+    Admin(_, caller): Admin,
     State(state): State<AppState>,
     Path((id, field)): Path<(String, String)>,
     headers: HeaderMap,
@@ -161,7 +194,7 @@ async fn put_secret(
         (_, Some(_)) => return Err(AppError::invalid("username", "only goes with a password").into()),
         (_, None) => {}
     }
-    secrets::store_secret(&state.db, &state.keyring, id, field, &input.value).await?;
+    secrets::store_secret(&state.db, &state.keyring, &caller, &platform, field, &input.value).await?;
     if platform.auth_type == AuthType::Basic && username.is_some() {
         secrets::set_username(&state.db, id, username.as_deref()).await?;
     }
@@ -169,10 +202,15 @@ async fn put_secret(
     Ok(Json(json!({ "credentials": credentials })))
 }
 
-async fn delete_secret(State(state): State<AppState>, Path((id, field)): Path<(String, String)>) -> ApiResult<StatusCode> {
+async fn delete_secret(
+    Admin(_, caller): Admin,
+    State(state): State<AppState>,
+    Path((id, field)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
     let id = platforms::parse_id(&id).map_err(bad_id)?;
     let field: SecretField = field.parse().map_err(|m: String| ApiError::bad_request("field", m))?;
-    secrets::remove_secret(&state.db, id, field).await?;
+    let platform = platforms::get(&state.db, &state.keyring, id).await?;
+    secrets::remove_secret(&state.db, &caller, &platform, field).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

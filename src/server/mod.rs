@@ -1,6 +1,8 @@
 //! Everything that only runs on the server: configuration, the database, the HTTP router
 //! and the services the server functions and the JSON API call.
 
+pub mod audit;
+pub mod auth;
 pub mod config;
 pub mod crypto;
 pub mod db;
@@ -11,3 +13,4 @@ pub mod router;
 pub mod secrets;
 pub mod state;
 pub mod store;
+pub mod users;

@@ -3,6 +3,8 @@
 //! [`AppError`] out.
 
 use super::{
+    audit::{self, Target},
+    auth::Caller,
     crypto::Keyring,
     db::Db,
     error::internal,
@@ -60,23 +62,27 @@ async fn with_badge(db: &Db, keyring: &Keyring, platform: Platform) -> Result<Pl
     Ok(Platform { encryption, ..platform })
 }
 
-pub async fn create(db: &Db, input: ValidPlatform) -> Result<Platform, AppError> {
+pub async fn create(db: &Db, caller: &Caller, input: ValidPlatform) -> Result<Platform, AppError> {
     let platform = store::insert(db, &input).await.map_err(|e| store_error(e, &input.name))?;
     tracing::info!(platform.id = %platform.id, platform.name = %platform.name, "platform created");
+    audit::record(db, caller, "platform_created", Some(Target::new("platform", platform.id, &platform.name)), "ok", None).await;
     Ok(platform)
 }
 
-pub async fn update(db: &Db, keyring: &Keyring, id: Uuid, input: ValidPlatform) -> Result<Platform, AppError> {
+pub async fn update(db: &Db, keyring: &Keyring, caller: &Caller, id: Uuid, input: ValidPlatform) -> Result<Platform, AppError> {
     let platform = store::update(db, id, &input).await.map_err(|e| store_error(e, &input.name))?.ok_or_else(|| missing(id))?;
     tracing::info!(platform.id = %platform.id, "platform updated");
+    audit::record(db, caller, "platform_updated", Some(Target::new("platform", platform.id, &platform.name)), "ok", None).await;
     with_badge(db, keyring, platform).await
 }
 
 /// Deletes the platform; its secrets and credentials go with it (ON DELETE CASCADE).
-pub async fn delete(db: &Db, id: Uuid) -> Result<(), AppError> {
+pub async fn delete(db: &Db, caller: &Caller, id: Uuid) -> Result<(), AppError> {
+    let name = store::get(db, id).await.map_err(internal)?.map(|p| p.name).unwrap_or_default();
     if !store::delete(db, id).await.map_err(internal)? {
         return Err(missing(id));
     }
     tracing::info!(platform.id = %id, "platform deleted");
+    audit::record(db, caller, "platform_deleted", Some(Target::new("platform", id, &name)), "ok", None).await;
     Ok(())
 }

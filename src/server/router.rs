@@ -1,12 +1,29 @@
 //! The axum router: health checks, the JSON API, static files and the Leptos pages and
 //! server functions — and `serve`, which starts it all.
 
-use super::{config::Config, json_api, state::AppState};
-use crate::app::{shell, App};
-use axum::{extract::State, http::StatusCode, routing::get, Router};
-use leptos::{config::LeptosOptions, prelude::provide_context};
+use super::{
+    auth::{
+        middleware::{authenticate, csrf, page_gate, security_headers, CspNonce},
+        Caller,
+    },
+    config::Config,
+    json_api,
+    state::AppState,
+    store::sessions::DbSessionStore,
+};
+use crate::{app::{shell, App}, ui::components::viewer::Viewer};
+use axum::{
+    extract::State,
+    http::{request::Parts, StatusCode},
+    middleware::{from_fn, from_fn_with_state},
+    routing::get,
+    Router,
+};
+use leptos::{config::LeptosOptions, nonce::Nonce, prelude::{provide_context, use_context}};
 use leptos_axum::{generate_route_list, LeptosRoutes};
+use std::net::SocketAddr;
 use tower_http::trace::TraceLayer;
+use tower_sessions::{cookie::SameSite, Expiry, SessionManagerLayer};
 
 /// Leptos options built from our [`Config`], so the server does not depend on the
 /// environment cargo-leptos sets.
@@ -19,6 +36,32 @@ pub fn leptos_options(config: &Config) -> LeptosOptions {
         .build()
 }
 
+/// The session cookie: HttpOnly, SameSite=Lax (a Strict cookie would not come back with
+/// the OAuth provider's redirect), Secure and `__Host-` prefixed behind https.
+fn session_layer(state: &AppState) -> SessionManagerLayer<DbSessionStore> {
+    let https = state.config.https();
+    let idle = tower_sessions::cookie::time::Duration::seconds(state.config.session_idle.as_secs() as i64);
+    SessionManagerLayer::new(DbSessionStore(state.db.clone()))
+        .with_name(if https { "__Host-keyport" } else { "keyport_session" })
+        .with_secure(https)
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_path("/")
+        .with_expiry(Expiry::OnInactivity(idle))
+}
+
+/// What every page render and server function can reach: the state, and the CSP nonce
+/// the security-headers layer chose for this response.
+fn provide_request_context(state: &AppState) {
+    provide_context(state.clone());
+    let parts = use_context::<Parts>();
+    if let Some(nonce) = parts.as_ref().and_then(|p| p.extensions.get::<CspNonce>().cloned()) {
+        provide_context(Nonce::from_value(nonce.0));
+    }
+    let user = parts.and_then(|p| p.extensions.get::<Caller>().cloned()).and_then(|c| c.user);
+    provide_context(Viewer(user));
+}
+
 pub fn build(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let context_state = state.clone();
@@ -29,13 +72,19 @@ pub fn build(state: AppState) -> Router {
         .leptos_routes_with_context(
             &state,
             routes,
-            move || provide_context(context_state.clone()),
+            move || provide_request_context(&context_state),
             {
                 let options = state.leptos_options.clone();
                 move || shell(options.clone())
             },
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        // Outermost last: headers → session → who is calling → CSRF → page gate → route.
+        .layer(from_fn_with_state(state.clone(), page_gate))
+        .layer(from_fn_with_state(state.clone(), csrf))
+        .layer(from_fn_with_state(state.clone(), authenticate))
+        .layer(session_layer(&state))
+        .layer(from_fn(security_headers))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
@@ -66,10 +115,27 @@ pub async fn serve(config: Config) -> Result<(), String> {
     );
     println!("Keyport is running at {}", state.config.public_url);
     let db = state.db.clone();
-    axum::serve(listener, build(state)).with_graceful_shutdown(shutdown_signal()).await.map_err(|e| format!("server error: {e}"))?;
+    let sweeper = tokio::spawn(sweep_expired_sessions(DbSessionStore(db.clone())));
+    axum::serve(listener, build(state).into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(|e| format!("server error: {e}"))?;
+    sweeper.abort();
     db.close().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Deletes expired sessions hourly, so the table does not grow without bound.
+async fn sweep_expired_sessions(store: DbSessionStore) {
+    use tower_sessions::session_store::ExpiredDeletion;
+    let mut every_hour = tokio::time::interval(std::time::Duration::from_secs(3600));
+    loop {
+        every_hour.tick().await;
+        if let Err(e) = store.delete_expired().await {
+            tracing::warn!(error = %e, "could not delete expired sessions");
+        }
+    }
 }
 
 async fn shutdown_signal() {

@@ -2,12 +2,14 @@
 //! from the database to a usable secret ([`resolve`]). Everything else sees statuses.
 
 use super::{
+    audit::{self, Target},
+    auth::Caller,
     crypto::{CryptoError, Keyring, SecretSlot, ENCRYPTIONS_REFUSE_AT},
     db::Db,
     error::internal,
     store::{keys, secrets as store, StoreError},
 };
-use crate::domain::{AppError, Credentials, Encryption, KeyVersionStatus, SecretField, SecretStatus};
+use crate::domain::{AppError, Credentials, Encryption, KeyVersionStatus, Platform, SecretField, SecretStatus};
 use secrecy::{ExposeSecret, SecretString};
 use std::collections::HashMap;
 use uuid::Uuid;
@@ -32,7 +34,15 @@ impl From<SecretError> for AppError {
 
 /// Encrypts `value` with the current key and stores it as `field` of the platform,
 /// replacing any earlier value.
-pub async fn store_secret(db: &Db, keyring: &Keyring, platform_id: Uuid, field: SecretField, value: &SecretString) -> Result<(), AppError> {
+pub async fn store_secret(
+    db: &Db,
+    keyring: &Keyring,
+    caller: &Caller,
+    platform: &Platform,
+    field: SecretField,
+    value: &SecretString,
+) -> Result<(), AppError> {
+    let platform_id = platform.id;
     let plaintext = value.expose_secret().as_bytes();
     if plaintext.is_empty() {
         return Err(AppError::invalid("value", "must not be empty"));
@@ -55,14 +65,17 @@ pub async fn store_secret(db: &Db, keyring: &Keyring, platform_id: Uuid, field: 
             other => internal(other),
         })?;
     tracing::info!(platform.id = %platform_id, secret.field = %field, key.version = version, "secret stored");
+    let target = Target::new("platform", platform_id, &platform.name);
+    audit::record(db, caller, "secret_set", Some(target), "ok", Some(format!("{field}, key v{version}"))).await;
     Ok(())
 }
 
-pub async fn remove_secret(db: &Db, platform_id: Uuid, field: SecretField) -> Result<(), AppError> {
-    if !store::delete(db, platform_id, field).await.map_err(internal)? {
-        return Err(AppError::not_found(format!("the {} of platform {platform_id}", field.noun())));
+pub async fn remove_secret(db: &Db, caller: &Caller, platform: &Platform, field: SecretField) -> Result<(), AppError> {
+    if !store::delete(db, platform.id, field).await.map_err(internal)? {
+        return Err(AppError::not_found(format!("the {} of platform {}", field.noun(), platform.id)));
     }
-    tracing::info!(platform.id = %platform_id, secret.field = %field, "secret removed");
+    tracing::info!(platform.id = %platform.id, secret.field = %field, "secret removed");
+    audit::record(db, caller, "secret_removed", Some(Target::new("platform", platform.id, &platform.name)), "ok", Some(field.to_string())).await;
     Ok(())
 }
 

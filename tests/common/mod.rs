@@ -2,20 +2,28 @@
 //! SQLite in a temporary folder, or PostgreSQL in a fresh schema of `TEST_DATABASE_URL`.
 #![allow(dead_code)]
 
-use keyport::server::{
-    config::{Backend, Config},
-    db::Db,
-    router,
-    state::AppState,
+use keyport::{
+    domain::{Role, SecretText},
+    server::{
+        auth::{tokens, Caller},
+        config::{Backend, Config},
+        db::Db,
+        router,
+        state::AppState,
+        users,
+    },
 };
 
 pub const TEST_KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 
 pub struct TestApp {
+    /// Signed in as an admin through an API token (sent on every request).
+    pub client: reqwest::Client,
+    /// No credentials at all.
+    pub anonymous: reqwest::Client,
     pub base: String,
     /// The database URL, to open a second server on the same data.
     pub database_url: String,
-    pub client: reqwest::Client,
     pub db: Db,
     pub state: AppState,
     _cleanup: Cleanup,
@@ -84,9 +92,22 @@ impl TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let app_state = state.clone();
-        tokio::spawn(async move { axum::serve(listener, router::build(app_state)).await.unwrap() });
-        let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-        TestApp { base, database_url: url.to_owned(), client, db: state.db.clone(), state, _cleanup: cleanup }
+        tokio::spawn(async move {
+            let app = router::build(app_state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+            axum::serve(listener, app).await.unwrap()
+        });
+        let anonymous = http_client(None);
+        let mut app = TestApp { base, database_url: url.to_owned(), client: anonymous.clone(), anonymous, db: state.db.clone(), state, _cleanup: cleanup };
+        app.client = app.client_as(Role::Admin).await;
+        app
+    }
+
+    /// A client signed in (by API token) as a new user with `role`.
+    pub async fn client_as(&self, role: Role) -> reqwest::Client {
+        let email = format!("{}-{}@example.com", role, uuid::Uuid::now_v7().simple());
+        let user = users::create(&self.db, &Caller::default(), &email, &SecretText::new("correct horse battery"), role).await.unwrap();
+        let token = tokens::create(&self.db, &user, "tests").await.unwrap();
+        http_client(Some(token.value.expose()))
     }
 
     /// Another server on this app's database, configured with `vars` (keys): as if the
@@ -132,6 +153,20 @@ impl TestApp {
         assert_eq!(status, 201, "{json}");
         json["platform"].clone()
     }
+}
+
+/// A client that does not follow redirects (tests look at them), optionally with a token.
+pub fn http_client(token: Option<&str>) -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    if let Some(token) = token {
+        headers.insert(reqwest::header::AUTHORIZATION, format!("Bearer {token}").parse().unwrap());
+    }
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .cookie_store(true)
+        .default_headers(headers)
+        .build()
+        .unwrap()
 }
 
 fn config_for(url: &str, vars: &[(&str, &str)]) -> Config {

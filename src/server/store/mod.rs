@@ -1,9 +1,13 @@
 //! The only place SQL lives. One file per table family; each query is written once and
 //! compiled for both backends with [`on_db!`](crate::on_db).
 
+pub mod audit;
 pub mod keys;
 pub mod platforms;
 pub mod secrets;
+pub mod sessions;
+pub mod tokens;
+pub mod users;
 
 use chrono::{DateTime, SubsecRound, Utc};
 
@@ -18,6 +22,9 @@ pub enum StoreError {
     /// The row a write refers to (a platform) does not exist.
     #[error("the referenced row does not exist")]
     MissingParent,
+    /// The change would leave no active admin.
+    #[error("no active admin would remain")]
+    LastAdmin,
     /// The key version has made as many encryptions as it may.
     #[error("key version {version} has reached its encryption limit")]
     KeyExhausted { version: u32 },

@@ -5,3 +5,4 @@ pub mod fields;
 pub mod notice;
 pub mod platform_icon;
 pub mod timestamp;
+pub mod viewer;

@@ -11,6 +11,12 @@ pub fn Notice() -> impl IntoView {
         Some("deleted") => Some("Platform deleted."),
         Some("secret_saved") => Some("Secret saved and encrypted."),
         Some("secret_removed") => Some("Secret removed."),
+        Some("welcome") => Some("Welcome! Keyport is set up and you are signed in as its first admin."),
+        Some("signed_out") => Some("You are signed out."),
+        Some("user_created") => Some("User created."),
+        Some("user_updated") => Some("User updated."),
+        Some("password_reset") => Some("Password reset. The user's open sessions have ended."),
+        Some("token_revoked") => Some("API token revoked."),
         _ => None,
     };
     view! {

@@ -13,6 +13,7 @@ use crate::{
         notice::Notice,
         platform_icon::PlatformIcon,
         timestamp::Timestamp,
+        viewer::viewer,
     },
 };
 use leptos::prelude::*;
@@ -44,7 +45,8 @@ pub fn PlatformPage() -> impl IntoView {
 }
 
 #[component]
-fn PlatformDetails(platform: Platform, credentials: Credentials) -> impl IntoView {
+fn PlatformDetails(platform: Platform, credentials: Option<Credentials>) -> impl IntoView {
+    let admin = viewer().is_admin();
     let p = platform;
     let id = p.id.to_string();
     let metadata = (!p.metadata.is_empty()).then(|| serde_json::to_string_pretty(&p.metadata).unwrap_or_default());
@@ -63,7 +65,7 @@ fn PlatformDetails(platform: Platform, credentials: Credentials) -> impl IntoVie
                     </p>
                 </div>
             </div>
-            <A href=format!("/platforms/{id}/edit") attr:class="button primary">"Edit"</A>
+            {admin.then(|| view! { <A href=format!("/platforms/{id}/edit") attr:class="button primary">"Edit"</A> })}
         </div>
         {p.description.clone().map(|d| view! { <p class="description">{d}</p> })}
         <section class="card" aria-labelledby="details-heading">
@@ -79,7 +81,7 @@ fn PlatformDetails(platform: Platform, credentials: Credentials) -> impl IntoVie
                 <dt>"ID"</dt><dd class="mono">{id.clone()}</dd>
             </dl>
         </section>
-        <CredentialsPanel platform=p.clone() credentials/>
+        {credentials.map(|credentials| view! { <CredentialsPanel platform=p.clone() credentials/> })}
         <section class="card" aria-labelledby="metadata-heading">
             <h2 id="metadata-heading">"Metadata"</h2>
             {match metadata {
@@ -87,7 +89,7 @@ fn PlatformDetails(platform: Platform, credentials: Credentials) -> impl IntoVie
                 None => view! { <p class="muted">"No metadata."</p> }.into_any(),
             }}
         </section>
-        <DeletePlatformPanel id name=p.name/>
+        {admin.then(|| view! { <DeletePlatformPanel id name=p.name/> })}
     }
 }
 

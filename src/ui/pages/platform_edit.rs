@@ -6,6 +6,7 @@ use crate::{
     ui::components::{
         error_view::{ErrorView, FormAlert},
         fields::{SelectField, TextField},
+        viewer::AdminOnly,
     },
 };
 use leptos::prelude::*;
@@ -14,6 +15,16 @@ use leptos_router::{components::A, hooks::use_params_map};
 
 #[component]
 pub fn NewPlatformPage() -> impl IntoView {
+    view! { <AdminOnly><NewPlatform/></AdminOnly> }
+}
+
+#[component]
+pub fn EditPlatformPage() -> impl IntoView {
+    view! { <AdminOnly><EditPlatform/></AdminOnly> }
+}
+
+#[component]
+fn NewPlatform() -> impl IntoView {
     let create = ServerAction::<CreatePlatform>::new();
     let error = Signal::derive(move || create.value().get().and_then(Result::err));
     let pending = create.pending();
@@ -35,7 +46,7 @@ pub fn NewPlatformPage() -> impl IntoView {
 }
 
 #[component]
-pub fn EditPlatformPage() -> impl IntoView {
+fn EditPlatform() -> impl IntoView {
     let params = use_params_map();
     let platform = Resource::new(move || params.read().get("id").unwrap_or_default(), get_platform);
     let update = ServerAction::<UpdatePlatform>::new();

@@ -10,6 +10,7 @@ use crate::{
         notice::Notice,
         platform_icon::PlatformIcon,
         timestamp::Timestamp,
+        viewer::viewer,
     },
 };
 use leptos::prelude::*;
@@ -34,7 +35,7 @@ pub fn PlatformsPage() -> impl IntoView {
                 <h1>"Platforms"</h1>
                 <p class="lede">"Every integration your team uses, and how Keyport signs in to it."</p>
             </div>
-            <A href="/platforms/new" attr:class="button primary">"Add platform"</A>
+            {viewer().is_admin().then(|| view! { <A href="/platforms/new" attr:class="button primary">"Add platform"</A> })}
         </div>
         <Notice/>
         <Transition
@@ -80,7 +81,7 @@ fn Registry(list: PlatformList, pending: ReadSignal<bool>) -> impl IntoView {
                     <div class="empty">
                         <h2>"No platforms yet"</h2>
                         <p>"Add the first integration your team uses — a social network, a payment provider, an email service."</p>
-                        <A href="/platforms/new" attr:class="button primary">"Add your first platform"</A>
+                        {viewer().is_admin().then(|| view! { <A href="/platforms/new" attr:class="button primary">"Add your first platform"</A> })}
                     </div>
                 }
                 .into_any()

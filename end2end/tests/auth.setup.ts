@@ -1,0 +1,43 @@
+import { test as setup, expect } from '@playwright/test';
+import { writeFileSync, mkdirSync } from 'node:fs';
+
+// The first-run journey, once per run: the fresh server leads to set-up; the first admin
+// creates a marketer and an API token. Other tests reuse the sessions and the token.
+export const ADMIN = { email: 'admin@example.com', password: 'correct horse battery' };
+export const MARKETER = { email: 'marketer@example.com', password: 'staple paper clip' };
+
+setup('first-run set-up, a marketer and an API token', async ({ page, browser }) => {
+  mkdirSync('.auth', { recursive: true });
+  await page.goto('/platforms');
+  await expect(page).toHaveURL(/\/setup$/);
+  await page.getByLabel('Email').fill(ADMIN.email);
+  await page.getByLabel('Password (12 characters or more)').fill(ADMIN.password);
+  await page.getByLabel('Password again').fill(ADMIN.password);
+  await page.getByRole('button', { name: 'Create admin and sign in' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'Welcome!' })).toBeVisible();
+  await page.context().storageState({ path: '.auth/admin.json' });
+
+  await page.goto('/users');
+  await page.getByLabel('Email').fill(MARKETER.email);
+  await page.getByLabel('First password').fill(MARKETER.password);
+  await page.getByLabel('Role', { exact: true }).selectOption('marketer');
+  await page.getByRole('button', { name: 'Add user' }).click();
+  await expect(page.getByRole('row').filter({ hasText: MARKETER.email })).toBeVisible();
+
+  await page.goto('/profile');
+  await page.getByLabel('Token name').fill('end2end');
+  await page.getByRole('button', { name: 'Create token' }).click();
+  const token = await page.getByLabel('New API token').inputValue();
+  expect(token).toMatch(/^kp_/);
+  writeFileSync('.auth/token.txt', token);
+
+  const marketer = await browser.newContext();
+  const mpage = await marketer.newPage();
+  await mpage.goto('/login');
+  await mpage.getByLabel('Email').fill(MARKETER.email);
+  await mpage.getByLabel('Password').fill(MARKETER.password);
+  await mpage.getByRole('button', { name: 'Sign in' }).click();
+  await expect(mpage).toHaveURL(/\/platforms$/);
+  await marketer.storageState({ path: '.auth/marketer.json' });
+  await marketer.close();
+});

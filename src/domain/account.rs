@@ -1,0 +1,136 @@
+//! Users, API tokens and audit entries as the pages show them, and the rules for the
+//! inputs that create them. Password hashes never leave the server.
+
+use super::{FieldErrors, Role, SecretText};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+pub const PASSWORD_MIN: usize = 12;
+pub const PASSWORD_MAX_BYTES: usize = 1024;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    pub id: Uuid,
+    pub email: String,
+    pub role: Role,
+    pub disabled: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+impl User {
+    pub fn is_admin(&self) -> bool {
+        self.role == Role::Admin
+    }
+}
+
+/// Reads an email address: trimmed, lower-cased, one `@` with text on both sides.
+pub fn parse_email(errors: &mut FieldErrors, field: &str, email: &str) -> String {
+    let email = email.trim().to_lowercase();
+    let valid = email.len() <= 254
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+        && email.split_once('@').is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.') && !domain.contains('@'));
+    if !valid {
+        errors.add(field, "must be an email address, like ada@example.com");
+    }
+    email
+}
+
+/// Checks a new password against the length rules.
+pub fn check_password(errors: &mut FieldErrors, field: &str, password: &SecretText) {
+    let p = password.expose();
+    if p.chars().count() < PASSWORD_MIN {
+        errors.add(field, format!("must be at least {PASSWORD_MIN} characters"));
+    } else if p.len() > PASSWORD_MAX_BYTES {
+        errors.add(field, format!("must be at most {PASSWORD_MAX_BYTES} bytes"));
+    }
+}
+
+/// A personal API token as listed on the profile page (the token itself is shown once).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiToken {
+    pub id: Uuid,
+    pub name: String,
+    /// The first characters of the token, to recognise it.
+    pub prefix: String,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// A token just created: the only time its value is shown.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewApiToken {
+    pub token: ApiToken,
+    pub value: SecretText,
+}
+
+/// One line of the audit log.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEvent {
+    pub id: Uuid,
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    pub action: String,
+    pub target_type: Option<String>,
+    pub target_id: Option<String>,
+    pub target_label: Option<String>,
+    pub outcome: String,
+    pub client_addr: Option<String>,
+    pub detail: Option<String>,
+}
+
+/// One page of the audit log, newest first.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditPage {
+    pub events: Vec<AuditEvent>,
+    pub page: u32,
+    pub has_more: bool,
+    /// The users and actions that appear in the log, for the filters.
+    pub actors: Vec<String>,
+    pub actions: Vec<String>,
+}
+
+/// A local path to return to after signing in: never another host.
+pub fn safe_return_path(next: Option<&str>) -> String {
+    match next {
+        Some(p) if p.starts_with('/') && !p.starts_with("//") && !p.starts_with("/\\") && !p.contains(['\r', '\n']) => p.to_owned(),
+        _ => "/platforms".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_are_normalised_and_checked() {
+        let mut e = FieldErrors::default();
+        assert_eq!(parse_email(&mut e, "email", "  Ada@Example.COM "), "ada@example.com");
+        assert!(e.is_empty());
+        for bad in ["ada", "ada@", "@x.com", "a b@x.com", "ada@localhost", "a@b@c.com"] {
+            let mut e = FieldErrors::default();
+            parse_email(&mut e, "email", bad);
+            assert!(e.get("email").is_some(), "{bad} accepted");
+        }
+    }
+
+    #[test]
+    fn passwords_need_twelve_characters() {
+        let mut e = FieldErrors::default();
+        check_password(&mut e, "password", &SecretText::new("short"));
+        assert_eq!(e.get("password"), Some("must be at least 12 characters"));
+        let mut e = FieldErrors::default();
+        check_password(&mut e, "password", &SecretText::new("correct horse battery"));
+        assert!(e.is_empty());
+    }
+
+    #[test]
+    fn return_paths_stay_on_this_site() {
+        assert_eq!(safe_return_path(Some("/platforms?category=social")), "/platforms?category=social");
+        for bad in ["//evil.com", "/\\evil.com", "https://evil.com", "evil", "/x\r\nSet-Cookie: a=b"] {
+            assert_eq!(safe_return_path(Some(bad)), "/platforms", "{bad}");
+        }
+        assert_eq!(safe_return_path(None), "/platforms");
+    }
+}

@@ -1,0 +1,151 @@
+//! The layers every request passes: security headers, authentication (session cookie or
+//! bearer token), CSRF refusal of cross-site writes, and the page gate that sends
+//! strangers to sign in (or, before the first user exists, to set-up).
+
+use super::{tokens, Caller};
+use crate::server::{state::AppState, users};
+use axum::{
+    extract::{ConnectInfo, Request, State},
+    http::{header, HeaderMap, HeaderValue, Method, StatusCode},
+    middleware::Next,
+    response::{IntoResponse, Redirect, Response},
+    Json,
+};
+use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
+use rand::RngCore;
+use serde_json::json;
+use std::net::SocketAddr;
+use tower_sessions::Session;
+
+/// The CSP nonce of this response, for the inline hydration script.
+#[derive(Clone, Debug)]
+pub struct CspNonce(pub String);
+
+fn is_static(path: &str) -> bool {
+    path.starts_with("/pkg/") || path == "/favicon.svg"
+}
+
+/// Paths that render pages (everything but the API, server functions, assets and probes).
+pub fn is_page(path: &str) -> bool {
+    !(path.starts_with("/api/") || is_static(path) || path == "/healthz" || path == "/readyz" || path.starts_with("/oauth/"))
+}
+
+/// Security headers on every response; a fresh CSP nonce per request.
+pub async fn security_headers(mut req: Request, next: Next) -> Response {
+    let mut bytes = [0u8; 16];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    let nonce = URL_SAFE_NO_PAD.encode(bytes);
+    let path = req.uri().path().to_owned();
+    req.extensions_mut().insert(CspNonce(nonce.clone()));
+    let mut res = next.run(req).await;
+    let h = res.headers_mut();
+    let csp = format!(
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; \
+         img-src 'self' https: data:; connect-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'none'"
+    );
+    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_str(&csp).expect("ASCII"));
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.entry(header::REFERRER_POLICY).or_insert(HeaderValue::from_static("strict-origin-when-cross-origin"));
+    if !is_static(&path) {
+        // Pages and API answers may hold data only this user may see.
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    res
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers.get(header::AUTHORIZATION)?.to_str().ok()?.strip_prefix("Bearer ").map(str::trim)
+}
+
+/// Finds the caller: a bearer token if one is sent, else the session cookie.
+pub async fn authenticate(State(state): State<AppState>, session: Session, mut req: Request, next: Next) -> Response {
+    // Probes answer about the process and the database, whoever asks (and even when the
+    // database, which sign-in needs, is down).
+    if matches!(req.uri().path(), "/healthz" | "/readyz") {
+        return next.run(req).await;
+    }
+    let client_addr = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string());
+    let (user, via_token) = match bearer(req.headers()) {
+        Some(token) => (tokens::authenticate(&state.db, token).await, true),
+        None => (users::from_session(&state.db, &session, &state.config).await, false),
+    };
+    let user = match user {
+        Ok(user) => user,
+        Err(e) => return crate::server::json_api::ApiError::from(e).into_response(),
+    };
+    if via_token && user.is_none() {
+        return refuse(StatusCode::UNAUTHORIZED, "unauthorized", "the API token is not valid (unknown or revoked)");
+    }
+    req.extensions_mut().insert(Caller { user, client_addr, via_token });
+    next.run(req).await
+}
+
+fn refuse(status: StatusCode, code: &str, message: &str) -> Response {
+    (status, Json(json!({ "error": { "code": code, "message": message } }))).into_response()
+}
+
+/// Refuses state-changing requests sent from another site. Browsers say where a request
+/// comes from in `Sec-Fetch-Site` (or, older ones, `Origin`); a cookie-carrying request
+/// with neither is refused too. Exempt: bearer-token requests, and requests with no cookie
+/// that no browser marked cross-site (scripts, which cannot ride anyone's session).
+pub async fn csrf(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    let token = req.extensions().get::<Caller>().is_some_and(|c| c.via_token);
+    let headers = req.headers();
+    let cross_site = headers.get("sec-fetch-site").is_some_and(|v| v == "cross-site");
+    let cookieless = !headers.contains_key(header::COOKIE) && !cross_site;
+    if safe || token || cookieless || same_site(headers, &state.config.public_url) {
+        return next.run(req).await;
+    }
+    tracing::warn!(path = %req.uri().path(), "refused a cross-site request");
+    refuse(StatusCode::FORBIDDEN, "forbidden", "cross-site request refused: send it from Keyport's own pages")
+}
+
+fn same_site(headers: &HeaderMap, public_url: &str) -> bool {
+    let get = |name| headers.get(name).and_then(|v: &HeaderValue| v.to_str().ok());
+    if let Some(site) = get(header::HeaderName::from_static("sec-fetch-site")) {
+        return site == "same-origin" || site == "none";
+    }
+    let Some(origin) = get(header::ORIGIN) else { return false };
+    let host = get(header::HOST).unwrap_or_default();
+    origin == public_url || origin == format!("http://{host}") || origin == format!("https://{host}")
+}
+
+/// Sends visitors without a session to sign in (returning them afterwards), and everyone
+/// to set-up while no user exists.
+pub async fn page_gate(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let path = req.uri().path();
+    if !matches!(*req.method(), Method::GET | Method::HEAD) || !is_page(path) {
+        return next.run(req).await;
+    }
+    let signed_in = req.extensions().get::<Caller>().is_some_and(|c| c.user.is_some());
+    let target = if signed_in {
+        (path == "/login" || path == "/setup").then(|| "/platforms".to_owned())
+    } else {
+        match users::any_exists(&state.db).await {
+            Err(e) => return crate::server::json_api::ApiError::from(e).into_response(),
+            Ok(false) => (path != "/setup").then(|| "/setup".to_owned()),
+            Ok(true) if path == "/setup" => Some("/login".to_owned()),
+            Ok(true) if path == "/login" => None,
+            Ok(true) => {
+                let here = req.uri().path_and_query().map_or(path, |p| p.as_str());
+                Some(format!("/login?next={}", percent_encode(here)))
+            }
+        }
+    };
+    match target {
+        Some(to) => Redirect::to(&to).into_response(),
+        None => next.run(req).await,
+    }
+}
+
+fn percent_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+

@@ -1,0 +1,106 @@
+//! The `audit_events` table: append-only (this module has no UPDATE or DELETE).
+
+use super::{now, StoreError};
+use crate::{domain::AuditEvent, on_db, server::db::Db};
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+/// A new audit entry.
+#[derive(Debug, Clone, Default)]
+pub struct Entry {
+    pub actor_id: Option<Uuid>,
+    pub actor: String,
+    pub action: &'static str,
+    pub target_type: Option<&'static str>,
+    pub target_id: Option<String>,
+    pub target_label: Option<String>,
+    pub outcome: &'static str,
+    pub client_addr: Option<String>,
+    pub detail: Option<String>,
+}
+
+pub async fn insert(db: &Db, e: &Entry) -> Result<(), StoreError> {
+    on_db!(db, |pool| {
+        sqlx::query(
+            "INSERT INTO audit_events (id, at, actor_id, actor, action, target_type, target_id, target_label, outcome, client_addr, detail) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        )
+        .bind(Uuid::now_v7())
+        .bind(now())
+        .bind(e.actor_id)
+        .bind(&e.actor)
+        .bind(e.action)
+        .bind(e.target_type)
+        .bind(&e.target_id)
+        .bind(&e.target_label)
+        .bind(e.outcome)
+        .bind(&e.client_addr)
+        .bind(&e.detail)
+        .execute(pool)
+        .await
+        .map(|_| ())
+    })?;
+    Ok(())
+}
+
+/// Filters of the audit page; `None` means any.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub actor: Option<String>,
+    pub action: Option<String>,
+    pub target_id: Option<String>,
+}
+
+type Row = (Uuid, DateTime<Utc>, String, String, Option<String>, Option<String>, Option<String>, String, Option<String>, Option<String>);
+
+/// Newest first; `limit + 1` rows are asked for so the caller knows whether more follow.
+pub async fn list(db: &Db, f: &Filter, limit: i64, offset: i64) -> Result<Vec<AuditEvent>, StoreError> {
+    let rows: Vec<Row> = on_db!(db, |pool| {
+        sqlx::query_as(
+            "SELECT id, at, actor, action, target_type, target_id, target_label, outcome, client_addr, detail FROM audit_events \
+             WHERE ($1 IS NULL OR actor = $1) AND ($2 IS NULL OR action = $2) AND ($3 IS NULL OR target_id = $3) \
+             ORDER BY at DESC, id DESC LIMIT $4 OFFSET $5",
+        )
+        .bind(&f.actor)
+        .bind(&f.action)
+        .bind(&f.target_id)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(pool)
+        .await
+    })?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, at, actor, action, target_type, target_id, target_label, outcome, client_addr, detail)| AuditEvent {
+            id, at, actor, action, target_type, target_id, target_label, outcome, client_addr, detail,
+        })
+        .collect())
+}
+
+/// The distinct actors and actions, for the filter choices.
+pub async fn facets(db: &Db) -> Result<(Vec<String>, Vec<String>), StoreError> {
+    let (actors, actions): (Vec<(String,)>, Vec<(String,)>) = on_db!(db, |pool| {
+        let actors = sqlx::query_as("SELECT DISTINCT actor FROM audit_events ORDER BY actor").fetch_all(pool).await?;
+        let actions = sqlx::query_as("SELECT DISTINCT action FROM audit_events ORDER BY action").fetch_all(pool).await?;
+        Ok::<_, sqlx::Error>((actors, actions))
+    })?;
+    Ok((actors.into_iter().map(|r| r.0).collect(), actions.into_iter().map(|r| r.0).collect()))
+}
+
+/// Failed sign-ins since `since` for this email and from this address, for rate limiting.
+pub async fn recent_failed_logins(db: &Db, since: DateTime<Utc>, email: &str, client_addr: &str) -> Result<(i64, i64), StoreError> {
+    let row: (i64, i64) = on_db!(db, |pool| {
+        sqlx::query_as(
+            "SELECT COALESCE(SUM(CASE WHEN target_label = $2 THEN 1 ELSE 0 END), 0), \
+                    COALESCE(SUM(CASE WHEN client_addr = $3 THEN 1 ELSE 0 END), 0) \
+             FROM audit_events WHERE action = 'login_failed' AND at > $1",
+        )
+        .bind(since)
+        .bind(email)
+        .bind(client_addr)
+        .fetch_one(pool)
+        .await
+    })?;
+    Ok(row)
+}
+

@@ -1,0 +1,135 @@
+//! The `users` table. The password hash is read only by the sign-in check.
+
+use super::{is_unique_violation, now, StoreError};
+use crate::{
+    domain::{Role, User},
+    on_db,
+    server::db::Db,
+};
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+type Row = (Uuid, String, String, bool, DateTime<Utc>);
+
+fn decode((id, email, role, disabled, created_at): Row) -> Result<User, StoreError> {
+    Ok(User { id, email, role: role.parse().map_err(StoreError::Corrupt)?, disabled, created_at })
+}
+
+pub async fn any_exists(db: &Db) -> Result<bool, StoreError> {
+    let (exists,): (bool,) = on_db!(db, |pool| sqlx::query_as("SELECT EXISTS (SELECT 1 FROM users)").fetch_one(pool).await)?;
+    Ok(exists)
+}
+
+/// Inserts a user; `Duplicate { field: "email" }` when the address is taken.
+pub async fn insert(db: &Db, email: &str, password_hash: &str, role: Role) -> Result<User, StoreError> {
+    let (id, at) = (Uuid::now_v7(), now());
+    on_db!(db, |pool| {
+        sqlx::query(
+            "INSERT INTO users (id, email, password_hash, role, disabled, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, FALSE, $5, $5)",
+        )
+        .bind(id)
+        .bind(email)
+        .bind(password_hash)
+        .bind(role.as_str())
+        .bind(at)
+        .execute(pool)
+        .await
+        .map(|_| ())
+    })
+    .map_err(|e| if is_unique_violation(&e) { StoreError::Duplicate { field: "email" } } else { e.into() })?;
+    Ok(User { id, email: email.to_owned(), role, disabled: false, created_at: at })
+}
+
+/// Inserts the first user only if there is none yet (one statement, so two concurrent
+/// set-up forms cannot both succeed). `None` when a user already exists.
+pub async fn insert_first(db: &Db, email: &str, password_hash: &str) -> Result<Option<User>, StoreError> {
+    let (id, at) = (Uuid::now_v7(), now());
+    let n = on_db!(db, |pool| {
+        sqlx::query(
+            "INSERT INTO users (id, email, password_hash, role, disabled, created_at, updated_at) \
+             SELECT $1, $2, $3, 'admin', FALSE, $4, $4 WHERE NOT EXISTS (SELECT 1 FROM users)",
+        )
+        .bind(id)
+        .bind(email)
+        .bind(password_hash)
+        .bind(at)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected())
+    })?;
+    Ok((n == 1).then(|| User { id, email: email.to_owned(), role: Role::Admin, disabled: false, created_at: at }))
+}
+
+pub async fn get(db: &Db, id: Uuid) -> Result<Option<User>, StoreError> {
+    let row: Option<Row> = on_db!(db, |pool| {
+        sqlx::query_as("SELECT id, email, role, disabled, created_at FROM users WHERE id = $1").bind(id).fetch_optional(pool).await
+    })?;
+    row.map(decode).transpose()
+}
+
+/// The user and password hash for a sign-in attempt.
+pub async fn credentials_by_email(db: &Db, email: &str) -> Result<Option<(User, String)>, StoreError> {
+    let row: Option<(Uuid, String, String, bool, DateTime<Utc>, String)> = on_db!(db, |pool| {
+        sqlx::query_as("SELECT id, email, role, disabled, created_at, password_hash FROM users WHERE lower(email) = lower($1)")
+            .bind(email)
+            .fetch_optional(pool)
+            .await
+    })?;
+    row.map(|(id, email, role, disabled, created_at, hash)| Ok((decode((id, email, role, disabled, created_at))?, hash))).transpose()
+}
+
+/// The password hash of a user, to tie sessions to the current password.
+pub async fn password_hash(db: &Db, id: Uuid) -> Result<Option<String>, StoreError> {
+    let row: Option<(String,)> = on_db!(db, |pool| {
+        sqlx::query_as("SELECT password_hash FROM users WHERE id = $1").bind(id).fetch_optional(pool).await
+    })?;
+    Ok(row.map(|r| r.0))
+}
+
+pub async fn list(db: &Db) -> Result<Vec<User>, StoreError> {
+    let rows: Vec<Row> = on_db!(db, |pool| {
+        sqlx::query_as("SELECT id, email, role, disabled, created_at FROM users ORDER BY lower(email)").fetch_all(pool).await
+    })?;
+    rows.into_iter().map(decode).collect()
+}
+
+/// Changes role and disabled flag, refusing (`LastAdmin`) when no active admin would remain.
+/// The check and the write are one statement, so two admins demoting each other at once
+/// cannot both succeed.
+pub async fn update_access(db: &Db, id: Uuid, role: Role, disabled: bool) -> Result<Option<User>, StoreError> {
+    let n = on_db!(db, |pool| {
+        sqlx::query(
+            "UPDATE users SET role = $2, disabled = $3, updated_at = $4 WHERE id = $1 \
+             AND ($2 = 'admin' AND $3 = FALSE \
+                  OR EXISTS (SELECT 1 FROM users o WHERE o.id <> $1 AND o.role = 'admin' AND o.disabled = FALSE))",
+        )
+        .bind(id)
+        .bind(role.as_str())
+        .bind(disabled)
+        .bind(now())
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected())
+    })?;
+    if n == 0 {
+        return match get(db, id).await? {
+            None => Ok(None),
+            Some(_) => Err(StoreError::LastAdmin),
+        };
+    }
+    get(db, id).await
+}
+
+pub async fn set_password_hash(db: &Db, id: Uuid, password_hash: &str) -> Result<bool, StoreError> {
+    let n = on_db!(db, |pool| {
+        sqlx::query("UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1")
+            .bind(id)
+            .bind(password_hash)
+            .bind(now())
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected())
+    })?;
+    Ok(n > 0)
+}

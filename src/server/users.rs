@@ -1,0 +1,182 @@
+//! Accounts: first-run set-up, sign-in and sign-out with sessions, and the users admins
+//! manage. Every change is audited; no password or hash ever leaves this module.
+
+use super::{
+    audit::{self, Target},
+    auth::{passwords, Caller},
+    config::Config,
+    db::Db,
+    error::internal,
+    store::{audit as audit_store, users as store, StoreError},
+};
+use crate::domain::{check_password, parse_email, AppError, FieldErrors, Role, SecretText, User};
+use chrono::{Duration, Utc};
+use secrecy::SecretString;
+use sha2::{Digest, Sha256};
+use tower_sessions::Session;
+use uuid::Uuid;
+
+const USER_ID: &str = "auth.user_id";
+const LOGIN_AT: &str = "auth.login_at";
+/// Ties a session to the password it was opened with: changing the password ends it.
+const STAMP: &str = "auth.stamp";
+
+/// Failed sign-ins allowed per account and per client address in [`LOGIN_WINDOW_SECONDS`].
+pub const LOGIN_ATTEMPTS: i64 = 5;
+pub const LOGIN_WINDOW_SECONDS: i64 = 60;
+
+fn stamp(password_hash: &str) -> String {
+    Sha256::digest(password_hash.as_bytes())[..8].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn secret(text: &SecretText) -> SecretString {
+    SecretString::from(text.expose())
+}
+
+fn session_error(e: impl std::fmt::Display) -> AppError {
+    internal(format!("session store: {e}"))
+}
+
+pub async fn any_exists(db: &Db) -> Result<bool, AppError> {
+    store::any_exists(db).await.map_err(internal)
+}
+
+/// Creates the first admin and signs them in. Refused once any user exists.
+pub async fn set_up_first_admin(
+    db: &Db,
+    session: &Session,
+    caller: &Caller,
+    email: &str,
+    password: &SecretText,
+    confirm: &SecretText,
+) -> Result<User, AppError> {
+    let mut errors = FieldErrors::default();
+    let email = parse_email(&mut errors, "email", email);
+    check_password(&mut errors, "password", password);
+    if password.expose() != confirm.expose() {
+        errors.add("confirm", "does not match the password");
+    }
+    errors.into_result(())?;
+    let hash = passwords::hash(secret(password)).await.map_err(internal)?;
+    let user = store::insert_first(db, &email, &hash)
+        .await
+        .map_err(internal)?
+        .ok_or_else(|| AppError::Forbidden { message: "Keyport is already set up: sign in instead".into() })?;
+    audit::record(db, caller, "setup", Some(Target::new("user", user.id, &user.email)), "ok", Some("first admin created".into())).await;
+    open_session(session, &user, &hash).await?;
+    Ok(user)
+}
+
+/// Checks the password and opens a session (with a new session id). The error never says
+/// whether the email exists. Sign-ins are rate limited per account and per address.
+pub async fn sign_in(db: &Db, session: &Session, caller: &Caller, email: &str, password: &SecretText) -> Result<User, AppError> {
+    let email = email.trim().to_lowercase();
+    let addr = caller.client_addr.clone().unwrap_or_default();
+    let since = Utc::now() - Duration::seconds(LOGIN_WINDOW_SECONDS);
+    let (by_account, by_addr) = audit_store::recent_failed_logins(db, since, &email, &addr).await.map_err(internal)?;
+    if by_account >= LOGIN_ATTEMPTS || by_addr >= LOGIN_ATTEMPTS {
+        audit::record(db, caller, "login_throttled", Some(Target::new("user", "", &email)), "denied", None).await;
+        return Err(AppError::Unavailable { message: "Too many failed sign-in attempts. Wait a minute, then try again.".into() });
+    }
+    let found = store::credentials_by_email(db, &email).await.map_err(internal)?;
+    let hash = found.as_ref().map_or_else(|| passwords::DECOY_HASH.to_owned(), |(_, h)| h.clone());
+    let matches = passwords::verify(secret(password), hash.clone()).await;
+    match found {
+        Some((user, _)) if matches && !user.disabled => {
+            open_session(session, &user, &hash).await?;
+            let who = Caller { user: Some(user.clone()), ..caller.clone() };
+            audit::record(db, &who, "login", Some(Target::new("user", user.id, &user.email)), "ok", None).await;
+            Ok(user)
+        }
+        other => {
+            let detail = match other {
+                Some((u, _)) if u.disabled && matches => "account disabled",
+                Some(_) => "wrong password",
+                None => "unknown email",
+            };
+            audit::record(db, caller, "login_failed", Some(Target::new("user", "", &email)), "failed", Some(detail.into())).await;
+            Err(AppError::Invalid { fields: FieldErrors::single("password", "The email or password is not right.") })
+        }
+    }
+}
+
+async fn open_session(session: &Session, user: &User, password_hash: &str) -> Result<(), AppError> {
+    session.cycle_id().await.map_err(session_error)?;
+    session.insert(USER_ID, user.id).await.map_err(session_error)?;
+    session.insert(LOGIN_AT, Utc::now().timestamp()).await.map_err(session_error)?;
+    session.insert(STAMP, stamp(password_hash)).await.map_err(session_error)?;
+    Ok(())
+}
+
+pub async fn sign_out(db: &Db, session: &Session, caller: &Caller) -> Result<(), AppError> {
+    if let Some(user) = &caller.user {
+        audit::record(db, caller, "logout", Some(Target::new("user", user.id, &user.email)), "ok", None).await;
+    }
+    session.flush().await.map_err(session_error)
+}
+
+/// The user a session belongs to, if it is still valid: within its absolute lifetime,
+/// for an enabled user, opened with the current password.
+pub async fn from_session(db: &Db, session: &Session, config: &Config) -> Result<Option<User>, AppError> {
+    let Some(id) = session.get::<Uuid>(USER_ID).await.map_err(session_error)? else { return Ok(None) };
+    let login_at = session.get::<i64>(LOGIN_AT).await.map_err(session_error)?.unwrap_or(0);
+    let stamped = session.get::<String>(STAMP).await.map_err(session_error)?;
+    let expired = Utc::now().timestamp() - login_at > config.session_max_age.as_secs() as i64;
+    let valid = match store::password_hash(db, id).await.map_err(internal)? {
+        Some(hash) if !expired && stamped.as_deref() == Some(stamp(&hash).as_str()) => {
+            store::get(db, id).await.map_err(internal)?.filter(|u| !u.disabled)
+        }
+        _ => None,
+    };
+    if valid.is_none() {
+        session.flush().await.map_err(session_error)?;
+    }
+    Ok(valid)
+}
+
+pub async fn list(db: &Db) -> Result<Vec<User>, AppError> {
+    store::list(db).await.map_err(internal)
+}
+
+pub async fn create(db: &Db, caller: &Caller, email: &str, password: &SecretText, role: Role) -> Result<User, AppError> {
+    let mut errors = FieldErrors::default();
+    let email = parse_email(&mut errors, "email", email);
+    check_password(&mut errors, "password", password);
+    errors.into_result(())?;
+    let hash = passwords::hash(secret(password)).await.map_err(internal)?;
+    let user = store::insert(db, &email, &hash, role).await.map_err(|e| match e {
+        StoreError::Duplicate { .. } => AppError::Conflict { fields: FieldErrors::single("email", "another user has this email") },
+        other => internal(other),
+    })?;
+    audit::record(db, caller, "user_created", Some(Target::new("user", user.id, &user.email)), "ok", Some(format!("role {}", role))).await;
+    Ok(user)
+}
+
+/// Changes a user's role and whether they may sign in; never leaves Keyport without an
+/// active admin.
+pub async fn update_access(db: &Db, caller: &Caller, id: Uuid, role: Role, disabled: bool) -> Result<User, AppError> {
+    let user = store::update_access(db, id, role, disabled)
+        .await
+        .map_err(|e| match e {
+            StoreError::LastAdmin => AppError::Conflict {
+                fields: FieldErrors::single("role", "this is the last active admin: make another user admin first"),
+            },
+            other => internal(other),
+        })?
+        .ok_or_else(|| AppError::not_found("that user"))?;
+    let detail = format!("role {}, {}", role, if disabled { "disabled" } else { "enabled" });
+    audit::record(db, caller, "user_updated", Some(Target::new("user", user.id, &user.email)), "ok", Some(detail)).await;
+    Ok(user)
+}
+
+/// Sets a new password; the user's open sessions end (they were tied to the old one).
+pub async fn reset_password(db: &Db, caller: &Caller, id: Uuid, password: &SecretText) -> Result<User, AppError> {
+    let mut errors = FieldErrors::default();
+    check_password(&mut errors, "password", password);
+    errors.into_result(())?;
+    let user = store::get(db, id).await.map_err(internal)?.ok_or_else(|| AppError::not_found("that user"))?;
+    let hash = passwords::hash(secret(password)).await.map_err(internal)?;
+    store::set_password_hash(db, id, &hash).await.map_err(internal)?;
+    audit::record(db, caller, "password_reset", Some(Target::new("user", user.id, &user.email)), "ok", None).await;
+    Ok(user)
+}

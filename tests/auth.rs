@@ -1,0 +1,347 @@
+//! Who may do what: first-run set-up, sign-in with sessions, rate limits, CSRF, roles on
+//! every page, server function and API route, API tokens, the audit log. SQLite and
+//! PostgreSQL.
+
+mod common;
+
+use common::{http_client, TestApp};
+use keyport::{
+    api::{
+        auth::{SetUp, SignIn, SignOut},
+        platforms::ListPlatforms,
+        profile::CreateApiToken,
+    },
+    domain::Role,
+};
+use leptos::server_fn::ServerFn;
+use serde_json::{json, Value};
+
+on_both_backends!(
+    first_run_leads_to_a_one_time_set_up,
+    sign_in_rotates_the_session_and_sign_out_ends_it,
+    anonymous_pages_redirect_to_sign_in_and_come_back,
+    failed_sign_ins_are_rate_limited_without_revealing_accounts,
+    cross_site_writes_are_refused,
+    roles_are_enforced_on_every_server_function,
+    roles_are_enforced_on_every_page,
+    roles_are_enforced_on_every_api_route,
+    the_last_active_admin_stays,
+    api_tokens_are_created_used_and_revoked,
+    actions_are_audited_without_secrets,
+    security_headers_are_on_every_response,
+);
+
+const PASSWORD: &str = "correct horse battery";
+
+/// Posts a form the way a browser on Keyport's own page does.
+async fn browser_post(app: &TestApp, client: &reqwest::Client, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+    client
+        .post(app.url(path))
+        .header("accept", "text/html")
+        .header("origin", &app.base)
+        .header("referer", app.url("/login"))
+        .form(fields)
+        .send()
+        .await
+        .unwrap()
+}
+
+fn location(r: &reqwest::Response) -> String {
+    r.headers().get("location").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default()
+}
+
+async fn signed_in_browser(app: &TestApp, role: Role) -> (reqwest::Client, String) {
+    let email = format!("{}-{}@example.com", role, uuid::Uuid::now_v7().simple());
+    let admin = keyport::server::auth::Caller::default();
+    keyport::server::users::create(&app.db, &admin, &email, &keyport::domain::SecretText::new(PASSWORD), role).await.unwrap();
+    let browser = http_client(None);
+    let r = browser_post(app, &browser, SignIn::PATH, &[("email", &email), ("password", PASSWORD)]).await;
+    assert_eq!(location(&r), "/platforms", "signed in");
+    (browser, email)
+}
+
+async fn first_run_leads_to_a_one_time_set_up(app: TestApp) {
+    app.execute("DELETE FROM users").await;
+    let browser = http_client(None);
+    assert_eq!(location(&browser.get(app.url("/platforms")).send().await.unwrap()), "/setup");
+    assert_eq!(location(&browser.get(app.url("/login")).send().await.unwrap()), "/setup");
+    assert_eq!(browser.get(app.url("/setup")).send().await.unwrap().status(), 200);
+
+    let r = browser_post(&app, &browser, SetUp::PATH, &[("email", "ada@example.com"), ("password", PASSWORD), ("confirm", "different")]).await;
+    assert!(location(&r).contains("__err="), "a mismatched confirmation is refused");
+    let r = browser_post(&app, &browser, SetUp::PATH, &[("email", "ada@example.com"), ("password", PASSWORD), ("confirm", PASSWORD)]).await;
+    assert_eq!(location(&r), "/platforms?notice=welcome");
+    let page = browser.get(app.url("/platforms?notice=welcome")).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("ada@example.com") && html.contains("Sign out"));
+
+    let stranger = http_client(None);
+    assert_eq!(location(&stranger.get(app.url("/setup")).send().await.unwrap()), "/login", "the set-up form is gone for good");
+    let r = browser_post(&app, &stranger, SetUp::PATH, &[("email", "eve@example.com"), ("password", PASSWORD), ("confirm", PASSWORD)]).await;
+    assert!(location(&r).contains("__err="));
+    let (n,): (i64,) = keyport::on_db!(&app.db, |pool| sqlx::query_as("SELECT COUNT(*) FROM users").fetch_one(pool).await).unwrap();
+    assert_eq!(n, 1);
+}
+
+fn session_cookie(r: &reqwest::Response) -> Option<String> {
+    r.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_owned()).find(|c| c.starts_with("keyport_session="))
+}
+
+async fn sign_in_rotates_the_session_and_sign_out_ends_it(app: TestApp) {
+    let (browser, email) = signed_in_browser(&app, Role::Marketer).await;
+    let again = browser_post(&app, &browser, SignIn::PATH, &[("email", &email), ("password", PASSWORD)]).await;
+    let cookie = session_cookie(&again).expect("a session cookie");
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
+    let first = browser.get(app.url("/platforms")).send().await.unwrap();
+    assert_eq!(first.status(), 200);
+    // A second sign-in from the same browser gets a new session id (no fixation).
+    let third = browser_post(&app, &browser, SignIn::PATH, &[("email", &email), ("password", PASSWORD)]).await;
+    assert_ne!(session_cookie(&third).unwrap().split(';').next(), cookie.split(';').next());
+
+    let out = browser_post(&app, &browser, SignOut::PATH, &[]).await;
+    assert_eq!(location(&out), "/login?notice=signed_out");
+    assert!(location(&browser.get(app.url("/platforms")).send().await.unwrap()).starts_with("/login"));
+    let api = browser.get(app.url("/api/platforms")).send().await.unwrap();
+    assert_eq!(api.status(), 401);
+}
+
+async fn anonymous_pages_redirect_to_sign_in_and_come_back(app: TestApp) {
+    let browser = http_client(None);
+    let r = browser.get(app.url("/platforms?category=social")).send().await.unwrap();
+    assert_eq!(location(&r), "/login?next=/platforms%3Fcategory%3Dsocial");
+    let (_, email) = signed_in_browser(&app, Role::Marketer).await;
+    let r = browser_post(&app, &browser, SignIn::PATH, &[("email", &email), ("password", PASSWORD), ("next", "/platforms?category=social")]).await;
+    assert_eq!(location(&r), "/platforms?category=social");
+    let r = browser_post(&app, &http_client(None), SignIn::PATH, &[("email", &email), ("password", PASSWORD), ("next", "//evil.example/x")]).await;
+    assert_eq!(location(&r), "/platforms", "only local return paths");
+}
+
+async fn failed_sign_ins_are_rate_limited_without_revealing_accounts(app: TestApp) {
+    let (_, email) = signed_in_browser(&app, Role::Marketer).await;
+    let attempt = |who: String, password: &'static str| {
+        let app = &app;
+        async move {
+            let r = app.anonymous.post(app.url(SignIn::PATH)).header("origin", &app.base).form(&[("email", who.as_str()), ("password", password)]).send().await.unwrap();
+            (r.status().as_u16(), r.text().await.unwrap())
+        }
+    };
+    let unknown = attempt("nobody@example.com".into(), "wrong password 1").await;
+    let wrong = attempt(email.clone(), "wrong password 1").await;
+    assert_eq!(unknown, wrong, "the answer does not tell whether the email exists");
+    assert_eq!(wrong.0, 422);
+    for _ in 0..3 {
+        attempt(email.clone(), "wrong password 1").await;
+    }
+    let (status, body) = attempt(email.clone(), PASSWORD).await;
+    assert_eq!(status, 503, "the sixth attempt is refused even with the right password: {body}");
+    assert!(body.contains("Too many failed sign-in attempts"));
+}
+
+async fn cross_site_writes_are_refused(app: TestApp) {
+    let (browser, _) = signed_in_browser(&app, Role::Admin).await;
+    let post = |headers: &'static [(&'static str, &'static str)]| {
+        let mut req = browser.post(app.url(ListPlatforms::PATH)).form(&[("category", "")]);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        req.send()
+    };
+    assert_eq!(post(&[("origin", "https://evil.example")]).await.unwrap().status(), 403);
+    assert_eq!(post(&[("sec-fetch-site", "cross-site")]).await.unwrap().status(), 403);
+    assert_eq!(post(&[]).await.unwrap().status(), 403, "no origin information at all");
+    assert_eq!(post(&[("sec-fetch-site", "same-origin")]).await.unwrap().status(), 200);
+    let json = browser.post(app.url("/api/platforms")).header("origin", "https://evil.example").json(&json!({"name": "x"})).send().await.unwrap();
+    assert_eq!(json.status(), 403, "the JSON API with a cookie is protected too");
+    // Mutating server functions take POST only.
+    assert_eq!(browser.get(app.url(CreateApiToken::PATH)).send().await.unwrap().status(), 405);
+}
+
+/// (server function name, sample arguments, who may call it).
+fn server_function_expectations() -> Vec<(&'static str, String, Option<Role>)> {
+    let unknown = "0190a0a0-0000-7000-8000-000000000000";
+    let n = uuid::Uuid::now_v7().simple().to_string();
+    vec![
+        ("current_user", String::new(), None),
+        ("set_up", format!("email=x{n}@example.com&password={PASSWORD}&confirm={PASSWORD}"), None),
+        ("sign_in", "email=nobody@example.com&password=wrong".into(), None),
+        ("sign_out", String::new(), None),
+        ("list_platforms", String::new(), Some(Role::Marketer)),
+        ("get_platform", format!("id={unknown}"), Some(Role::Marketer)),
+        ("get_platform_details", format!("id={unknown}"), Some(Role::Marketer)),
+        ("list_api_tokens", String::new(), Some(Role::Marketer)),
+        ("create_api_token", "name=matrix".into(), Some(Role::Marketer)),
+        ("revoke_api_token", format!("id={unknown}"), Some(Role::Marketer)),
+        ("create_platform", format!("form[name]=matrix-{n}"), Some(Role::Admin)),
+        ("update_platform", format!("id={unknown}&form[name]=x"), Some(Role::Admin)),
+        ("delete_platform", format!("id={unknown}"), Some(Role::Admin)),
+        ("set_secret", format!("id={unknown}&value=x"), Some(Role::Admin)),
+        ("remove_secret", format!("id={unknown}"), Some(Role::Admin)),
+        ("list_users", String::new(), Some(Role::Admin)),
+        ("create_user", format!("email=m{n}@example.com&password={PASSWORD}&role=marketer"), Some(Role::Admin)),
+        ("update_user", format!("id={unknown}&role=admin"), Some(Role::Admin)),
+        ("reset_password", format!("id={unknown}&password={PASSWORD}"), Some(Role::Admin)),
+        ("list_audit", String::new(), Some(Role::Admin)),
+    ]
+}
+
+async fn roles_are_enforced_on_every_server_function(app: TestApp) {
+    let marketer = app.client_as(Role::Marketer).await;
+    let expectations = server_function_expectations();
+    let paths: Vec<&str> = leptos::server_fn::axum::server_fn_paths().map(|(path, _)| path).collect();
+    for path in &paths {
+        let name = path.trim_start_matches("/api/").trim_end_matches(|c: char| c.is_ascii_digit());
+        let (_, args, access) = expectations
+            .iter()
+            .find(|(n, ..)| *n == name)
+            .unwrap_or_else(|| panic!("{path} has no row in the authorization matrix: add one"));
+        for (who, client) in [("anonymous", &app.anonymous), ("marketer", &marketer), ("admin", &app.client)] {
+            let status = client
+                .post(app.url(path))
+                .header("origin", &app.base)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(args.clone())
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16();
+            let expected_denial = match (access, who) {
+                (None, _) => None,
+                (Some(_), "anonymous") => Some(401),
+                (Some(Role::Admin), "marketer") => Some(403),
+                _ => None,
+            };
+            match (expected_denial, access) {
+                (Some(code), _) => assert_eq!(status, code, "{who} calling {name}"),
+                // Public functions may still refuse (set-up once done): never as "sign in first".
+                (None, None) => assert!(status != 401 && status < 500, "{who} calling {name} got {status}"),
+                (None, Some(_)) => assert!(status != 401 && status != 403 && status < 500, "{who} calling {name} got {status}"),
+            }
+        }
+    }
+    assert_eq!(paths.len(), expectations.len(), "every row of the matrix names a registered server function");
+}
+
+async fn roles_are_enforced_on_every_page(app: TestApp) {
+    use keyport::app::App;
+    let p = app.create_platform(json!({"name": "Matrix"})).await;
+    let id = p["id"].as_str().unwrap();
+    let marketer = app.client_as(Role::Marketer).await;
+    let admin_pages = ["/platforms/new", "/platforms/{id}/edit", "/users", "/audit"];
+    for route in leptos_axum::generate_route_list(App) {
+        let pattern = route.path().to_owned();
+        let path = pattern.replace("{id}", id);
+        let anonymous = app.anonymous.get(app.url(&path)).send().await.unwrap();
+        if pattern == "/login" || pattern == "/setup" {
+            assert!(anonymous.status() == 200 || anonymous.status() == 303 || anonymous.status() == 302, "{path}");
+            continue;
+        }
+        assert!(location(&anonymous).starts_with("/login?next="), "anonymous {path}: {}", anonymous.status());
+        let as_marketer = marketer.get(app.url(&path)).send().await.unwrap().status().as_u16();
+        let as_admin = app.client.get(app.url(&path)).send().await.unwrap().status().as_u16();
+        if admin_pages.contains(&pattern.as_str()) {
+            assert_eq!(as_marketer, 403, "marketer {path}");
+        } else {
+            assert!(as_marketer == 200 || as_marketer == 302, "marketer {path}: {as_marketer}");
+        }
+        assert!(as_admin == 200 || as_admin == 302, "admin {path}: {as_admin}");
+    }
+}
+
+async fn roles_are_enforced_on_every_api_route(app: TestApp) {
+    let p = app.create_platform(json!({"name": "Api", "auth_type": "api_key"})).await;
+    let id = p["id"].as_str().unwrap().to_owned();
+    let marketer = app.client_as(Role::Marketer).await;
+    // (method, path, admin only). Keep in step with server/json_api.rs `routes`.
+    let routes = [
+        ("GET", "/api/platforms".to_owned(), false),
+        ("POST", "/api/platforms".to_owned(), true),
+        ("GET", format!("/api/platforms/{id}"), false),
+        ("PATCH", format!("/api/platforms/{id}"), true),
+        ("GET", format!("/api/platforms/{id}/credentials"), true),
+        ("PUT", format!("/api/platforms/{id}/secrets/api_key"), true),
+        ("DELETE", format!("/api/platforms/{id}/secrets/api_key"), true),
+        ("DELETE", format!("/api/platforms/{id}"), true),
+    ];
+    for (method, path, admin_only) in &routes {
+        let send = |client: &reqwest::Client| {
+            client.request(method.parse().unwrap(), app.url(path)).json(&json!({"value": "x", "name": format!("n{}", uuid::Uuid::now_v7().simple())})).send()
+        };
+        assert_eq!(send(&app.anonymous).await.unwrap().status(), 401, "anonymous {method} {path}");
+        let m = send(&marketer).await.unwrap().status().as_u16();
+        if *admin_only {
+            assert_eq!(m, 403, "marketer {method} {path}");
+        } else {
+            assert_eq!(m, 200, "marketer {method} {path}");
+        }
+    }
+}
+
+async fn the_last_active_admin_stays(app: TestApp) {
+    let (admin, n): (uuid::Uuid, i64) = keyport::on_db!(&app.db, |pool| {
+        sqlx::query_as("SELECT id, (SELECT COUNT(*) FROM users) FROM users WHERE role = 'admin'").fetch_one(pool).await
+    })
+    .unwrap();
+    assert_eq!(n, 1);
+    let caller = keyport::server::auth::Caller::default();
+    for (role, disabled) in [(Role::Marketer, false), (Role::Admin, true)] {
+        let err = keyport::server::users::update_access(&app.db, &caller, admin, role, disabled).await.unwrap_err();
+        assert!(err.to_string().contains("last active admin"), "{err}");
+    }
+    let other = app.client_as(Role::Admin).await;
+    drop(other);
+    keyport::server::users::update_access(&app.db, &caller, admin, Role::Marketer, false).await.expect("another admin exists now");
+}
+
+async fn api_tokens_are_created_used_and_revoked(app: TestApp) {
+    let (browser, _) = signed_in_browser(&app, Role::Marketer).await;
+    let r = browser.post(app.url(CreateApiToken::PATH)).header("origin", &app.base).form(&[("name", "QA")]).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let created: Value = r.json().await.unwrap();
+    let token = created["value"].as_str().unwrap().to_owned();
+    assert!(token.starts_with("kp_") && token.len() > 40);
+    let stored: Vec<(String,)> = keyport::on_db!(&app.db, |pool| sqlx::query_as("SELECT token_hash FROM api_tokens").fetch_all(pool).await).unwrap();
+    assert!(stored.iter().all(|(h,)| !h.contains(&token[3..])), "only a hash is stored");
+    let bot = http_client(Some(&token));
+    assert_eq!(bot.get(app.url("/api/platforms")).send().await.unwrap().status(), 200);
+    assert_eq!(bot.post(app.url("/api/platforms")).json(&json!({"name": "x"})).send().await.unwrap().status(), 403, "a token has its user's role");
+    let id = created["token"]["id"].as_str().unwrap();
+    let r = browser_post(&app, &browser, keyport::api::profile::RevokeApiToken::PATH, &[("id", id)]).await;
+    assert_eq!(location(&r), "/profile?notice=token_revoked");
+    assert_eq!(bot.get(app.url("/api/platforms")).send().await.unwrap().status(), 401);
+    assert_eq!(http_client(Some("kp_forged")).get(app.url("/api/platforms")).send().await.unwrap().status(), 401);
+}
+
+async fn actions_are_audited_without_secrets(app: TestApp) {
+    let (browser, email) = signed_in_browser(&app, Role::Admin).await;
+    let p = app.create_platform(json!({"name": "Audited", "auth_type": "api_key"})).await;
+    let id = p["id"].as_str().unwrap();
+    app.send_json(reqwest::Method::PUT, &format!("/api/platforms/{id}/secrets/api_key"), json!({"value": "sk_AUDIT_secret_value"})).await;
+    app.client.delete(app.url(&format!("/api/platforms/{id}"))).send().await.unwrap();
+    browser_post(&app, &http_client(None), SignIn::PATH, &[("email", &email), ("password", "wrong password!")]).await;
+    let r = browser.post(app.url(keyport::api::audit::ListAudit::PATH)).header("origin", &app.base).form(&[("page", "1")]).send().await.unwrap();
+    let body = r.text().await.unwrap();
+    for action in ["login", "login_failed", "platform_created", "secret_set", "platform_deleted"] {
+        assert!(body.contains(&format!("\"action\":\"{action}\"")), "{action} missing: {body}");
+    }
+    assert!(!body.contains("sk_AUDIT_secret_value") && !body.contains("$argon2") && !body.contains(PASSWORD));
+    let (_, users) = app.get_json("/api/platforms").await;
+    assert!(!users.to_string().contains("$argon2"));
+}
+
+async fn security_headers_are_on_every_response(app: TestApp) {
+    for path in ["/platforms", "/api/platforms", "/login", "/healthz"] {
+        let r = app.client.get(app.url(path)).send().await.unwrap();
+        let h = r.headers();
+        let csp = h["content-security-policy"].to_str().unwrap();
+        assert!(csp.contains("frame-ancestors 'none'") && csp.contains("script-src 'self' 'nonce-"), "{path}: {csp}");
+        assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(h["cache-control"], "no-store", "{path}");
+        assert!(h.contains_key("referrer-policy"), "{path}");
+    }
+    let page = app.client.get(app.url("/platforms")).send().await.unwrap();
+    let nonce = page.headers()["content-security-policy"].to_str().unwrap().split("'nonce-").nth(1).unwrap().split('\'').next().unwrap().to_owned();
+    let html = page.text().await.unwrap();
+    assert!(html.contains(&format!("nonce=\"{nonce}\"")), "the hydration script carries the nonce");
+}
