@@ -35,10 +35,11 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <AutoReload options=options.clone()/>
                 <HydrationScripts options/>
                 <MetaTags/>
+                // Who the page was rendered for, so hydration shows the same controls. In the
+                // head: the body holds only what <App/> hydrates.
+                <script type="application/json" id=VIEWER_ELEMENT>{viewer_json(&viewer())}</script>
             </head>
             <body>
-                // Who the page was rendered for, so hydration shows the same controls.
-                <script type="application/json" id=VIEWER_ELEMENT>{viewer_json(&viewer())}</script>
                 <App/>
             </body>
         </html>

@@ -26,6 +26,7 @@ on_both_backends!(
     roles_are_enforced_on_every_page,
     roles_are_enforced_on_every_api_route,
     the_last_active_admin_stays,
+    disabling_a_user_or_resetting_the_password_ends_their_sessions,
     api_tokens_are_created_used_and_revoked,
     actions_are_audited_without_secrets,
     security_headers_are_on_every_response,
@@ -344,4 +345,24 @@ async fn security_headers_are_on_every_response(app: TestApp) {
     let nonce = page.headers()["content-security-policy"].to_str().unwrap().split("'nonce-").nth(1).unwrap().split('\'').next().unwrap().to_owned();
     let html = page.text().await.unwrap();
     assert!(html.contains(&format!("nonce=\"{nonce}\"")), "the hydration script carries the nonce");
+}
+
+async fn disabling_a_user_or_resetting_the_password_ends_their_sessions(app: TestApp) {
+    use keyport::{domain::SecretText, server::{auth::Caller, users}};
+    let (browser, email) = signed_in_browser(&app, Role::Marketer).await;
+    let (id,): (uuid::Uuid,) = keyport::on_db!(&app.db, |pool| {
+        sqlx::query_as("SELECT id FROM users WHERE email = $1").bind(&email).fetch_one(pool).await
+    })
+    .unwrap();
+    users::reset_password(&app.db, &Caller::default(), id, &SecretText::new("another long password")).await.unwrap();
+    assert!(location(&browser.get(app.url("/platforms")).send().await.unwrap()).starts_with("/login"), "old session ended");
+    let r = browser_post(&app, &browser, SignIn::PATH, &[("email", &email), ("password", PASSWORD)]).await;
+    assert!(location(&r).contains("__err="), "the old password no longer works");
+    let r = browser_post(&app, &browser, SignIn::PATH, &[("email", &email), ("password", "another long password")]).await;
+    assert_eq!(location(&r), "/platforms");
+
+    users::update_access(&app.db, &Caller::default(), id, Role::Marketer, true).await.unwrap();
+    assert!(location(&browser.get(app.url("/platforms")).send().await.unwrap()).starts_with("/login"), "a disabled user is signed out");
+    let r = browser_post(&app, &http_client(None), SignIn::PATH, &[("email", &email), ("password", "another long password")]).await;
+    assert!(location(&r).contains("__err="), "and cannot sign in");
 }

@@ -13,6 +13,7 @@ use std::{
 };
 
 const PLANTED: &str = "ghp_PLANTEDlogtoken9d8c7b6a5";
+const PASSWORD_PLANTED: &str = "planted password for logs";
 
 #[derive(Clone, Default)]
 struct Capture(Arc<Mutex<Vec<u8>>>);
@@ -49,9 +50,24 @@ async fn secrets_never_reach_the_log_at_trace_level() {
     app.execute("UPDATE secrets SET ciphertext = X'01000000010000000000000000000000000000000000000000000000000000000000'").await;
     assert!(secrets::resolve(&app.db, &app.state.keyring, uuid, SecretField::AccessToken).await.is_err());
     app.get(&format!("/platforms/{id}")).await.text().await.unwrap();
+    // Sign-ins, right and wrong, never log the password or its hash.
+    let caller = keyport::server::auth::Caller::default();
+    let user = keyport::server::users::create(&app.db, &caller, "log@example.com", &keyport::domain::SecretText::new(PASSWORD_PLANTED), keyport::domain::Role::Marketer).await.unwrap();
+    for password in [PASSWORD_PLANTED, "wrong-but-logged?"] {
+        app.anonymous
+            .post(app.url(<keyport::api::auth::SignIn as leptos::server_fn::ServerFn>::PATH))
+            .form(&[("email", user.email.as_str()), ("password", password)])
+            .send()
+            .await
+            .unwrap();
+    }
 
     let log = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
     assert!(log.contains("secret stored") && log.contains("secret does not decrypt"), "the flows were logged:\n{log}");
     assert!(log.to_lowercase().contains("[redacted]"), "a secret passed to a log line shows as redacted");
     assert!(!log.contains(PLANTED), "the log contains the secret:\n{log}");
+    assert!(log.contains("login_failed") || log.contains("audit_events"), "sign-ins ran");
+    for leaked in [PASSWORD_PLANTED, "wrong-but-logged?", "$argon2id$"] {
+        assert!(!log.contains(leaked), "the log contains {leaked}");
+    }
 }

@@ -72,6 +72,31 @@ fn serves_with_sqlite_by_default_and_stops_on_sigterm() {
 }
 
 #[test]
+fn user_create_reads_the_password_from_stdin() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let create = |email: &str, password: &str| {
+        let mut child = keyport(dir.path(), &[("ENCRYPTION_KEY", common::TEST_KEY)])
+            .args(["user", "create", "--email", email, "--role", "admin"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(format!("{password}\n").as_bytes()).unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let out = create("Root@Example.com", "correct horse battery");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8(out.stdout).unwrap().trim(), "Created root@example.com (admin).");
+    let again = create("root@example.com", "correct horse battery");
+    assert_eq!(again.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("another user has this email"));
+    let short = create("b@example.com", "short");
+    assert!(String::from_utf8_lossy(&short.stderr).contains("at least 12 characters"));
+}
+
+#[test]
 fn keys_status_counts_secrets_per_version() {
     let dir = tempfile::tempdir().unwrap();
     let out = keyport(dir.path(), &[("ENCRYPTION_KEY", common::TEST_KEY)]).args(["keys", "status"]).output().unwrap();

@@ -1,5 +1,5 @@
 import { test, expect, open } from './fixtures';
-import { ADMIN, MARKETER } from './auth.setup';
+import { ADMIN, MARKETER } from './users';
 
 test.describe('accounts', () => {
   test.use({ storageState: { cookies: [], origins: [] } });

@@ -1,10 +1,10 @@
 import { test as setup, expect } from '@playwright/test';
 import { writeFileSync, mkdirSync } from 'node:fs';
+import { ADMIN, MARKETER } from './users';
+import { open } from './fixtures';
 
 // The first-run journey, once per run: the fresh server leads to set-up; the first admin
 // creates a marketer and an API token. Other tests reuse the sessions and the token.
-export const ADMIN = { email: 'admin@example.com', password: 'correct horse battery' };
-export const MARKETER = { email: 'marketer@example.com', password: 'staple paper clip' };
 
 setup('first-run set-up, a marketer and an API token', async ({ page, browser }) => {
   mkdirSync('.auth', { recursive: true });
@@ -17,14 +17,15 @@ setup('first-run set-up, a marketer and an API token', async ({ page, browser })
   await expect(page.getByRole('status').filter({ hasText: 'Welcome!' })).toBeVisible();
   await page.context().storageState({ path: '.auth/admin.json' });
 
-  await page.goto('/users');
+  await open(page, '/users');
   await page.getByLabel('Email').fill(MARKETER.email);
   await page.getByLabel('First password').fill(MARKETER.password);
   await page.getByLabel('Role', { exact: true }).selectOption('marketer');
   await page.getByRole('button', { name: 'Add user' }).click();
   await expect(page.getByRole('row').filter({ hasText: MARKETER.email })).toBeVisible();
 
-  await page.goto('/profile');
+  // The token is shown by the hydrated page (a plain form post would lose it).
+  await open(page, '/profile');
   await page.getByLabel('Token name').fill('end2end');
   await page.getByRole('button', { name: 'Create token' }).click();
   const token = await page.getByLabel('New API token').inputValue();
