@@ -11,9 +11,9 @@ pub async fn current_user() -> Result<Option<User>, AppError> {
 
 #[server]
 pub async fn set_up(email: String, password: SecretText, confirm: SecretText) -> Result<(), AppError> {
-    use crate::server::{auth::caller, error::respond, state::app_state, users};
+    use crate::server::{auth::{caller, session}, error::respond, state::app_state, users};
     respond(async {
-        let session: tower_sessions::Session = leptos_axum::extract().await.map_err(|e| crate::server::error::internal(e))?;
+        let session = session().await?;
         users::set_up_first_admin(&app_state()?.db, &session, &caller(), &email, &password, &confirm).await?;
         leptos_axum::redirect("/platforms?notice=welcome");
         Ok(())
@@ -23,9 +23,9 @@ pub async fn set_up(email: String, password: SecretText, confirm: SecretText) ->
 
 #[server]
 pub async fn sign_in(email: String, password: SecretText, next: Option<String>) -> Result<(), AppError> {
-    use crate::{domain::safe_return_path, server::{auth::caller, error::respond, state::app_state, users}};
+    use crate::{domain::safe_return_path, server::{auth::{caller, session}, error::respond, state::app_state, users}};
     respond(async {
-        let session: tower_sessions::Session = leptos_axum::extract().await.map_err(|e| crate::server::error::internal(e))?;
+        let session = session().await?;
         users::sign_in(&app_state()?.db, &session, &caller(), &email, &password).await?;
         leptos_axum::redirect(&safe_return_path(next.as_deref()));
         Ok(())
@@ -35,9 +35,9 @@ pub async fn sign_in(email: String, password: SecretText, next: Option<String>) 
 
 #[server]
 pub async fn sign_out() -> Result<(), AppError> {
-    use crate::server::{auth::caller, error::respond, state::app_state, users};
+    use crate::server::{auth::{caller, session}, error::respond, state::app_state, users};
     respond(async {
-        let session: tower_sessions::Session = leptos_axum::extract().await.map_err(|e| crate::server::error::internal(e))?;
+        let session = session().await?;
         users::sign_out(&app_state()?.db, &session, &caller()).await?;
         leptos_axum::redirect("/login?notice=signed_out");
         Ok(())

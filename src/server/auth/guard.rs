@@ -39,3 +39,8 @@ pub fn caller() -> Caller {
 pub fn require(role: Role) -> Result<User, AppError> {
     caller().require(role)
 }
+
+/// The session of the current server function's request (for signing in and out).
+pub async fn session() -> Result<tower_sessions::Session, AppError> {
+    leptos_axum::extract().await.map_err(crate::server::error::internal)
+}

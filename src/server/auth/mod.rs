@@ -6,4 +6,4 @@ pub mod middleware;
 pub mod passwords;
 pub mod tokens;
 
-pub use guard::{caller, require, Caller};
+pub use guard::{caller, require, session, Caller};
