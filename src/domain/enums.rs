@@ -4,6 +4,15 @@
 use serde::{Deserialize, Serialize};
 use std::{fmt, str::FromStr};
 
+/// What every closed set offers, so one piece of UI (a filter, a select) can serve them all.
+pub trait Choice: Copy + PartialEq + Send + Sync + 'static {
+    fn all() -> &'static [Self];
+    /// The wire name.
+    fn wire(self) -> &'static str;
+    /// The label for people.
+    fn text(self) -> &'static str;
+}
+
 /// Declares a closed set of values with its wire names and labels, so that parsing,
 /// printing and listing can never disagree.
 macro_rules! wire_enum {
@@ -28,6 +37,18 @@ macro_rules! wire_enum {
             /// Every wire name, comma separated, for error messages.
             pub fn expected() -> String {
                 Self::ALL.iter().map(|v| v.as_str()).collect::<Vec<_>>().join(", ")
+            }
+        }
+
+        impl Choice for $name {
+            fn all() -> &'static [Self] {
+                Self::ALL
+            }
+            fn wire(self) -> &'static str {
+                self.as_str()
+            }
+            fn text(self) -> &'static str {
+                self.label()
             }
         }
 

@@ -11,7 +11,7 @@ pub use account::{
     check_password, parse_email, safe_return_path, ApiToken, AuditEvent, AuditPage, NewApiToken, User, PASSWORD_MIN,
 };
 pub use credentials::{Credentials, Encryption, KeyVersionStatus, PlatformDetails, SecretStatus, SecretText};
-pub use enums::{AuthType, Category, EncryptionState, Role, SecretField, Status};
+pub use enums::{AuthType, Category, Choice, EncryptionState, Role, SecretField, Status};
 pub use error::{AppError, FieldError, FieldErrors};
 pub use platform::{
     FacetCounts, Platform, PlatformDraft, PlatformFilter, PlatformForm, PlatformList, ValidPlatform,

@@ -3,7 +3,7 @@
 
 use crate::{
     api::platforms::list_platforms,
-    domain::{Category, EncryptionState, FacetCounts, Platform, PlatformFilter, PlatformList, Status},
+    domain::{Choice, FacetCounts, Platform, PlatformFilter, PlatformList},
     ui::components::{
         badges::{CategoryBadge, EncryptionBadge, StatusBadge},
         error_view::ErrorView,
@@ -100,7 +100,7 @@ fn Registry(list: PlatformList, pending: ReadSignal<bool>) -> impl IntoView {
     }
 }
 
-/// The category and status filters. A plain GET form, so it works without the WASM
+/// The category, status and encryption filters. A plain GET form, so it works without the WASM
 /// bundle; once hydrated, choosing an option applies it at once.
 #[component]
 fn FilterBar(counts: FacetCounts, filter: PlatformFilter) -> impl IntoView {
@@ -115,50 +115,52 @@ fn FilterBar(counts: FacetCounts, filter: PlatformFilter) -> impl IntoView {
         let query = next.to_query();
         navigate(&if query.is_empty() { "/platforms".into() } else { format!("/platforms?{query}") }, Default::default());
     };
-    let apply_status = apply.clone();
-    let apply_encryption = apply.clone();
+    let on = move |name: &'static str| {
+        let apply = apply.clone();
+        Callback::new(move |value: String| apply(name, value))
+    };
     let hydrated = RwSignal::new(false);
     Effect::new(move |_| hydrated.set(true));
-    let category_options = Category::ALL
-        .iter()
-        .map(|&c| view! { <option value=c.as_str() selected=filter.category == Some(c)>{format!("{} ({})", c.label(), counts.category(c))}</option> })
-        .collect_view();
-    let status_options = Status::ALL
-        .iter()
-        .map(|&s| view! { <option value=s.as_str() selected=filter.status == Some(s)>{format!("{} ({})", s.label(), counts.status(s))}</option> })
-        .collect_view();
-    let encryption_options = EncryptionState::ALL
-        .iter()
-        .map(|&e| view! { <option value=e.as_str() selected=filter.encryption == Some(e)>{format!("{} ({})", e.label(), counts.encryption(e))}</option> })
-        .collect_view();
     view! {
         <Form method="GET" action="/platforms">
             <div class="filters" role="search" aria-label="Filter platforms">
-                <div class="field inline">
-                    <label for="filter-category">"Category"</label>
-                    <select id="filter-category" name="category" on:change=move |ev| apply("category", event_target_value(&ev))>
-                        <option value="" selected=filter.category.is_none()>"All categories"</option>
-                        {category_options}
-                    </select>
-                </div>
-                <div class="field inline">
-                    <label for="filter-status">"Status"</label>
-                    <select id="filter-status" name="status" on:change=move |ev| apply_status("status", event_target_value(&ev))>
-                        <option value="" selected=filter.status.is_none()>"All statuses"</option>
-                        {status_options}
-                    </select>
-                </div>
-                <div class="field inline">
-                    <label for="filter-encryption">"Encryption"</label>
-                    <select id="filter-encryption" name="encryption" on:change=move |ev| apply_encryption("encryption", event_target_value(&ev))>
-                        <option value="" selected=filter.encryption.is_none()>"Any encryption state"</option>
-                        {encryption_options}
-                    </select>
-                </div>
+                <FilterSelect label="Category" name="category" any="All categories" on_pick=on("category")
+                    choices=choices(filter.category, |c| counts.category(c))/>
+                <FilterSelect label="Status" name="status" any="All statuses" on_pick=on("status")
+                    choices=choices(filter.status, |s| counts.status(s))/>
+                <FilterSelect label="Encryption" name="encryption" any="Any encryption state" on_pick=on("encryption")
+                    choices=choices(filter.encryption, |e| counts.encryption(e))/>
                 <button type="submit" class="button" hidden=move || hydrated.get()>"Apply filters"</button>
                 {(!filter.is_empty()).then(|| view! { <A href="/platforms" attr:class="clear-filters">"Clear filters"</A> })}
             </div>
         </Form>
+    }
+}
+
+/// `(wire name, "Label (count)", selected)` for every value of a filter.
+fn choices<T: Choice>(selected: Option<T>, count: impl Fn(T) -> i64) -> Vec<(&'static str, String, bool)> {
+    T::all().iter().map(|&c| (c.wire(), format!("{} ({})", c.text(), count(c)), selected == Some(c))).collect()
+}
+
+/// One labelled filter; picking a value applies it at once once the app is hydrated.
+#[component]
+fn FilterSelect(
+    label: &'static str,
+    name: &'static str,
+    any: &'static str,
+    choices: Vec<(&'static str, String, bool)>,
+    on_pick: Callback<String>,
+) -> impl IntoView {
+    let id = format!("filter-{name}");
+    let nothing_selected = !choices.iter().any(|c| c.2);
+    view! {
+        <div class="field inline">
+            <label for=id.clone()>{label}</label>
+            <select id=id name=name on:change=move |ev| on_pick.run(event_target_value(&ev))>
+                <option value="" selected=nothing_selected>{any}</option>
+                {choices.into_iter().map(|(value, text, selected)| view! { <option value=value selected=selected>{text}</option> }).collect_view()}
+            </select>
+        </div>
     }
 }
 

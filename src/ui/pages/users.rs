@@ -30,7 +30,8 @@ fn Users() -> impl IntoView {
         <Title text="Users"/>
         <div class="page-header"><div><h1>"Users"</h1><p class="lede">"Admins manage everything; marketers connect accounts and publish."</p></div></div>
         <Notice/>
-        <FormAlert error=update_error/>
+        // Row forms have no per-field messages: say the whole error (e.g. the last admin).
+        {move || update_error.get().map(|e| view! { <p class="alert error" role="alert">{e.to_string()}</p> })}
         <Transition fallback=|| view! { <p class="loading" role="status">"Loading users…"</p> }>
             {move || Suspend::new(async move {
                 match users.await {
