@@ -58,7 +58,7 @@ pub async fn get(db: &Db, keyring: &Keyring, id: Uuid) -> Result<Platform, AppEr
 }
 
 async fn with_badge(db: &Db, keyring: &Keyring, platform: Platform) -> Result<Platform, AppError> {
-    let encryption = secrets::credentials(db, keyring, platform.id).await?.encryption;
+    let encryption = secrets::encryption(db, keyring, platform.id).await?;
     Ok(Platform { encryption, ..platform })
 }
 

@@ -100,10 +100,19 @@ pub async fn resolve(db: &Db, keyring: &Keyring, platform_id: Uuid, field: Secre
 
 /// What the platform page shows about its credentials.
 pub async fn credentials(db: &Db, keyring: &Keyring, platform_id: Uuid) -> Result<Credentials, AppError> {
-    let (sealed, username) =
-        tokio::try_join!(store::for_platform(db, platform_id), store::username(db, platform_id)).map_err(internal)?;
-    let secrets: Vec<SecretStatus> = sealed.iter().map(|s| status(keyring, s)).collect();
+    let (secrets, username) =
+        tokio::try_join!(statuses(db, keyring, platform_id), async { store::username(db, platform_id).await.map_err(internal) })?;
     Ok(Credentials { encryption: Encryption::of(&secrets, keyring.current_version()), secrets, username })
+}
+
+/// The encryption badge of one platform.
+pub async fn encryption(db: &Db, keyring: &Keyring, platform_id: Uuid) -> Result<Encryption, AppError> {
+    Ok(Encryption::of(&statuses(db, keyring, platform_id).await?, keyring.current_version()))
+}
+
+async fn statuses(db: &Db, keyring: &Keyring, platform_id: Uuid) -> Result<Vec<SecretStatus>, AppError> {
+    let sealed = store::for_platform(db, platform_id).await.map_err(internal)?;
+    Ok(sealed.iter().map(|s| status(keyring, s)).collect())
 }
 
 /// The encryption badge of every platform that has secrets (the others have none).

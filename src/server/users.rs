@@ -122,10 +122,8 @@ pub async fn from_session(db: &Db, session: &Session, config: &Config) -> Result
     let login_at = session.get::<i64>(LOGIN_AT).await.map_err(session_error)?.unwrap_or(0);
     let stamped = session.get::<String>(STAMP).await.map_err(session_error)?;
     let expired = Utc::now().timestamp() - login_at > config.session_max_age.as_secs() as i64;
-    let valid = match store::password_hash(db, id).await.map_err(internal)? {
-        Some(hash) if !expired && stamped.as_deref() == Some(stamp(&hash).as_str()) => {
-            store::get(db, id).await.map_err(internal)?.filter(|u| !u.disabled)
-        }
+    let valid = match store::get_with_hash(db, id).await.map_err(internal)? {
+        Some((user, hash)) if !expired && !user.disabled && stamped.as_deref() == Some(stamp(&hash).as_str()) => Some(user),
         _ => None,
     };
     if valid.is_none() {

@@ -68,23 +68,32 @@ pub async fn get(db: &Db, id: Uuid) -> Result<Option<User>, StoreError> {
     row.map(decode).transpose()
 }
 
+type WithHash = (Uuid, String, String, bool, DateTime<Utc>, String);
+
+fn decode_with_hash((id, email, role, disabled, created_at, hash): WithHash) -> Result<(User, String), StoreError> {
+    Ok((decode((id, email, role, disabled, created_at))?, hash))
+}
+
 /// The user and password hash for a sign-in attempt.
 pub async fn credentials_by_email(db: &Db, email: &str) -> Result<Option<(User, String)>, StoreError> {
-    let row: Option<(Uuid, String, String, bool, DateTime<Utc>, String)> = on_db!(db, |pool| {
+    let row: Option<WithHash> = on_db!(db, |pool| {
         sqlx::query_as("SELECT id, email, role, disabled, created_at, password_hash FROM users WHERE lower(email) = lower($1)")
             .bind(email)
             .fetch_optional(pool)
             .await
     })?;
-    row.map(|(id, email, role, disabled, created_at, hash)| Ok((decode((id, email, role, disabled, created_at))?, hash))).transpose()
+    row.map(decode_with_hash).transpose()
 }
 
-/// The password hash of a user, to tie sessions to the current password.
-pub async fn password_hash(db: &Db, id: Uuid) -> Result<Option<String>, StoreError> {
-    let row: Option<(String,)> = on_db!(db, |pool| {
-        sqlx::query_as("SELECT password_hash FROM users WHERE id = $1").bind(id).fetch_optional(pool).await
+/// The user and password hash behind a session (one query per request).
+pub async fn get_with_hash(db: &Db, id: Uuid) -> Result<Option<(User, String)>, StoreError> {
+    let row: Option<WithHash> = on_db!(db, |pool| {
+        sqlx::query_as("SELECT id, email, role, disabled, created_at, password_hash FROM users WHERE id = $1")
+            .bind(id)
+            .fetch_optional(pool)
+            .await
     })?;
-    Ok(row.map(|r| r.0))
+    row.map(decode_with_hash).transpose()
 }
 
 pub async fn list(db: &Db) -> Result<Vec<User>, StoreError> {
