@@ -91,7 +91,7 @@ async fn create_user(config: config::Config, email: String, role: String) -> Res
     std::io::stdin().read_line(&mut line).map_err(|e| format!("cannot read the password from standard input: {e}"))?;
     let password = SecretText::new(line.trim_end_matches(['\r', '\n']));
     let state = AppState::prepare(config).await?;
-    let caller = Caller { user: None, client_addr: Some("command line".into()), via_token: false };
+    let caller = Caller { user: None, client_addr: Some("command line".into()), via_token: false, job: None };
     let user = users::create(&state.db, &caller, &email, &password, role).await.map_err(|e| e.to_string())?;
     println!("Created {} ({}).", user.email, user.role);
     state.db.close().await;

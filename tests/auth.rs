@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{http_client, TestApp};
+use common::{browser_post, http_client, location, signed_in_browser, TestApp, PASSWORD};
 use keyport::{
     api::{
         auth::{SetUp, SignIn, SignOut},
@@ -31,35 +31,6 @@ on_both_backends!(
     actions_are_audited_without_secrets,
     security_headers_are_on_every_response,
 );
-
-const PASSWORD: &str = "correct horse battery";
-
-/// Posts a form the way a browser on Keyport's own page does.
-async fn browser_post(app: &TestApp, client: &reqwest::Client, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
-    client
-        .post(app.url(path))
-        .header("accept", "text/html")
-        .header("origin", &app.base)
-        .header("referer", app.url("/login"))
-        .form(fields)
-        .send()
-        .await
-        .unwrap()
-}
-
-fn location(r: &reqwest::Response) -> String {
-    r.headers().get("location").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default()
-}
-
-async fn signed_in_browser(app: &TestApp, role: Role) -> (reqwest::Client, String) {
-    let email = format!("{}-{}@example.com", role, uuid::Uuid::now_v7().simple());
-    let admin = keyport::server::auth::Caller::default();
-    keyport::server::users::create(&app.db, &admin, &email, &keyport::domain::SecretText::new(PASSWORD), role).await.unwrap();
-    let browser = http_client(None);
-    let r = browser_post(app, &browser, SignIn::PATH, &[("email", &email), ("password", PASSWORD)]).await;
-    assert_eq!(location(&r), "/platforms", "signed in");
-    (browser, email)
-}
 
 async fn first_run_leads_to_a_one_time_set_up(app: TestApp) {
     app.execute("DELETE FROM users").await;

@@ -7,14 +7,15 @@ use leptos::prelude::*;
 /// The platform page's data in one call: one resource, so the page renders in one pass.
 #[server]
 pub async fn get_platform_details(id: String) -> Result<PlatformDetails, AppError> {
-    use crate::{domain::Role, server::{auth::require, error::respond, platforms, secrets, state::app_state}};
+    use crate::{domain::Role, server::{auth::require, error::respond, oauth, platforms, secrets, state::app_state}};
     respond(async {
         let user = require(Role::Marketer)?;
         let state = app_state()?;
         let platform = platforms::get(&state.db, &state.keyring, platforms::parse_id(&id)?).await?;
         // Marketers see the badge (on the platform), not the secrets' details.
         let credentials = if user.is_admin() { Some(secrets::credentials(&state.db, &state.keyring, platform.id).await?) } else { None };
-        Ok(PlatformDetails { platform, credentials })
+        let oauth = oauth::view(&state, &platform).await?;
+        Ok(PlatformDetails { platform, credentials, oauth })
     })
     .await
 }
@@ -33,7 +34,7 @@ pub async fn set_secret(id: String, value: SecretText, username: Option<String>)
         let state = app_state()?;
         let platform = platforms::get(&state.db, &state.keyring, platforms::parse_id(&id)?).await?;
         let field = platform.auth_type.typed_secret().ok_or_else(|| {
-            AppError::invalid("value", "this platform signs in with OAuth: connect it instead of typing a secret")
+            AppError::invalid("value", "this auth type has no secret to type in")
         })?;
         let username = username.map(|u| u.trim().to_owned()).filter(|u| !u.is_empty());
         if platform.auth_type == AuthType::Basic {

@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod auth;
 pub mod credentials;
+pub mod oauth;
 pub mod platforms;
 pub mod profile;
 pub mod users;

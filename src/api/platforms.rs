@@ -33,10 +33,15 @@ pub async fn get_platform(id: String) -> Result<Platform, AppError> {
 /// Creates the platform and sends the browser to its page.
 #[server]
 pub async fn create_platform(form: PlatformForm) -> Result<Platform, AppError> {
-    use crate::{domain::Role, server::{auth::{caller, require}, error::respond, platforms, state::app_state}};
+    use crate::{domain::{OauthSettingsForm, Role}, server::{auth::{caller, require}, error::respond, oauth, platforms, state::app_state}};
     respond(async {
         require(Role::Admin)?;
-        let platform = platforms::create(&app_state()?.db, &caller(), form.validate()?).await?;
+        let state = app_state()?;
+        let provider = form.provider.trim().to_owned();
+        let platform = platforms::create(&state.db, &caller(), form.validate()?).await?;
+        if !provider.is_empty() && platform.auth_type == crate::domain::AuthType::Oauth2 {
+            oauth::save_settings(&state, &caller(), &platform, OauthSettingsForm { provider, ..Default::default() }).await?;
+        }
         leptos_axum::redirect(&format!("/platforms/{}?notice=created", platform.id));
         Ok(platform)
     })

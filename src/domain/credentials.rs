@@ -74,6 +74,8 @@ pub struct PlatformDetails {
     pub platform: super::Platform,
     /// `None` for marketers: they see the badge only.
     pub credentials: Option<Credentials>,
+    /// `None` unless the platform authenticates with OAuth 2.0.
+    pub oauth: Option<super::OauthView>,
 }
 
 /// One key version as the keys view and `keyport keys status` show it.

@@ -208,14 +208,15 @@ impl AuthType {
         }
     }
 
-    /// The one secret an admin types in for this auth type; OAuth secrets come from the
-    /// connect flow instead.
+    /// The one secret an admin types in for this auth type. OAuth 2.0 platforms take their
+    /// client secret; their tokens come from the connect flow, never from a form.
     pub fn typed_secret(self) -> Option<SecretField> {
         match self {
             AuthType::ApiKey => Some(SecretField::ApiKey),
             AuthType::Bearer => Some(SecretField::AccessToken),
             AuthType::Basic => Some(SecretField::Password),
-            AuthType::Oauth2 | AuthType::Oauth1 => None,
+            AuthType::Oauth2 => Some(SecretField::ClientSecret),
+            AuthType::Oauth1 => None,
         }
     }
 }

@@ -5,6 +5,7 @@ mod account;
 mod credentials;
 mod enums;
 mod error;
+mod oauth;
 mod platform;
 
 pub use account::{
@@ -13,6 +14,7 @@ pub use account::{
 pub use credentials::{Credentials, Encryption, KeyVersionStatus, PlatformDetails, SecretStatus, SecretText};
 pub use enums::{AuthType, Category, Choice, EncryptionState, Role, SecretField, Status};
 pub use error::{AppError, FieldError, FieldErrors};
+pub use oauth::{Connection, OauthSettings, OauthSettingsForm, OauthView, ProviderChoice};
 pub use platform::{
     FacetCounts, Platform, PlatformDraft, PlatformFilter, PlatformForm, PlatformList, ValidPlatform,
 };

@@ -73,6 +73,8 @@ pub struct PlatformForm {
     pub base_url: String,
     /// A JSON object as text; empty means `{}`.
     pub metadata: String,
+    /// The catalog provider a new OAuth platform starts from (empty: none).
+    pub provider: String,
 }
 
 impl PlatformDraft {
@@ -193,6 +195,7 @@ impl From<&Platform> for PlatformForm {
             } else {
                 serde_json::to_string_pretty(&p.metadata).unwrap_or_default()
             },
+            provider: String::new(),
         }
     }
 }
@@ -220,11 +223,11 @@ fn parse_choice<T: std::str::FromStr<Err = String>>(
     value.parse().map_err(|message| errors.add(field, message)).ok()
 }
 
-fn optional_text(value: Option<String>) -> Option<String> {
+pub(super) fn optional_text(value: Option<String>) -> Option<String> {
     value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
 }
 
-fn optional_url(errors: &mut FieldErrors, field: &str, value: Option<String>) -> Option<String> {
+pub(super) fn optional_url(errors: &mut FieldErrors, field: &str, value: Option<String>) -> Option<String> {
     let url = optional_text(value)?;
     match check_http_url(&url) {
         Ok(()) => Some(url),

@@ -55,6 +55,16 @@ pub struct Config {
     pub session_idle: Duration,
     /// A session ends this long after sign-in, however active.
     pub session_max_age: Duration,
+    /// The offline OAuth provider the demo seeds a platform for (`keyport-sandbox`).
+    pub sandbox_url: Option<String>,
+    /// A token that expires within this is refreshed before it is used.
+    pub token_refresh_window: Duration,
+    /// The background refresher renews tokens that expire within this.
+    pub token_refresh_ahead: Duration,
+    /// How often the background refresher looks.
+    pub token_refresh_interval: Duration,
+    /// Longest wait for a provider's token, revocation or userinfo endpoint.
+    pub oauth_http_timeout: Duration,
 }
 
 impl Config {
@@ -152,7 +162,7 @@ impl Config {
             }
         };
 
-        let mut minutes = |name: &str, default: u64, unit: u64, unit_name: &str| match get(name) {
+        let mut duration = |name: &str, default: u64, unit: u64, unit_name: &str| match get(name) {
             None => Duration::from_secs(default * unit),
             Some(v) => match v.parse::<u64>() {
                 Ok(n) if n >= 1 => Duration::from_secs(n * unit),
@@ -162,8 +172,20 @@ impl Config {
                 }
             },
         };
-        let session_idle = minutes("SESSION_IDLE_MINUTES", 60, 60, "minutes");
-        let session_max_age = minutes("SESSION_MAX_HOURS", 12, 3600, "hours");
+        let session_idle = duration("SESSION_IDLE_MINUTES", 60, 60, "minutes");
+        let session_max_age = duration("SESSION_MAX_HOURS", 12, 3600, "hours");
+        let token_refresh_window = duration("TOKEN_REFRESH_WINDOW_SECONDS", 300, 1, "seconds");
+        let token_refresh_ahead = duration("TOKEN_REFRESH_AHEAD_SECONDS", 900, 1, "seconds");
+        let token_refresh_interval = duration("TOKEN_REFRESH_INTERVAL_SECONDS", 60, 1, "seconds");
+        let oauth_http_timeout = duration("OAUTH_HTTP_TIMEOUT_SECONDS", 15, 1, "seconds");
+        let sandbox_url = match get("SANDBOX_URL") {
+            Some(url) if url.starts_with("http://") || url.starts_with("https://") => Some(url.trim_end_matches('/').to_owned()),
+            Some(url) => {
+                errors.push(format!("SANDBOX_URL must be the http:// address keyport-sandbox listens on (it is \"{url}\")."));
+                None
+            }
+            None => None,
+        };
 
         match encryption_keys {
             Some(encryption_keys) if errors.is_empty() => Ok(Self {
@@ -177,6 +199,11 @@ impl Config {
                 rust_log: get("RUST_LOG").unwrap_or_else(|| "info".to_owned()),
                 session_idle,
                 session_max_age,
+                sandbox_url,
+                token_refresh_window,
+                token_refresh_ahead,
+                token_refresh_interval,
+                oauth_http_timeout,
             }),
             _ => Err(ConfigErrors(errors)),
         }

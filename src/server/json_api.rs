@@ -2,7 +2,7 @@
 //! `GET/POST /api/platforms`, `GET/PATCH/DELETE /api/platforms/{id}`. Every failure is a
 //! JSON body `{"error": {"code", "message", …}}`, never a bare 500.
 
-use super::{auth::Caller, platforms, secrets, state::AppState};
+use super::{auth::Caller, oauth, platforms, secrets, state::AppState};
 use crate::domain::{AppError, AuthType, FieldErrors, Platform, PlatformDraft, PlatformFilter, Role, SecretField, User};
 use secrecy::SecretString;
 use axum::{
@@ -11,7 +11,7 @@ use axum::{
     http::request::Parts,
     http::{header, HeaderMap, StatusCode},
     response::{IntoResponse, Response},
-    routing::{get, put},
+    routing::{get, post, put},
     Json, Router,
 };
 use serde::Deserialize;
@@ -26,6 +26,8 @@ pub fn routes() -> Router<AppState> {
         .route("/platforms/{id}", get(show).patch(update).delete(remove))
         .route("/platforms/{id}/credentials", get(show_credentials))
         .route("/platforms/{id}/secrets/{field}", put(put_secret).delete(delete_secret))
+        .route("/platforms/{id}/oauth", get(show_oauth).put(put_oauth))
+        .route("/platforms/{id}/oauth/token", post(ensure_token))
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, AppError::not_found("API route")) })
 }
 
@@ -153,6 +155,35 @@ async fn show_credentials(_: Admin, State(state): State<AppState>, Path(id): Pat
     platforms::get(&state.db, &state.keyring, id).await?;
     let credentials = secrets::credentials(&state.db, &state.keyring, id).await?;
     Ok(Json(json!({ "credentials": credentials })))
+}
+
+/// A platform's OAuth settings, redirect URI and connection (never a token).
+async fn show_oauth(_: Member, State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+    let id = platforms::parse_id(&id).map_err(bad_id)?;
+    let platform = platforms::get(&state.db, &state.keyring, id).await?;
+    let view = oauth::view(&state, &platform).await?.ok_or_else(|| AppError::invalid("auth_type", "this platform does not use OAuth 2.0"))?;
+    Ok(Json(json!({ "oauth": view })))
+}
+
+async fn put_oauth(Admin(_, caller): Admin, State(state): State<AppState>, Path(id): Path<String>, headers: HeaderMap, body: Body) -> ApiResult<Json<Value>> {
+    let id = platforms::parse_id(&id).map_err(bad_id)?;
+    let form: crate::domain::OauthSettingsForm = parse_body(read_json_object(&headers, body).await?)?;
+    let platform = platforms::get(&state.db, &state.keyring, id).await?;
+    let settings = oauth::save_settings(&state, &caller, &platform, form).await?;
+    Ok(Json(json!({ "settings": settings })))
+}
+
+/// Makes sure the platform has a usable access token, refreshing it if it expires soon —
+/// what a publish does first. Answers with the connection, never the token.
+async fn ensure_token(_: Admin, State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+    let id = platforms::parse_id(&id).map_err(bad_id)?;
+    platforms::get(&state.db, &state.keyring, id).await?;
+    let result = oauth::tokens::access_token(&state, id).await;
+    let connection = super::store::oauth::connection(&state.db, id).await.map_err(super::error::internal)?.connection;
+    match result {
+        Ok(_) => Ok(Json(json!({ "usable": true, "connection": connection }))),
+        Err(e) => Err(AppError::from(e).into()),
+    }
 }
 
 /// The body of `PUT /api/platforms/{id}/secrets/{field}`. The value is wrapped at once and

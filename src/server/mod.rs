@@ -8,6 +8,7 @@ pub mod crypto;
 pub mod db;
 pub mod error;
 pub mod json_api;
+pub mod oauth;
 pub mod platforms;
 pub mod router;
 pub mod secrets;

@@ -7,7 +7,7 @@ use super::{
         Caller,
     },
     config::Config,
-    json_api,
+    json_api, oauth,
     state::AppState,
     store::sessions::DbSessionStore,
 };
@@ -69,6 +69,7 @@ pub fn build(state: AppState) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .nest("/api", json_api::routes())
+        .merge(oauth::connect::routes())
         .leptos_routes_with_context(
             &state,
             routes,
@@ -114,13 +115,20 @@ pub async fn serve(config: Config) -> Result<(), String> {
         "Keyport is listening"
     );
     println!("Keyport is running at {}", state.config.public_url);
+    if let Some(sandbox_url) = state.config.sandbox_url.clone() {
+        if let Err(why) = oauth::demo::ensure_sandbox_platform(&state, &sandbox_url).await {
+            tracing::warn!("{why}");
+        }
+    }
     let db = state.db.clone();
     let sweeper = tokio::spawn(sweep_expired_sessions(DbSessionStore(db.clone())));
+    let refresher = tokio::spawn(oauth::worker::run(state.clone()));
     axum::serve(listener, build(state).into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())
         .await
         .map_err(|e| format!("server error: {e}"))?;
     sweeper.abort();
+    refresher.abort();
     db.close().await;
     tracing::info!("stopped");
     Ok(())

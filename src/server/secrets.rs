@@ -7,7 +7,7 @@ use super::{
     crypto::{CryptoError, Keyring, SecretSlot, ENCRYPTIONS_REFUSE_AT},
     db::Db,
     error::internal,
-    store::{keys, secrets as store, StoreError},
+    store::{keys, oauth as oauth_store, secrets as store, StoreError},
 };
 use crate::domain::{AppError, Credentials, Encryption, KeyVersionStatus, Platform, SecretField, SecretStatus};
 use secrecy::{ExposeSecret, SecretString};
@@ -70,6 +70,50 @@ pub async fn store_secret(
     Ok(())
 }
 
+/// Stores a token set from a provider in one transaction (see [`oauth_store::save_tokens`]):
+/// `false` when `expect_version` no longer matches (someone else wrote tokens first).
+#[allow(clippy::too_many_arguments)]
+pub async fn store_tokens(
+    db: &Db,
+    keyring: &Keyring,
+    platform_id: Uuid,
+    access: &SecretString,
+    refresh: Option<&SecretString>,
+    keep_old_refresh: bool,
+    facts: &oauth_store::TokenFacts,
+    expect_version: Option<i64>,
+) -> Result<bool, AppError> {
+    for value in std::iter::once(access).chain(refresh) {
+        let len = value.expose_secret().len();
+        if len == 0 || len > SECRET_MAX_BYTES {
+            return Err(internal(format!("provider sent a token of {len} bytes")));
+        }
+    }
+    let write = match (refresh, keep_old_refresh) {
+        (Some(_), _) => oauth_store::RefreshWrite::Replace,
+        (None, true) => oauth_store::RefreshWrite::Keep,
+        (None, false) => oauth_store::RefreshWrite::Delete,
+    };
+    let version = keyring.current_version();
+    let seal = |field: SecretField| {
+        let value = if field == SecretField::RefreshToken { refresh.unwrap_or(access) } else { access };
+        keyring.seal(value.expose_secret().as_bytes(), &SecretSlot::platform_secret(platform_id, field))
+    };
+    let saved = oauth_store::save_tokens(db, platform_id, version, ENCRYPTIONS_REFUSE_AT, write, facts, expect_version, seal)
+        .await
+        .map_err(|e| match e {
+            StoreError::MissingParent => AppError::not_found(format!("platform {platform_id}")),
+            StoreError::KeyExhausted { version } => AppError::Unavailable {
+                message: format!("key version {version} has made 2^31 encryptions: add a new key and rotate before storing more secrets"),
+            },
+            other => internal(other),
+        })?;
+    if saved {
+        tracing::info!(platform.id = %platform_id, key.version = version, rotated = refresh.is_some(), "tokens stored");
+    }
+    Ok(saved)
+}
+
 pub async fn remove_secret(db: &Db, caller: &Caller, platform: &Platform, field: SecretField) -> Result<(), AppError> {
     if !store::delete(db, platform.id, field).await.map_err(internal)? {
         return Err(AppError::not_found(format!("the {} of platform {}", field.noun(), platform.id)));
@@ -89,13 +133,20 @@ pub async fn set_username(db: &Db, platform_id: Uuid, username: Option<&str>) ->
 /// The usable secret: decrypted, bound to this platform and field, or a typed reason why
 /// not. There is no plaintext fallback: there is no plaintext column.
 pub async fn resolve(db: &Db, keyring: &Keyring, platform_id: Uuid, field: SecretField) -> Result<SecretString, AppError> {
-    let sealed = store::one(db, platform_id, field).await.map_err(internal)?.ok_or(SecretError::Missing(field))?;
+    resolve_optional(db, keyring, platform_id, field).await?.ok_or_else(|| SecretError::Missing(field).into())
+}
+
+/// Like [`resolve`], for secrets a platform may do without (a public client's secret).
+pub async fn resolve_optional(db: &Db, keyring: &Keyring, platform_id: Uuid, field: SecretField) -> Result<Option<SecretString>, AppError> {
+    let Some(sealed) = store::one(db, platform_id, field).await.map_err(internal)? else {
+        return Ok(None);
+    };
     let plaintext = keyring.open(&sealed.ciphertext, &SecretSlot::platform_secret(platform_id, field)).map_err(|e| {
         tracing::warn!(platform.id = %platform_id, secret.field = %field, error = %e, "secret does not decrypt");
         SecretError::Undecryptable { field, cause: e }
     })?;
     let text = String::from_utf8(plaintext.to_vec()).map_err(|_| internal("stored secret is not UTF-8"))?;
-    Ok(SecretString::from(text))
+    Ok(Some(SecretString::from(text)))
 }
 
 /// What the platform page shows about its credentials.

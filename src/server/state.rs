@@ -11,6 +11,9 @@ pub struct AppState {
     pub keyring: Arc<Keyring>,
     pub config: Arc<Config>,
     pub leptos_options: LeptosOptions,
+    /// For providers' token, revocation, userinfo and publishing endpoints: follows no
+    /// redirects (a redirect could turn a token request into a request to anywhere).
+    pub http: reqwest::Client,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -32,7 +35,15 @@ impl AppState {
         db.migrate().await.map_err(|e| format!("DATABASE_URL: migrating {} failed: {e}.", config.database_url_redacted()))?;
         let keyring = Keyring::new(config.encryption_key_version, &config.encryption_keys);
         secrets::verify_keys(&db, &keyring).await?;
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(std::time::Duration::from_secs(5))
+            .timeout(config.oauth_http_timeout)
+            .user_agent(concat!("Keyport/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| format!("cannot create the HTTP client for providers: {e}"))?;
         Ok(Self {
+            http,
             leptos_options: router::leptos_options(&config),
             db,
             keyring: Arc::new(keyring),

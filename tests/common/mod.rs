@@ -2,6 +2,8 @@
 //! SQLite in a temporary folder, or PostgreSQL in a fresh schema of `TEST_DATABASE_URL`.
 #![allow(dead_code)]
 
+pub mod sandbox;
+
 use keyport::{
     domain::{Role, SecretText},
     server::{
@@ -195,4 +197,34 @@ macro_rules! on_both_backends {
             })+
         }
     };
+}
+
+pub const PASSWORD: &str = "correct horse battery";
+
+/// Posts a form the way a browser on Keyport's own page does.
+pub async fn browser_post(app: &TestApp, client: &reqwest::Client, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+    client
+        .post(app.url(path))
+        .header("accept", "text/html")
+        .header("origin", &app.base)
+        .header("referer", app.url("/login"))
+        .form(fields)
+        .send()
+        .await
+        .unwrap()
+}
+
+pub fn location(r: &reqwest::Response) -> String {
+    r.headers().get("location").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default()
+}
+
+/// A cookie-session client signed in through the sign-in form as a new user with `role`.
+pub async fn signed_in_browser(app: &TestApp, role: Role) -> (reqwest::Client, String) {
+    use leptos::server_fn::ServerFn;
+    let email = format!("{}-{}@example.com", role, uuid::Uuid::now_v7().simple());
+    users::create(&app.db, &Caller::default(), &email, &SecretText::new(PASSWORD), role).await.unwrap();
+    let browser = http_client(None);
+    let r = browser_post(app, &browser, keyport::api::auth::SignIn::PATH, &[("email", &email), ("password", PASSWORD)]).await;
+    assert_eq!(location(&r), "/platforms", "signed in");
+    (browser, email)
 }

@@ -10,9 +10,16 @@ pub struct Caller {
     pub client_addr: Option<String>,
     /// Authenticated with `Authorization: Bearer`, not a cookie.
     pub via_token: bool,
+    /// A background job acting on its own (the audit log names it).
+    pub job: Option<&'static str>,
 }
 
 impl Caller {
+    /// A background job, for the audit log ("token refresh", …).
+    pub fn job(name: &'static str) -> Self {
+        Self { job: Some(name), ..Self::default() }
+    }
+
     /// Requires a signed-in, enabled user with at least `role` (admins may do everything).
     pub fn require(&self, role: Role) -> Result<User, AppError> {
         let user = self.user.clone().ok_or(AppError::Unauthorized)?;
@@ -24,7 +31,11 @@ impl Caller {
 
     /// The name the audit log records for this caller.
     pub fn actor(&self) -> String {
-        self.user.as_ref().map_or_else(|| "anonymous".to_owned(), |u| u.email.clone())
+        match (&self.user, self.job) {
+            (Some(user), _) => user.email.clone(),
+            (None, Some(job)) => format!("system: {job}"),
+            (None, None) => "anonymous".to_owned(),
+        }
     }
 }
 

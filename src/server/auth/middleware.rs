@@ -77,7 +77,7 @@ pub async fn authenticate(State(state): State<AppState>, session: Session, mut r
     if via_token && user.is_none() {
         return refuse(StatusCode::UNAUTHORIZED, "unauthorized", "the API token is not valid (unknown or revoked)");
     }
-    req.extensions_mut().insert(Caller { user, client_addr, via_token });
+    req.extensions_mut().insert(Caller { user, client_addr, via_token, job: None });
     next.run(req).await
 }
 

@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod keys;
+pub mod oauth;
 pub mod platforms;
 pub mod secrets;
 pub mod sessions;

@@ -79,7 +79,7 @@ pub async fn put(
     })
 }
 
-fn missing_platform(e: sqlx::Error) -> StoreError {
+pub(super) fn missing_platform(e: sqlx::Error) -> StoreError {
     if e.as_database_error().is_some_and(|d| d.is_foreign_key_violation()) {
         StoreError::MissingParent
     } else {

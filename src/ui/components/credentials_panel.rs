@@ -46,6 +46,9 @@ pub fn CredentialsPanel(platform: Platform, credentials: Credentials) -> impl In
             } else {
                 view! { <p class="muted">"Nothing is stored for this platform yet."</p> }.into_any()
             }}
+            {(platform.auth_type == AuthType::Oauth2).then(|| view! {
+                <p class="hint">"Access and refresh tokens are stored, encrypted, when an account is connected; they are never typed in."</p>
+            })}
             {match platform.auth_type.typed_secret() {
                 Some(field) => view! {
                     <SecretForm platform_id=platform.id.to_string() auth_type=platform.auth_type field

@@ -19,6 +19,7 @@ pub fn TextField(
     #[prop(optional)] multiline: bool,
     #[prop(optional)] monospace: bool,
     #[prop(default = "text")] inputmode: &'static str,
+    #[prop(optional, into)] placeholder: Option<String>,
 ) -> impl IntoView {
     let id = format!("field-{field}");
     let name = format!("form[{field}]");
@@ -45,7 +46,7 @@ pub fn TextField(
         .into_any()
     } else {
         view! {
-            <input id=id.clone() name=name type="text" value=value class=class inputmode=inputmode autocomplete="off"
+            <input id=id.clone() name=name type="text" value=value class=class inputmode=inputmode autocomplete="off" placeholder=placeholder
                 aria-required=required.then_some("true") aria-invalid=invalid aria-describedby=described.clone()/>
         }
         .into_any()

@@ -5,23 +5,45 @@ use leptos_router::hooks::use_query_map;
 #[component]
 pub fn Notice() -> impl IntoView {
     let query = use_query_map();
-    let message = move || match query.read().get("notice").as_deref() {
-        Some("created") => Some("Platform created."),
-        Some("saved") => Some("Changes saved."),
-        Some("deleted") => Some("Platform deleted."),
-        Some("secret_saved") => Some("Secret saved and encrypted."),
-        Some("secret_removed") => Some("Secret removed."),
-        Some("welcome") => Some("Welcome! Keyport is set up and you are signed in as its first admin."),
-        Some("signed_out") => Some("You are signed out."),
-        Some("user_created") => Some("User created."),
-        Some("user_updated") => Some("User updated."),
-        Some("password_reset") => Some("Password reset. The user's open sessions have ended."),
-        Some("token_revoked") => Some("API token revoked."),
-        _ => None,
-    };
+    let message = move || query.read().get("notice").and_then(|code| notice(&code));
     view! {
         <div role="status" class="notice-slot">
-            {move || message().map(|m| view! { <p class="notice success">{m}</p> })}
+            {move || message().map(|(kind, m)| view! { <p class=format!("notice {kind}")>{m}</p> })}
         </div>
+    }
+}
+
+/// The kind ("success" or "error") and text of a notice code; unknown codes show nothing,
+/// so a crafted link cannot put words in Keyport's mouth.
+fn notice(code: &str) -> Option<(&'static str, &'static str)> {
+    let error = match code {
+        "disconnected_unrevoked" => {
+            "Disconnected here and the tokens were deleted, but the provider could not be told: revoke Keyport's access in the provider's account settings."
+        }
+        "oauth_denied" => "Access was not granted at the provider. Press Connect again and choose Approve to connect.",
+        "oauth_error" => "The provider refused the request. Check the OAuth settings (client id, scopes, redirect URI), then connect again; the audit log has the provider's answer.",
+        "oauth_failed" => "The provider did not complete the connection. Nothing was stored; try Connect again, and if it keeps failing check the OAuth settings (the audit log has the details).",
+        "oauth_not_ready" => "This platform cannot connect yet: an admin must complete its OAuth settings (see below).",
+        other => return success(other).map(|m| ("success", m)),
+    };
+    Some(("error", error))
+}
+
+fn success(code: &str) -> Option<&'static str> {
+    match code {
+        "connected" => Some("Connected. The tokens are stored encrypted and renewed automatically."),
+        "disconnected" => Some("Disconnected: access was revoked at the provider and the tokens were deleted."),
+        "created" => Some("Platform created."),
+        "saved" => Some("Changes saved."),
+        "deleted" => Some("Platform deleted."),
+        "secret_saved" => Some("Secret saved and encrypted."),
+        "secret_removed" => Some("Secret removed."),
+        "welcome" => Some("Welcome! Keyport is set up and you are signed in as its first admin."),
+        "signed_out" => Some("You are signed out."),
+        "user_created" => Some("User created."),
+        "user_updated" => Some("User updated."),
+        "password_reset" => Some("Password reset. The user's open sessions have ended."),
+        "token_revoked" => Some("API token revoked."),
+        _ => None,
     }
 }

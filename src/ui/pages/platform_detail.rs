@@ -5,12 +5,13 @@ use crate::{
         credentials::{get_platform_details, RemoveSecret, SetSecret},
         platforms::DeletePlatform,
     },
-    domain::{Credentials, Platform},
+    domain::{Credentials, OauthView, Platform},
     ui::components::{
         badges::{CategoryBadge, EncryptionBadge, StatusBadge},
         credentials_panel::{CredentialsPanel, SecretActions},
         error_view::{ErrorView, FormAlert},
         notice::Notice,
+        oauth_panel::{ConnectionPanel, OauthSettingsPanel},
         platform_icon::PlatformIcon,
         timestamp::Timestamp,
         viewer::viewer,
@@ -36,7 +37,7 @@ pub fn PlatformPage() -> impl IntoView {
         <Transition fallback=|| view! { <p class="loading" role="status">"Loading platform…"</p> }>
             {move || Suspend::new(async move {
                 match platform.await {
-                    Ok(d) => view! { <PlatformDetails platform=d.platform credentials=d.credentials/> }.into_any(),
+                    Ok(d) => view! { <PlatformDetails platform=d.platform credentials=d.credentials oauth=d.oauth/> }.into_any(),
                     Err(error) => view! { <Title text="Platform not found"/><ErrorView error/> }.into_any(),
                 }
             })}
@@ -45,7 +46,7 @@ pub fn PlatformPage() -> impl IntoView {
 }
 
 #[component]
-fn PlatformDetails(platform: Platform, credentials: Option<Credentials>) -> impl IntoView {
+fn PlatformDetails(platform: Platform, credentials: Option<Credentials>, oauth: Option<OauthView>) -> impl IntoView {
     let admin = viewer().is_admin();
     let p = platform;
     let id = p.id.to_string();
@@ -81,7 +82,9 @@ fn PlatformDetails(platform: Platform, credentials: Option<Credentials>) -> impl
                 <dt>"ID"</dt><dd class="mono">{id.clone()}</dd>
             </dl>
         </section>
+        {oauth.clone().map(|oauth| view! { <ConnectionPanel platform_id=id.clone() oauth/> })}
         {credentials.map(|credentials| view! { <CredentialsPanel platform=p.clone() credentials/> })}
+        {oauth.filter(|_| admin).map(|oauth| view! { <OauthSettingsPanel platform_id=id.clone() oauth/> })}
         <section class="card" aria-labelledby="metadata-heading">
             <h2 id="metadata-heading">"Metadata"</h2>
             {match metadata {

@@ -1,7 +1,7 @@
 //! `/platforms/new` and `/platforms/:id/edit`: one form for both.
 
 use crate::{
-    api::platforms::{get_platform, CreatePlatform, UpdatePlatform},
+    api::{oauth::provider_choices, platforms::{get_platform, CreatePlatform, UpdatePlatform}},
     domain::{AppError, AuthType, Category, PlatformForm, Status},
     ui::components::{
         error_view::{ErrorView, FormAlert},
@@ -11,7 +11,7 @@ use crate::{
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::{components::A, hooks::use_params_map};
+use leptos_router::{components::A, hooks::{use_params_map, use_query_map}};
 
 #[component]
 pub fn NewPlatformPage() -> impl IntoView {
@@ -28,13 +28,58 @@ fn NewPlatform() -> impl IntoView {
     let create = ServerAction::<CreatePlatform>::new();
     let error = Signal::derive(move || create.value().get().and_then(Result::err));
     let pending = create.pending();
+    let query = use_query_map();
+    let providers = Resource::new(|| (), |_| provider_choices());
     view! {
         <Title text="Add platform"/>
         <p class="breadcrumb"><A href="/platforms">"← All platforms"</A></p>
         <h1>"Add platform"</h1>
+        <Suspense fallback=|| view! { <p class="loading" role="status">"Loading providers…"</p> }>
+            {move || Suspend::new(async move {
+                let providers = providers.await.unwrap_or_default();
+                let chosen = query.read().get("provider").unwrap_or_default();
+                let start = providers.iter().find(|p| p.key == chosen).cloned();
+                let initial = start.as_ref().map_or_else(PlatformForm::default, |p| PlatformForm {
+                    name: p.name.clone(),
+                    category: p.category.as_str().into(),
+                    auth_type: AuthType::Oauth2.as_str().into(),
+                    provider: p.key.clone(),
+                    ..Default::default()
+                });
+                view! {
+                    <form method="get" class="card form start-from" aria-label="Start from a provider">
+                        <div class="field">
+                            <label for="start-provider">"Start from a provider"</label>
+                            <select id="start-provider" name="provider">
+                                <option value="" selected=start.is_none()>"— none: fill in everything —"</option>
+                                {providers.iter().map(|p| view! {
+                                    <option value=p.key.clone() selected=p.key == chosen>{p.name.clone()}</option>
+                                }).collect_view()}
+                            </select>
+                            <p class="hint">"Prefills the name, category and auth type; the OAuth endpoints come from the catalog."</p>
+                        </div>
+                        <button type="submit" class="button">"Use this provider"</button>
+                    </form>
+                    <NewPlatformForm create error pending initial/>
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn NewPlatformForm(
+    create: ServerAction<CreatePlatform>,
+    error: Signal<Option<AppError>>,
+    pending: Memo<bool>,
+    initial: PlatformForm,
+) -> impl IntoView {
+    let provider = initial.provider.clone();
+    view! {
         <ActionForm action=create attr:class="card form">
             <FormAlert error/>
-            <PlatformFields initial=PlatformForm::default() errors=error/>
+            <input type="hidden" name="form[provider]" value=provider/>
+            <PlatformFields initial errors=error/>
             <div class="form-actions">
                 <button type="submit" class="button primary" disabled=move || pending.get()>
                     {move || if pending.get() { "Creating…" } else { "Create platform" }}

@@ -1,0 +1,221 @@
+//! The authorization endpoint: `GET /authorize` validates the request and shows the
+//! consent page, `POST /authorize` records the user's decision and redirects back.
+
+use crate::faults::Endpoint;
+use crate::html::{self, Consent, DEFAULT_ACCOUNT};
+use crate::http::{self, AppState};
+use crate::store::{normalize_scope, Approval, Store};
+use crate::urlenc::{append_query, parse_params, Params};
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use std::time::Instant;
+
+/// A request that passed every check and may be shown to the user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthorizeRequest {
+    pub client_id: String,
+    pub client_name: String,
+    pub redirect_uri: String,
+    pub scope: String,
+    pub state: Option<String>,
+    pub code_challenge: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rejection {
+    /// The client or redirect URI cannot be trusted, so the error stays on the sandbox
+    /// (RFC 6749 §4.1.2.1: never redirect to an unverified URI).
+    Page(String),
+    /// Anything else goes back to the client as `error=…` on its redirect URI.
+    Redirect(String),
+}
+
+/// Validates authorization request parameters against the registered clients.
+pub fn validate(store: &Store, params: &Params) -> Result<AuthorizeRequest, Rejection> {
+    let client_id = params.get("client_id").ok_or_else(|| Rejection::Page("The request has no client_id.".into()))?;
+    let client = store.client(client_id).ok_or_else(|| Rejection::Page("The client_id is not registered with the sandbox.".into()))?;
+    let redirect_uri = params.get("redirect_uri").ok_or_else(|| Rejection::Page("The request has no redirect_uri.".into()))?;
+    if !client.redirect_uris.iter().any(|registered| registered == redirect_uri) {
+        return Err(Rejection::Page("The redirect_uri is not one of the client's registered redirect URIs.".into()));
+    }
+    let state = params.get("state");
+    let fail = |error: &str, description: &str| Rejection::Redirect(error_redirect(redirect_uri, error, description, state));
+    match params.get("response_type") {
+        None => return Err(fail("invalid_request", "response_type is required")),
+        Some("code") => {}
+        Some(_) => return Err(fail("unsupported_response_type", "only response_type=code is supported")),
+    }
+    let code_challenge = match (params.get("code_challenge"), params.get("code_challenge_method")) {
+        (Some(challenge), Some("S256")) => challenge,
+        _ => return Err(fail("invalid_request", "PKCE S256 is required")),
+    };
+    Ok(AuthorizeRequest {
+        client_id: client.id.clone(),
+        client_name: client.name.clone(),
+        redirect_uri: redirect_uri.to_owned(),
+        scope: normalize_scope(params.get("scope").unwrap_or_default()),
+        state: state.map(str::to_owned),
+        code_challenge: code_challenge.to_owned(),
+    })
+}
+
+pub fn error_redirect(redirect_uri: &str, error: &str, description: &str, state: Option<&str>) -> String {
+    let mut params = vec![("error", error), ("error_description", description)];
+    params.extend(state.map(|state| ("state", state)));
+    append_query(redirect_uri, &params)
+}
+
+fn success_redirect(redirect_uri: &str, code: &str, state: Option<&str>) -> String {
+    let mut params = vec![("code", code)];
+    params.extend(state.map(|state| ("state", state)));
+    append_query(redirect_uri, &params)
+}
+
+fn bad_request_page(message: &str) -> Response {
+    http::html(StatusCode::BAD_REQUEST, html::error_page("Invalid authorization request", message))
+}
+
+fn reject(rejection: Rejection) -> Response {
+    match rejection {
+        Rejection::Page(message) => bad_request_page(&message),
+        Rejection::Redirect(url) => Redirect::to(&url).into_response(),
+    }
+}
+
+/// `GET /authorize`: the consent page.
+pub async fn consent(State(app): State<AppState>, RawQuery(query): RawQuery) -> Response {
+    if let Some(response) = app.injected_fault(Endpoint::Authorize).await {
+        return response;
+    }
+    let params = match parse_params(query.as_deref().unwrap_or_default()) {
+        Ok(params) => params,
+        Err(message) => return bad_request_page(&message),
+    };
+    let request = match validate(&app.store(), &params) {
+        Ok(request) => request,
+        Err(rejection) => return reject(rejection),
+    };
+    let mut hidden = vec![
+        ("response_type", "code"),
+        ("client_id", request.client_id.as_str()),
+        ("redirect_uri", request.redirect_uri.as_str()),
+        ("scope", request.scope.as_str()),
+        ("code_challenge", request.code_challenge.as_str()),
+        ("code_challenge_method", "S256"),
+    ];
+    hidden.extend(request.state.as_deref().map(|state| ("state", state)));
+    let page = html::consent_page(&Consent { client_name: &request.client_name, scope: &request.scope, redirect_uri: &request.redirect_uri, hidden: &hidden });
+    let mut response = http::html(StatusCode::OK, page);
+    // Clickjacking a consent page would let another site approve on the user's behalf.
+    response.headers_mut().insert(axum::http::header::X_FRAME_OPTIONS, axum::http::HeaderValue::from_static("DENY"));
+    response
+}
+
+/// `POST /authorize`: the consent form's submission. The hidden fields come back from the
+/// browser and could have been edited, so the whole request is validated again.
+pub async fn decide(State(app): State<AppState>, body: Bytes) -> Response {
+    if let Some(response) = app.injected_fault(Endpoint::Authorize).await {
+        return response;
+    }
+    let params = match std::str::from_utf8(&body).map_err(|_| "the form is not UTF-8".to_owned()).and_then(parse_params) {
+        Ok(params) => params,
+        Err(message) => return bad_request_page(&message),
+    };
+    let mut store = app.store();
+    let request = match validate(&store, &params) {
+        Ok(request) => request,
+        Err(rejection) => return reject(rejection),
+    };
+    let state = request.state.as_deref();
+    match params.get("decision") {
+        Some("deny") => {
+            tracing::info!(client_id = %request.client_id, "user denied access");
+            Redirect::to(&error_redirect(&request.redirect_uri, "access_denied", "The user denied access", state)).into_response()
+        }
+        Some("approve") => {
+            let account_name = params.get("account").map(str::trim).filter(|name| !name.is_empty()).unwrap_or(DEFAULT_ACCOUNT);
+            let approval = Approval {
+                client_id: request.client_id.clone(),
+                redirect_uri: request.redirect_uri.clone(),
+                scope: request.scope.clone(),
+                code_challenge: request.code_challenge.clone(),
+                account_name: account_name.to_owned(),
+            };
+            let code = store.issue_code(approval, Instant::now());
+            drop(store);
+            tracing::info!(client_id = %request.client_id, "user approved access; code issued");
+            Redirect::to(&success_redirect(&request.redirect_uri, &code, state)).into_response()
+        }
+        _ => bad_request_page("The form must say decision=approve or decision=deny."),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const REDIRECT: &str = "http://127.0.0.1:3000/cb?from=sandbox";
+
+    fn setup() -> (Store, String) {
+        let mut store = Store::new(3600);
+        let client = store.register_client("Keyport".into(), vec![REDIRECT.into()]);
+        (store, client.id)
+    }
+
+    fn query(client_id: &str, extra: &str) -> Params {
+        let base = format!("client_id={client_id}&redirect_uri=http%3A%2F%2F127.0.0.1%3A3000%2Fcb%3Ffrom%3Dsandbox");
+        parse_params(&format!("{base}&{extra}")).unwrap()
+    }
+
+    #[test]
+    fn a_valid_request_passes() {
+        let (store, client_id) = setup();
+        let params = query(&client_id, "response_type=code&scope=posts.write+profile&state=xyz&code_challenge=abc&code_challenge_method=S256");
+        let request = validate(&store, &params).unwrap();
+        assert_eq!(request.client_name, "Keyport");
+        assert_eq!(request.scope, "posts.write profile");
+        assert_eq!(request.state.as_deref(), Some("xyz"));
+    }
+
+    #[test]
+    fn untrusted_client_or_redirect_never_redirects() {
+        let (store, client_id) = setup();
+        let unknown = query("sbx_client_nope", "response_type=code");
+        assert!(matches!(validate(&store, &unknown), Err(Rejection::Page(_))));
+        let other_uri = parse_params(&format!("client_id={client_id}&redirect_uri=http%3A%2F%2Fevil%2Fcb&response_type=code")).unwrap();
+        assert!(matches!(validate(&store, &other_uri), Err(Rejection::Page(_))));
+        let missing = parse_params(&format!("client_id={client_id}&response_type=code")).unwrap();
+        assert!(matches!(validate(&store, &missing), Err(Rejection::Page(_))));
+    }
+
+    #[test]
+    fn protocol_errors_go_back_to_the_client() {
+        let (store, client_id) = setup();
+        let token_flow = query(&client_id, "response_type=token&state=s1&code_challenge=abc&code_challenge_method=S256");
+        assert_eq!(
+            validate(&store, &token_flow),
+            Err(Rejection::Redirect(format!(
+                "{REDIRECT}&error=unsupported_response_type&error_description=only+response_type%3Dcode+is+supported&state=s1"
+            )))
+        );
+        let plain = query(&client_id, "response_type=code&code_challenge=abc&code_challenge_method=plain");
+        assert_eq!(
+            validate(&store, &plain),
+            Err(Rejection::Redirect(format!("{REDIRECT}&error=invalid_request&error_description=PKCE+S256+is+required")))
+        );
+        let no_pkce = query(&client_id, "response_type=code");
+        assert!(matches!(validate(&store, &no_pkce), Err(Rejection::Redirect(url)) if url.contains("PKCE+S256+is+required")));
+    }
+
+    #[test]
+    fn redirects_carry_code_and_state() {
+        assert_eq!(success_redirect("http://app/cb", "sbx_code_1", Some("a b")), "http://app/cb?code=sbx_code_1&state=a+b");
+        assert_eq!(success_redirect("http://app/cb?x=1", "sbx_code_1", None), "http://app/cb?x=1&code=sbx_code_1");
+        assert_eq!(
+            error_redirect("http://app/cb", "access_denied", "The user denied access", Some("s")),
+            "http://app/cb?error=access_denied&error_description=The+user+denied+access&state=s"
+        );
+    }
+}

@@ -1,0 +1,172 @@
+//! `keyport-sandbox`: an offline OAuth 2.0 authorization server (authorization code +
+//! PKCE S256, rotating refresh tokens, revocation) with a fake social API, for the demo
+//! and for integration and browser tests. Everything lives in memory.
+//!
+//! This file holds the command line, startup, routing and shutdown. Modules:
+//! `store` (OAuth state and rules), `posts` (the social API's data), `faults` (injected
+//! failures), `authorize` / `oauth` / `api` / `admin` (HTTP handlers), `http` (shared
+//! HTTP helpers), `html` (pages), `urlenc` (URL and form encoding), `secrets` (random
+//! credentials and PKCE).
+
+mod admin;
+mod api;
+mod authorize;
+mod faults;
+mod html;
+mod http;
+mod oauth;
+mod posts;
+mod secrets;
+mod store;
+mod urlenc;
+
+use axum::extract::Request;
+use axum::http::StatusCode;
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::Router;
+use clap::Parser;
+use faults::{parse_fault_plan, FaultPlan};
+use std::io::{IsTerminal, Write};
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+use tracing_subscriber::EnvFilter;
+
+#[derive(Parser)]
+#[command(name = "keyport-sandbox", version, about = "Offline OAuth 2.0 server and fake social API for Keyport demos and tests")]
+struct Cli {
+    /// Address to listen on; port 0 picks a free port (read it from the first stdout line).
+    #[arg(long, default_value = "127.0.0.1:3200")]
+    addr: SocketAddr,
+    /// Access-token lifetime in seconds.
+    #[arg(long, default_value_t = 3600)]
+    token_ttl: u64,
+    /// Preload a fault, e.g. `token=500:2`; may be repeated.
+    #[arg(long = "fault", value_name = "ENDPOINT=MODE[:COUNT]", value_parser = parse_fault_plan)]
+    faults: Vec<FaultPlan>,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
+        .init();
+
+    let listener = match tokio::net::TcpListener::bind(cli.addr).await {
+        Ok(listener) => listener,
+        Err(err) => {
+            eprintln!("keyport-sandbox: cannot listen on {}: {err}", cli.addr);
+            return ExitCode::FAILURE;
+        }
+    };
+    let local_addr = match listener.local_addr() {
+        Ok(addr) => addr,
+        Err(err) => {
+            eprintln!("keyport-sandbox: cannot read the bound address: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let base_url = format!("http://{local_addr}");
+
+    let mut store = store::Store::new(cli.token_ttl);
+    for plan in cli.faults {
+        store.faults.push(plan);
+    }
+    let app = http::AppState::new(store, base_url.clone());
+
+    // Tests parse this exact line to learn the port, so it goes to stdout, flushed at once.
+    println!("keyport-sandbox listening on {base_url}");
+    if let Err(err) = std::io::stdout().flush() {
+        eprintln!("keyport-sandbox: cannot write to stdout: {err}");
+    }
+    tracing::info!(%base_url, token_ttl = cli.token_ttl, "sandbox ready");
+
+    let shutting_down = app.shutting_down.clone();
+    let served = axum::serve(listener, router(app))
+        .with_graceful_shutdown(async move {
+            shutdown_signal().await;
+            shutting_down.store(true, Ordering::Relaxed);
+            tracing::info!("shutting down");
+        })
+        .await;
+    match served {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            tracing::error!(%err, "server failed");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn router(app: http::AppState) -> Router {
+    Router::new()
+        .route("/", get(index))
+        .route("/.well-known/oauth-authorization-server", get(oauth::metadata))
+        .route("/register", post(oauth::register))
+        .route("/authorize", get(authorize::consent).post(authorize::decide))
+        .route("/token", post(oauth::token))
+        .route("/revoke", post(oauth::revoke))
+        .route("/userinfo", get(api::userinfo))
+        .route("/api/posts", post(api::create_post))
+        .route("/posts/{id}", get(api::show_post))
+        .route("/faults", post(admin::add_fault).delete(admin::clear_faults))
+        .route("/admin/revoke-all", post(admin::revoke_all))
+        .route("/admin/config", post(admin::config))
+        .route("/admin/stats", get(admin::stats))
+        .fallback(not_found)
+        .layer(middleware::from_fn(log_request))
+        .with_state(app)
+}
+
+async fn index(axum::extract::State(app): axum::extract::State<http::AppState>) -> Response {
+    http::html(StatusCode::OK, html::index_page(&app.base_url))
+}
+
+async fn not_found() -> Response {
+    http::json_error(StatusCode::NOT_FOUND, "not_found", None)
+}
+
+/// Logs method, path and status only: query strings and bodies carry codes, tokens,
+/// secrets and verifiers, which must never reach the log.
+async fn log_request(request: Request, next: Next) -> Response {
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let started = Instant::now();
+    let response = next.run(request).await;
+    tracing::info!(%method, %path, status = response.status().as_u16(), elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX), "request");
+    response
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(err) = tokio::signal::ctrl_c().await {
+            tracing::warn!(%err, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(err) => {
+                tracing::warn!(%err, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+}

@@ -1,0 +1,170 @@
+//! OAuth as the pages and the API see it: a platform's client settings (which catalog
+//! provider, which endpoints) and the state of its connection — never a token.
+
+use super::{platform::{optional_text, optional_url}, FieldErrors};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// A catalog entry as the "start from a provider" choice shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProviderChoice {
+    pub key: String,
+    pub name: String,
+    pub category: super::Category,
+    /// Whether the admin must give the instance URL (Mastodon, the sandbox).
+    pub needs_instance: bool,
+}
+
+/// A platform's OAuth client settings after every rule has been checked. `None` URLs fall
+/// back to the catalog's.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OauthSettings {
+    pub provider: String,
+    pub client_id: Option<String>,
+    pub instance_url: Option<String>,
+    pub authorize_url: Option<String>,
+    pub token_url: Option<String>,
+    pub revoke_url: Option<String>,
+    pub userinfo_url: Option<String>,
+    pub api_base_url: Option<String>,
+    /// Space-separated; `None` means the catalog's default scopes.
+    pub scopes: Option<String>,
+}
+
+/// The settings form as a browser posts it (the JSON API takes the same fields).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OauthSettingsForm {
+    pub provider: String,
+    pub client_id: String,
+    pub instance_url: String,
+    pub authorize_url: String,
+    pub token_url: String,
+    pub revoke_url: String,
+    pub userinfo_url: String,
+    pub api_base_url: String,
+    pub scopes: String,
+}
+
+pub const CLIENT_ID_MAX: usize = 500;
+pub const SCOPES_MAX: usize = 2000;
+
+impl OauthSettingsForm {
+    /// Checks the form's own rules; whether the provider exists and which URLs it still
+    /// needs is the catalog's business (server side).
+    pub fn validate(self) -> Result<OauthSettings, FieldErrors> {
+        let mut errors = FieldErrors::default();
+        let provider = self.provider.trim().to_owned();
+        if provider.is_empty() {
+            errors.add("provider", "is required: choose a provider, or \"Custom OAuth 2.0\"");
+        }
+        let client_id = optional_text(Some(self.client_id));
+        if let Some(id) = &client_id {
+            if id.chars().count() > CLIENT_ID_MAX || id.chars().any(|c| c.is_control() || c.is_whitespace()) {
+                errors.add("client_id", format!("must be at most {CLIENT_ID_MAX} characters without spaces"));
+            }
+        }
+        let scopes = optional_text(Some(self.scopes)).map(|s| s.split_whitespace().collect::<Vec<_>>().join(" "));
+        if scopes.as_ref().is_some_and(|s| s.len() > SCOPES_MAX) {
+            errors.add("scopes", format!("must be at most {SCOPES_MAX} characters"));
+        }
+        let settings = OauthSettings {
+            provider,
+            client_id,
+            instance_url: optional_url(&mut errors, "instance_url", Some(self.instance_url))
+                .map(|u| u.trim_end_matches('/').to_owned()),
+            authorize_url: optional_url(&mut errors, "authorize_url", Some(self.authorize_url)),
+            token_url: optional_url(&mut errors, "token_url", Some(self.token_url)),
+            revoke_url: optional_url(&mut errors, "revoke_url", Some(self.revoke_url)),
+            userinfo_url: optional_url(&mut errors, "userinfo_url", Some(self.userinfo_url)),
+            api_base_url: optional_url(&mut errors, "api_base_url", Some(self.api_base_url)),
+            scopes,
+        };
+        errors.into_result(settings)
+    }
+}
+
+impl From<&OauthSettings> for OauthSettingsForm {
+    fn from(s: &OauthSettings) -> Self {
+        let text = |v: &Option<String>| v.clone().unwrap_or_default();
+        Self {
+            provider: s.provider.clone(),
+            client_id: text(&s.client_id),
+            instance_url: text(&s.instance_url),
+            authorize_url: text(&s.authorize_url),
+            token_url: text(&s.token_url),
+            revoke_url: text(&s.revoke_url),
+            userinfo_url: text(&s.userinfo_url),
+            api_base_url: text(&s.api_base_url),
+            scopes: text(&s.scopes),
+        }
+    }
+}
+
+/// What is known about a platform's OAuth connection without decrypting anything.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Connection {
+    pub connected: bool,
+    pub has_refresh_token: bool,
+    pub account_id: Option<String>,
+    pub account_name: Option<String>,
+    pub scopes: Option<String>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub connected_at: Option<DateTime<Utc>>,
+    pub last_refreshed_at: Option<DateTime<Utc>>,
+    /// Why the connection needs attention, in words a user can act on.
+    pub last_error: Option<String>,
+    pub refresh_failures: i32,
+}
+
+/// The OAuth part of a platform page.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OauthView {
+    pub settings: OauthSettings,
+    /// The catalog's display name for `settings.provider`.
+    pub provider_name: String,
+    /// What to register with the provider, exactly.
+    pub redirect_uri: String,
+    pub connection: Connection,
+    /// Why Connect cannot work yet (no client id, no client secret, …); `None` when it can.
+    pub not_ready: Option<String>,
+    /// Catalog defaults, shown as placeholders of the override fields.
+    pub defaults: OauthSettings,
+    /// The catalog, for the settings form's provider choice.
+    pub providers: Vec<ProviderChoice>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_form_names_each_bad_field() {
+        let form = OauthSettingsForm {
+            provider: "".into(),
+            client_id: "has space".into(),
+            token_url: "ftp://x".into(),
+            ..Default::default()
+        };
+        let errors = form.validate().unwrap_err();
+        assert!(errors.get("provider").is_some());
+        assert!(errors.get("client_id").is_some());
+        assert!(errors.get("token_url").unwrap().contains("https://"));
+    }
+
+    #[test]
+    fn blank_overrides_fall_back_and_scopes_are_normalised() {
+        let form = OauthSettingsForm {
+            provider: "mastodon".into(),
+            client_id: " abc ".into(),
+            instance_url: "https://mastodon.social/".into(),
+            scopes: " read   write:statuses ".into(),
+            ..Default::default()
+        };
+        let s = form.validate().unwrap();
+        assert_eq!(s.client_id.as_deref(), Some("abc"));
+        assert_eq!(s.instance_url.as_deref(), Some("https://mastodon.social"));
+        assert_eq!(s.token_url, None);
+        assert_eq!(s.scopes.as_deref(), Some("read write:statuses"));
+    }
+}

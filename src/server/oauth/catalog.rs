@@ -1,0 +1,159 @@
+//! The provider catalog: `providers.toml`, embedded in the binary. Each entry says how to
+//! talk OAuth 2.0 to one provider; a platform's settings may override any URL.
+
+use crate::domain::{Category, OauthSettings, ProviderChoice};
+use serde::Deserialize;
+use std::{collections::BTreeMap, sync::OnceLock};
+
+const CATALOG_TOML: &str = include_str!("../../../providers.toml");
+
+/// Replaced in catalog URLs by the platform's instance URL (Mastodon, the sandbox).
+pub const INSTANCE: &str = "{instance}";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Pkce {
+    Required,
+    Supported,
+    Unsupported,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ClientAuth {
+    Basic,
+    Post,
+}
+
+/// What a refresh grant does to the refresh token.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Refresh {
+    Rotating,
+    Reusable,
+    None,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Provider {
+    pub key: String,
+    pub name: String,
+    pub category: Category,
+    pub docs: String,
+    pub authorize_url: String,
+    pub token_url: String,
+    pub revoke_url: Option<String>,
+    pub userinfo_url: Option<String>,
+    /// JSON Pointers into the userinfo answer.
+    pub account_id: Option<String>,
+    pub account_name: Option<String>,
+    pub api_base_url: Option<String>,
+    pub scopes: Vec<String>,
+    pub scope_separator: String,
+    pub pkce: Pkce,
+    pub client_auth: ClientAuth,
+    pub refresh: Refresh,
+    pub char_limit: Option<u32>,
+    #[serde(default)]
+    pub authorize_params: BTreeMap<String, String>,
+    pub client_id_param: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CatalogFile {
+    provider: Vec<Provider>,
+}
+
+/// Every provider Keyport knows, in catalog order.
+pub fn all() -> &'static [Provider] {
+    static CATALOG: OnceLock<Vec<Provider>> = OnceLock::new();
+    CATALOG.get_or_init(|| {
+        // The file is part of the binary and a unit test parses it: failing here is a build defect.
+        toml::from_str::<CatalogFile>(CATALOG_TOML).expect("providers.toml is valid (tested)").provider
+    })
+}
+
+pub fn get(key: &str) -> Option<&'static Provider> {
+    all().iter().find(|p| p.key == key)
+}
+
+pub fn choices() -> Vec<ProviderChoice> {
+    all()
+        .iter()
+        .map(|p| ProviderChoice {
+            key: p.key.clone(),
+            name: p.name.clone(),
+            category: p.category,
+            needs_instance: p.needs_instance(),
+        })
+        .collect()
+}
+
+impl Provider {
+    pub fn needs_instance(&self) -> bool {
+        [Some(&self.authorize_url), Some(&self.token_url), self.api_base_url.as_ref()]
+            .into_iter()
+            .flatten()
+            .any(|u| u.contains(INSTANCE))
+    }
+
+    /// The catalog's values with `{instance}` filled in, as the settings form's placeholders.
+    pub fn defaults(&self, instance_url: Option<&str>) -> OauthSettings {
+        let fill = |url: &str| -> Option<String> {
+            if url.is_empty() {
+                return None;
+            }
+            match (url.contains(INSTANCE), instance_url) {
+                (false, _) => Some(url.to_owned()),
+                (true, Some(instance)) => Some(url.replace(INSTANCE, instance.trim_end_matches('/'))),
+                (true, None) => None,
+            }
+        };
+        OauthSettings {
+            provider: self.key.clone(),
+            client_id: None,
+            instance_url: instance_url.map(str::to_owned),
+            authorize_url: fill(&self.authorize_url),
+            token_url: fill(&self.token_url),
+            revoke_url: self.revoke_url.as_deref().and_then(fill),
+            userinfo_url: self.userinfo_url.as_deref().and_then(fill),
+            api_base_url: self.api_base_url.as_deref().and_then(fill),
+            scopes: Some(self.scopes.join(" ")).filter(|s| !s.is_empty()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_embedded_catalog_parses_and_every_entry_cites_its_docs() {
+        let all = all();
+        for key in ["x", "facebook_pages", "instagram", "linkedin", "threads", "pinterest", "reddit", "tiktok", "youtube", "mastodon", "custom", "sandbox"] {
+            assert!(get(key).is_some(), "{key} is in the catalog");
+        }
+        let mut keys: Vec<_> = all.iter().map(|p| p.key.as_str()).collect();
+        keys.sort_unstable();
+        keys.dedup();
+        assert_eq!(keys.len(), all.len(), "keys are unique");
+        for p in all.iter().filter(|p| p.key != "custom") {
+            assert!(p.docs.starts_with("https://") || p.docs.starts_with("docs/"), "{} cites its docs", p.key);
+            assert!(p.authorize_url.starts_with("https://") || p.authorize_url.starts_with(INSTANCE), "{}", p.key);
+            assert!(p.token_url.starts_with("https://") || p.token_url.starts_with(INSTANCE), "{}", p.key);
+            assert!(!p.scopes.is_empty(), "{} has default scopes", p.key);
+        }
+    }
+
+    #[test]
+    fn instance_placeholders_are_filled_from_the_platform() {
+        let mastodon = get("mastodon").unwrap();
+        assert!(mastodon.needs_instance());
+        assert_eq!(mastodon.defaults(None).token_url, None);
+        let d = mastodon.defaults(Some("https://fosstodon.org/"));
+        assert_eq!(d.token_url.as_deref(), Some("https://fosstodon.org/oauth/token"));
+        assert!(!get("x").unwrap().needs_instance());
+    }
+}

@@ -1,0 +1,232 @@
+//! Talking OAuth 2.0 to one platform's provider: its endpoints (catalog + the platform's
+//! overrides), the `oauth2` client built from them, and what a failed call means.
+
+use super::catalog::{self, ClientAuth, Provider};
+use crate::domain::OauthSettings;
+use oauth2::{
+    basic::{BasicClient, BasicErrorResponse, BasicErrorResponseType},
+    http, url, AuthUrl, ClientId, ClientSecret, EndpointNotSet, EndpointSet, HttpRequest,
+    HttpResponse, RedirectUrl, RequestTokenError, TokenUrl,
+};
+use secrecy::{ExposeSecret, SecretString};
+use std::time::Duration;
+
+/// The client for one platform: authorize and token endpoints (revocation is sent by hand,
+/// see `connect::revoke`).
+pub type Client = BasicClient<EndpointSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointSet>;
+
+/// Largest answer read from a provider: token and userinfo answers are small.
+const MAX_ANSWER_BYTES: usize = 256 * 1024;
+
+/// A platform's effective OAuth configuration.
+#[derive(Clone, Debug)]
+pub struct Endpoints {
+    pub provider: &'static Provider,
+    pub client_id: String,
+    pub authorize_url: String,
+    pub token_url: String,
+    pub revoke_url: Option<String>,
+    pub userinfo_url: Option<String>,
+    pub api_base_url: Option<String>,
+    pub scopes: Vec<String>,
+}
+
+impl Endpoints {
+    /// The platform's settings over the catalog's defaults, or why Connect cannot work yet
+    /// (in words for the admin who must fix it).
+    pub fn resolve(settings: &OauthSettings) -> Result<Self, String> {
+        let provider = catalog::get(&settings.provider)
+            .ok_or_else(|| format!("the provider \"{}\" is not in the catalog: choose another one", settings.provider))?;
+        if provider.needs_instance() && settings.instance_url.is_none() && settings.authorize_url.is_none() {
+            return Err(format!("{} needs the instance URL (for example https://mastodon.social)", provider.name));
+        }
+        let defaults = provider.defaults(settings.instance_url.as_deref());
+        let pick = |own: &Option<String>, default: Option<String>| own.clone().or(default);
+        let client_id = settings.client_id.clone().ok_or("set the client id the provider gave you")?;
+        let authorize_url = pick(&settings.authorize_url, defaults.authorize_url).ok_or("set the authorization URL")?;
+        let token_url = pick(&settings.token_url, defaults.token_url).ok_or("set the token URL")?;
+        let scopes = settings.scopes.clone().or(defaults.scopes).unwrap_or_default();
+        Ok(Self {
+            provider,
+            client_id,
+            authorize_url,
+            token_url,
+            revoke_url: pick(&settings.revoke_url, defaults.revoke_url),
+            userinfo_url: pick(&settings.userinfo_url, defaults.userinfo_url),
+            api_base_url: pick(&settings.api_base_url, defaults.api_base_url),
+            scopes: scopes.split_whitespace().map(str::to_owned).collect(),
+        })
+    }
+
+    /// The `oauth2` client for these endpoints, with the secret when the platform has one.
+    pub fn client(&self, secret: Option<&SecretString>, redirect_uri: &str) -> Result<Client, String> {
+        let bad = |what: &str, e: url::ParseError| format!("the {what} is not a valid URL ({e})");
+        let mut client = BasicClient::new(ClientId::new(self.client_id.clone()))
+            .set_auth_uri(AuthUrl::new(self.authorize_url.clone()).map_err(|e| bad("authorization URL", e))?)
+            .set_token_uri(TokenUrl::new(self.token_url.clone()).map_err(|e| bad("token URL", e))?)
+            .set_redirect_uri(RedirectUrl::new(redirect_uri.to_owned()).map_err(|e| bad("redirect URI", e))?)
+            .set_auth_type(match self.provider.client_auth {
+                ClientAuth::Basic => oauth2::AuthType::BasicAuth,
+                ClientAuth::Post => oauth2::AuthType::RequestBody,
+            });
+        if let Some(secret) = secret {
+            client = client.set_client_secret(ClientSecret::new(secret.expose_secret().to_owned()));
+        }
+        Ok(client)
+    }
+}
+
+/// Why a call to a provider's token endpoint did not give tokens.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum GrantError {
+    /// The grant is gone (expired, revoked, reused): a person must connect again.
+    #[error("re-authentication required: {0}")]
+    Reauthenticate(String),
+    /// The provider rejects the client itself: an admin must fix the settings.
+    #[error("the provider rejects the client settings: {0}")]
+    Misconfigured(String),
+    /// Worth trying again later.
+    #[error("the provider could not be reached or failed: {message}")]
+    Transient { message: String, retry_after: Option<Duration> },
+}
+
+/// A provider's answer that says "not now" (5xx, 429) or no answer at all.
+#[derive(Debug, thiserror::Error)]
+pub enum HttpError {
+    #[error("HTTP {status}")]
+    Status { status: u16, retry_after: Option<Duration> },
+    #[error("{0}")]
+    Network(String),
+}
+
+/// Sends one request for the `oauth2` crate through our redirect-free client. 5xx and
+/// 429 become errors here, because the crate cannot tell them from a refusal otherwise.
+pub async fn send(http: &reqwest::Client, request: HttpRequest) -> Result<HttpResponse, HttpError> {
+    let (parts, body) = request.into_parts();
+    let response = http
+        .request(parts.method, parts.uri.to_string())
+        .headers(parts.headers)
+        .body(body)
+        .send()
+        .await
+        .map_err(|e| HttpError::Network(describe(&e)))?;
+    let status = response.status();
+    if status.is_server_error() || status.as_u16() == 429 {
+        return Err(HttpError::Status { status: status.as_u16(), retry_after: retry_after(response.headers()) });
+    }
+    let mut builder = http::Response::builder().status(status);
+    if let Some(headers) = builder.headers_mut() {
+        *headers = response.headers().clone();
+    }
+    let bytes = response.bytes().await.map_err(|e| HttpError::Network(describe(&e)))?;
+    if bytes.len() > MAX_ANSWER_BYTES {
+        return Err(HttpError::Network(format!("answer larger than {} KiB", MAX_ANSWER_BYTES / 1024)));
+    }
+    builder.body(bytes.to_vec()).map_err(|e| HttpError::Network(e.to_string()))
+}
+
+/// `Retry-After` in seconds (the HTTP-date form is rare for APIs and treated as absent).
+pub fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?.trim().parse::<u64>().ok().map(Duration::from_secs)
+}
+
+/// A network error in words, without the URL (which may carry a query).
+pub fn describe(e: &reqwest::Error) -> String {
+    if e.is_timeout() {
+        "timed out".into()
+    } else if e.is_connect() {
+        "could not connect".into()
+    } else if e.is_decode() {
+        "unreadable answer".into()
+    } else {
+        "request failed".into()
+    }
+}
+
+/// What a failed token request means for the connection.
+pub fn classify(e: RequestTokenError<HttpError, BasicErrorResponse>) -> GrantError {
+    match e {
+        RequestTokenError::ServerResponse(answer) => {
+            let detail = match answer.error_description() {
+                Some(d) => format!("{} ({})", answer.error(), d.chars().take(200).collect::<String>()),
+                None => answer.error().to_string(),
+            };
+            match answer.error() {
+                BasicErrorResponseType::InvalidGrant => Reauthenticate(detail),
+                BasicErrorResponseType::Extension(code) if code == "server_error" || code == "temporarily_unavailable" => {
+                    GrantError::Transient { message: detail, retry_after: None }
+                }
+                _ => GrantError::Misconfigured(detail),
+            }
+        }
+        RequestTokenError::Request(HttpError::Status { status, retry_after }) => {
+            GrantError::Transient { message: format!("HTTP {status}"), retry_after }
+        }
+        RequestTokenError::Request(HttpError::Network(message)) => GrantError::Transient { message, retry_after: None },
+        RequestTokenError::Parse(e, _) => GrantError::Transient { message: format!("unreadable answer ({})", e.path()), retry_after: None },
+        RequestTokenError::Other(message) => GrantError::Transient { message, retry_after: None },
+    }
+}
+
+use GrantError::Reauthenticate;
+
+/// The connected account, read from the userinfo answer with the catalog's JSON Pointers.
+pub fn account_of(provider: &Provider, answer: &serde_json::Value) -> (Option<String>, Option<String>) {
+    let read = |pointer: &Option<String>| {
+        pointer.as_deref().and_then(|p| answer.pointer(p)).and_then(|v| match v {
+            serde_json::Value::String(s) => Some(s.chars().take(200).collect()),
+            serde_json::Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        })
+    };
+    (read(&provider.account_id), read(&provider.account_name))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(provider: &str) -> OauthSettings {
+        OauthSettings { provider: provider.into(), client_id: Some("id".into()), ..Default::default() }
+    }
+
+    #[test]
+    fn overrides_win_over_the_catalog() {
+        let mut s = settings("x");
+        let e = Endpoints::resolve(&s).unwrap();
+        assert_eq!(e.token_url, catalog::get("x").unwrap().token_url);
+        s.token_url = Some("http://127.0.0.1:9/token".into());
+        s.scopes = Some("a b".into());
+        let e = Endpoints::resolve(&s).unwrap();
+        assert_eq!(e.token_url, "http://127.0.0.1:9/token");
+        assert_eq!(e.scopes, ["a", "b"]);
+    }
+
+    #[test]
+    fn missing_pieces_are_named() {
+        assert!(Endpoints::resolve(&OauthSettings { client_id: None, ..settings("x") }).unwrap_err().contains("client id"));
+        assert!(Endpoints::resolve(&settings("mastodon")).unwrap_err().contains("instance URL"));
+        assert!(Endpoints::resolve(&settings("custom")).unwrap_err().contains("authorization URL"));
+        assert!(Endpoints::resolve(&settings("nope")).unwrap_err().contains("not in the catalog"));
+    }
+
+    #[test]
+    fn account_is_read_with_json_pointers() {
+        let x = catalog::get("x").unwrap();
+        let answer = serde_json::json!({"data": {"id": "42", "username": "keyport"}});
+        assert_eq!(account_of(x, &answer), (Some("42".into()), Some("keyport".into())));
+        assert_eq!(account_of(x, &serde_json::json!({})), (None, None));
+    }
+
+    #[test]
+    fn refusals_and_outages_mean_different_things() {
+        let refusal = |code: BasicErrorResponseType| {
+            classify(RequestTokenError::ServerResponse(BasicErrorResponse::new(code, None, None)))
+        };
+        assert!(matches!(refusal(BasicErrorResponseType::InvalidGrant), GrantError::Reauthenticate(_)));
+        assert!(matches!(refusal(BasicErrorResponseType::InvalidClient), GrantError::Misconfigured(_)));
+        assert!(matches!(refusal(BasicErrorResponseType::Extension("temporarily_unavailable".into())), GrantError::Transient { .. }));
+        let outage = classify(RequestTokenError::Request(HttpError::Status { status: 429, retry_after: Some(Duration::from_secs(3)) }));
+        assert_eq!(outage, GrantError::Transient { message: "HTTP 429".into(), retry_after: Some(Duration::from_secs(3)) });
+    }
+}

@@ -1,0 +1,229 @@
+//! The token resolver: the one way every workflow gets a usable access token. It refreshes
+//! tokens that are about to expire, and makes sure only one task in one instance spends a
+//! refresh token at a time (a lease on the row plus compare-and-swap on `token_version`).
+
+use super::{
+    client::{self, Endpoints, GrantError},
+    redirect_uri,
+};
+use crate::{
+    domain::{AppError, Platform, SecretField},
+    server::{
+        audit::{self, Target},
+        auth::Caller,
+        error::internal,
+        secrets,
+        state::AppState,
+        store::oauth::{self as store, ConnectionRow, TokenFacts},
+    },
+};
+use chrono::{DateTime, Utc};
+use oauth2::{RefreshToken, TokenResponse};
+use secrecy::{ExposeSecret, SecretString};
+use std::time::{Duration, Instant};
+use uuid::Uuid;
+
+/// How often a caller waiting for someone else's refresh looks again.
+const POLL: Duration = Duration::from_millis(50);
+/// After this many transient failures in a row the platform is shown as failing.
+pub const MAX_TRANSIENT_FAILURES: i32 = 5;
+
+#[derive(Debug, thiserror::Error)]
+pub enum TokenError {
+    #[error("the platform is not connected: connect it first")]
+    NotConnected,
+    #[error(transparent)]
+    Grant(#[from] GrantError),
+    #[error(transparent)]
+    App(#[from] AppError),
+}
+
+impl From<TokenError> for AppError {
+    fn from(e: TokenError) -> Self {
+        match e {
+            TokenError::App(e) => e,
+            other => AppError::Unavailable { message: other.to_string() },
+        }
+    }
+}
+
+/// Tokens as a provider sent them, held as secrets.
+pub struct TokenSet {
+    pub access: SecretString,
+    pub refresh: Option<SecretString>,
+    pub token_type: String,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub scopes: Option<String>,
+}
+
+impl TokenSet {
+    pub fn from_response(r: &oauth2::basic::BasicTokenResponse) -> Self {
+        Self {
+            access: SecretString::from(r.access_token().secret().to_owned()),
+            refresh: r.refresh_token().map(|t| SecretString::from(t.secret().to_owned())),
+            token_type: r.token_type().as_ref().to_owned(),
+            expires_at: r.expires_in().and_then(|d| chrono::Duration::from_std(d).ok()).map(|d| Utc::now() + d),
+            scopes: r.scopes().map(|s| s.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" ")),
+        }
+    }
+}
+
+/// A usable access token for the platform, refreshed first when it expires within the
+/// configured window.
+pub async fn access_token(state: &AppState, platform_id: Uuid) -> Result<SecretString, TokenError> {
+    fresh(state, platform_id, state.config.token_refresh_window).await
+}
+
+/// An access token valid for at least `window` (when the provider allows refreshing).
+pub async fn fresh(state: &AppState, platform_id: Uuid, window: Duration) -> Result<SecretString, TokenError> {
+    let lease = lease(state);
+    let give_up = Instant::now() + lease + Duration::from_secs(5);
+    loop {
+        let row = store::connection(&state.db, platform_id).await.map_err(internal)?;
+        let c = &row.connection;
+        if !c.connected {
+            return Err(TokenError::NotConnected);
+        }
+        let now = Utc::now();
+        let due = c.expires_at.is_some_and(|at| at <= now + window);
+        if !due {
+            return stored_access(state, platform_id).await;
+        }
+        if !c.has_refresh_token {
+            if c.expires_at.is_some_and(|at| at <= now) {
+                return Err(GrantError::Reauthenticate("the access token expired and the provider issues no refresh token".into()).into());
+            }
+            return stored_access(state, platform_id).await;
+        }
+        let until = now + chrono::Duration::from_std(lease).unwrap_or_default();
+        if store::claim_refresh(&state.db, platform_id, row.token_version, until).await.map_err(internal)? {
+            return refresh(state, platform_id, &row).await;
+        }
+        // Someone else is refreshing: wait for their new token rather than spend the same
+        // refresh token twice (rotating providers revoke the whole grant on reuse).
+        if Instant::now() > give_up {
+            return Err(GrantError::Transient { message: "another refresh of this platform is still running".into(), retry_after: None }.into());
+        }
+        tokio::time::sleep(POLL).await;
+    }
+}
+
+/// A refresh lease outlives the slowest possible refresh call, so a lease never expires
+/// while its holder may still spend the refresh token.
+fn lease(state: &AppState) -> Duration {
+    state.config.oauth_http_timeout + Duration::from_secs(10)
+}
+
+async fn stored_access(state: &AppState, platform_id: Uuid) -> Result<SecretString, TokenError> {
+    Ok(secrets::resolve(&state.db, &state.keyring, platform_id, SecretField::AccessToken).await?)
+}
+
+/// Spends the refresh token (we hold the lease) and records what happened.
+async fn refresh(state: &AppState, platform_id: Uuid, row: &ConnectionRow) -> Result<SecretString, TokenError> {
+    let caller = Caller::job("token refresh");
+    let platform = crate::server::store::platforms::get(&state.db, platform_id).await.map_err(internal)?;
+    let label = platform.as_ref().map_or_else(String::new, |p: &Platform| p.name.clone());
+    let target = || Some(Target::new("platform", platform_id, &label));
+    match exchange_refresh(state, platform_id).await {
+        Ok(tokens) => {
+            let facts = TokenFacts { token_type: Some(tokens.token_type.clone()), scopes: tokens.scopes.clone(), expires_at: tokens.expires_at, account: None };
+            let saved = secrets::store_tokens(
+                &state.db, &state.keyring, platform_id, &tokens.access, tokens.refresh.as_ref(), true, &facts, Some(row.token_version),
+            )
+            .await?;
+            if !saved {
+                return Err(GrantError::Transient { message: "the connection changed during the refresh".into(), retry_after: None }.into());
+            }
+            let detail = if tokens.refresh.is_some() { "refresh token rotated" } else { "refresh token kept" };
+            audit::record(&state.db, &caller, "token_refreshed", target(), "ok", Some(detail.into())).await;
+            Ok(tokens.access)
+        }
+        Err(TokenError::Grant(GrantError::Transient { message, retry_after })) => {
+            let failures = row.connection.refresh_failures + 1;
+            let retry_at = Utc::now() + chrono::Duration::from_std(backoff(failures, retry_after)).unwrap_or_default();
+            let reason = format!("token refresh failed ({message}); retrying automatically");
+            store::record_refresh_failure(&state.db, platform_id, &reason, retry_at).await.map_err(internal)?;
+            tracing::warn!(platform.id = %platform_id, failures, error = %message, "token refresh failed; will retry");
+            if failures >= MAX_TRANSIENT_FAILURES {
+                let reason = format!("token refresh failed {failures} times in a row ({message}): check the provider, then re-authenticate");
+                store::mark_needs_attention(&state.db, platform_id, &reason).await.map_err(internal)?;
+            }
+            audit::record(&state.db, &caller, "token_refresh_failed", target(), "failed", Some(format!("attempt {failures}: {message}"))).await;
+            Err(GrantError::Transient { message, retry_after }.into())
+        }
+        Err(TokenError::Grant(e)) => {
+            let reason = match &e {
+                GrantError::Reauthenticate(why) => format!("re-authentication required: the provider refused the refresh ({why})"),
+                other => other.to_string(),
+            };
+            store::mark_needs_attention(&state.db, platform_id, &reason).await.map_err(internal)?;
+            tracing::warn!(platform.id = %platform_id, error = %e, "token refresh refused; the platform needs attention");
+            audit::record(&state.db, &caller, "token_refresh_failed", target(), "failed", Some(reason)).await;
+            Err(e.into())
+        }
+        Err(other) => {
+            let reason = format!("token refresh failed: {other}");
+            store::mark_needs_attention(&state.db, platform_id, &reason).await.map_err(internal)?;
+            Err(other)
+        }
+    }
+}
+
+/// Exponential backoff from 15 s up to an hour, with ±20 % jitter so instances and
+/// platforms do not retry in lockstep; at least what the provider's Retry-After asks.
+pub fn backoff(failures: i32, retry_after: Option<Duration>) -> Duration {
+    use rand::Rng;
+    let base = 15u64.saturating_mul(1 << failures.clamp(1, 10).saturating_sub(1)).min(3600);
+    let jitter = rand::thread_rng().gen_range(0.8..1.2);
+    Duration::from_secs_f64(base as f64 * jitter).max(retry_after.unwrap_or_default())
+}
+
+/// The client, secret and refresh token of a platform, then the refresh grant.
+async fn exchange_refresh(state: &AppState, platform_id: Uuid) -> Result<TokenSet, TokenError> {
+    let (endpoints, secret) = endpoints_and_secret(state, platform_id).await?;
+    let refresh_token = secrets::resolve(&state.db, &state.keyring, platform_id, SecretField::RefreshToken)
+        .await
+        .map_err(|e| GrantError::Reauthenticate(e.to_string()))?;
+    let oauth = endpoints.client(secret.as_ref(), &redirect_uri(state, platform_id)).map_err(GrantError::Misconfigured)?;
+    let refresh_token = RefreshToken::new(refresh_token.expose_secret().to_owned());
+    let mut request = oauth.exchange_refresh_token(&refresh_token);
+    if let Some(param) = &endpoints.provider.client_id_param {
+        request = request.add_extra_param(param.clone(), endpoints.client_id.clone());
+    }
+    let response = request.request_async(&sender(state)).await.map_err(client::classify)?;
+    Ok(TokenSet::from_response(&response))
+}
+
+/// The platform's endpoints and client secret (absent for public clients).
+pub async fn endpoints_and_secret(state: &AppState, platform_id: Uuid) -> Result<(Endpoints, Option<SecretString>), TokenError> {
+    let settings = super::settings(state, platform_id).await?;
+    let endpoints = Endpoints::resolve(&settings).map_err(GrantError::Misconfigured)?;
+    let secret = secrets::resolve_optional(&state.db, &state.keyring, platform_id, SecretField::ClientSecret)
+        .await
+        .map_err(|e| GrantError::Misconfigured(e.to_string()))?;
+    Ok((endpoints, secret))
+}
+
+/// The HTTP client the `oauth2` crate calls through.
+pub fn sender(state: &AppState) -> impl Fn(oauth2::HttpRequest) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<oauth2::HttpResponse, client::HttpError>> + Send>> {
+    let http = state.http.clone();
+    move |request| {
+        let http = http.clone();
+        Box::pin(async move { client::send(&http, request).await })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_to_an_hour_and_honours_retry_after() {
+        let first = backoff(1, None).as_secs_f64();
+        assert!((12.0..=18.0).contains(&first), "{first}");
+        let third = backoff(3, None).as_secs_f64();
+        assert!((48.0..=72.0).contains(&third), "{third}");
+        assert!(backoff(30, None) <= Duration::from_secs(4320));
+        assert!(backoff(1, Some(Duration::from_secs(120))) >= Duration::from_secs(120));
+    }
+}

@@ -1,0 +1,321 @@
+//! The `oauth_settings` table and the OAuth columns of `credentials`: who the client is,
+//! what the connection looks like, and the lease and version that make refreshes
+//! single-flight across tasks and instances.
+
+use super::{now, secrets::missing_platform, StoreError};
+use crate::{
+    domain::{Connection, OauthSettings, SecretField},
+    on_db,
+    server::db::Db,
+};
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+type SettingsRow = (String, Option<String>, Option<String>, Option<String>, Option<String>, Option<String>, Option<String>, Option<String>, Option<String>);
+
+pub async fn settings(db: &Db, platform_id: Uuid) -> Result<Option<OauthSettings>, StoreError> {
+    let row: Option<SettingsRow> = on_db!(db, |pool| {
+        sqlx::query_as(
+            "SELECT provider, client_id, instance_url, authorize_url, token_url, revoke_url, userinfo_url, api_base_url, scopes \
+             FROM oauth_settings WHERE platform_id = $1",
+        )
+        .bind(platform_id)
+        .fetch_optional(pool)
+        .await
+    })?;
+    Ok(row.map(|(provider, client_id, instance_url, authorize_url, token_url, revoke_url, userinfo_url, api_base_url, scopes)| {
+        OauthSettings { provider, client_id, instance_url, authorize_url, token_url, revoke_url, userinfo_url, api_base_url, scopes }
+    }))
+}
+
+pub async fn put_settings(db: &Db, platform_id: Uuid, s: &OauthSettings) -> Result<(), StoreError> {
+    on_db!(db, |pool| {
+        sqlx::query(
+            "INSERT INTO oauth_settings (platform_id, provider, client_id, instance_url, authorize_url, token_url, revoke_url, \
+             userinfo_url, api_base_url, scopes, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+             ON CONFLICT (platform_id) DO UPDATE SET provider = excluded.provider, client_id = excluded.client_id, \
+             instance_url = excluded.instance_url, authorize_url = excluded.authorize_url, token_url = excluded.token_url, \
+             revoke_url = excluded.revoke_url, userinfo_url = excluded.userinfo_url, api_base_url = excluded.api_base_url, \
+             scopes = excluded.scopes, updated_at = excluded.updated_at",
+        )
+        .bind(platform_id)
+        .bind(&s.provider)
+        .bind(&s.client_id)
+        .bind(&s.instance_url)
+        .bind(&s.authorize_url)
+        .bind(&s.token_url)
+        .bind(&s.revoke_url)
+        .bind(&s.userinfo_url)
+        .bind(&s.api_base_url)
+        .bind(&s.scopes)
+        .bind(now())
+        .execute(pool)
+        .await
+        .map(|_| ())
+    })
+    .map_err(missing_platform)
+}
+
+/// The connection of a platform and the version its tokens are at.
+#[derive(Clone, Debug, Default)]
+pub struct ConnectionRow {
+    pub connection: Connection,
+    pub token_version: i64,
+    pub refresh_lease_until: Option<DateTime<Utc>>,
+}
+
+type ConnectionTuple = (
+    Option<String>, Option<String>, Option<String>, Option<DateTime<Utc>>, Option<DateTime<Utc>>, Option<DateTime<Utc>>,
+    Option<String>, i32, i64, Option<DateTime<Utc>>, i64, i64,
+);
+
+pub async fn connection(db: &Db, platform_id: Uuid) -> Result<ConnectionRow, StoreError> {
+    let row: Option<ConnectionTuple> = on_db!(db, |pool| {
+        sqlx::query_as(
+            "SELECT c.account_id, c.account_name, c.scopes, c.expires_at, c.connected_at, c.last_refreshed_at, c.last_error, \
+             c.refresh_failures, c.token_version, c.refresh_lease_until, \
+             (SELECT COUNT(*) FROM secrets s WHERE s.platform_id = c.platform_id AND s.field = 'access_token'), \
+             (SELECT COUNT(*) FROM secrets s WHERE s.platform_id = c.platform_id AND s.field = 'refresh_token') \
+             FROM credentials c WHERE c.platform_id = $1",
+        )
+        .bind(platform_id)
+        .fetch_optional(pool)
+        .await
+    })?;
+    let Some((account_id, account_name, scopes, expires_at, connected_at, last_refreshed_at, last_error, refresh_failures, token_version, refresh_lease_until, access, refresh)) = row
+    else {
+        return Ok(ConnectionRow::default());
+    };
+    Ok(ConnectionRow {
+        connection: Connection {
+            connected: access > 0,
+            has_refresh_token: refresh > 0,
+            account_id,
+            account_name,
+            scopes,
+            expires_at,
+            connected_at,
+            last_refreshed_at,
+            last_error,
+            refresh_failures,
+        },
+        token_version,
+        refresh_lease_until,
+    })
+}
+
+/// Takes the right to refresh the platform's tokens until `until`, if their version is
+/// still `version` and nobody else holds an unexpired lease. `false`: someone else won.
+pub async fn claim_refresh(db: &Db, platform_id: Uuid, version: i64, until: DateTime<Utc>) -> Result<bool, StoreError> {
+    let at = now();
+    let n = on_db!(db, |pool| {
+        sqlx::query(
+            "UPDATE credentials SET refresh_lease_until = $1 \
+             WHERE platform_id = $2 AND token_version = $3 AND (refresh_lease_until IS NULL OR refresh_lease_until < $4)",
+        )
+        .bind(until)
+        .bind(platform_id)
+        .bind(version)
+        .bind(at)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected())
+    })?;
+    Ok(n == 1)
+}
+
+/// What to do with the stored refresh token when tokens are written.
+pub enum RefreshWrite {
+    Replace,
+    /// The provider sent none with a refresh: the old one stays valid.
+    Keep,
+    /// A new connection without one: an old one must not linger.
+    Delete,
+}
+
+/// The non-secret facts written with new tokens.
+pub struct TokenFacts {
+    pub token_type: Option<String>,
+    pub scopes: Option<String>,
+    pub expires_at: Option<DateTime<Utc>>,
+    /// `Some` on a new connection; `None` keeps the stored account.
+    pub account: Option<(Option<String>, Option<String>)>,
+}
+
+/// Writes new tokens in one transaction: counts the encryptions, stores the ciphertexts
+/// `seal` makes, updates the facts and bumps `token_version`. With `expect_version` (a
+/// refresh) nothing is written unless the tokens are still at that version: returns `false`.
+/// Without it (a new connection) the platform also becomes active.
+#[allow(clippy::too_many_arguments)]
+pub async fn save_tokens(
+    db: &Db,
+    platform_id: Uuid,
+    key_version: u32,
+    limit: i64,
+    refresh: RefreshWrite,
+    facts: &TokenFacts,
+    expect_version: Option<i64>,
+    seal: impl Fn(SecretField) -> Vec<u8>,
+) -> Result<bool, StoreError> {
+    let at = now();
+    let version = key_version as i32;
+    let mut fields = vec![SecretField::AccessToken];
+    if matches!(refresh, RefreshWrite::Replace) {
+        fields.push(SecretField::RefreshToken);
+    }
+    on_db!(db, |pool| {
+        let mut tx = pool.begin().await?;
+        let written = match expect_version {
+            Some(expected) => sqlx::query(
+                "UPDATE credentials SET token_type = $1, scopes = COALESCE($2, scopes), expires_at = $3, last_refreshed_at = $4, \
+                 updated_at = $4, token_version = token_version + 1, refresh_lease_until = NULL, refresh_failures = 0, \
+                 next_refresh_at = NULL, last_error = NULL WHERE platform_id = $5 AND token_version = $6",
+            )
+            .bind(&facts.token_type)
+            .bind(&facts.scopes)
+            .bind(facts.expires_at)
+            .bind(at)
+            .bind(platform_id)
+            .bind(expected)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected(),
+            None => {
+                let (account_id, account_name) = facts.account.clone().unwrap_or_default();
+                sqlx::query(
+                    "INSERT INTO credentials (platform_id, token_type, scopes, expires_at, account_id, account_name, connected_at, \
+                     last_refreshed_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, $7) \
+                     ON CONFLICT (platform_id) DO UPDATE SET token_type = excluded.token_type, scopes = excluded.scopes, \
+                     expires_at = excluded.expires_at, account_id = excluded.account_id, account_name = excluded.account_name, \
+                     connected_at = excluded.connected_at, last_refreshed_at = NULL, updated_at = excluded.updated_at, \
+                     token_version = credentials.token_version + 1, refresh_lease_until = NULL, refresh_failures = 0, \
+                     next_refresh_at = NULL, last_error = NULL",
+                )
+                .bind(platform_id)
+                .bind(&facts.token_type)
+                .bind(&facts.scopes)
+                .bind(facts.expires_at)
+                .bind(account_id)
+                .bind(account_name)
+                .bind(at)
+                .execute(&mut *tx)
+                .await
+                .map_err(missing_platform)?
+                .rows_affected()
+            }
+        };
+        if written != 1 {
+            return Ok(false);
+        }
+        let (count,): (i64,) = sqlx::query_as(
+            "UPDATE encryption_keys SET encryptions = encryptions + $1 WHERE version = $2 RETURNING encryptions",
+        )
+        .bind(fields.len() as i64)
+        .bind(version)
+        .fetch_one(&mut *tx)
+        .await?;
+        if count > limit {
+            return Err(StoreError::KeyExhausted { version: key_version });
+        }
+        for field in fields {
+            sqlx::query(
+                "INSERT INTO secrets (platform_id, field, ciphertext, key_version, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (platform_id, field) DO UPDATE \
+                 SET ciphertext = excluded.ciphertext, key_version = excluded.key_version, updated_at = excluded.updated_at",
+            )
+            .bind(platform_id)
+            .bind(field.as_str())
+            .bind(seal(field))
+            .bind(version)
+            .bind(at)
+            .execute(&mut *tx)
+            .await?;
+        }
+        if matches!(refresh, RefreshWrite::Delete) {
+            sqlx::query("DELETE FROM secrets WHERE platform_id = $1 AND field = 'refresh_token'").bind(platform_id).execute(&mut *tx).await?;
+        }
+        if expect_version.is_none() {
+            sqlx::query("UPDATE platforms SET status = 'active', updated_at = $1 WHERE id = $2").bind(at).bind(platform_id).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(true)
+    })
+}
+
+/// A refresh that did not work but may next time: release the lease and try again at `retry_at`.
+pub async fn record_refresh_failure(db: &Db, platform_id: Uuid, reason: &str, retry_at: DateTime<Utc>) -> Result<i32, StoreError> {
+    let (failures,): (i32,) = on_db!(db, |pool| {
+        sqlx::query_as(
+            "UPDATE credentials SET refresh_lease_until = NULL, refresh_failures = refresh_failures + 1, next_refresh_at = $1, \
+             last_error = $2, updated_at = $3 WHERE platform_id = $4 RETURNING refresh_failures",
+        )
+        .bind(retry_at)
+        .bind(reason)
+        .bind(now())
+        .bind(platform_id)
+        .fetch_one(pool)
+        .await
+    })?;
+    Ok(failures)
+}
+
+/// The connection needs a human: platform status `error` with the reason, lease released.
+pub async fn mark_needs_attention(db: &Db, platform_id: Uuid, reason: &str) -> Result<(), StoreError> {
+    let at = now();
+    on_db!(db, |pool| {
+        let mut tx = pool.begin().await?;
+        sqlx::query("UPDATE credentials SET refresh_lease_until = NULL, last_error = $1, updated_at = $2 WHERE platform_id = $3")
+            .bind(reason)
+            .bind(at)
+            .bind(platform_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("UPDATE platforms SET status = 'error', updated_at = $1 WHERE id = $2").bind(at).bind(platform_id).execute(&mut *tx).await?;
+        tx.commit().await
+    })?;
+    Ok(())
+}
+
+/// Forgets the connection: tokens and account facts; the platform becomes inactive.
+pub async fn disconnect(db: &Db, platform_id: Uuid) -> Result<(), StoreError> {
+    let at = now();
+    on_db!(db, |pool| {
+        let mut tx = pool.begin().await?;
+        sqlx::query("DELETE FROM secrets WHERE platform_id = $1 AND field IN ('access_token', 'refresh_token')")
+            .bind(platform_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "UPDATE credentials SET token_type = NULL, scopes = NULL, expires_at = NULL, account_id = NULL, account_name = NULL, \
+             connected_at = NULL, last_refreshed_at = NULL, refresh_lease_until = NULL, refresh_failures = 0, \
+             next_refresh_at = NULL, last_error = NULL, token_version = token_version + 1, updated_at = $1 WHERE platform_id = $2",
+        )
+        .bind(at)
+        .bind(platform_id)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("UPDATE platforms SET status = 'inactive', updated_at = $1 WHERE id = $2").bind(at).bind(platform_id).execute(&mut *tx).await?;
+        tx.commit().await
+    })?;
+    Ok(())
+}
+
+/// Platforms whose access token expires before `horizon`, that can be refreshed and are
+/// not waiting out a backoff or a human.
+pub async fn due_for_refresh(db: &Db, horizon: DateTime<Utc>) -> Result<Vec<Uuid>, StoreError> {
+    let at = now();
+    let rows: Vec<(Uuid,)> = on_db!(db, |pool| {
+        sqlx::query_as(
+            "SELECT c.platform_id FROM credentials c JOIN platforms p ON p.id = c.platform_id \
+             WHERE c.expires_at IS NOT NULL AND c.expires_at < $1 AND p.status <> 'error' \
+             AND (c.next_refresh_at IS NULL OR c.next_refresh_at <= $2) \
+             AND EXISTS (SELECT 1 FROM secrets s WHERE s.platform_id = c.platform_id AND s.field = 'refresh_token') \
+             ORDER BY c.expires_at",
+        )
+        .bind(horizon)
+        .bind(at)
+        .fetch_all(pool)
+        .await
+    })?;
+    Ok(rows.into_iter().map(|r| r.0).collect())
+}
