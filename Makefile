@@ -9,7 +9,7 @@ SITE := target/site
 
 run: setup build
 	@scripts/ensure-env.sh
-	./target/debug/keyport serve
+	@scripts/run.sh
 
 test: test-rust build test-e2e
 
@@ -18,6 +18,7 @@ setup:
 
 build: setup
 	cargo leptos build
+	cargo build --features ssr --bin keyport-sandbox
 
 test-rust:
 	@scripts/setup.sh

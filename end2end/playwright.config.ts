@@ -5,6 +5,9 @@ import { randomBytes } from 'node:crypto';
 // empty SQLite database and a throwaway key.
 const PORT = Number(process.env.E2E_PORT ?? 3100);
 const baseURL = `http://127.0.0.1:${PORT}`;
+// keyport-sandbox, the offline OAuth provider; Keyport seeds its "Sandbox" platform at start.
+// Tokens live 60 s, inside Keyport's 5-minute refresh window: every use refreshes them.
+export const SANDBOX_URL = `http://127.0.0.1:${PORT + 1}`;
 
 const chromium = {
   browserName: 'chromium' as const,
@@ -42,7 +45,14 @@ export default defineConfig({
       dependencies: ['setup'],
     },
   ],
-  webServer: {
+  webServer: [{
+    command: `exec ./target/debug/keyport-sandbox --addr 127.0.0.1:${PORT + 1} --token-ttl 60`,
+    cwd: '..',
+    url: `${SANDBOX_URL}/.well-known/oauth-authorization-server`,
+    reuseExistingServer: false,
+    timeout: 30_000,
+    env: { RUST_LOG: 'warn' },
+  }, {
     command: 'rm -rf target/e2e && mkdir -p target/e2e && exec ./target/debug/keyport serve',
     cwd: '..',
     url: `${baseURL}/readyz`,
@@ -54,7 +64,8 @@ export default defineConfig({
       ENCRYPTION_KEY: randomBytes(32).toString('base64'),
       LEPTOS_SITE_ADDR: `127.0.0.1:${PORT}`,
       LEPTOS_SITE_ROOT: 'target/site',
+      SANDBOX_URL,
       RUST_LOG: 'warn',
     },
-  },
+  }],
 });

@@ -154,6 +154,8 @@ fn server_function_expectations() -> Vec<(&'static str, String, Option<Role>)> {
         ("update_user", format!("id={unknown}&role=admin"), Some(Role::Admin)),
         ("reset_password", format!("id={unknown}&password={PASSWORD}"), Some(Role::Admin)),
         ("list_audit", String::new(), Some(Role::Admin)),
+        ("provider_choices", String::new(), Some(Role::Marketer)),
+        ("save_oauth_settings", format!("id={unknown}&form[provider]=x"), Some(Role::Admin)),
     ]
 }
 
@@ -224,6 +226,8 @@ async fn roles_are_enforced_on_every_page(app: TestApp) {
 async fn roles_are_enforced_on_every_api_route(app: TestApp) {
     let p = app.create_platform(json!({"name": "Api", "auth_type": "api_key"})).await;
     let id = p["id"].as_str().unwrap().to_owned();
+    let o = app.create_platform(json!({"name": "Api OAuth", "auth_type": "oauth2"})).await;
+    let oid = o["id"].as_str().unwrap().to_owned();
     let marketer = app.client_as(Role::Marketer).await;
     // (method, path, admin only). Keep in step with server/json_api.rs `routes`.
     let routes = [
@@ -234,6 +238,9 @@ async fn roles_are_enforced_on_every_api_route(app: TestApp) {
         ("GET", format!("/api/platforms/{id}/credentials"), true),
         ("PUT", format!("/api/platforms/{id}/secrets/api_key"), true),
         ("DELETE", format!("/api/platforms/{id}/secrets/api_key"), true),
+        ("GET", format!("/api/platforms/{oid}/oauth"), false),
+        ("PUT", format!("/api/platforms/{oid}/oauth"), true),
+        ("POST", format!("/api/platforms/{oid}/oauth/token"), true),
         ("DELETE", format!("/api/platforms/{id}"), true),
     ];
     for (method, path, admin_only) in &routes {

@@ -116,6 +116,14 @@ async fn rejects_callbacks_with_missing_unknown_reused_foreign_or_expired_state(
         assert!(html.contains("Nothing was stored"), "{html}");
         html
     };
+    // Connecting needs a signed-in browser session: not anonymous, not an API token.
+    let r = app.anonymous.post(app.url(&format!("/oauth/{id}/connect"))).header("origin", &app.base).send().await.unwrap();
+    assert!(location(&r).starts_with("/login?next="), "anonymous: {}", r.status());
+    let r = app.client.post(app.url(&format!("/oauth/{id}/connect"))).send().await.unwrap();
+    assert_eq!(r.status(), 400, "an API token cannot start a browser flow");
+    // A cross-site form post to connect is refused by the CSRF check.
+    let r = browser.post(app.url(&format!("/oauth/{id}/connect"))).header("origin", "https://evil.example").header("sec-fetch-site", "cross-site").send().await.unwrap();
+    assert_eq!(r.status(), 403);
     // No state at all.
     rejected(browser.get(app.url(&format!("/oauth/{id}/callback?code=abc"))).send().await.unwrap()).await;
     // A state this session never saw.
@@ -320,4 +328,47 @@ async fn disconnect_revokes_at_the_provider_and_forgets_the_tokens(app: TestApp)
     assert_eq!(oauth_json(&app, &id).await["connection"]["connected"], false);
     assert_eq!(count(&app, "SELECT COUNT(*) FROM secrets WHERE field IN ('access_token', 'refresh_token')").await, 0);
     assert_eq!(platform_status(&app, &id).await, "inactive");
+}
+
+/// Two real `keyport` processes on one PostgreSQL database: callers on both at once must
+/// spend the refresh token once (the sandbox would revoke the grant on a second spend).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_processes_on_postgres_share_one_refresh() {
+    let Some(app) = TestApp::postgres().await else { return };
+    let sandbox = Sandbox::start(&["--token-ttl", "60"]).await;
+    let id = sandbox_platform(&app, &sandbox).await;
+    let (browser, _) = signed_in_browser(&app, Role::Marketer).await;
+    connect(&app, &sandbox, &browser, &id).await;
+    sandbox.set_token_ttl(3600).await;
+
+    let mut servers = Vec::new();
+    let mut bases = Vec::new();
+    for _ in 0..2 {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let base = format!("http://127.0.0.1:{port}");
+        let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_keyport"))
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("DATABASE_URL", &app.database_url)
+            .env("ENCRYPTION_KEY", common::TEST_KEY)
+            .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
+            .env("RUST_LOG", "warn")
+            .current_dir(std::env::temp_dir())
+            .stdout(std::process::Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap();
+        servers.push(child);
+        for _ in 0..100 {
+            if reqwest::get(format!("{base}/readyz")).await.is_ok_and(|r| r.status() == 200) {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        bases.push(base);
+    }
+    let statuses = concurrent_ensure(&app, &bases, &id, 6).await;
+    assert_eq!(statuses, vec![200; 12], "every caller on both processes got a usable token");
+    assert_eq!(sandbox.stats().await["refreshes"], 1, "twelve callers on two processes, one refresh");
+    assert_eq!(platform_status(&app, &id).await, "active");
 }

@@ -114,23 +114,33 @@ pub fn OauthSettingsPanel(platform_id: String, oauth: OauthView) -> impl IntoVie
 /// The exact redirect URI to register with the provider, with a copy button.
 #[component]
 fn RedirectUri(uri: String) -> impl IntoView {
-    let copied = RwSignal::new(false);
+    // None: not pressed yet; Some(false): the browser refused (no permission).
+    let copied = RwSignal::new(None::<bool>);
     let to_copy = uri.clone();
     let copy = move |_| {
         #[cfg(feature = "hydrate")]
         {
-            let _ = window().navigator().clipboard().write_text(&to_copy);
+            use wasm_bindgen::{closure::Closure, JsValue};
+            let promise = window().navigator().clipboard().write_text(&to_copy);
+            let refused = Closure::<dyn FnMut(JsValue)>::new(move |_| copied.set(Some(false)));
+            let _ = promise.catch(&refused);
+            refused.forget();
         }
         #[cfg(not(feature = "hydrate"))]
         let _ = &to_copy;
-        copied.set(true);
+        copied.set(Some(true));
+    };
+    let label = move || match copied.get() {
+        None => "Copy",
+        Some(true) => "Copied",
+        Some(false) => "Copy failed: select the address and press Ctrl+C",
     };
     view! {
         <div class="field">
             <label for="redirect-uri">"Redirect URI"</label>
             <div class="copy-row">
                 <input id="redirect-uri" class="mono" type="text" readonly value=uri aria-describedby="redirect-uri-hint"/>
-                <button type="button" class="button" on:click=copy>{move || if copied.get() { "Copied" } else { "Copy" }}</button>
+                <button type="button" class="button" on:click=copy>{label}</button>
             </div>
             <p class="hint" id="redirect-uri-hint">"Register exactly this address with the provider."</p>
         </div>

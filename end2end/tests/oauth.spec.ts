@@ -1,0 +1,74 @@
+import { test, expect, open } from './fixtures';
+import { SANDBOX_URL } from '../playwright.config';
+
+// The demo path: the "Sandbox" platform Keyport seeded at start, connected by a marketer
+// through keyport-sandbox's real consent page.
+test.describe('OAuth connect as a marketer', () => {
+  test.use({ storageState: '.auth/marketer.json' });
+
+  test('connects the Sandbox platform, then re-authenticates after the grant is revoked', async ({ page, api, request }) => {
+    await open(page, '/platforms');
+    await page.getByRole('link', { name: 'Sandbox', exact: true }).click();
+    await page.locator('body[data-hydrated="true"]').waitFor();
+    const connection = page.getByRole('region', { name: 'Connection' });
+    await expect(connection).toContainText('Not connected to Sandbox yet.');
+    await expect(page.getByRole('region', { name: 'OAuth settings' }), 'client settings are for admins').toHaveCount(0);
+
+    await connection.getByRole('button', { name: 'Connect' }).click();
+    await expect(page.getByRole('heading', { name: 'Authorize Keyport' })).toBeVisible();
+    expect(page.url().startsWith(`${SANDBOX_URL}/authorize?`)).toBe(true);
+    await page.getByLabel('Account name').fill('E2E Marketing');
+    await page.getByRole('button', { name: 'Approve' }).click();
+
+    await expect(page.getByRole('status').getByText('Connected. The tokens are stored encrypted')).toBeVisible();
+    await expect(connection).toContainText('Connected to Sandbox as E2E Marketing');
+    await expect(page.getByText('Encrypted (current key v1)').first()).toBeVisible();
+    const html = await page.content();
+    expect(html).not.toMatch(/sbx_(at|rt|code)_/);
+
+    // The provider revokes the grant; the next use of the token finds out.
+    expect((await request.post(`${SANDBOX_URL}/admin/revoke-all`)).status()).toBe(204);
+    const id = page.url().split('/platforms/')[1].split('?')[0];
+    const check = await api.post(`/api/platforms/${id}/oauth/token`, { data: {} });
+    expect(check.status()).toBe(503);
+
+    await open(page, `/platforms/${id}`);
+    await expect(connection.getByRole('alert')).toContainText('re-authentication required');
+    await expect(page.getByText('Error', { exact: true }).first()).toBeVisible();
+    await connection.getByRole('button', { name: 'Re-authenticate' }).click();
+    await page.getByRole('button', { name: 'Approve' }).click();
+    await expect(connection).toContainText('Connected to Sandbox as E2E Marketing');
+    await expect(connection.getByRole('alert')).toHaveCount(0);
+    expect(await page.content()).not.toMatch(/sbx_(at|rt|code)_/);
+  });
+
+  test('denying at the provider explains what happened and stores nothing', async ({ page }) => {
+    await open(page, '/platforms');
+    await page.getByRole('link', { name: 'Sandbox', exact: true }).click();
+    const connection = page.getByRole('region', { name: 'Connection' });
+    await connection.getByRole('button', { name: /Connect|Re-authenticate/ }).click();
+    await page.getByRole('button', { name: 'Deny' }).click();
+    await expect(page.getByText('Access was not granted at the provider')).toBeVisible();
+  });
+});
+
+test('an admin sees the exact redirect URI to register, with a copy button', async ({ page }) => {
+  await open(page, '/platforms');
+  await page.getByRole('link', { name: 'Sandbox', exact: true }).click();
+  await page.locator('body[data-hydrated="true"]').waitFor();
+  const settings = page.getByRole('region', { name: 'OAuth settings' });
+  const uri = settings.getByLabel('Redirect URI');
+  await expect(uri).toHaveValue(/^http:\/\/127\.0\.0\.1:\d+\/oauth\/[0-9a-f-]{36}\/callback$/);
+  await expect(settings.getByLabel('Provider')).toHaveValue('sandbox');
+  await page.context().grantPermissions(['clipboard-read', 'clipboard-write']);
+  await settings.getByRole('button', { name: 'Copy' }).click();
+  await expect(settings.getByRole('button', { name: 'Copied' })).toBeVisible();
+});
+
+test('a new platform can start from a catalog provider', async ({ page }) => {
+  await open(page, '/platforms/new');
+  await page.getByLabel('Start from a provider').selectOption({ label: 'Mastodon' });
+  await page.getByRole('button', { name: 'Use this provider' }).click();
+  await expect(page.getByLabel('Name')).toHaveValue('Mastodon');
+  await expect(page.getByLabel('Auth type')).toHaveValue('oauth2');
+});
