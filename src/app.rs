@@ -6,7 +6,10 @@ use crate::{
     ui::{
         components::viewer::{viewer, viewer_json, VIEWER_ELEMENT},
         pages::{
+            attention::AttentionPage,
             audit::AuditLogPage,
+            import::ImportPage,
+            keys::KeysPage,
             not_found::NotFound,
             platform_detail::PlatformPage,
             platform_edit::{EditPlatformPage, NewPlatformPage},
@@ -81,6 +84,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/platforms/:id/edit") view=EditPlatformPage ssr=SsrMode::Async/>
                     <Route path=path!("/users") view=UsersPage ssr=SsrMode::Async/>
                     <Route path=path!("/audit") view=AuditLogPage ssr=SsrMode::Async/>
+                    <Route path=path!("/attention") view=AttentionPage ssr=SsrMode::Async/>
+                    <Route path=path!("/keys") view=KeysPage ssr=SsrMode::Async/>
+                    <Route path=path!("/import") view=ImportPage ssr=SsrMode::Async/>
                     <Route path=path!("/profile") view=ProfilePage ssr=SsrMode::Async/>
                 </Routes>
             </main>
@@ -100,7 +106,13 @@ fn TopBar(user: Option<User>) -> impl IntoView {
             {user.map(|u| view! {
                 <nav aria-label="Main">
                     <A href="/platforms">"Platforms"</A>
-                    {admin.then(|| view! { <A href="/users">"Users"</A><A href="/audit">"Audit log"</A> })}
+                    <A href="/attention">"Needs attention"</A>
+                    {admin.then(|| view! {
+                        <A href="/keys">"Keys"</A>
+                        <A href="/import">"Import"</A>
+                        <A href="/users">"Users"</A>
+                        <A href="/audit">"Audit log"</A>
+                    })}
                 </nav>
                 <div class="account">
                     <A href="/profile">{u.email}</A>

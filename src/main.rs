@@ -22,6 +22,11 @@ enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
+    /// Import platforms exported from the older Medusa-style store (a JSON array); old
+    /// ciphertext needs LEGACY_ENCRYPTION_KEY_V<n>. Prints a report.
+    Import {
+        file: std::path::PathBuf,
+    },
     /// Manage users without the browser.
     User {
         #[command(subcommand)]
@@ -46,6 +51,9 @@ enum KeysCommand {
     Generate,
     /// Show the key versions configured and how many stored secrets each protects.
     Status,
+    /// Re-encrypt every secret to the current key (resumes a paused or interrupted job),
+    /// with a progress bar. Safe while the app runs.
+    Rotate,
 }
 
 fn main() -> ExitCode {
@@ -56,6 +64,8 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Keys { command: KeysCommand::Status } => run(|config| async move { keys_status(config).await }),
+        Command::Keys { command: KeysCommand::Rotate } => run(|config| async move { keys_rotate(config).await }),
+        Command::Import { file } => run(|config| async move { import(config, file).await }),
         Command::User { command: UserCommand::Create { email, role } } => run(|config| async move { create_user(config, email, role).await }),
         Command::Serve => run(router::serve),
     }
@@ -85,14 +95,13 @@ where
 }
 
 async fn create_user(config: config::Config, email: String, role: String) -> Result<(), String> {
-    use keyport::{domain::{Role, SecretText}, server::{auth::Caller, users}};
+    use keyport::{domain::{Role, SecretText}, server::users};
     let role: Role = role.parse().map_err(|e| format!("--role: {e}"))?;
     let mut line = String::new();
     std::io::stdin().read_line(&mut line).map_err(|e| format!("cannot read the password from standard input: {e}"))?;
     let password = SecretText::new(line.trim_end_matches(['\r', '\n']));
     let state = AppState::prepare(config).await?;
-    let caller = Caller { user: None, client_addr: Some("command line".into()), via_token: false, job: None };
-    let user = users::create(&state.db, &caller, &email, &password, role).await.map_err(|e| e.to_string())?;
+    let user = users::create(&state.db, &command_line(), &email, &password, role).await.map_err(|e| e.to_string())?;
     println!("Created {} ({}).", user.email, user.role);
     state.db.close().await;
     Ok(())
@@ -122,6 +131,71 @@ async fn keys_status(config: config::Config) -> Result<(), String> {
     }
     state.db.close().await;
     Ok(())
+}
+
+fn command_line() -> keyport::server::auth::Caller {
+    keyport::server::auth::Caller { user: None, client_addr: Some("command line".into()), via_token: false, job: None }
+}
+
+async fn keys_rotate(config: config::Config) -> Result<(), String> {
+    use keyport::{domain::JobState, server::{rotation, store}};
+    use std::io::Write;
+    let state = AppState::prepare(config).await?;
+    let caller = command_line();
+    match store::rotation::latest(&state.db).await.map_err(|e| e.to_string())? {
+        Some((job, _)) if job.state == JobState::Paused => {
+            rotation::set_paused(&state, &caller, false).await.map_err(|e| e.to_string())?;
+        }
+        Some((job, _)) if job.state == JobState::Running => println!("Resuming the running job started by {}.", job.started_by),
+        _ => {
+            rotation::start(&state, &caller).await.map_err(|e| e.to_string())?;
+        }
+    }
+    let owner = uuid::Uuid::now_v7();
+    let progress = |job: &keyport::domain::RotationJob| {
+        let width = 30;
+        let filled = (job.percent() as usize * width) / 100;
+        let rate = job.rate().map(|r| format!("{r:.0}/s")).unwrap_or_default();
+        eprint!("\r[{}{}] {:>3}% {}/{} {rate}   ", "#".repeat(filled), " ".repeat(width - filled), job.percent(), job.handled(), job.total);
+        let _ = std::io::stderr().flush();
+    };
+    let job = loop {
+        match rotation::work(&state, owner, progress).await.map_err(|e| e.to_string())? {
+            Some(job) if job.state == JobState::Done => break job,
+            Some(job) if job.state == JobState::Paused => break job,
+            // Another instance holds the job's lease: wait for it to finish or let go.
+            _ => tokio::time::sleep(std::time::Duration::from_secs(1)).await,
+        }
+    };
+    eprintln!();
+    state.db.close().await;
+    match job.state {
+        JobState::Paused => Err("the job was paused (from the keys panel); run again to resume".into()),
+        _ if job.failed > 0 => Err(format!("{} secrets re-encrypted; {} could not be decrypted and were left as they are", job.done, job.failed)),
+        _ => {
+            println!("{} secrets re-encrypted to key v{}.", job.done, job.target_version);
+            Ok(())
+        }
+    }
+}
+
+async fn import(config: config::Config, file: std::path::PathBuf) -> Result<(), String> {
+    let bytes = zeroize::Zeroizing::new(std::fs::read(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))?);
+    let state = AppState::prepare(config).await?;
+    let report = keyport::server::import::run(&state, &command_line(), &bytes).await.map_err(|e| e.to_string())?;
+    state.db.close().await;
+    println!("{}", report.summary());
+    for p in &report.problems {
+        println!("- {}{}: {}", p.platform, p.field.as_deref().map(|f| format!(" ({f})")).unwrap_or_default(), p.reason);
+    }
+    if report.from_plaintext > 0 {
+        println!("Platforms whose secrets arrived in plaintext are flagged for re-authentication (Needs attention).");
+    }
+    if report.problems.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("{} problems (listed above)", report.problems.len()))
+    }
 }
 
 fn fail(message: &str) -> ExitCode {

@@ -4,6 +4,8 @@ import { SANDBOX_URL } from '../playwright.config';
 // The demo path: the "Sandbox" platform Keyport seeded at start, connected by a marketer
 // through keyport-sandbox's real consent page.
 test.describe('OAuth connect as a marketer', () => {
+  // One shared Sandbox platform: these run one after the other.
+  test.describe.configure({ mode: 'serial' });
   test.use({ storageState: '.auth/marketer.json' });
 
   test('connects the Sandbox platform, then re-authenticates after the grant is revoked', async ({ page, api, request }) => {
@@ -36,6 +38,7 @@ test.describe('OAuth connect as a marketer', () => {
     await expect(connection.getByRole('alert')).toContainText('re-authentication required');
     await expect(page.getByText('Error', { exact: true }).first()).toBeVisible();
     await connection.getByRole('button', { name: 'Re-authenticate' }).click();
+    await page.getByLabel('Account name').fill('E2E Marketing');
     await page.getByRole('button', { name: 'Approve' }).click();
     await expect(connection).toContainText('Connected to Sandbox as E2E Marketing');
     await expect(connection.getByRole('alert')).toHaveCount(0);

@@ -5,6 +5,8 @@ mod account;
 mod credentials;
 mod enums;
 mod error;
+mod import;
+mod keys;
 mod oauth;
 mod platform;
 
@@ -14,6 +16,8 @@ pub use account::{
 pub use credentials::{Credentials, Encryption, KeyVersionStatus, PlatformDetails, SecretStatus, SecretText};
 pub use enums::{AuthType, Category, Choice, EncryptionState, Role, SecretField, Status};
 pub use error::{AppError, FieldError, FieldErrors};
+pub use import::{ImportProblem, ImportReport};
+pub use keys::{AttentionAction, AttentionItem, JobState, KeyPanel, RotationJob};
 pub use oauth::{Connection, OauthSettings, OauthSettingsForm, OauthView, ProviderChoice};
 pub use platform::{
     FacetCounts, Platform, PlatformDraft, PlatformFilter, PlatformForm, PlatformList, ValidPlatform,

@@ -65,6 +65,8 @@ pub struct Config {
     pub token_refresh_interval: Duration,
     /// Longest wait for a provider's token, revocation or userinfo endpoint.
     pub oauth_http_timeout: Duration,
+    /// Keys of the older Medusa-style store, by its `keyVersion`, for `keyport import`.
+    pub legacy_keys: BTreeMap<u32, EncryptionKey>,
 }
 
 impl Config {
@@ -140,6 +142,7 @@ impl Config {
             },
         };
         let encryption_keys = read_keys(&vars, encryption_key_version, &mut errors);
+        let legacy_keys = read_legacy_keys(&vars, &mut errors);
 
         let site_addr_text = get("LEPTOS_SITE_ADDR").unwrap_or_else(|| DEFAULT_SITE_ADDR.to_owned());
         let site_addr = site_addr_text.parse::<SocketAddr>().unwrap_or_else(|_| {
@@ -204,6 +207,7 @@ impl Config {
                 token_refresh_ahead,
                 token_refresh_interval,
                 oauth_http_timeout,
+                legacy_keys,
             }),
             _ => Err(ConfigErrors(errors)),
         }
@@ -276,6 +280,40 @@ fn read_keys(vars: &HashMap<String, String>, current: u32, errors: &mut Vec<Stri
         keys.insert(version, (name, key));
     }
     (errors.len() == before && keys.contains_key(&current)).then(|| keys.into_iter().map(|(v, (_, k))| (v, k)).collect())
+}
+
+/// `LEGACY_ENCRYPTION_KEY_V{n}[_FILE]`: the older store's keys, base64 or 64 hex digits
+/// (Node apps often keep AES keys as hex).
+fn read_legacy_keys(vars: &HashMap<String, String>, errors: &mut Vec<String>) -> BTreeMap<u32, EncryptionKey> {
+    let mut keys = BTreeMap::new();
+    let mut names: Vec<&String> = vars.keys().collect();
+    names.sort();
+    for name in names {
+        let base = name.strip_suffix("_FILE").unwrap_or(name);
+        let Some(n) = base.strip_prefix("LEGACY_ENCRYPTION_KEY_V") else { continue };
+        let Ok(version) = n.parse::<u32>() else {
+            errors.push(format!("{name} is not a legacy key variable: they are named LEGACY_ENCRYPTION_KEY_V1, …_V2, …"));
+            continue;
+        };
+        if keys.contains_key(&version) {
+            continue;
+        }
+        let Ok(Some(text)) = read_key_text(vars, base, errors) else { continue };
+        let hex = (text.len() == 64 && text.bytes().all(|b| b.is_ascii_hexdigit())).then(|| {
+            let mut bytes = [0u8; 32];
+            for (i, byte) in bytes.iter_mut().enumerate() {
+                *byte = u8::from_str_radix(&text[2 * i..2 * i + 2], 16).expect("hex digits");
+            }
+            EncryptionKey::from_bytes(bytes)
+        });
+        match hex.map(Ok).unwrap_or_else(|| parse_key(&text)) {
+            Ok(key) => {
+                keys.insert(version, key);
+            }
+            Err(problem) => errors.push(format!("{base} {problem}: it must be 32 bytes, as base64 or as 64 hex digits.")),
+        }
+    }
+    keys
 }
 
 /// The key text from `NAME`, or from the file `NAME_FILE` points at (not both); `Ok(None)`

@@ -1,15 +1,18 @@
 //! Everything that only runs on the server: configuration, the database, the HTTP router
 //! and the services the server functions and the JSON API call.
 
+pub mod attention;
 pub mod audit;
 pub mod auth;
 pub mod config;
 pub mod crypto;
 pub mod db;
 pub mod error;
+pub mod import;
 pub mod json_api;
 pub mod oauth;
 pub mod platforms;
+pub mod rotation;
 pub mod router;
 pub mod secrets;
 pub mod state;

@@ -123,12 +123,14 @@ pub async fn serve(config: Config) -> Result<(), String> {
     let db = state.db.clone();
     let sweeper = tokio::spawn(sweep_expired_sessions(DbSessionStore(db.clone())));
     let refresher = tokio::spawn(oauth::worker::run(state.clone()));
+    let rotation = tokio::spawn(super::rotation::run(state.clone()));
     axum::serve(listener, build(state).into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())
         .await
         .map_err(|e| format!("server error: {e}"))?;
     sweeper.abort();
     refresher.abort();
+    rotation.abort();
     db.close().await;
     tracing::info!("stopped");
     Ok(())

@@ -2,6 +2,7 @@
 //! down byte by byte in docs/encryption.md). Only the secrets service calls this.
 
 mod envelope;
+pub mod legacy;
 mod keyring;
 
 pub use envelope::{SecretSlot, FORMAT_V1, HEADER_LEN, TAG_LEN};

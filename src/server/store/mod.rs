@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod keys;
 pub mod oauth;
+pub mod rotation;
 pub mod platforms;
 pub mod secrets;
 pub mod sessions;

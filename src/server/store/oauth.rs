@@ -184,12 +184,12 @@ pub async fn save_tokens(
                 let (account_id, account_name) = facts.account.clone().unwrap_or_default();
                 sqlx::query(
                     "INSERT INTO credentials (platform_id, token_type, scopes, expires_at, account_id, account_name, connected_at, \
-                     last_refreshed_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, $7) \
+                     last_refreshed_at, updated_at, imported_plaintext) VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, $7, $8) \
                      ON CONFLICT (platform_id) DO UPDATE SET token_type = excluded.token_type, scopes = excluded.scopes, \
                      expires_at = excluded.expires_at, account_id = excluded.account_id, account_name = excluded.account_name, \
                      connected_at = excluded.connected_at, last_refreshed_at = NULL, updated_at = excluded.updated_at, \
                      token_version = credentials.token_version + 1, refresh_lease_until = NULL, refresh_failures = 0, \
-                     next_refresh_at = NULL, last_error = NULL",
+                     next_refresh_at = NULL, last_error = NULL, imported_plaintext = excluded.imported_plaintext",
                 )
                 .bind(platform_id)
                 .bind(&facts.token_type)
@@ -198,6 +198,7 @@ pub async fn save_tokens(
                 .bind(account_id)
                 .bind(account_name)
                 .bind(at)
+                .bind(false)
                 .execute(&mut *tx)
                 .await
                 .map_err(missing_platform)?
@@ -318,4 +319,45 @@ pub async fn due_for_refresh(db: &Db, horizon: DateTime<Utc>) -> Result<Vec<Uuid
         .await
     })?;
     Ok(rows.into_iter().map(|r| r.0).collect())
+}
+
+/// What the "needs attention" list looks at, per platform that is not switched off.
+pub struct HealthRow {
+    pub platform_id: Uuid,
+    pub name: String,
+    pub auth_type: String,
+    pub status: String,
+    pub last_error: Option<String>,
+    pub imported_plaintext: bool,
+    pub has_access_token: bool,
+    pub has_refresh_token: bool,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+pub async fn health(db: &Db) -> Result<Vec<HealthRow>, StoreError> {
+    type Row = (Uuid, String, String, String, Option<String>, Option<bool>, i64, i64, Option<DateTime<Utc>>);
+    let rows: Vec<Row> = on_db!(db, |pool| {
+        sqlx::query_as(
+            "SELECT p.id, p.name, p.auth_type, p.status, c.last_error, c.imported_plaintext, \
+             (SELECT COUNT(*) FROM secrets s WHERE s.platform_id = p.id AND s.field = 'access_token'), \
+             (SELECT COUNT(*) FROM secrets s WHERE s.platform_id = p.id AND s.field = 'refresh_token'), c.expires_at \
+             FROM platforms p LEFT JOIN credentials c ON c.platform_id = p.id WHERE p.status <> 'inactive' ORDER BY lower(p.name)",
+        )
+        .fetch_all(pool)
+        .await
+    })?;
+    Ok(rows
+        .into_iter()
+        .map(|(platform_id, name, auth_type, status, last_error, imported, access, refresh, expires_at)| HealthRow {
+            platform_id,
+            name,
+            auth_type,
+            status,
+            last_error,
+            imported_plaintext: imported.unwrap_or(false),
+            has_access_token: access > 0,
+            has_refresh_token: refresh > 0,
+            expires_at,
+        })
+        .collect())
 }

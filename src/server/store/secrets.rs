@@ -74,6 +74,8 @@ pub async fn put(
         .execute(&mut *tx)
         .await
         .map_err(missing_platform)?;
+        // A new value replaces whatever came from a plaintext store.
+        sqlx::query("UPDATE credentials SET imported_plaintext = $1 WHERE platform_id = $2").bind(false).bind(platform_id).execute(&mut *tx).await?;
         tx.commit().await?;
         Ok(())
     })
@@ -157,3 +159,20 @@ pub async fn set_username(db: &Db, platform_id: Uuid, username: Option<&str>) ->
     .map_err(missing_platform)
 }
 
+
+/// Marks the platform's secrets as having come from a plaintext store.
+pub async fn flag_imported_plaintext(db: &Db, platform_id: Uuid) -> Result<(), StoreError> {
+    on_db!(db, |pool| {
+        sqlx::query(
+            "INSERT INTO credentials (platform_id, imported_plaintext, updated_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (platform_id) DO UPDATE SET imported_plaintext = excluded.imported_plaintext, updated_at = excluded.updated_at",
+        )
+        .bind(platform_id)
+        .bind(true)
+        .bind(now())
+        .execute(pool)
+        .await
+        .map(|_| ())
+    })
+    .map_err(missing_platform)
+}

@@ -2,8 +2,8 @@
 //! the values) and, for API-key, bearer and basic-auth platforms, a write-only form.
 
 use crate::{
-    api::credentials::{RemoveSecret, SetSecret},
-    domain::{AppError, AuthType, Credentials, Platform, SecretField},
+    api::{credentials::{RemoveSecret, SetSecret}, keys::ReencryptPlatform},
+    domain::{AppError, AuthType, Credentials, EncryptionState, Platform, SecretField},
     ui::components::{badges::EncryptionBadge, error_view::FormAlert, timestamp::Timestamp},
 };
 use leptos::prelude::*;
@@ -13,6 +13,7 @@ use leptos::prelude::*;
 pub struct SecretActions {
     pub set: ServerAction<SetSecret>,
     pub remove: ServerAction<RemoveSecret>,
+    pub reencrypt: ServerAction<ReencryptPlatform>,
 }
 
 #[component]
@@ -22,6 +23,7 @@ pub fn CredentialsPanel(platform: Platform, credentials: Credentials) -> impl In
         <section class="card" aria-labelledby="credentials-heading">
             <h2 id="credentials-heading">"Credentials"</h2>
             <p><EncryptionBadge encryption=credentials.encryption/></p>
+            {(credentials.encryption.state == EncryptionState::OldKey).then(|| view! { <ReencryptButton platform_id=platform.id.to_string()/> })}
             {if has_secret {
                 view! {
                     <ul class="secret-list" aria-label="Stored secrets">
@@ -65,7 +67,7 @@ pub fn CredentialsPanel(platform: Platform, credentials: Credentials) -> impl In
 /// Sets or replaces the typed secret. Write-only: the stored value is never shown back.
 #[component]
 fn SecretForm(platform_id: String, auth_type: AuthType, field: SecretField, username: String, replacing: bool) -> impl IntoView {
-    let SecretActions { set, remove } = expect_context();
+    let SecretActions { set, remove, .. } = expect_context();
     let error = Signal::derive(move || set.value().get().and_then(Result::err));
     let remove_error = Signal::derive(move || remove.value().get().and_then(Result::err));
     let field_error = move |name: &'static str| {
@@ -117,5 +119,21 @@ fn SecretForm(platform_id: String, auth_type: AuthType, field: SecretField, user
                 <button type="submit" class="button" disabled=move || remove.pending().get()>{format!("Remove {}", noun)}</button>
             </ActionForm>
         })}
+    }
+}
+
+/// Re-encrypts this platform's secrets with the current key, now.
+#[component]
+fn ReencryptButton(platform_id: String) -> impl IntoView {
+    let SecretActions { reencrypt, .. } = expect_context();
+    let error = Signal::derive(move || reencrypt.value().get().and_then(Result::err));
+    view! {
+        <FormAlert error/>
+        <ActionForm action=reencrypt>
+            <input type="hidden" name="id" value=platform_id/>
+            <button type="submit" class="button" disabled=move || reencrypt.pending().get()>
+                {move || if reencrypt.pending().get() { "Re-encrypting…" } else { "Re-encrypt now" }}
+            </button>
+        </ActionForm>
     }
 }

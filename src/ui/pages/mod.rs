@@ -1,4 +1,7 @@
+pub mod attention;
 pub mod audit;
+pub mod import;
+pub mod keys;
 pub mod not_found;
 pub mod platform_detail;
 pub mod platform_edit;

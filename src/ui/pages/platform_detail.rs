@@ -3,6 +3,7 @@
 use crate::{
     api::{
         credentials::{get_platform_details, RemoveSecret, SetSecret},
+        keys::ReencryptPlatform,
         platforms::DeletePlatform,
     },
     domain::{Credentials, OauthView, Platform},
@@ -25,11 +26,18 @@ use leptos_router::{components::A, hooks::use_params_map};
 pub fn PlatformPage() -> impl IntoView {
     let params = use_params_map();
     // Saving a secret changes the badge: refetch the platform after each one.
-    let actions = SecretActions { set: ServerAction::<SetSecret>::new(), remove: ServerAction::<RemoveSecret>::new() };
+    let actions = SecretActions {
+        set: ServerAction::<SetSecret>::new(),
+        remove: ServerAction::<RemoveSecret>::new(),
+        reencrypt: ServerAction::<ReencryptPlatform>::new(),
+    };
     provide_context(actions);
     let platform = Resource::new(
-        move || (params.read().get("id").unwrap_or_default(), actions.set.version().get(), actions.remove.version().get()),
-        |(id, _, _)| get_platform_details(id),
+        move || {
+            let versions = (actions.set.version().get(), actions.remove.version().get(), actions.reencrypt.version().get());
+            (params.read().get("id").unwrap_or_default(), versions)
+        },
+        |(id, _)| get_platform_details(id),
     );
     view! {
         <p class="breadcrumb"><A href="/platforms">"← All platforms"</A></p>

@@ -47,7 +47,7 @@ fn NewPlatform() -> impl IntoView {
                     ..Default::default()
                 });
                 view! {
-                    <form method="get" class="card form start-from" aria-label="Start from a provider">
+                    <form method="get" class="card form start-from">
                         <div class="field">
                             <label for="start-provider">"Start from a provider"</label>
                             <select id="start-provider" name="provider">

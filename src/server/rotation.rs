@@ -1,0 +1,173 @@
+//! Key rotation: the re-encryption job. Batches of secrets not on the current key are
+//! decrypted with their own version's key and sealed with the current one, written back
+//! with compare-and-swap on the key version, and the job's cursor moves in the same
+//! transaction — so a job survives pauses, crashes and restarts, and runs safely beside
+//! refreshes, publishes and other instances (one instance works on it at a time: a lease).
+
+use super::{
+    audit::{self, Target},
+    auth::Caller,
+    crypto::{SecretSlot, ENCRYPTIONS_REFUSE_AT},
+    error::internal,
+    secrets,
+    state::AppState,
+    store::{
+        rotation::{self as store, Cursor, Progress, Resealed},
+        StoreError,
+    },
+};
+use crate::domain::{AppError, FieldErrors, JobState, KeyPanel, Platform, RotationJob};
+use std::time::{Duration, Instant};
+use uuid::Uuid;
+
+/// Secrets per transaction: large enough to amortize the commit, small enough that a
+/// pause or a crash loses little and the progress bar moves.
+pub const BATCH: i64 = 1000;
+/// How long an instance may work on a job before another may take it over.
+const LEASE: Duration = Duration::from_secs(30);
+
+fn store_error(e: StoreError) -> AppError {
+    match e {
+        StoreError::KeyExhausted { version } => AppError::Unavailable {
+            message: format!("key version {version} has made 2^31 encryptions: add a new key before re-encrypting"),
+        },
+        other => internal(other),
+    }
+}
+
+/// What the keys panel shows.
+pub async fn panel(state: &AppState) -> Result<KeyPanel, AppError> {
+    let versions = secrets::key_versions(&state.db, &state.keyring).await?;
+    let job = store::latest(&state.db).await.map_err(internal)?.map(|(job, _)| job);
+    let current_version = state.keyring.current_version();
+    Ok(KeyPanel { next_steps: KeyPanel::advise(current_version, &versions), current_version, versions, job })
+}
+
+/// Starts re-encrypting every secret not on the current key. Refuses when a job is
+/// already running or paused (resume that one instead).
+pub async fn start(state: &AppState, caller: &Caller) -> Result<RotationJob, AppError> {
+    let version = state.keyring.current_version();
+    let total = store::count_not_on(&state.db, version).await.map_err(internal)?;
+    let job = store::create(&state.db, version, total, &caller.actor()).await.map_err(|e| match e {
+        StoreError::Duplicate { .. } => AppError::Conflict {
+            fields: FieldErrors::single("job", "a re-encryption is already running or paused: resume or wait for it"),
+        },
+        other => internal(other),
+    })?;
+    tracing::info!(job.id = %job.id, key.version = version, total, "re-encryption started");
+    audit::record(&state.db, caller, "rotation_started", Some(Target::new("key", version, "")), "ok", Some(format!("{total} secrets to v{version}"))).await;
+    Ok(job)
+}
+
+/// Pauses the running job, or resumes the paused one.
+pub async fn set_paused(state: &AppState, caller: &Caller, paused: bool) -> Result<RotationJob, AppError> {
+    let (job, _) = store::latest(&state.db).await.map_err(internal)?.ok_or_else(|| AppError::not_found("a re-encryption job"))?;
+    let (from, to, action) = if paused {
+        (JobState::Running, JobState::Paused, "rotation_paused")
+    } else {
+        (JobState::Paused, JobState::Running, "rotation_resumed")
+    };
+    if !store::set_state(&state.db, job.id, from, to).await.map_err(internal)? {
+        let now = if paused { "is not running" } else { "is not paused" };
+        return Err(AppError::Conflict { fields: FieldErrors::single("job", format!("the re-encryption {now}")) });
+    }
+    audit::record(&state.db, caller, action, None, "ok", Some(format!("{} of {} done", job.handled(), job.total))).await;
+    Ok(store::latest(&state.db).await.map_err(internal)?.map(|(j, _)| j).unwrap_or(job))
+}
+
+/// One platform's secrets, now (the "Re-encrypt now" button). Returns (re-encrypted, failed).
+pub async fn reencrypt_platform(state: &AppState, caller: &Caller, platform: &Platform) -> Result<(u64, i64), AppError> {
+    let (batch, failed, _) = reseal_next(state, &None, Some(platform.id)).await.map_err(store_error)?;
+    let written = store::apply(&state.db, state.keyring.current_version(), ENCRYPTIONS_REFUSE_AT, &batch, None)
+        .await
+        .map_err(store_error)?
+        .unwrap_or(0);
+    let detail = format!("{written} re-encrypted to v{}, {failed} could not be decrypted", state.keyring.current_version());
+    audit::record(&state.db, caller, "platform_reencrypted", Some(Target::new("platform", platform.id, &platform.name)), "ok", Some(detail)).await;
+    Ok((written, failed))
+}
+
+/// Reads the next batch after `cursor` and re-seals what decrypts. Returns the re-sealed
+/// secrets, how many could not be decrypted, and the new cursor (`None`: nothing left).
+async fn reseal_next(state: &AppState, cursor: &Cursor, platform: Option<Uuid>) -> Result<(Vec<Resealed>, i64, Cursor), StoreError> {
+    let version = state.keyring.current_version();
+    let sealed = store::next_batch(&state.db, version, cursor, platform, BATCH).await?;
+    let next = sealed.last().map(|s| (s.platform_id, s.field.as_str().to_owned()));
+    let mut failed = 0;
+    let mut batch = Vec::with_capacity(sealed.len());
+    for s in &sealed {
+        let slot = SecretSlot::platform_secret(s.platform_id, s.field);
+        match state.keyring.open(&s.ciphertext, &slot) {
+            Ok(plaintext) => batch.push(Resealed {
+                platform_id: s.platform_id,
+                field: s.field,
+                old_version: s.key_version,
+                ciphertext: state.keyring.seal(&plaintext, &slot),
+            }),
+            Err(e) => {
+                failed += 1;
+                tracing::warn!(platform.id = %s.platform_id, secret.field = %s.field, error = %e, "secret left as it is: it does not decrypt");
+            }
+        }
+    }
+    Ok((batch, failed, next))
+}
+
+/// Works on the running job until it is done, paused, or taken over; calls `progress`
+/// after each batch. Returns the job as it was left, or `None` if there was nothing to do.
+pub async fn work(state: &AppState, owner: Uuid, mut progress: impl FnMut(&RotationJob)) -> Result<Option<RotationJob>, AppError> {
+    loop {
+        let Some((job, cursor)) = store::latest(&state.db).await.map_err(internal)? else {
+            return Ok(None);
+        };
+        if job.state != JobState::Running {
+            return Ok(Some(job));
+        }
+        let until = chrono::Utc::now() + chrono::Duration::from_std(LEASE).unwrap_or_default();
+        if !store::claim(&state.db, job.id, owner, until).await.map_err(internal)? {
+            return Ok(Some(job)); // another instance works on it
+        }
+        let started = Instant::now();
+        let (batch, failed, next) = reseal_next(state, &cursor, None).await.map_err(store_error)?;
+        let Some(next) = next else {
+            if store::finish(&state.db, job.id, owner).await.map_err(internal)? {
+                let finished = store::latest(&state.db).await.map_err(internal)?.map(|(j, _)| j).unwrap_or(job);
+                tracing::info!(job.id = %finished.id, done = finished.done, failed = finished.failed, "re-encryption finished");
+                let detail = format!("{} re-encrypted to v{}, {} could not be decrypted", finished.done, finished.target_version, finished.failed);
+                let outcome = if finished.failed == 0 { "ok" } else { "failed" };
+                audit::record(&state.db, &Caller::job("key rotation"), "rotation_finished", None, outcome, Some(detail)).await;
+                progress(&finished);
+                return Ok(Some(finished));
+            }
+            continue;
+        };
+        if job.target_version != state.keyring.current_version() {
+            // The key changed under the job (restart with a newer key): stop; a new job is needed.
+            return Err(AppError::Conflict {
+                fields: FieldErrors::single("job", format!("the job re-encrypts to v{}, but the current key is now v{}: pause it and start a new one", job.target_version, state.keyring.current_version())),
+            });
+        }
+        let p = Progress { job: job.id, owner, failed, cursor: &next, busy_seconds: started.elapsed().as_secs_f64() };
+        if store::apply(&state.db, job.target_version, ENCRYPTIONS_REFUSE_AT, &batch, Some(p)).await.map_err(store_error)?.is_none() {
+            continue; // paused or taken over meanwhile: look again
+        }
+        if let Some((job, _)) = store::latest(&state.db).await.map_err(internal)? {
+            progress(&job);
+        }
+    }
+}
+
+/// The background worker of every instance: picks up a running job (a new one, or one a
+/// crashed instance left behind once its lease ran out).
+pub async fn run(state: AppState) {
+    let owner = Uuid::now_v7();
+    let mut every = tokio::time::interval(Duration::from_secs(1));
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        if let Err(e) = work(&state, owner, |_| {}).await {
+            tracing::warn!(error = %e, "re-encryption stopped");
+            tokio::time::sleep(Duration::from_secs(10)).await;
+        }
+    }
+}
