@@ -8,6 +8,13 @@ const baseURL = `http://127.0.0.1:${PORT}`;
 // keyport-sandbox, the offline OAuth provider; Keyport seeds its "Sandbox" platform at start.
 // Tokens live 60 s, inside Keyport's 5-minute refresh window: every use refreshes them.
 export const SANDBOX_URL = `http://127.0.0.1:${PORT + 1}`;
+// The server runs on key v2 with v1 still configured, as after a rotation; the keys
+// journey stores secrets under v1 with a second process. Set once in the runner's
+// environment so every worker (which re-reads this file) sees the same keys.
+process.env.E2E_KEY_V1 ??= randomBytes(32).toString('base64');
+process.env.E2E_KEY_V2 ??= randomBytes(32).toString('base64');
+export const KEY_V1 = process.env.E2E_KEY_V1;
+export const DATABASE_URL = 'sqlite://target/e2e/keyport.db';
 
 const chromium = {
   browserName: 'chromium' as const,
@@ -60,8 +67,10 @@ export default defineConfig({
     timeout: 60_000,
     stdout: 'pipe',
     env: {
-      DATABASE_URL: 'sqlite://target/e2e/keyport.db',
-      ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+      DATABASE_URL,
+      ENCRYPTION_KEY: process.env.E2E_KEY_V2,
+      ENCRYPTION_KEY_VERSION: '2',
+      ENCRYPTION_KEY_V1: KEY_V1,
       LEPTOS_SITE_ADDR: `127.0.0.1:${PORT}`,
       LEPTOS_SITE_ROOT: 'target/site',
       SANDBOX_URL,

@@ -156,6 +156,12 @@ fn server_function_expectations() -> Vec<(&'static str, String, Option<Role>)> {
         ("list_audit", String::new(), Some(Role::Admin)),
         ("provider_choices", String::new(), Some(Role::Marketer)),
         ("save_oauth_settings", format!("id={unknown}&form[provider]=x"), Some(Role::Admin)),
+        ("get_key_panel", String::new(), Some(Role::Admin)),
+        ("start_rotation", String::new(), Some(Role::Admin)),
+        ("pause_rotation", "paused=true".into(), Some(Role::Admin)),
+        ("reencrypt_platform", format!("id={unknown}"), Some(Role::Admin)),
+        ("list_attention", String::new(), Some(Role::Marketer)),
+        ("import_platforms", "export=%5B%5D".into(), Some(Role::Admin)),
     ]
 }
 
@@ -202,7 +208,7 @@ async fn roles_are_enforced_on_every_page(app: TestApp) {
     let p = app.create_platform(json!({"name": "Matrix"})).await;
     let id = p["id"].as_str().unwrap();
     let marketer = app.client_as(Role::Marketer).await;
-    let admin_pages = ["/platforms/new", "/platforms/{id}/edit", "/users", "/audit"];
+    let admin_pages = ["/platforms/new", "/platforms/{id}/edit", "/users", "/audit", "/keys", "/import"];
     for route in leptos_axum::generate_route_list(App) {
         let pattern = route.path().to_owned();
         let path = pattern.replace("{id}", id);

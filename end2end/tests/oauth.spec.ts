@@ -24,7 +24,7 @@ test.describe('OAuth connect as a marketer', () => {
 
     await expect(page.getByRole('status').getByText('Connected. The tokens are stored encrypted')).toBeVisible();
     await expect(connection).toContainText('Connected to Sandbox as E2E Marketing');
-    await expect(page.getByText('Encrypted (current key v1)').first()).toBeVisible();
+    await expect(page.getByText('Encrypted (current key v2)').first()).toBeVisible();
     const html = await page.content();
     expect(html).not.toMatch(/sbx_(at|rt|code)_/);
 

@@ -14,19 +14,19 @@ test.describe('credentials', () => {
     await credentials.getByRole('button', { name: 'Save API key' }).click();
 
     await expect(page.getByRole('status').filter({ hasText: 'Secret saved and encrypted.' })).toBeVisible();
-    await expect(credentials.getByText('Encrypted (current key v1)')).toBeVisible();
-    await expect(credentials.getByText('encrypted with the current key (v1)')).toBeVisible();
+    await expect(credentials.getByText('Encrypted (current key v2)')).toBeVisible();
+    await expect(credentials.getByText('encrypted with the current key (v2)')).toBeVisible();
     await expect(credentials.getByLabel('New API key')).toHaveValue('');
     expect(await page.content()).not.toContain(key);
     const source = await (await api.get(`/platforms/${platform.id}`)).text();
-    expect(source).toContain('Encrypted (current key v1)');
+    expect(source).toContain('Encrypted (current key v2)');
     expect(source).not.toContain(key);
 
     // The list shows the badge and filters by it.
     await open(page, '/platforms');
     await page.getByLabel('Encryption').selectOption('current');
     await expect(page).toHaveURL(/encryption=current/);
-    await expect(page.getByRole('row').filter({ hasText: name })).toContainText('Encrypted (current key v1)');
+    await expect(page.getByRole('row').filter({ hasText: name })).toContainText('Encrypted (current key v2)');
     await page.getByLabel('Encryption').selectOption('none');
     await expect(page.getByRole('row').filter({ hasText: name })).toHaveCount(0);
     expect(await page.content()).not.toContain(key);

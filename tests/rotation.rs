@@ -1,0 +1,214 @@
+//! Key rotation: re-encryption across three key versions, pause and resume, refreshes
+//! running beside it, a server killed mid-job, and removing the old keys afterwards.
+//! SQLite and PostgreSQL.
+
+mod common;
+
+use common::{
+    sandbox::{connect, sandbox_platform, Sandbox},
+    signed_in_browser, TestApp, TEST_KEY,
+};
+use keyport::{
+    domain::{JobState, Role, SecretField},
+    on_db,
+    server::{auth::Caller, crypto::SecretSlot, rotation, secrets, state::AppState},
+};
+use serde_json::json;
+use uuid::Uuid;
+
+const KEY_2: &str = "ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8=";
+const KEY_3: &str = "QEFCQ0RFRkdISUpLTE1OT1BRUlNUVVZXWFlaW1xdXl8=";
+
+on_both_backends!(
+    reencrypts_secrets_under_three_key_versions_and_the_old_keys_can_go,
+    pauses_and_resumes_where_it_stopped,
+    refreshes_during_re_encryption_lose_nothing,
+    a_server_killed_mid_job_resumes_after_restart,
+);
+
+/// The app as an operator restarts it with key `version` current and the older ones kept.
+async fn with_keys(app: &TestApp, version: u32) -> TestApp {
+    match version {
+        2 => app.reopen(&[("ENCRYPTION_KEY", KEY_2), ("ENCRYPTION_KEY_VERSION", "2"), ("ENCRYPTION_KEY_V1", TEST_KEY)]).await,
+        _ => app.reopen(&[("ENCRYPTION_KEY", KEY_3), ("ENCRYPTION_KEY_VERSION", "3"), ("ENCRYPTION_KEY_V1", TEST_KEY), ("ENCRYPTION_KEY_V2", KEY_2)]).await,
+    }
+}
+
+async fn add_secret(app: &TestApp, name: &str, value: &str) -> String {
+    let p = app.create_platform(json!({"name": name, "auth_type": "api_key"})).await;
+    let id = p["id"].as_str().unwrap().to_owned();
+    let (status, body) = app.send_json(reqwest::Method::PUT, &format!("/api/platforms/{id}/secrets/api_key"), json!({"value": value})).await;
+    assert!(status < 300, "{body}");
+    id
+}
+
+async fn versions(app: &TestApp) -> Vec<(i32, i64)> {
+    on_db!(&app.db, |pool| sqlx::query_as("SELECT key_version, COUNT(*) FROM secrets GROUP BY key_version ORDER BY key_version").fetch_all(pool).await).unwrap()
+}
+
+/// Runs the job to its end in this process.
+async fn run_to_end(state: &AppState) -> keyport::domain::RotationJob {
+    rotation::work(state, Uuid::now_v7(), |_| {}).await.unwrap().expect("a job")
+}
+
+async fn reencrypts_secrets_under_three_key_versions_and_the_old_keys_can_go(app: TestApp) {
+    let mut expected = vec![(add_secret(&app, "One", "secret-under-v1").await, "secret-under-v1")];
+    let v2 = with_keys(&app, 2).await;
+    expected.push((add_secret(&v2, "Two", "secret-under-v2").await, "secret-under-v2"));
+    let v3 = with_keys(&app, 3).await;
+    expected.push((add_secret(&v3, "Three", "secret-under-v3").await, "secret-under-v3"));
+    assert_eq!(versions(&v3).await, [(1, 1), (2, 1), (3, 1)]);
+
+    let panel = rotation::panel(&v3.state).await.unwrap();
+    assert!(panel.next_steps.iter().any(|s| s.starts_with("1 secret still uses v1 — re-encrypt them")), "{:?}", panel.next_steps);
+    let job = rotation::start(&v3.state, &Caller::default()).await.unwrap();
+    assert_eq!((job.total, job.state), (2, JobState::Running));
+    assert!(rotation::start(&v3.state, &Caller::default()).await.is_err(), "one job at a time");
+    let job = run_to_end(&v3.state).await;
+    assert_eq!((job.state, job.done, job.failed), (JobState::Done, 2, 0));
+    assert_eq!(versions(&v3).await, [(3, 3)]);
+    let panel = rotation::panel(&v3.state).await.unwrap();
+    assert!(panel.next_steps.iter().any(|s| s.contains("safe to remove ENCRYPTION_KEY_V1")), "{:?}", panel.next_steps);
+    assert!(panel.next_steps.iter().any(|s| s.contains("safe to remove ENCRYPTION_KEY_V2")), "{:?}", panel.next_steps);
+
+    // Restart with the current key only: the app starts and every secret decrypts.
+    let only_v3 = app.reopen(&[("ENCRYPTION_KEY", KEY_3), ("ENCRYPTION_KEY_VERSION", "3")]).await;
+    for (id, value) in expected {
+        let secret = secrets::resolve(&only_v3.db, &only_v3.state.keyring, id.parse().unwrap(), SecretField::ApiKey).await.unwrap();
+        assert_eq!(secrecy::ExposeSecret::expose_secret(&secret), value);
+    }
+    let (_, list) = only_v3.get_json("/api/platforms?encryption=current").await;
+    assert_eq!(list["count"], 3, "every badge says current key");
+    let actions: Vec<(String,)> = on_db!(&app.db, |pool| sqlx::query_as("SELECT action FROM audit_events WHERE action LIKE 'rotation_%' ORDER BY at").fetch_all(pool).await).unwrap();
+    assert_eq!(actions.into_iter().map(|a| a.0).collect::<Vec<_>>(), ["rotation_started", "rotation_finished"]);
+}
+
+/// Inserts `n` platforms with five secrets each, sealed with the app's current key, in
+/// bulk (the API would take minutes for thousands).
+async fn seed(app: &TestApp, platforms: usize) {
+    let keyring = &app.state.keyring;
+    let v = keyring.current_version() as i32;
+    let now = chrono::Utc::now();
+    on_db!(&app.db, |pool| {
+        let mut tx = pool.begin().await.unwrap();
+        for i in 0..platforms {
+            let id = Uuid::now_v7();
+            sqlx::query("INSERT INTO platforms (id, name, category, auth_type, status, metadata, created_at, updated_at) VALUES ($1, $2, 'other', 'oauth2', 'active', '{}', $3, $3)")
+                .bind(id).bind(format!("Seed {i} {}", id.simple())).bind(now).execute(&mut *tx).await.unwrap();
+            for field in SecretField::ALL {
+                let sealed = keyring.seal(format!("{field}-{i}").as_bytes(), &SecretSlot::platform_secret(id, *field));
+                sqlx::query("INSERT INTO secrets (platform_id, field, ciphertext, key_version, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5)")
+                    .bind(id).bind(field.as_str()).bind(sealed).bind(v).bind(now).execute(&mut *tx).await.unwrap();
+            }
+        }
+        tx.commit().await.unwrap();
+    });
+}
+
+async fn pauses_and_resumes_where_it_stopped(app: TestApp) {
+    seed(&app, 500).await; // 2,500 secrets: three batches
+    let v2 = with_keys(&app, 2).await;
+    rotation::start(&v2.state, &Caller::default()).await.unwrap();
+    let mut seen = Vec::new();
+    let state = v2.state.clone();
+    // Pause from "another admin" right after the first batch.
+    let job = rotation::work(&v2.state, Uuid::now_v7(), |job| {
+        seen.push(job.handled());
+        if seen.len() == 1 {
+            tokio::task::block_in_place(|| tokio::runtime::Handle::current().block_on(rotation::set_paused(&state, &Caller::default(), true))).unwrap();
+        }
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(job.state, JobState::Paused);
+    assert_eq!((seen.as_slice(), job.done), (&[1000][..], 1000));
+    assert_eq!(versions(&v2).await, [(1, 1500), (2, 1000)]);
+    assert!(rotation::work(&v2.state, Uuid::now_v7(), |_| {}).await.unwrap().unwrap().state == JobState::Paused, "a paused job stays put");
+
+    rotation::set_paused(&v2.state, &Caller::default(), false).await.unwrap();
+    let mut seen = Vec::new();
+    let job = rotation::work(&v2.state, Uuid::now_v7(), |job| seen.push(job.handled())).await.unwrap().unwrap();
+    assert_eq!(seen, [2000, 2500, 2500], "resumed after the first 1,000 (the last call reports the finish)");
+    assert_eq!((job.state, job.done, job.total), (JobState::Done, 2500, 2500));
+    assert_eq!(versions(&v2).await, [(2, 2500)]);
+}
+
+async fn refreshes_during_re_encryption_lose_nothing(app: TestApp) {
+    let sandbox = Sandbox::start(&["--token-ttl", "60"]).await;
+    let id = sandbox_platform(&app, &sandbox).await;
+    let (browser, _) = signed_in_browser(&app, Role::Marketer).await;
+    connect(&app, &sandbox, &browser, &id).await;
+    seed(&app, 300).await;
+    let v2 = with_keys(&app, 2).await;
+    rotation::start(&v2.state, &Caller::default()).await.unwrap();
+    // Refreshes (each rotating the refresh token) race the re-encryption.
+    let refreshes = async {
+        for _ in 0..5 {
+            let (status, body) = v2.post_json(&format!("/api/platforms/{id}/oauth/token"), json!({})).await;
+            assert_eq!(status, 200, "{body}");
+        }
+    };
+    let (job, ()) = tokio::join!(run_to_end(&v2.state), refreshes);
+    assert_eq!(job.state, JobState::Done);
+    assert_eq!(sandbox.stats().await["refreshes"], 5);
+    // The stored refresh token is the latest one: the sandbox revokes the grant if a
+    // rotated-out token comes back, so one more refresh proves nothing was overwritten.
+    let (status, body) = v2.post_json(&format!("/api/platforms/{id}/oauth/token"), json!({})).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(versions(&v2).await, [(2, 1503)]);
+}
+
+async fn a_server_killed_mid_job_resumes_after_restart(app: TestApp) {
+    seed(&app, 8000).await; // 40,000 secrets
+    let v2 = with_keys(&app, 2).await;
+    let job = rotation::start(&v2.state, &Caller::default()).await.unwrap();
+    let serve = || {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        tokio::process::Command::new(env!("CARGO_BIN_EXE_keyport"))
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("DATABASE_URL", &app.database_url)
+            .env("ENCRYPTION_KEY", KEY_2)
+            .env("ENCRYPTION_KEY_VERSION", "2")
+            .env("ENCRYPTION_KEY_V1", TEST_KEY)
+            .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
+            .env("RUST_LOG", "warn")
+            .current_dir(std::env::temp_dir())
+            .stdout(std::process::Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap()
+    };
+    let progress = || async {
+        let (done,): (i64,) = on_db!(&app.db, |pool| sqlx::query_as("SELECT done FROM rotation_jobs").fetch_one(pool).await).unwrap();
+        done
+    };
+    let mut server = serve();
+    while progress().await == 0 {
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    server.start_kill().unwrap(); // SIGKILL: no shutdown, mid-transaction as it may be
+    server.wait().await.unwrap();
+    let at_kill = progress().await;
+    assert!(at_kill < job.total, "killed mid-job ({at_kill} of {})", job.total);
+    // Time passes: the dead process's lease runs out.
+    app.execute("UPDATE rotation_jobs SET lease_until = NULL, lease_owner = NULL").await;
+    let _server = serve();
+    let finished = loop {
+        let (state, done, failed): (String, i64, i64) =
+            on_db!(&app.db, |pool| sqlx::query_as("SELECT state, done, failed FROM rotation_jobs").fetch_one(pool).await).unwrap();
+        if state == "done" {
+            break (done, failed);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert_eq!(finished, (40_000, 0), "every secret counted once");
+    assert_eq!(versions(&v2).await, [(2, 40_000)]);
+    // Every secret decrypts with the new key alone.
+    let rows: Vec<(Uuid, String, Vec<u8>)> = on_db!(&app.db, |pool| sqlx::query_as("SELECT platform_id, field, ciphertext FROM secrets").fetch_all(pool).await).unwrap();
+    let only_v2 = keyport::server::crypto::Keyring::new(2, &v2.state.config.encryption_keys.iter().filter(|(v, _)| **v == 2).map(|(v, k)| (*v, keyport::server::config::EncryptionKey::from_bytes(*k.bytes()))).collect());
+    for (id, field, ciphertext) in rows {
+        only_v2.open(&ciphertext, &SecretSlot::platform_secret(id, field.parse().unwrap())).unwrap();
+    }
+}
