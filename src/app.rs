@@ -14,6 +14,7 @@ use crate::{
             platform_detail::PlatformPage,
             platform_edit::{EditPlatformPage, NewPlatformPage},
             platforms_list::PlatformsPage,
+            posts::{EditPostPage, PostsPage},
             profile::ProfilePage,
             sign_in::{LoginPage, SetupPage},
             users::UsersPage,
@@ -84,6 +85,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/platforms/:id/edit") view=EditPlatformPage ssr=SsrMode::Async/>
                     <Route path=path!("/users") view=UsersPage ssr=SsrMode::Async/>
                     <Route path=path!("/audit") view=AuditLogPage ssr=SsrMode::Async/>
+                    <Route path=path!("/posts") view=PostsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/posts/:id/edit") view=EditPostPage ssr=SsrMode::Async/>
                     <Route path=path!("/attention") view=AttentionPage ssr=SsrMode::Async/>
                     <Route path=path!("/keys") view=KeysPage ssr=SsrMode::Async/>
                     <Route path=path!("/import") view=ImportPage ssr=SsrMode::Async/>
@@ -106,6 +109,7 @@ fn TopBar(user: Option<User>) -> impl IntoView {
             {user.map(|u| view! {
                 <nav aria-label="Main">
                     <A href="/platforms">"Platforms"</A>
+                    <A href="/posts">"Posts"</A>
                     <A href="/attention">"Needs attention"</A>
                     {admin.then(|| view! {
                         <A href="/keys">"Keys"</A>

@@ -9,5 +9,6 @@ pub mod import;
 pub mod keys;
 pub mod oauth;
 pub mod platforms;
+pub mod posts;
 pub mod profile;
 pub mod users;

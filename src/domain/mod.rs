@@ -9,6 +9,7 @@ mod import;
 mod keys;
 mod oauth;
 mod platform;
+mod posts;
 
 pub use account::{
     check_password, parse_email, safe_return_path, ApiToken, AuditEvent, AuditPage, NewApiToken, User, PASSWORD_MIN,
@@ -19,6 +20,7 @@ pub use error::{AppError, FieldError, FieldErrors};
 pub use import::{ImportProblem, ImportReport};
 pub use keys::{AttentionAction, AttentionItem, JobState, KeyPanel, RotationJob};
 pub use oauth::{Connection, OauthSettings, OauthSettingsForm, OauthView, ProviderChoice};
+pub use posts::{char_count, Delivery, DeliveryStatus, Post, PostAction, PostFilter, PostForm, PostState, PublishTarget, ValidPost};
 pub use platform::{
     FacetCounts, Platform, PlatformDraft, PlatformFilter, PlatformForm, PlatformList, ValidPlatform,
 };

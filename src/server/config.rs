@@ -67,6 +67,12 @@ pub struct Config {
     pub oauth_http_timeout: Duration,
     /// Keys of the older Medusa-style store, by its `keyVersion`, for `keyport import`.
     pub legacy_keys: BTreeMap<u32, EncryptionKey>,
+    /// How often the delivery worker looks for due deliveries.
+    pub publish_poll_interval: Duration,
+    /// Attempts per delivery before it is marked failed.
+    pub publish_max_attempts: i32,
+    /// The first retry waits about this long; each further one twice as long.
+    pub publish_retry_base: Duration,
 }
 
 impl Config {
@@ -181,6 +187,9 @@ impl Config {
         let token_refresh_ahead = duration("TOKEN_REFRESH_AHEAD_SECONDS", 900, 1, "seconds");
         let token_refresh_interval = duration("TOKEN_REFRESH_INTERVAL_SECONDS", 60, 1, "seconds");
         let oauth_http_timeout = duration("OAUTH_HTTP_TIMEOUT_SECONDS", 15, 1, "seconds");
+        let publish_poll_interval = duration("PUBLISH_POLL_MILLISECONDS", 1000, 1, "milliseconds") / 1000;
+        let publish_retry_base = duration("PUBLISH_RETRY_BASE_SECONDS", 10, 1, "seconds");
+        let publish_max_attempts = duration("PUBLISH_MAX_ATTEMPTS", 5, 1, "attempts").as_secs().min(100) as i32;
         let sandbox_url = match get("SANDBOX_URL") {
             Some(url) if url.starts_with("http://") || url.starts_with("https://") => Some(url.trim_end_matches('/').to_owned()),
             Some(url) => {
@@ -208,6 +217,9 @@ impl Config {
                 token_refresh_interval,
                 oauth_http_timeout,
                 legacy_keys,
+                publish_poll_interval,
+                publish_max_attempts,
+                publish_retry_base,
             }),
             _ => Err(ConfigErrors(errors)),
         }

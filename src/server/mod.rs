@@ -12,6 +12,7 @@ pub mod import;
 pub mod json_api;
 pub mod oauth;
 pub mod platforms;
+pub mod publish;
 pub mod rotation;
 pub mod router;
 pub mod secrets;

@@ -124,6 +124,7 @@ pub async fn serve(config: Config) -> Result<(), String> {
     let sweeper = tokio::spawn(sweep_expired_sessions(DbSessionStore(db.clone())));
     let refresher = tokio::spawn(oauth::worker::run(state.clone()));
     let rotation = tokio::spawn(super::rotation::run(state.clone()));
+    let publisher = tokio::spawn(super::publish::worker::run(state.clone()));
     axum::serve(listener, build(state).into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())
         .await
@@ -131,6 +132,7 @@ pub async fn serve(config: Config) -> Result<(), String> {
     sweeper.abort();
     refresher.abort();
     rotation.abort();
+    publisher.abort();
     db.close().await;
     tracing::info!("stopped");
     Ok(())

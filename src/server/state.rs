@@ -14,6 +14,8 @@ pub struct AppState {
     /// For providers' token, revocation, userinfo and publishing endpoints: follows no
     /// redirects (a redirect could turn a token request into a request to anywhere).
     pub http: reqwest::Client,
+    /// Wakes the delivery worker when a post is sent, rather than at its next poll.
+    pub publish_now: Arc<tokio::sync::Notify>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -44,6 +46,7 @@ impl AppState {
             .map_err(|e| format!("cannot create the HTTP client for providers: {e}"))?;
         Ok(Self {
             http,
+            publish_now: Arc::new(tokio::sync::Notify::new()),
             leptos_options: router::leptos_options(&config),
             db,
             keyring: Arc::new(keyring),

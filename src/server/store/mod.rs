@@ -6,6 +6,7 @@ pub mod keys;
 pub mod oauth;
 pub mod rotation;
 pub mod platforms;
+pub mod posts;
 pub mod secrets;
 pub mod sessions;
 pub mod tokens;

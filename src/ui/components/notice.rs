@@ -31,6 +31,7 @@ fn notice(code: &str) -> Option<(&'static str, &'static str)> {
 
 fn success(code: &str) -> Option<&'static str> {
     match code {
+        "post_saved" => Some("Post saved."),
         "connected" => Some("Connected. The tokens are stored encrypted and renewed automatically."),
         "disconnected" => Some("Disconnected: access was revoked at the provider and the tokens were deleted."),
         "created" => Some("Platform created."),

@@ -6,6 +6,7 @@ pub mod not_found;
 pub mod platform_detail;
 pub mod platform_edit;
 pub mod platforms_list;
+pub mod posts;
 pub mod profile;
 pub mod sign_in;
 pub mod users;

@@ -1,0 +1,68 @@
+//! Re-encrypting 100,000 secrets from key v1 to v2 with the rotation job, on SQLite and
+//! (with TEST_DATABASE_URL) PostgreSQL. Prints secrets per second; docs/performance.md
+//! records the numbers. `cargo bench --features ssr --bench rotation`.
+
+use keyport::{
+    domain::SecretField,
+    on_db,
+    server::{auth::Caller, config::Config, crypto::SecretSlot, rotation, state::AppState},
+};
+use std::time::Instant;
+use uuid::Uuid;
+
+const KEY_1: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+const KEY_2: &str = "ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8=";
+const SECRETS: usize = 100_000;
+
+async fn state(url: &str, vars: &[(&str, &str)]) -> AppState {
+    let mut all = vec![("DATABASE_URL", url), ("LEPTOS_SITE_ADDR", "127.0.0.1:0")];
+    all.extend_from_slice(vars);
+    AppState::prepare(Config::from_vars(all).unwrap()).await.unwrap()
+}
+
+/// 20,000 platforms with five secrets each, sealed with v1, inserted in one transaction.
+async fn seed(state: &AppState) {
+    let now = chrono::Utc::now();
+    on_db!(&state.db, |pool| {
+        let mut tx = pool.begin().await.unwrap();
+        for i in 0..SECRETS / SecretField::ALL.len() {
+            let id = Uuid::now_v7();
+            sqlx::query("INSERT INTO platforms (id, name, category, auth_type, status, metadata, created_at, updated_at) VALUES ($1, $2, 'other', 'oauth2', 'active', '{}', $3, $3)")
+                .bind(id).bind(format!("Bench {i}")).bind(now).execute(&mut *tx).await.unwrap();
+            for field in SecretField::ALL {
+                let sealed = state.keyring.seal(format!("token-{i}-{field}-0123456789abcdef0123456789abcdef").as_bytes(), &SecretSlot::platform_secret(id, *field));
+                sqlx::query("INSERT INTO secrets (platform_id, field, ciphertext, key_version, created_at, updated_at) VALUES ($1, $2, $3, 1, $4, $4)")
+                    .bind(id).bind(field.as_str()).bind(sealed).bind(now).execute(&mut *tx).await.unwrap();
+            }
+        }
+        tx.commit().await.unwrap();
+    });
+}
+
+async fn bench(backend: &str, url: &str) {
+    seed(&state(url, &[("ENCRYPTION_KEY", KEY_1)]).await).await;
+    let v2 = state(url, &[("ENCRYPTION_KEY", KEY_2), ("ENCRYPTION_KEY_VERSION", "2"), ("ENCRYPTION_KEY_V1", KEY_1)]).await;
+    let started = Instant::now();
+    rotation::start(&v2, &Caller::default()).await.unwrap();
+    let job = rotation::work(&v2, Uuid::now_v7(), |_| {}).await.unwrap().unwrap();
+    let seconds = started.elapsed().as_secs_f64();
+    assert_eq!((job.done, job.failed), (SECRETS as i64, 0));
+    println!("{backend:<10} re-encrypted {SECRETS} secrets in {seconds:.2} s: {:.0} secrets/s", SECRETS as f64 / seconds);
+}
+
+#[tokio::main]
+async fn main() {
+    let dir = tempfile::tempdir().unwrap();
+    bench("SQLite", &format!("sqlite://{}", dir.path().join("bench.db").display())).await;
+    match std::env::var("TEST_DATABASE_URL") {
+        Ok(admin) => {
+            let schema = format!("bench_{}", Uuid::now_v7().simple());
+            let pool = sqlx::PgPool::connect(&admin).await.unwrap();
+            sqlx::query(&format!("CREATE SCHEMA {schema}")).execute(&pool).await.unwrap();
+            let sep = if admin.contains('?') { '&' } else { '?' };
+            bench("PostgreSQL", &format!("{admin}{sep}options=-c%20search_path%3D{schema}")).await;
+            sqlx::query(&format!("DROP SCHEMA {schema} CASCADE")).execute(&pool).await.unwrap();
+        }
+        Err(_) => println!("PostgreSQL skipped: set TEST_DATABASE_URL"),
+    }
+}

@@ -1,0 +1,254 @@
+//! Posts and their deliveries: what a marketer composes, and what happened on each
+//! platform it was sent to.
+
+use super::FieldErrors;
+use chrono::{DateTime, Duration, NaiveDateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+pub const TEXT_MAX: usize = 5000;
+
+/// Where a post is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PostState {
+    /// Saved, not sent anywhere yet.
+    Draft,
+    /// Waiting for its time.
+    Scheduled,
+    /// Handed to the delivery queue (its deliveries say how far they got).
+    Sent,
+    Cancelled,
+}
+
+impl PostState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Draft => "draft",
+            Self::Scheduled => "scheduled",
+            Self::Sent => "sent",
+            Self::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Draft, Self::Scheduled, Self::Sent, Self::Cancelled].into_iter().find(|v| v.as_str() == s)
+    }
+}
+
+/// Where one delivery (post × platform) is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryStatus {
+    /// Part of a draft or a scheduled post: not due yet.
+    Waiting,
+    Queued,
+    Publishing,
+    Published,
+    Failed,
+    /// The call may or may not have reached the provider (a crash in between) and the
+    /// provider offers no idempotency key: a person must check before retrying.
+    Unconfirmed,
+    Cancelled,
+}
+
+impl DeliveryStatus {
+    pub const ALL: [Self; 7] = [Self::Waiting, Self::Queued, Self::Publishing, Self::Published, Self::Failed, Self::Unconfirmed, Self::Cancelled];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Waiting => "waiting",
+            Self::Queued => "queued",
+            Self::Publishing => "publishing",
+            Self::Published => "published",
+            Self::Failed => "failed",
+            Self::Unconfirmed => "unconfirmed",
+            Self::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|v| v.as_str() == s)
+    }
+
+    /// Whether the worker may still change it.
+    pub fn in_flight(self) -> bool {
+        matches!(self, Self::Queued | Self::Publishing)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Delivery {
+    pub id: Uuid,
+    pub platform_id: Uuid,
+    pub platform_name: String,
+    pub status: DeliveryStatus,
+    pub attempts: i32,
+    pub due_at: DateTime<Utc>,
+    pub provider_post_id: Option<String>,
+    pub provider_url: Option<String>,
+    /// The provider's error in plain words, with what to do.
+    pub error: Option<String>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Post {
+    pub id: Uuid,
+    pub text: String,
+    pub link: Option<String>,
+    pub state: PostState,
+    pub scheduled_at: Option<DateTime<Utc>>,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub deliveries: Vec<Delivery>,
+}
+
+impl Post {
+    /// Whether it can still be edited or cancelled (nothing has been sent yet).
+    pub fn editable(&self) -> bool {
+        matches!(self.state, PostState::Draft | PostState::Scheduled)
+    }
+}
+
+/// A platform a post can go to: connected, with a publisher for its provider.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublishTarget {
+    pub platform_id: Uuid,
+    pub name: String,
+    pub provider: String,
+    /// Longest text the platform takes, in characters.
+    pub char_limit: Option<u32>,
+}
+
+/// What the compose form sends. `action` is the button pressed.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PostForm {
+    pub text: String,
+    pub link: String,
+    pub platforms: Vec<String>,
+    /// "draft", "now" or "schedule".
+    pub action: String,
+    /// `YYYY-MM-DDTHH:MM` in the person's time zone (a datetime-local input).
+    pub scheduled_local: String,
+    /// Minutes to add to local time to get UTC (JavaScript's getTimezoneOffset); 0 = UTC.
+    pub tz_offset: i32,
+}
+
+/// What to do with a valid post.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PostAction {
+    Draft,
+    Now,
+    Schedule(DateTime<Utc>),
+}
+
+/// A post that passed every rule the form alone can check.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ValidPost {
+    pub text: String,
+    pub link: Option<String>,
+    pub platforms: Vec<Uuid>,
+    pub action: PostAction,
+}
+
+/// Characters as people count them (Unicode scalar values; providers weigh some
+/// differently, X counts a link as 23).
+pub fn char_count(text: &str, link: Option<&str>) -> usize {
+    text.chars().count() + link.map_or(0, |l| l.chars().count() + 1)
+}
+
+impl PostForm {
+    pub fn validate(self, now: DateTime<Utc>) -> Result<ValidPost, FieldErrors> {
+        let mut errors = FieldErrors::default();
+        let text = self.text.trim().to_owned();
+        if text.is_empty() {
+            errors.add("text", "is required: write what to post");
+        } else if text.chars().count() > TEXT_MAX {
+            errors.add("text", format!("must be at most {TEXT_MAX} characters"));
+        }
+        let link = super::platform::optional_url(&mut errors, "link", Some(self.link));
+        let mut platforms = Vec::new();
+        for id in &self.platforms {
+            match id.parse::<Uuid>() {
+                Ok(id) if !platforms.contains(&id) => platforms.push(id),
+                Ok(_) => {}
+                Err(_) => errors.add("platforms", "names an unknown platform"),
+            }
+        }
+        let action = match self.action.as_str() {
+            "draft" => PostAction::Draft,
+            "now" => PostAction::Now,
+            "schedule" => match NaiveDateTime::parse_from_str(self.scheduled_local.trim(), "%Y-%m-%dT%H:%M") {
+                Ok(local) if self.tz_offset.abs() <= 18 * 60 => {
+                    let at = local.and_utc() + Duration::minutes(self.tz_offset as i64);
+                    if at <= now {
+                        errors.add("scheduled_local", "must be in the future");
+                    }
+                    PostAction::Schedule(at)
+                }
+                _ => {
+                    errors.add("scheduled_local", "must be a date and time, like 2026-12-24T09:30");
+                    PostAction::Draft
+                }
+            },
+            _ => {
+                errors.add("action", "must be draft, now or schedule");
+                PostAction::Draft
+            }
+        };
+        if platforms.is_empty() && action != PostAction::Draft {
+            errors.add("platforms", "choose at least one connected platform");
+        }
+        errors.into_result(ValidPost { text, link, platforms, action })
+    }
+}
+
+/// The posts list's filters, from the URL.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PostFilter {
+    pub status: Option<DeliveryStatus>,
+    pub platform: Option<Uuid>,
+    /// Posts created on this UTC day (`YYYY-MM-DD`).
+    pub day: Option<chrono::NaiveDate>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn form(action: &str) -> PostForm {
+        PostForm { text: "Hello".into(), platforms: vec![Uuid::nil().to_string()], action: action.into(), ..Default::default() }
+    }
+
+    #[test]
+    fn schedules_in_the_persons_time_zone_and_stores_utc() {
+        let now = "2026-11-29T08:00:00Z".parse().unwrap();
+        // 10:30 in UTC+1 (getTimezoneOffset = -60) is 09:30 UTC.
+        let valid = PostForm { scheduled_local: "2026-11-29T10:30".into(), tz_offset: -60, ..form("schedule") }.validate(now).unwrap();
+        assert_eq!(valid.action, PostAction::Schedule("2026-11-29T09:30:00Z".parse().unwrap()));
+        let past = PostForm { scheduled_local: "2026-11-29T08:30".into(), tz_offset: -60, ..form("schedule") }.validate(now).unwrap_err();
+        assert_eq!(past.get("scheduled_local"), Some("must be in the future"));
+        let garbage = PostForm { scheduled_local: "tomorrow".into(), ..form("schedule") }.validate(now).unwrap_err();
+        assert!(garbage.get("scheduled_local").is_some());
+    }
+
+    #[test]
+    fn names_each_problem() {
+        let now = Utc::now();
+        let errors = PostForm { text: " ".into(), link: "javascript:alert(1)".into(), platforms: vec![], action: "now".into(), ..Default::default() }
+            .validate(now)
+            .unwrap_err();
+        assert!(errors.get("text").is_some() && errors.get("link").is_some() && errors.get("platforms").is_some());
+        assert!(form("draft").validate(now).is_ok());
+        assert!(PostForm { platforms: vec![], ..form("draft") }.validate(now).is_ok(), "a draft may have no platform yet");
+    }
+
+    #[test]
+    fn counts_characters_not_bytes() {
+        assert_eq!(char_count("héllo 👋", None), 7);
+        assert_eq!(char_count("hi", Some("https://x.y")), 2 + 1 + 11);
+    }
+}

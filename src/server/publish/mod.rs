@@ -1,0 +1,130 @@
+//! Posts and publishing: composing (drafts, now, scheduled), the durable delivery queue
+//! and its worker, and one publisher per provider. docs/publishing.md has the guarantees.
+
+pub mod publishers;
+pub mod worker;
+
+use super::{
+    audit::{self, Target},
+    auth::Caller,
+    error::internal,
+    oauth::catalog,
+    state::AppState,
+    store::{self, posts::NewDelivery},
+};
+use crate::domain::{AppError, AuthType, DeliveryStatus, FieldErrors, Post, PostAction, PostFilter, PostForm, PostState, PublishTarget, Status};
+use chrono::Utc;
+use uuid::Uuid;
+
+/// A post or delivery id from a URL or form.
+pub fn parse_id(id: &str, what: &str) -> Result<Uuid, AppError> {
+    Uuid::parse_str(id.trim()).map_err(|_| AppError::invalid("id", format!("is not a {what} id (expected a UUID)")))
+}
+
+/// Platforms a post can go to: OAuth platforms that are connected, not switched off, and
+/// whose provider has a publisher.
+pub async fn targets(state: &AppState) -> Result<Vec<PublishTarget>, AppError> {
+    let mut targets = Vec::new();
+    for p in store::platforms::list(&state.db, &Default::default()).await.map_err(internal)? {
+        if p.auth_type != AuthType::Oauth2 || p.status == Status::Inactive {
+            continue;
+        }
+        let Some(settings) = store::oauth::settings(&state.db, p.id).await.map_err(internal)? else { continue };
+        if !publishers::supports(&settings.provider) || !store::oauth::connection(&state.db, p.id).await.map_err(internal)?.connection.connected {
+            continue;
+        }
+        let char_limit = catalog::get(&settings.provider).and_then(|c| c.char_limit);
+        targets.push(PublishTarget { platform_id: p.id, name: p.name, provider: settings.provider, char_limit });
+    }
+    Ok(targets)
+}
+
+/// Checks a form against the platforms it names (connected, within their limits) and
+/// turns it into what to store.
+async fn prepare(state: &AppState, form: PostForm) -> Result<(crate::domain::ValidPost, PostState, Option<chrono::DateTime<Utc>>, Vec<NewDelivery>), AppError> {
+    let post = form.validate(Utc::now()).map_err(|fields| AppError::Invalid { fields })?;
+    let targets = targets(state).await?;
+    let mut errors = FieldErrors::default();
+    let length = crate::domain::char_count(&post.text, post.link.as_deref());
+    for id in &post.platforms {
+        match targets.iter().find(|t| t.platform_id == *id) {
+            None => errors.add("platforms", "one of the platforms is not connected (or cannot publish): connect it first"),
+            Some(t) => {
+                if let Some(limit) = t.char_limit.filter(|l| length > *l as usize) {
+                    errors.add("text", format!("is {length} characters with the link; {} takes at most {limit}", t.name));
+                }
+            }
+        }
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Invalid { fields: errors });
+    }
+    let now = Utc::now();
+    let (state_, scheduled_at, status, due) = match post.action {
+        PostAction::Draft => (PostState::Draft, None, DeliveryStatus::Waiting, now),
+        PostAction::Now => (PostState::Sent, None, DeliveryStatus::Queued, now),
+        PostAction::Schedule(at) => (PostState::Scheduled, Some(at), DeliveryStatus::Queued, at),
+    };
+    let deliveries = post.platforms.iter().map(|&platform_id| NewDelivery { platform_id, status, due_at: due }).collect();
+    Ok((post, state_, scheduled_at, deliveries))
+}
+
+/// Saves a new post as a draft, for now, or for later.
+pub async fn create(state: &AppState, caller: &Caller, form: PostForm) -> Result<Post, AppError> {
+    let (post, post_state, scheduled_at, deliveries) = prepare(state, form).await?;
+    let id = Uuid::now_v7();
+    store::posts::insert(&state.db, id, &post.text, post.link.as_deref(), post_state, scheduled_at, &caller.actor(), &deliveries).await.map_err(internal)?;
+    let detail = format!("{} to {} platforms", post_state.as_str(), deliveries.len());
+    audit::record(&state.db, caller, "post_created", Some(Target::new("post", id, "")), "ok", Some(detail)).await;
+    if post_state == PostState::Sent {
+        state.publish_now.notify_one();
+    }
+    get(state, id).await
+}
+
+/// Changes a draft or a scheduled post that has not started.
+pub async fn update(state: &AppState, caller: &Caller, id: Uuid, form: PostForm) -> Result<Post, AppError> {
+    let (post, post_state, scheduled_at, deliveries) = prepare(state, form).await?;
+    if !store::posts::replace_unsent(&state.db, id, &post.text, post.link.as_deref(), post_state, scheduled_at, &deliveries).await.map_err(internal)? {
+        return Err(too_late(state, id).await);
+    }
+    audit::record(&state.db, caller, "post_updated", Some(Target::new("post", id, "")), "ok", Some(post_state.as_str().to_owned())).await;
+    if post_state == PostState::Sent {
+        state.publish_now.notify_one();
+    }
+    get(state, id).await
+}
+
+pub async fn cancel(state: &AppState, caller: &Caller, id: Uuid) -> Result<Post, AppError> {
+    if !store::posts::cancel_unsent(&state.db, id).await.map_err(internal)? {
+        return Err(too_late(state, id).await);
+    }
+    audit::record(&state.db, caller, "post_cancelled", Some(Target::new("post", id, "")), "ok", None).await;
+    get(state, id).await
+}
+
+async fn too_late(state: &AppState, id: Uuid) -> AppError {
+    match get(state, id).await {
+        Err(e) => e,
+        Ok(_) => AppError::Conflict { fields: FieldErrors::single("post", "has already started publishing (or was cancelled): it can no longer change") },
+    }
+}
+
+/// Queues a failed or unconfirmed delivery again.
+pub async fn retry(state: &AppState, caller: &Caller, delivery_id: Uuid) -> Result<Post, AppError> {
+    let post_id = store::posts::requeue(&state.db, delivery_id)
+        .await
+        .map_err(internal)?
+        .ok_or_else(|| AppError::Conflict { fields: FieldErrors::single("delivery", "is not failed or unconfirmed (it may already be retrying)") })?;
+    audit::record(&state.db, caller, "delivery_retried", Some(Target::new("delivery", delivery_id, "")), "ok", None).await;
+    state.publish_now.notify_one();
+    get(state, post_id).await
+}
+
+pub async fn get(state: &AppState, id: Uuid) -> Result<Post, AppError> {
+    store::posts::get(&state.db, id).await.map_err(internal)?.ok_or_else(|| AppError::not_found(format!("post {id}")))
+}
+
+pub async fn list(state: &AppState, filter: &PostFilter) -> Result<Vec<Post>, AppError> {
+    store::posts::list(&state.db, filter, 100).await.map_err(internal)
+}

@@ -1,0 +1,17 @@
+//! Facebook Pages: `POST {base}/{page-id}/feed` `{"message", "link"}` with a Page access
+//! token; answers `{"id": "{page-id}_{post-id}"}`.
+//! https://developers.facebook.com/docs/pages-api/posts
+
+use super::{field, send, PublishError, Published, Request};
+use secrecy::SecretString;
+
+pub async fn publish(http: &reqwest::Client, base: &str, page_id: Option<&str>, token: &SecretString, post: &Request<'_>) -> Result<Published, PublishError> {
+    let page_id = page_id.ok_or_else(|| PublishError::Rejected { message: "the connected account has no Page id: re-authenticate the platform".into() })?;
+    let mut body = serde_json::json!({ "message": post.text });
+    if let Some(link) = post.link {
+        body["link"] = link.into();
+    }
+    let (_, json) = send(http.post(format!("{base}/{page_id}/feed")).json(&body), token).await?;
+    let id = field(&json, "/id")?;
+    Ok(Published { url: Some(format!("https://www.facebook.com/{id}")), id })
+}

@@ -1,0 +1,139 @@
+//! One publisher per provider: each builds the provider's real request (method, URL,
+//! headers, JSON body) from the platform's API base URL and reads the provider's answer.
+
+mod facebook;
+mod linkedin;
+mod mastodon;
+mod sandbox;
+mod x;
+
+use crate::server::oauth::client::{describe, retry_after};
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::Value;
+use std::time::Duration;
+
+/// What to post.
+pub struct Request<'a> {
+    pub text: &'a str,
+    pub link: Option<&'a str>,
+    /// The delivery's key: the same on every retry.
+    pub idempotency_key: &'a str,
+}
+
+/// Where to post it.
+pub struct Target<'a> {
+    /// The provider's API base URL (the catalog's, or the platform's override).
+    pub api_base: &'a str,
+    /// The connected account (a Facebook Page id, a LinkedIn member id).
+    pub account_id: Option<&'a str>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Published {
+    pub id: String,
+    pub url: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PublishError {
+    /// Worth trying again (5xx, 429, timeouts, connection failures).
+    #[error("{message}")]
+    Retryable { message: String, retry_after: Option<Duration> },
+    /// The provider refused the token: a person must re-authenticate.
+    #[error("{message}")]
+    Unauthorized { message: String },
+    /// The provider refused this post; retrying the same request will not help.
+    #[error("{message}")]
+    Rejected { message: String },
+}
+
+/// Providers Keyport can publish to.
+pub fn supports(provider: &str) -> bool {
+    matches!(provider, "sandbox" | "mastodon" | "x" | "facebook_pages" | "linkedin")
+}
+
+/// Whether the provider deduplicates by idempotency key, which makes a retry after an
+/// interrupted attempt safe (see docs/publishing.md).
+pub fn idempotent(provider: &str) -> bool {
+    matches!(provider, "sandbox" | "mastodon")
+}
+
+pub async fn publish(http: &reqwest::Client, provider: &str, target: &Target<'_>, token: &SecretString, post: &Request<'_>) -> Result<Published, PublishError> {
+    let base = target.api_base.trim_end_matches('/');
+    match provider {
+        "sandbox" => sandbox::publish(http, base, token, post).await,
+        "mastodon" => mastodon::publish(http, base, token, post).await,
+        "x" => x::publish(http, base, token, post).await,
+        "facebook_pages" => facebook::publish(http, base, target.account_id, token, post).await,
+        "linkedin" => linkedin::publish(http, base, target.account_id, token, post).await,
+        other => Err(PublishError::Rejected { message: format!("Keyport cannot publish to {other} yet") }),
+    }
+}
+
+/// Text with the link appended the way a person would write it.
+fn with_link(text: &str, link: Option<&str>, separator: &str) -> String {
+    match link {
+        Some(link) => format!("{text}{separator}{link}"),
+        None => text.to_owned(),
+    }
+}
+
+/// Sends a request with the bearer token; a 2xx answer's headers and JSON body (`Null`
+/// when empty), or what the failure means.
+async fn send(request: reqwest::RequestBuilder, token: &SecretString) -> Result<(reqwest::header::HeaderMap, Value), PublishError> {
+    let response = request.bearer_auth(token.expose_secret()).send().await.map_err(|e| PublishError::Retryable { message: describe(&e), retry_after: None })?;
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = response.bytes().await.map_err(|e| PublishError::Retryable { message: describe(&e), retry_after: None })?;
+    let json: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    if status.is_success() {
+        return Ok((headers, json));
+    }
+    let said = provider_message(&json).map(|m| format!(": {m}")).unwrap_or_default();
+    let code = status.as_u16();
+    Err(match code {
+        429 => PublishError::Retryable { message: format!("rate limited (HTTP 429){said}"), retry_after: retry_after(&headers) },
+        500..=599 => PublishError::Retryable { message: format!("the provider failed (HTTP {code}){said}"), retry_after: retry_after(&headers) },
+        401 | 403 => PublishError::Unauthorized { message: format!("the provider refused the access token (HTTP {code}){said}") },
+        _ => PublishError::Rejected { message: format!("the provider refused the post (HTTP {code}){said}") },
+    })
+}
+
+/// The human part of a provider's error body, whichever shape it uses.
+fn provider_message(json: &Value) -> Option<String> {
+    let text = ["/error/message", "/detail", "/message", "/error_description", "/error", "/errors/0/message", "/title"]
+        .iter()
+        .find_map(|p| json.pointer(p).and_then(Value::as_str))?;
+    Some(text.chars().take(300).collect())
+}
+
+/// A field of a success body, or a clear error when the provider answered in a shape we
+/// do not know (the post may exist: say so).
+fn field(json: &Value, pointer: &str) -> Result<String, PublishError> {
+    match json.pointer(pointer) {
+        Some(Value::String(s)) => Ok(s.clone()),
+        Some(Value::Number(n)) => Ok(n.to_string()),
+        _ => Err(PublishError::Rejected {
+            message: format!("the provider answered success without {pointer}: the post may exist; check the platform before retrying"),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_each_providers_error_shape() {
+        let cases = [
+            (serde_json::json!({"error": {"message": "Invalid OAuth access token.", "type": "OAuthException", "code": 190}}), "Invalid OAuth access token."),
+            (serde_json::json!({"title": "Forbidden", "detail": "You are not allowed to create a Tweet with duplicate content.", "status": 403}), "You are not allowed to create a Tweet with duplicate content."),
+            (serde_json::json!({"error": "Validation failed: Text character limit of 500 exceeded"}), "Validation failed: Text character limit of 500 exceeded"),
+            (serde_json::json!({"message": "Unpermitted fields present in REQUEST_BODY", "status": 422}), "Unpermitted fields present in REQUEST_BODY"),
+        ];
+        for (json, expected) in cases {
+            assert_eq!(provider_message(&json).as_deref(), Some(expected));
+        }
+        assert_eq!(provider_message(&Value::Null), None);
+    }
+}

@@ -1,0 +1,190 @@
+//! The delivery worker inside every server: claims due deliveries, gets a usable token
+//! through the token resolver, calls the publisher and records the outcome. Retries what
+//! can be retried with backoff; an interrupted attempt is retried only where the provider
+//! deduplicates by idempotency key, and reported as "unconfirmed" elsewhere.
+
+use super::publishers::{self, PublishError, Published};
+use crate::{
+    domain::{DeliveryStatus, SecretField},
+    server::{
+        audit::{self, Target},
+        auth::Caller,
+        oauth::{self, client::GrantError, tokens::TokenError},
+        state::AppState,
+        store::{
+            self,
+            posts::{Claimed, Outcome},
+        },
+    },
+};
+use chrono::Utc;
+use std::time::Duration;
+
+/// Deliveries claimed per round; they are sent concurrently.
+const CLAIM: i64 = 16;
+
+/// Runs forever: a round every poll interval, or at once when a post is sent.
+pub async fn run(state: AppState) {
+    loop {
+        let _ = tokio::time::timeout(state.config.publish_poll_interval, state.publish_now.notified()).await;
+        while process_due(&state).await == CLAIM as usize {}
+    }
+}
+
+/// One round: recovers abandoned attempts, then claims and delivers what is due. Returns
+/// how many deliveries it claimed.
+pub async fn process_due(state: &AppState) -> usize {
+    recover_abandoned(state).await;
+    let lease = chrono::Duration::from_std(state.config.oauth_http_timeout * 2 + Duration::from_secs(30)).unwrap_or_default();
+    let claimed = match store::posts::claim(&state.db, CLAIM, Utc::now() + lease).await {
+        Ok(claimed) => claimed,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot claim deliveries");
+            return 0;
+        }
+    };
+    let n = claimed.len();
+    let mut running = tokio::task::JoinSet::new();
+    for c in claimed {
+        let state = state.clone();
+        running.spawn(async move { deliver(&state, c).await });
+    }
+    running.join_all().await;
+    n
+}
+
+/// Attempts a crashed worker left behind (still "publishing" after their lease).
+async fn recover_abandoned(state: &AppState) {
+    let Ok(abandoned) = store::posts::abandoned(&state.db).await else { return };
+    for (id, attempt, provider) in abandoned {
+        let idempotent = provider.as_deref().is_some_and(publishers::idempotent);
+        let outcome = if idempotent {
+            Outcome { status: DeliveryStatus::Queued, provider_post_id: None, provider_url: None, error: Some("the previous attempt was interrupted; retrying with the same idempotency key"), due_at: Some(Utc::now()) }
+        } else {
+            Outcome {
+                status: DeliveryStatus::Unconfirmed,
+                provider_post_id: None,
+                provider_url: None,
+                error: Some("Keyport stopped while calling the provider: the post may have been published. Check the platform, and press Retry only if it is not there."),
+                due_at: None,
+            }
+        };
+        if matches!(store::posts::record(&state.db, id, attempt, &outcome).await, Ok(true)) {
+            tracing::warn!(delivery.id = %id, idempotent, "recovered an interrupted delivery");
+            let detail = if idempotent { "interrupted; requeued" } else { "interrupted; unconfirmed" };
+            audit::record(&state.db, &Caller::job("publisher"), "delivery_interrupted", Some(Target::new("delivery", id, "")), "failed", Some(detail.into())).await;
+        }
+    }
+}
+
+async fn deliver(state: &AppState, c: Claimed) {
+    let span = tracing::info_span!("delivery", delivery.id = %c.id, platform.id = %c.platform_id, attempt = c.attempts);
+    let _guard = span.enter();
+    let caller = Caller::job("publisher");
+    let result = attempt(state, &caller, &c).await;
+    let max = state.config.publish_max_attempts;
+    let (outcome, audit_outcome, detail) = match &result {
+        Ok(p) => (Outcome { status: DeliveryStatus::Published, provider_post_id: Some(&p.id), provider_url: p.url.as_deref(), error: None, due_at: None }, "ok", format!("published as {}", p.id)),
+        Err(Failure::Retry { message, retry_after }) if c.attempts < max => {
+            let wait = backoff(state.config.publish_retry_base, c.attempts, *retry_after);
+            let due = Utc::now() + chrono::Duration::from_std(wait).unwrap_or_default();
+            (
+                Outcome { status: DeliveryStatus::Queued, provider_post_id: None, provider_url: None, error: Some(message), due_at: Some(due) },
+                "failed",
+                format!("attempt {} of {max}: {message}; retrying in {} s", c.attempts, wait.as_secs()),
+            )
+        }
+        Err(Failure::Retry { message, .. }) => (
+            Outcome { status: DeliveryStatus::Failed, provider_post_id: None, provider_url: None, error: Some(message), due_at: None },
+            "failed",
+            format!("gave up after {max} attempts: {message}"),
+        ),
+        Err(Failure::Final(message)) => (
+            Outcome { status: DeliveryStatus::Failed, provider_post_id: None, provider_url: None, error: Some(message), due_at: None },
+            "failed",
+            message.clone(),
+        ),
+    };
+    let error_text;
+    let outcome = match (&result, outcome.status) {
+        (Err(Failure::Retry { message, .. }), DeliveryStatus::Queued) => {
+            error_text = format!("{message} — retrying automatically (attempt {} of {max})", c.attempts);
+            Outcome { error: Some(&error_text), ..outcome }
+        }
+        (Err(Failure::Retry { message, .. }), DeliveryStatus::Failed) => {
+            error_text = format!("{message} — gave up after {max} attempts; press Retry to try again");
+            Outcome { error: Some(&error_text), ..outcome }
+        }
+        _ => outcome,
+    };
+    match store::posts::record(&state.db, c.id, c.attempts, &outcome).await {
+        Ok(true) => {}
+        Ok(false) => tracing::warn!("the delivery changed hands during the attempt; its new owner records the outcome"),
+        Err(e) => tracing::error!(error = %e, "cannot record a delivery outcome; it will be recovered after its lease"),
+    }
+    let action = if outcome.status == DeliveryStatus::Published { "delivery_published" } else { "delivery_failed" };
+    audit::record(&state.db, &caller, action, Some(Target::new("delivery", c.id, "")), audit_outcome, Some(detail)).await;
+}
+
+/// Why an attempt did not publish.
+enum Failure {
+    Retry { message: String, retry_after: Option<Duration> },
+    /// No retry will help until a person acts; the message says what to do.
+    Final(String),
+}
+
+async fn attempt(state: &AppState, caller: &Caller, c: &Claimed) -> Result<Published, Failure> {
+    let post = store::posts::get(&state.db, c.post_id).await.ok().flatten().ok_or_else(|| Failure::Final("the post no longer exists".into()))?;
+    let settings = oauth::settings(state, c.platform_id).await.map_err(|e| Failure::Retry { message: e.to_string(), retry_after: None })?;
+    let endpoints = oauth::client::Endpoints::resolve(&settings).map_err(|why| Failure::Final(format!("the platform's OAuth settings are incomplete ({why}): an admin must fix them, then Retry")))?;
+    let api_base = endpoints.api_base_url.clone().ok_or_else(|| Failure::Final("the platform has no API base URL: an admin must set it, then Retry".into()))?;
+    let token = match oauth::tokens::access_token(state, c.platform_id).await {
+        Ok(token) => token,
+        Err(TokenError::Grant(GrantError::Transient { message, retry_after })) => return Err(Failure::Retry { message: format!("could not refresh the access token: {message}"), retry_after }),
+        Err(TokenError::Grant(GrantError::Reauthenticate(why))) => return Err(Failure::Final(format!("re-authentication required ({why}): re-authenticate the platform, then Retry"))),
+        Err(TokenError::NotConnected) => return Err(Failure::Final("the platform is not connected: connect it, then Retry".into())),
+        Err(e) => return Err(Failure::Final(format!("{e}: fix the platform, then Retry"))),
+    };
+    let target = Target::new("platform", c.platform_id, "");
+    audit::record(&state.db, caller, "secret_used", Some(target), "ok", Some(format!("{} to publish delivery {}", SecretField::AccessToken.noun(), c.id))).await;
+    let account = store::oauth::connection(&state.db, c.platform_id).await.ok().and_then(|r| r.connection.account_id);
+    let publish_target = publishers::Target { api_base: &api_base, account_id: account.as_deref() };
+    let request = publishers::Request { text: &post.text, link: post.link.as_deref(), idempotency_key: &c.idempotency_key };
+    match publishers::publish(&state.http, &settings.provider, &publish_target, &token, &request).await {
+        Ok(published) => Ok(published),
+        Err(PublishError::Retryable { message, retry_after }) => Err(Failure::Retry { message, retry_after }),
+        Err(PublishError::Rejected { message }) => Err(Failure::Final(message)),
+        Err(PublishError::Unauthorized { message }) => {
+            // The platform needs a person: flag it for the whole team, not only this post.
+            let reason = format!("re-authentication required: {message}");
+            if let Err(e) = store::oauth::mark_needs_attention(&state.db, c.platform_id, &reason).await {
+                tracing::warn!(error = %e, "cannot flag the platform for re-authentication");
+            }
+            Err(Failure::Final(format!("{message}: re-authenticate the platform, then Retry")))
+        }
+    }
+}
+
+/// Exponential backoff with ±20 % jitter, at least what Retry-After asks, at most an hour.
+pub fn backoff(base: Duration, attempt: i32, retry_after: Option<Duration>) -> Duration {
+    use rand::Rng;
+    let factor = 1u32 << attempt.clamp(1, 12).saturating_sub(1);
+    let wait = base.saturating_mul(factor).min(Duration::from_secs(3600)).mul_f64(rand::thread_rng().gen_range(0.8..1.2));
+    wait.max(retry_after.unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_with_jitter_and_honours_retry_after() {
+        let base = Duration::from_secs(10);
+        let first = backoff(base, 1, None).as_secs_f64();
+        assert!((8.0..=12.0).contains(&first), "{first}");
+        let third = backoff(base, 3, None).as_secs_f64();
+        assert!((32.0..=48.0).contains(&third), "{third}");
+        assert_eq!(backoff(base, 1, Some(Duration::from_secs(120))), Duration::from_secs(120));
+        assert!(backoff(base, 40, None) <= Duration::from_secs(4320));
+    }
+}

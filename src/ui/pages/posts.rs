@@ -1,0 +1,334 @@
+//! `/posts`: compose a post (now, scheduled or draft) for connected platforms, and every
+//! post with what happened on each platform — live while deliveries run. `/posts/:id/edit`
+//! changes a draft or a scheduled post that has not started.
+
+use crate::{
+    api::posts::{get_post, list_posts, CancelPost, CreatePost, PostsPage as PostsData, RetryDelivery, UpdatePost},
+    domain::{char_count, AppError, Delivery, DeliveryStatus, Post, PostState, PublishTarget},
+    ui::components::{
+        error_view::{ErrorView, FormAlert},
+        notice::Notice,
+        timestamp::Timestamp,
+    },
+};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::{
+    components::{Form, A},
+    hooks::{use_params_map, use_query_map},
+};
+
+/// Re-runs `refetch` every 2 seconds while `active` says something is still moving.
+fn poll_while(active: RwSignal<bool>, tick: RwSignal<u32>) {
+    #[cfg(feature = "hydrate")]
+    {
+        let handle = set_interval_with_handle(
+            move || {
+                if active.get_untracked() {
+                    tick.update(|t| *t += 1);
+                }
+            },
+            std::time::Duration::from_secs(2),
+        )
+        .ok();
+        on_cleanup(move || {
+            if let Some(h) = handle {
+                h.clear();
+            }
+        });
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (active, tick);
+}
+
+#[component]
+pub fn PostsPage() -> impl IntoView {
+    let query = use_query_map();
+    let create = ServerAction::<CreatePost>::new();
+    let retry = ServerAction::<RetryDelivery>::new();
+    let cancel = ServerAction::<CancelPost>::new();
+    let tick = RwSignal::new(0u32);
+    let moving = RwSignal::new(false);
+    poll_while(moving, tick);
+    let page = Resource::new(
+        move || {
+            let q = query.read();
+            (q.get("status"), q.get("platform"), q.get("day"), tick.get(), create.version().get(), retry.version().get(), cancel.version().get())
+        },
+        |(status, platform, day, ..)| list_posts(status, platform, day),
+    );
+    view! {
+        <Title text="Posts"/>
+        <div class="page-header"><div>
+            <h1>"Posts"</h1>
+            <p class="lede">"Write once, publish to every connected platform — now or at a time you choose."</p>
+        </div></div>
+        <Notice/>
+        <Transition fallback=|| view! { <p class="loading" role="status">"Loading posts…"</p> }>
+            {move || Suspend::new(async move {
+                match page.await {
+                    Ok(data) => {
+                        moving.set(data.posts.iter().flat_map(|p| &p.deliveries).any(|d| d.status.in_flight()));
+                        view! { <Posts data create retry cancel/> }.into_any()
+                    }
+                    Err(error) => view! { <ErrorView error/> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn Posts(data: PostsData, create: ServerAction<CreatePost>, retry: ServerAction<RetryDelivery>, cancel: ServerAction<CancelPost>) -> impl IntoView {
+    let error = Signal::derive(move || create.value().get().and_then(Result::err));
+    let PostsData { posts, targets } = data;
+    let filter_targets = targets.clone();
+    let composer = if targets.is_empty() {
+        view! {
+            <section class="card" aria-labelledby="compose-heading">
+                <h2 id="compose-heading">"New post"</h2>
+                <p class="muted">"No platform can publish yet: connect one (Sandbox, Mastodon, X, Facebook Pages or LinkedIn) on its platform page."</p>
+            </section>
+        }
+        .into_any()
+    } else {
+        view! {
+            <section class="card" aria-labelledby="compose-heading">
+                <h2 id="compose-heading">"New post"</h2>
+                <FormAlert error/>
+                <ActionForm action=create attr:class="form compose">
+                    <Composer targets=targets.clone() errors=error text=String::new() link=String::new() chosen=Vec::new() when="now"/>
+                </ActionForm>
+            </section>
+        }
+        .into_any()
+    };
+    view! {
+        {composer}
+        <PostFilters targets=filter_targets/>
+        {if posts.is_empty() {
+            view! { <div class="card empty"><p>"No posts match. Write one above."</p></div> }.into_any()
+        } else {
+            view! { <div class="posts">{posts.into_iter().map(|post| view! { <PostCard post retry cancel/> }).collect_view()}</div> }.into_any()
+        }}
+    }
+}
+
+/// The compose fields, shared by the new-post form and the edit page.
+#[component]
+fn Composer(targets: Vec<PublishTarget>, errors: Signal<Option<AppError>>, text: String, link: String, chosen: Vec<uuid::Uuid>, when: &'static str) -> impl IntoView {
+    let field_error = move |name: &'static str| move || errors.with(|e| e.as_ref().and_then(|e| e.fields()).and_then(|f| f.get(name)).map(str::to_owned));
+    let text_value = RwSignal::new(text.clone());
+    let link_value = RwSignal::new(link.clone());
+    let selected = RwSignal::new(chosen.clone());
+    let when_value = RwSignal::new(when.to_owned());
+    let count = move || char_count(text_value.get().trim(), Some(link_value.get().trim()).filter(|l| !l.is_empty()));
+    // The browser's offset, so "9:30" means 9:30 where the person is (UTC without JS).
+    let tz_offset = RwSignal::new(0i32);
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| tz_offset.set(js_sys::Date::new_0().get_timezone_offset() as i32));
+    let counters = targets.clone();
+    view! {
+        <div class="field" class:has-error=move || field_error("text")().is_some()>
+            <label for="post-text">"Text"</label>
+            <textarea id="post-text" name="form[text]" rows="4" on:input=move |ev| text_value.set(event_target_value(&ev))
+                aria-describedby="post-counters">{text}</textarea>
+            <ul id="post-counters" class="counters" aria-live="polite">
+                {move || counters.iter().filter(|t| selected.get().contains(&t.platform_id)).map(|t| {
+                    let n = count();
+                    let over = t.char_limit.is_some_and(|l| n > l as usize);
+                    let limit = t.char_limit.map_or_else(|| "no limit".to_owned(), |l| l.to_string());
+                    view! { <li class:over=over>{format!("{}: {n} / {limit}", t.name)}</li> }
+                }).collect_view()}
+            </ul>
+            {move || field_error("text")().map(|e| view! { <p class="field-error">{e}</p> })}
+        </div>
+        <div class="field" class:has-error=move || field_error("link")().is_some()>
+            <label for="post-link">"Link (optional)"</label>
+            <input id="post-link" name="form[link]" type="url" inputmode="url" value=link placeholder="https://…"
+                on:input=move |ev| link_value.set(event_target_value(&ev))/>
+            {move || field_error("link")().map(|e| view! { <p class="field-error">{e}</p> })}
+        </div>
+        <fieldset class="field" class:has-error=move || field_error("platforms")().is_some()>
+            <legend>"Platforms"</legend>
+            {targets.into_iter().map(|t| {
+                let id = t.platform_id;
+                let checked = chosen.contains(&id);
+                let limit = t.char_limit.map(|l| format!(" — up to {l} characters")).unwrap_or_default();
+                view! {
+                    <label class="check">
+                        <input type="checkbox" name="form[platforms][]" value=id.to_string() checked=checked
+                            on:change=move |ev| {
+                                let on = event_target_checked(&ev);
+                                selected.update(|s| { s.retain(|x| *x != id); if on { s.push(id); } });
+                            }/>
+                        {format!("{}{limit}", t.name)}
+                    </label>
+                }
+            }).collect_view()}
+            {move || field_error("platforms")().map(|e| view! { <p class="field-error">{e}</p> })}
+        </fieldset>
+        <fieldset class="field">
+            <legend>"When"</legend>
+            {[("now", "Publish now"), ("schedule", "Schedule"), ("draft", "Save as draft")].into_iter().map(|(value, label)| view! {
+                <label class="check">
+                    <input type="radio" name="form[action]" value=value checked=value == when on:change=move |_| when_value.set(value.to_owned())/>
+                    {label}
+                </label>
+            }).collect_view()}
+        </fieldset>
+        <div class="field" class:has-error=move || field_error("scheduled_local")().is_some()>
+            <label for="post-when">"Publish at (your time zone)"</label>
+            <input id="post-when" name="form[scheduled_local]" type="datetime-local"/>
+            <input type="hidden" name="form[tz_offset]" prop:value=move || tz_offset.get().to_string()/>
+            {move || field_error("scheduled_local")().map(|e| view! { <p class="field-error">{e}</p> })}
+        </div>
+        <div class="form-actions">
+            <button type="submit" class="button primary">
+                {move || match when_value.get().as_str() { "schedule" => "Schedule", "draft" => "Save draft", _ => "Publish now" }}
+            </button>
+        </div>
+    }
+}
+
+#[component]
+fn PostFilters(targets: Vec<PublishTarget>) -> impl IntoView {
+    let query = use_query_map();
+    let current = |k: &str| query.with_untracked(|q| q.get(k)).unwrap_or_default();
+    let (status, platform, day) = (current("status"), current("platform"), current("day"));
+    view! {
+        <Form method="GET" action="" attr:class="filters" attr:aria-label="Filter posts">
+            <label>"Status "
+                <select name="status">
+                    <option value="" selected=status.is_empty()>"Any"</option>
+                    {DeliveryStatus::ALL.into_iter().map(|s| view! { <option value=s.as_str() selected=s.as_str() == status>{s.as_str()}</option> }).collect_view()}
+                </select>
+            </label>
+            <label>"Platform "
+                <select name="platform">
+                    <option value="" selected=platform.is_empty()>"Any"</option>
+                    {targets.into_iter().map(|t| { let v = t.platform_id.to_string(); let s = v == platform; view! { <option value=v selected=s>{t.name}</option> } }).collect_view()}
+                </select>
+            </label>
+            <label>"Day " <input type="date" name="day" value=day/></label>
+            <button type="submit" class="button">"Filter"</button>
+        </Form>
+    }
+}
+
+#[component]
+fn PostCard(post: Post, retry: ServerAction<RetryDelivery>, cancel: ServerAction<CancelPost>) -> impl IntoView {
+    let id = post.id.to_string();
+    let state = match post.state {
+        PostState::Draft => "Draft".to_owned(),
+        PostState::Scheduled => "Scheduled".to_owned(),
+        PostState::Sent => "Sent".to_owned(),
+        PostState::Cancelled => "Cancelled".to_owned(),
+    };
+    let cancel_error = Signal::derive(move || cancel.value().get().and_then(Result::err));
+    let retry_error = Signal::derive(move || retry.value().get().and_then(Result::err));
+    view! {
+        <article class="card post" aria-label=format!("Post: {}", post.text.chars().take(40).collect::<String>())>
+            <header class="post-header">
+                <span class="badge">{state}</span>
+                {post.scheduled_at.map(|at| view! { <span>" for " <Timestamp at/></span> })}
+                <span class="muted">" · by " {post.created_by.clone()} " · " <Timestamp at=post.created_at/></span>
+            </header>
+            <p class="post-text">{post.text.clone()}</p>
+            {post.link.clone().map(|l| view! { <p class="mono">{l}</p> })}
+            {(!post.deliveries.is_empty()).then(|| view! {
+                <table class="deliveries">
+                    <thead><tr><th scope="col">"Platform"</th><th scope="col">"Delivery"</th><th scope="col">"Details"</th><th scope="col"><span class="visually-hidden">"Actions"</span></th></tr></thead>
+                    <tbody>{post.deliveries.iter().cloned().map(|d| view! { <DeliveryRow d retry/> }).collect_view()}</tbody>
+                </table>
+            })}
+            <FormAlert error=retry_error/>
+            {post.editable().then(|| view! {
+                <FormAlert error=cancel_error/>
+                <div class="form-actions">
+                    <A href=format!("/posts/{id}/edit") attr:class="button">"Edit"</A>
+                    <ActionForm action=cancel>
+                        <input type="hidden" name="id" value=id.clone()/>
+                        <button type="submit" class="button">"Cancel post"</button>
+                    </ActionForm>
+                </div>
+            })}
+        </article>
+    }
+}
+
+#[component]
+fn DeliveryRow(d: Delivery, retry: ServerAction<RetryDelivery>) -> impl IntoView {
+    let (label, class) = match d.status {
+        DeliveryStatus::Waiting => ("waiting", "status-pending"),
+        DeliveryStatus::Queued => ("queued", "status-pending"),
+        DeliveryStatus::Publishing => ("publishing", "status-pending"),
+        DeliveryStatus::Published => ("published", "status-active"),
+        DeliveryStatus::Failed => ("failed", "status-error"),
+        DeliveryStatus::Unconfirmed => ("unconfirmed", "status-error"),
+        DeliveryStatus::Cancelled => ("cancelled", "status-inactive"),
+    };
+    let details = match (d.status, d.provider_url.clone(), d.error.clone()) {
+        (DeliveryStatus::Published, Some(url), _) => view! { <a href=url target="_blank" rel="noopener noreferrer">"View post"</a> }.into_any(),
+        (DeliveryStatus::Published, None, _) => view! { <span class="mono">{d.provider_post_id.clone().unwrap_or_default()}</span> }.into_any(),
+        (DeliveryStatus::Queued, _, _) if d.attempts == 0 => view! { <span>"due " <Timestamp at=d.due_at/></span> }.into_any(),
+        (_, _, Some(error)) => view! { <span class="delivery-error">{error}</span> }.into_any(),
+        _ => view! { <span class="muted">"—"</span> }.into_any(),
+    };
+    let can_retry = matches!(d.status, DeliveryStatus::Failed | DeliveryStatus::Unconfirmed);
+    let name = d.platform_name.clone();
+    view! {
+        <tr>
+            <td>{d.platform_name.clone()}</td>
+            <td><span class=format!("badge {class}")>{label}</span></td>
+            <td>{details}</td>
+            <td>{can_retry.then(|| view! {
+                <ActionForm action=retry>
+                    <input type="hidden" name="id" value=d.id.to_string()/>
+                    <button type="submit" class="button" aria-label=format!("Retry {name}")>"Retry"</button>
+                </ActionForm>
+            })}</td>
+        </tr>
+    }
+}
+
+#[component]
+pub fn EditPostPage() -> impl IntoView {
+    let params = use_params_map();
+    let update = ServerAction::<UpdatePost>::new();
+    let error = Signal::derive(move || update.value().get().and_then(Result::err));
+    let data = Resource::new(move || params.read().get("id").unwrap_or_default(), get_post);
+    // Saved: back to the list.
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        if matches!(update.value().get(), Some(Ok(_))) {
+            leptos_router::hooks::use_navigate()("/posts?notice=post_saved", Default::default());
+        }
+    });
+    view! {
+        <Title text="Edit post"/>
+        <p class="breadcrumb"><A href="/posts">"← All posts"</A></p>
+        <h1>"Edit post"</h1>
+        <Suspense fallback=|| view! { <p class="loading" role="status">"Loading post…"</p> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok((post, _)) if !post.editable() => view! {
+                        <p class="notice error">"This post has started publishing or was cancelled: it can no longer change."</p>
+                    }.into_any(),
+                    Ok((post, targets)) => {
+                        let chosen = post.deliveries.iter().map(|d| d.platform_id).collect();
+                        let when = if post.state == PostState::Scheduled { "schedule" } else { "draft" };
+                        view! {
+                            <ActionForm action=update attr:class="card form compose">
+                                <input type="hidden" name="id" value=post.id.to_string()/>
+                                <FormAlert error/>
+                                <Composer targets errors=error text=post.text.clone() link=post.link.clone().unwrap_or_default() chosen when/>
+                            </ActionForm>
+                        }.into_any()
+                    }
+                    Err(error) => view! { <ErrorView error/> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}

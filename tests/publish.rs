@@ -1,0 +1,241 @@
+//! Publishing end to end against keyport-sandbox: compose through the server function,
+//! the durable queue and its worker, scheduled posts, retries, 401s, a crash between the
+//! provider's answer and ours, and two server processes sharing one queue. SQLite and
+//! PostgreSQL.
+
+mod common;
+
+use common::{
+    browser_post,
+    sandbox::{connect, sandbox_platform, Sandbox},
+    signed_in_browser, TestApp, TEST_KEY,
+};
+use keyport::{
+    api::posts::CreatePost,
+    domain::{DeliveryStatus, PostForm, PostState, Role},
+    on_db,
+    server::{auth::Caller, oauth, publish, store},
+};
+use leptos::server_fn::ServerFn;
+use uuid::Uuid;
+
+on_both_backends!(
+    publishes_now_through_the_form_and_records_the_outcome,
+    a_scheduled_post_fires_at_its_time_and_can_be_edited_or_cancelled_before,
+    retries_a_500_then_succeeds_and_honours_retry_after,
+    a_refused_token_marks_the_platform_and_is_not_retried,
+    an_attempt_interrupted_by_a_crash_is_retried_or_reported,
+);
+
+/// A platform connected to a fresh sandbox, and a marketer's browser session.
+async fn connected(app: &TestApp) -> (Sandbox, String, reqwest::Client) {
+    let sandbox = Sandbox::start(&[]).await;
+    let id = sandbox_platform(app, &sandbox).await;
+    let (browser, _) = signed_in_browser(app, Role::Marketer).await;
+    connect(app, &sandbox, &browser, &id).await;
+    (sandbox, id, browser)
+}
+
+fn form(text: &str, platform: &str, action: &str) -> PostForm {
+    PostForm { text: text.into(), platforms: vec![platform.into()], action: action.into(), ..Default::default() }
+}
+
+async fn delivery(app: &TestApp, post: Uuid) -> keyport::domain::Delivery {
+    publish::get(&app.state, post).await.unwrap().deliveries.into_iter().next().unwrap()
+}
+
+/// Time passes: every queued delivery is due now.
+async fn make_due(app: &TestApp) {
+    app.execute("UPDATE deliveries SET due_at = '2000-01-01T00:00:00Z' WHERE status = 'queued'").await;
+}
+
+async fn count(app: &TestApp, sql: &str) -> i64 {
+    let (n,): (i64,) = on_db!(&app.db, |pool| sqlx::query_as(sql).fetch_one(pool).await).unwrap();
+    n
+}
+
+async fn publishes_now_through_the_form_and_records_the_outcome(app: TestApp) {
+    let (sandbox, id, browser) = connected(&app).await;
+    // The compose form exactly as a browser posts it (checkboxes as form[platforms][]).
+    let body = format!("form[text]=Hello+from+Keyport&form[link]=https%3A%2F%2Fexample.com%2Flaunch&form%5Bplatforms%5D%5B%5D={id}&form[action]=now&form[scheduled_local]=&form[tz_offset]=-60");
+    let r = browser
+        .post(app.url(CreatePost::PATH))
+        .header("origin", &app.base)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("accept", "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let post: serde_json::Value = r.json().await.unwrap();
+    let post_id: Uuid = post["id"].as_str().unwrap().parse().unwrap();
+    assert_eq!(post["deliveries"][0]["status"], "queued");
+
+    assert_eq!(publish::worker::process_due(&app.state).await, 1);
+    let d = delivery(&app, post_id).await;
+    assert_eq!((d.status, d.attempts), (DeliveryStatus::Published, 1));
+    let url = d.provider_url.expect("the provider's link");
+    let page = reqwest::get(&url).await.unwrap().text().await.unwrap();
+    assert!(page.contains("Hello from Keyport"), "the link works and shows the post");
+    assert_eq!(sandbox.stats().await["posts"], 1);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM audit_events WHERE action = 'secret_used'").await, 1, "the decryption for publishing is audited");
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM audit_events WHERE action = 'delivery_published'").await, 1);
+    assert_eq!(publish::worker::process_due(&app.state).await, 0, "nothing is sent twice");
+
+    // Over the sandbox's 500-character limit: refused at the form, with the field named.
+    let long = "x".repeat(501);
+    let err = publish::create(&app.state, &Caller::default(), form(&long, &id, "now")).await.unwrap_err();
+    assert!(err.to_string().contains("takes at most 500"), "{err}");
+    let _ = browser_post; // (the form helper is used by other suites)
+}
+
+async fn a_scheduled_post_fires_at_its_time_and_can_be_edited_or_cancelled_before(app: TestApp) {
+    let (sandbox, id, _) = connected(&app).await;
+    let later = (chrono::Utc::now() + chrono::Duration::hours(2)).format("%Y-%m-%dT%H:%M").to_string();
+    let scheduled = PostForm { scheduled_local: later.clone(), ..form("Scheduled hello", &id, "schedule") };
+    let post = publish::create(&app.state, &Caller::default(), scheduled.clone()).await.unwrap();
+    assert_eq!(post.state, PostState::Scheduled);
+    assert_eq!(publish::worker::process_due(&app.state).await, 0, "not before its time");
+
+    let edited = publish::update(&app.state, &Caller::default(), post.id, PostForm { text: "Scheduled, edited".into(), ..scheduled.clone() }).await.unwrap();
+    assert_eq!(edited.text, "Scheduled, edited");
+    let other = publish::create(&app.state, &Caller::default(), scheduled).await.unwrap();
+    let cancelled = publish::cancel(&app.state, &Caller::default(), other.id).await.unwrap();
+    assert_eq!((cancelled.state, cancelled.deliveries[0].status), (PostState::Cancelled, DeliveryStatus::Cancelled));
+
+    make_due(&app).await;
+    assert_eq!(publish::worker::process_due(&app.state).await, 1, "the cancelled one stays put");
+    assert_eq!(delivery(&app, post.id).await.status, DeliveryStatus::Published);
+    assert_eq!(sandbox.stats().await["posts"], 1);
+    let page = reqwest::get(delivery(&app, post.id).await.provider_url.unwrap()).await.unwrap().text().await.unwrap();
+    assert!(page.contains("Scheduled, edited"), "the edit is what was published");
+    // Once started, it can no longer change.
+    assert!(publish::cancel(&app.state, &Caller::default(), post.id).await.is_err());
+}
+
+async fn retries_a_500_then_succeeds_and_honours_retry_after(app: TestApp) {
+    let (sandbox, id, _) = connected(&app).await;
+    sandbox.fault("posts", "500", 1, 1).await;
+    let post = publish::create(&app.state, &Caller::default(), form("Retry me", &id, "now")).await.unwrap();
+    publish::worker::process_due(&app.state).await;
+    let d = delivery(&app, post.id).await;
+    assert_eq!((d.status, d.attempts), (DeliveryStatus::Queued, 1));
+    assert!(d.error.as_deref().unwrap().contains("HTTP 500") && d.error.as_deref().unwrap().contains("retrying automatically (attempt 1 of 5)"), "{:?}", d.error);
+    assert!(d.due_at > chrono::Utc::now() + chrono::Duration::seconds(5), "backs off");
+
+    sandbox.fault("posts", "429", 1, 120).await;
+    make_due(&app).await;
+    publish::worker::process_due(&app.state).await;
+    let d = delivery(&app, post.id).await;
+    assert_eq!((d.status, d.attempts), (DeliveryStatus::Queued, 2));
+    assert!(d.due_at >= chrono::Utc::now() + chrono::Duration::seconds(115), "Retry-After: 120 is honoured ({})", d.due_at);
+
+    make_due(&app).await;
+    publish::worker::process_due(&app.state).await;
+    let d = delivery(&app, post.id).await;
+    assert_eq!((d.status, d.attempts, d.error), (DeliveryStatus::Published, 3, None));
+    assert_eq!(sandbox.stats().await["posts"], 1);
+}
+
+async fn a_refused_token_marks_the_platform_and_is_not_retried(app: TestApp) {
+    let (sandbox, id, _) = connected(&app).await;
+    sandbox.revoke_all().await; // the access token is now refused
+    let post = publish::create(&app.state, &Caller::default(), form("Refused", &id, "now")).await.unwrap();
+    publish::worker::process_due(&app.state).await;
+    let d = delivery(&app, post.id).await;
+    assert_eq!((d.status, d.attempts), (DeliveryStatus::Failed, 1), "no retry");
+    assert!(d.error.as_deref().unwrap().contains("re-authenticate the platform, then Retry"), "{:?}", d.error);
+    let (_, platform) = app.get_json(&format!("/api/platforms/{id}")).await;
+    assert_eq!(platform["platform"]["status"], "error");
+    make_due(&app).await;
+    assert_eq!(publish::worker::process_due(&app.state).await, 0);
+
+    // After re-authenticating, Retry publishes it.
+    let (browser, _) = signed_in_browser(&app, Role::Marketer).await;
+    connect(&app, &sandbox, &browser, &id).await;
+    publish::retry(&app.state, &Caller::default(), d.id).await.unwrap();
+    publish::worker::process_due(&app.state).await;
+    assert_eq!(delivery(&app, post.id).await.status, DeliveryStatus::Published);
+}
+
+async fn an_attempt_interrupted_by_a_crash_is_retried_or_reported(app: TestApp) {
+    let (sandbox, id, _) = connected(&app).await;
+    let post = publish::create(&app.state, &Caller::default(), form("Crash test", &id, "now")).await.unwrap();
+    // A worker claims it, reaches the provider, and dies before writing the outcome.
+    let claimed = store::posts::claim(&app.db, 10, chrono::Utc::now() - chrono::Duration::seconds(1)).await.unwrap();
+    assert_eq!(claimed.len(), 1);
+    let token = oauth::tokens::access_token(&app.state, id.parse().unwrap()).await.unwrap();
+    let first = reqwest::Client::new()
+        .post(sandbox.url("/api/posts"))
+        .bearer_auth(secrecy::ExposeSecret::expose_secret(&token))
+        .header("Idempotency-Key", &claimed[0].idempotency_key)
+        .json(&serde_json::json!({"text": "Crash test"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(first.status(), 201);
+    // The next round finds the abandoned attempt: the sandbox deduplicates by key, so it is
+    // retried with the same key — and published once.
+    publish::worker::process_due(&app.state).await;
+    publish::worker::process_due(&app.state).await;
+    let d = delivery(&app, post.id).await;
+    assert_eq!(d.status, DeliveryStatus::Published);
+    assert_eq!(sandbox.stats().await["posts"], 1, "published exactly once");
+
+    // A provider without idempotency keys (X): reported as unconfirmed, never re-sent blindly.
+    app.execute(&format!("UPDATE oauth_settings SET provider = 'x', api_base_url = '{}' WHERE platform_id IN (SELECT id FROM platforms)", sandbox.base)).await;
+    let post = publish::create(&app.state, &Caller::default(), form("Unsure", &id, "draft")).await.unwrap();
+    app.execute(&format!(
+        "UPDATE deliveries SET status = 'publishing', attempts = 1, lease_until = '2000-01-01T00:00:00Z' WHERE post_id IN (SELECT id FROM posts WHERE text = 'Unsure')"
+    ))
+    .await;
+    publish::worker::process_due(&app.state).await;
+    let d = delivery(&app, post.id).await;
+    assert_eq!(d.status, DeliveryStatus::Unconfirmed);
+    assert!(d.error.as_deref().unwrap().contains("may have been published"), "{:?}", d.error);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM audit_events WHERE action = 'delivery_interrupted'").await, 2);
+}
+
+/// Two real server processes on one PostgreSQL database, 200 deliveries due at once:
+/// each claimed and published exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_processes_publish_200_scheduled_deliveries_exactly_once() {
+    let Some(app) = TestApp::postgres().await else { return };
+    let (sandbox, id, _) = connected(&app).await;
+    let later = (chrono::Utc::now() + chrono::Duration::hours(1)).format("%Y-%m-%dT%H:%M").to_string();
+    for i in 0..200 {
+        let f = PostForm { scheduled_local: later.clone(), ..form(&format!("Post {i}"), &id, "schedule") };
+        publish::create(&app.state, &Caller::default(), f).await.unwrap();
+    }
+    let mut servers = Vec::new();
+    for _ in 0..2 {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        servers.push(
+            tokio::process::Command::new(env!("CARGO_BIN_EXE_keyport"))
+                .env_clear()
+                .env("PATH", std::env::var("PATH").unwrap_or_default())
+                .env("DATABASE_URL", &app.database_url)
+                .env("ENCRYPTION_KEY", TEST_KEY)
+                .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
+                .env("PUBLISH_POLL_MILLISECONDS", "100")
+                .env("RUST_LOG", "warn")
+                .current_dir(std::env::temp_dir())
+                .stdout(std::process::Stdio::null())
+                .kill_on_drop(true)
+                .spawn()
+                .unwrap(),
+        );
+    }
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await; // both up and polling
+    make_due(&app).await; // the scheduled time arrives for all 200 at once
+    for _ in 0..600 {
+        if count(&app, "SELECT COUNT(*) FROM deliveries WHERE status = 'published'").await == 200 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM deliveries WHERE status = 'published'").await, 200);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM deliveries WHERE attempts <> 1").await, 0, "every delivery claimed once");
+    assert_eq!(sandbox.stats().await["posts"], 200, "the sandbox received each post once");
+}
