@@ -162,6 +162,12 @@ fn server_function_expectations() -> Vec<(&'static str, String, Option<Role>)> {
         ("reencrypt_platform", format!("id={unknown}"), Some(Role::Admin)),
         ("list_attention", String::new(), Some(Role::Marketer)),
         ("import_platforms", "export=%5B%5D".into(), Some(Role::Admin)),
+        ("list_posts", String::new(), Some(Role::Marketer)),
+        ("create_post", "form[text]=x&form[action]=draft".into(), Some(Role::Marketer)),
+        ("update_post", format!("id={unknown}&form[text]=x&form[action]=draft"), Some(Role::Marketer)),
+        ("cancel_post", format!("id={unknown}"), Some(Role::Marketer)),
+        ("retry_delivery", format!("id={unknown}"), Some(Role::Marketer)),
+        ("get_post", format!("id={unknown}"), Some(Role::Marketer)),
     ]
 }
 
@@ -207,6 +213,9 @@ async fn roles_are_enforced_on_every_page(app: TestApp) {
     use keyport::app::App;
     let p = app.create_platform(json!({"name": "Matrix"})).await;
     let id = p["id"].as_str().unwrap();
+    // A draft post with the same id, so /posts/{id}/edit names something too.
+    keyport::on_db!(&app.db, |pool| sqlx::query("INSERT INTO posts (id, text, state, created_by, created_at, updated_at) VALUES ($1, 'x', 'draft', 'test', $2, $2)")
+        .bind(uuid::Uuid::parse_str(id).unwrap()).bind(chrono::Utc::now()).execute(pool).await.map(|_| ())).unwrap();
     let marketer = app.client_as(Role::Marketer).await;
     let admin_pages = ["/platforms/new", "/platforms/{id}/edit", "/users", "/audit", "/keys", "/import"];
     for route in leptos_axum::generate_route_list(App) {

@@ -45,6 +45,38 @@ test.describe('OAuth connect as a marketer', () => {
     expect(await page.content()).not.toMatch(/sbx_(at|rt|code)_/);
   });
 
+  test('publishes a post to the Sandbox and shows the link', async ({ page, context }) => {
+    await open(page, '/posts');
+    const text = `Launch day ${Date.now()}`;
+    await page.getByLabel('Text').fill(text);
+    await page.getByRole('checkbox', { name: /^Sandbox/ }).check();
+    await expect(page.getByText(`Sandbox: ${text.length} / 500`)).toBeVisible();
+    await page.getByRole('button', { name: 'Publish now' }).click();
+    const post = page.getByRole('article', { name: `Post: ${text}` });
+    const row = post.getByRole('row', { name: /Sandbox/ });
+    await expect(row.getByText('published')).toBeVisible({ timeout: 15_000 });
+    const link = row.getByRole('link', { name: 'View post' });
+    const [tab] = await Promise.all([context.waitForEvent('page'), link.click()]);
+    await expect(tab.getByText(text)).toBeVisible();
+    await tab.close();
+  });
+
+  test('a failed delivery shows the error and succeeds on Retry', async ({ page, request }) => {
+    // The next two publish calls fail: the first attempt and its automatic retry.
+    expect((await request.post(`${SANDBOX_URL}/faults`, { data: { endpoint: 'posts', mode: '500', count: 2 } })).status()).toBe(204);
+    await open(page, '/posts');
+    const text = `Retry me ${Date.now()}`;
+    await page.getByLabel('Text').fill(text);
+    await page.getByRole('checkbox', { name: /^Sandbox/ }).check();
+    await page.getByRole('button', { name: 'Publish now' }).click();
+    const row = page.getByRole('article', { name: `Post: ${text}` }).getByRole('row', { name: /Sandbox/ });
+    await expect(row.getByText('failed')).toBeVisible({ timeout: 20_000 });
+    await expect(row).toContainText('the provider failed (HTTP 500)');
+    await expect(row).toContainText('press Retry');
+    await row.getByRole('button', { name: 'Retry Sandbox' }).click();
+    await expect(row.getByText('published')).toBeVisible({ timeout: 15_000 });
+  });
+
   test('denying at the provider explains what happened and stores nothing', async ({ page }) => {
     await open(page, '/platforms');
     await page.getByRole('link', { name: 'Sandbox', exact: true }).click();

@@ -109,7 +109,7 @@ fn Posts(data: PostsData, create: ServerAction<CreatePost>, retry: ServerAction<
         {if posts.is_empty() {
             view! { <div class="card empty"><p>"No posts match. Write one above."</p></div> }.into_any()
         } else {
-            view! { <div class="posts">{posts.into_iter().map(|post| view! { <PostCard post retry cancel/> }).collect_view()}</div> }.into_any()
+            view! { <div class="posts">{posts.into_iter().map(|post| view! { <PostCard post retry cancel/> }.into_any()).collect_view()}</div> }.into_any()
         }}
     }
 }
@@ -255,6 +255,7 @@ fn PostCard(post: Post, retry: ServerAction<RetryDelivery>, cancel: ServerAction
             })}
         </article>
     }
+    .into_any()
 }
 
 #[component]
@@ -290,6 +291,7 @@ fn DeliveryRow(d: Delivery, retry: ServerAction<RetryDelivery>) -> impl IntoView
             })}</td>
         </tr>
     }
+    .into_any()
 }
 
 #[component]

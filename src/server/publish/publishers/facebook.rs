@@ -11,7 +11,16 @@ pub async fn publish(http: &reqwest::Client, base: &str, page_id: Option<&str>, 
     if let Some(link) = post.link {
         body["link"] = link.into();
     }
-    let (_, json) = send(http.post(format!("{base}/{page_id}/feed")).json(&body), token).await?;
+    let (_, json) = send(http.post(format!("{base}/{page_id}/feed")).json(&body), token).await.map_err(token_error_is_auth)?;
     let id = field(&json, "/id")?;
     Ok(Published { url: Some(format!("https://www.facebook.com/{id}")), id })
+}
+
+/// The Graph API answers an invalid or expired token with HTTP 400 (OAuthException code
+/// 190, "Error validating access token"): that is an authentication problem.
+fn token_error_is_auth(e: PublishError) -> PublishError {
+    match e {
+        PublishError::Rejected { message } if message.contains("access token") => PublishError::Unauthorized { message },
+        other => other,
+    }
 }
