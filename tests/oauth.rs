@@ -341,31 +341,11 @@ async fn two_processes_on_postgres_share_one_refresh() {
     connect(&app, &sandbox, &browser, &id).await;
     sandbox.set_token_ttl(3600).await;
 
-    let mut servers = Vec::new();
-    let mut bases = Vec::new();
-    for _ in 0..2 {
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let base = format!("http://127.0.0.1:{port}");
-        let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_keyport"))
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("DATABASE_URL", &app.database_url)
-            .env("ENCRYPTION_KEY", common::TEST_KEY)
-            .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
-            .env("RUST_LOG", "warn")
-            .current_dir(std::env::temp_dir())
-            .stdout(std::process::Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
-            .unwrap();
-        servers.push(child);
-        for _ in 0..100 {
-            if reqwest::get(format!("{base}/readyz")).await.is_ok_and(|r| r.status() == 200) {
-                break;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        }
-        bases.push(base);
+    let (first, a) = common::serve_process(&app, &[]).await;
+    let (second, b) = common::serve_process(&app, &[]).await;
+    let (_servers, bases) = ([first, second], [a, b]);
+    for base in &bases {
+        common::wait_ready(base).await;
     }
     let statuses = concurrent_ensure(&app, &bases, &id, 6).await;
     assert_eq!(statuses, vec![200; 12], "every caller on both processes got a usable token");

@@ -8,7 +8,7 @@ mod common;
 use common::{
     browser_post,
     sandbox::{connect, sandbox_platform, Sandbox},
-    signed_in_browser, TestApp, TEST_KEY,
+    signed_in_browser, TestApp,
 };
 use keyport::{
     api::posts::CreatePost,
@@ -208,26 +208,11 @@ async fn two_processes_publish_200_scheduled_deliveries_exactly_once() {
         let f = PostForm { scheduled_local: later.clone(), ..form(&format!("Post {i}"), &id, "schedule") };
         publish::create(&app.state, &Caller::default(), f).await.unwrap();
     }
-    let mut servers = Vec::new();
-    for _ in 0..2 {
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        servers.push(
-            tokio::process::Command::new(env!("CARGO_BIN_EXE_keyport"))
-                .env_clear()
-                .env("PATH", std::env::var("PATH").unwrap_or_default())
-                .env("DATABASE_URL", &app.database_url)
-                .env("ENCRYPTION_KEY", TEST_KEY)
-                .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
-                .env("PUBLISH_POLL_MILLISECONDS", "100")
-                .env("RUST_LOG", "warn")
-                .current_dir(std::env::temp_dir())
-                .stdout(std::process::Stdio::null())
-                .kill_on_drop(true)
-                .spawn()
-                .unwrap(),
-        );
+    let fast = [("PUBLISH_POLL_MILLISECONDS", "100")];
+    let servers = [common::serve_process(&app, &fast).await, common::serve_process(&app, &fast).await];
+    for (_, base) in &servers {
+        common::wait_ready(base).await;
     }
-    tokio::time::sleep(std::time::Duration::from_secs(1)).await; // both up and polling
     make_due(&app).await; // the scheduled time arrives for all 200 at once
     for _ in 0..600 {
         if count(&app, "SELECT COUNT(*) FROM deliveries WHERE status = 'published'").await == 200 {

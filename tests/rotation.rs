@@ -163,28 +163,12 @@ async fn a_server_killed_mid_job_resumes_after_restart(app: TestApp) {
     seed(&app, 8000).await; // 40,000 secrets
     let v2 = with_keys(&app, 2).await;
     let job = rotation::start(&v2.state, &Caller::default()).await.unwrap();
-    let serve = || {
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        tokio::process::Command::new(env!("CARGO_BIN_EXE_keyport"))
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("DATABASE_URL", &app.database_url)
-            .env("ENCRYPTION_KEY", KEY_2)
-            .env("ENCRYPTION_KEY_VERSION", "2")
-            .env("ENCRYPTION_KEY_V1", TEST_KEY)
-            .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
-            .env("RUST_LOG", "warn")
-            .current_dir(std::env::temp_dir())
-            .stdout(std::process::Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
-            .unwrap()
-    };
+    let new_keys = [("ENCRYPTION_KEY", KEY_2), ("ENCRYPTION_KEY_VERSION", "2"), ("ENCRYPTION_KEY_V1", TEST_KEY)];
     let progress = || async {
         let (done,): (i64,) = on_db!(&app.db, |pool| sqlx::query_as("SELECT done FROM rotation_jobs").fetch_one(pool).await).unwrap();
         done
     };
-    let mut server = serve();
+    let (mut server, _) = common::serve_process(&app, &new_keys).await;
     while progress().await == 0 {
         tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     }
@@ -194,7 +178,7 @@ async fn a_server_killed_mid_job_resumes_after_restart(app: TestApp) {
     assert!(at_kill < job.total, "killed mid-job ({at_kill} of {})", job.total);
     // Time passes: the dead process's lease runs out.
     app.execute("UPDATE rotation_jobs SET lease_until = NULL, lease_owner = NULL").await;
-    let _server = serve();
+    let _server = common::serve_process(&app, &new_keys).await;
     let finished = loop {
         let (state, done, failed): (String, i64, i64) =
             on_db!(&app.db, |pool| sqlx::query_as("SELECT state, done, failed FROM rotation_jobs").fetch_one(pool).await).unwrap();

@@ -228,3 +228,35 @@ pub async fn signed_in_browser(app: &TestApp, role: Role) -> (reqwest::Client, S
     assert_eq!(location(&r), "/platforms", "signed in");
     (browser, email)
 }
+
+/// A real `keyport serve` process on this app's database, as a second instance, with
+/// `vars` (keys, worker settings). Returns it (killed on drop) and its base URL; its
+/// workers start at once, its HTTP side soon after (see [`wait_ready`]).
+pub async fn serve_process(app: &TestApp, vars: &[(&str, &str)]) -> (tokio::process::Child, String) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_keyport"));
+    command
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("DATABASE_URL", &app.database_url)
+        .env("ENCRYPTION_KEY", TEST_KEY)
+        .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
+        .env("RUST_LOG", "warn")
+        .envs(vars.iter().copied())
+        .current_dir(std::env::temp_dir())
+        .stdout(std::process::Stdio::null())
+        .kill_on_drop(true);
+    (command.spawn().expect("keyport starts"), base)
+}
+
+/// Waits until a server answers `/readyz`.
+pub async fn wait_ready(base: &str) {
+    for _ in 0..200 {
+        if reqwest::get(format!("{base}/readyz")).await.is_ok_and(|r| r.status() == 200) {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("{base} did not become ready");
+}

@@ -5,5 +5,6 @@ pub mod fields;
 pub mod notice;
 pub mod oauth_panel;
 pub mod platform_icon;
+pub mod poll;
 pub mod timestamp;
 pub mod viewer;

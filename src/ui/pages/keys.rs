@@ -6,6 +6,7 @@ use crate::{
     domain::{JobState, KeyPanel, RotationJob},
     ui::components::{
         error_view::{ErrorView, FormAlert},
+        poll::poll_while,
         timestamp::Timestamp,
         viewer::AdminOnly,
     },
@@ -26,23 +27,7 @@ fn Keys() -> impl IntoView {
     let tick = RwSignal::new(0u32);
     let running = RwSignal::new(false);
     let panel = Resource::new(move || (tick.get(), start.version().get(), pause.version().get()), |_| get_key_panel());
-    #[cfg(feature = "hydrate")]
-    {
-        let handle = set_interval_with_handle(
-            move || {
-                if running.get_untracked() {
-                    tick.update(|t| *t += 1);
-                }
-            },
-            std::time::Duration::from_secs(1),
-        )
-        .ok();
-        on_cleanup(move || {
-            if let Some(h) = handle {
-                h.clear();
-            }
-        });
-    }
+    poll_while(running, tick, 1);
     let error = Signal::derive(move || start.value().get().and_then(Result::err).or_else(|| pause.value().get().and_then(Result::err)));
     view! {
         <Title text="Encryption keys"/>

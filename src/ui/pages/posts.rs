@@ -8,6 +8,7 @@ use crate::{
     ui::components::{
         error_view::{ErrorView, FormAlert},
         notice::Notice,
+        poll::poll_while,
         timestamp::Timestamp,
     },
 };
@@ -18,29 +19,6 @@ use leptos_router::{
     hooks::{use_params_map, use_query_map},
 };
 
-/// Re-runs `refetch` every 2 seconds while `active` says something is still moving.
-fn poll_while(active: RwSignal<bool>, tick: RwSignal<u32>) {
-    #[cfg(feature = "hydrate")]
-    {
-        let handle = set_interval_with_handle(
-            move || {
-                if active.get_untracked() {
-                    tick.update(|t| *t += 1);
-                }
-            },
-            std::time::Duration::from_secs(2),
-        )
-        .ok();
-        on_cleanup(move || {
-            if let Some(h) = handle {
-                h.clear();
-            }
-        });
-    }
-    #[cfg(not(feature = "hydrate"))]
-    let _ = (active, tick);
-}
-
 #[component]
 pub fn PostsPage() -> impl IntoView {
     let query = use_query_map();
@@ -49,7 +27,7 @@ pub fn PostsPage() -> impl IntoView {
     let cancel = ServerAction::<CancelPost>::new();
     let tick = RwSignal::new(0u32);
     let moving = RwSignal::new(false);
-    poll_while(moving, tick);
+    poll_while(moving, tick, 2);
     let page = Resource::new(
         move || {
             let q = query.read();
