@@ -109,22 +109,28 @@ pub async fn claim(db: &Db, id: Uuid, owner: Uuid, until: DateTime<Utc>) -> Resu
 }
 
 /// The next secrets after `cursor` not sealed with `version`, in key order; only one
-/// platform's with `platform`.
+/// platform's with `platform`. The cursor is a row-value comparison so both databases
+/// walk the primary key from where the last batch stopped instead of scanning the table.
 pub async fn next_batch(db: &Db, version: u32, cursor: &Cursor, platform: Option<Uuid>, limit: i64) -> Result<Vec<SealedSecret>, StoreError> {
-    let (cp, cf) = cursor.clone().unzip();
+    let mut sql = String::from("SELECT platform_id, field, ciphertext, key_version, updated_at FROM secrets WHERE key_version <> $1");
+    let mut next = 3;
+    if cursor.is_some() {
+        sql.push_str(" AND (platform_id, field) > ($3, $4)");
+        next = 5;
+    }
+    if platform.is_some() {
+        sql.push_str(&format!(" AND platform_id = ${next}"));
+    }
+    sql.push_str(" ORDER BY platform_id, field LIMIT $2");
     let rows: Vec<(Uuid, String, Vec<u8>, i32, DateTime<Utc>)> = on_db!(db, |pool| {
-        sqlx::query_as(
-            "SELECT platform_id, field, ciphertext, key_version, updated_at FROM secrets \
-             WHERE key_version <> $1 AND ($2 IS NULL OR platform_id > $2 OR (platform_id = $2 AND field > $3)) \
-             AND ($4 IS NULL OR platform_id = $4) ORDER BY platform_id, field LIMIT $5",
-        )
-        .bind(version as i32)
-        .bind(cp)
-        .bind(cf)
-        .bind(platform)
-        .bind(limit)
-        .fetch_all(pool)
-        .await
+        let mut query = sqlx::query_as(&sql).bind(version as i32).bind(limit);
+        if let Some((platform_id, field)) = cursor {
+            query = query.bind(*platform_id).bind(field.as_str());
+        }
+        if let Some(platform) = platform {
+            query = query.bind(platform);
+        }
+        query.fetch_all(pool).await
     })?;
     rows.into_iter()
         .map(|(platform_id, field, ciphertext, key_version, updated_at)| {
