@@ -12,7 +12,10 @@ use uuid::Uuid;
 
 const KEY_1: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 const KEY_2: &str = "ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8=";
-const SECRETS: usize = 100_000;
+/// `BENCH_SECRETS` overrides the count (for a quick look).
+fn secrets() -> usize {
+    std::env::var("BENCH_SECRETS").ok().and_then(|n| n.parse().ok()).unwrap_or(100_000)
+}
 
 async fn state(url: &str, vars: &[(&str, &str)]) -> AppState {
     let mut all = vec![("DATABASE_URL", url), ("LEPTOS_SITE_ADDR", "127.0.0.1:0")];
@@ -25,7 +28,7 @@ async fn seed(state: &AppState) {
     let now = chrono::Utc::now();
     on_db!(&state.db, |pool| {
         let mut tx = pool.begin().await.unwrap();
-        for i in 0..SECRETS / SecretField::ALL.len() {
+        for i in 0..secrets() / SecretField::ALL.len() {
             let id = Uuid::now_v7();
             sqlx::query("INSERT INTO platforms (id, name, category, auth_type, status, metadata, created_at, updated_at) VALUES ($1, $2, 'other', 'oauth2', 'active', '{}', $3, $3)")
                 .bind(id).bind(format!("Bench {i}")).bind(now).execute(&mut *tx).await.unwrap();
@@ -46,8 +49,8 @@ async fn bench(backend: &str, url: &str) {
     rotation::start(&v2, &Caller::default()).await.unwrap();
     let job = rotation::work(&v2, Uuid::now_v7(), |_| {}).await.unwrap().unwrap();
     let seconds = started.elapsed().as_secs_f64();
-    assert_eq!((job.done, job.failed), (SECRETS as i64, 0));
-    println!("{backend:<10} re-encrypted {SECRETS} secrets in {seconds:.2} s: {:.0} secrets/s", SECRETS as f64 / seconds);
+    assert_eq!((job.done, job.failed), (secrets() as i64, 0));
+    println!("{backend:<10} re-encrypted {} secrets in {seconds:.2} s: {:.0} secrets/s", secrets(), secrets() as f64 / seconds);
 }
 
 #[tokio::main]
