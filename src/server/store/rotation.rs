@@ -254,14 +254,14 @@ pub async fn apply(db: &Db, version: u32, limit: i64, batch: &[Resealed], progre
                 let fields: Vec<&str> = batch.iter().map(|r| r.field.as_str()).collect();
                 let ciphertexts: Vec<&[u8]> = batch.iter().map(|r| r.ciphertext.as_slice()).collect();
                 let olds: Vec<i32> = batch.iter().map(|r| r.old_version as i32).collect();
-                // Join through the primary key. Without statistics (a freshly imported
-                // table, before autovacuum analyzes it) the planner scans the whole table
-                // once per row: 1.7 s per batch of 1,000 at 100,000 secrets.
-                sqlx::query("SET LOCAL enable_seqscan = off").execute(&mut *tx).await?;
+                // `key_version + 0`: match each row through the primary key only. Compared
+                // bare, the planner (without statistics, as after an import) also walks the
+                // key_version index — every secret, once per row: 2.3 s per batch of 1,000
+                // at 100,000 secrets instead of 11 ms.
                 sqlx::query(
                     "UPDATE secrets AS s SET ciphertext = v.c, key_version = $5, updated_at = $6 \
                      FROM UNNEST($1::uuid[], $2::text[], $3::bytea[], $4::int[]) AS v(p, f, c, old) \
-                     WHERE s.platform_id = v.p AND s.field = v.f AND s.key_version = v.old",
+                     WHERE s.platform_id = v.p AND s.field = v.f AND s.key_version + 0 = v.old",
                 )
                 .bind(&ids)
                 .bind(&fields)
