@@ -81,7 +81,8 @@ async fn deliver(state: &AppState, c: Claimed) {
     let span = tracing::info_span!("delivery", delivery.id = %c.id, platform.id = %c.platform_id, attempt = c.attempts);
     let _guard = span.enter();
     let caller = Caller::job("publisher");
-    let result = attempt(state, &caller, &c).await;
+    // The provider's link becomes an <a href>: only http(s), never javascript: and the like.
+    let result = attempt(state, &caller, &c).await.map(|p| Published { url: p.url.filter(|u| u.starts_with("https://") || u.starts_with("http://")), ..p });
     let max = state.config.publish_max_attempts;
     let (outcome, audit_outcome, detail) = match &result {
         Ok(p) => (Outcome { status: DeliveryStatus::Published, provider_post_id: Some(&p.id), provider_url: p.url.as_deref(), error: None, due_at: None }, "ok", format!("published as {}", p.id)),
