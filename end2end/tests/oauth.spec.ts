@@ -54,7 +54,7 @@ test.describe('OAuth connect as a marketer', () => {
     await page.getByRole('button', { name: 'Publish now' }).click();
     const post = page.getByRole('article', { name: `Post: ${text}` });
     const row = post.getByRole('row', { name: /Sandbox/ });
-    await expect(row.getByText('published')).toBeVisible({ timeout: 15_000 });
+    await expect(row.getByText('published', { exact: true })).toBeVisible({ timeout: 15_000 });
     const link = row.getByRole('link', { name: 'View post' });
     const [tab] = await Promise.all([context.waitForEvent('page'), link.click()]);
     await expect(tab.getByText(text)).toBeVisible();
@@ -70,11 +70,11 @@ test.describe('OAuth connect as a marketer', () => {
     await page.getByRole('checkbox', { name: /^Sandbox/ }).check();
     await page.getByRole('button', { name: 'Publish now' }).click();
     const row = page.getByRole('article', { name: `Post: ${text}` }).getByRole('row', { name: /Sandbox/ });
-    await expect(row.getByText('failed')).toBeVisible({ timeout: 20_000 });
+    await expect(row.getByText('failed', { exact: true })).toBeVisible({ timeout: 20_000 });
     await expect(row).toContainText('the provider failed (HTTP 500)');
     await expect(row).toContainText('press Retry');
     await row.getByRole('button', { name: 'Retry Sandbox' }).click();
-    await expect(row.getByText('published')).toBeVisible({ timeout: 15_000 });
+    await expect(row.getByText('published', { exact: true })).toBeVisible({ timeout: 15_000 });
   });
 
   test('denying at the provider explains what happened and stores nothing', async ({ page }) => {
