@@ -6,7 +6,6 @@
 mod common;
 
 use common::{
-    browser_post,
     sandbox::{connect, sandbox_platform, Sandbox},
     signed_in_browser, TestApp,
 };
@@ -87,7 +86,6 @@ async fn publishes_now_through_the_form_and_records_the_outcome(app: TestApp) {
     let long = "x".repeat(501);
     let err = publish::create(&app.state, &Caller::default(), form(&long, &id, "now")).await.unwrap_err();
     assert!(err.to_string().contains("takes at most 500"), "{err}");
-    let _ = browser_post; // (the form helper is used by other suites)
 }
 
 async fn a_scheduled_post_fires_at_its_time_and_can_be_edited_or_cancelled_before(app: TestApp) {
