@@ -84,46 +84,40 @@ async fn deliver(state: &AppState, c: Claimed) {
     // The provider's link becomes an <a href>: only http(s), never javascript: and the like.
     let result = attempt(state, &caller, &c).await.map(|p| Published { url: p.url.filter(|u| u.starts_with("https://") || u.starts_with("http://")), ..p });
     let max = state.config.publish_max_attempts;
-    let (outcome, audit_outcome, detail) = match &result {
-        Ok(p) => (Outcome { status: DeliveryStatus::Published, provider_post_id: Some(&p.id), provider_url: p.url.as_deref(), error: None, due_at: None }, "ok", format!("published as {}", p.id)),
+    // (status, the error shown on the post, when to retry, the audit entry's detail)
+    let (status, error, due_at, detail) = match &result {
+        Ok(p) => (DeliveryStatus::Published, None, None, format!("published as {}", p.id)),
         Err(Failure::Retry { message, retry_after }) if c.attempts < max => {
             let wait = backoff(state.config.publish_retry_base, c.attempts, *retry_after);
-            let due = Utc::now() + chrono::Duration::from_std(wait).unwrap_or_default();
             (
-                Outcome { status: DeliveryStatus::Queued, provider_post_id: None, provider_url: None, error: Some(message), due_at: Some(due) },
-                "failed",
+                DeliveryStatus::Queued,
+                Some(format!("{message} — retrying automatically (attempt {} of {max})", c.attempts)),
+                Some(Utc::now() + chrono::Duration::from_std(wait).unwrap_or_default()),
                 format!("attempt {} of {max}: {message}; retrying in {} s", c.attempts, wait.as_secs()),
             )
         }
         Err(Failure::Retry { message, .. }) => (
-            Outcome { status: DeliveryStatus::Failed, provider_post_id: None, provider_url: None, error: Some(message), due_at: None },
-            "failed",
+            DeliveryStatus::Failed,
+            Some(format!("{message} — gave up after {max} attempts; press Retry to try again")),
+            None,
             format!("gave up after {max} attempts: {message}"),
         ),
-        Err(Failure::Final(message)) => (
-            Outcome { status: DeliveryStatus::Failed, provider_post_id: None, provider_url: None, error: Some(message), due_at: None },
-            "failed",
-            message.clone(),
-        ),
+        Err(Failure::Final(message)) => (DeliveryStatus::Failed, Some(message.clone()), None, message.clone()),
     };
-    let error_text;
-    let outcome = match (&result, outcome.status) {
-        (Err(Failure::Retry { message, .. }), DeliveryStatus::Queued) => {
-            error_text = format!("{message} — retrying automatically (attempt {} of {max})", c.attempts);
-            Outcome { error: Some(&error_text), ..outcome }
-        }
-        (Err(Failure::Retry { message, .. }), DeliveryStatus::Failed) => {
-            error_text = format!("{message} — gave up after {max} attempts; press Retry to try again");
-            Outcome { error: Some(&error_text), ..outcome }
-        }
-        _ => outcome,
+    let published = result.as_ref().ok();
+    let outcome = Outcome {
+        status,
+        provider_post_id: published.map(|p| p.id.as_str()),
+        provider_url: published.and_then(|p| p.url.as_deref()),
+        error: error.as_deref(),
+        due_at,
     };
     match store::posts::record(&state.db, c.id, c.attempts, &outcome).await {
         Ok(true) => {}
         Ok(false) => tracing::warn!("the delivery changed hands during the attempt; its new owner records the outcome"),
         Err(e) => tracing::error!(error = %e, "cannot record a delivery outcome; it will be recovered after its lease"),
     }
-    let action = if outcome.status == DeliveryStatus::Published { "delivery_published" } else { "delivery_failed" };
+    let (action, audit_outcome) = if published.is_some() { ("delivery_published", "ok") } else { ("delivery_failed", "failed") };
     audit::record(&state.db, &caller, action, Some(Target::new("delivery", c.id, "")), audit_outcome, Some(detail)).await;
 }
 
