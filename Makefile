@@ -5,7 +5,7 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 # cargo-leptos writes the WASM bundle, JS and CSS here; the server serves them.
 SITE := target/site
 
-.PHONY: run test setup build test-rust test-e2e release clean-data
+.PHONY: run test setup build test-rust test-e2e release release-bundle release-tools clean-data
 
 run: setup build
 	@scripts/ensure-env.sh
@@ -36,7 +36,18 @@ test-e2e:
 	@scripts/setup.sh --with-browser
 	cd end2end && npx playwright test
 
-# A production build: optimized server and WASM bundle (wasm-opt must be binaryen >= 116;
-# see docs/operations.md).
-release: setup
-	cargo leptos build --release
+# A production build: optimized server and WASM bundle. cargo-leptos finds wasm-opt on PATH
+# (npm's binaryen, installed by setup.sh --with-release); were it missing, cargo-leptos would
+# try to download it from GitHub, fail, and say only "Error:". `release-bundle` builds the
+# WASM/JS/CSS bundle alone (CI does, so the release door stays open).
+RELEASE_PATH := $(CURDIR)/scripts/release-tools/node_modules/.bin:$(PATH)
+
+release: release-tools
+	PATH="$(RELEASE_PATH)" cargo leptos build --release
+
+release-bundle: release-tools
+	PATH="$(RELEASE_PATH)" cargo leptos build --release --frontend-only
+
+release-tools: setup
+	@scripts/setup.sh --with-release
+	@PATH="$(RELEASE_PATH)" scripts/check-release-tools.sh

@@ -66,7 +66,11 @@ export default defineConfig({
     reuseExistingServer: false,
     timeout: 60_000,
     stdout: 'pipe',
+    // Every variable the server needs, and no `.env`: a person's `make run` set-up (PUBLIC_URL
+    // on port 3000, their key) must not leak into the test server.
     env: {
+      KEYPORT_DOTENV: 'off',
+      PUBLIC_URL: baseURL,
       DATABASE_URL,
       ENCRYPTION_KEY: process.env.E2E_KEY_V2,
       ENCRYPTION_KEY_VERSION: '2',

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Installs, idempotently, everything `make run` and `make test` need on a fresh machine:
-# the wasm32 target, cargo-leptos, wasm-bindgen-cli at the exact version Cargo.lock uses,
-# Debian's chromium and the end2end npm packages. Only package registries are used:
+# Installs, idempotently, everything `make run`, `make test` and `make release` need on a
+# fresh machine: the wasm32 target, cargo-leptos, wasm-bindgen-cli at the exact version
+# Cargo.lock uses, Debian's chromium and the end2end npm packages (--with-browser), and
+# wasm-opt for release builds (--with-release). Only package registries are used:
 # cargo-leptos would otherwise try to download its helpers from GitHub, which fails here.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,7 +36,26 @@ if ! python3 -c "import cryptography" 2>/dev/null; then
   python3 -m pip install --quiet cryptography
 fi
 
-if [ "${1:-}" = "--with-browser" ]; then
+for flag in "$@"; do
+  case $flag in
+    --with-browser) with_browser=1 ;;
+    --with-release) with_release=1 ;;
+    *) echo "setup.sh: unknown flag $flag (use --with-browser or --with-release)" >&2; exit 2 ;;
+  esac
+done
+
+if [ -n "${with_release:-}" ]; then
+  # Release builds run wasm-opt. npm's binaryen ships it as a Node program and installs in
+  # seconds (the Rust registry's wasm-opt takes ~10 minutes to build); Debian's binaryen 108
+  # must not be used: its output fails at hydration (docs/operations.md).
+  tools=scripts/release-tools
+  if [ ! -x $tools/node_modules/.bin/wasm-opt ] || [ $tools/package-lock.json -nt $tools/node_modules/.package-lock.json ]; then
+    step "installing wasm-opt (npm binaryen) for release builds"
+    (cd $tools && npm ci --no-audit --no-fund)
+  fi
+fi
+
+if [ -n "${with_browser:-}" ]; then
   if ! command -v chromium >/dev/null 2>&1; then
     step "installing Debian's chromium for the browser tests"
     apt-get update -qq

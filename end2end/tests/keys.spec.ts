@@ -11,7 +11,7 @@ async function storeUnderOldKey(token: string, names: string[]): Promise<string[
   const base = `http://127.0.0.1:${port}`;
   const old = spawn('./target/debug/keyport', ['serve'], {
     cwd: '..',
-    env: { PATH: process.env.PATH, DATABASE_URL, ENCRYPTION_KEY: KEY_V1, LEPTOS_SITE_ADDR: `127.0.0.1:${port}`, RUST_LOG: 'warn' },
+    env: { PATH: process.env.PATH, KEYPORT_DOTENV: 'off', DATABASE_URL, ENCRYPTION_KEY: KEY_V1, LEPTOS_SITE_ADDR: `127.0.0.1:${port}`, RUST_LOG: 'warn' },
     stdio: 'ignore',
   });
   try {
