@@ -1,7 +1,7 @@
 //! The HTML shell and the app: layout, navigation and routes. Wiring only.
 
 use crate::{
-    api::auth::SignOut,
+    server_fns::auth::SignOut,
     domain::User,
     ui::{
         components::viewer::{viewer, viewer_json, VIEWER_ELEMENT},

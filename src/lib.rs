@@ -2,7 +2,7 @@
 //! credentials behind them. One crate, two builds: `ssr` (the axum server) and
 //! `hydrate` (the WASM bundle). Server-only code lives in `server`, gated here only.
 
-pub mod api;
+pub mod server_fns;
 pub mod app;
 pub mod domain;
 pub mod ui;

@@ -139,7 +139,6 @@ fn command_line() -> keyport::server::auth::Caller {
 
 async fn keys_rotate(config: config::Config) -> Result<(), String> {
     use keyport::{domain::JobState, server::{rotation, store}};
-    use std::io::Write;
     let state = AppState::prepare(config).await?;
     let caller = command_line();
     match store::rotation::latest(&state.db).await.map_err(|e| e.to_string())? {
@@ -152,12 +151,13 @@ async fn keys_rotate(config: config::Config) -> Result<(), String> {
         }
     }
     let owner = uuid::Uuid::now_v7();
+    let bar = indicatif::ProgressBar::new(0).with_style(
+        indicatif::ProgressStyle::with_template("[{bar:30}] {percent:>3}% {pos}/{len} {msg}").expect("valid template").progress_chars("#> "),
+    );
     let progress = |job: &keyport::domain::RotationJob| {
-        let width = 30;
-        let filled = (job.percent() as usize * width) / 100;
-        let rate = job.rate().map(|r| format!("{r:.0}/s")).unwrap_or_default();
-        eprint!("\r[{}{}] {:>3}% {}/{} {rate}   ", "#".repeat(filled), " ".repeat(width - filled), job.percent(), job.handled(), job.total);
-        let _ = std::io::stderr().flush();
+        bar.set_length(job.total.max(0) as u64);
+        bar.set_position(job.handled().max(0) as u64);
+        bar.set_message(job.rate().map(|r| format!("{r:.0}/s")).unwrap_or_default());
     };
     let job = loop {
         match rotation::work(&state, owner, progress).await.map_err(|e| e.to_string())? {
@@ -167,7 +167,7 @@ async fn keys_rotate(config: config::Config) -> Result<(), String> {
             _ => tokio::time::sleep(std::time::Duration::from_secs(1)).await,
         }
     };
-    eprintln!();
+    bar.finish();
     state.db.close().await;
     match job.state {
         JobState::Paused => Err("the job was paused (from the keys panel); run again to resume".into()),

@@ -6,7 +6,7 @@ mod common;
 
 use common::{browser_post, http_client, location, signed_in_browser, TestApp, PASSWORD};
 use keyport::{
-    api::{
+    server_fns::{
         auth::{SetUp, SignIn, SignOut},
         platforms::ListPlatforms,
         profile::CreateApiToken,
@@ -301,7 +301,7 @@ async fn api_tokens_are_created_used_and_revoked(app: TestApp) {
     assert_eq!(bot.get(app.url("/api/platforms")).send().await.unwrap().status(), 200);
     assert_eq!(bot.post(app.url("/api/platforms")).json(&json!({"name": "x"})).send().await.unwrap().status(), 403, "a token has its user's role");
     let id = created["token"]["id"].as_str().unwrap();
-    let r = browser_post(&app, &browser, keyport::api::profile::RevokeApiToken::PATH, &[("id", id)]).await;
+    let r = browser_post(&app, &browser, keyport::server_fns::profile::RevokeApiToken::PATH, &[("id", id)]).await;
     assert_eq!(location(&r), "/profile?notice=token_revoked");
     assert_eq!(bot.get(app.url("/api/platforms")).send().await.unwrap().status(), 401);
     assert_eq!(http_client(Some("kp_forged")).get(app.url("/api/platforms")).send().await.unwrap().status(), 401);
@@ -314,7 +314,7 @@ async fn actions_are_audited_without_secrets(app: TestApp) {
     app.send_json(reqwest::Method::PUT, &format!("/api/platforms/{id}/secrets/api_key"), json!({"value": "sk_AUDIT_secret_value"})).await;
     app.client.delete(app.url(&format!("/api/platforms/{id}"))).send().await.unwrap();
     browser_post(&app, &http_client(None), SignIn::PATH, &[("email", &email), ("password", "wrong password!")]).await;
-    let r = browser.post(app.url(keyport::api::audit::ListAudit::PATH)).header("origin", &app.base).form(&[("page", "1")]).send().await.unwrap();
+    let r = browser.post(app.url(keyport::server_fns::audit::ListAudit::PATH)).header("origin", &app.base).form(&[("page", "1")]).send().await.unwrap();
     let body = r.text().await.unwrap();
     for action in ["login", "login_failed", "platform_created", "secret_set", "platform_deleted"] {
         assert!(body.contains(&format!("\"action\":\"{action}\"")), "{action} missing: {body}");

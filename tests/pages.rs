@@ -4,7 +4,7 @@
 mod common;
 
 use common::TestApp;
-use keyport::api::platforms::{CreatePlatform, DeletePlatform, UpdatePlatform};
+use keyport::server_fns::platforms::{CreatePlatform, DeletePlatform, UpdatePlatform};
 use leptos::server_fn::ServerFn;
 use serde_json::json;
 

@@ -10,7 +10,7 @@ use common::{
     signed_in_browser, TestApp,
 };
 use keyport::{
-    api::posts::CreatePost,
+    server_fns::posts::CreatePost,
     domain::{DeliveryStatus, PostForm, PostState, Role},
     on_db,
     server::{auth::Caller, oauth, publish, store},

@@ -53,7 +53,7 @@ impl Provider {
         let http = reqwest::Client::new();
         let target = Target { api_base: &self.base, account_id: account };
         let post = Request { text: "Hello from Keyport", link: Some("https://example.com/launch"), idempotency_key: "keyport-0192abc" };
-        let result = publish(&http, provider, &target, &SecretString::from("token-123"), &post).await;
+        let result = publish(&http, provider.parse().unwrap(), &target, &SecretString::from("token-123"), &post).await;
         (self.seen.lock().unwrap().pop().unwrap(), result)
     }
 }

@@ -195,7 +195,7 @@ async fn a_server_killed_mid_job_resumes_after_restart(app: TestApp) {
     assert_eq!(versions(&v2).await, [(2, 40_000)]);
     // Every secret decrypts with the new key alone.
     let rows: Vec<(Uuid, String, Vec<u8>)> = on_db!(&app.db, |pool| sqlx::query_as("SELECT platform_id, field, ciphertext FROM secrets").fetch_all(pool).await).unwrap();
-    let only_v2 = keyport::server::crypto::Keyring::new(2, &v2.state.config.encryption_keys.iter().filter(|(v, _)| **v == 2).map(|(v, k)| (*v, keyport::server::config::EncryptionKey::from_bytes(*k.bytes()))).collect());
+    let only_v2 = keyport::server::crypto::Keyring::new(2, &v2.state.config.keys.by_version.iter().filter(|(v, _)| **v == 2).map(|(v, k)| (*v, keyport::server::config::EncryptionKey::from_bytes(*k.bytes()))).collect());
     for (id, field, ciphertext) in rows {
         only_v2.open(&ciphertext, &SecretSlot::platform_secret(id, field.parse().unwrap())).unwrap();
     }

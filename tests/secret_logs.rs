@@ -55,7 +55,7 @@ async fn secrets_never_reach_the_log_at_trace_level() {
     let user = keyport::server::users::create(&app.db, &caller, "log@example.com", &keyport::domain::SecretText::new(PASSWORD_PLANTED), keyport::domain::Role::Marketer).await.unwrap();
     for password in [PASSWORD_PLANTED, "wrong-but-logged?"] {
         app.anonymous
-            .post(app.url(<keyport::api::auth::SignIn as leptos::server_fn::ServerFn>::PATH))
+            .post(app.url(<keyport::server_fns::auth::SignIn as leptos::server_fn::ServerFn>::PATH))
             .form(&[("email", user.email.as_str()), ("password", password)])
             .send()
             .await

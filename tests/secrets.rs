@@ -5,7 +5,7 @@ mod common;
 
 use common::TestApp;
 use keyport::{
-    api::credentials::SetSecret,
+    server_fns::credentials::SetSecret,
     domain::{AppError, SecretField},
     server::{secrets, state::AppState},
 };
@@ -143,11 +143,11 @@ async fn a_ciphertext_moved_to_another_platform_fails_to_decrypt(app: TestApp) {
     put_secret(&app, b, "api_key", json!({"value": "b's own key"})).await;
     // An attacker with database access copies A's ciphertext onto B's row.
     let hex: String = stored_ciphertexts(&app).await.into_iter().find(|r| r.0 == a).unwrap().2.iter().map(|b| format!("{b:02x}")).collect();
-    let literal = match app.state.config.backend {
+    let literal = match app.state.config.database.backend {
         keyport::server::config::Backend::Sqlite => format!("X'{hex}'"),
         keyport::server::config::Backend::Postgres => format!("'\\x{hex}'::bytea"),
     };
-    let b_id = match app.state.config.backend {
+    let b_id = match app.state.config.database.backend {
         keyport::server::config::Backend::Sqlite => format!("X'{}'", b.simple()),
         keyport::server::config::Backend::Postgres => format!("'{b}'"),
     };

@@ -24,6 +24,18 @@ impl User {
     }
 }
 
+/// Who is looking at a page: the signed-in user, or nobody. The server builds it for each
+/// request and the page shows only what they may do; the server checks the same rules on
+/// every call, so this only keeps the interface honest.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Viewer(pub Option<User>);
+
+impl Viewer {
+    pub fn is_admin(&self) -> bool {
+        self.0.as_ref().is_some_and(User::is_admin)
+    }
+}
+
 /// Reads an email address: trimmed, lower-cased, one `@` with text on both sides.
 pub fn parse_email(errors: &mut FieldErrors, field: &str, email: &str) -> String {
     let email = email.trim().to_lowercase();

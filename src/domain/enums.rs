@@ -1,8 +1,6 @@
 //! The closed sets a platform is described by. Each value has a stable wire name (stored in
 //! the database, used in URLs and JSON) and a label for people.
 
-use serde::{Deserialize, Serialize};
-use std::{fmt, str::FromStr};
 
 /// What every closed set offers, so one piece of UI (a filter, a select) can serve them all.
 pub trait Choice: Copy + PartialEq + Send + Sync + 'static {
@@ -18,7 +16,7 @@ pub trait Choice: Copy + PartialEq + Send + Sync + 'static {
 macro_rules! wire_enum {
     ($(#[$doc:meta])* $name:ident, $what:literal { $($variant:ident => $wire:literal, $label:literal;)+ }) => {
         $(#[$doc])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
         pub enum $name { $(#[serde(rename = $wire)] $variant,)+ }
 
         impl $name {
@@ -40,7 +38,7 @@ macro_rules! wire_enum {
             }
         }
 
-        impl Choice for $name {
+        impl $crate::domain::Choice for $name {
             fn all() -> &'static [Self] {
                 Self::ALL
             }
@@ -52,7 +50,7 @@ macro_rules! wire_enum {
             }
         }
 
-        impl FromStr for $name {
+        impl std::str::FromStr for $name {
             type Err = String;
             fn from_str(s: &str) -> Result<Self, String> {
                 match s {
@@ -65,13 +63,14 @@ macro_rules! wire_enum {
             }
         }
 
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str(self.as_str())
             }
         }
     };
 }
+pub(crate) use wire_enum;
 
 wire_enum! {
     /// What kind of service an integration is.

@@ -96,6 +96,21 @@ impl AppError {
         Self::NotFound { what: what.into() }
     }
 
+    /// The HTTP status that answers this error, for the JSON API, server functions and
+    /// server-rendered pages alike.
+    pub fn status(&self) -> u16 {
+        match self {
+            Self::Invalid { .. } => 422,
+            Self::Conflict { .. } => 409,
+            Self::NotFound { .. } => 404,
+            Self::Unauthorized => 401,
+            Self::Forbidden { .. } => 403,
+            Self::Unavailable { .. } => 503,
+            Self::Internal { .. } => 500,
+            Self::Transport { .. } => 502,
+        }
+    }
+
     /// The field errors carried by this error, if any, for showing next to form inputs.
     pub fn fields(&self) -> Option<&FieldErrors> {
         match self {

@@ -1,17 +1,18 @@
 //! Key rotation as the keys panel shows it: each key version's use, the re-encryption job
 //! and its progress, and the next step in plain words.
 
-use super::KeyVersionStatus;
+use super::{enums::wire_enum, KeyVersionStatus};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum JobState {
-    Running,
-    Paused,
-    Done,
+wire_enum! {
+    /// Where a re-encryption job is.
+    JobState, "job state" {
+        Running => "running", "Running";
+        Paused => "paused", "Paused";
+        Done => "done", "Finished";
+    }
 }
 
 /// A re-encryption job: every secret not on `target_version` re-sealed with it.

@@ -5,6 +5,7 @@ mod account;
 mod credentials;
 mod enums;
 mod error;
+mod id;
 mod import;
 mod keys;
 mod oauth;
@@ -12,14 +13,17 @@ mod platform;
 mod posts;
 
 pub use account::{
-    check_password, parse_email, safe_return_path, ApiToken, AuditEvent, AuditPage, NewApiToken, User, PASSWORD_MIN,
+    check_password, parse_email, safe_return_path, ApiToken, AuditEvent, AuditPage, NewApiToken, User, Viewer, PASSWORD_MIN,
 };
 pub use credentials::{Credentials, Encryption, KeyVersionStatus, PlatformDetails, SecretStatus, SecretText};
 pub use enums::{AuthType, Category, Choice, EncryptionState, Role, SecretField, Status};
+#[cfg(feature = "ssr")]
+pub(crate) use enums::wire_enum;
 pub use error::{AppError, FieldError, FieldErrors};
+pub use id::parse_id;
 pub use import::{ImportProblem, ImportReport};
 pub use keys::{AttentionAction, AttentionItem, JobState, KeyPanel, RotationJob};
-pub use oauth::{Connection, OauthSettings, OauthSettingsForm, OauthView, ProviderChoice};
+pub use oauth::{Connection, OauthSettings, OauthSettingsForm, OauthView, ProviderChoice, ProviderKey};
 pub use posts::{char_count, Delivery, DeliveryStatus, Post, PostAction, PostFilter, PostForm, PostState, PublishTarget, ValidPost};
 pub use platform::{
     FacetCounts, Platform, PlatformDraft, PlatformFilter, PlatformForm, PlatformList, ValidPlatform,

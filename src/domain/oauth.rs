@@ -1,15 +1,40 @@
 //! OAuth as the pages and the API see it: a platform's client settings (which catalog
 //! provider, which endpoints) and the state of its connection — never a token.
 
-use super::{platform::{optional_text, optional_url}, FieldErrors};
+use super::{enums::wire_enum, platform::{optional_text, optional_url}, FieldErrors};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+
+wire_enum! {
+    /// The providers of the catalog (`providers.toml` names each entry by this key; a unit
+    /// test checks that every key has exactly one entry; the label is its display name).
+    ProviderKey, "provider" {
+        X => "x", "X (Twitter)";
+        FacebookPages => "facebook_pages", "Facebook Pages";
+        Instagram => "instagram", "Instagram";
+        Linkedin => "linkedin", "LinkedIn";
+        Threads => "threads", "Threads";
+        Pinterest => "pinterest", "Pinterest";
+        Reddit => "reddit", "Reddit";
+        Tiktok => "tiktok", "TikTok";
+        Youtube => "youtube", "YouTube (Google)";
+        Mastodon => "mastodon", "Mastodon";
+        Custom => "custom", "Custom OAuth 2.0";
+        Sandbox => "sandbox", "Sandbox";
+    }
+}
+
+impl Default for ProviderKey {
+    /// An OAuth platform nobody configured yet.
+    fn default() -> Self {
+        Self::Custom
+    }
+}
 
 /// A catalog entry as the "start from a provider" choice shows it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProviderChoice {
-    pub key: String,
-    pub name: String,
+    pub key: ProviderKey,
     pub category: super::Category,
     /// Whether the admin must give the instance URL (Mastodon, the sandbox).
     pub needs_instance: bool,
@@ -19,7 +44,7 @@ pub struct ProviderChoice {
 /// back to the catalog's.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OauthSettings {
-    pub provider: String,
+    pub provider: ProviderKey,
     pub client_id: Option<String>,
     pub instance_url: Option<String>,
     pub authorize_url: Option<String>,
@@ -50,14 +75,20 @@ pub const CLIENT_ID_MAX: usize = 500;
 pub const SCOPES_MAX: usize = 2000;
 
 impl OauthSettingsForm {
-    /// Checks the form's own rules; whether the provider exists and which URLs it still
-    /// needs is the catalog's business (server side).
+    /// Checks the form's own rules; which URLs the provider still needs is the catalog's
+    /// business (server side).
     pub fn validate(self) -> Result<OauthSettings, FieldErrors> {
         let mut errors = FieldErrors::default();
-        let provider = self.provider.trim().to_owned();
-        if provider.is_empty() {
-            errors.add("provider", "is required: choose a provider, or \"Custom OAuth 2.0\"");
-        }
+        let provider = match self.provider.trim() {
+            "" => {
+                errors.add("provider", "is required: choose a provider, or \"Custom OAuth 2.0\"");
+                ProviderKey::default()
+            }
+            key => key.parse().unwrap_or_else(|message| {
+                errors.add("provider", message);
+                ProviderKey::default()
+            }),
+        };
         let client_id = optional_text(Some(self.client_id));
         if let Some(id) = &client_id {
             if id.chars().count() > CLIENT_ID_MAX || id.chars().any(|c| c.is_control() || c.is_whitespace()) {
@@ -88,7 +119,7 @@ impl From<&OauthSettings> for OauthSettingsForm {
     fn from(s: &OauthSettings) -> Self {
         let text = |v: &Option<String>| v.clone().unwrap_or_default();
         Self {
-            provider: s.provider.clone(),
+            provider: s.provider.to_string(),
             client_id: text(&s.client_id),
             instance_url: text(&s.instance_url),
             authorize_url: text(&s.authorize_url),
@@ -121,8 +152,6 @@ pub struct Connection {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OauthView {
     pub settings: OauthSettings,
-    /// The catalog's display name for `settings.provider`.
-    pub provider_name: String,
     /// What to register with the provider, exactly.
     pub redirect_uri: String,
     pub connection: Connection,
@@ -150,6 +179,8 @@ mod tests {
         assert!(errors.get("provider").is_some());
         assert!(errors.get("client_id").is_some());
         assert!(errors.get("token_url").unwrap().contains("https://"));
+        let unknown = OauthSettingsForm { provider: "nope".into(), ..Default::default() }.validate().unwrap_err();
+        assert!(unknown.get("provider").unwrap().contains("unknown provider \"nope\": expected one of x, facebook_pages"), "{unknown}");
     }
 
     #[test]

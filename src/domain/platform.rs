@@ -239,40 +239,39 @@ pub(super) fn optional_url(errors: &mut FieldErrors, field: &str, value: Option<
 }
 
 /// Accepts absolute http(s) URLs with a plausible host; rejects everything a browser or an
-/// HTTP client could interpret differently (spaces, control characters, userinfo).
-fn check_http_url(url: &str) -> Result<(), String> {
-    if url.len() > URL_MAX {
+/// HTTP client could interpret differently (spaces, control characters, userinfo, an empty
+/// port, characters a host name does not have).
+fn check_http_url(text: &str) -> Result<(), String> {
+    use url::{Host, ParseError, Url};
+    const BAD_HOST: &str = "must name a valid host, like https://api.example.com";
+    if text.len() > URL_MAX {
         return Err(format!("must be at most {URL_MAX} characters"));
     }
-    let rest = url
-        .strip_prefix("https://")
-        .or_else(|| url.strip_prefix("http://"))
-        .ok_or("must start with https:// or http://")?;
-    if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+    let Some((_, rest)) = text.split_once("://").filter(|(scheme, _)| matches!(*scheme, "https" | "http")) else {
+        return Err("must start with https:// or http://".into());
+    };
+    if text.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err("must not contain spaces".into());
     }
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    if authority.contains('@') {
+    let url = Url::parse(text).map_err(|e| if e == ParseError::InvalidPort { "has an invalid port" } else { BAD_HOST })?;
+    if !url.username().is_empty() || url.password().is_some() {
         return Err("must not contain a user name or password".into());
     }
-    let host = match authority.rsplit_once(':') {
-        Some((host, port)) if !host.ends_with(']') || authority.starts_with('[') => {
-            if port.is_empty() || port.parse::<u16>().is_err() {
-                return Err("has an invalid port".into());
-            }
-            host
-        }
-        _ => authority,
-    };
-    let host_ok = !host.is_empty()
-        && (host.starts_with('[') && host.ends_with(']')
-            || host.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
-                && !host.starts_with('.')
-                && !host.ends_with('-'));
-    if !host_ok {
-        return Err("must name a valid host, like https://api.example.com".into());
+    // `Url` takes "host:" as "no port"; a colon with nothing after it is a typo.
+    if rest.split(['/', '?', '#']).next().is_some_and(|authority| authority.ends_with(':')) {
+        return Err("has an invalid port".into());
     }
-    Ok(())
+    let plain_name = |name: &str| {
+        text.is_ascii()
+            && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+            && !name.starts_with('.')
+            && !name.ends_with('-')
+    };
+    match url.host() {
+        Some(Host::Ipv4(_) | Host::Ipv6(_)) => Ok(()),
+        Some(Host::Domain(name)) if plain_name(name) => Ok(()),
+        _ => Err(BAD_HOST.into()),
+    }
 }
 
 /// Which platforms a list shows; `None` means any.

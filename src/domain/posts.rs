@@ -1,76 +1,41 @@
 //! Posts and their deliveries: what a marketer composes, and what happened on each
 //! platform it was sent to.
 
-use super::FieldErrors;
+use super::{enums::wire_enum, FieldErrors};
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 pub const TEXT_MAX: usize = 5000;
 
-/// Where a post is in its life.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PostState {
-    /// Saved, not sent anywhere yet.
-    Draft,
-    /// Waiting for its time.
-    Scheduled,
-    /// Handed to the delivery queue (its deliveries say how far they got).
-    Sent,
-    Cancelled,
-}
-
-impl PostState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Draft => "draft",
-            Self::Scheduled => "scheduled",
-            Self::Sent => "sent",
-            Self::Cancelled => "cancelled",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        [Self::Draft, Self::Scheduled, Self::Sent, Self::Cancelled].into_iter().find(|v| v.as_str() == s)
+wire_enum! {
+    /// Where a post is in its life: saved (draft), waiting for its time (scheduled),
+    /// handed to the delivery queue (sent: its deliveries say how far they got), cancelled.
+    PostState, "post state" {
+        Draft => "draft", "Draft";
+        Scheduled => "scheduled", "Scheduled";
+        Sent => "sent", "Sent";
+        Cancelled => "cancelled", "Cancelled";
     }
 }
 
-/// Where one delivery (post × platform) is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DeliveryStatus {
-    /// Part of a draft or a scheduled post: not due yet.
-    Waiting,
-    Queued,
-    Publishing,
-    Published,
-    Failed,
-    /// The call may or may not have reached the provider (a crash in between) and the
-    /// provider offers no idempotency key: a person must check before retrying.
-    Unconfirmed,
-    Cancelled,
+wire_enum! {
+    /// Where one delivery (post × platform) is. `waiting`: part of a draft or a scheduled
+    /// post, not due yet. `unconfirmed`: the call may or may not have reached the provider
+    /// (a crash in between) and the provider offers no idempotency key: a person must check
+    /// before retrying.
+    DeliveryStatus, "delivery status" {
+        Waiting => "waiting", "Waiting";
+        Queued => "queued", "Queued";
+        Publishing => "publishing", "Publishing";
+        Published => "published", "Published";
+        Failed => "failed", "Failed";
+        Unconfirmed => "unconfirmed", "Unconfirmed";
+        Cancelled => "cancelled", "Cancelled";
+    }
 }
 
 impl DeliveryStatus {
-    pub const ALL: [Self; 7] = [Self::Waiting, Self::Queued, Self::Publishing, Self::Published, Self::Failed, Self::Unconfirmed, Self::Cancelled];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Waiting => "waiting",
-            Self::Queued => "queued",
-            Self::Publishing => "publishing",
-            Self::Published => "published",
-            Self::Failed => "failed",
-            Self::Unconfirmed => "unconfirmed",
-            Self::Cancelled => "cancelled",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|v| v.as_str() == s)
-    }
-
     /// Whether the worker may still change it.
     pub fn in_flight(self) -> bool {
         matches!(self, Self::Queued | Self::Publishing)
@@ -117,7 +82,7 @@ impl Post {
 pub struct PublishTarget {
     pub platform_id: Uuid,
     pub name: String,
-    pub provider: String,
+    pub provider: super::ProviderKey,
     /// Longest text the platform takes, in characters.
     pub char_limit: Option<u32>,
 }
@@ -213,6 +178,24 @@ pub struct PostFilter {
     pub platform: Option<Uuid>,
     /// Posts created on this UTC day (`YYYY-MM-DD`).
     pub day: Option<chrono::NaiveDate>,
+}
+
+impl PostFilter {
+    /// Reads the filter from URL query values; an empty value means "any".
+    pub fn parse(status: Option<&str>, platform: Option<&str>, day: Option<&str>) -> Result<Self, FieldErrors> {
+        fn given(v: Option<&str>) -> Option<&str> {
+            v.map(str::trim).filter(|v| !v.is_empty())
+        }
+        let mut errors = FieldErrors::default();
+        let filter = Self {
+            status: given(status).and_then(|s| s.parse().map_err(|message| errors.add("status", message)).ok()),
+            platform: given(platform).and_then(|p| p.parse().map_err(|_| errors.add("platform", "is not a platform id")).ok()),
+            day: given(day).and_then(|d| {
+                chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| errors.add("day", "must be a date like 2026-12-24")).ok()
+            }),
+        };
+        errors.into_result(filter)
+    }
 }
 
 #[cfg(test)]

@@ -2,20 +2,20 @@
 //! connected, expired without a way to refresh, a secret that does not decrypt, or secrets
 //! that came from a plaintext store — with the one action that fixes it.
 
-use super::{error::internal, secrets, state::AppState, store::oauth as store};
-use crate::domain::{AppError, AttentionAction, AttentionItem, AuthType, EncryptionState};
+use super::{secrets, state::AppState, store::oauth as store};
+use crate::domain::{AppError, AttentionAction, AttentionItem, AuthType, EncryptionState, Status};
 
 pub async fn list(state: &AppState) -> Result<Vec<AttentionItem>, AppError> {
-    let (rows, badges) = tokio::try_join!(async { store::health(&state.db).await.map_err(internal) }, secrets::badges(&state.db, &state.keyring))?;
+    let (rows, badges) = tokio::try_join!(async { Ok(store::health(&state.db).await?) }, secrets::badges(&state.db, &state.keyring))?;
     let now = chrono::Utc::now();
     Ok(rows
         .into_iter()
         .filter_map(|row| {
-            let oauth = row.auth_type == AuthType::Oauth2.as_str();
+            let oauth = row.auth_type == AuthType::Oauth2;
             let fix = if oauth { AttentionAction::Reauthenticate } else { AttentionAction::SetSecret };
             let mut reasons = Vec::new();
             let mut action = fix;
-            if row.status == "error" {
+            if row.status == Status::Error {
                 reasons.push(row.last_error.clone().unwrap_or_else(|| "the platform's status is Error".into()));
             }
             if badges.get(&row.platform_id).is_some_and(|b| b.state == EncryptionState::Failed) {

@@ -3,50 +3,117 @@
 use super::{
     auth::Caller,
     db::Db,
-    error::internal,
     store::audit::{self as store, Entry, Filter},
 };
-use crate::domain::{AppError, AuditPage};
+use crate::domain::{wire_enum, AppError, AuditPage, Platform};
 
 pub const PAGE_SIZE: i64 = 50;
 
+wire_enum! {
+    /// Everything the audit log records, by its stored name.
+    Action, "audit action" {
+        Setup => "setup", "Set-up";
+        Login => "login", "Signed in";
+        LoginFailed => "login_failed", "Sign-in failed";
+        LoginThrottled => "login_throttled", "Sign-in throttled";
+        Logout => "logout", "Signed out";
+        UserCreated => "user_created", "User created";
+        UserUpdated => "user_updated", "User changed";
+        PasswordReset => "password_reset", "Password reset";
+        ApiTokenCreated => "api_token_created", "API token created";
+        ApiTokenRevoked => "api_token_revoked", "API token revoked";
+        PlatformCreated => "platform_created", "Platform created";
+        PlatformUpdated => "platform_updated", "Platform changed";
+        PlatformDeleted => "platform_deleted", "Platform deleted";
+        PlatformReencrypted => "platform_reencrypted", "Platform re-encrypted";
+        SecretSet => "secret_set", "Secret set";
+        SecretRemoved => "secret_removed", "Secret removed";
+        SecretUsed => "secret_used", "Secret decrypted for use";
+        OauthSettingsSaved => "oauth_settings_saved", "OAuth settings saved";
+        OauthConnectStarted => "oauth_connect_started", "Connect started";
+        OauthConnect => "oauth_connect", "Connect did not finish";
+        OauthConnected => "oauth_connected", "Connected";
+        OauthCallbackRejected => "oauth_callback_rejected", "OAuth callback rejected";
+        OauthDisconnected => "oauth_disconnected", "Disconnected";
+        TokenRefreshed => "token_refreshed", "Token refreshed";
+        TokenRefreshFailed => "token_refresh_failed", "Token refresh failed";
+        RotationStarted => "rotation_started", "Re-encryption started";
+        RotationPaused => "rotation_paused", "Re-encryption paused";
+        RotationResumed => "rotation_resumed", "Re-encryption resumed";
+        RotationFinished => "rotation_finished", "Re-encryption finished";
+        Import => "import", "Import";
+        PostCreated => "post_created", "Post created";
+        PostUpdated => "post_updated", "Post changed";
+        PostCancelled => "post_cancelled", "Post cancelled";
+        DeliveryPublished => "delivery_published", "Delivery published";
+        DeliveryFailed => "delivery_failed", "Delivery failed";
+        DeliveryRetried => "delivery_retried", "Delivery retried";
+        DeliveryInterrupted => "delivery_interrupted", "Delivery interrupted";
+    }
+}
+
+wire_enum! {
+    /// Whether the action worked.
+    Outcome, "audit outcome" {
+        Ok => "ok", "OK";
+        Failed => "failed", "Failed";
+        Denied => "denied", "Denied";
+    }
+}
+
+wire_enum! {
+    /// What kind of thing an action was done to.
+    TargetKind, "audit target" {
+        Platform => "platform", "Platform";
+        User => "user", "User";
+        ApiToken => "api_token", "API token";
+        Post => "post", "Post";
+        Delivery => "delivery", "Delivery";
+        Key => "key", "Key";
+    }
+}
+
 /// What an action was done to.
 pub struct Target<'a> {
-    pub kind: &'static str,
+    pub kind: TargetKind,
     pub id: String,
     pub label: &'a str,
 }
 
 impl<'a> Target<'a> {
-    pub fn new(kind: &'static str, id: impl ToString, label: &'a str) -> Self {
+    pub fn new(kind: TargetKind, id: impl ToString, label: &'a str) -> Self {
         Self { kind, id: id.to_string(), label }
+    }
+
+    pub fn platform(platform: &'a Platform) -> Self {
+        Self::new(TargetKind::Platform, platform.id, &platform.name)
     }
 }
 
 /// Appends one entry. A failure to write it is logged, not shown: the action happened.
-pub async fn record(db: &Db, caller: &Caller, action: &'static str, target: Option<Target<'_>>, outcome: &'static str, detail: Option<String>) {
+pub async fn record(db: &Db, caller: &Caller, action: Action, target: Option<Target<'_>>, outcome: Outcome, detail: Option<String>) {
     let entry = Entry {
         actor_id: caller.user.as_ref().map(|u| u.id),
         actor: caller.actor(),
-        action,
-        target_type: target.as_ref().map(|t| t.kind),
+        action: action.as_str(),
+        target_type: target.as_ref().map(|t| t.kind.as_str()),
         target_id: target.as_ref().map(|t| t.id.clone()),
         target_label: target.as_ref().map(|t| t.label.to_owned()),
-        outcome,
+        outcome: outcome.as_str(),
         client_addr: caller.client_addr.clone(),
         detail,
     };
     if let Err(e) = store::insert(db, &entry).await {
-        tracing::error!(error = %e, action, "could not write the audit log");
+        tracing::error!(error = %e, action = action.as_str(), "could not write the audit log");
     }
 }
 
 /// One page of the log, newest first.
 pub async fn page(db: &Db, filter: Filter, page: u32) -> Result<AuditPage, AppError> {
     let offset = i64::from(page.saturating_sub(1)) * PAGE_SIZE;
-    let mut events = store::list(db, &filter, PAGE_SIZE + 1, offset).await.map_err(internal)?;
+    let mut events = store::list(db, &filter, PAGE_SIZE + 1, offset).await?;
     let has_more = events.len() as i64 > PAGE_SIZE;
     events.truncate(PAGE_SIZE as usize);
-    let (actors, actions) = store::facets(db).await.map_err(internal)?;
+    let (actors, actions) = store::facets(db).await?;
     Ok(AuditPage { events, page: page.max(1), has_more, actors, actions })
 }

@@ -20,8 +20,15 @@ pub enum Db {
     Postgres(PgPool),
 }
 
-/// Runs `$body` with `$pool` bound to the concrete pool, so one piece of SQL and decoding
-/// code is compiled once per backend.
+/// The one way store code reaches the database: `$body` runs with `$pool` bound to the
+/// concrete pool, so one piece of SQL and decoding is written once and compiled per backend.
+/// Where the SQL must differ (measured, or a feature one backend lacks), the second form
+/// gives each backend its own arm, side by side:
+///
+/// ```ignore
+/// on_db!(db, |pool| sqlx::query("SELECT 1").execute(pool).await)
+/// on_db!(db, sqlite |pool| { … }, postgres |pool| { … })
+/// ```
 #[macro_export]
 macro_rules! on_db {
     ($db:expr, |$pool:ident| $body:expr) => {
@@ -30,6 +37,38 @@ macro_rules! on_db {
             $crate::server::db::Db::Postgres($pool) => $body,
         }
     };
+    ($db:expr, sqlite |$sqlite:ident| $on_sqlite:expr, postgres |$postgres:ident| $on_postgres:expr $(,)?) => {
+        match $db {
+            $crate::server::db::Db::Sqlite($sqlite) => $on_sqlite,
+            $crate::server::db::Db::Postgres($postgres) => $on_postgres,
+        }
+    };
+}
+
+/// [`on_db!`] inside one transaction: `$body` (an expression of type
+/// `Result<_, StoreError>`, which may `return` early) is committed when it is `Ok` and
+/// rolled back when it is `Err`. After the shared statements, `sqlite { … } postgres { … }`
+/// holds the part whose SQL differs, with the shared statements' variables in scope.
+#[macro_export]
+macro_rules! transaction {
+    ($db:expr, |$tx:ident| $body:expr) => {
+        $crate::on_db!($db, |pool| $crate::transaction!(@run pool, $tx, $body))
+    };
+    ($db:expr, |$tx:ident| { $($shared:tt)* } sqlite $on_sqlite:block postgres $on_postgres:block) => {
+        $crate::on_db!(
+            $db,
+            sqlite |pool| $crate::transaction!(@run pool, $tx, { $($shared)* $on_sqlite }),
+            postgres |pool| $crate::transaction!(@run pool, $tx, { $($shared)* $on_postgres }),
+        )
+    };
+    (@run $pool:ident, $tx:ident, $body:expr) => {{
+        let mut $tx = $pool.begin().await?;
+        let result: Result<_, $crate::server::store::StoreError> = async { $body }.await;
+        if result.is_ok() {
+            $tx.commit().await?;
+        }
+        result
+    }};
 }
 
 impl Db {
@@ -56,10 +95,7 @@ impl Db {
     }
 
     pub async fn migrate(&self) -> Result<(), sqlx::migrate::MigrateError> {
-        match self {
-            Db::Sqlite(pool) => SQLITE_MIGRATIONS.run(pool).await,
-            Db::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await,
-        }
+        on_db!(self, sqlite |pool| SQLITE_MIGRATIONS.run(pool).await, postgres |pool| POSTGRES_MIGRATIONS.run(pool).await)
     }
 
     /// Answers whether the database takes queries, for `/readyz`.

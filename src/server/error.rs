@@ -1,7 +1,9 @@
-//! Turning server-side failures into the [`AppError`] a user may see: the cause goes to the
-//! log once, under a reference the user can quote.
+//! Turning server-side failures into the [`AppError`] a user may see: one wording per
+//! failure, and the cause of anything unexpected goes to the log once, under a reference
+//! the user can quote.
 
-use crate::domain::AppError;
+use super::store::{StoreError, Unique};
+use crate::domain::{AppError, FieldErrors};
 use std::fmt::Display;
 
 /// Logs `cause` with a fresh reference and returns the error the user sees.
@@ -11,40 +13,33 @@ pub fn internal(cause: impl Display) -> AppError {
     AppError::Internal { reference }
 }
 
-/// The HTTP status that answers `error`, for the JSON API and server-rendered pages alike.
+/// The HTTP status of `error`, as axum wants it.
 pub fn status_of(error: &AppError) -> axum::http::StatusCode {
-    use axum::http::StatusCode;
-    match error {
-        AppError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-        AppError::Conflict { .. } => StatusCode::CONFLICT,
-        AppError::NotFound { .. } => StatusCode::NOT_FOUND,
-        AppError::Unauthorized => StatusCode::UNAUTHORIZED,
-        AppError::Forbidden { .. } => StatusCode::FORBIDDEN,
-        AppError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
-        AppError::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
-        AppError::Transport { .. } => StatusCode::BAD_GATEWAY,
+    axum::http::StatusCode::from_u16(error.status()).unwrap_or(axum::http::StatusCode::INTERNAL_SERVER_ERROR)
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        let conflict = |field: &str, message: &str| AppError::Conflict { fields: FieldErrors::single(field, message) };
+        match e {
+            StoreError::Duplicate(Unique::PlatformName) => conflict("name", "another platform already has this name (names are unique, ignoring case)"),
+            StoreError::Duplicate(Unique::UserEmail) => conflict("email", "another user has this email"),
+            StoreError::Duplicate(Unique::ActiveRotation) => conflict("job", "a re-encryption is already running or paused: resume or wait for it"),
+            StoreError::LastAdmin => conflict("role", "this is the last active admin: make another user admin first"),
+            StoreError::MissingPlatform => AppError::not_found("the platform"),
+            StoreError::KeyExhausted { version } => AppError::Unavailable {
+                message: format!(
+                    "key version {version} has made 2^31 encryptions, the safe limit: add a new key and rotate \
+                     (see docs/encryption.md) before encrypting more secrets"
+                ),
+            },
+            StoreError::Corrupt(_) | StoreError::Database(_) => internal(e),
+        }
     }
 }
 
-/// Runs a server function body and, when it fails, answers with the error's own status
-/// (422, 404, …) instead of server_fn's blanket 500. Plain HTML form posts are left alone:
-/// they are answered with a redirect that carries the error back to the form.
-pub async fn respond<T>(body: impl std::future::Future<Output = Result<T, AppError>>) -> Result<T, AppError> {
-    use leptos::prelude::use_context;
-    let result = body.await;
-    if let (Err(error), Some(parts), Some(response)) = (
-        &result,
-        use_context::<axum::http::request::Parts>(),
-        use_context::<leptos_axum::ResponseOptions>(),
-    ) {
-        let accepts_html = parts
-            .headers
-            .get(axum::http::header::ACCEPT)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.contains("text/html"));
-        if !accepts_html {
-            response.set_status(status_of(error));
-        }
+impl From<tower_sessions::session::Error> for AppError {
+    fn from(e: tower_sessions::session::Error) -> Self {
+        internal(format!("session store: {e}"))
     }
-    result
 }

@@ -4,10 +4,9 @@
 //! own format through the credential store; plaintext never reaches the database or a log.
 
 use super::{
-    audit,
+    audit::{self, Action, Outcome},
     auth::Caller,
     crypto::legacy,
-    error::internal,
     platforms, secrets,
     state::AppState,
     store::secrets as store,
@@ -42,7 +41,8 @@ pub async fn run(state: &AppState, caller: &Caller, file: &[u8]) -> Result<Impor
         import_one(state, caller, index, entry, &mut report).await?;
     }
     tracing::info!(summary = %report.summary(), "import finished");
-    audit::record(&state.db, caller, "import", None, if report.problems.is_empty() { "ok" } else { "failed" }, Some(report.summary())).await;
+    let outcome = if report.problems.is_empty() { Outcome::Ok } else { Outcome::Failed };
+    audit::record(&state.db, caller, Action::Import, None, outcome, Some(report.summary())).await;
     Ok(report)
 }
 
@@ -133,7 +133,7 @@ async fn import_one(state: &AppState, caller: &Caller, index: usize, entry: Valu
         }
     }
     if plaintext_seen {
-        store::flag_imported_plaintext(&state.db, platform.id).await.map_err(internal)?;
+        store::flag_imported_plaintext(&state.db, platform.id).await?;
     }
     Ok(())
 }
@@ -151,7 +151,7 @@ fn open_legacy(state: &AppState, sealed: &Value) -> Result<Zeroizing<String>, St
         Some(Value::String(s)) => s.parse().map_err(|_| "malformed: keyVersion is not a whole number")?,
         Some(_) => return Err("malformed: keyVersion is not a whole number".into()),
     };
-    let key = state.config.legacy_keys.get(&version).ok_or_else(|| format!("unknown key version {version}: set LEGACY_ENCRYPTION_KEY_V{version}"))?;
+    let key = state.config.keys.legacy.get(&version).ok_or_else(|| format!("unknown key version {version}: set LEGACY_ENCRYPTION_KEY_V{version}"))?;
     let plaintext = legacy::open(key.bytes(), &part("iv")?, &part("encrypted")?, &part("authTag")?).map_err(|e| e.to_string())?;
     let text = std::str::from_utf8(&plaintext).map_err(|_| "decrypted, but it is not text".to_owned())?;
     Ok(Zeroizing::new(text.to_owned()))

@@ -2,8 +2,9 @@
 //! `GET/POST /api/platforms`, `GET/PATCH/DELETE /api/platforms/{id}`. Every failure is a
 //! JSON body `{"error": {"code", "message", …}}`, never a bare 500.
 
-use super::{auth::Caller, oauth, platforms, secrets, state::AppState};
-use crate::domain::{AppError, AuthType, FieldErrors, Platform, PlatformDraft, PlatformFilter, Role, SecretField, User};
+use super::{auth::Caller, error::status_of, oauth, platforms, secrets, state::AppState, store::{self, StoreError}};
+use crate::domain::{parse_id, AppError, FieldErrors, Platform, PlatformDraft, PlatformFilter, Role, SecretField, User};
+use uuid::Uuid;
 use secrecy::SecretString;
 use axum::{
     body::{to_bytes, Body},
@@ -50,7 +51,13 @@ impl ApiError {
 
 impl From<AppError> for ApiError {
     fn from(error: AppError) -> Self {
-        Self { status: super::error::status_of(&error), error }
+        Self { status: status_of(&error), error }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        AppError::from(error).into()
     }
 }
 
@@ -120,7 +127,7 @@ async fn create(Admin(_, caller): Admin, State(state): State<AppState>, headers:
 }
 
 async fn show(_: Member, State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
-    let id = platforms::parse_id(&id).map_err(bad_id)?;
+    let id = platform_id(&id)?;
     Ok(platform_json(&platforms::get(&state.db, &state.keyring, id).await?))
 }
 
@@ -133,7 +140,7 @@ async fn update(
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult<Json<Value>> {
-    let id = platforms::parse_id(&id).map_err(bad_id)?;
+    let id = platform_id(&id)?;
     let patch = read_json_object(&headers, body).await?;
     let current = platforms::get(&state.db, &state.keyring, id).await?;
     let Value::Object(mut merged) = serde_json::to_value(PlatformDraft::from(&current)).map_err(|e| ApiError::from(super::error::internal(e)))? else {
@@ -145,13 +152,13 @@ async fn update(
 }
 
 async fn remove(Admin(_, caller): Admin, State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<StatusCode> {
-    let id = platforms::parse_id(&id).map_err(bad_id)?;
+    let id = platform_id(&id)?;
     platforms::delete(&state.db, &caller, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 async fn show_credentials(_: Admin, State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
-    let id = platforms::parse_id(&id).map_err(bad_id)?;
+    let id = platform_id(&id)?;
     platforms::get(&state.db, &state.keyring, id).await?;
     let credentials = secrets::credentials(&state.db, &state.keyring, id).await?;
     Ok(Json(json!({ "credentials": credentials })))
@@ -159,14 +166,14 @@ async fn show_credentials(_: Admin, State(state): State<AppState>, Path(id): Pat
 
 /// A platform's OAuth settings, redirect URI and connection (never a token).
 async fn show_oauth(_: Member, State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
-    let id = platforms::parse_id(&id).map_err(bad_id)?;
+    let id = platform_id(&id)?;
     let platform = platforms::get(&state.db, &state.keyring, id).await?;
     let view = oauth::view(&state, &platform).await?.ok_or_else(|| AppError::invalid("auth_type", "this platform does not use OAuth 2.0"))?;
     Ok(Json(json!({ "oauth": view })))
 }
 
 async fn put_oauth(Admin(_, caller): Admin, State(state): State<AppState>, Path(id): Path<String>, headers: HeaderMap, body: Body) -> ApiResult<Json<Value>> {
-    let id = platforms::parse_id(&id).map_err(bad_id)?;
+    let id = platform_id(&id)?;
     let form: crate::domain::OauthSettingsForm = parse_body(read_json_object(&headers, body).await?)?;
     let platform = platforms::get(&state.db, &state.keyring, id).await?;
     let settings = oauth::save_settings(&state, &caller, &platform, form).await?;
@@ -176,10 +183,10 @@ async fn put_oauth(Admin(_, caller): Admin, State(state): State<AppState>, Path(
 /// Makes sure the platform has a usable access token, refreshing it if it expires soon —
 /// what a publish does first. Answers with the connection, never the token.
 async fn ensure_token(_: Admin, State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
-    let id = platforms::parse_id(&id).map_err(bad_id)?;
+    let id = platform_id(&id)?;
     platforms::get(&state.db, &state.keyring, id).await?;
     let result = oauth::tokens::access_token(&state, id).await;
-    let connection = super::store::oauth::connection(&state.db, id).await.map_err(super::error::internal)?.connection;
+    let connection = store::oauth::connection(&state.db, id).await?.connection;
     match result {
         Ok(_) => Ok(Json(json!({ "usable": true, "connection": connection }))),
         Err(e) => Err(AppError::from(e).into()),
@@ -203,32 +210,11 @@ async fn put_secret(
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult<Json<Value>> {
-    let id = platforms::parse_id(&id).map_err(bad_id)?;
+    let id = platform_id(&id)?;
     let field: SecretField = field.parse().map_err(|m: String| ApiError::bad_request("field", m))?;
     let input: SecretInput = parse_body(read_json_object(&headers, body).await?)?;
     let platform = platforms::get(&state.db, &state.keyring, id).await?;
-    let allowed = platform.auth_type.secret_fields();
-    if !allowed.contains(&field) {
-        let names: Vec<_> = allowed.iter().map(|f| f.as_str()).collect();
-        return Err(AppError::invalid(
-            "field",
-            format!("a {} platform holds no {field}; it holds {}", platform.auth_type.label(), names.join(", ")),
-        )
-        .into());
-    }
-    let username = input.username.map(|u| u.trim().to_owned()).filter(|u| !u.is_empty());
-    match (field, &username) {
-        (SecretField::Password, Some(u)) if u.chars().count() > 200 => {
-            return Err(AppError::invalid("username", "must be at most 200 characters").into())
-        }
-        (SecretField::Password, _) => {}
-        (_, Some(_)) => return Err(AppError::invalid("username", "only goes with a password").into()),
-        (_, None) => {}
-    }
-    secrets::store_secret(&state.db, &state.keyring, &caller, &platform, field, &input.value).await?;
-    if platform.auth_type == AuthType::Basic && username.is_some() {
-        secrets::set_username(&state.db, id, username.as_deref()).await?;
-    }
+    secrets::set_typed(&state.db, &state.keyring, &caller, &platform, field, &input.value, input.username.as_deref()).await?;
     let credentials = secrets::credentials(&state.db, &state.keyring, id).await?;
     Ok(Json(json!({ "credentials": credentials })))
 }
@@ -238,7 +224,7 @@ async fn delete_secret(
     State(state): State<AppState>,
     Path((id, field)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
-    let id = platforms::parse_id(&id).map_err(bad_id)?;
+    let id = platform_id(&id)?;
     let field: SecretField = field.parse().map_err(|m: String| ApiError::bad_request("field", m))?;
     let platform = platforms::get(&state.db, &state.keyring, id).await?;
     secrets::remove_secret(&state.db, &caller, &platform, field).await?;
@@ -249,8 +235,9 @@ fn platform_json(platform: &Platform) -> Json<Value> {
     Json(json!({ "platform": platform }))
 }
 
-fn bad_id(error: AppError) -> ApiError {
-    ApiError::new(StatusCode::BAD_REQUEST, error)
+/// A platform id from the path; a malformed one is a 400, an unknown one a 404 later.
+fn platform_id(id: &str) -> ApiResult<Uuid> {
+    parse_id(id, "platform").map_err(|error| ApiError::new(StatusCode::BAD_REQUEST, error))
 }
 
 /// Reads the body as a JSON object: 415 without a JSON content type (which also keeps plain

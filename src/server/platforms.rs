@@ -3,32 +3,18 @@
 //! [`AppError`] out.
 
 use super::{
-    audit::{self, Target},
+    audit::{self, Action, Outcome, Target, TargetKind},
     auth::Caller,
     crypto::Keyring,
     db::Db,
-    error::internal,
-    secrets,
-    store::{platforms as store, StoreError},
+    oauth, secrets,
+    state::AppState,
+    store::platforms as store,
 };
 use crate::domain::{
-    AppError, EncryptionState, FacetCounts, FieldErrors, Platform, PlatformFilter, PlatformList, ValidPlatform,
+    AppError, AuthType, EncryptionState, FacetCounts, OauthSettingsForm, Platform, PlatformFilter, PlatformForm, PlatformList, ValidPlatform,
 };
 use uuid::Uuid;
-
-/// Reads a platform id from a URL or form.
-pub fn parse_id(id: &str) -> Result<Uuid, AppError> {
-    Uuid::parse_str(id.trim()).map_err(|_| AppError::invalid("id", "is not a platform id (expected a UUID)"))
-}
-
-fn store_error(e: StoreError, name: &str) -> AppError {
-    match e {
-        StoreError::Duplicate { field } => AppError::Conflict {
-            fields: FieldErrors::single(field, format!("another platform is already named \"{name}\"")),
-        },
-        other => internal(other),
-    }
-}
 
 fn missing(id: Uuid) -> AppError {
     AppError::not_found(format!("platform {id}"))
@@ -39,8 +25,7 @@ fn missing(id: Uuid) -> AppError {
 /// looking at the secrets, so that filter applies here.
 pub async fn list(db: &Db, keyring: &Keyring, filter: PlatformFilter) -> Result<PlatformList, AppError> {
     let sql_filter = PlatformFilter { encryption: None, ..filter };
-    let (platforms, summaries) =
-        tokio::try_join!(store::list(db, &sql_filter), store::summaries(db)).map_err(internal)?;
+    let (platforms, summaries) = tokio::try_join!(store::list(db, &sql_filter), store::summaries(db))?;
     let badges = secrets::badges(db, keyring).await?;
     let state_of = |id: &Uuid| badges.get(id).map_or(EncryptionState::NoSecret, |b| b.state);
     let keys: Vec<_> = summaries.iter().map(|(id, c, s)| (*c, *s, state_of(id))).collect();
@@ -53,7 +38,7 @@ pub async fn list(db: &Db, keyring: &Keyring, filter: PlatformFilter) -> Result<
 }
 
 pub async fn get(db: &Db, keyring: &Keyring, id: Uuid) -> Result<Platform, AppError> {
-    let platform = store::get(db, id).await.map_err(internal)?.ok_or_else(|| missing(id))?;
+    let platform = store::get(db, id).await?.ok_or_else(|| missing(id))?;
     with_badge(db, keyring, platform).await
 }
 
@@ -63,26 +48,37 @@ async fn with_badge(db: &Db, keyring: &Keyring, platform: Platform) -> Result<Pl
 }
 
 pub async fn create(db: &Db, caller: &Caller, input: ValidPlatform) -> Result<Platform, AppError> {
-    let platform = store::insert(db, &input).await.map_err(|e| store_error(e, &input.name))?;
+    let platform = store::insert(db, &input).await?;
     tracing::info!(platform.id = %platform.id, platform.name = %platform.name, "platform created");
-    audit::record(db, caller, "platform_created", Some(Target::new("platform", platform.id, &platform.name)), "ok", None).await;
+    audit::record(db, caller, Action::PlatformCreated, Some(Target::platform(&platform)), Outcome::Ok, None).await;
     Ok(platform)
 }
 
 pub async fn update(db: &Db, keyring: &Keyring, caller: &Caller, id: Uuid, input: ValidPlatform) -> Result<Platform, AppError> {
-    let platform = store::update(db, id, &input).await.map_err(|e| store_error(e, &input.name))?.ok_or_else(|| missing(id))?;
+    let platform = store::update(db, id, &input).await?.ok_or_else(|| missing(id))?;
     tracing::info!(platform.id = %platform.id, "platform updated");
-    audit::record(db, caller, "platform_updated", Some(Target::new("platform", platform.id, &platform.name)), "ok", None).await;
+    audit::record(db, caller, Action::PlatformUpdated, Some(Target::platform(&platform)), Outcome::Ok, None).await;
     with_badge(db, keyring, platform).await
+}
+
+/// Creates a platform from the HTML form; an OAuth platform started from a catalog provider
+/// gets that provider's settings.
+pub async fn create_from_form(state: &AppState, caller: &Caller, form: PlatformForm) -> Result<Platform, AppError> {
+    let provider = form.provider.trim().to_owned();
+    let platform = create(&state.db, caller, form.validate()?).await?;
+    if !provider.is_empty() && platform.auth_type == AuthType::Oauth2 {
+        oauth::save_settings(state, caller, &platform, OauthSettingsForm { provider, ..Default::default() }).await?;
+    }
+    Ok(platform)
 }
 
 /// Deletes the platform; its secrets and credentials go with it (ON DELETE CASCADE).
 pub async fn delete(db: &Db, caller: &Caller, id: Uuid) -> Result<(), AppError> {
-    let name = store::get(db, id).await.map_err(internal)?.map(|p| p.name).unwrap_or_default();
-    if !store::delete(db, id).await.map_err(internal)? {
+    let name = store::get(db, id).await?.map(|p| p.name).unwrap_or_default();
+    if !store::delete(db, id).await? {
         return Err(missing(id));
     }
     tracing::info!(platform.id = %id, "platform deleted");
-    audit::record(db, caller, "platform_deleted", Some(Target::new("platform", id, &name)), "ok", None).await;
+    audit::record(db, caller, Action::PlatformDeleted, Some(Target::new(TargetKind::Platform, id, &name)), Outcome::Ok, None).await;
     Ok(())
 }

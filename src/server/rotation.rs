@@ -5,10 +5,9 @@
 //! refreshes, publishes and other instances (one instance works on it at a time: a lease).
 
 use super::{
-    audit::{self, Target},
+    audit::{self, Action, Outcome, Target, TargetKind},
     auth::Caller,
     crypto::{SecretSlot, ENCRYPTIONS_REFUSE_AT},
-    error::internal,
     secrets,
     state::AppState,
     store::{
@@ -26,19 +25,10 @@ pub const BATCH: i64 = 1000;
 /// How long an instance may work on a job before another may take it over.
 const LEASE: Duration = Duration::from_secs(30);
 
-fn store_error(e: StoreError) -> AppError {
-    match e {
-        StoreError::KeyExhausted { version } => AppError::Unavailable {
-            message: format!("key version {version} has made 2^31 encryptions: add a new key before re-encrypting"),
-        },
-        other => internal(other),
-    }
-}
-
 /// What the keys panel shows.
 pub async fn panel(state: &AppState) -> Result<KeyPanel, AppError> {
     let versions = secrets::key_versions(&state.db, &state.keyring).await?;
-    let job = store::latest(&state.db).await.map_err(internal)?.map(|(job, _)| job);
+    let job = store::latest(&state.db).await?.map(|(job, _)| job);
     let current_version = state.keyring.current_version();
     Ok(KeyPanel { next_steps: KeyPanel::advise(current_version, &versions), current_version, versions, job })
 }
@@ -47,43 +37,38 @@ pub async fn panel(state: &AppState) -> Result<KeyPanel, AppError> {
 /// already running or paused (resume that one instead).
 pub async fn start(state: &AppState, caller: &Caller) -> Result<RotationJob, AppError> {
     let version = state.keyring.current_version();
-    let total = store::count_not_on(&state.db, version).await.map_err(internal)?;
-    let job = store::create(&state.db, version, total, &caller.actor()).await.map_err(|e| match e {
-        StoreError::Duplicate { .. } => AppError::Conflict {
-            fields: FieldErrors::single("job", "a re-encryption is already running or paused: resume or wait for it"),
-        },
-        other => internal(other),
-    })?;
+    let total = store::count_not_on(&state.db, version).await?;
+    let job = store::create(&state.db, version, total, &caller.actor()).await?;
     tracing::info!(job.id = %job.id, key.version = version, total, "re-encryption started");
-    audit::record(&state.db, caller, "rotation_started", Some(Target::new("key", version, "")), "ok", Some(format!("{total} secrets to v{version}"))).await;
+    audit::record(&state.db, caller, Action::RotationStarted, Some(Target::new(TargetKind::Key, version, "")), Outcome::Ok, Some(format!("{total} secrets to v{version}"))).await;
     Ok(job)
 }
 
 /// Pauses the running job, or resumes the paused one.
 pub async fn set_paused(state: &AppState, caller: &Caller, paused: bool) -> Result<RotationJob, AppError> {
-    let (job, _) = store::latest(&state.db).await.map_err(internal)?.ok_or_else(|| AppError::not_found("a re-encryption job"))?;
+    let (job, _) = store::latest(&state.db).await?.ok_or_else(|| AppError::not_found("a re-encryption job"))?;
     let (from, to, action) = if paused {
-        (JobState::Running, JobState::Paused, "rotation_paused")
+        (JobState::Running, JobState::Paused, Action::RotationPaused)
     } else {
-        (JobState::Paused, JobState::Running, "rotation_resumed")
+        (JobState::Paused, JobState::Running, Action::RotationResumed)
     };
-    if !store::set_state(&state.db, job.id, from, to).await.map_err(internal)? {
+    if !store::set_state(&state.db, job.id, from, to).await? {
         let now = if paused { "is not running" } else { "is not paused" };
         return Err(AppError::Conflict { fields: FieldErrors::single("job", format!("the re-encryption {now}")) });
     }
-    audit::record(&state.db, caller, action, None, "ok", Some(format!("{} of {} done", job.handled(), job.total))).await;
-    Ok(store::latest(&state.db).await.map_err(internal)?.map(|(j, _)| j).unwrap_or(job))
+    audit::record(&state.db, caller, action, None, Outcome::Ok, Some(format!("{} of {} done", job.handled(), job.total))).await;
+    Ok(store::latest(&state.db).await?.map(|(j, _)| j).unwrap_or(job))
 }
 
 /// One platform's secrets, now (the "Re-encrypt now" button). Returns (re-encrypted, failed).
 pub async fn reencrypt_platform(state: &AppState, caller: &Caller, platform: &Platform) -> Result<(u64, i64), AppError> {
-    let (batch, failed, _) = reseal_next(state, &None, Some(platform.id)).await.map_err(store_error)?;
+    let (batch, failed, _) = reseal_next(state, &None, Some(platform.id)).await?;
     let written = store::apply(&state.db, state.keyring.current_version(), ENCRYPTIONS_REFUSE_AT, &batch, None)
         .await
-        .map_err(store_error)?
+        ?
         .unwrap_or(0);
     let detail = format!("{written} re-encrypted to v{}, {failed} could not be decrypted", state.keyring.current_version());
-    audit::record(&state.db, caller, "platform_reencrypted", Some(Target::new("platform", platform.id, &platform.name)), "ok", Some(detail)).await;
+    audit::record(&state.db, caller, Action::PlatformReencrypted, Some(Target::platform(platform)), Outcome::Ok, Some(detail)).await;
     Ok((written, failed))
 }
 
@@ -117,25 +102,25 @@ async fn reseal_next(state: &AppState, cursor: &Cursor, platform: Option<Uuid>) 
 /// after each batch. Returns the job as it was left, or `None` if there was nothing to do.
 pub async fn work(state: &AppState, owner: Uuid, mut progress: impl FnMut(&RotationJob)) -> Result<Option<RotationJob>, AppError> {
     loop {
-        let Some((job, cursor)) = store::latest(&state.db).await.map_err(internal)? else {
+        let Some((job, cursor)) = store::latest(&state.db).await? else {
             return Ok(None);
         };
         if job.state != JobState::Running {
             return Ok(Some(job));
         }
         let until = chrono::Utc::now() + chrono::Duration::from_std(LEASE).unwrap_or_default();
-        if !store::claim(&state.db, job.id, owner, until).await.map_err(internal)? {
+        if !store::claim(&state.db, job.id, owner, until).await? {
             return Ok(Some(job)); // another instance works on it
         }
         let started = Instant::now();
-        let (batch, failed, next) = reseal_next(state, &cursor, None).await.map_err(store_error)?;
+        let (batch, failed, next) = reseal_next(state, &cursor, None).await?;
         let Some(next) = next else {
-            if store::finish(&state.db, job.id, owner).await.map_err(internal)? {
-                let finished = store::latest(&state.db).await.map_err(internal)?.map(|(j, _)| j).unwrap_or(job);
+            if store::finish(&state.db, job.id, owner).await? {
+                let finished = store::latest(&state.db).await?.map(|(j, _)| j).unwrap_or(job);
                 tracing::info!(job.id = %finished.id, done = finished.done, failed = finished.failed, "re-encryption finished");
                 let detail = format!("{} re-encrypted to v{}, {} could not be decrypted", finished.done, finished.target_version, finished.failed);
-                let outcome = if finished.failed == 0 { "ok" } else { "failed" };
-                audit::record(&state.db, &Caller::job("key rotation"), "rotation_finished", None, outcome, Some(detail)).await;
+                let outcome = if finished.failed == 0 { Outcome::Ok } else { Outcome::Failed };
+                audit::record(&state.db, &Caller::job("key rotation"), Action::RotationFinished, None, outcome, Some(detail)).await;
                 progress(&finished);
                 return Ok(Some(finished));
             }
@@ -148,10 +133,10 @@ pub async fn work(state: &AppState, owner: Uuid, mut progress: impl FnMut(&Rotat
             });
         }
         let p = Progress { job: job.id, owner, failed, cursor: &next, busy_seconds: started.elapsed().as_secs_f64() };
-        if store::apply(&state.db, job.target_version, ENCRYPTIONS_REFUSE_AT, &batch, Some(p)).await.map_err(store_error)?.is_none() {
+        if store::apply(&state.db, job.target_version, ENCRYPTIONS_REFUSE_AT, &batch, Some(p)).await?.is_none() {
             continue; // paused or taken over meanwhile: look again
         }
-        if let Some((job, _)) = store::latest(&state.db).await.map_err(internal)? {
+        if let Some((job, _)) = store::latest(&state.db).await? {
             progress(&job);
         }
     }

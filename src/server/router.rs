@@ -11,11 +11,16 @@ use super::{
     state::AppState,
     store::sessions::DbSessionStore,
 };
-use crate::{app::{shell, App}, ui::components::viewer::Viewer};
+use crate::{
+    app::{shell, App},
+    domain::{AppError, Viewer},
+};
 use axum::{
-    extract::State,
+    body::{to_bytes, Body},
+    extract::{Request, State},
     http::{request::Parts, StatusCode},
-    middleware::{from_fn, from_fn_with_state},
+    middleware::{from_fn, from_fn_with_state, Next},
+    response::Response,
     routing::get,
     Router,
 };
@@ -30,17 +35,17 @@ use tower_sessions::{cookie::SameSite, Expiry, SessionManagerLayer};
 pub fn leptos_options(config: &Config) -> LeptosOptions {
     LeptosOptions::builder()
         .output_name("keyport")
-        .site_root(config.site_root.as_str())
+        .site_root(config.web.site_root.as_str())
         .site_pkg_dir("pkg")
-        .site_addr(config.site_addr)
+        .site_addr(config.web.site_addr)
         .build()
 }
 
 /// The session cookie: HttpOnly, SameSite=Lax (a Strict cookie would not come back with
 /// the OAuth provider's redirect), Secure and `__Host-` prefixed behind https.
 fn session_layer(state: &AppState) -> SessionManagerLayer<DbSessionStore> {
-    let https = state.config.https();
-    let idle = tower_sessions::cookie::time::Duration::seconds(state.config.session_idle.as_secs() as i64);
+    let https = state.config.web.https();
+    let idle = tower_sessions::cookie::time::Duration::seconds(state.config.sessions.idle.as_secs() as i64);
     SessionManagerLayer::new(DbSessionStore(state.db.clone()))
         .with_name(if https { "__Host-keyport" } else { "keyport_session" })
         .with_secure(https)
@@ -81,6 +86,7 @@ pub fn build(state: AppState) -> Router {
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         // Outermost last: headers → session → who is calling → CSRF → page gate → route.
+        .layer(from_fn(unreadable_arguments))
         .layer(from_fn_with_state(state.clone(), page_gate))
         .layer(from_fn_with_state(state.clone(), csrf))
         .layer(from_fn_with_state(state.clone(), authenticate))
@@ -88,6 +94,25 @@ pub fn build(state: AppState) -> Router {
         .layer(from_fn(security_headers))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// server_fn answers 500 when a server function's arguments do not decode (an empty or
+/// malformed body), before the function runs; every error from inside a function already
+/// has its own status (`server_fns::guard`). Such an answer is an `AppError::Invalid` that
+/// names the field: it is the caller's mistake, so 400, like the JSON API's unreadable bodies.
+async fn unreadable_arguments(req: Request, next: Next) -> Response {
+    let response = next.run(req).await;
+    if response.status() != StatusCode::INTERNAL_SERVER_ERROR || !response.headers().contains_key(leptos::server_fn::error::SERVER_FN_ERROR_HEADER) {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = to_bytes(body, 64 * 1024).await else {
+        return Response::from_parts(parts, Body::empty());
+    };
+    if matches!(serde_json::from_slice(&bytes), Ok(AppError::Invalid { .. })) {
+        parts.status = StatusCode::BAD_REQUEST;
+    }
+    Response::from_parts(parts, Body::from(bytes))
 }
 
 /// Ready when the database answers, so a load balancer stops sending traffic otherwise.
@@ -103,19 +128,19 @@ async fn readyz(State(state): State<AppState>) -> (StatusCode, &'static str) {
 
 /// Prepares the state and serves until SIGTERM or Ctrl-C, then drains open requests.
 pub async fn serve(config: Config) -> Result<(), String> {
-    let addr = config.site_addr;
+    let addr = config.web.site_addr;
     let state = AppState::prepare(config).await?;
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| format!("LEPTOS_SITE_ADDR: cannot listen on {addr} ({e}); choose a free address and port."))?;
     tracing::info!(
-        address = %state.config.public_url,
-        database = %state.config.database_url_redacted(),
+        address = %state.config.web.public_url,
+        database = %state.config.database.url_redacted(),
         key.version = state.keyring.current_version(),
         "Keyport is listening"
     );
-    println!("Keyport is running at {}", state.config.public_url);
-    if let Some(sandbox_url) = state.config.sandbox_url.clone() {
+    println!("Keyport is running at {}", state.config.web.public_url);
+    if let Some(sandbox_url) = state.config.oauth.sandbox_url.clone() {
         if let Err(why) = oauth::demo::ensure_sandbox_platform(&state, &sandbox_url).await {
             tracing::warn!("{why}");
         }
@@ -126,7 +151,10 @@ pub async fn serve(config: Config) -> Result<(), String> {
     let rotation = tokio::spawn(super::rotation::run(state.clone()));
     let publisher = tokio::spawn(super::publish::worker::run(state.clone()));
     axum::serve(listener, build(state).into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown(async {
+            super::shutdown::signal().await;
+            tracing::info!("shutting down");
+        })
         .await
         .map_err(|e| format!("server error: {e}"))?;
     sweeper.abort();
@@ -148,20 +176,4 @@ async fn sweep_expired_sessions(store: DbSessionStore) {
             tracing::warn!(error = %e, "could not delete expired sessions");
         }
     }
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending().await,
-        }
-    };
-    tokio::select! { _ = ctrl_c => {}, _ = terminate => {} }
-    tracing::info!("shutting down");
 }

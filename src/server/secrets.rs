@@ -2,12 +2,12 @@
 //! from the database to a usable secret ([`resolve`]). Everything else sees statuses.
 
 use super::{
-    audit::{self, Target},
+    audit::{self, Action, Outcome, Target},
     auth::Caller,
     crypto::{CryptoError, Keyring, SecretSlot, ENCRYPTIONS_REFUSE_AT},
     db::Db,
     error::internal,
-    store::{keys, oauth as oauth_store, secrets as store, StoreError},
+    store::{keys, oauth as oauth_store, secrets as store},
 };
 use crate::domain::{AppError, Credentials, Encryption, KeyVersionStatus, Platform, SecretField, SecretStatus};
 use secrecy::{ExposeSecret, SecretString};
@@ -52,21 +52,9 @@ pub async fn store_secret(
     }
     let slot = SecretSlot::platform_secret(platform_id, field);
     let version = keyring.current_version();
-    store::put(db, platform_id, field, version, ENCRYPTIONS_REFUSE_AT, || keyring.seal(plaintext, &slot))
-        .await
-        .map_err(|e| match e {
-            StoreError::MissingParent => AppError::not_found(format!("platform {platform_id}")),
-            StoreError::KeyExhausted { version } => AppError::Unavailable {
-                message: format!(
-                    "key version {version} has made 2^31 encryptions, the safe limit: add a new key and rotate \
-                     (see docs/encryption.md) before storing more secrets"
-                ),
-            },
-            other => internal(other),
-        })?;
+    store::put(db, platform_id, field, version, ENCRYPTIONS_REFUSE_AT, || keyring.seal(plaintext, &slot)).await?;
     tracing::info!(platform.id = %platform_id, secret.field = %field, key.version = version, "secret stored");
-    let target = Target::new("platform", platform_id, &platform.name);
-    audit::record(db, caller, "secret_set", Some(target), "ok", Some(format!("{field}, key v{version}"))).await;
+    audit::record(db, caller, Action::SecretSet, Some(Target::platform(platform)), Outcome::Ok, Some(format!("{field}, key v{version}"))).await;
     Ok(())
 }
 
@@ -99,35 +87,59 @@ pub async fn store_tokens(
         let value = if field == SecretField::RefreshToken { refresh.unwrap_or(access) } else { access };
         keyring.seal(value.expose_secret().as_bytes(), &SecretSlot::platform_secret(platform_id, field))
     };
-    let saved = oauth_store::save_tokens(db, platform_id, version, ENCRYPTIONS_REFUSE_AT, write, facts, expect_version, seal)
-        .await
-        .map_err(|e| match e {
-            StoreError::MissingParent => AppError::not_found(format!("platform {platform_id}")),
-            StoreError::KeyExhausted { version } => AppError::Unavailable {
-                message: format!("key version {version} has made 2^31 encryptions: add a new key and rotate before storing more secrets"),
-            },
-            other => internal(other),
-        })?;
+    let saved = oauth_store::save_tokens(db, platform_id, version, ENCRYPTIONS_REFUSE_AT, write, facts, expect_version, seal).await?;
     if saved {
         tracing::info!(platform.id = %platform_id, key.version = version, rotated = refresh.is_some(), "tokens stored");
     }
     Ok(saved)
 }
 
-pub async fn remove_secret(db: &Db, caller: &Caller, platform: &Platform, field: SecretField) -> Result<(), AppError> {
-    if !store::delete(db, platform.id, field).await.map_err(internal)? {
-        return Err(AppError::not_found(format!("the {} of platform {}", field.noun(), platform.id)));
+/// Longest basic-auth user name.
+pub const USERNAME_MAX: usize = 200;
+
+/// Sets one of the secrets an admin types in (API key, bearer token, client secret, or a
+/// basic-auth password with its user name — required until one is stored).
+#[allow(clippy::too_many_arguments)]
+pub async fn set_typed(
+    db: &Db,
+    keyring: &Keyring,
+    caller: &Caller,
+    platform: &Platform,
+    field: SecretField,
+    value: &SecretString,
+    username: Option<&str>,
+) -> Result<(), AppError> {
+    let allowed = platform.auth_type.secret_fields();
+    if !allowed.contains(&field) {
+        let names: Vec<_> = allowed.iter().map(|f| f.as_str()).collect();
+        let message = format!("a {} platform holds no {field}; it holds {}", platform.auth_type.label(), names.join(", "));
+        return Err(AppError::invalid("field", message));
     }
-    tracing::info!(platform.id = %platform.id, secret.field = %field, "secret removed");
-    audit::record(db, caller, "secret_removed", Some(Target::new("platform", platform.id, &platform.name)), "ok", Some(field.to_string())).await;
+    let username = username.map(str::trim).filter(|u| !u.is_empty());
+    match (field, username) {
+        (SecretField::Password, Some(u)) if u.chars().count() > USERNAME_MAX => {
+            return Err(AppError::invalid("username", format!("must be at most {USERNAME_MAX} characters")))
+        }
+        (SecretField::Password, None) if store::username(db, platform.id).await?.is_none() => {
+            return Err(AppError::invalid("username", "is required for basic auth"))
+        }
+        (SecretField::Password, _) | (_, None) => {}
+        (_, Some(_)) => return Err(AppError::invalid("username", "only goes with a password")),
+    }
+    store_secret(db, keyring, caller, platform, field, value).await?;
+    if username.is_some() {
+        store::set_username(db, platform.id, username).await?;
+    }
     Ok(())
 }
 
-pub async fn set_username(db: &Db, platform_id: Uuid, username: Option<&str>) -> Result<(), AppError> {
-    store::set_username(db, platform_id, username).await.map_err(|e| match e {
-        StoreError::MissingParent => AppError::not_found(format!("platform {platform_id}")),
-        other => internal(other),
-    })
+pub async fn remove_secret(db: &Db, caller: &Caller, platform: &Platform, field: SecretField) -> Result<(), AppError> {
+    if !store::delete(db, platform.id, field).await? {
+        return Err(AppError::not_found(format!("the {} of platform {}", field.noun(), platform.id)));
+    }
+    tracing::info!(platform.id = %platform.id, secret.field = %field, "secret removed");
+    audit::record(db, caller, Action::SecretRemoved, Some(Target::platform(platform)), Outcome::Ok, Some(field.to_string())).await;
+    Ok(())
 }
 
 /// The usable secret: decrypted, bound to this platform and field, or a typed reason why
@@ -138,7 +150,7 @@ pub async fn resolve(db: &Db, keyring: &Keyring, platform_id: Uuid, field: Secre
 
 /// Like [`resolve`], for secrets a platform may do without (a public client's secret).
 pub async fn resolve_optional(db: &Db, keyring: &Keyring, platform_id: Uuid, field: SecretField) -> Result<Option<SecretString>, AppError> {
-    let Some(sealed) = store::one(db, platform_id, field).await.map_err(internal)? else {
+    let Some(sealed) = store::one(db, platform_id, field).await? else {
         return Ok(None);
     };
     let plaintext = keyring.open(&sealed.ciphertext, &SecretSlot::platform_secret(platform_id, field)).map_err(|e| {
@@ -151,8 +163,7 @@ pub async fn resolve_optional(db: &Db, keyring: &Keyring, platform_id: Uuid, fie
 
 /// What the platform page shows about its credentials.
 pub async fn credentials(db: &Db, keyring: &Keyring, platform_id: Uuid) -> Result<Credentials, AppError> {
-    let (secrets, username) =
-        tokio::try_join!(statuses(db, keyring, platform_id), async { store::username(db, platform_id).await.map_err(internal) })?;
+    let (secrets, username) = tokio::try_join!(statuses(db, keyring, platform_id), async { Ok(store::username(db, platform_id).await?) })?;
     Ok(Credentials { encryption: Encryption::of(&secrets, keyring.current_version()), secrets, username })
 }
 
@@ -162,14 +173,14 @@ pub async fn encryption(db: &Db, keyring: &Keyring, platform_id: Uuid) -> Result
 }
 
 async fn statuses(db: &Db, keyring: &Keyring, platform_id: Uuid) -> Result<Vec<SecretStatus>, AppError> {
-    let sealed = store::for_platform(db, platform_id).await.map_err(internal)?;
+    let sealed = store::for_platform(db, platform_id).await?;
     Ok(sealed.iter().map(|s| status(keyring, s)).collect())
 }
 
 /// The encryption badge of every platform that has secrets (the others have none).
 pub async fn badges(db: &Db, keyring: &Keyring) -> Result<HashMap<Uuid, Encryption>, AppError> {
     let mut by_platform: HashMap<Uuid, Vec<SecretStatus>> = HashMap::new();
-    for sealed in store::all(db).await.map_err(internal)? {
+    for sealed in store::all(db).await? {
         by_platform.entry(sealed.platform_id).or_default().push(status(keyring, &sealed));
     }
     Ok(by_platform.into_iter().map(|(id, s)| (id, Encryption::of(&s, keyring.current_version()))).collect())
@@ -214,7 +225,7 @@ pub async fn verify_keys(db: &Db, keyring: &Keyring) -> Result<(), String> {
 
 /// Every key version that is configured or was ever used, with what it protects.
 pub async fn key_versions(db: &Db, keyring: &Keyring) -> Result<Vec<KeyVersionStatus>, AppError> {
-    let usage = keys::usage(db).await.map_err(internal)?;
+    let usage = keys::usage(db).await?;
     let mut versions: Vec<u32> = usage.iter().map(|u| u.version).chain(keyring.versions().map(|(v, _)| v)).collect();
     versions.sort_unstable();
     versions.dedup();

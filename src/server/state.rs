@@ -28,19 +28,19 @@ impl AppState {
     /// Connects to the database, applies migrations and checks every key against the
     /// stored check values. Each failure is one sentence naming the variable to fix.
     pub async fn prepare(config: Config) -> Result<Self, String> {
-        let db = Db::connect(&config.database_url, config.backend).await.map_err(|e| {
+        let db = Db::connect(&config.database.url, config.database.backend).await.map_err(|e| {
             format!(
                 "DATABASE_URL: could not open {} ({e}); check that the database server is running and the URL is right.",
-                config.database_url_redacted()
+                config.database.url_redacted()
             )
         })?;
-        db.migrate().await.map_err(|e| format!("DATABASE_URL: migrating {} failed: {e}.", config.database_url_redacted()))?;
-        let keyring = Keyring::new(config.encryption_key_version, &config.encryption_keys);
+        db.migrate().await.map_err(|e| format!("DATABASE_URL: migrating {} failed: {e}.", config.database.url_redacted()))?;
+        let keyring = Keyring::new(config.keys.current, &config.keys.by_version);
         secrets::verify_keys(&db, &keyring).await?;
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(std::time::Duration::from_secs(5))
-            .timeout(config.oauth_http_timeout)
+            .timeout(config.oauth.http_timeout)
             .user_agent(concat!("Keyport/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| format!("cannot create the HTTP client for providers: {e}"))?;
@@ -53,10 +53,4 @@ impl AppState {
             config: Arc::new(config),
         })
     }
-}
-
-/// The state inside a server function (leptos_axum provides it as context).
-pub fn app_state() -> Result<AppState, crate::domain::AppError> {
-    leptos::prelude::use_context::<AppState>()
-        .ok_or_else(|| super::error::internal("AppState missing from the server function context"))
 }

@@ -2,12 +2,11 @@
 //! manage. Every change is audited; no password or hash ever leaves this module.
 
 use super::{
-    audit::{self, Target},
+    audit::{self, Action, Outcome, Target, TargetKind},
     auth::{passwords, Caller},
     config::Config,
     db::Db,
-    error::internal,
-    store::{audit as audit_store, users as store, StoreError},
+    store::{audit as audit_store, users as store},
 };
 use crate::domain::{check_password, parse_email, AppError, FieldErrors, Role, SecretText, User};
 use chrono::{Duration, Utc};
@@ -26,19 +25,15 @@ pub const LOGIN_ATTEMPTS: i64 = 5;
 pub const LOGIN_WINDOW_SECONDS: i64 = 60;
 
 fn stamp(password_hash: &str) -> String {
-    Sha256::digest(password_hash.as_bytes())[..8].iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(&Sha256::digest(password_hash.as_bytes())[..8])
 }
 
 fn secret(text: &SecretText) -> SecretString {
     SecretString::from(text.expose())
 }
 
-fn session_error(e: impl std::fmt::Display) -> AppError {
-    internal(format!("session store: {e}"))
-}
-
 pub async fn any_exists(db: &Db) -> Result<bool, AppError> {
-    store::any_exists(db).await.map_err(internal)
+    Ok(store::any_exists(db).await?)
 }
 
 /// Creates the first admin and signs them in. Refused once any user exists.
@@ -57,12 +52,11 @@ pub async fn set_up_first_admin(
         errors.add("confirm", "does not match the password");
     }
     errors.into_result(())?;
-    let hash = passwords::hash(secret(password)).await.map_err(internal)?;
+    let hash = passwords::hash(secret(password)).await?;
     let user = store::insert_first(db, &email, &hash)
-        .await
-        .map_err(internal)?
+        .await?
         .ok_or_else(|| AppError::Forbidden { message: "Keyport is already set up: sign in instead".into() })?;
-    audit::record(db, caller, "setup", Some(Target::new("user", user.id, &user.email)), "ok", Some("first admin created".into())).await;
+    audit::record(db, caller, Action::Setup, Some(Target::new(TargetKind::User, user.id, &user.email)), Outcome::Ok, Some("first admin created".into())).await;
     open_session(session, &user, &hash).await?;
     Ok(user)
 }
@@ -73,19 +67,19 @@ pub async fn sign_in(db: &Db, session: &Session, caller: &Caller, email: &str, p
     let email = email.trim().to_lowercase();
     let addr = caller.client_addr.clone().unwrap_or_default();
     let since = Utc::now() - Duration::seconds(LOGIN_WINDOW_SECONDS);
-    let (by_account, by_addr) = audit_store::recent_failed_logins(db, since, &email, &addr).await.map_err(internal)?;
+    let (by_account, by_addr) = audit_store::recent_failed_logins(db, since, &email, &addr).await?;
     if by_account >= LOGIN_ATTEMPTS || by_addr >= LOGIN_ATTEMPTS {
-        audit::record(db, caller, "login_throttled", Some(Target::new("user", "", &email)), "denied", None).await;
+        audit::record(db, caller, Action::LoginThrottled, Some(Target::new(TargetKind::User, "", &email)), Outcome::Denied, None).await;
         return Err(AppError::Unavailable { message: "Too many failed sign-in attempts. Wait a minute, then try again.".into() });
     }
-    let found = store::credentials_by_email(db, &email).await.map_err(internal)?;
+    let found = store::credentials_by_email(db, &email).await?;
     let hash = found.as_ref().map_or_else(|| passwords::DECOY_HASH.to_owned(), |(_, h)| h.clone());
     let matches = passwords::verify(secret(password), hash.clone()).await;
     match found {
         Some((user, _)) if matches && !user.disabled => {
             open_session(session, &user, &hash).await?;
             let who = Caller { user: Some(user.clone()), ..caller.clone() };
-            audit::record(db, &who, "login", Some(Target::new("user", user.id, &user.email)), "ok", None).await;
+            audit::record(db, &who, Action::Login, Some(Target::new(TargetKind::User, user.id, &user.email)), Outcome::Ok, None).await;
             Ok(user)
         }
         other => {
@@ -94,46 +88,46 @@ pub async fn sign_in(db: &Db, session: &Session, caller: &Caller, email: &str, p
                 Some(_) => "wrong password",
                 None => "unknown email",
             };
-            audit::record(db, caller, "login_failed", Some(Target::new("user", "", &email)), "failed", Some(detail.into())).await;
+            audit::record(db, caller, Action::LoginFailed, Some(Target::new(TargetKind::User, "", &email)), Outcome::Failed, Some(detail.into())).await;
             Err(AppError::Invalid { fields: FieldErrors::single("password", "The email or password is not right.") })
         }
     }
 }
 
 async fn open_session(session: &Session, user: &User, password_hash: &str) -> Result<(), AppError> {
-    session.cycle_id().await.map_err(session_error)?;
-    session.insert(USER_ID, user.id).await.map_err(session_error)?;
-    session.insert(LOGIN_AT, Utc::now().timestamp()).await.map_err(session_error)?;
-    session.insert(STAMP, stamp(password_hash)).await.map_err(session_error)?;
+    session.cycle_id().await?;
+    session.insert(USER_ID, user.id).await?;
+    session.insert(LOGIN_AT, Utc::now().timestamp()).await?;
+    session.insert(STAMP, stamp(password_hash)).await?;
     Ok(())
 }
 
 pub async fn sign_out(db: &Db, session: &Session, caller: &Caller) -> Result<(), AppError> {
     if let Some(user) = &caller.user {
-        audit::record(db, caller, "logout", Some(Target::new("user", user.id, &user.email)), "ok", None).await;
+        audit::record(db, caller, Action::Logout, Some(Target::new(TargetKind::User, user.id, &user.email)), Outcome::Ok, None).await;
     }
-    session.flush().await.map_err(session_error)
+    Ok(session.flush().await?)
 }
 
 /// The user a session belongs to, if it is still valid: within its absolute lifetime,
 /// for an enabled user, opened with the current password.
 pub async fn from_session(db: &Db, session: &Session, config: &Config) -> Result<Option<User>, AppError> {
-    let Some(id) = session.get::<Uuid>(USER_ID).await.map_err(session_error)? else { return Ok(None) };
-    let login_at = session.get::<i64>(LOGIN_AT).await.map_err(session_error)?.unwrap_or(0);
-    let stamped = session.get::<String>(STAMP).await.map_err(session_error)?;
-    let expired = Utc::now().timestamp() - login_at > config.session_max_age.as_secs() as i64;
-    let valid = match store::get_with_hash(db, id).await.map_err(internal)? {
+    let Some(id) = session.get::<Uuid>(USER_ID).await? else { return Ok(None) };
+    let login_at = session.get::<i64>(LOGIN_AT).await?.unwrap_or(0);
+    let stamped = session.get::<String>(STAMP).await?;
+    let expired = Utc::now().timestamp() - login_at > config.sessions.max_age.as_secs() as i64;
+    let valid = match store::get_with_hash(db, id).await? {
         Some((user, hash)) if !expired && !user.disabled && stamped.as_deref() == Some(stamp(&hash).as_str()) => Some(user),
         _ => None,
     };
     if valid.is_none() {
-        session.flush().await.map_err(session_error)?;
+        session.flush().await?;
     }
     Ok(valid)
 }
 
 pub async fn list(db: &Db) -> Result<Vec<User>, AppError> {
-    store::list(db).await.map_err(internal)
+    Ok(store::list(db).await?)
 }
 
 pub async fn create(db: &Db, caller: &Caller, email: &str, password: &SecretText, role: Role) -> Result<User, AppError> {
@@ -141,29 +135,18 @@ pub async fn create(db: &Db, caller: &Caller, email: &str, password: &SecretText
     let email = parse_email(&mut errors, "email", email);
     check_password(&mut errors, "password", password);
     errors.into_result(())?;
-    let hash = passwords::hash(secret(password)).await.map_err(internal)?;
-    let user = store::insert(db, &email, &hash, role).await.map_err(|e| match e {
-        StoreError::Duplicate { .. } => AppError::Conflict { fields: FieldErrors::single("email", "another user has this email") },
-        other => internal(other),
-    })?;
-    audit::record(db, caller, "user_created", Some(Target::new("user", user.id, &user.email)), "ok", Some(format!("role {}", role))).await;
+    let hash = passwords::hash(secret(password)).await?;
+    let user = store::insert(db, &email, &hash, role).await?;
+    audit::record(db, caller, Action::UserCreated, Some(Target::new(TargetKind::User, user.id, &user.email)), Outcome::Ok, Some(format!("role {}", role))).await;
     Ok(user)
 }
 
 /// Changes a user's role and whether they may sign in; never leaves Keyport without an
 /// active admin.
 pub async fn update_access(db: &Db, caller: &Caller, id: Uuid, role: Role, disabled: bool) -> Result<User, AppError> {
-    let user = store::update_access(db, id, role, disabled)
-        .await
-        .map_err(|e| match e {
-            StoreError::LastAdmin => AppError::Conflict {
-                fields: FieldErrors::single("role", "this is the last active admin: make another user admin first"),
-            },
-            other => internal(other),
-        })?
-        .ok_or_else(|| AppError::not_found("that user"))?;
+    let user = store::update_access(db, id, role, disabled).await?.ok_or_else(|| AppError::not_found("that user"))?;
     let detail = format!("role {}, {}", role, if disabled { "disabled" } else { "enabled" });
-    audit::record(db, caller, "user_updated", Some(Target::new("user", user.id, &user.email)), "ok", Some(detail)).await;
+    audit::record(db, caller, Action::UserUpdated, Some(Target::new(TargetKind::User, user.id, &user.email)), Outcome::Ok, Some(detail)).await;
     Ok(user)
 }
 
@@ -172,9 +155,9 @@ pub async fn reset_password(db: &Db, caller: &Caller, id: Uuid, password: &Secre
     let mut errors = FieldErrors::default();
     check_password(&mut errors, "password", password);
     errors.into_result(())?;
-    let user = store::get(db, id).await.map_err(internal)?.ok_or_else(|| AppError::not_found("that user"))?;
-    let hash = passwords::hash(secret(password)).await.map_err(internal)?;
-    store::set_password_hash(db, id, &hash).await.map_err(internal)?;
-    audit::record(db, caller, "password_reset", Some(Target::new("user", user.id, &user.email)), "ok", None).await;
+    let user = store::get(db, id).await?.ok_or_else(|| AppError::not_found("that user"))?;
+    let hash = passwords::hash(secret(password)).await?;
+    store::set_password_hash(db, id, &hash).await?;
+    audit::record(db, caller, Action::PasswordReset, Some(Target::new(TargetKind::User, user.id, &user.email)), Outcome::Ok, None).await;
     Ok(user)
 }

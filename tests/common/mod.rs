@@ -89,7 +89,7 @@ impl TestApp {
     /// Starts a server on the given database with extra configuration (keys).
     async fn spawn_with(url: &str, backend: Backend, cleanup: Cleanup, vars: &[(&str, &str)]) -> TestApp {
         let config = config_for(url, vars);
-        assert_eq!(config.backend, backend);
+        assert_eq!(config.database.backend, backend);
         let state = AppState::prepare(config).await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
@@ -108,14 +108,14 @@ impl TestApp {
     pub async fn client_as(&self, role: Role) -> reqwest::Client {
         let email = format!("{}-{}@example.com", role, uuid::Uuid::now_v7().simple());
         let user = users::create(&self.db, &Caller::default(), &email, &SecretText::new("correct horse battery"), role).await.unwrap();
-        let token = tokens::create(&self.db, &user, "tests").await.unwrap();
+        let token = tokens::create(&self.db, &Caller { user: Some(user), ..Caller::default() }, "tests").await.unwrap();
         http_client(Some(token.value.expose()))
     }
 
     /// Another server on this app's database, configured with `vars` (keys): as if the
     /// operator restarted Keyport with a new configuration.
     pub async fn reopen(&self, vars: &[(&str, &str)]) -> TestApp {
-        Self::spawn_with(&self.database_url, self.state.config.backend, Cleanup::Shared, vars).await
+        Self::spawn_with(&self.database_url, self.state.config.database.backend, Cleanup::Shared, vars).await
     }
 
     /// The configuration [`reopen`](Self::reopen) would use, for preparing by hand.
@@ -224,7 +224,7 @@ pub async fn signed_in_browser(app: &TestApp, role: Role) -> (reqwest::Client, S
     let email = format!("{}-{}@example.com", role, uuid::Uuid::now_v7().simple());
     users::create(&app.db, &Caller::default(), &email, &SecretText::new(PASSWORD), role).await.unwrap();
     let browser = http_client(None);
-    let r = browser_post(app, &browser, keyport::api::auth::SignIn::PATH, &[("email", &email), ("password", PASSWORD)]).await;
+    let r = browser_post(app, &browser, keyport::server_fns::auth::SignIn::PATH, &[("email", &email), ("password", PASSWORD)]).await;
     assert_eq!(location(&r), "/platforms", "signed in");
     (browser, email)
 }

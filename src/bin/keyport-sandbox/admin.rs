@@ -3,7 +3,8 @@
 //! these are deliberately open.
 
 use crate::faults::{Endpoint, Fault, FaultMode, FaultPlan, DEFAULT_RETRY_AFTER};
-use crate::http::{parse_json, ApiError, AppState};
+use crate::reply::{parse_json, ApiError};
+use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;

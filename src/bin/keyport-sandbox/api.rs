@@ -3,9 +3,10 @@
 
 use crate::faults::Endpoint;
 use crate::html;
-use crate::http::{self, bearer_token, json_error, parse_json, ApiError, AppState};
+use crate::reply::{self, bearer_token, json_error, parse_json, ApiError};
+use crate::state::AppState;
 use crate::posts::{validate_text, PostOutcome};
-use crate::store::Account;
+use crate::account::Account;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -78,7 +79,7 @@ pub async fn create_post(State(app): State<AppState>, headers: HeaderMap, body: 
 pub async fn show_post(State(app): State<AppState>, Path(id): Path<String>) -> Response {
     let page = app.store().posts.get(&id).map(html::post_page);
     match page {
-        Some(page) => http::html(StatusCode::OK, page),
-        None => http::html(StatusCode::NOT_FOUND, html::error_page("Post not found", "There is no post with this id in the sandbox.")),
+        Some(page) => reply::html(StatusCode::OK, page),
+        None => reply::html(StatusCode::NOT_FOUND, html::error_page("Post not found", "There is no post with this id in the sandbox.")),
     }
 }

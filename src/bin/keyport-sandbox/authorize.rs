@@ -3,7 +3,8 @@
 
 use crate::faults::Endpoint;
 use crate::html::{self, Consent, DEFAULT_ACCOUNT};
-use crate::http::{self, AppState};
+use crate::reply;
+use crate::state::AppState;
 use crate::store::{normalize_scope, Approval, Store};
 use crate::urlenc::{append_query, parse_params, Params};
 use axum::body::Bytes;
@@ -74,7 +75,7 @@ fn success_redirect(redirect_uri: &str, code: &str, state: Option<&str>) -> Stri
 }
 
 fn bad_request_page(message: &str) -> Response {
-    http::html(StatusCode::BAD_REQUEST, html::error_page("Invalid authorization request", message))
+    reply::html(StatusCode::BAD_REQUEST, html::error_page("Invalid authorization request", message))
 }
 
 fn reject(rejection: Rejection) -> Response {
@@ -107,7 +108,7 @@ pub async fn consent(State(app): State<AppState>, RawQuery(query): RawQuery) -> 
     ];
     hidden.extend(request.state.as_deref().map(|state| ("state", state)));
     let page = html::consent_page(&Consent { client_name: &request.client_name, scope: &request.scope, redirect_uri: &request.redirect_uri, hidden: &hidden });
-    let mut response = http::html(StatusCode::OK, page);
+    let mut response = reply::html(StatusCode::OK, page);
     // Clickjacking a consent page would let another site approve on the user's behalf.
     response.headers_mut().insert(axum::http::header::X_FRAME_OPTIONS, axum::http::HeaderValue::from_static("DENY"));
     response

@@ -4,19 +4,8 @@
 use crate::posts::Post;
 
 /// Escapes text for use in HTML element content and double- or single-quoted attributes.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#x27;"),
-            other => out.push(other),
-        }
-    }
-    out
+pub fn escape(text: &str) -> std::borrow::Cow<'_, str> {
+    html_escape::encode_quoted_attribute(text)
 }
 
 const STYLE: &str = "body{font-family:system-ui,sans-serif;background:#f4f5f7;color:#1d2330;margin:0}\
@@ -138,7 +127,7 @@ pub fn post_page(post: &Post) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::Account;
+    use crate::account::Account;
 
     #[test]
     fn escape_covers_markup_and_quotes() {

@@ -3,20 +3,23 @@
 //! and for integration and browser tests. Everything lives in memory.
 //!
 //! This file holds the command line, startup, routing and shutdown. Modules:
-//! `store` (OAuth state and rules), `posts` (the social API's data), `faults` (injected
-//! failures), `authorize` / `oauth` / `api` / `admin` (HTTP handlers), `http` (shared
-//! HTTP helpers), `html` (pages), `urlenc` (URL and form encoding), `secrets` (random
+//! `store` (OAuth state and rules), `account` (the remote account), `posts` (the social
+//! API's data), `faults` (injected failures), `authorize` / `oauth` / `api` / `admin` (HTTP
+//! handlers), `state` (what handlers share, the fault gate), `reply` (responses and request
+//! reading), `html` (pages), `urlenc` (URL and form encoding), `secrets` (random
 //! credentials and PKCE).
 
+mod account;
 mod admin;
 mod api;
 mod authorize;
 mod faults;
 mod html;
-mod http;
 mod oauth;
 mod posts;
+mod reply;
 mod secrets;
+mod state;
 mod store;
 mod urlenc;
 
@@ -78,7 +81,7 @@ async fn main() -> ExitCode {
     for plan in cli.faults {
         store.faults.push(plan);
     }
-    let app = http::AppState::new(store, base_url.clone());
+    let app = state::AppState::new(store, base_url.clone());
 
     // Tests parse this exact line to learn the port, so it goes to stdout, flushed at once.
     println!("keyport-sandbox listening on {base_url}");
@@ -90,7 +93,7 @@ async fn main() -> ExitCode {
     let shutting_down = app.shutting_down.clone();
     let served = axum::serve(listener, router(app))
         .with_graceful_shutdown(async move {
-            shutdown_signal().await;
+            keyport::server::shutdown::signal().await;
             shutting_down.store(true, Ordering::Relaxed);
             tracing::info!("shutting down");
         })
@@ -104,7 +107,7 @@ async fn main() -> ExitCode {
     }
 }
 
-fn router(app: http::AppState) -> Router {
+fn router(app: state::AppState) -> Router {
     Router::new()
         .route("/", get(index))
         .route("/.well-known/oauth-authorization-server", get(oauth::metadata))
@@ -124,12 +127,12 @@ fn router(app: http::AppState) -> Router {
         .with_state(app)
 }
 
-async fn index(axum::extract::State(app): axum::extract::State<http::AppState>) -> Response {
-    http::html(StatusCode::OK, html::index_page(&app.base_url))
+async fn index(axum::extract::State(app): axum::extract::State<state::AppState>) -> Response {
+    reply::html(StatusCode::OK, html::index_page(&app.base_url))
 }
 
 async fn not_found() -> Response {
-    http::json_error(StatusCode::NOT_FOUND, "not_found", None)
+    reply::json_error(StatusCode::NOT_FOUND, "not_found", None)
 }
 
 /// Logs method, path and status only: query strings and bodies carry codes, tokens,
@@ -141,32 +144,4 @@ async fn log_request(request: Request, next: Next) -> Response {
     let response = next.run(request).await;
     tracing::info!(%method, %path, status = response.status().as_u16(), elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX), "request");
     response
-}
-
-/// Resolves on Ctrl-C or SIGTERM.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        if let Err(err) = tokio::signal::ctrl_c().await {
-            tracing::warn!(%err, "cannot listen for Ctrl-C");
-            std::future::pending::<()>().await;
-        }
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(err) => {
-                tracing::warn!(%err, "cannot listen for SIGTERM");
-                std::future::pending::<()>().await;
-            }
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {}
-        () = terminate => {}
-    }
 }

@@ -2,7 +2,8 @@
 //! token endpoint (RFC 6749 §4.1.3 and §6) and token revocation (RFC 7009).
 
 use crate::faults::Endpoint;
-use crate::http::{json_error, no_store_json, parse_json, ApiError, AppState};
+use crate::reply::{json_error, no_store_json, parse_json, ApiError};
+use crate::state::AppState;
 use crate::store::{Store, TokenError};
 use crate::urlenc::{parse_basic_credentials, parse_params, validate_redirect_uri, Params};
 use axum::body::Bytes;

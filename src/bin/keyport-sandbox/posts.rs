@@ -1,6 +1,6 @@
 //! The fake social network's posts: validation, idempotent creation and lookup.
 
-use crate::store::Account;
+use crate::account::Account;
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 

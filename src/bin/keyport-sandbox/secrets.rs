@@ -21,8 +21,7 @@ pub fn random_secret(prefix: &str) -> String {
 pub fn new_client_id() -> String {
     let mut bytes = [0u8; 6];
     rand::thread_rng().fill_bytes(&mut bytes);
-    let hex: String = bytes.iter().map(|byte| format!("{byte:02x}")).collect();
-    format!("sbx_client_{hex}")
+    format!("sbx_client_{}", hex::encode(bytes))
 }
 
 pub fn new_client_secret() -> String {
@@ -37,10 +36,7 @@ pub fn pkce_s256_matches(verifier: &str, challenge: &str) -> bool {
 
 /// Compares secrets without an early exit, so response timing does not leak a prefix match.
 pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    subtle::ConstantTimeEq::ct_eq(a, b).into()
 }
 
 /// A stable id per account name, so the same name always maps to the same remote account

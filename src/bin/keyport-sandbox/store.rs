@@ -5,6 +5,7 @@
 //! detection, revocation) are unit-tested directly. Callers pass `now` in for the same
 //! reason: tests can move time forward without sleeping.
 
+use crate::account::Account;
 use crate::faults::FaultQueues;
 use crate::posts::PostBook;
 use crate::secrets::{self, ACCESS_TOKEN_PREFIX, CODE_PREFIX, REFRESH_TOKEN_PREFIX};
@@ -22,24 +23,6 @@ pub struct Client {
     pub secret: String,
     pub name: String,
     pub redirect_uris: Vec<String>,
-}
-
-/// The remote account a grant gives access to.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Account {
-    pub id: String,
-    pub name: String,
-}
-
-impl Account {
-    pub fn named(name: &str) -> Self {
-        Self { id: secrets::account_id(name), name: name.to_owned() }
-    }
-
-    /// The handle shown by `/userinfo`: lower case, spaces as dashes.
-    pub fn username(&self) -> String {
-        self.name.to_lowercase().replace(' ', "-")
-    }
 }
 
 /// What the user approved on the consent page; becomes an authorization code.

@@ -12,6 +12,7 @@ use axum::{
     Json,
 };
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use rand::RngCore;
 use serde_json::json;
 use std::net::SocketAddr;
@@ -95,7 +96,7 @@ pub async fn csrf(State(state): State<AppState>, req: Request, next: Next) -> Re
     let headers = req.headers();
     let cross_site = headers.get("sec-fetch-site").is_some_and(|v| v == "cross-site");
     let cookieless = !headers.contains_key(header::COOKIE) && !cross_site;
-    if safe || token || cookieless || same_site(headers, &state.config.public_url) {
+    if safe || token || cookieless || same_site(headers, &state.config.web.public_url) {
         return next.run(req).await;
     }
     tracing::warn!(path = %req.uri().path(), "refused a cross-site request");
@@ -140,12 +141,8 @@ pub async fn page_gate(State(state): State<AppState>, req: Request, next: Next) 
     }
 }
 
+/// A path as a query value: only what the query would misread is escaped (`/` stays).
 fn percent_encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+    const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~').remove(b'/');
+    utf8_percent_encode(s, QUERY_VALUE).to_string()
 }
-

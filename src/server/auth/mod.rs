@@ -1,9 +1,9 @@
 //! Who is asking and what they may do: passwords, sessions, personal API tokens, roles,
 //! and the HTTP guards around every request (CSRF, page gate, security headers).
 
-pub mod guard;
+pub mod caller;
 pub mod middleware;
 pub mod passwords;
 pub mod tokens;
 
-pub use guard::{caller, require, session, Caller};
+pub use caller::Caller;

@@ -5,6 +5,7 @@ use argon2::{
     password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString},
     Algorithm, Argon2, Params, Version,
 };
+use crate::{domain::AppError, server::error::internal};
 use secrecy::{ExposeSecret, SecretString};
 
 fn argon2() -> Argon2<'static> {
@@ -12,13 +13,14 @@ fn argon2() -> Argon2<'static> {
 }
 
 /// A PHC-format Argon2id hash of `password`.
-pub async fn hash(password: SecretString) -> Result<String, String> {
-    tokio::task::spawn_blocking(move || {
+pub async fn hash(password: SecretString) -> Result<String, AppError> {
+    let hashed = tokio::task::spawn_blocking(move || {
         let salt = SaltString::generate(&mut OsRng);
-        argon2().hash_password(password.expose_secret().as_bytes(), &salt).map(|h| h.to_string()).map_err(|e| e.to_string())
+        argon2().hash_password(password.expose_secret().as_bytes(), &salt).map(|h| h.to_string())
     })
     .await
-    .map_err(|e| e.to_string())?
+    .map_err(internal)?;
+    hashed.map_err(internal)
 }
 
 /// Whether `password` matches `hash`. A malformed hash never matches.

@@ -46,7 +46,7 @@ impl fmt::Debug for Keyring {
 pub fn check_value(key: &[u8; 32]) -> String {
     let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC takes any key length");
     mac.update(b"keyport key check v1");
-    mac.finalize().into_bytes()[..16].iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(&mac.finalize().into_bytes()[..16])
 }
 
 impl Keyring {

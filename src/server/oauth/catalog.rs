@@ -1,7 +1,7 @@
 //! The provider catalog: `providers.toml`, embedded in the binary. Each entry says how to
 //! talk OAuth 2.0 to one provider; a platform's settings may override any URL.
 
-use crate::domain::{Category, OauthSettings, ProviderChoice};
+use crate::domain::{Category, OauthSettings, ProviderChoice, ProviderKey};
 use serde::Deserialize;
 use std::{collections::BTreeMap, sync::OnceLock};
 
@@ -37,8 +37,7 @@ pub enum Refresh {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Provider {
-    pub key: String,
-    pub name: String,
+    pub key: ProviderKey,
     pub category: Category,
     pub docs: String,
     pub authorize_url: String,
@@ -75,16 +74,16 @@ pub fn all() -> &'static [Provider] {
     })
 }
 
-pub fn get(key: &str) -> Option<&'static Provider> {
-    all().iter().find(|p| p.key == key)
+/// The catalog entry of `key` (a unit test checks that every key has one).
+pub fn get(key: ProviderKey) -> &'static Provider {
+    all().iter().find(|p| p.key == key).expect("every provider key has a catalog entry (tested)")
 }
 
 pub fn choices() -> Vec<ProviderChoice> {
     all()
         .iter()
         .map(|p| ProviderChoice {
-            key: p.key.clone(),
-            name: p.name.clone(),
+            key: p.key,
             category: p.category,
             needs_instance: p.needs_instance(),
         })
@@ -112,7 +111,7 @@ impl Provider {
             }
         };
         OauthSettings {
-            provider: self.key.clone(),
+            provider: self.key,
             client_id: None,
             instance_url: instance_url.map(str::to_owned),
             authorize_url: fill(&self.authorize_url),
@@ -132,14 +131,10 @@ mod tests {
     #[test]
     fn the_embedded_catalog_parses_and_every_entry_cites_its_docs() {
         let all = all();
-        for key in ["x", "facebook_pages", "instagram", "linkedin", "threads", "pinterest", "reddit", "tiktok", "youtube", "mastodon", "custom", "sandbox"] {
-            assert!(get(key).is_some(), "{key} is in the catalog");
+        for key in ProviderKey::ALL {
+            assert_eq!(all.iter().filter(|p| p.key == *key).count(), 1, "{key} has exactly one entry");
         }
-        let mut keys: Vec<_> = all.iter().map(|p| p.key.as_str()).collect();
-        keys.sort_unstable();
-        keys.dedup();
-        assert_eq!(keys.len(), all.len(), "keys are unique");
-        for p in all.iter().filter(|p| p.key != "custom") {
+        for p in all.iter().filter(|p| p.key != ProviderKey::Custom) {
             assert!(p.docs.starts_with("https://") || p.docs.starts_with("docs/"), "{} cites its docs", p.key);
             assert!(p.authorize_url.starts_with("https://") || p.authorize_url.starts_with(INSTANCE), "{}", p.key);
             assert!(p.token_url.starts_with("https://") || p.token_url.starts_with(INSTANCE), "{}", p.key);
@@ -149,11 +144,11 @@ mod tests {
 
     #[test]
     fn instance_placeholders_are_filled_from_the_platform() {
-        let mastodon = get("mastodon").unwrap();
+        let mastodon = get(ProviderKey::Mastodon);
         assert!(mastodon.needs_instance());
         assert_eq!(mastodon.defaults(None).token_url, None);
         let d = mastodon.defaults(Some("https://fosstodon.org/"));
         assert_eq!(d.token_url.as_deref(), Some("https://fosstodon.org/oauth/token"));
-        assert!(!get("x").unwrap().needs_instance());
+        assert!(!get(ProviderKey::X).needs_instance());
     }
 }

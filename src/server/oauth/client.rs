@@ -35,10 +35,9 @@ impl Endpoints {
     /// The platform's settings over the catalog's defaults, or why Connect cannot work yet
     /// (in words for the admin who must fix it).
     pub fn resolve(settings: &OauthSettings) -> Result<Self, String> {
-        let provider = catalog::get(&settings.provider)
-            .ok_or_else(|| format!("the provider \"{}\" is not in the catalog: choose another one", settings.provider))?;
+        let provider = catalog::get(settings.provider);
         if provider.needs_instance() && settings.instance_url.is_none() && settings.authorize_url.is_none() {
-            return Err(format!("{} needs the instance URL (for example https://mastodon.social)", provider.name));
+            return Err(format!("{} needs the instance URL (for example https://mastodon.social)", provider.key.label()));
         }
         let defaults = provider.defaults(settings.instance_url.as_deref());
         let pick = |own: &Option<String>, default: Option<String>| own.clone().or(default);
@@ -185,16 +184,17 @@ pub fn account_of(provider: &Provider, answer: &serde_json::Value) -> (Option<St
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::ProviderKey;
 
-    fn settings(provider: &str) -> OauthSettings {
-        OauthSettings { provider: provider.into(), client_id: Some("id".into()), ..Default::default() }
+    fn settings(provider: ProviderKey) -> OauthSettings {
+        OauthSettings { provider, client_id: Some("id".into()), ..Default::default() }
     }
 
     #[test]
     fn overrides_win_over_the_catalog() {
-        let mut s = settings("x");
+        let mut s = settings(ProviderKey::X);
         let e = Endpoints::resolve(&s).unwrap();
-        assert_eq!(e.token_url, catalog::get("x").unwrap().token_url);
+        assert_eq!(e.token_url, catalog::get(ProviderKey::X).token_url);
         s.token_url = Some("http://127.0.0.1:9/token".into());
         s.scopes = Some("a b".into());
         let e = Endpoints::resolve(&s).unwrap();
@@ -204,15 +204,14 @@ mod tests {
 
     #[test]
     fn missing_pieces_are_named() {
-        assert!(Endpoints::resolve(&OauthSettings { client_id: None, ..settings("x") }).unwrap_err().contains("client id"));
-        assert!(Endpoints::resolve(&settings("mastodon")).unwrap_err().contains("instance URL"));
-        assert!(Endpoints::resolve(&settings("custom")).unwrap_err().contains("authorization URL"));
-        assert!(Endpoints::resolve(&settings("nope")).unwrap_err().contains("not in the catalog"));
+        assert!(Endpoints::resolve(&OauthSettings { client_id: None, ..settings(ProviderKey::X) }).unwrap_err().contains("client id"));
+        assert!(Endpoints::resolve(&settings(ProviderKey::Mastodon)).unwrap_err().contains("instance URL"));
+        assert!(Endpoints::resolve(&settings(ProviderKey::Custom)).unwrap_err().contains("authorization URL"));
     }
 
     #[test]
     fn account_is_read_with_json_pointers() {
-        let x = catalog::get("x").unwrap();
+        let x = catalog::get(ProviderKey::X);
         let answer = serde_json::json!({"data": {"id": "42", "username": "keyport"}});
         assert_eq!(account_of(x, &answer), (Some("42".into()), Some("keyport".into())));
         assert_eq!(account_of(x, &serde_json::json!({})), (None, None));

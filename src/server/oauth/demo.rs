@@ -4,7 +4,7 @@
 
 use super::{redirect_uri, tokens};
 use crate::{
-    domain::{AuthType, Category, OauthSettings, SecretField, Status, ValidPlatform},
+    domain::{AuthType, Category, OauthSettings, ProviderKey, SecretField, Status, ValidPlatform},
     server::{auth::Caller, platforms, secrets, state::AppState, store},
 };
 use secrecy::{ExposeSecret, SecretString};
@@ -39,14 +39,14 @@ pub async fn ensure_sandbox_platform(state: &AppState, sandbox_url: &str) -> Res
         .map_err(|e| e.to_string())?,
     };
     let mut settings = super::settings(state, platform.id).await.map_err(|e| e.to_string())?;
-    let known = settings.provider == "sandbox"
+    let known = settings.provider == ProviderKey::Sandbox
         && settings.instance_url.as_deref() == Some(sandbox_url)
         && client_is_known(state, platform.id).await;
     if known {
         return Ok(());
     }
     let (client_id, client_secret) = register(state, sandbox_url, &redirect_uri(state, platform.id)).await?;
-    settings = OauthSettings { provider: "sandbox".into(), client_id: Some(client_id), instance_url: Some(sandbox_url.to_owned()), ..Default::default() };
+    settings = OauthSettings { provider: ProviderKey::Sandbox, client_id: Some(client_id), instance_url: Some(sandbox_url.to_owned()), ..Default::default() };
     super::save_settings(state, &caller, &platform, (&settings).into()).await.map_err(|e| e.to_string())?;
     secrets::store_secret(&state.db, &state.keyring, &caller, &platform, SecretField::ClientSecret, &client_secret)
         .await

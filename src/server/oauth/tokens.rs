@@ -9,12 +9,12 @@ use super::{
 use crate::{
     domain::{AppError, Platform, SecretField},
     server::{
-        audit::{self, Target},
+        audit::{self, Action, Outcome, Target, TargetKind},
         auth::Caller,
-        error::internal,
+        retry::backoff,
         secrets,
         state::AppState,
-        store::oauth::{self as store, ConnectionRow, TokenFacts},
+        store::{oauth::{self as store, ConnectionRow, TokenFacts}, StoreError},
     },
 };
 use chrono::{DateTime, Utc};
@@ -25,6 +25,8 @@ use uuid::Uuid;
 
 /// How often a caller waiting for someone else's refresh looks again.
 const POLL: Duration = Duration::from_millis(50);
+/// The first retry of a refresh that failed for a passing reason waits about this long.
+const REFRESH_RETRY_BASE: Duration = Duration::from_secs(15);
 /// After this many transient failures in a row the platform is shown as failing.
 pub const MAX_TRANSIENT_FAILURES: i32 = 5;
 
@@ -36,6 +38,12 @@ pub enum TokenError {
     Grant(#[from] GrantError),
     #[error(transparent)]
     App(#[from] AppError),
+}
+
+impl From<StoreError> for TokenError {
+    fn from(e: StoreError) -> Self {
+        Self::App(e.into())
+    }
 }
 
 impl From<TokenError> for AppError {
@@ -71,7 +79,7 @@ impl TokenSet {
 /// A usable access token for the platform, refreshed first when it expires within the
 /// configured window.
 pub async fn access_token(state: &AppState, platform_id: Uuid) -> Result<SecretString, TokenError> {
-    fresh(state, platform_id, state.config.token_refresh_window).await
+    fresh(state, platform_id, state.config.oauth.refresh_window).await
 }
 
 /// An access token valid for at least `window` (when the provider allows refreshing).
@@ -79,7 +87,7 @@ pub async fn fresh(state: &AppState, platform_id: Uuid, window: Duration) -> Res
     let lease = lease(state);
     let give_up = Instant::now() + lease + Duration::from_secs(5);
     loop {
-        let row = store::connection(&state.db, platform_id).await.map_err(internal)?;
+        let row = store::connection(&state.db, platform_id).await?;
         let c = &row.connection;
         if !c.connected {
             return Err(TokenError::NotConnected);
@@ -96,7 +104,7 @@ pub async fn fresh(state: &AppState, platform_id: Uuid, window: Duration) -> Res
             return stored_access(state, platform_id).await;
         }
         let until = now + chrono::Duration::from_std(lease).unwrap_or_default();
-        if store::claim_refresh(&state.db, platform_id, row.token_version, until).await.map_err(internal)? {
+        if store::claim_refresh(&state.db, platform_id, row.token_version, until).await? {
             return refresh(state, platform_id, &row).await;
         }
         // Someone else is refreshing: wait for their new token rather than spend the same
@@ -111,7 +119,7 @@ pub async fn fresh(state: &AppState, platform_id: Uuid, window: Duration) -> Res
 /// A refresh lease outlives the slowest possible refresh call, so a lease never expires
 /// while its holder may still spend the refresh token.
 fn lease(state: &AppState) -> Duration {
-    state.config.oauth_http_timeout + Duration::from_secs(10)
+    state.config.oauth.http_timeout + Duration::from_secs(10)
 }
 
 async fn stored_access(state: &AppState, platform_id: Uuid) -> Result<SecretString, TokenError> {
@@ -121,9 +129,9 @@ async fn stored_access(state: &AppState, platform_id: Uuid) -> Result<SecretStri
 /// Spends the refresh token (we hold the lease) and records what happened.
 async fn refresh(state: &AppState, platform_id: Uuid, row: &ConnectionRow) -> Result<SecretString, TokenError> {
     let caller = Caller::job("token refresh");
-    let platform = crate::server::store::platforms::get(&state.db, platform_id).await.map_err(internal)?;
+    let platform = crate::server::store::platforms::get(&state.db, platform_id).await?;
     let label = platform.as_ref().map_or_else(String::new, |p: &Platform| p.name.clone());
-    let target = || Some(Target::new("platform", platform_id, &label));
+    let target = || Some(Target::new(TargetKind::Platform, platform_id, &label));
     match exchange_refresh(state, platform_id).await {
         Ok(tokens) => {
             let facts = TokenFacts { token_type: Some(tokens.token_type.clone()), scopes: tokens.scopes.clone(), expires_at: tokens.expires_at, account: None };
@@ -135,20 +143,20 @@ async fn refresh(state: &AppState, platform_id: Uuid, row: &ConnectionRow) -> Re
                 return Err(GrantError::Transient { message: "the connection changed during the refresh".into(), retry_after: None }.into());
             }
             let detail = if tokens.refresh.is_some() { "refresh token rotated" } else { "refresh token kept" };
-            audit::record(&state.db, &caller, "token_refreshed", target(), "ok", Some(detail.into())).await;
+            audit::record(&state.db, &caller, Action::TokenRefreshed, target(), Outcome::Ok, Some(detail.into())).await;
             Ok(tokens.access)
         }
         Err(TokenError::Grant(GrantError::Transient { message, retry_after })) => {
             let failures = row.connection.refresh_failures + 1;
-            let retry_at = Utc::now() + chrono::Duration::from_std(backoff(failures, retry_after)).unwrap_or_default();
+            let retry_at = Utc::now() + chrono::Duration::from_std(backoff(REFRESH_RETRY_BASE, failures, retry_after)).unwrap_or_default();
             let reason = format!("token refresh failed ({message}); retrying automatically");
-            store::record_refresh_failure(&state.db, platform_id, &reason, retry_at).await.map_err(internal)?;
+            store::record_refresh_failure(&state.db, platform_id, &reason, retry_at).await?;
             tracing::warn!(platform.id = %platform_id, failures, error = %message, "token refresh failed; will retry");
             if failures >= MAX_TRANSIENT_FAILURES {
                 let reason = format!("token refresh failed {failures} times in a row ({message}): check the provider, then re-authenticate");
-                store::mark_needs_attention(&state.db, platform_id, &reason).await.map_err(internal)?;
+                store::mark_needs_attention(&state.db, platform_id, &reason).await?;
             }
-            audit::record(&state.db, &caller, "token_refresh_failed", target(), "failed", Some(format!("attempt {failures}: {message}"))).await;
+            audit::record(&state.db, &caller, Action::TokenRefreshFailed, target(), Outcome::Failed, Some(format!("attempt {failures}: {message}"))).await;
             Err(GrantError::Transient { message, retry_after }.into())
         }
         Err(TokenError::Grant(e)) => {
@@ -156,26 +164,17 @@ async fn refresh(state: &AppState, platform_id: Uuid, row: &ConnectionRow) -> Re
                 GrantError::Reauthenticate(why) => format!("re-authentication required: the provider refused the refresh ({why})"),
                 other => other.to_string(),
             };
-            store::mark_needs_attention(&state.db, platform_id, &reason).await.map_err(internal)?;
+            store::mark_needs_attention(&state.db, platform_id, &reason).await?;
             tracing::warn!(platform.id = %platform_id, error = %e, "token refresh refused; the platform needs attention");
-            audit::record(&state.db, &caller, "token_refresh_failed", target(), "failed", Some(reason)).await;
+            audit::record(&state.db, &caller, Action::TokenRefreshFailed, target(), Outcome::Failed, Some(reason)).await;
             Err(e.into())
         }
         Err(other) => {
             let reason = format!("token refresh failed: {other}");
-            store::mark_needs_attention(&state.db, platform_id, &reason).await.map_err(internal)?;
+            store::mark_needs_attention(&state.db, platform_id, &reason).await?;
             Err(other)
         }
     }
-}
-
-/// Exponential backoff from 15 s up to an hour, with ±20 % jitter so instances and
-/// platforms do not retry in lockstep; at least what the provider's Retry-After asks.
-pub fn backoff(failures: i32, retry_after: Option<Duration>) -> Duration {
-    use rand::Rng;
-    let base = 15u64.saturating_mul(1 << failures.clamp(1, 10).saturating_sub(1)).min(3600);
-    let jitter = rand::thread_rng().gen_range(0.8..1.2);
-    Duration::from_secs_f64(base as f64 * jitter).max(retry_after.unwrap_or_default())
 }
 
 /// The client, secret and refresh token of a platform, then the refresh grant.
@@ -210,20 +209,5 @@ pub fn sender(state: &AppState) -> impl Fn(oauth2::HttpRequest) -> std::pin::Pin
     move |request| {
         let http = http.clone();
         Box::pin(async move { client::send(&http, request).await })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_grows_to_an_hour_and_honours_retry_after() {
-        let first = backoff(1, None).as_secs_f64();
-        assert!((12.0..=18.0).contains(&first), "{first}");
-        let third = backoff(3, None).as_secs_f64();
-        assert!((48.0..=72.0).contains(&third), "{third}");
-        assert!(backoff(30, None) <= Duration::from_secs(4320));
-        assert!(backoff(1, Some(Duration::from_secs(120))) >= Duration::from_secs(120));
     }
 }

@@ -5,35 +5,29 @@ pub mod publishers;
 pub mod worker;
 
 use super::{
-    audit::{self, Target},
+    audit::{self, Action, Outcome, Target, TargetKind},
     auth::Caller,
-    error::internal,
     oauth::catalog,
     state::AppState,
-    store::{self, posts::NewDelivery},
+    store::{self, posts::{NewDelivery, PostWrite}},
 };
 use crate::domain::{AppError, AuthType, DeliveryStatus, FieldErrors, Post, PostAction, PostFilter, PostForm, PostState, PublishTarget, Status};
 use chrono::Utc;
 use uuid::Uuid;
 
-/// A post or delivery id from a URL or form.
-pub fn parse_id(id: &str, what: &str) -> Result<Uuid, AppError> {
-    Uuid::parse_str(id.trim()).map_err(|_| AppError::invalid("id", format!("is not a {what} id (expected a UUID)")))
-}
-
 /// Platforms a post can go to: OAuth platforms that are connected, not switched off, and
 /// whose provider has a publisher.
 pub async fn targets(state: &AppState) -> Result<Vec<PublishTarget>, AppError> {
     let mut targets = Vec::new();
-    for p in store::platforms::list(&state.db, &Default::default()).await.map_err(internal)? {
+    for p in store::platforms::list(&state.db, &Default::default()).await? {
         if p.auth_type != AuthType::Oauth2 || p.status == Status::Inactive {
             continue;
         }
-        let Some(settings) = store::oauth::settings(&state.db, p.id).await.map_err(internal)? else { continue };
-        if !publishers::supports(&settings.provider) || !store::oauth::connection(&state.db, p.id).await.map_err(internal)?.connection.connected {
+        let Some(settings) = store::oauth::settings(&state.db, p.id).await? else { continue };
+        if !publishers::supports(settings.provider) || !store::oauth::connection(&state.db, p.id).await?.connection.connected {
             continue;
         }
-        let char_limit = catalog::get(&settings.provider).and_then(|c| c.char_limit);
+        let char_limit = catalog::get(settings.provider).char_limit;
         targets.push(PublishTarget { platform_id: p.id, name: p.name, provider: settings.provider, char_limit });
     }
     Ok(targets)
@@ -42,7 +36,7 @@ pub async fn targets(state: &AppState) -> Result<Vec<PublishTarget>, AppError> {
 /// Checks a form against the platforms it names (connected, within their limits) and
 /// turns it into what to store.
 async fn prepare(state: &AppState, form: PostForm) -> Result<(crate::domain::ValidPost, PostState, Option<chrono::DateTime<Utc>>, Vec<NewDelivery>), AppError> {
-    let post = form.validate(Utc::now()).map_err(|fields| AppError::Invalid { fields })?;
+    let post = form.validate(Utc::now())?;
     let targets = targets(state).await?;
     let mut errors = FieldErrors::default();
     let length = crate::domain::char_count(&post.text, post.link.as_deref());
@@ -56,9 +50,7 @@ async fn prepare(state: &AppState, form: PostForm) -> Result<(crate::domain::Val
             }
         }
     }
-    if !errors.is_empty() {
-        return Err(AppError::Invalid { fields: errors });
-    }
+    errors.into_result(())?;
     let now = Utc::now();
     let (state_, scheduled_at, status, due) = match post.action {
         PostAction::Draft => (PostState::Draft, None, DeliveryStatus::Waiting, now),
@@ -73,9 +65,10 @@ async fn prepare(state: &AppState, form: PostForm) -> Result<(crate::domain::Val
 pub async fn create(state: &AppState, caller: &Caller, form: PostForm) -> Result<Post, AppError> {
     let (post, post_state, scheduled_at, deliveries) = prepare(state, form).await?;
     let id = Uuid::now_v7();
-    store::posts::insert(&state.db, id, &post.text, post.link.as_deref(), post_state, scheduled_at, &caller.actor(), &deliveries).await.map_err(internal)?;
+    let write = PostWrite { id, text: &post.text, link: post.link.as_deref(), state: post_state, scheduled_at, deliveries: &deliveries };
+    store::posts::insert(&state.db, &write, &caller.actor()).await?;
     let detail = format!("{} to {} platforms", post_state.as_str(), deliveries.len());
-    audit::record(&state.db, caller, "post_created", Some(Target::new("post", id, "")), "ok", Some(detail)).await;
+    audit::record(&state.db, caller, Action::PostCreated, Some(Target::new(TargetKind::Post, id, "")), Outcome::Ok, Some(detail)).await;
     if post_state == PostState::Sent {
         state.publish_now.notify_one();
     }
@@ -85,10 +78,11 @@ pub async fn create(state: &AppState, caller: &Caller, form: PostForm) -> Result
 /// Changes a draft or a scheduled post that has not started.
 pub async fn update(state: &AppState, caller: &Caller, id: Uuid, form: PostForm) -> Result<Post, AppError> {
     let (post, post_state, scheduled_at, deliveries) = prepare(state, form).await?;
-    if !store::posts::replace_unsent(&state.db, id, &post.text, post.link.as_deref(), post_state, scheduled_at, &deliveries).await.map_err(internal)? {
+    let write = PostWrite { id, text: &post.text, link: post.link.as_deref(), state: post_state, scheduled_at, deliveries: &deliveries };
+    if !store::posts::replace_unsent(&state.db, &write).await? {
         return Err(too_late(state, id).await);
     }
-    audit::record(&state.db, caller, "post_updated", Some(Target::new("post", id, "")), "ok", Some(post_state.as_str().to_owned())).await;
+    audit::record(&state.db, caller, Action::PostUpdated, Some(Target::new(TargetKind::Post, id, "")), Outcome::Ok, Some(post_state.as_str().to_owned())).await;
     if post_state == PostState::Sent {
         state.publish_now.notify_one();
     }
@@ -96,10 +90,10 @@ pub async fn update(state: &AppState, caller: &Caller, id: Uuid, form: PostForm)
 }
 
 pub async fn cancel(state: &AppState, caller: &Caller, id: Uuid) -> Result<Post, AppError> {
-    if !store::posts::cancel_unsent(&state.db, id).await.map_err(internal)? {
+    if !store::posts::cancel_unsent(&state.db, id).await? {
         return Err(too_late(state, id).await);
     }
-    audit::record(&state.db, caller, "post_cancelled", Some(Target::new("post", id, "")), "ok", None).await;
+    audit::record(&state.db, caller, Action::PostCancelled, Some(Target::new(TargetKind::Post, id, "")), Outcome::Ok, None).await;
     get(state, id).await
 }
 
@@ -113,18 +107,17 @@ async fn too_late(state: &AppState, id: Uuid) -> AppError {
 /// Queues a failed or unconfirmed delivery again.
 pub async fn retry(state: &AppState, caller: &Caller, delivery_id: Uuid) -> Result<Post, AppError> {
     let post_id = store::posts::requeue(&state.db, delivery_id)
-        .await
-        .map_err(internal)?
+        .await?
         .ok_or_else(|| AppError::Conflict { fields: FieldErrors::single("delivery", "is not failed or unconfirmed (it may already be retrying)") })?;
-    audit::record(&state.db, caller, "delivery_retried", Some(Target::new("delivery", delivery_id, "")), "ok", None).await;
+    audit::record(&state.db, caller, Action::DeliveryRetried, Some(Target::new(TargetKind::Delivery, delivery_id, "")), Outcome::Ok, None).await;
     state.publish_now.notify_one();
     get(state, post_id).await
 }
 
 pub async fn get(state: &AppState, id: Uuid) -> Result<Post, AppError> {
-    store::posts::get(&state.db, id).await.map_err(internal)?.ok_or_else(|| AppError::not_found(format!("post {id}")))
+    store::posts::get(&state.db, id).await?.ok_or_else(|| AppError::not_found(format!("post {id}")))
 }
 
 pub async fn list(state: &AppState, filter: &PostFilter) -> Result<Vec<Post>, AppError> {
-    store::posts::list(&state.db, filter, 100).await.map_err(internal)
+    Ok(store::posts::list(&state.db, filter, 100).await?)
 }

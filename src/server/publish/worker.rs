@@ -7,8 +7,9 @@ use super::publishers::{self, PublishError, Published};
 use crate::{
     domain::{DeliveryStatus, SecretField},
     server::{
-        audit::{self, Target},
+        audit::{self, Action, Outcome as Audited, Target, TargetKind},
         auth::Caller,
+        retry::backoff,
         oauth::{self, client::GrantError, tokens::TokenError},
         state::AppState,
         store::{
@@ -19,6 +20,7 @@ use crate::{
 };
 use chrono::Utc;
 use std::time::Duration;
+use tracing::Instrument;
 
 /// Deliveries claimed per round; they are sent concurrently.
 const CLAIM: i64 = 16;
@@ -26,7 +28,7 @@ const CLAIM: i64 = 16;
 /// Runs forever: a round every poll interval, or at once when a post is sent.
 pub async fn run(state: AppState) {
     loop {
-        let _ = tokio::time::timeout(state.config.publish_poll_interval, state.publish_now.notified()).await;
+        let _ = tokio::time::timeout(state.config.publishing.poll_interval, state.publish_now.notified()).await;
         while process_due(&state).await == CLAIM as usize {}
     }
 }
@@ -35,7 +37,7 @@ pub async fn run(state: AppState) {
 /// how many deliveries it claimed.
 pub async fn process_due(state: &AppState) -> usize {
     recover_abandoned(state).await;
-    let lease = chrono::Duration::from_std(state.config.oauth_http_timeout * 2 + Duration::from_secs(30)).unwrap_or_default();
+    let lease = chrono::Duration::from_std(state.config.oauth.http_timeout * 2 + Duration::from_secs(30)).unwrap_or_default();
     let claimed = match store::posts::claim(&state.db, CLAIM, Utc::now() + lease).await {
         Ok(claimed) => claimed,
         Err(e) => {
@@ -47,7 +49,8 @@ pub async fn process_due(state: &AppState) -> usize {
     let mut running = tokio::task::JoinSet::new();
     for c in claimed {
         let state = state.clone();
-        running.spawn(async move { deliver(&state, c).await });
+        let span = tracing::info_span!("delivery", delivery.id = %c.id, platform.id = %c.platform_id, attempt = c.attempts);
+        running.spawn(async move { deliver(&state, c).await }.instrument(span));
     }
     running.join_all().await;
     n
@@ -57,7 +60,7 @@ pub async fn process_due(state: &AppState) -> usize {
 async fn recover_abandoned(state: &AppState) {
     let Ok(abandoned) = store::posts::abandoned(&state.db).await else { return };
     for (id, attempt, provider) in abandoned {
-        let idempotent = provider.as_deref().is_some_and(publishers::idempotent);
+        let idempotent = provider.is_some_and(publishers::idempotent);
         let outcome = if idempotent {
             Outcome { status: DeliveryStatus::Queued, provider_post_id: None, provider_url: None, error: Some("the previous attempt was interrupted; retrying with the same idempotency key"), due_at: Some(Utc::now()) }
         } else {
@@ -72,23 +75,21 @@ async fn recover_abandoned(state: &AppState) {
         if matches!(store::posts::record(&state.db, id, attempt, &outcome).await, Ok(true)) {
             tracing::warn!(delivery.id = %id, idempotent, "recovered an interrupted delivery");
             let detail = if idempotent { "interrupted; requeued" } else { "interrupted; unconfirmed" };
-            audit::record(&state.db, &Caller::job("publisher"), "delivery_interrupted", Some(Target::new("delivery", id, "")), "failed", Some(detail.into())).await;
+            audit::record(&state.db, &Caller::job("publisher"), Action::DeliveryInterrupted, Some(Target::new(TargetKind::Delivery, id, "")), Audited::Failed, Some(detail.into())).await;
         }
     }
 }
 
 async fn deliver(state: &AppState, c: Claimed) {
-    let span = tracing::info_span!("delivery", delivery.id = %c.id, platform.id = %c.platform_id, attempt = c.attempts);
-    let _guard = span.enter();
     let caller = Caller::job("publisher");
     // The provider's link becomes an <a href>: only http(s), never javascript: and the like.
     let result = attempt(state, &caller, &c).await.map(|p| Published { url: p.url.filter(|u| u.starts_with("https://") || u.starts_with("http://")), ..p });
-    let max = state.config.publish_max_attempts;
+    let max = state.config.publishing.max_attempts;
     // (status, the error shown on the post, when to retry, the audit entry's detail)
     let (status, error, due_at, detail) = match &result {
         Ok(p) => (DeliveryStatus::Published, None, None, format!("published as {}", p.id)),
         Err(Failure::Retry { message, retry_after }) if c.attempts < max => {
-            let wait = backoff(state.config.publish_retry_base, c.attempts, *retry_after);
+            let wait = backoff(state.config.publishing.retry_base, c.attempts, *retry_after);
             (
                 DeliveryStatus::Queued,
                 Some(format!("{message} — retrying automatically (attempt {} of {max})", c.attempts)),
@@ -117,8 +118,8 @@ async fn deliver(state: &AppState, c: Claimed) {
         Ok(false) => tracing::warn!("the delivery changed hands during the attempt; its new owner records the outcome"),
         Err(e) => tracing::error!(error = %e, "cannot record a delivery outcome; it will be recovered after its lease"),
     }
-    let (action, audit_outcome) = if published.is_some() { ("delivery_published", "ok") } else { ("delivery_failed", "failed") };
-    audit::record(&state.db, &caller, action, Some(Target::new("delivery", c.id, "")), audit_outcome, Some(detail)).await;
+    let (action, audited) = if published.is_some() { (Action::DeliveryPublished, Audited::Ok) } else { (Action::DeliveryFailed, Audited::Failed) };
+    audit::record(&state.db, &caller, action, Some(Target::new(TargetKind::Delivery, c.id, "")), audited, Some(detail)).await;
 }
 
 /// Why an attempt did not publish.
@@ -140,12 +141,12 @@ async fn attempt(state: &AppState, caller: &Caller, c: &Claimed) -> Result<Publi
         Err(TokenError::NotConnected) => return Err(Failure::Final("the platform is not connected: connect it, then Retry".into())),
         Err(e) => return Err(Failure::Final(format!("{e}: fix the platform, then Retry"))),
     };
-    let target = Target::new("platform", c.platform_id, "");
-    audit::record(&state.db, caller, "secret_used", Some(target), "ok", Some(format!("{} to publish delivery {}", SecretField::AccessToken.noun(), c.id))).await;
+    let target = Target::new(TargetKind::Platform, c.platform_id, "");
+    audit::record(&state.db, caller, Action::SecretUsed, Some(target), Audited::Ok, Some(format!("{} to publish delivery {}", SecretField::AccessToken.noun(), c.id))).await;
     let account = store::oauth::connection(&state.db, c.platform_id).await.ok().and_then(|r| r.connection.account_id);
     let publish_target = publishers::Target { api_base: &api_base, account_id: account.as_deref() };
     let request = publishers::Request { text: &post.text, link: post.link.as_deref(), idempotency_key: &c.idempotency_key };
-    match publishers::publish(&state.http, &settings.provider, &publish_target, &token, &request).await {
+    match publishers::publish(&state.http, settings.provider, &publish_target, &token, &request).await {
         Ok(published) => Ok(published),
         Err(PublishError::Retryable { message, retry_after }) => Err(Failure::Retry { message, retry_after }),
         Err(PublishError::Rejected { message }) => Err(Failure::Final(message)),
@@ -157,29 +158,5 @@ async fn attempt(state: &AppState, caller: &Caller, c: &Claimed) -> Result<Publi
             }
             Err(Failure::Final(format!("{message}: re-authenticate the platform, then Retry")))
         }
-    }
-}
-
-/// Exponential backoff with ±20 % jitter, at least what Retry-After asks, at most an hour.
-pub fn backoff(base: Duration, attempt: i32, retry_after: Option<Duration>) -> Duration {
-    use rand::Rng;
-    let factor = 1u32 << attempt.clamp(1, 12).saturating_sub(1);
-    let wait = base.saturating_mul(factor).min(Duration::from_secs(3600)).mul_f64(rand::thread_rng().gen_range(0.8..1.2));
-    wait.max(retry_after.unwrap_or_default())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_doubles_with_jitter_and_honours_retry_after() {
-        let base = Duration::from_secs(10);
-        let first = backoff(base, 1, None).as_secs_f64();
-        assert!((8.0..=12.0).contains(&first), "{first}");
-        let third = backoff(base, 3, None).as_secs_f64();
-        assert!((32.0..=48.0).contains(&third), "{third}");
-        assert_eq!(backoff(base, 1, Some(Duration::from_secs(120))), Duration::from_secs(120));
-        assert!(backoff(base, 40, None) <= Duration::from_secs(4320));
     }
 }

@@ -14,17 +14,26 @@ pub mod users;
 
 use chrono::{DateTime, SubsecRound, Utc};
 
+/// The unique rules a write can break, each with its own sentence for the user.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unique {
+    PlatformName,
+    UserEmail,
+    /// One re-encryption job at a time (running or paused).
+    ActiveRotation,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// A unique constraint refused the write.
-    #[error("{field} already taken")]
-    Duplicate { field: &'static str },
+    #[error("unique rule broken: {0:?}")]
+    Duplicate(Unique),
     /// A stored row no longer fits the domain rules (edited by hand, or a bug).
     #[error("stored row is invalid: {0}")]
     Corrupt(String),
-    /// The row a write refers to (a platform) does not exist.
-    #[error("the referenced row does not exist")]
-    MissingParent,
+    /// The platform a write refers to does not exist.
+    #[error("the referenced platform does not exist")]
+    MissingPlatform,
     /// The change would leave no active admin.
     #[error("no active admin would remain")]
     LastAdmin,
@@ -35,11 +44,25 @@ pub enum StoreError {
     Database(#[from] sqlx::Error),
 }
 
+impl StoreError {
+    /// Reads a unique violation as `rule`, any other failure as itself.
+    fn unique(rule: Unique) -> impl Fn(sqlx::Error) -> Self {
+        move |e| match e.as_database_error() {
+            Some(d) if d.is_unique_violation() => Self::Duplicate(rule),
+            _ => e.into(),
+        }
+    }
+
+    /// Reads a foreign-key violation as "no such platform".
+    fn missing_platform(e: sqlx::Error) -> Self {
+        match e.as_database_error() {
+            Some(d) if d.is_foreign_key_violation() => Self::MissingPlatform,
+            _ => e.into(),
+        }
+    }
+}
+
 /// Now, at the precision both databases keep (microseconds), so what we write is what we read.
 pub fn now() -> DateTime<Utc> {
     Utc::now().trunc_subsecs(6)
-}
-
-fn is_unique_violation(e: &sqlx::Error) -> bool {
-    e.as_database_error().is_some_and(|d| d.is_unique_violation())
 }

@@ -2,11 +2,12 @@
 //! what the connection looks like, and the lease and version that make refreshes
 //! single-flight across tasks and instances.
 
-use super::{now, secrets::missing_platform, StoreError};
+use super::{now, secrets::count_encryptions, StoreError};
 use crate::{
-    domain::{Connection, OauthSettings, SecretField},
+    domain::{AuthType, Connection, OauthSettings, SecretField, Status},
     on_db,
     server::db::Db,
+    transaction,
 };
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
@@ -23,9 +24,11 @@ pub async fn settings(db: &Db, platform_id: Uuid) -> Result<Option<OauthSettings
         .fetch_optional(pool)
         .await
     })?;
-    Ok(row.map(|(provider, client_id, instance_url, authorize_url, token_url, revoke_url, userinfo_url, api_base_url, scopes)| {
-        OauthSettings { provider, client_id, instance_url, authorize_url, token_url, revoke_url, userinfo_url, api_base_url, scopes }
-    }))
+    row.map(|(provider, client_id, instance_url, authorize_url, token_url, revoke_url, userinfo_url, api_base_url, scopes)| {
+        let provider = provider.parse().map_err(StoreError::Corrupt)?;
+        Ok(OauthSettings { provider, client_id, instance_url, authorize_url, token_url, revoke_url, userinfo_url, api_base_url, scopes })
+    })
+    .transpose()
 }
 
 pub async fn put_settings(db: &Db, platform_id: Uuid, s: &OauthSettings) -> Result<(), StoreError> {
@@ -39,7 +42,7 @@ pub async fn put_settings(db: &Db, platform_id: Uuid, s: &OauthSettings) -> Resu
              scopes = excluded.scopes, updated_at = excluded.updated_at",
         )
         .bind(platform_id)
-        .bind(&s.provider)
+        .bind(s.provider.as_str())
         .bind(&s.client_id)
         .bind(&s.instance_url)
         .bind(&s.authorize_url)
@@ -53,7 +56,7 @@ pub async fn put_settings(db: &Db, platform_id: Uuid, s: &OauthSettings) -> Resu
         .await
         .map(|_| ())
     })
-    .map_err(missing_platform)
+    .map_err(StoreError::missing_platform)
 }
 
 /// The connection of a platform and the version its tokens are at.
@@ -158,13 +161,11 @@ pub async fn save_tokens(
     seal: impl Fn(SecretField) -> Vec<u8>,
 ) -> Result<bool, StoreError> {
     let at = now();
-    let version = key_version as i32;
     let mut fields = vec![SecretField::AccessToken];
     if matches!(refresh, RefreshWrite::Replace) {
         fields.push(SecretField::RefreshToken);
     }
-    on_db!(db, |pool| {
-        let mut tx = pool.begin().await?;
+    transaction!(db, |tx| {
         let written = match expect_version {
             Some(expected) => sqlx::query(
                 "UPDATE credentials SET token_type = $1, scopes = COALESCE($2, scopes), expires_at = $3, last_refreshed_at = $4, \
@@ -201,23 +202,14 @@ pub async fn save_tokens(
                 .bind(false)
                 .execute(&mut *tx)
                 .await
-                .map_err(missing_platform)?
+                .map_err(StoreError::missing_platform)?
                 .rows_affected()
             }
         };
         if written != 1 {
             return Ok(false);
         }
-        let (count,): (i64,) = sqlx::query_as(
-            "UPDATE encryption_keys SET encryptions = encryptions + $1 WHERE version = $2 RETURNING encryptions",
-        )
-        .bind(fields.len() as i64)
-        .bind(version)
-        .fetch_one(&mut *tx)
-        .await?;
-        if count > limit {
-            return Err(StoreError::KeyExhausted { version: key_version });
-        }
+        count_encryptions!(tx, fields.len(), key_version, limit);
         for field in fields {
             sqlx::query(
                 "INSERT INTO secrets (platform_id, field, ciphertext, key_version, created_at, updated_at) \
@@ -227,7 +219,7 @@ pub async fn save_tokens(
             .bind(platform_id)
             .bind(field.as_str())
             .bind(seal(field))
-            .bind(version)
+            .bind(key_version as i32)
             .bind(at)
             .execute(&mut *tx)
             .await?;
@@ -238,7 +230,6 @@ pub async fn save_tokens(
         if expect_version.is_none() {
             sqlx::query("UPDATE platforms SET status = 'active', updated_at = $1 WHERE id = $2").bind(at).bind(platform_id).execute(&mut *tx).await?;
         }
-        tx.commit().await?;
         Ok(true)
     })
 }
@@ -263,8 +254,7 @@ pub async fn record_refresh_failure(db: &Db, platform_id: Uuid, reason: &str, re
 /// The connection needs a human: platform status `error` with the reason, lease released.
 pub async fn mark_needs_attention(db: &Db, platform_id: Uuid, reason: &str) -> Result<(), StoreError> {
     let at = now();
-    on_db!(db, |pool| {
-        let mut tx = pool.begin().await?;
+    transaction!(db, |tx| {
         sqlx::query("UPDATE credentials SET refresh_lease_until = NULL, last_error = $1, updated_at = $2 WHERE platform_id = $3")
             .bind(reason)
             .bind(at)
@@ -272,16 +262,14 @@ pub async fn mark_needs_attention(db: &Db, platform_id: Uuid, reason: &str) -> R
             .execute(&mut *tx)
             .await?;
         sqlx::query("UPDATE platforms SET status = 'error', updated_at = $1 WHERE id = $2").bind(at).bind(platform_id).execute(&mut *tx).await?;
-        tx.commit().await
-    })?;
-    Ok(())
+        Ok(())
+    })
 }
 
 /// Forgets the connection: tokens and account facts; the platform becomes inactive.
 pub async fn disconnect(db: &Db, platform_id: Uuid) -> Result<(), StoreError> {
     let at = now();
-    on_db!(db, |pool| {
-        let mut tx = pool.begin().await?;
+    transaction!(db, |tx| {
         sqlx::query("DELETE FROM secrets WHERE platform_id = $1 AND field IN ('access_token', 'refresh_token')")
             .bind(platform_id)
             .execute(&mut *tx)
@@ -296,9 +284,8 @@ pub async fn disconnect(db: &Db, platform_id: Uuid) -> Result<(), StoreError> {
         .execute(&mut *tx)
         .await?;
         sqlx::query("UPDATE platforms SET status = 'inactive', updated_at = $1 WHERE id = $2").bind(at).bind(platform_id).execute(&mut *tx).await?;
-        tx.commit().await
-    })?;
-    Ok(())
+        Ok(())
+    })
 }
 
 /// Platforms whose access token expires before `horizon`, that can be refreshed and are
@@ -325,8 +312,8 @@ pub async fn due_for_refresh(db: &Db, horizon: DateTime<Utc>) -> Result<Vec<Uuid
 pub struct HealthRow {
     pub platform_id: Uuid,
     pub name: String,
-    pub auth_type: String,
-    pub status: String,
+    pub auth_type: AuthType,
+    pub status: Status,
     pub last_error: Option<String>,
     pub imported_plaintext: bool,
     pub has_access_token: bool,
@@ -346,18 +333,19 @@ pub async fn health(db: &Db) -> Result<Vec<HealthRow>, StoreError> {
         .fetch_all(pool)
         .await
     })?;
-    Ok(rows
-        .into_iter()
-        .map(|(platform_id, name, auth_type, status, last_error, imported, access, refresh, expires_at)| HealthRow {
-            platform_id,
-            name,
-            auth_type,
-            status,
-            last_error,
-            imported_plaintext: imported.unwrap_or(false),
-            has_access_token: access > 0,
-            has_refresh_token: refresh > 0,
-            expires_at,
+    rows.into_iter()
+        .map(|(platform_id, name, auth_type, status, last_error, imported, access, refresh, expires_at)| {
+            Ok(HealthRow {
+                platform_id,
+                name,
+                auth_type: auth_type.parse().map_err(StoreError::Corrupt)?,
+                status: status.parse().map_err(StoreError::Corrupt)?,
+                last_error,
+                imported_plaintext: imported.unwrap_or(false),
+                has_access_token: access > 0,
+                has_refresh_token: refresh > 0,
+                expires_at,
+            })
         })
-        .collect())
+        .collect()
 }

@@ -1,6 +1,6 @@
 //! The `platforms` table.
 
-use super::{is_unique_violation, now, StoreError};
+use super::{now, StoreError, Unique};
 use crate::{
     domain::{Category, Platform, PlatformFilter, Status, ValidPlatform},
     on_db,
@@ -53,14 +53,6 @@ impl TryFrom<PlatformRow> for Platform {
     }
 }
 
-fn duplicate_name(e: sqlx::Error) -> StoreError {
-    if is_unique_violation(&e) {
-        StoreError::Duplicate { field: "name" }
-    } else {
-        e.into()
-    }
-}
-
 pub async fn insert(db: &Db, p: &ValidPlatform) -> Result<Platform, StoreError> {
     let (id, at) = (Uuid::now_v7(), now());
     let row: PlatformRow = on_db!(db, |pool| {
@@ -82,7 +74,7 @@ pub async fn insert(db: &Db, p: &ValidPlatform) -> Result<Platform, StoreError> 
         .fetch_one(pool)
         .await
     })
-    .map_err(duplicate_name)?;
+    .map_err(StoreError::unique(Unique::PlatformName))?;
     row.try_into()
 }
 
@@ -145,7 +137,7 @@ pub async fn update(db: &Db, id: Uuid, p: &ValidPlatform) -> Result<Option<Platf
         .fetch_optional(pool)
         .await
     })
-    .map_err(duplicate_name)?;
+    .map_err(StoreError::unique(Unique::PlatformName))?;
     row.map(Platform::try_from).transpose()
 }
 

@@ -3,9 +3,10 @@
 
 use super::{now, StoreError};
 use crate::{
-    domain::{Delivery, DeliveryStatus, Post, PostFilter, PostState},
+    domain::{Delivery, DeliveryStatus, Post, PostFilter, PostState, ProviderKey},
     on_db,
     server::db::Db,
+    transaction,
 };
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
@@ -17,92 +18,99 @@ pub struct NewDelivery {
     pub due_at: DateTime<Utc>,
 }
 
-/// Inserts a post and its deliveries in one transaction.
-pub async fn insert(db: &Db, id: Uuid, text: &str, link: Option<&str>, state: PostState, scheduled_at: Option<DateTime<Utc>>, created_by: &str, deliveries: &[NewDelivery]) -> Result<(), StoreError> {
-    let at = now();
-    on_db!(db, |pool| {
-        let mut tx = pool.begin().await?;
-        sqlx::query("INSERT INTO posts (id, text, link, state, scheduled_at, created_by, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7)")
+/// What a composer writes: the post's content and when it goes, with its deliveries.
+pub struct PostWrite<'a> {
+    pub id: Uuid,
+    pub text: &'a str,
+    pub link: Option<&'a str>,
+    pub state: PostState,
+    pub scheduled_at: Option<DateTime<Utc>>,
+    pub deliveries: &'a [NewDelivery],
+}
+
+/// Inside a transaction: inserts the post's deliveries.
+macro_rules! insert_deliveries {
+    ($tx:ident, $post:expr, $at:expr) => {
+        for d in $post.deliveries {
+            let id = Uuid::now_v7();
+            sqlx::query(
+                "INSERT INTO deliveries (id, post_id, platform_id, status, due_at, idempotency_key, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
             .bind(id)
-            .bind(text)
-            .bind(link)
-            .bind(state.as_str())
-            .bind(scheduled_at)
+            .bind($post.id)
+            .bind(d.platform_id)
+            .bind(d.status.as_str())
+            .bind(d.due_at)
+            // One key per delivery, for its whole life: every retry sends the same one.
+            .bind(format!("keyport-{}", id.simple()))
+            .bind($at)
+            .execute(&mut *$tx)
+            .await?;
+        }
+    };
+}
+
+/// Inside a transaction: whether the post is still a draft or scheduled and none of its
+/// deliveries has started, locking them so no worker claims one until the transaction
+/// ends (PostgreSQL: row locks, which the worker's `SKIP LOCKED` passes over; SQLite: the
+/// first UPDATE takes the database's write lock).
+macro_rules! lock_unsent {
+    ($tx:ident, $id:expr) => {{
+        let editable = sqlx::query("UPDATE posts SET updated_at = updated_at WHERE id = $1 AND state IN ('draft', 'scheduled')")
+            .bind($id)
+            .execute(&mut *$tx)
+            .await?
+            .rows_affected();
+        let untouched = sqlx::query(
+            "UPDATE deliveries SET updated_at = updated_at WHERE post_id = $1 AND attempts = 0 AND status IN ('waiting', 'queued')",
+        )
+        .bind($id)
+        .execute(&mut *$tx)
+        .await?
+        .rows_affected();
+        let (all,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM deliveries WHERE post_id = $1").bind($id).fetch_one(&mut *$tx).await?;
+        editable == 1 && untouched as i64 == all
+    }};
+}
+
+/// Inserts a post and its deliveries in one transaction.
+pub async fn insert(db: &Db, post: &PostWrite<'_>, created_by: &str) -> Result<(), StoreError> {
+    let at = now();
+    transaction!(db, |tx| {
+        sqlx::query("INSERT INTO posts (id, text, link, state, scheduled_at, created_by, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7)")
+            .bind(post.id)
+            .bind(post.text)
+            .bind(post.link)
+            .bind(post.state.as_str())
+            .bind(post.scheduled_at)
             .bind(created_by)
             .bind(at)
             .execute(&mut *tx)
             .await?;
-        insert_deliveries(&mut tx, id, deliveries, at).await?;
-        tx.commit().await?;
+        insert_deliveries!(tx, post, at);
         Ok(())
     })
 }
 
-// The same insert for both transaction types (the pools differ, so the transactions do).
-macro_rules! insert_deliveries_fn {
-    ($name:ident, $db:ty) => {
-        async fn $name(tx: &mut sqlx::Transaction<'_, $db>, post_id: Uuid, deliveries: &[NewDelivery], at: DateTime<Utc>) -> Result<(), sqlx::Error> {
-            for d in deliveries {
-                let id = Uuid::now_v7();
-                sqlx::query(
-                    "INSERT INTO deliveries (id, post_id, platform_id, status, due_at, idempotency_key, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                )
-                .bind(id)
-                .bind(post_id)
-                .bind(d.platform_id)
-                .bind(d.status.as_str())
-                .bind(d.due_at)
-                // One key per delivery, for its whole life: every retry sends the same one.
-                .bind(format!("keyport-{}", id.simple()))
-                .bind(at)
-                .execute(&mut **tx)
-                .await?;
-            }
-            Ok(())
-        }
-    };
-}
-insert_deliveries_fn!(insert_deliveries_sqlite, sqlx::Sqlite);
-insert_deliveries_fn!(insert_deliveries_pg, sqlx::Postgres);
-
-trait InsertDeliveries {
-    async fn insert_deliveries(&mut self, post_id: Uuid, deliveries: &[NewDelivery], at: DateTime<Utc>) -> Result<(), sqlx::Error>;
-}
-impl InsertDeliveries for sqlx::Transaction<'_, sqlx::Sqlite> {
-    async fn insert_deliveries(&mut self, post_id: Uuid, deliveries: &[NewDelivery], at: DateTime<Utc>) -> Result<(), sqlx::Error> {
-        insert_deliveries_sqlite(self, post_id, deliveries, at).await
-    }
-}
-impl InsertDeliveries for sqlx::Transaction<'_, sqlx::Postgres> {
-    async fn insert_deliveries(&mut self, post_id: Uuid, deliveries: &[NewDelivery], at: DateTime<Utc>) -> Result<(), sqlx::Error> {
-        insert_deliveries_pg(self, post_id, deliveries, at).await
-    }
-}
-async fn insert_deliveries<T: InsertDeliveries>(tx: &mut T, post_id: Uuid, deliveries: &[NewDelivery], at: DateTime<Utc>) -> Result<(), sqlx::Error> {
-    tx.insert_deliveries(post_id, deliveries, at).await
-}
-
 /// Replaces a post that nothing has been sent for yet (a draft, or a scheduled post whose
 /// time has not come). `false`: too late, a delivery has started (or it does not exist).
-pub async fn replace_unsent(db: &Db, id: Uuid, text: &str, link: Option<&str>, state: PostState, scheduled_at: Option<DateTime<Utc>>, deliveries: &[NewDelivery]) -> Result<bool, StoreError> {
+pub async fn replace_unsent(db: &Db, post: &PostWrite<'_>) -> Result<bool, StoreError> {
     let at = now();
-    on_db!(db, |pool| {
-        let mut tx = pool.begin().await?;
-        if !tx.lock_unsent(id).await? {
+    transaction!(db, |tx| {
+        if !lock_unsent!(tx, post.id) {
             return Ok(false);
         }
         sqlx::query("UPDATE posts SET text = $1, link = $2, state = $3, scheduled_at = $4, updated_at = $5 WHERE id = $6")
-            .bind(text)
-            .bind(link)
-            .bind(state.as_str())
-            .bind(scheduled_at)
+            .bind(post.text)
+            .bind(post.link)
+            .bind(post.state.as_str())
+            .bind(post.scheduled_at)
             .bind(at)
-            .bind(id)
+            .bind(post.id)
             .execute(&mut *tx)
             .await?;
-        sqlx::query("DELETE FROM deliveries WHERE post_id = $1").bind(id).execute(&mut *tx).await?;
-        insert_deliveries(&mut tx, id, deliveries, at).await?;
-        tx.commit().await?;
+        sqlx::query("DELETE FROM deliveries WHERE post_id = $1").bind(post.id).execute(&mut *tx).await?;
+        insert_deliveries!(tx, post, at);
         Ok(true)
     })
 }
@@ -110,45 +118,14 @@ pub async fn replace_unsent(db: &Db, id: Uuid, text: &str, link: Option<&str>, s
 /// Cancels a post nothing has been sent for yet; `false` when too late.
 pub async fn cancel_unsent(db: &Db, id: Uuid) -> Result<bool, StoreError> {
     let at = now();
-    on_db!(db, |pool| {
-        let mut tx = pool.begin().await?;
-        if !tx.lock_unsent(id).await? {
+    transaction!(db, |tx| {
+        if !lock_unsent!(tx, id) {
             return Ok(false);
         }
         sqlx::query("UPDATE posts SET state = 'cancelled', updated_at = $1 WHERE id = $2").bind(at).bind(id).execute(&mut *tx).await?;
         sqlx::query("UPDATE deliveries SET status = 'cancelled', updated_at = $1 WHERE post_id = $2").bind(at).bind(id).execute(&mut *tx).await?;
-        tx.commit().await?;
         Ok(true)
     })
-}
-
-/// Inside a transaction: whether the post is still a draft or scheduled and none of its
-/// deliveries was claimed. On PostgreSQL the rows stay locked, so a worker skips them
-/// until the transaction ends; SQLite's writer lock does the same for the whole database.
-trait LockUnsent {
-    async fn lock_unsent(&mut self, id: Uuid) -> Result<bool, sqlx::Error>;
-}
-impl LockUnsent for sqlx::Transaction<'_, sqlx::Sqlite> {
-    async fn lock_unsent(&mut self, id: Uuid) -> Result<bool, sqlx::Error> {
-        // Take the write lock first, so no worker claims between the check and the change.
-        sqlx::query("UPDATE posts SET updated_at = updated_at WHERE id = $1").bind(id).execute(&mut **self).await?;
-        let (state, started): (Option<String>, i64) = sqlx::query_as(
-            "SELECT (SELECT state FROM posts WHERE id = $1), \
-             (SELECT COUNT(*) FROM deliveries WHERE post_id = $1 AND (attempts > 0 OR status NOT IN ('waiting', 'queued')))",
-        )
-        .bind(id)
-        .fetch_one(&mut **self)
-        .await?;
-        Ok(matches!(state.as_deref(), Some("draft" | "scheduled")) && started == 0)
-    }
-}
-impl LockUnsent for sqlx::Transaction<'_, sqlx::Postgres> {
-    async fn lock_unsent(&mut self, id: Uuid) -> Result<bool, sqlx::Error> {
-        let state: Option<(String,)> = sqlx::query_as("SELECT state FROM posts WHERE id = $1 FOR UPDATE").bind(id).fetch_optional(&mut **self).await?;
-        let rows: Vec<(String, i32)> = sqlx::query_as("SELECT status, attempts FROM deliveries WHERE post_id = $1 FOR UPDATE").bind(id).fetch_all(&mut **self).await?;
-        let untouched = rows.iter().all(|(status, attempts)| *attempts == 0 && (status == "waiting" || status == "queued"));
-        Ok(matches!(state.as_ref().map(|s| s.0.as_str()), Some("draft" | "scheduled")) && untouched)
-    }
 }
 
 /// A delivery the worker now owns.
@@ -165,21 +142,23 @@ pub struct Claimed {
 /// Claims up to `limit` due deliveries until `lease_until`, recording the attempt before
 /// any provider is called.
 pub async fn claim(db: &Db, limit: i64, lease_until: DateTime<Utc>) -> Result<Vec<Claimed>, StoreError> {
+    // PostgreSQL instances skip the rows another one is claiming; SQLite has one writer.
+    const SQLITE: &str = "UPDATE deliveries SET status = 'publishing', lease_until = $1, attempts = attempts + 1, attempt_started_at = $2, updated_at = $2 \
+         WHERE id IN (SELECT id FROM deliveries WHERE status = 'queued' AND due_at <= $2 ORDER BY due_at LIMIT $3) \
+         RETURNING id, post_id, platform_id, attempts, idempotency_key";
+    const POSTGRES: &str = "UPDATE deliveries SET status = 'publishing', lease_until = $1, attempts = attempts + 1, attempt_started_at = $2, updated_at = $2 \
+         WHERE id IN (SELECT id FROM deliveries WHERE status = 'queued' AND due_at <= $2 ORDER BY due_at LIMIT $3 FOR UPDATE SKIP LOCKED) \
+         RETURNING id, post_id, platform_id, attempts, idempotency_key";
+    let sql = on_db!(db, sqlite |_pool| SQLITE, postgres |_pool| POSTGRES);
     let at = now();
-    let skip_locked = if matches!(db, Db::Postgres(_)) { " FOR UPDATE SKIP LOCKED" } else { "" };
-    let sql = format!(
-        "UPDATE deliveries SET status = 'publishing', lease_until = $1, attempts = attempts + 1, attempt_started_at = $2, updated_at = $2 \
-         WHERE id IN (SELECT id FROM deliveries WHERE status = 'queued' AND due_at <= $2 ORDER BY due_at LIMIT $3{skip_locked}) \
-         RETURNING id, post_id, platform_id, attempts, idempotency_key"
-    );
     let rows: Vec<(Uuid, Uuid, Uuid, i32, String)> =
-        on_db!(db, |pool| sqlx::query_as(&sql).bind(lease_until).bind(at).bind(limit).fetch_all(pool).await)?;
+        on_db!(db, |pool| sqlx::query_as(sql).bind(lease_until).bind(at).bind(limit).fetch_all(pool).await)?;
     Ok(rows.into_iter().map(|(id, post_id, platform_id, attempts, idempotency_key)| Claimed { id, post_id, platform_id, attempts, idempotency_key }).collect())
 }
 
 /// Deliveries a crashed worker left 'publishing' past their lease, with their platform's provider.
-pub async fn abandoned(db: &Db) -> Result<Vec<(Uuid, i32, Option<String>)>, StoreError> {
-    let rows = on_db!(db, |pool| {
+pub async fn abandoned(db: &Db) -> Result<Vec<(Uuid, i32, Option<ProviderKey>)>, StoreError> {
+    let rows: Vec<(Uuid, i32, Option<String>)> = on_db!(db, |pool| {
         sqlx::query_as(
             "SELECT d.id, d.attempts, s.provider FROM deliveries d LEFT JOIN oauth_settings s ON s.platform_id = d.platform_id \
              WHERE d.status = 'publishing' AND d.lease_until < $1",
@@ -188,7 +167,7 @@ pub async fn abandoned(db: &Db) -> Result<Vec<(Uuid, i32, Option<String>)>, Stor
         .fetch_all(pool)
         .await
     })?;
-    Ok(rows)
+    rows.into_iter().map(|(id, attempts, provider)| Ok((id, attempts, provider.map(|p| p.parse()).transpose().map_err(StoreError::Corrupt)?))).collect()
 }
 
 /// What became of one attempt.
@@ -265,8 +244,46 @@ pub async fn list(db: &Db, filter: &PostFilter, limit: i64) -> Result<Vec<Post>,
         .fetch_all(pool)
         .await
     })?;
+    with_deliveries(db, posts).await
+}
+
+pub async fn get(db: &Db, id: Uuid) -> Result<Option<Post>, StoreError> {
+    let row: Option<PostRow> = on_db!(db, |pool| {
+        sqlx::query_as("SELECT id, text, link, state, scheduled_at, created_by, created_at, updated_at FROM posts WHERE id = $1").bind(id).fetch_optional(pool).await
+    })?;
+    Ok(with_deliveries(db, row.into_iter().collect()).await?.pop())
+}
+
+/// The posts with their deliveries, read in one query for all of them.
+async fn with_deliveries(db: &Db, posts: Vec<PostRow>) -> Result<Vec<Post>, StoreError> {
+    if posts.is_empty() {
+        return Ok(Vec::new());
+    }
     let ids: Vec<Uuid> = posts.iter().map(|p| p.0).collect();
-    let deliveries = deliveries_of(db, &ids).await?;
+    macro_rules! deliveries_where {
+        ($condition:literal) => {
+            concat!(
+                "SELECT d.post_id, d.id, d.platform_id, p.name, d.status, d.attempts, d.due_at, d.provider_post_id, d.provider_url, d.error, d.updated_at \
+                 FROM deliveries d JOIN platforms p ON p.id = d.platform_id WHERE ", $condition, " ORDER BY lower(p.name)"
+            )
+        };
+    }
+    // A list of ids as one parameter: an array on PostgreSQL, a JSON array of hex on SQLite
+    // (where uuids are 16-byte blobs).
+    let rows: Vec<DeliveryRow> = on_db!(
+        db,
+        sqlite |pool| {
+            let hex: Vec<String> = ids.iter().map(|id| id.simple().to_string()).collect();
+            let ids = serde_json::to_string(&hex).expect("strings serialize");
+            sqlx::query_as(deliveries_where!("d.post_id IN (SELECT unhex(value) FROM json_each($1))")).bind(ids).fetch_all(pool).await
+        },
+        postgres |pool| sqlx::query_as(deliveries_where!("d.post_id = ANY($1)")).bind(&ids).fetch_all(pool).await,
+    )?;
+    let mut deliveries = Vec::with_capacity(rows.len());
+    for (post_id, id, platform_id, platform_name, status, attempts, due_at, provider_post_id, provider_url, error, updated_at) in rows {
+        let status = status.parse().map_err(StoreError::Corrupt)?;
+        deliveries.push((post_id, Delivery { id, platform_id, platform_name, status, attempts, due_at, provider_post_id, provider_url, error, updated_at }));
+    }
     posts
         .into_iter()
         .map(|(id, text, link, state, scheduled_at, created_by, created_at, updated_at)| {
@@ -274,48 +291,13 @@ pub async fn list(db: &Db, filter: &PostFilter, limit: i64) -> Result<Vec<Post>,
                 id,
                 text,
                 link,
-                state: PostState::parse(&state).ok_or_else(|| StoreError::Corrupt(format!("post state {state}")))?,
+                state: state.parse().map_err(StoreError::Corrupt)?,
                 scheduled_at,
                 created_by,
                 created_at,
                 updated_at,
                 deliveries: deliveries.iter().filter(|d| d.0 == id).map(|d| d.1.clone()).collect(),
             })
-        })
-        .collect()
-}
-
-pub async fn get(db: &Db, id: Uuid) -> Result<Option<Post>, StoreError> {
-    let row: Option<PostRow> = on_db!(db, |pool| {
-        sqlx::query_as("SELECT id, text, link, state, scheduled_at, created_by, created_at, updated_at FROM posts WHERE id = $1").bind(id).fetch_optional(pool).await
-    })?;
-    let Some((id, text, link, state, scheduled_at, created_by, created_at, updated_at)) = row else { return Ok(None) };
-    let deliveries = deliveries_of(db, &[id]).await?.into_iter().map(|d| d.1).collect();
-    let state = PostState::parse(&state).ok_or_else(|| StoreError::Corrupt(format!("post state {state}")))?;
-    Ok(Some(Post { id, text, link, state, scheduled_at, created_by, created_at, updated_at, deliveries }))
-}
-
-async fn deliveries_of(db: &Db, post_ids: &[Uuid]) -> Result<Vec<(Uuid, Delivery)>, StoreError> {
-    if post_ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    // Portable "IN (…)": one placeholder per id.
-    let placeholders = (1..=post_ids.len()).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
-    let sql = format!(
-        "SELECT d.post_id, d.id, d.platform_id, p.name, d.status, d.attempts, d.due_at, d.provider_post_id, d.provider_url, d.error, d.updated_at \
-         FROM deliveries d JOIN platforms p ON p.id = d.platform_id WHERE d.post_id IN ({placeholders}) ORDER BY lower(p.name)"
-    );
-    let rows: Vec<DeliveryRow> = on_db!(db, |pool| {
-        let mut q = sqlx::query_as(&sql);
-        for id in post_ids {
-            q = q.bind(*id);
-        }
-        q.fetch_all(pool).await
-    })?;
-    rows.into_iter()
-        .map(|(post_id, id, platform_id, platform_name, status, attempts, due_at, provider_post_id, provider_url, error, updated_at)| {
-            let status = DeliveryStatus::parse(&status).ok_or_else(|| StoreError::Corrupt(format!("delivery status {status}")))?;
-            Ok((post_id, Delivery { id, platform_id, platform_name, status, attempts, due_at, provider_post_id, provider_url, error, updated_at }))
         })
         .collect()
 }

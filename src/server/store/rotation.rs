@@ -1,11 +1,16 @@
 //! The `rotation_jobs` table and the batch queries of re-encryption: read secrets not on
 //! the current key in key order, write them back with compare-and-swap on `key_version`.
 
-use super::{is_unique_violation, now, secrets::SealedSecret, StoreError};
+use super::{
+    now,
+    secrets::{self, count_encryptions, SealedSecret},
+    StoreError, Unique,
+};
 use crate::{
     domain::{JobState, RotationJob, SecretField},
     on_db,
     server::db::Db,
+    transaction,
 };
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
@@ -19,12 +24,7 @@ const JOB_COLUMNS: &str = "id, state, target_version, total, done, failed, busy_
 
 fn decode(row: JobRow) -> Result<(RotationJob, Cursor), StoreError> {
     let (id, state, target_version, total, done, failed, busy_seconds, started_by, started_at, finished_at, last_error, cp, cf) = row;
-    let state = match state.as_str() {
-        "running" => JobState::Running,
-        "paused" => JobState::Paused,
-        "done" => JobState::Done,
-        other => return Err(StoreError::Corrupt(format!("rotation job state {other}"))),
-    };
+    let state = state.parse().map_err(StoreError::Corrupt)?;
     let job = RotationJob { id, state, target_version: target_version as u32, total, done, failed, busy_seconds, started_by, started_at, finished_at, last_error };
     Ok((job, cp.zip(cf)))
 }
@@ -55,8 +55,8 @@ pub async fn create(db: &Db, target_version: u32, total: i64, started_by: &str) 
         .await
         .map(|_| ())
     })
-    .map_err(|e| if is_unique_violation(&e) { StoreError::Duplicate { field: "job" } } else { e.into() })?;
-    Ok(latest(db).await?.expect("just inserted").0)
+    .map_err(StoreError::unique(Unique::ActiveRotation))?;
+    latest(db).await?.map(|(job, _)| job).ok_or_else(|| StoreError::Corrupt("the job just started is not there".into()))
 }
 
 /// The most recent job and its cursor.
@@ -71,17 +71,12 @@ pub async fn latest(db: &Db) -> Result<Option<(RotationJob, Cursor)>, StoreError
 
 /// Pauses a running job or resumes a paused one; `false` when it was not in `from`.
 pub async fn set_state(db: &Db, id: Uuid, from: JobState, to: JobState) -> Result<bool, StoreError> {
-    let name = |s: JobState| match s {
-        JobState::Running => "running",
-        JobState::Paused => "paused",
-        JobState::Done => "done",
-    };
     let n = on_db!(db, |pool| {
         sqlx::query("UPDATE rotation_jobs SET state = $1, lease_owner = NULL, lease_until = NULL, updated_at = $2 WHERE id = $3 AND state = $4")
-            .bind(name(to))
+            .bind(to.as_str())
             .bind(now())
             .bind(id)
-            .bind(name(from))
+            .bind(from.as_str())
             .execute(pool)
             .await
             .map(|r| r.rows_affected())
@@ -110,54 +105,42 @@ pub async fn claim(db: &Db, id: Uuid, owner: Uuid, until: DateTime<Utc>) -> Resu
 
 /// The next secrets after `cursor` not sealed with `version`, in key order; only one
 /// platform's with `platform`. Measured per backend (docs/performance.md): PostgreSQL
-/// walks the primary key from the cursor (row-value comparison, planned per batch with its
-/// values); SQLite is fastest reading the table in one pass per batch (31,000/s against
-/// 17,000/s through the index).
+/// walks the primary key from the cursor (row-value comparison; the first batch starts from
+/// the smallest key, and a platform's batch stops at its id); SQLite is fastest reading the
+/// table in one pass per batch (31,000/s against 17,000/s through the index).
 pub async fn next_batch(db: &Db, version: u32, cursor: &Cursor, platform: Option<Uuid>, limit: i64) -> Result<Vec<SealedSecret>, StoreError> {
-    let (cp, cf) = cursor.clone().unzip();
-    let rows: Vec<(Uuid, String, Vec<u8>, i32, DateTime<Utc>)> = match db {
-        Db::Sqlite(pool) => {
-            sqlx::query_as(
-                "SELECT platform_id, field, ciphertext, key_version, updated_at FROM secrets \
-                 WHERE key_version <> $1 AND ($2 IS NULL OR platform_id > $2 OR (platform_id = $2 AND field > $3)) \
-                 AND ($4 IS NULL OR platform_id = $4) ORDER BY platform_id, field LIMIT $5",
-            )
-            .bind(version as i32)
-            .bind(cp)
-            .bind(cf)
-            .bind(platform)
-            .bind(limit)
-            .fetch_all(pool)
-            .await?
-        }
-        Db::Postgres(pool) => {
-            let mut sql = String::from("SELECT platform_id, field, ciphertext, key_version, updated_at FROM secrets WHERE key_version <> $1");
-            let mut next = 3;
-            if cursor.is_some() {
-                sql.push_str(" AND (platform_id, field) > ($3, $4)");
-                next = 5;
-            }
-            if platform.is_some() {
-                sql.push_str(&format!(" AND platform_id = ${next}"));
-            }
-            sql.push_str(" ORDER BY platform_id, field LIMIT $2");
-            // Not a cached prepared statement: after five runs PostgreSQL would switch to a
-            // generic plan, which without the cursor's value scans and sorts the whole table.
-            let mut query = sqlx::query_as(&sql).persistent(false).bind(version as i32).bind(limit);
-            if let (Some(p), Some(f)) = (cp, cf) {
-                query = query.bind(p).bind(f);
-            }
-            if let Some(platform) = platform {
-                query = query.bind(platform);
-            }
-            query.fetch_all(pool).await?
-        }
-    };
-    rows.into_iter()
-        .map(|(platform_id, field, ciphertext, key_version, updated_at)| {
-            Ok(SealedSecret { platform_id, field: field.parse().map_err(StoreError::Corrupt)?, ciphertext, key_version: key_version as u32, updated_at })
-        })
-        .collect()
+    let (cursor_platform, cursor_field) = cursor.clone().unzip();
+    let rows: Vec<secrets::Row> = on_db!(
+        db,
+        sqlite |pool| sqlx::query_as(
+            "SELECT platform_id, field, ciphertext, key_version, updated_at FROM secrets \
+             WHERE key_version <> $1 AND ($2 IS NULL OR platform_id > $2 OR (platform_id = $2 AND field > $3)) \
+             AND ($4 IS NULL OR platform_id = $4) ORDER BY platform_id, field LIMIT $5",
+        )
+        .bind(version as i32)
+        .bind(cursor_platform)
+        .bind(cursor_field)
+        .bind(platform)
+        .bind(limit)
+        .fetch_all(pool)
+        .await,
+        // Not a cached prepared statement: after five runs PostgreSQL would switch to a
+        // generic plan, which without the cursor's value scans and sorts the whole table.
+        postgres |pool| sqlx::query_as(
+            "SELECT platform_id, field, ciphertext, key_version, updated_at FROM secrets \
+             WHERE key_version <> $1 AND (platform_id, field) > ($2, $3) AND platform_id <= $4 \
+             ORDER BY platform_id, field LIMIT $5",
+        )
+        .persistent(false)
+        .bind(version as i32)
+        .bind(cursor_platform.or(platform).unwrap_or(Uuid::nil()))
+        .bind(cursor_field.unwrap_or_default())
+        .bind(platform.unwrap_or(Uuid::max()))
+        .bind(limit)
+        .fetch_all(pool)
+        .await,
+    )?;
+    secrets::decode(rows)
 }
 
 /// A secret re-sealed with the new key, to replace the one still on `old_version`.
@@ -184,97 +167,74 @@ pub struct Progress<'a> {
 pub async fn apply(db: &Db, version: u32, limit: i64, batch: &[Resealed], progress: Option<Progress<'_>>) -> Result<Option<u64>, StoreError> {
     let at = now();
     let v = version as i32;
-    macro_rules! in_tx {
-        ($tx:ident, $write:expr) => {{
-            if let Some(p) = &progress {
-                let n = sqlx::query(
-                    "UPDATE rotation_jobs SET done = done + $1, failed = failed + $2, cursor_platform = $3, cursor_field = $4, \
-                     busy_seconds = busy_seconds + $5, updated_at = $6 WHERE id = $7 AND lease_owner = $8 AND state = 'running'",
-                )
-                .bind(batch.len() as i64)
-                .bind(p.failed)
-                .bind(p.cursor.0)
-                .bind(&p.cursor.1)
-                .bind(p.busy_seconds)
-                .bind(at)
-                .bind(p.job)
-                .bind(p.owner)
-                .execute(&mut *$tx)
-                .await?
-                .rows_affected();
-                if n != 1 {
-                    return Ok(None);
-                }
+    transaction!(db, |tx| {
+        if let Some(p) = &progress {
+            let n = sqlx::query(
+                "UPDATE rotation_jobs SET done = done + $1, failed = failed + $2, cursor_platform = $3, cursor_field = $4, \
+                 busy_seconds = busy_seconds + $5, updated_at = $6 WHERE id = $7 AND lease_owner = $8 AND state = 'running'",
+            )
+            .bind(batch.len() as i64)
+            .bind(p.failed)
+            .bind(p.cursor.0)
+            .bind(&p.cursor.1)
+            .bind(p.busy_seconds)
+            .bind(at)
+            .bind(p.job)
+            .bind(p.owner)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if n != 1 {
+                return Ok(None);
             }
-            if batch.is_empty() {
-                $tx.commit().await?;
-                return Ok(Some(0));
-            }
-            let (count,): (i64,) = sqlx::query_as("UPDATE encryption_keys SET encryptions = encryptions + $1 WHERE version = $2 RETURNING encryptions")
-                .bind(batch.len() as i64)
-                .bind(v)
-                .fetch_one(&mut *$tx)
-                .await?;
-            if count > limit {
-                return Err(StoreError::KeyExhausted { version });
-            }
-            let written: u64 = $write;
-            $tx.commit().await?;
-            Ok(Some(written))
-        }};
-    }
-    match db {
-        Db::Sqlite(pool) => {
-            let mut tx = pool.begin().await?;
-            in_tx!(tx, {
-                let mut written = 0;
-                for r in batch {
-                    written += sqlx::query(
-                        "UPDATE secrets SET ciphertext = $1, key_version = $2, updated_at = $3 \
-                         WHERE platform_id = $4 AND field = $5 AND key_version = $6",
-                    )
-                    .bind(&r.ciphertext)
-                    .bind(v)
-                    .bind(at)
-                    .bind(r.platform_id)
-                    .bind(r.field.as_str())
-                    .bind(r.old_version as i32)
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected();
-                }
-                written
-            })
         }
-        // One round trip per batch: the rows travel as arrays.
-        Db::Postgres(pool) => {
-            let mut tx = pool.begin().await?;
-            in_tx!(tx, {
-                let ids: Vec<Uuid> = batch.iter().map(|r| r.platform_id).collect();
-                let fields: Vec<&str> = batch.iter().map(|r| r.field.as_str()).collect();
-                let ciphertexts: Vec<&[u8]> = batch.iter().map(|r| r.ciphertext.as_slice()).collect();
-                let olds: Vec<i32> = batch.iter().map(|r| r.old_version as i32).collect();
-                // `key_version + 0`: match each row through the primary key only. Compared
-                // bare, the planner (without statistics, as after an import) also walks the
-                // key_version index — every secret, once per row: 2.3 s per batch of 1,000
-                // at 100,000 secrets instead of 11 ms.
-                sqlx::query(
-                    "UPDATE secrets AS s SET ciphertext = v.c, key_version = $5, updated_at = $6 \
-                     FROM UNNEST($1::uuid[], $2::text[], $3::bytea[], $4::int[]) AS v(p, f, c, old) \
-                     WHERE s.platform_id = v.p AND s.field = v.f AND s.key_version + 0 = v.old",
-                )
-                .bind(&ids)
-                .bind(&fields)
-                .bind(&ciphertexts)
-                .bind(&olds)
-                .bind(v)
-                .bind(at)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected()
-            })
+        if batch.is_empty() {
+            return Ok(Some(0));
         }
-    }
+        count_encryptions!(tx, batch.len(), version, limit);
+    } sqlite {
+        let mut written = 0;
+        for r in batch {
+            written += sqlx::query(
+                "UPDATE secrets SET ciphertext = $1, key_version = $2, updated_at = $3 \
+                 WHERE platform_id = $4 AND field = $5 AND key_version = $6",
+            )
+            .bind(&r.ciphertext)
+            .bind(v)
+            .bind(at)
+            .bind(r.platform_id)
+            .bind(r.field.as_str())
+            .bind(r.old_version as i32)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        }
+        Ok(Some(written))
+    } postgres {
+        // One round trip per batch: the rows travel as arrays. `key_version + 0`: match
+        // each row through the primary key only. Compared bare, the planner (without
+        // statistics, as after an import) also walks the key_version index — every
+        // secret, once per row: 2.3 s per batch of 1,000 at 100,000 secrets instead of 11 ms.
+        let ids: Vec<Uuid> = batch.iter().map(|r| r.platform_id).collect();
+        let fields: Vec<&str> = batch.iter().map(|r| r.field.as_str()).collect();
+        let ciphertexts: Vec<&[u8]> = batch.iter().map(|r| r.ciphertext.as_slice()).collect();
+        let olds: Vec<i32> = batch.iter().map(|r| r.old_version as i32).collect();
+        let written = sqlx::query(
+            "UPDATE secrets AS s SET ciphertext = v.c, key_version = $5, updated_at = $6 \
+             FROM UNNEST($1::uuid[], $2::text[], $3::bytea[], $4::int[]) AS v(p, f, c, old) \
+             WHERE s.platform_id = v.p AND s.field = v.f AND s.key_version + 0 = v.old",
+        )
+        .bind(&ids)
+        .bind(&fields)
+        .bind(&ciphertexts)
+        .bind(&olds)
+        .bind(v)
+        .bind(at)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        Ok(Some(written))
+    })
 }
 
 /// Marks the job done (it found nothing more to do).

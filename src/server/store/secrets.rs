@@ -2,7 +2,7 @@
 //! platform's credentials that are not secret).
 
 use super::{now, StoreError};
-use crate::{domain::SecretField, on_db, server::db::Db};
+use crate::{domain::SecretField, on_db, server::db::Db, transaction};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -26,9 +26,10 @@ impl std::fmt::Debug for SealedSecret {
     }
 }
 
-type Row = (Uuid, String, Vec<u8>, i32, DateTime<Utc>);
+/// A `secrets` row: platform_id, field, ciphertext, key_version, updated_at.
+pub(super) type Row = (Uuid, String, Vec<u8>, i32, DateTime<Utc>);
 
-fn decode(rows: Vec<Row>) -> Result<Vec<SealedSecret>, StoreError> {
+pub(super) fn decode(rows: Vec<Row>) -> Result<Vec<SealedSecret>, StoreError> {
     rows.into_iter()
         .map(|(platform_id, field, ciphertext, key_version, updated_at)| {
             Ok(SealedSecret { platform_id, field: field.parse().map_err(StoreError::Corrupt)?, ciphertext, key_version: key_version as u32, updated_at })
@@ -36,9 +37,24 @@ fn decode(rows: Vec<Row>) -> Result<Vec<SealedSecret>, StoreError> {
         .collect()
 }
 
-/// Counts one encryption with `key_version`, then stores what `seal` returns, in one
-/// transaction: a secret is never written without its encryption being counted. Refuses
-/// (`KeyExhausted`) once the key has made `limit` encryptions.
+/// Counts `n` encryptions with `key_version` inside a write's transaction, refusing
+/// (`KeyExhausted`) once the key has made `limit`: no secret is written uncounted.
+macro_rules! count_encryptions {
+    ($tx:ident, $n:expr, $key_version:expr, $limit:expr) => {{
+        let (count,): (i64,) = sqlx::query_as("UPDATE encryption_keys SET encryptions = encryptions + $1 WHERE version = $2 RETURNING encryptions")
+            .bind($n as i64)
+            .bind($key_version as i32)
+            .fetch_one(&mut *$tx)
+            .await?;
+        if count > $limit {
+            return Err(StoreError::KeyExhausted { version: $key_version });
+        }
+    }};
+}
+pub(super) use count_encryptions;
+
+/// Stores what `seal` returns as the platform's `field`, counting the encryption (see
+/// [`count_encryptions!`]) in the same transaction.
 pub async fn put(
     db: &Db,
     platform_id: Uuid,
@@ -48,18 +64,8 @@ pub async fn put(
     seal: impl FnOnce() -> Vec<u8>,
 ) -> Result<(), StoreError> {
     let at = now();
-    let version = key_version as i32;
-    on_db!(db, |pool| {
-        let mut tx = pool.begin().await?;
-        let (count,): (i64,) = sqlx::query_as(
-            "UPDATE encryption_keys SET encryptions = encryptions + 1 WHERE version = $1 RETURNING encryptions",
-        )
-        .bind(version)
-        .fetch_one(&mut *tx)
-        .await?;
-        if count > limit {
-            return Err(StoreError::KeyExhausted { version: key_version });
-        }
+    transaction!(db, |tx| {
+        count_encryptions!(tx, 1, key_version, limit);
         sqlx::query(
             "INSERT INTO secrets (platform_id, field, ciphertext, key_version, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $5) \
@@ -69,24 +75,15 @@ pub async fn put(
         .bind(platform_id)
         .bind(field.as_str())
         .bind(seal())
-        .bind(version)
+        .bind(key_version as i32)
         .bind(at)
         .execute(&mut *tx)
         .await
-        .map_err(missing_platform)?;
+        .map_err(StoreError::missing_platform)?;
         // A new value replaces whatever came from a plaintext store.
         sqlx::query("UPDATE credentials SET imported_plaintext = $1 WHERE platform_id = $2").bind(false).bind(platform_id).execute(&mut *tx).await?;
-        tx.commit().await?;
         Ok(())
     })
-}
-
-pub(super) fn missing_platform(e: sqlx::Error) -> StoreError {
-    if e.as_database_error().is_some_and(|d| d.is_foreign_key_violation()) {
-        StoreError::MissingParent
-    } else {
-        e.into()
-    }
 }
 
 pub async fn for_platform(db: &Db, platform_id: Uuid) -> Result<Vec<SealedSecret>, StoreError> {
@@ -156,7 +153,7 @@ pub async fn set_username(db: &Db, platform_id: Uuid, username: Option<&str>) ->
         .await
         .map(|_| ())
     })
-    .map_err(missing_platform)
+    .map_err(StoreError::missing_platform)
 }
 
 
@@ -174,5 +171,5 @@ pub async fn flag_imported_plaintext(db: &Db, platform_id: Uuid) -> Result<(), S
         .await
         .map(|_| ())
     })
-    .map_err(missing_platform)
+    .map_err(StoreError::missing_platform)
 }

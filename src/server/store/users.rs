@@ -1,6 +1,6 @@
 //! The `users` table. The password hash is read only by the sign-in check.
 
-use super::{is_unique_violation, now, StoreError};
+use super::{now, StoreError, Unique};
 use crate::{
     domain::{Role, User},
     on_db,
@@ -20,7 +20,7 @@ pub async fn any_exists(db: &Db) -> Result<bool, StoreError> {
     Ok(exists)
 }
 
-/// Inserts a user; `Duplicate { field: "email" }` when the address is taken.
+/// Inserts a user; `Duplicate(UserEmail)` when the address is taken.
 pub async fn insert(db: &Db, email: &str, password_hash: &str, role: Role) -> Result<User, StoreError> {
     let (id, at) = (Uuid::now_v7(), now());
     on_db!(db, |pool| {
@@ -37,7 +37,7 @@ pub async fn insert(db: &Db, email: &str, password_hash: &str, role: Role) -> Re
         .await
         .map(|_| ())
     })
-    .map_err(|e| if is_unique_violation(&e) { StoreError::Duplicate { field: "email" } } else { e.into() })?;
+    .map_err(StoreError::unique(Unique::UserEmail))?;
     Ok(User { id, email: email.to_owned(), role, disabled: false, created_at: at })
 }
 

@@ -2,7 +2,7 @@
 //! the values) and, for API-key, bearer and basic-auth platforms, a write-only form.
 
 use crate::{
-    api::{credentials::{RemoveSecret, SetSecret}, keys::ReencryptPlatform},
+    server_fns::{credentials::{RemoveSecret, SetSecret}, keys::ReencryptPlatform},
     domain::{AppError, AuthType, Credentials, EncryptionState, Platform, SecretField},
     ui::components::{badges::EncryptionBadge, error_view::FormAlert, timestamp::Timestamp},
 };

@@ -7,7 +7,7 @@ use leptos::prelude::*;
 pub fn ErrorView(error: AppError, #[prop(optional)] children: Option<Children>) -> impl IntoView {
     #[cfg(feature = "ssr")]
     if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-        response.set_status(crate::server::error::status_of(&error));
+        response.set_status(axum::http::StatusCode::from_u16(error.status()).unwrap_or(axum::http::StatusCode::INTERNAL_SERVER_ERROR));
     }
     let title = match &error {
         AppError::NotFound { .. } => "Not found",

@@ -2,7 +2,7 @@
 //! disconnect) and the client settings (admins: provider, client id, endpoints, redirect URI).
 
 use crate::{
-    api::oauth::SaveOauthSettings,
+    server_fns::oauth::SaveOauthSettings,
     domain::{OauthSettingsForm, OauthView},
     ui::components::{error_view::FormAlert, fields::TextField, timestamp::Timestamp},
 };
@@ -19,10 +19,10 @@ pub fn ConnectionPanel(platform_id: String, oauth: OauthView) -> impl IntoView {
             <h2 id="connection-heading">"Connection"</h2>
             {match (c.connected, c.account_name.clone().or(c.account_id.clone())) {
                 (true, Some(account)) => view! {
-                    <p class="connection">"Connected to " {oauth.provider_name.clone()} " as " <strong class="account-name">{account}</strong></p>
+                    <p class="connection">"Connected to " {oauth.settings.provider.label()} " as " <strong class="account-name">{account}</strong></p>
                 }.into_any(),
-                (true, None) => view! { <p class="connection">"Connected to " {oauth.provider_name.clone()}</p> }.into_any(),
-                (false, _) => view! { <p class="connection muted">"Not connected to " {oauth.provider_name.clone()} " yet."</p> }.into_any(),
+                (true, None) => view! { <p class="connection">"Connected to " {oauth.settings.provider.label()}</p> }.into_any(),
+                (false, _) => view! { <p class="connection muted">"Not connected to " {oauth.settings.provider.label()} " yet."</p> }.into_any(),
             }}
             {c.last_error.clone().map(|why| view! { <p class="notice error" role="alert">{why}</p> })}
             {c.connected.then(|| view! {
@@ -81,8 +81,8 @@ pub fn OauthSettingsPanel(platform_id: String, oauth: OauthView) -> impl IntoVie
                     <label for="field-provider">"Provider"</label>
                     <select id="field-provider" name="form[provider]">
                         {oauth.providers.clone().into_iter().map(|p| {
-                            let selected = p.key == current;
-                            view! { <option value=p.key.clone() selected=selected>{p.name}</option> }
+                            let selected = p.key.as_str() == current;
+                            view! { <option value=p.key.as_str() selected=selected>{p.key.label()}</option> }
                         }).collect_view()}
                     </select>
                 </div>

@@ -1,21 +1,11 @@
-//! Who is looking at the page, for showing only what they may do. The server enforces the
-//! same rules on every call; this only keeps the interface honest.
+//! Who is looking at the page ([`Viewer`], provided by the server per request and read back
+//! from the page when it hydrates), for showing only what they may do.
 
 use crate::{
-    domain::{AppError, Role, User},
+    domain::{AppError, Role, Viewer},
     ui::components::error_view::ErrorView,
 };
 use leptos::prelude::*;
-
-/// The signed-in user, provided by the app shell.
-#[derive(Clone, Debug, Default)]
-pub struct Viewer(pub Option<User>);
-
-impl Viewer {
-    pub fn is_admin(&self) -> bool {
-        self.0.as_ref().is_some_and(User::is_admin)
-    }
-}
 
 pub fn viewer() -> Viewer {
     use_context::<Viewer>().unwrap_or_default()

@@ -1,7 +1,7 @@
 //! `/attention`: every platform that needs a person, why, and the one action that fixes it.
 
 use crate::{
-    api::attention::list_attention,
+    server_fns::attention::list_attention,
     domain::{AttentionAction, AttentionItem},
     ui::components::{error_view::ErrorView, viewer::viewer},
 };

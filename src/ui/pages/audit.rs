@@ -1,7 +1,7 @@
 //! `/audit` (admins): who did what, newest first, filterable, paged. Filters live in the URL.
 
 use crate::{
-    api::audit::list_audit,
+    server_fns::audit::list_audit,
     domain::AuditPage,
     ui::components::{error_view::ErrorView, timestamp::Timestamp, viewer::AdminOnly},
 };

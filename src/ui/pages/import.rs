@@ -3,7 +3,7 @@
 //! what failed and why.
 
 use crate::{
-    api::import::ImportPlatforms,
+    server_fns::import::ImportPlatforms,
     domain::ImportReport,
     ui::components::{error_view::FormAlert, viewer::AdminOnly},
 };

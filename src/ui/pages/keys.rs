@@ -2,7 +2,7 @@
 //! words, and the re-encryption job with a live progress bar, pause and resume.
 
 use crate::{
-    api::keys::{get_key_panel, PauseRotation, StartRotation},
+    server_fns::keys::{get_key_panel, PauseRotation, StartRotation},
     domain::{JobState, KeyPanel, RotationJob},
     ui::components::{
         error_view::{ErrorView, FormAlert},

@@ -1,7 +1,7 @@
 //! `/platforms/:id`: one platform, with edit and delete.
 
 use crate::{
-    api::{
+    server_fns::{
         credentials::{get_platform_details, RemoveSecret, SetSecret},
         keys::ReencryptPlatform,
         platforms::DeletePlatform,

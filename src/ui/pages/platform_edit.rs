@@ -1,7 +1,7 @@
 //! `/platforms/new` and `/platforms/:id/edit`: one form for both.
 
 use crate::{
-    api::{oauth::provider_choices, platforms::{get_platform, CreatePlatform, UpdatePlatform}},
+    server_fns::{oauth::provider_choices, platforms::{get_platform, CreatePlatform, UpdatePlatform}},
     domain::{AppError, AuthType, Category, PlatformForm, Status},
     ui::components::{
         error_view::{ErrorView, FormAlert},
@@ -38,12 +38,12 @@ fn NewPlatform() -> impl IntoView {
             {move || Suspend::new(async move {
                 let providers = providers.await.unwrap_or_default();
                 let chosen = query.read().get("provider").unwrap_or_default();
-                let start = providers.iter().find(|p| p.key == chosen).cloned();
+                let start = providers.iter().find(|p| p.key.as_str() == chosen).cloned();
                 let initial = start.as_ref().map_or_else(PlatformForm::default, |p| PlatformForm {
-                    name: p.name.clone(),
+                    name: p.key.label().into(),
                     category: p.category.as_str().into(),
                     auth_type: AuthType::Oauth2.as_str().into(),
-                    provider: p.key.clone(),
+                    provider: p.key.as_str().into(),
                     ..Default::default()
                 });
                 view! {
@@ -53,7 +53,7 @@ fn NewPlatform() -> impl IntoView {
                             <select id="start-provider" name="provider">
                                 <option value="" selected=start.is_none()>"— none: fill in everything —"</option>
                                 {providers.iter().map(|p| view! {
-                                    <option value=p.key.clone() selected=p.key == chosen>{p.name.clone()}</option>
+                                    <option value=p.key.as_str() selected=p.key.as_str() == chosen>{p.key.label()}</option>
                                 }).collect_view()}
                             </select>
                             <p class="hint">"Prefills the name, category and auth type; the OAuth endpoints come from the catalog."</p>

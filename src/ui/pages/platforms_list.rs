@@ -2,7 +2,7 @@
 //! URL, so a view can be bookmarked, shared and reloaded.
 
 use crate::{
-    api::platforms::list_platforms,
+    server_fns::platforms::list_platforms,
     domain::{Choice, FacetCounts, Platform, PlatformFilter, PlatformList},
     ui::components::{
         badges::{CategoryBadge, EncryptionBadge, StatusBadge},

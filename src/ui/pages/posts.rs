@@ -3,7 +3,7 @@
 //! changes a draft or a scheduled post that has not started.
 
 use crate::{
-    api::posts::{get_post, list_posts, CancelPost, CreatePost, PostsPage as PostsData, RetryDelivery, UpdatePost},
+    server_fns::posts::{get_post, list_posts, CancelPost, CreatePost, PostsPage as PostsData, RetryDelivery, UpdatePost},
     domain::{char_count, AppError, Delivery, DeliveryStatus, Post, PostState, PublishTarget},
     ui::components::{
         error_view::{ErrorView, FormAlert},

@@ -1,7 +1,7 @@
 //! `/profile`: the signed-in user and their personal API tokens.
 
 use crate::{
-    api::profile::{list_api_tokens, CreateApiToken, RevokeApiToken},
+    server_fns::profile::{list_api_tokens, CreateApiToken, RevokeApiToken},
     ui::components::{error_view::{ErrorView, FormAlert}, notice::Notice, timestamp::Timestamp, viewer::viewer},
 };
 use leptos::prelude::*;

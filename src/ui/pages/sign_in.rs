@@ -2,7 +2,7 @@
 //! reloads signed in or out and every part of the app sees the new session.
 
 use crate::{
-    api::auth::{SetUp, SignIn},
+    server_fns::auth::{SetUp, SignIn},
     ui::components::{error_view::FormAlert, notice::Notice},
 };
 use leptos::{prelude::*, server_fn::ServerFn};

@@ -1,7 +1,7 @@
 //! `/users` (admins): who may sign in, with which role.
 
 use crate::{
-    api::users::{list_users, CreateUser, ResetPassword, UpdateUser},
+    server_fns::users::{list_users, CreateUser, ResetPassword, UpdateUser},
     domain::{Role, User},
     ui::components::{
         error_view::{ErrorView, FormAlert},

@@ -7,7 +7,7 @@ mod mastodon;
 mod sandbox;
 mod x;
 
-use crate::server::oauth::client::{describe, retry_after};
+use crate::{domain::ProviderKey, server::oauth::client::{describe, retry_after}};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 use std::time::Duration;
@@ -48,25 +48,26 @@ pub enum PublishError {
 }
 
 /// Providers Keyport can publish to.
-pub fn supports(provider: &str) -> bool {
-    matches!(provider, "sandbox" | "mastodon" | "x" | "facebook_pages" | "linkedin")
+pub fn supports(provider: ProviderKey) -> bool {
+    use ProviderKey as P;
+    matches!(provider, P::Sandbox | P::Mastodon | P::X | P::FacebookPages | P::Linkedin)
 }
 
 /// Whether the provider deduplicates by idempotency key, which makes a retry after an
 /// interrupted attempt safe (see docs/publishing.md).
-pub fn idempotent(provider: &str) -> bool {
-    matches!(provider, "sandbox" | "mastodon")
+pub fn idempotent(provider: ProviderKey) -> bool {
+    matches!(provider, ProviderKey::Sandbox | ProviderKey::Mastodon)
 }
 
-pub async fn publish(http: &reqwest::Client, provider: &str, target: &Target<'_>, token: &SecretString, post: &Request<'_>) -> Result<Published, PublishError> {
+pub async fn publish(http: &reqwest::Client, provider: ProviderKey, target: &Target<'_>, token: &SecretString, post: &Request<'_>) -> Result<Published, PublishError> {
     let base = target.api_base.trim_end_matches('/');
     match provider {
-        "sandbox" => sandbox::publish(http, base, token, post).await,
-        "mastodon" => mastodon::publish(http, base, token, post).await,
-        "x" => x::publish(http, base, token, post).await,
-        "facebook_pages" => facebook::publish(http, base, target.account_id, token, post).await,
-        "linkedin" => linkedin::publish(http, base, target.account_id, token, post).await,
-        other => Err(PublishError::Rejected { message: format!("Keyport cannot publish to {other} yet") }),
+        ProviderKey::Sandbox => sandbox::publish(http, base, token, post).await,
+        ProviderKey::Mastodon => mastodon::publish(http, base, token, post).await,
+        ProviderKey::X => x::publish(http, base, token, post).await,
+        ProviderKey::FacebookPages => facebook::publish(http, base, target.account_id, token, post).await,
+        ProviderKey::Linkedin => linkedin::publish(http, base, target.account_id, token, post).await,
+        other => Err(PublishError::Rejected { message: format!("Keyport cannot publish to {} yet", other.label()) }),
     }
 }
 

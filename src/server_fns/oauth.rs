@@ -1,29 +1,24 @@
 //! Server functions of a platform's OAuth settings. Connecting and disconnecting are plain
 //! form posts to `/oauth/{id}/…` (see `server::oauth::connect`): they leave the site.
 
+#[cfg(feature = "ssr")]
+use super::prelude::*;
 use crate::domain::{AppError, OauthSettings, OauthSettingsForm, ProviderChoice};
 use leptos::prelude::*;
 
 /// The provider catalog, for "start from a provider" and the settings form.
 #[server]
 pub async fn provider_choices() -> Result<Vec<ProviderChoice>, AppError> {
-    use crate::{domain::Role, server::{auth::require, error::respond, oauth::catalog}};
-    respond(async {
-        require(Role::Marketer)?;
-        Ok(catalog::choices())
-    })
-    .await
+    guarded(Role::Marketer, |_| async move { Ok(oauth::catalog::choices()) }).await
 }
 
 /// Saves which provider a platform uses, its client id and any endpoint overrides.
 #[server]
 pub async fn save_oauth_settings(id: String, form: OauthSettingsForm) -> Result<OauthSettings, AppError> {
-    use crate::{domain::Role, server::{auth::{caller, require}, error::respond, oauth, platforms, state::app_state}};
-    respond(async {
-        require(Role::Admin)?;
-        let state = app_state()?;
-        let platform = platforms::get(&state.db, &state.keyring, platforms::parse_id(&id)?).await?;
-        oauth::save_settings(&state, &caller(), &platform, form).await
+    guarded(Role::Admin, |cx| async move {
+        let state = &cx.state;
+        let platform = platforms::get(&state.db, &state.keyring, parse_id(&id, "platform")?).await?;
+        oauth::save_settings(state, &cx.caller, &platform, form).await
     })
     .await
 }

@@ -1,4 +1,4 @@
-//! The caller of a request, as the authentication middleware found it, and the role checks
+//! The caller of a request, as the authentication middleware found it, and the role check
 //! every server function and API route starts with.
 
 use crate::domain::{AppError, Role, User};
@@ -37,21 +37,4 @@ impl Caller {
             (None, None) => "anonymous".to_owned(),
         }
     }
-}
-
-/// The caller of the current server function.
-pub fn caller() -> Caller {
-    leptos::prelude::use_context::<axum::http::request::Parts>()
-        .and_then(|parts| parts.extensions.get::<Caller>().cloned())
-        .unwrap_or_default()
-}
-
-/// Guard for server functions: the signed-in user with at least `role`.
-pub fn require(role: Role) -> Result<User, AppError> {
-    caller().require(role)
-}
-
-/// The session of the current server function's request (for signing in and out).
-pub async fn session() -> Result<tower_sessions::Session, AppError> {
-    leptos_axum::extract().await.map_err(crate::server::error::internal)
 }

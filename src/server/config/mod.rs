@@ -1,0 +1,369 @@
+//! Configuration, read once at start-up from the environment (and `.env`). Every problem is
+//! reported together, one sentence each, naming the variable and the fix. Grouped by
+//! concern; the keys are read in `keys`.
+
+mod keys;
+
+pub use keys::{generate_key, EncryptionKey};
+use keys::{read_keys, read_legacy_keys};
+use std::{
+    collections::{BTreeMap, HashMap},
+    fmt,
+    net::SocketAddr,
+    time::Duration,
+};
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/keyport.db";
+pub const DEFAULT_SITE_ADDR: &str = "127.0.0.1:3000";
+/// Set to `off` to ignore `.env` (the test servers do).
+pub const DOTENV_SWITCH: &str = "KEYPORT_DOTENV";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Debug)]
+pub struct Config {
+    pub database: DatabaseConfig,
+    pub keys: KeyConfig,
+    pub web: WebConfig,
+    pub sessions: SessionConfig,
+    pub oauth: OauthConfig,
+    pub publishing: PublishConfig,
+    /// What to log, as a tracing filter.
+    pub rust_log: String,
+}
+
+pub struct DatabaseConfig {
+    pub url: String,
+    pub backend: Backend,
+}
+
+impl DatabaseConfig {
+    /// The URL with any password replaced, for messages and logs.
+    pub fn url_redacted(&self) -> String {
+        redact_url_password(&self.url)
+    }
+}
+
+impl fmt::Debug for DatabaseConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DatabaseConfig").field("url", &self.url_redacted()).field("backend", &self.backend).finish()
+    }
+}
+
+#[derive(Debug)]
+pub struct KeyConfig {
+    /// The version new secrets are sealed with.
+    pub current: u32,
+    /// Every configured key by version, `current` among them.
+    pub by_version: BTreeMap<u32, EncryptionKey>,
+    /// Keys of the older Medusa-style store, by its `keyVersion`, for `keyport import`.
+    pub legacy: BTreeMap<u32, EncryptionKey>,
+}
+
+#[derive(Debug)]
+pub struct WebConfig {
+    /// The address people reach Keyport at, without a trailing slash.
+    pub public_url: String,
+    pub site_addr: SocketAddr,
+    /// Where cargo-leptos put the compiled CSS, JS and WASM.
+    pub site_root: String,
+}
+
+impl WebConfig {
+    /// Whether people reach Keyport over https (then cookies are `Secure` and `__Host-`).
+    pub fn https(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+}
+
+#[derive(Debug)]
+pub struct SessionConfig {
+    /// A session ends after this long without a request...
+    pub idle: Duration,
+    /// ...and this long after sign-in, however active.
+    pub max_age: Duration,
+}
+
+#[derive(Debug)]
+pub struct OauthConfig {
+    /// A token that expires within this is refreshed before it is used.
+    pub refresh_window: Duration,
+    /// The background refresher renews tokens that expire within this...
+    pub refresh_ahead: Duration,
+    /// ...and looks this often.
+    pub refresh_interval: Duration,
+    /// Longest wait for a provider's token, revocation, userinfo or publishing endpoint.
+    pub http_timeout: Duration,
+    /// The offline OAuth provider the demo seeds a platform for (`keyport-sandbox`).
+    pub sandbox_url: Option<String>,
+}
+
+#[derive(Debug)]
+pub struct PublishConfig {
+    /// How often the delivery worker looks for due deliveries.
+    pub poll_interval: Duration,
+    /// Attempts per delivery before it is marked failed.
+    pub max_attempts: i32,
+    /// The first retry waits about this long; each further one twice as long.
+    pub retry_base: Duration,
+}
+
+/// Every configuration problem found, one sentence each.
+#[derive(Debug)]
+pub struct ConfigErrors(pub Vec<String>);
+
+impl fmt::Display for ConfigErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0.join("\n"))
+    }
+}
+
+impl std::error::Error for ConfigErrors {}
+
+/// Reads the variables one by one, collecting every problem.
+struct Reader {
+    vars: HashMap<String, String>,
+    errors: Vec<String>,
+}
+
+impl Reader {
+    fn get(&self, name: &str) -> Option<String> {
+        self.vars.get(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+    }
+
+    /// A whole number of at least 1 and at most `max`, or `default` when unset.
+    fn count(&mut self, name: &str, default: u64, max: u64, unit: &str) -> u64 {
+        match self.get(name) {
+            None => default,
+            Some(v) => match v.parse::<u64>() {
+                Ok(n) if (1..=max).contains(&n) => n,
+                _ => {
+                    self.errors.push(format!("{name} must be a whole number of {unit} from 1 to {max} (it is \"{v}\")."));
+                    default
+                }
+            },
+        }
+    }
+
+    /// A duration given as a count of `unit_seconds` (a day at most, a year for sessions).
+    fn seconds(&mut self, name: &str, default: u64, unit_seconds: u64, unit: &str) -> Duration {
+        let max = 366 * 86_400 / unit_seconds;
+        Duration::from_secs(self.count(name, default, max, unit) * unit_seconds)
+    }
+
+    /// An http(s) URL without its trailing slash.
+    fn http_url(&mut self, name: &str, what: &str) -> Option<String> {
+        let url = self.get(name)?;
+        if url.starts_with("http://") || url.starts_with("https://") {
+            Some(url.trim_end_matches('/').to_owned())
+        } else {
+            self.errors.push(format!("{name} must be {what} (it is \"{url}\")."));
+            None
+        }
+    }
+}
+
+impl Config {
+    /// Reads the process environment, after loading `.env` from the working directory if
+    /// there is one (variables already set win). `KEYPORT_DOTENV=off` skips `.env`: test
+    /// servers get every variable they need and must not pick up a person's `.env`.
+    pub fn from_env() -> Result<Self, ConfigErrors> {
+        if std::env::var(DOTENV_SWITCH).as_deref() != Ok("off") {
+            let _ = dotenvy::dotenv();
+        }
+        Self::from_vars(std::env::vars())
+    }
+
+    pub fn from_vars<K: Into<String>, V: Into<String>>(vars: impl IntoIterator<Item = (K, V)>) -> Result<Self, ConfigErrors> {
+        let mut r = Reader { vars: vars.into_iter().map(|(k, v)| (k.into(), v.into())).collect(), errors: Vec::new() };
+
+        let url = r.get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
+        let backend = match url.split_once("://").map(|(scheme, _)| scheme) {
+            Some("sqlite") => Backend::Sqlite,
+            Some("postgres" | "postgresql") => Backend::Postgres,
+            _ => {
+                r.errors.push(format!(
+                    "DATABASE_URL must start with sqlite:// or postgres:// (it starts with \"{}\"); \
+                     for example {DEFAULT_DATABASE_URL}.",
+                    url.split(':').next().unwrap_or_default()
+                ));
+                Backend::Sqlite
+            }
+        };
+        let database = DatabaseConfig { url, backend };
+
+        let current = match r.get("ENCRYPTION_KEY_VERSION") {
+            None => 1,
+            Some(v) => match v.parse::<u32>() {
+                Ok(n) if n >= 1 => n,
+                _ => {
+                    r.errors.push(format!("ENCRYPTION_KEY_VERSION must be a whole number of at least 1 (it is \"{v}\")."));
+                    1
+                }
+            },
+        };
+        let by_version = read_keys(&r.vars, current, &mut r.errors);
+        let legacy = read_legacy_keys(&r.vars, &mut r.errors);
+
+        let site_addr_text = r.get("LEPTOS_SITE_ADDR").unwrap_or_else(|| DEFAULT_SITE_ADDR.to_owned());
+        let site_addr = site_addr_text.parse::<SocketAddr>().unwrap_or_else(|_| {
+            r.errors.push(format!("LEPTOS_SITE_ADDR must be an IP address and port such as {DEFAULT_SITE_ADDR} (it is \"{site_addr_text}\")."));
+            DEFAULT_SITE_ADDR.parse().expect("default address parses")
+        });
+        let public_url = match r.get("PUBLIC_URL") {
+            None => format!("http://{site_addr}"),
+            Some(_) => r.http_url("PUBLIC_URL", "the http:// or https:// address people open Keyport at").unwrap_or_default(),
+        };
+        let web = WebConfig { public_url, site_addr, site_root: r.get("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".to_owned()) };
+
+        let sessions = SessionConfig {
+            idle: r.seconds("SESSION_IDLE_MINUTES", 60, 60, "minutes"),
+            max_age: r.seconds("SESSION_MAX_HOURS", 12, 3600, "hours"),
+        };
+        let oauth = OauthConfig {
+            refresh_window: r.seconds("TOKEN_REFRESH_WINDOW_SECONDS", 300, 1, "seconds"),
+            refresh_ahead: r.seconds("TOKEN_REFRESH_AHEAD_SECONDS", 900, 1, "seconds"),
+            refresh_interval: r.seconds("TOKEN_REFRESH_INTERVAL_SECONDS", 60, 1, "seconds"),
+            http_timeout: r.seconds("OAUTH_HTTP_TIMEOUT_SECONDS", 15, 1, "seconds"),
+            sandbox_url: r.http_url("SANDBOX_URL", "the http:// address keyport-sandbox listens on"),
+        };
+        let publishing = PublishConfig {
+            poll_interval: Duration::from_millis(r.count("PUBLISH_POLL_MILLISECONDS", 1000, 3_600_000, "milliseconds")),
+            max_attempts: r.count("PUBLISH_MAX_ATTEMPTS", 5, 100, "attempts") as i32,
+            retry_base: r.seconds("PUBLISH_RETRY_BASE_SECONDS", 10, 1, "seconds"),
+        };
+        let rust_log = r.get("RUST_LOG").unwrap_or_else(|| "info".to_owned());
+
+        match by_version {
+            Some(by_version) if r.errors.is_empty() => {
+                Ok(Self { database, keys: KeyConfig { current, by_version, legacy }, web, sessions, oauth, publishing, rust_log })
+            }
+            _ => Err(ConfigErrors(r.errors)),
+        }
+    }
+}
+
+/// `url` with its password replaced. A URL that does not parse may hold a password anywhere
+/// (an unescaped `/` in it, say): then only its scheme is shown.
+fn redact_url_password(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(parsed) if parsed.password().is_none() => url.to_owned(),
+        Ok(mut parsed) => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.into()
+        }
+        Err(_) => format!("{}://*** (not a valid URL)", url.split("://").next().unwrap_or_default()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use keys::parse_key;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigErrors> {
+        Config::from_vars(vars.iter().copied())
+    }
+
+    const KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+
+    #[test]
+    fn defaults_need_only_a_key() {
+        let c = config(&[("ENCRYPTION_KEY", KEY)]).unwrap();
+        assert_eq!(c.database.url, DEFAULT_DATABASE_URL);
+        assert_eq!(c.database.backend, Backend::Sqlite);
+        assert_eq!(c.keys.current, 1);
+        assert_eq!(c.web.public_url, "http://127.0.0.1:3000");
+        assert_eq!(c.keys.by_version[&1].bytes()[31], 31);
+    }
+
+    #[test]
+    fn every_problem_is_reported_with_its_variable() {
+        let err = config(&[
+            ("DATABASE_URL", "mysql://x"),
+            ("ENCRYPTION_KEY", "bm90IDMyIGJ5dGVz"),
+            ("ENCRYPTION_KEY_VERSION", "0"),
+            ("LEPTOS_SITE_ADDR", "localhost"),
+            ("PUBLIC_URL", "example.com"),
+        ])
+        .unwrap_err();
+        let names = ["DATABASE_URL", "ENCRYPTION_KEY_VERSION", "ENCRYPTION_KEY ", "LEPTOS_SITE_ADDR", "PUBLIC_URL"];
+        assert_eq!(err.0.len(), names.len(), "{err}");
+        for (line, name) in err.0.iter().zip(names) {
+            assert!(line.starts_with(name), "{line}");
+        }
+        assert!(err.0[2].contains("32 bytes"));
+    }
+
+    #[test]
+    fn missing_and_non_base64_keys_are_named() {
+        assert!(config(&[]).unwrap_err().0[0].starts_with("ENCRYPTION_KEY is not set"));
+        assert!(config(&[("ENCRYPTION_KEY", "%%%")]).unwrap_err().0[0].contains("is not valid base64"));
+    }
+
+    const KEY2: &str = "ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8=";
+    const KEY3: &str = "QEFCQ0RFRkdISUpLTE1OT1BRUlNUVVZXWFlaW1xdXl8=";
+
+    #[test]
+    fn older_keys_come_from_numbered_variables() {
+        let c = config(&[("ENCRYPTION_KEY", KEY3), ("ENCRYPTION_KEY_VERSION", "3"), ("ENCRYPTION_KEY_V1", KEY), ("ENCRYPTION_KEY_V2", KEY2)]).unwrap();
+        assert_eq!(c.keys.by_version.keys().copied().collect::<Vec<_>>(), [1, 2, 3]);
+        assert_eq!(c.keys.current, 3);
+        assert_eq!(c.keys.by_version[&2].bytes()[0], 0x20);
+        let same = config(&[("ENCRYPTION_KEY", KEY2), ("ENCRYPTION_KEY_VERSION", "2"), ("ENCRYPTION_KEY_V2", KEY2)]);
+        assert!(same.is_ok(), "repeating the current key under its own version is harmless");
+    }
+
+    #[test]
+    fn refuses_two_versions_with_one_key_and_a_conflicting_current_version() {
+        let err = config(&[("ENCRYPTION_KEY", KEY2), ("ENCRYPTION_KEY_VERSION", "2"), ("ENCRYPTION_KEY_V1", KEY2)]).unwrap_err();
+        assert_eq!(err.0, ["ENCRYPTION_KEY holds the same key as ENCRYPTION_KEY_V1: every key version needs its own key."]);
+        let err = config(&[("ENCRYPTION_KEY", KEY2), ("ENCRYPTION_KEY_VERSION", "2"), ("ENCRYPTION_KEY_V2", KEY)]).unwrap_err();
+        assert!(err.0[0].starts_with("ENCRYPTION_KEY_V2 differs from ENCRYPTION_KEY, which is version 2"), "{err}");
+        let err = config(&[("ENCRYPTION_KEY", KEY), ("ENCRYPTION_KEY_V0", KEY2)]).unwrap_err();
+        assert!(err.0[0].starts_with("ENCRYPTION_KEY_V0 is not a key variable"), "{err}");
+    }
+
+    #[test]
+    fn keys_can_come_from_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("key");
+        std::fs::write(&path, format!("{KEY2}\n")).unwrap();
+        let path = path.to_str().unwrap();
+        let c = config(&[("ENCRYPTION_KEY_FILE", path), ("ENCRYPTION_KEY_V1", KEY), ("ENCRYPTION_KEY_VERSION", "2")]).unwrap();
+        assert_eq!(c.keys.by_version[&2].bytes()[0], 0x20);
+        let err = config(&[("ENCRYPTION_KEY_FILE", "/nonexistent/key")]).unwrap_err();
+        assert!(err.0[0].starts_with("ENCRYPTION_KEY_FILE names /nonexistent/key, which cannot be read"), "{err}");
+        let err = config(&[("ENCRYPTION_KEY_FILE", path), ("ENCRYPTION_KEY", KEY)]).unwrap_err();
+        assert_eq!(err.0[0], "ENCRYPTION_KEY and ENCRYPTION_KEY_FILE are both set: keep only one.");
+    }
+
+    #[test]
+    fn key_never_shows_in_debug() {
+        let c = config(&[("ENCRYPTION_KEY", KEY)]).unwrap();
+        let debug = format!("{c:?}");
+        assert!(debug.contains("[redacted]") && !debug.contains(KEY), "{debug}");
+        let c = config(&[("ENCRYPTION_KEY", KEY), ("DATABASE_URL", "postgres://u:hunter2@h/db")]).unwrap();
+        assert!(!format!("{c:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn generated_keys_are_valid_and_distinct() {
+        let (a, b) = (generate_key(), generate_key());
+        assert_ne!(a, b);
+        assert!(parse_key(&a).is_ok());
+    }
+
+    #[test]
+    fn database_passwords_are_redacted() {
+        assert_eq!(redact_url_password("postgres://u:secret@h:5432/db"), "postgres://u:***@h:5432/db");
+        assert_eq!(redact_url_password("sqlite://data/k.db"), "sqlite://data/k.db");
+        // An unescaped "/" in the password makes the URL invalid; the password still must not show.
+        let redacted = redact_url_password("postgres://u:pa/ss@h/db");
+        assert!(!redacted.contains("pa") && !redacted.contains("ss@"), "{redacted}");
+    }
+}

@@ -1,0 +1,54 @@
+//! Server functions of the posts page: compose, edit, cancel, retry, and the list.
+
+#[cfg(feature = "ssr")]
+use super::prelude::*;
+use crate::domain::{AppError, Post, PostForm, PublishTarget};
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// The posts page's data: the posts matching the filters and where a post can go.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PostsPage {
+    pub posts: Vec<Post>,
+    pub targets: Vec<PublishTarget>,
+}
+
+#[server]
+pub async fn list_posts(status: Option<String>, platform: Option<String>, day: Option<String>) -> Result<PostsPage, AppError> {
+    guarded(Role::Marketer, |cx| async move {
+        let filter = crate::domain::PostFilter::parse(status.as_deref(), platform.as_deref(), day.as_deref())?;
+        let (posts, targets) = tokio::try_join!(publish::list(&cx.state, &filter), publish::targets(&cx.state))?;
+        Ok(PostsPage { posts, targets })
+    })
+    .await
+}
+
+#[server]
+pub async fn create_post(form: PostForm) -> Result<Post, AppError> {
+    guarded(Role::Marketer, |cx| async move { publish::create(&cx.state, &cx.caller, form).await }).await
+}
+
+#[server]
+pub async fn update_post(id: String, form: PostForm) -> Result<Post, AppError> {
+    guarded(Role::Marketer, |cx| async move { publish::update(&cx.state, &cx.caller, parse_id(&id, "post")?, form).await }).await
+}
+
+#[server]
+pub async fn cancel_post(id: String) -> Result<Post, AppError> {
+    guarded(Role::Marketer, |cx| async move { publish::cancel(&cx.state, &cx.caller, parse_id(&id, "post")?).await }).await
+}
+
+#[server]
+pub async fn retry_delivery(id: String) -> Result<Post, AppError> {
+    guarded(Role::Marketer, |cx| async move { publish::retry(&cx.state, &cx.caller, parse_id(&id, "delivery")?).await }).await
+}
+
+/// One post and where it can go, for the edit page.
+#[server]
+pub async fn get_post(id: String) -> Result<(Post, Vec<PublishTarget>), AppError> {
+    guarded(Role::Marketer, |cx| async move {
+        let id = parse_id(&id, "post")?;
+        Ok((publish::get(&cx.state, id).await?, publish::targets(&cx.state).await?))
+    })
+    .await
+}

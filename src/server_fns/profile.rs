@@ -1,0 +1,27 @@
+//! Server functions behind the profile page: the signed-in user's personal API tokens.
+
+#[cfg(feature = "ssr")]
+use super::prelude::*;
+use crate::domain::{ApiToken, AppError, NewApiToken};
+use leptos::prelude::*;
+
+#[server]
+pub async fn list_api_tokens() -> Result<Vec<ApiToken>, AppError> {
+    guarded(Role::Marketer, |cx| async move { tokens::list(&cx.state.db, cx.user()?).await }).await
+}
+
+/// Creates a token and returns its value: the only time it is shown.
+#[server]
+pub async fn create_api_token(name: String) -> Result<NewApiToken, AppError> {
+    guarded(Role::Marketer, |cx| async move { tokens::create(&cx.state.db, &cx.caller, &name).await }).await
+}
+
+#[server]
+pub async fn revoke_api_token(id: String) -> Result<(), AppError> {
+    guarded(Role::Marketer, |cx| async move {
+        tokens::revoke(&cx.state.db, &cx.caller, parse_id(&id, "API token")?).await?;
+        leptos_axum::redirect("/profile?notice=token_revoked");
+        Ok(())
+    })
+    .await
+}
