@@ -1,6 +1,9 @@
 //! Secrets never reach the log, at any level: every flow that touches a secret runs with
-//! a TRACE subscriber capturing everything, then the capture is searched.
+//! a TRACE subscriber capturing everything, then the capture is searched. Its own test
+//! binary: the capture is the process's global subscriber, so that every thread's log lines
+//! (sqlx's workers, blocking tasks) are in it, and no other test's are.
 
+#[path = "it/common/mod.rs"]
 mod common;
 
 use common::TestApp;

@@ -131,8 +131,12 @@ impl FromServerFnError for AppError {
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         match value {
-            // Arguments that do not decode are the caller's mistake, not ours.
-            ServerFnErrorErr::Args(message) => Self::invalid("request", message),
+            // Arguments that do not decode are the caller's mistake, not ours; serde names
+            // the field it missed or could not read between backticks.
+            ServerFnErrorErr::Args(message) => {
+                let field = message.split('`').nth(1).filter(|f| !f.is_empty()).unwrap_or("request").to_owned();
+                Self::invalid(&field, message)
+            }
             other => Self::Transport { message: other.to_string() },
         }
     }

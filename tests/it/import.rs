@@ -2,7 +2,7 @@
 //! plaintext and `{encrypted, iv, authTag, keyVersion}` tokens, land encrypted in Keyport's
 //! own format with a report — and no plaintext reaches the database. SQLite and PostgreSQL.
 
-mod common;
+use crate::common;
 
 use aes_gcm::{
     aead::{array::Array, AeadInOut, KeyInit},
@@ -10,7 +10,7 @@ use aes_gcm::{
     AesGcm,
 };
 use base64::{engine::general_purpose::STANDARD, Engine};
-use common::{TestApp, TEST_KEY};
+use common::{contains, TestApp, TEST_KEY};
 use keyport::{
     domain::{AttentionAction, SecretField},
     on_db,
@@ -64,10 +64,6 @@ async fn database_bytes(app: &TestApp) -> Vec<u8> {
         rows.into_iter().for_each(|(r,)| all.extend(r.into_bytes()));
     }
     all
-}
-
-fn contains(haystack: &[u8], needle: &str) -> bool {
-    haystack.windows(needle.len()).any(|w| w == needle.as_bytes())
 }
 
 async fn secret(app: &TestApp, name: &str, field: SecretField) -> Option<String> {

@@ -189,11 +189,11 @@ pub async fn json_of(response: reqwest::Response) -> (u16, serde_json::Value) {
 macro_rules! on_both_backends {
     ($($name:ident),+ $(,)?) => {
         mod sqlite {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name(super::common::TestApp::sqlite().await).await })+
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name($crate::common::TestApp::sqlite().await).await })+
         }
         mod postgres {
             $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() {
-                if let Some(app) = super::common::TestApp::postgres().await { super::$name(app).await }
+                if let Some(app) = $crate::common::TestApp::postgres().await { super::$name(app).await }
             })+
         }
     };
@@ -212,6 +212,18 @@ pub async fn browser_post(app: &TestApp, client: &reqwest::Client, path: &str, f
         .send()
         .await
         .unwrap()
+}
+
+/// Whether `needle` occurs anywhere in `haystack` (plaintext searches of stored bytes).
+pub fn contains(haystack: &[u8], needle: impl AsRef<[u8]>) -> bool {
+    let needle = needle.as_ref();
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// The one number a `SELECT COUNT(*) …` answers.
+pub async fn count(app: &TestApp, sql: &str) -> i64 {
+    let (n,): (i64,) = keyport::on_db!(&app.db, |pool| sqlx::query_as(sql).fetch_one(pool).await).unwrap();
+    n
 }
 
 pub fn location(r: &reqwest::Response) -> String {

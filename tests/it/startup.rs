@@ -1,7 +1,7 @@
 //! The `keyport` binary as an operator runs it: configuration errors end start-up with one
 //! sentence naming the variable, a good configuration serves and stops cleanly on SIGTERM.
 
-mod common;
+use crate::common;
 
 use std::{
     net::TcpListener,

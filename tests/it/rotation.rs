@@ -2,7 +2,7 @@
 //! running beside it, a server killed mid-job, and removing the old keys afterwards.
 //! SQLite and PostgreSQL.
 
-mod common;
+use crate::common;
 
 use common::{
     sandbox::{connect, sandbox_platform, Sandbox},

@@ -2,7 +2,7 @@
 //! every page, server function and API route, API tokens, the audit log. SQLite and
 //! PostgreSQL.
 
-mod common;
+use crate::common;
 
 use common::{browser_post, http_client, location, signed_in_browser, TestApp, PASSWORD};
 use keyport::{

@@ -1,6 +1,6 @@
 //! The platform registry through the JSON API, on SQLite and PostgreSQL.
 
-mod common;
+use crate::common;
 
 use common::TestApp;
 use reqwest::Method;

@@ -1,9 +1,9 @@
 //! The server-rendered pages and the form posts behind them, as a browser without
 //! JavaScript sees them, on SQLite and PostgreSQL.
 
-mod common;
+use crate::common;
 
-use common::TestApp;
+use common::{location, TestApp};
 use keyport::server_fns::platforms::{CreatePlatform, DeletePlatform, UpdatePlatform};
 use leptos::server_fn::ServerFn;
 use serde_json::json;
@@ -16,6 +16,7 @@ on_both_backends!(
     form_post_without_js_creates_and_redirects_to_the_new_platform,
     form_post_without_js_reports_field_errors_back_to_the_form,
     form_post_without_js_updates_and_deletes,
+    malformed_server_function_bodies_answer_400_naming_the_field,
 );
 
 async fn page(app: &TestApp, path: &str) -> (u16, String) {
@@ -33,10 +34,6 @@ async fn post_form(app: &TestApp, fn_path: &str, referer: &str, fields: &[(&str,
         .send()
         .await
         .unwrap()
-}
-
-fn location(response: &reqwest::Response) -> String {
-    response.headers().get("location").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default()
 }
 
 async fn list_page_shows_platforms_counts_and_url_filters(app: TestApp) {
@@ -133,4 +130,24 @@ async fn form_post_without_js_updates_and_deletes(app: TestApp) {
     assert_eq!(app.get_json(&format!("/api/platforms/{id}")).await.0, 404);
     let (_, html) = page(&app, "/platforms?notice=deleted").await;
     assert!(html.contains("Platform deleted."));
+}
+
+/// A script (no HTML accepted) posting a body the function cannot read: 400 with the field
+/// that is missing, never server_fn's 500, and nothing stored.
+async fn malformed_server_function_bodies_answer_400_naming_the_field(app: TestApp) {
+    let post = |path: &'static str, body: &'static str| {
+        app.client.post(app.url(path)).header("content-type", "application/x-www-form-urlencoded").body(body).send()
+    };
+    for (path, body, field) in [
+        (CreatePlatform::PATH, "", "form"),
+        (UpdatePlatform::PATH, "form%5Bname%5D=Renamed", "id"),
+        (DeletePlatform::PATH, "not a form at all", "id"),
+    ] {
+        let (status, error) = common::json_of(post(path, body).await.unwrap()).await;
+        assert_eq!(status, 400, "{path} {body:?}: {error}");
+        assert_eq!(error["code"], "invalid", "{error}");
+        assert_eq!(error["fields"][0]["field"], field, "{path} {body:?}: {error}");
+    }
+    let (_, list) = app.get_json("/api/platforms").await;
+    assert_eq!(list["count"], 0, "nothing was stored");
 }

@@ -3,16 +3,15 @@
 //! provider's answer and ours, and two server processes sharing one queue. SQLite and
 //! PostgreSQL.
 
-mod common;
+use crate::common;
 
 use common::{
     sandbox::{connect, sandbox_platform, Sandbox},
-    signed_in_browser, TestApp,
+    count, signed_in_browser, TestApp,
 };
 use keyport::{
     server_fns::posts::CreatePost,
     domain::{DeliveryStatus, PostForm, PostState, Role},
-    on_db,
     server::{auth::Caller, oauth, publish, store},
 };
 use leptos::server_fn::ServerFn;
@@ -46,11 +45,6 @@ async fn delivery(app: &TestApp, post: Uuid) -> keyport::domain::Delivery {
 /// Time passes: every queued delivery is due now.
 async fn make_due(app: &TestApp) {
     app.execute("UPDATE deliveries SET due_at = '2000-01-01T00:00:00Z' WHERE status = 'queued'").await;
-}
-
-async fn count(app: &TestApp, sql: &str) -> i64 {
-    let (n,): (i64,) = on_db!(&app.db, |pool| sqlx::query_as(sql).fetch_one(pool).await).unwrap();
-    n
 }
 
 async fn publishes_now_through_the_form_and_records_the_outcome(app: TestApp) {

@@ -1,7 +1,7 @@
 //! docs/encryption.md is precise enough for an independent implementation: a Python
 //! program written from it decrypts what Keyport stored, and rejects a moved ciphertext.
 
-mod common;
+use crate::common;
 
 use common::TestApp;
 use reqwest::Method;

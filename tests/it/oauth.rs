@@ -2,10 +2,10 @@
 //! process): connect, the callback's defences, refresh with rotation, single-flight,
 //! failures, disconnect. SQLite and PostgreSQL.
 
-mod common;
+use crate::common;
 
 use common::{
-    location,
+    contains, count, location,
     sandbox::{callback, connect, sandbox_platform, start_connect, Sandbox},
     signed_in_browser, TestApp,
 };
@@ -39,11 +39,6 @@ async fn ensure_token(app: &TestApp, id: &str) -> (u16, Value) {
     app.post_json(&format!("/api/platforms/{id}/oauth/token"), serde_json::json!({})).await
 }
 
-async fn count(app: &TestApp, sql: &str) -> i64 {
-    let (n,): (i64,) = on_db!(&app.db, |pool| sqlx::query_as(sql).fetch_one(pool).await).unwrap();
-    n
-}
-
 /// Every text and blob the database holds about tokens, to look for plaintext in.
 async fn stored_bytes(app: &TestApp) -> Vec<u8> {
     let mut all = Vec::new();
@@ -58,10 +53,6 @@ async fn stored_bytes(app: &TestApp) -> Vec<u8> {
         rows.into_iter().for_each(|(t,)| all.extend(t.into_bytes()));
     }
     all
-}
-
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|w| w == needle)
 }
 
 async fn connects_through_the_sandbox_and_stores_only_ciphertext(app: TestApp) {

@@ -1,7 +1,7 @@
 //! The encrypted credential store through the API, the pages and the resolver, on SQLite
 //! and PostgreSQL: only ciphertext at rest, statuses out, tampering detected.
 
-mod common;
+use crate::common;
 
 use common::TestApp;
 use keyport::{

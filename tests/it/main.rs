@@ -1,0 +1,18 @@
+//! The integration tests, one crate (one link of the app instead of one per file): each
+//! module drives the real server over HTTP, on SQLite and on PostgreSQL
+//! (`on_both_backends!`), or the real binaries.
+
+#[macro_use]
+mod common;
+
+mod auth;
+mod format_spec;
+mod import;
+mod oauth;
+mod pages;
+mod platforms_api;
+mod publish;
+mod publishers;
+mod rotation;
+mod secrets;
+mod startup;
