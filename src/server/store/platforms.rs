@@ -17,6 +17,21 @@ macro_rules! columns {
     };
 }
 
+/// Binds a platform's editable fields in column order, after whatever came before them.
+macro_rules! bind_fields {
+    ($query:expr, $p:expr) => {
+        $query
+            .bind(&$p.name)
+            .bind($p.category.as_str())
+            .bind($p.auth_type.as_str())
+            .bind($p.status.as_str())
+            .bind(&$p.description)
+            .bind(&$p.icon_url)
+            .bind(&$p.base_url)
+            .bind(Json(&$p.metadata))
+    };
+}
+
 #[derive(sqlx::FromRow)]
 struct PlatformRow {
     id: Uuid,
@@ -56,19 +71,12 @@ impl TryFrom<PlatformRow> for Platform {
 pub async fn insert(db: &Db, p: &ValidPlatform) -> Result<Platform, StoreError> {
     let (id, at) = (Uuid::now_v7(), now());
     let row: PlatformRow = on_db!(db, |pool| {
-        sqlx::query_as(concat!(
+        let query = sqlx::query_as(concat!(
             "INSERT INTO platforms (", columns!(), ") ",
             "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING ", columns!()
         ))
-        .bind(id)
-        .bind(&p.name)
-        .bind(p.category.as_str())
-        .bind(p.auth_type.as_str())
-        .bind(p.status.as_str())
-        .bind(&p.description)
-        .bind(&p.icon_url)
-        .bind(&p.base_url)
-        .bind(Json(&p.metadata))
+        .bind(id);
+        bind_fields!(query, p)
         .bind(at)
         .bind(at)
         .fetch_one(pool)
@@ -119,20 +127,13 @@ pub async fn summaries(db: &Db) -> Result<Vec<(Uuid, Category, Status)>, StoreEr
 /// Replaces every editable field; `None` when no such platform exists.
 pub async fn update(db: &Db, id: Uuid, p: &ValidPlatform) -> Result<Option<Platform>, StoreError> {
     let row: Option<PlatformRow> = on_db!(db, |pool| {
-        sqlx::query_as(concat!(
+        let query = sqlx::query_as(concat!(
             "UPDATE platforms SET name = $2, category = $3, auth_type = $4, status = $5, ",
             "description = $6, icon_url = $7, base_url = $8, metadata = $9, updated_at = $10 ",
             "WHERE id = $1 RETURNING ", columns!()
         ))
-        .bind(id)
-        .bind(&p.name)
-        .bind(p.category.as_str())
-        .bind(p.auth_type.as_str())
-        .bind(p.status.as_str())
-        .bind(&p.description)
-        .bind(&p.icon_url)
-        .bind(&p.base_url)
-        .bind(Json(&p.metadata))
+        .bind(id);
+        bind_fields!(query, p)
         .bind(now())
         .fetch_optional(pool)
         .await
