@@ -6,7 +6,10 @@
 #[path = "it/common/mod.rs"]
 mod common;
 
-use common::TestApp;
+use common::{
+    sandbox::{callback, sandbox_platform, start_connect, Sandbox},
+    signed_in_browser, TestApp,
+};
 use keyport::{domain::SecretField, server::secrets};
 use reqwest::Method;
 use serde_json::json;
@@ -64,8 +67,20 @@ async fn secrets_never_reach_the_log_at_trace_level() {
             .await
             .unwrap();
     }
+    // An OAuth connection: the callback's query carries the code and the state.
+    let sandbox = Sandbox::start(&[]).await;
+    let platform = sandbox_platform(&app, &sandbox).await;
+    let (browser, _) = signed_in_browser(&app, keyport::domain::Role::Marketer).await;
+    let authorize = start_connect(&app, &browser, &platform).await;
+    let back = sandbox.decide(&authorize, "approve").await;
+    let query: std::collections::HashMap<String, String> = url::Url::parse(&back).unwrap().query_pairs().into_owned().collect();
+    assert_eq!(common::location(&callback(&app, &browser, &back).await), format!("/platforms/{platform}?notice=connected"));
 
     let log = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    assert!(log.contains("/callback"), "the callback was logged (by path)");
+    for (name, value) in [("code", &query["code"]), ("state", &query["state"])] {
+        assert!(!log.contains(value.as_str()), "the log contains the callback's {name}");
+    }
     assert!(log.contains("secret stored") && log.contains("secret does not decrypt"), "the flows were logged:\n{log}");
     assert!(log.to_lowercase().contains("[redacted]"), "a secret passed to a log line shows as redacted");
     assert!(!log.contains(PLANTED), "the log contains the secret:\n{log}");

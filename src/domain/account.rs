@@ -36,10 +36,13 @@ impl Viewer {
     }
 }
 
+/// The longest email address (RFC 5321's path limit).
+pub const EMAIL_MAX: usize = 254;
+
 /// Reads an email address: trimmed, lower-cased, one `@` with text on both sides.
 pub fn parse_email(errors: &mut FieldErrors, field: &str, email: &str) -> String {
     let email = email.trim().to_lowercase();
-    let valid = email.len() <= 254
+    let valid = email.len() <= EMAIL_MAX
         && !email.chars().any(|c| c.is_whitespace() || c.is_control())
         && email.split_once('@').is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.') && !domain.contains('@'));
     if !valid {
@@ -103,10 +106,15 @@ pub struct AuditPage {
     pub actions: Vec<String>,
 }
 
-/// A local path to return to after signing in: never another host.
+/// A local path to return to after signing in: never another host. `next` is resolved as
+/// a browser would resolve it against this site (the WHATWG URL parser drops tabs and
+/// newlines, reads `\\` as `/`, percent-encodes control characters), and only a result on
+/// this site is kept, re-serialised, so the `Location` header is always valid and local.
 pub fn safe_return_path(next: Option<&str>) -> String {
-    match next {
-        Some(p) if p.starts_with('/') && !p.starts_with("//") && !p.starts_with("/\\") && !p.contains(['\r', '\n']) => p.to_owned(),
+    const HERE: &str = "http://keyport.invalid/";
+    let here = url::Url::parse(HERE).expect("a valid constant URL");
+    match next.map(|next| here.join(next)) {
+        Some(Ok(there)) if there.origin() == here.origin() => there[url::Position::BeforePath..].to_owned(),
         _ => "/platforms".to_owned(),
     }
 }
@@ -140,9 +148,15 @@ mod tests {
     #[test]
     fn return_paths_stay_on_this_site() {
         assert_eq!(safe_return_path(Some("/platforms?category=social")), "/platforms?category=social");
-        for bad in ["//evil.com", "/\\evil.com", "https://evil.com", "evil", "/x\r\nSet-Cookie: a=b"] {
+        for bad in ["//evil.com", "/\\evil.com", "https://evil.com", "/\t/evil.example", "/\n/evil.example", "\\\\evil.com", "http://keyport.invalid:8080/x"] {
             assert_eq!(safe_return_path(Some(bad)), "/platforms", "{bad}");
         }
+        // Whatever else comes is resolved on this site, into a valid header value.
+        assert_eq!(safe_return_path(Some("/x\r\nSet-Cookie: a=b")), "/xSet-Cookie:%20a=b");
+        assert_eq!(safe_return_path(Some("/\u{1}")), "/", "leading and trailing controls are trimmed");
+        assert_eq!(safe_return_path(Some("/a\u{1}b")), "/a%01b");
+        assert_eq!(safe_return_path(Some("posts")), "/posts");
+        assert_eq!(safe_return_path(Some("/posts?day=2026-12-24#top")), "/posts?day=2026-12-24#top");
         assert_eq!(safe_return_path(None), "/platforms");
     }
 }

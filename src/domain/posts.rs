@@ -2,7 +2,7 @@
 //! platform it was sent to.
 
 use super::{enums::wire_enum, FieldErrors};
-use chrono::{DateTime, Duration, NaiveDateTime, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -65,12 +65,20 @@ pub struct Post {
     pub state: PostState,
     pub scheduled_at: Option<DateTime<Utc>>,
     pub created_by: String,
+    /// The author's user id (none for a job's post, or once the user is gone).
+    #[serde(default)]
+    pub created_by_id: Option<Uuid>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub deliveries: Vec<Delivery>,
 }
 
 impl Post {
+    /// Whether `user` may edit, cancel or retry it: its author, or an admin.
+    pub fn changeable_by(&self, user: &super::User) -> bool {
+        user.is_admin() || self.created_by_id == Some(user.id)
+    }
+
     /// Whether it can still be edited or cancelled (nothing has been sent yet).
     pub fn editable(&self) -> bool {
         matches!(self.state, PostState::Draft | PostState::Scheduled)
@@ -125,6 +133,28 @@ pub fn char_count(text: &str, link: Option<&str>) -> usize {
     text.chars().count() + link.map_or(0, |l| l.chars().count() + 1)
 }
 
+/// How far ahead a post may be scheduled.
+pub const SCHEDULE_MAX_DAYS: i64 = 5 * 366;
+
+/// The UTC time of a local `YYYY-MM-DDTHH:MM` in a zone `tz_offset` minutes behind UTC (as
+/// the browser's `getTimezoneOffset` says it), checked so no input can overflow a time.
+fn schedule_at(local: &str, tz_offset: i32, now: DateTime<Utc>) -> Result<DateTime<Utc>, (&'static str, String)> {
+    if !(-18 * 60..=18 * 60).contains(&tz_offset) {
+        return Err(("tz_offset", "must be a time-zone offset between -1080 and 1080 minutes".into()));
+    }
+    let local = NaiveDateTime::parse_from_str(local.trim(), "%Y-%m-%dT%H:%M")
+        .map_err(|_| ("scheduled_local", "must be a date and time, like 2026-12-24T09:30".to_owned()))?;
+    let too_far = || ("scheduled_local", format!("must be within {} years", SCHEDULE_MAX_DAYS / 366));
+    let at = local.and_utc().checked_add_signed(Duration::minutes(tz_offset.into())).ok_or_else(too_far)?;
+    if at <= now {
+        return Err(("scheduled_local", "must be in the future".into()));
+    }
+    if at.signed_duration_since(now) > Duration::days(SCHEDULE_MAX_DAYS) {
+        return Err(too_far());
+    }
+    Ok(at)
+}
+
 impl PostForm {
     pub fn validate(self, now: DateTime<Utc>) -> Result<ValidPost, FieldErrors> {
         let mut errors = FieldErrors::default();
@@ -146,16 +176,10 @@ impl PostForm {
         let action = match self.action.as_str() {
             "draft" => PostAction::Draft,
             "now" => PostAction::Now,
-            "schedule" => match NaiveDateTime::parse_from_str(self.scheduled_local.trim(), "%Y-%m-%dT%H:%M") {
-                Ok(local) if self.tz_offset.abs() <= 18 * 60 => {
-                    let at = local.and_utc() + Duration::minutes(self.tz_offset as i64);
-                    if at <= now {
-                        errors.add("scheduled_local", "must be in the future");
-                    }
-                    PostAction::Schedule(at)
-                }
-                _ => {
-                    errors.add("scheduled_local", "must be a date and time, like 2026-12-24T09:30");
+            "schedule" => match schedule_at(&self.scheduled_local, self.tz_offset, now) {
+                Ok(at) => PostAction::Schedule(at),
+                Err((field, message)) => {
+                    errors.add(field, message);
                     PostAction::Draft
                 }
             },
@@ -191,7 +215,13 @@ impl PostFilter {
             status: given(status).and_then(|s| s.parse().map_err(|message| errors.add("status", message)).ok()),
             platform: given(platform).and_then(|p| p.parse().map_err(|_| errors.add("platform", "is not a platform id")).ok()),
             day: given(day).and_then(|d| {
-                chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| errors.add("day", "must be a date like 2026-12-24")).ok()
+                // Years past 9999 parse, but no day filter needs them and the day after the
+                // last representable date does not exist.
+                let parsed = chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok().filter(|d| (1..=9999).contains(&d.year()));
+                if parsed.is_none() {
+                    errors.add("day", "must be a date like 2026-12-24");
+                }
+                parsed
             }),
         };
         errors.into_result(filter)
@@ -227,6 +257,22 @@ mod tests {
         assert!(errors.get("text").is_some() && errors.get("link").is_some() && errors.get("platforms").is_some());
         assert!(form("draft").validate(now).is_ok());
         assert!(PostForm { platforms: vec![], ..form("draft") }.validate(now).is_ok(), "a draft may have no platform yet");
+    }
+
+    #[test]
+    fn times_that_would_overflow_are_refused_with_the_field_named() {
+        let now = "2026-11-29T08:00:00Z".parse().unwrap();
+        let schedule = |local: &str, tz_offset| PostForm { scheduled_local: local.into(), tz_offset, ..form("schedule") }.validate(now);
+        assert_eq!(schedule("2026-12-24T09:30", i32::MIN).unwrap_err().get("tz_offset"), Some("must be a time-zone offset between -1080 and 1080 minutes"));
+        assert!(schedule("2026-12-24T09:30", 1081).unwrap_err().get("tz_offset").is_some());
+        for far in ["+262142-12-31T23:59", "9999-12-31T23:59"] {
+            assert_eq!(schedule(far, 1080).unwrap_err().get("scheduled_local"), Some("must be within 5 years"), "{far}");
+        }
+        assert!(schedule("2031-11-01T09:00", 0).is_ok(), "five years ahead is fine");
+        for day in ["+262142-12-31", "262143-01-01", "10000-01-01", "0000-01-01"] {
+            assert_eq!(PostFilter::parse(None, None, Some(day)).unwrap_err().get("day"), Some("must be a date like 2026-12-24"), "{day}");
+        }
+        assert_eq!(PostFilter::parse(None, None, Some("9999-12-31")).unwrap().day, chrono::NaiveDate::from_ymd_opt(9999, 12, 31));
     }
 
     #[test]

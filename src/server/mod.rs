@@ -4,6 +4,7 @@
 pub mod attention;
 pub mod audit;
 pub mod auth;
+pub mod clock;
 pub mod config;
 pub mod crypto;
 pub mod db;
@@ -21,3 +22,4 @@ pub mod shutdown;
 pub mod state;
 pub mod store;
 pub mod users;
+pub mod workers;

@@ -7,6 +7,7 @@
 use super::{
     audit::{self, Action, Outcome, Target, TargetKind},
     auth::Caller,
+    clock,
     crypto::{SecretSlot, ENCRYPTIONS_REFUSE_AT},
     secrets,
     state::AppState,
@@ -108,7 +109,7 @@ pub async fn work(state: &AppState, owner: Uuid, mut progress: impl FnMut(&Rotat
         if job.state != JobState::Running {
             return Ok(Some(job));
         }
-        let until = chrono::Utc::now() + chrono::Duration::from_std(LEASE).unwrap_or_default();
+        let until = clock::from_now(LEASE);
         if !store::claim(&state.db, job.id, owner, until).await? {
             return Ok(Some(job)); // another instance works on it
         }
@@ -142,17 +143,13 @@ pub async fn work(state: &AppState, owner: Uuid, mut progress: impl FnMut(&Rotat
     }
 }
 
-/// The background worker of every instance: picks up a running job (a new one, or one a
-/// crashed instance left behind once its lease ran out).
-pub async fn run(state: AppState) {
-    let owner = Uuid::now_v7();
-    let mut every = tokio::time::interval(Duration::from_secs(1));
-    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        every.tick().await;
-        if let Err(e) = work(&state, owner, |_| {}).await {
-            tracing::warn!(error = %e, "re-encryption stopped");
-            tokio::time::sleep(Duration::from_secs(10)).await;
-        }
+/// One round of the supervised loop (`server::workers`): works on the running job, if
+/// any, as `owner` (the same for every round of this server, so a round after a panic
+/// takes its own lease back at once), then pauses a second. `progress` is called per batch.
+pub async fn round(state: AppState, owner: Uuid, progress: impl Fn()) {
+    if let Err(e) = work(&state, owner, |_| progress()).await {
+        tracing::warn!(error = %e, "re-encryption stopped");
+        tokio::time::sleep(Duration::from_secs(10)).await;
     }
+    tokio::time::sleep(Duration::from_secs(1)).await;
 }

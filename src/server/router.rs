@@ -10,6 +10,7 @@ use super::{
     json_api, oauth,
     state::AppState,
     store::sessions::DbSessionStore,
+    workers,
 };
 use crate::{
     app::{shell, App},
@@ -26,8 +27,8 @@ use axum::{
 };
 use leptos::{config::LeptosOptions, nonce::Nonce, prelude::{provide_context, use_context}};
 use leptos_axum::{generate_route_list, LeptosRoutes};
-use std::net::SocketAddr;
-use tower_http::trace::TraceLayer;
+use std::{net::SocketAddr, time::Duration};
+use tower_http::{catch_panic::CatchPanicLayer, trace::TraceLayer};
 use tower_sessions::{cookie::SameSite, Expiry, SessionManagerLayer};
 
 /// Leptos options built from our [`Config`], so the server does not depend on the
@@ -91,9 +92,21 @@ pub fn build(state: AppState) -> Router {
         .layer(from_fn_with_state(state.clone(), csrf))
         .layer(from_fn_with_state(state.clone(), authenticate))
         .layer(session_layer(&state))
-        .layer(from_fn(security_headers))
-        .layer(TraceLayer::new_for_http())
+        .layer(CatchPanicLayer::custom(panicked))
+        .layer(from_fn_with_state(state.clone(), security_headers))
+        // The path only, at every level: a query may hold an OAuth callback's code and state.
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| tracing::debug_span!("request", method = %req.method(), path = %req.uri().path())))
         .with_state(state)
+}
+
+/// A handler that panics answers 500 with the reference of the logged cause, rather than
+/// a dropped connection.
+fn panicked(panic: Box<dyn std::any::Any + Send>) -> Response {
+    let error = super::error::internal(format!("a request handler panicked: {}", workers::panic_message(&*panic)));
+    let mut response = Response::new(Body::from(error.to_string()));
+    *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+    response.headers_mut().insert(axum::http::header::CONTENT_TYPE, axum::http::HeaderValue::from_static("text/plain; charset=utf-8"));
+    response
 }
 
 /// server_fn answers 500 when a server function's arguments do not decode (an empty or
@@ -115,13 +128,18 @@ async fn unreadable_arguments(req: Request, next: Next) -> Response {
     Response::from_parts(parts, Body::from(bytes))
 }
 
-/// Ready when the database answers, so a load balancer stops sending traffic otherwise.
-async fn readyz(State(state): State<AppState>) -> (StatusCode, &'static str) {
-    match state.db.ping().await {
-        Ok(()) => (StatusCode::OK, "ready"),
-        Err(e) => {
-            tracing::warn!(error = %e, "readiness check failed");
-            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable")
+/// Ready when the database answers and every background loop is making progress, so a
+/// load balancer stops sending traffic (and an operator is told) otherwise.
+async fn readyz(State(state): State<AppState>) -> (StatusCode, String) {
+    if let Err(e) = state.db.ping().await {
+        tracing::warn!(error = %e, "readiness check failed");
+        return (StatusCode::SERVICE_UNAVAILABLE, "database unavailable".into());
+    }
+    match state.workers.stalled().as_slice() {
+        [] => (StatusCode::OK, "ready".into()),
+        stalled => {
+            tracing::warn!(workers = ?stalled, "readiness check failed: a background worker stopped making progress");
+            (StatusCode::SERVICE_UNAVAILABLE, format!("stalled: {}", stalled.join(", ")))
         }
     }
 }
@@ -146,10 +164,7 @@ pub async fn serve(config: Config) -> Result<(), String> {
         }
     }
     let db = state.db.clone();
-    let sweeper = tokio::spawn(sweep_expired_sessions(DbSessionStore(db.clone())));
-    let refresher = tokio::spawn(oauth::worker::run(state.clone()));
-    let rotation = tokio::spawn(super::rotation::run(state.clone()));
-    let publisher = tokio::spawn(super::publish::worker::run(state.clone()));
+    let background = start_workers(&state);
     axum::serve(listener, build(state).into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(async {
             super::shutdown::signal().await;
@@ -157,23 +172,51 @@ pub async fn serve(config: Config) -> Result<(), String> {
         })
         .await
         .map_err(|e| format!("server error: {e}"))?;
-    sweeper.abort();
-    refresher.abort();
-    rotation.abort();
-    publisher.abort();
+    background.iter().for_each(|task| task.abort());
     db.close().await;
     tracing::info!("stopped");
     Ok(())
 }
 
-/// Deletes expired sessions hourly, so the table does not grow without bound.
+/// The background loops, each supervised (`server::workers`): a panic in one round is
+/// logged and the loop goes on; `/readyz` reports a loop that stops making progress.
+fn start_workers(state: &AppState) -> Vec<tokio::task::JoinHandle<()>> {
+    let w = &state.workers;
+    let (s, sessions) = (state.clone(), DbSessionStore(state.db.clone()));
+    let refresher = workers::spawn(w, "token refresher", s.config.oauth.refresh_interval, move |hb| oauth::worker::round(s.clone(), move || hb.beat()));
+    let s = state.clone();
+    let publisher = workers::spawn(w, "delivery worker", s.config.publishing.poll_interval, move |_| super::publish::worker::round(s.clone()));
+    let (s, owner) = (state.clone(), uuid::Uuid::now_v7());
+    let rotation = workers::spawn(w, "key rotation", Duration::from_secs(11), move |hb| super::rotation::round(s.clone(), owner, move || hb.beat()));
+    let sweeper = workers::spawn(w, "session sweeper", SESSION_SWEEP, move |_| sweep_expired_sessions(sessions.clone()));
+    vec![refresher, publisher, rotation, sweeper]
+}
+
+const SESSION_SWEEP: Duration = Duration::from_secs(3600);
+
+/// Deletes expired sessions, then waits an hour, so the table does not grow without bound.
 async fn sweep_expired_sessions(store: DbSessionStore) {
     use tower_sessions::session_store::ExpiredDeletion;
-    let mut every_hour = tokio::time::interval(std::time::Duration::from_secs(3600));
-    loop {
-        every_hour.tick().await;
-        if let Err(e) = store.delete_expired().await {
-            tracing::warn!(error = %e, "could not delete expired sessions");
-        }
+    if let Err(e) = store.delete_expired().await {
+        tracing::warn!(error = %e, "could not delete expired sessions");
+    }
+    tokio::time::sleep(SESSION_SWEEP).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_panicking_handler_answers_500_with_a_reference() {
+        let app = Router::new().route("/boom", get(|| async { panic!("boom") as &'static str })).layer(CatchPanicLayer::custom(panicked));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        let r = reqwest::get(format!("{base}/boom")).await.expect("an answer, not a dropped connection");
+        assert_eq!(r.status(), 500);
+        let text = r.text().await.unwrap();
+        assert!(text.starts_with("something went wrong on the server (reference "), "{text}");
+        assert!(!text.contains("boom"), "the cause goes to the log, not to the visitor");
     }
 }

@@ -1,6 +1,6 @@
 //! What every request handler and server function can reach, and how it is prepared.
 
-use super::{config::Config, crypto::Keyring, db::Db, router, secrets};
+use super::{config::Config, crypto::Keyring, db::Db, router, secrets, workers::Workers};
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 use std::sync::Arc;
@@ -16,6 +16,8 @@ pub struct AppState {
     pub http: reqwest::Client,
     /// Wakes the delivery worker when a post is sent, rather than at its next poll.
     pub publish_now: Arc<tokio::sync::Notify>,
+    /// The heartbeats of the background loops, for `/readyz`.
+    pub workers: Workers,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -47,6 +49,7 @@ impl AppState {
         Ok(Self {
             http,
             publish_now: Arc::new(tokio::sync::Notify::new()),
+            workers: Workers::default(),
             leptos_options: router::leptos_options(&config),
             db,
             keyring: Arc::new(keyring),

@@ -8,7 +8,7 @@ use super::{
     db::Db,
     store::{audit as audit_store, users as store},
 };
-use crate::domain::{check_password, parse_email, AppError, FieldErrors, Role, SecretText, User};
+use crate::domain::{check_password, parse_email, AppError, FieldErrors, Role, SecretText, User, EMAIL_MAX};
 use chrono::{Duration, Utc};
 use secrecy::SecretString;
 use sha2::{Digest, Sha256};
@@ -65,6 +65,10 @@ pub async fn set_up_first_admin(
 /// whether the email exists. Sign-ins are rate limited per account and per address.
 pub async fn sign_in(db: &Db, session: &Session, caller: &Caller, email: &str, password: &SecretText) -> Result<User, AppError> {
     let email = email.trim().to_lowercase();
+    // Checked before anything is written: a stranger's megabyte "email" never reaches the audit log.
+    if email.len() > EMAIL_MAX {
+        return Err(AppError::invalid("email", format!("must be at most {EMAIL_MAX} characters")));
+    }
     let addr = caller.client_addr.clone().unwrap_or_default();
     let since = Utc::now() - Duration::seconds(LOGIN_WINDOW_SECONDS);
     let (by_account, by_addr) = audit_store::recent_failed_logins(db, since, &email, &addr).await?;

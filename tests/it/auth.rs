@@ -87,6 +87,14 @@ async fn anonymous_pages_redirect_to_sign_in_and_come_back(app: TestApp) {
     assert_eq!(location(&r), "/platforms?category=social");
     let r = browser_post(&app, &http_client(None), SignIn::PATH, &[("email", &email), ("password", PASSWORD), ("next", "//evil.example/x")]).await;
     assert_eq!(location(&r), "/platforms", "only local return paths");
+    // A tab is dropped by browsers, turning `/<TAB>/evil.example` into `//evil.example`.
+    let r = browser_post(&app, &http_client(None), SignIn::PATH, &[("email", &email), ("password", PASSWORD), ("next", "/\t/evil.example")]).await;
+    assert_eq!(location(&r), "/platforms", "a tab cannot make the return path off-site");
+    // A control character cannot stand in a header: it is encoded, not a dropped connection.
+    for (next, to) in [("/\u{1}", "/"), ("/a\u{1}b", "/a%01b")] {
+        let r = browser_post(&app, &http_client(None), SignIn::PATH, &[("email", &email), ("password", PASSWORD), ("next", next)]).await;
+        assert_eq!(location(&r), to);
+    }
 }
 
 async fn failed_sign_ins_are_rate_limited_without_revealing_accounts(app: TestApp) {
@@ -98,6 +106,12 @@ async fn failed_sign_ins_are_rate_limited_without_revealing_accounts(app: TestAp
             (r.status().as_u16(), r.text().await.unwrap())
         }
     };
+    // A stranger's 100 KB "email" is refused before anything is written.
+    let audited = common::count(&app, "SELECT COUNT(*) FROM audit_events").await;
+    let (status, body) = attempt(format!("{}@example.com", "a".repeat(100_000)), "wrong password 1").await;
+    assert_eq!(status, 422);
+    assert!(body.contains("email") && body.contains("at most 254 characters"), "{body}");
+    assert_eq!(common::count(&app, "SELECT COUNT(*) FROM audit_events").await, audited, "no audit row for it");
     let unknown = attempt("nobody@example.com".into(), "wrong password 1").await;
     let wrong = attempt(email.clone(), "wrong password 1").await;
     assert_eq!(unknown, wrong, "the answer does not tell whether the email exists");
@@ -127,6 +141,22 @@ async fn cross_site_writes_are_refused(app: TestApp) {
     assert_eq!(json.status(), 403, "the JSON API with a cookie is protected too");
     // Mutating server functions take POST only.
     assert_eq!(browser.get(app.url(CreateApiToken::PATH)).send().await.unwrap().status(), 405);
+
+    // Login CSRF: another site posts the sign-in form from an older browser (no cookie, no
+    // Sec-Fetch-Site) to sign the visitor in as the attacker.
+    let (_, attacker) = signed_in_browser(&app, Role::Marketer).await;
+    let sign_in = |headers: &[(&str, &str)]| {
+        let mut req = http_client(None).post(app.url(SignIn::PATH)).form(&[("email", attacker.as_str()), ("password", PASSWORD)]);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        req.send()
+    };
+    assert_eq!(sign_in(&[("origin", "https://evil.example")]).await.unwrap().status(), 403);
+    assert_eq!(sign_in(&[("referer", "https://evil.example/page")]).await.unwrap().status(), 403);
+    assert_eq!(sign_in(&[("sec-fetch-site", "same-site")]).await.unwrap().status(), 403, "a sibling subdomain is another site");
+    assert_eq!(location(&sign_in(&[("origin", app.base.as_str())]).await.unwrap()), "/platforms");
+    assert_eq!(location(&sign_in(&[]).await.unwrap()), "/platforms", "a script without any browser header may sign in");
 }
 
 /// (server function name, sample arguments, who may call it).
@@ -336,8 +366,12 @@ async fn security_headers_are_on_every_response(app: TestApp) {
     }
     let page = app.client.get(app.url("/platforms")).send().await.unwrap();
     let nonce = page.headers()["content-security-policy"].to_str().unwrap().split("'nonce-").nth(1).unwrap().split('\'').next().unwrap().to_owned();
+    assert!(!page.headers().contains_key("strict-transport-security"), "no HSTS over plain http");
     let html = page.text().await.unwrap();
     assert!(html.contains(&format!("nonce=\"{nonce}\"")), "the hydration script carries the nonce");
+    let https = app.reopen(&[("ENCRYPTION_KEY", common::TEST_KEY), ("PUBLIC_URL", "https://keyport.example")]).await;
+    let r = https.anonymous.get(https.url("/healthz")).send().await.unwrap();
+    assert_eq!(r.headers()["strict-transport-security"], "max-age=31536000", "HSTS behind https");
 }
 
 async fn disabling_a_user_or_resetting_the_password_ends_their_sessions(app: TestApp) {

@@ -22,6 +22,9 @@ on_both_backends!(
     invalid_grant_marks_the_platform_for_re_authentication,
     transient_refresh_failures_back_off_without_flipping_the_status,
     the_background_refresher_renews_tokens_ahead_of_expiry,
+    an_absurd_expires_in_is_clamped_at_connect_and_refresh,
+    the_demo_set_up_touches_only_the_platform_it_created,
+    a_client_secret_that_does_not_decrypt_stops_the_connection,
     disconnect_revokes_at_the_provider_and_forgets_the_tokens,
 );
 
@@ -295,13 +298,77 @@ async fn the_background_refresher_renews_tokens_ahead_of_expiry(app: TestApp) {
     connect(&app, &sandbox, &browser, &id).await;
     // 10 minutes left: inside the default 15-minute look-ahead.
     sandbox.set_token_ttl(3600).await;
-    assert_eq!(oauth::worker::sweep(&app.state).await, 1);
+    assert_eq!(oauth::worker::sweep(&app.state, || {}).await, 1);
     assert_eq!(sandbox.stats().await["refreshes"], 1);
-    assert_eq!(oauth::worker::sweep(&app.state).await, 0, "a fresh token is left alone");
+    assert_eq!(oauth::worker::sweep(&app.state, || {}).await, 0, "a fresh token is left alone");
     // A platform waiting for a human is not hammered.
     app.execute("UPDATE credentials SET expires_at = NULL").await;
     app.execute("UPDATE platforms SET status = 'error'").await;
-    assert_eq!(oauth::worker::sweep(&app.state).await, 0);
+    assert_eq!(oauth::worker::sweep(&app.state, || {}).await, 0);
+}
+
+/// `expires_in: 10000000000000` (317,000 years) used to overflow the expiry time and panic
+/// the callback and the refresher; a token's lifetime is believed up to a year.
+async fn an_absurd_expires_in_is_clamped_at_connect_and_refresh(app: TestApp) {
+    let sandbox = Sandbox::start(&["--token-ttl", "10000000000000"]).await;
+    let id = sandbox_platform(&app, &sandbox).await;
+    let (browser, _) = signed_in_browser(&app, Role::Marketer).await;
+    connect(&app, &sandbox, &browser, &id).await;
+    let expires_at = || async { oauth_json(&app, &id).await["connection"]["expires_at"].as_str().unwrap().parse::<chrono::DateTime<chrono::Utc>>().unwrap() };
+    let year = chrono::Utc::now() + chrono::Duration::days(365);
+    let connected = expires_at().await;
+    assert!(connected <= year && connected > year - chrono::Duration::minutes(5), "clamped to a year at connect ({connected})");
+
+    app.execute("UPDATE credentials SET expires_at = '2000-01-01T00:00:00Z'").await;
+    assert_eq!(oauth::worker::sweep(&app.state, || {}).await, 1, "the refresher survives the answer");
+    let refreshed = expires_at().await;
+    assert!(refreshed <= chrono::Utc::now() + chrono::Duration::days(365) && refreshed > year - chrono::Duration::minutes(5), "clamped to a year at refresh ({refreshed})");
+}
+
+/// SANDBOX_URL's set-up repairs only the platform it made: an admin's own "Sandbox" (a
+/// payment provider's test account with a real secret, say) is never rewritten.
+async fn the_demo_set_up_touches_only_the_platform_it_created(app: TestApp) {
+    use keyport::{domain::SecretField, server::secrets};
+    use secrecy::ExposeSecret;
+    let sandbox = Sandbox::start(&[]).await;
+    let admins = app.create_platform(serde_json::json!({"name": "Sandbox", "auth_type": "api_key", "category": "payment"})).await;
+    let admins_id = admins["id"].as_str().unwrap().to_owned();
+    let (status, _) = app.send_json(reqwest::Method::PUT, &format!("/api/platforms/{admins_id}/secrets/api_key"), serde_json::json!({"value": "sk_test_admins_own"})).await;
+    assert_eq!(status, 200);
+    let untouched = || async {
+        let secret = secrets::resolve(&app.db, &app.state.keyring, admins_id.parse().unwrap(), SecretField::ApiKey).await.unwrap();
+        assert_eq!(secret.expose_secret(), "sk_test_admins_own");
+        assert_eq!(app.get_json(&format!("/api/platforms/{admins_id}")).await.1["platform"]["auth_type"], "api_key");
+    };
+
+    let why = oauth::demo::ensure_sandbox_platform(&app.state, &sandbox.base).await.unwrap_err();
+    assert!(why.contains("left alone"), "{why}");
+    untouched().await;
+
+    let (status, _) = app.send_json(reqwest::Method::PATCH, &format!("/api/platforms/{admins_id}"), serde_json::json!({"name": "Payments sandbox"})).await;
+    assert_eq!(status, 200);
+    oauth::demo::ensure_sandbox_platform(&app.state, &sandbox.base).await.unwrap();
+    let demo = keyport::server::store::platforms::demo(&app.db).await.unwrap().expect("the demo platform");
+    assert_eq!((demo.name.as_str(), demo.auth_type.as_str()), ("Sandbox", "oauth2"));
+    // Renamed by an admin, it is still the demo's (by id); nothing else is created or touched.
+    let (status, _) = app.send_json(reqwest::Method::PATCH, &format!("/api/platforms/{}", demo.id), serde_json::json!({"name": "Our demo"})).await;
+    assert_eq!(status, 200);
+    oauth::demo::ensure_sandbox_platform(&app.state, &sandbox.base).await.unwrap();
+    assert_eq!(keyport::server::store::platforms::demo(&app.db).await.unwrap().unwrap().id, demo.id);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM platforms").await, 2);
+    untouched().await;
+}
+
+async fn a_client_secret_that_does_not_decrypt_stops_the_connection(app: TestApp) {
+    let sandbox = Sandbox::start(&[]).await;
+    let id = sandbox_platform(&app, &sandbox).await;
+    let (browser, _) = signed_in_browser(&app, Role::Marketer).await;
+    let garbage = app.blob_literal("01000000010000000000000000000000000000000000000000000000000000000000");
+    app.execute(&format!("UPDATE secrets SET ciphertext = {garbage} WHERE field = 'client_secret'")).await;
+    let r = common::browser_post(&app, &browser, &format!("/oauth/{id}/connect"), &[]).await;
+    assert_eq!(r.status(), 409, "not sent to the provider as a public client");
+    let page = r.text().await.unwrap();
+    assert!(page.contains("client secret") && page.contains("enter the client secret again"), "{page}");
 }
 
 async fn disconnect_revokes_at_the_provider_and_forgets_the_tokens(app: TestApp) {

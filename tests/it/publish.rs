@@ -21,6 +21,9 @@ on_both_backends!(
     publishes_now_through_the_form_and_records_the_outcome,
     a_scheduled_post_fires_at_its_time_and_can_be_edited_or_cancelled_before,
     retries_a_500_then_succeeds_and_honours_retry_after,
+    an_absurd_retry_after_is_clamped_and_the_worker_goes_on,
+    an_answer_past_the_size_cap_is_not_read_and_not_retried,
+    a_marketer_changes_only_their_own_posts,
     a_refused_token_marks_the_platform_and_is_not_retried,
     an_attempt_interrupted_by_a_crash_is_retried_or_reported,
 );
@@ -128,6 +131,65 @@ async fn retries_a_500_then_succeeds_and_honours_retry_after(app: TestApp) {
     let d = delivery(&app, post.id).await;
     assert_eq!((d.status, d.attempts, d.error), (DeliveryStatus::Published, 3, None));
     assert_eq!(sandbox.stats().await["posts"], 1);
+}
+
+/// Any Mastodon instance can answer `Retry-After: 100000000000000`; it used to overflow the
+/// retry time and panic the worker, and nothing was published again until a restart.
+async fn an_absurd_retry_after_is_clamped_and_the_worker_goes_on(app: TestApp) {
+    let (sandbox, id, _) = connected(&app).await;
+    sandbox.fault("posts", "429", 1, 100_000_000_000_000).await;
+    let first = publish::create(&app.state, &Caller::default(), form("Rate limited", &id, "now")).await.unwrap();
+    assert_eq!(publish::worker::process_due(&app.state).await, 1);
+    let d = delivery(&app, first.id).await;
+    assert_eq!((d.status, d.attempts), (DeliveryStatus::Queued, 1));
+    let (now, day) = (chrono::Utc::now(), chrono::Duration::hours(24));
+    assert!(d.due_at > now + day - chrono::Duration::minutes(5) && d.due_at <= now + day, "retried after at most a day ({})", d.due_at);
+
+    let second = publish::create(&app.state, &Caller::default(), form("Still publishing", &id, "now")).await.unwrap();
+    assert_eq!(publish::worker::process_due(&app.state).await, 1);
+    assert_eq!(delivery(&app, second.id).await.status, DeliveryStatus::Published, "the next post goes out");
+}
+
+/// A provider that streams a 1 MiB answer is cut off at 256 KiB; as it may have published,
+/// the delivery fails with the reason instead of being retried into a duplicate.
+async fn an_answer_past_the_size_cap_is_not_read_and_not_retried(app: TestApp) {
+    let (sandbox, id, _) = connected(&app).await;
+    sandbox.fault("posts", "huge", 1, 0).await;
+    let post = publish::create(&app.state, &Caller::default(), form("Big answer", &id, "now")).await.unwrap();
+    publish::worker::process_due(&app.state).await;
+    let d = delivery(&app, post.id).await;
+    assert_eq!(d.status, DeliveryStatus::Failed);
+    assert!(d.error.as_deref().unwrap().contains("answer larger than 256 KiB") && d.error.as_deref().unwrap().contains("may have been published"), "{:?}", d.error);
+    assert_eq!(d.provider_post_id, None);
+}
+
+/// A caller signed in as a new user with `role`.
+async fn person(app: &TestApp, role: Role) -> Caller {
+    use keyport::{domain::SecretText, server::users};
+    let email = format!("{role}-{}@example.com", Uuid::now_v7().simple());
+    let user = users::create(&app.db, &Caller::default(), &email, &SecretText::new("correct horse battery"), role).await.unwrap();
+    Caller { user: Some(user), ..Caller::default() }
+}
+
+async fn a_marketer_changes_only_their_own_posts(app: TestApp) {
+    let (_sandbox, id, _) = connected(&app).await;
+    let (ada, bob, admin) = (person(&app, Role::Marketer).await, person(&app, Role::Marketer).await, person(&app, Role::Admin).await);
+    let draft = publish::create(&app.state, &ada, form("Ada's draft", &id, "draft")).await.unwrap();
+    assert_eq!(draft.created_by_id, ada.user.as_ref().map(|u| u.id));
+    let forbidden = |e: keyport::domain::AppError| matches!(&e, keyport::domain::AppError::Forbidden { message } if message.contains("only they or an admin may change it"));
+    assert!(forbidden(publish::update(&app.state, &bob, draft.id, form("Bob was here", &id, "draft")).await.unwrap_err()));
+    assert!(forbidden(publish::cancel(&app.state, &bob, draft.id).await.unwrap_err()));
+    assert_eq!(publish::get(&app.state, draft.id).await.unwrap().text, "Ada's draft", "nothing changed");
+    publish::update(&app.state, &ada, draft.id, form("Ada's draft, edited", &id, "draft")).await.unwrap();
+    publish::cancel(&app.state, &admin, draft.id).await.unwrap();
+
+    let sent = publish::create(&app.state, &ada, form("Ada's post", &id, "now")).await.unwrap();
+    app.execute("UPDATE deliveries SET status = 'failed'").await;
+    let failed = delivery(&app, sent.id).await.id;
+    assert!(forbidden(publish::retry(&app.state, &bob, failed).await.unwrap_err()));
+    assert_eq!(delivery(&app, sent.id).await.status, DeliveryStatus::Failed);
+    publish::retry(&app.state, &ada, failed).await.unwrap();
+    assert_eq!(delivery(&app, sent.id).await.status, DeliveryStatus::Queued);
 }
 
 async fn a_refused_token_marks_the_platform_and_is_not_retried(app: TestApp) {

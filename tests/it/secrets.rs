@@ -143,15 +143,7 @@ async fn a_ciphertext_moved_to_another_platform_fails_to_decrypt(app: TestApp) {
     put_secret(&app, b, "api_key", json!({"value": "b's own key"})).await;
     // An attacker with database access copies A's ciphertext onto B's row.
     let hex: String = stored_ciphertexts(&app).await.into_iter().find(|r| r.0 == a).unwrap().2.iter().map(|b| format!("{b:02x}")).collect();
-    let literal = match app.state.config.database.backend {
-        keyport::server::config::Backend::Sqlite => format!("X'{hex}'"),
-        keyport::server::config::Backend::Postgres => format!("'\\x{hex}'::bytea"),
-    };
-    let b_id = match app.state.config.database.backend {
-        keyport::server::config::Backend::Sqlite => format!("X'{}'", b.simple()),
-        keyport::server::config::Backend::Postgres => format!("'{b}'"),
-    };
-    app.execute(&format!("UPDATE secrets SET ciphertext = {literal} WHERE platform_id = {b_id}")).await;
+    app.execute(&format!("UPDATE secrets SET ciphertext = {} WHERE platform_id = {}", app.blob_literal(&hex), app.uuid_literal(b))).await;
 
     let err = secrets::resolve(&app.db, &app.state.keyring, b, SecretField::ApiKey).await.unwrap_err();
     assert!(err.to_string().contains("does not decrypt"), "{err}");

@@ -33,6 +33,8 @@ pub enum FaultMode {
     RateLimited,
     Hang,
     InvalidGrant,
+    /// A 200 whose JSON body is 1 MiB: a client must stop reading at its cap.
+    Huge,
 }
 
 impl FromStr for FaultMode {
@@ -43,7 +45,8 @@ impl FromStr for FaultMode {
             "429" => Self::RateLimited,
             "hang" => Self::Hang,
             "invalid_grant" => Self::InvalidGrant,
-            other => return Err(format!("unknown fault mode {other:?} (expected 500, 429, hang or invalid_grant)")),
+            "huge" => Self::Huge,
+            other => return Err(format!("unknown fault mode {other:?} (expected 500, 429, hang, invalid_grant or huge)")),
         })
     }
 }

@@ -5,7 +5,7 @@ use crate::faults::{Endpoint, FaultMode};
 use crate::reply::json_error;
 use crate::store::Store;
 use axum::http::{header, HeaderValue, StatusCode};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
@@ -47,6 +47,10 @@ impl AppState {
                 response
             }
             FaultMode::InvalidGrant => json_error(StatusCode::BAD_REQUEST, "invalid_grant", Some("injected fault")),
+            FaultMode::Huge => {
+                let padding = "x".repeat(1024 * 1024);
+                (StatusCode::OK, axum::Json(serde_json::json!({ "id": "huge", "access_token": "huge", "token_type": "bearer", "padding": padding }))).into_response()
+            }
             FaultMode::Hang => {
                 self.hang().await;
                 json_error(StatusCode::GATEWAY_TIMEOUT, "timeout", Some("injected hang"))

@@ -31,8 +31,9 @@ pub fn is_page(path: &str) -> bool {
     !(path.starts_with("/api/") || is_static(path) || path == "/healthz" || path == "/readyz" || path.starts_with("/oauth/"))
 }
 
-/// Security headers on every response; a fresh CSP nonce per request.
-pub async fn security_headers(mut req: Request, next: Next) -> Response {
+/// Security headers on every response; a fresh CSP nonce per request; HSTS when Keyport is
+/// served over https (so a browser never again tries it over plain http).
+pub async fn security_headers(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let mut bytes = [0u8; 16];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
     let nonce = URL_SAFE_NO_PAD.encode(bytes);
@@ -48,6 +49,9 @@ pub async fn security_headers(mut req: Request, next: Next) -> Response {
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     h.entry(header::REFERRER_POLICY).or_insert(HeaderValue::from_static("strict-origin-when-cross-origin"));
+    if state.config.web.https() {
+        h.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000"));
+    }
     if !is_static(&path) {
         // Pages and API answers may hold data only this user may see.
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -87,16 +91,17 @@ fn refuse(status: StatusCode, code: &str, message: &str) -> Response {
 }
 
 /// Refuses state-changing requests sent from another site. Browsers say where a request
-/// comes from in `Sec-Fetch-Site` (or, older ones, `Origin`); a cookie-carrying request
-/// with neither is refused too. Exempt: bearer-token requests, and requests with no cookie
-/// that no browser marked cross-site (scripts, which cannot ride anyone's session).
+/// comes from in `Sec-Fetch-Site` (or, older ones, in `Origin` or `Referer`); a request
+/// that says it comes from elsewhere is refused, with or without a cookie (a cookieless
+/// cross-site sign-in would sign the visitor in as the attacker: login CSRF), and so is a
+/// cookie-carrying one that says nothing. Exempt: bearer-token requests, and requests with
+/// no cookie and none of these headers (scripts, which cannot ride anyone's session).
 pub async fn csrf(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     let token = req.extensions().get::<Caller>().is_some_and(|c| c.via_token);
     let headers = req.headers();
-    let cross_site = headers.get("sec-fetch-site").is_some_and(|v| v == "cross-site");
-    let cookieless = !headers.contains_key(header::COOKIE) && !cross_site;
-    if safe || token || cookieless || same_site(headers, &state.config.web.public_url) {
+    let script = ![header::COOKIE, header::ORIGIN, header::REFERER].iter().any(|h| headers.contains_key(h)) && !headers.contains_key("sec-fetch-site");
+    if safe || token || script || same_site(headers, &state.config.web.public_url) {
         return next.run(req).await;
     }
     tracing::warn!(path = %req.uri().path(), "refused a cross-site request");
@@ -108,7 +113,8 @@ fn same_site(headers: &HeaderMap, public_url: &str) -> bool {
     if let Some(site) = get(header::HeaderName::from_static("sec-fetch-site")) {
         return site == "same-origin" || site == "none";
     }
-    let Some(origin) = get(header::ORIGIN) else { return false };
+    let referred = || get(header::REFERER).and_then(|r| url::Url::parse(r).ok()).map(|u| u.origin().ascii_serialization());
+    let Some(origin) = get(header::ORIGIN).map(str::to_owned).or_else(referred) else { return false };
     let host = get(header::HOST).unwrap_or_default();
     origin == public_url || origin == format!("http://{host}") || origin == format!("https://{host}")
 }

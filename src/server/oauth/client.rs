@@ -15,8 +15,8 @@ use std::time::Duration;
 /// see `connect::revoke`).
 pub type Client = BasicClient<EndpointSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointSet>;
 
-/// Largest answer read from a provider: token and userinfo answers are small.
-const MAX_ANSWER_BYTES: usize = 256 * 1024;
+/// Largest answer read from a provider: token, userinfo and publish answers are small.
+pub const MAX_ANSWER_BYTES: usize = 256 * 1024;
 
 /// A platform's effective OAuth configuration.
 #[derive(Clone, Debug)]
@@ -117,16 +117,28 @@ pub async fn send(http: &reqwest::Client, request: HttpRequest) -> Result<HttpRe
     if let Some(headers) = builder.headers_mut() {
         *headers = response.headers().clone();
     }
-    let bytes = response.bytes().await.map_err(|e| HttpError::Network(describe(&e)))?;
-    if bytes.len() > MAX_ANSWER_BYTES {
-        return Err(HttpError::Network(format!("answer larger than {} KiB", MAX_ANSWER_BYTES / 1024)));
-    }
-    builder.body(bytes.to_vec()).map_err(|e| HttpError::Network(e.to_string()))
+    let bytes = read_capped(response).await.map_err(HttpError::Network)?;
+    builder.body(bytes).map_err(|e| HttpError::Network(e.to_string()))
 }
 
-/// `Retry-After` in seconds (the HTTP-date form is rare for APIs and treated as absent).
+/// A provider's answer body, read chunk by chunk and abandoned as soon as it passes
+/// [`MAX_ANSWER_BYTES`]: a hostile server cannot stream more than that into memory.
+pub async fn read_capped(mut response: reqwest::Response) -> Result<Vec<u8>, String> {
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(|e| describe(&e))? {
+        if body.len() + chunk.len() > MAX_ANSWER_BYTES {
+            return Err(format!("answer larger than {} KiB", MAX_ANSWER_BYTES / 1024));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// `Retry-After` in seconds, at most a day (the HTTP-date form is rare for APIs and
+/// treated as absent). RFC 9110 §10.2.3: https://www.rfc-editor.org/rfc/rfc9110#field.retry-after
 pub fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
-    headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?.trim().parse::<u64>().ok().map(Duration::from_secs)
+    let seconds = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?.trim().parse::<u64>().ok()?;
+    Some(Duration::from_secs(seconds).min(crate::server::clock::MAX_RETRY_AFTER))
 }
 
 /// A network error in words, without the URL (which may carry a query).

@@ -63,7 +63,11 @@ async fn connect(State(state): State<AppState>, Extension(caller): Extension<Cal
     let settings = super::settings(&state, platform.id).await.map_err(|e| Answer::page(StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong", e.to_string(), Some(platform.id)))?;
     let not_ready = || Answer::back(platform.id, "oauth_not_ready");
     let endpoints = Endpoints::resolve(&settings).map_err(|_| not_ready())?;
-    let secret = secrets::resolve_optional(&state.db, &state.keyring, platform.id, SecretField::ClientSecret).await.ok().flatten();
+    // A secret that does not decrypt stops here: going on without it would quietly make
+    // the platform a public client.
+    let secret = secrets::resolve_optional(&state.db, &state.keyring, platform.id, SecretField::ClientSecret).await.map_err(|e| {
+        Answer::page(StatusCode::CONFLICT, "The client secret cannot be used", format!("{e}. An admin must enter the client secret again on the platform's page."), Some(platform.id))
+    })?;
     let request = authorization(&endpoints, secret.as_ref(), &redirect_uri(&state, platform.id)).map_err(|_| not_ready())?;
     pending::add(&session, request.state, platform.id, request.verifier).await.map_err(|e| Answer::internal(e, Some(platform.id)))?;
     let detail = Some(endpoints.provider.key.to_string());

@@ -4,39 +4,22 @@
 
 use super::{redirect_uri, tokens};
 use crate::{
-    domain::{AuthType, Category, OauthSettings, ProviderKey, SecretField, Status, ValidPlatform},
+    domain::{AppError, AuthType, Category, OauthSettings, Platform, ProviderKey, SecretField, Status, ValidPlatform},
     server::{auth::Caller, platforms, secrets, state::AppState, store},
 };
 use secrecy::{ExposeSecret, SecretString};
 
 pub const PLATFORM_NAME: &str = "Sandbox";
 
-/// Creates or repairs the Sandbox platform; returns a sentence for the log on failure.
+/// Creates or repairs the Sandbox platform — only the one this set-up created, found by id
+/// (a platform an admin named "Sandbox" is never touched); returns a sentence for the log
+/// on failure.
 pub async fn ensure_sandbox_platform(state: &AppState, sandbox_url: &str) -> Result<(), String> {
     let caller = Caller::job("demo set-up");
-    let existing = store::platforms::list(&state.db, &Default::default())
-        .await
-        .map_err(|e| e.to_string())?
-        .into_iter()
-        .find(|p| p.name.eq_ignore_ascii_case(PLATFORM_NAME));
+    let existing = store::platforms::demo(&state.db).await.map_err(|e| e.to_string())?;
     let platform = match existing {
         Some(p) => p,
-        None => platforms::create(
-            &state.db,
-            &caller,
-            ValidPlatform {
-                name: PLATFORM_NAME.into(),
-                category: Category::Social,
-                auth_type: AuthType::Oauth2,
-                status: Status::Pending,
-                description: Some("keyport-sandbox: an OAuth 2.0 provider and social API on this machine, for trying Keyport offline.".into()),
-                icon_url: None,
-                base_url: Some(sandbox_url.to_owned()),
-                metadata: Default::default(),
-            },
-        )
-        .await
-        .map_err(|e| e.to_string())?,
+        None => create(state, &caller, sandbox_url).await?,
     };
     let mut settings = super::settings(state, platform.id).await.map_err(|e| e.to_string())?;
     let known = settings.provider == ProviderKey::Sandbox
@@ -53,6 +36,27 @@ pub async fn ensure_sandbox_platform(state: &AppState, sandbox_url: &str) -> Res
         .map_err(|e| e.to_string())?;
     tracing::info!(platform.id = %platform.id, sandbox = %sandbox_url, "Sandbox platform ready: press Connect on its page");
     Ok(())
+}
+
+async fn create(state: &AppState, caller: &Caller, sandbox_url: &str) -> Result<Platform, String> {
+    let platform = ValidPlatform {
+        name: PLATFORM_NAME.into(),
+        category: Category::Social,
+        auth_type: AuthType::Oauth2,
+        status: Status::Pending,
+        description: Some("keyport-sandbox: an OAuth 2.0 provider and social API on this machine, for trying Keyport offline.".into()),
+        icon_url: None,
+        base_url: Some(sandbox_url.to_owned()),
+        metadata: Default::default(),
+    };
+    let platform = platforms::create(&state.db, caller, platform).await.map_err(|e| match e {
+        AppError::Conflict { .. } => format!(
+            "SANDBOX_URL: a platform named {PLATFORM_NAME:?} exists that the demo set-up did not create; it is left alone. Rename it to get the demo platform."
+        ),
+        e => e.to_string(),
+    })?;
+    store::platforms::set_demo(&state.db, platform.id).await.map_err(|e| e.to_string())?;
+    Ok(platform)
 }
 
 /// Whether the sandbox still knows our client (it keeps clients in memory only): a token

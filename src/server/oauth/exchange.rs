@@ -43,7 +43,8 @@ async fn userinfo(state: &AppState, endpoints: &Endpoints, url: &str, tokens: &T
         if !response.status().is_success() {
             return Err(format!("HTTP {}", response.status().as_u16()));
         }
-        response.json::<serde_json::Value>().await.map_err(|e| client::describe(&e))
+        let body = client::read_capped(response).await?;
+        serde_json::from_slice::<serde_json::Value>(&body).map_err(|_| "unreadable answer".to_owned())
     };
     match answer.await {
         Ok(json) => client::account_of(endpoints.provider, &json),

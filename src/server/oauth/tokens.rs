@@ -11,6 +11,7 @@ use crate::{
     server::{
         audit::{self, Action, Outcome, Target, TargetKind},
         auth::Caller,
+        clock,
         retry::backoff,
         secrets,
         state::AppState,
@@ -70,7 +71,7 @@ impl TokenSet {
             access: SecretString::from(r.access_token().secret().to_owned()),
             refresh: r.refresh_token().map(|t| SecretString::from(t.secret().to_owned())),
             token_type: r.token_type().as_ref().to_owned(),
-            expires_at: r.expires_in().and_then(|d| chrono::Duration::from_std(d).ok()).map(|d| Utc::now() + d),
+            expires_at: r.expires_in().map(|d| clock::from_now(d.min(clock::MAX_TOKEN_LIFETIME))),
             scopes: r.scopes().map(|s| s.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" ")),
         }
     }
@@ -93,7 +94,7 @@ pub async fn fresh(state: &AppState, platform_id: Uuid, window: Duration) -> Res
             return Err(TokenError::NotConnected);
         }
         let now = Utc::now();
-        let due = c.expires_at.is_some_and(|at| at <= now + window);
+        let due = c.expires_at.is_some_and(|at| at <= clock::after(now, window));
         if !due {
             return stored_access(state, platform_id).await;
         }
@@ -103,7 +104,7 @@ pub async fn fresh(state: &AppState, platform_id: Uuid, window: Duration) -> Res
             }
             return stored_access(state, platform_id).await;
         }
-        let until = now + chrono::Duration::from_std(lease).unwrap_or_default();
+        let until = clock::after(now, lease);
         if store::claim_refresh(&state.db, platform_id, row.token_version, until).await? {
             return refresh(state, platform_id, &row).await;
         }
@@ -148,7 +149,7 @@ async fn refresh(state: &AppState, platform_id: Uuid, row: &ConnectionRow) -> Re
         }
         Err(TokenError::Grant(GrantError::Transient { message, retry_after })) => {
             let failures = row.connection.refresh_failures + 1;
-            let retry_at = Utc::now() + chrono::Duration::from_std(backoff(REFRESH_RETRY_BASE, failures, retry_after)).unwrap_or_default();
+            let retry_at = clock::from_now(backoff(REFRESH_RETRY_BASE, failures, retry_after));
             let reason = format!("token refresh failed ({message}); retrying automatically");
             store::record_refresh_failure(&state.db, platform_id, &reason, retry_at).await?;
             tracing::warn!(platform.id = %platform_id, failures, error = %message, "token refresh failed; will retry");

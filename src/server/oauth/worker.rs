@@ -2,25 +2,23 @@
 //! never silently lapses and publishing rarely waits for a refresh.
 
 use super::tokens;
-use crate::server::{state::AppState, store::oauth as store};
-use chrono::Utc;
+use crate::server::{clock, state::AppState, store::oauth as store, workers};
 use tracing::Instrument;
 
-/// Runs forever: one sweep per configured interval.
-pub async fn run(state: AppState) {
-    let mut every = tokio::time::interval(state.config.oauth.refresh_interval);
-    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        every.tick().await;
-        sweep(&state).await;
-    }
+/// One round of the supervised loop (`server::workers`): a sweep, then a pause of the
+/// configured interval. `progress` is called after each platform.
+pub async fn round(state: AppState, progress: impl Fn()) {
+    sweep(&state, progress).await;
+    tokio::time::sleep(state.config.oauth.refresh_interval).await;
 }
 
 /// Refreshes every platform whose token expires within the look-ahead; returns how many
-/// were refreshed. Failures are recorded on each platform by the resolver.
-pub async fn sweep(state: &AppState) -> usize {
+/// were refreshed. Failures are recorded on each platform by the resolver; a refresh that
+/// panics is logged and its lease simply expires (releasing it here could release a lease
+/// another instance has taken since).
+pub async fn sweep(state: &AppState, progress: impl Fn()) -> usize {
     let ahead = state.config.oauth.refresh_ahead;
-    let horizon = Utc::now() + chrono::Duration::from_std(ahead).unwrap_or_default();
+    let horizon = clock::from_now(ahead);
     let due = match store::due_for_refresh(&state.db, horizon).await {
         Ok(due) => due,
         Err(e) => {
@@ -31,10 +29,12 @@ pub async fn sweep(state: &AppState) -> usize {
     let mut refreshed = 0;
     for platform_id in due {
         let span = tracing::info_span!("token_refresh", platform.id = %platform_id);
-        match tokens::fresh(state, platform_id, ahead).instrument(span).await {
-            Ok(_) => refreshed += 1,
-            Err(e) => tracing::warn!(platform.id = %platform_id, error = %e, "background refresh did not succeed"),
+        match workers::survive(tokens::fresh(state, platform_id, ahead).instrument(span)).await {
+            Ok(Ok(_)) => refreshed += 1,
+            Ok(Err(e)) => tracing::warn!(platform.id = %platform_id, error = %e, "background refresh did not succeed"),
+            Err(cause) => tracing::error!(platform.id = %platform_id, %cause, "a token refresh panicked"),
         }
+        progress();
     }
     refreshed
 }

@@ -66,7 +66,7 @@ pub async fn create(state: &AppState, caller: &Caller, form: PostForm) -> Result
     let (post, post_state, scheduled_at, deliveries) = prepare(state, form).await?;
     let id = Uuid::now_v7();
     let write = PostWrite { id, text: &post.text, link: post.link.as_deref(), state: post_state, scheduled_at, deliveries: &deliveries };
-    store::posts::insert(&state.db, &write, &caller.actor()).await?;
+    store::posts::insert(&state.db, &write, &caller.actor(), caller.user.as_ref().map(|u| u.id)).await?;
     let detail = format!("{} to {} platforms", post_state.as_str(), deliveries.len());
     audit::record(&state.db, caller, Action::PostCreated, Some(Target::new(TargetKind::Post, id, "")), Outcome::Ok, Some(detail)).await;
     if post_state == PostState::Sent {
@@ -77,6 +77,7 @@ pub async fn create(state: &AppState, caller: &Caller, form: PostForm) -> Result
 
 /// Changes a draft or a scheduled post that has not started.
 pub async fn update(state: &AppState, caller: &Caller, id: Uuid, form: PostForm) -> Result<Post, AppError> {
+    may_change(caller, &get(state, id).await?)?;
     let (post, post_state, scheduled_at, deliveries) = prepare(state, form).await?;
     let write = PostWrite { id, text: &post.text, link: post.link.as_deref(), state: post_state, scheduled_at, deliveries: &deliveries };
     if !store::posts::replace_unsent(&state.db, &write).await? {
@@ -90,11 +91,23 @@ pub async fn update(state: &AppState, caller: &Caller, id: Uuid, form: PostForm)
 }
 
 pub async fn cancel(state: &AppState, caller: &Caller, id: Uuid) -> Result<Post, AppError> {
+    may_change(caller, &get(state, id).await?)?;
     if !store::posts::cancel_unsent(&state.db, id).await? {
         return Err(too_late(state, id).await);
     }
     audit::record(&state.db, caller, Action::PostCancelled, Some(Target::new(TargetKind::Post, id, "")), Outcome::Ok, None).await;
     get(state, id).await
+}
+
+/// A marketer may edit, cancel or retry only their own posts; an admin any (and a job, which
+/// acts for the system).
+fn may_change(caller: &Caller, post: &Post) -> Result<(), AppError> {
+    match &caller.user {
+        Some(user) if !post.changeable_by(user) => {
+            Err(AppError::Forbidden { message: format!("this post is {}'s: only they or an admin may change it", post.created_by) })
+        }
+        _ => Ok(()),
+    }
 }
 
 async fn too_late(state: &AppState, id: Uuid) -> AppError {
@@ -106,6 +119,8 @@ async fn too_late(state: &AppState, id: Uuid) -> AppError {
 
 /// Queues a failed or unconfirmed delivery again.
 pub async fn retry(state: &AppState, caller: &Caller, delivery_id: Uuid) -> Result<Post, AppError> {
+    let post = store::posts::post_of_delivery(&state.db, delivery_id).await?.ok_or_else(|| AppError::not_found(format!("delivery {delivery_id}")))?;
+    may_change(caller, &get(state, post).await?)?;
     let post_id = store::posts::requeue(&state.db, delivery_id)
         .await?
         .ok_or_else(|| AppError::Conflict { fields: FieldErrors::single("delivery", "is not failed or unconfirmed (it may already be retrying)") })?;

@@ -9,9 +9,11 @@ use crate::{
     server::{
         audit::{self, Action, Outcome as Audited, Target, TargetKind},
         auth::Caller,
+        clock,
         retry::backoff,
         oauth::{self, client::GrantError, tokens::TokenError},
         state::AppState,
+        workers,
         store::{
             self,
             posts::{Claimed, Outcome},
@@ -25,11 +27,12 @@ use tracing::Instrument;
 /// Deliveries claimed per round; they are sent concurrently.
 const CLAIM: i64 = 16;
 
-/// Runs forever: a round every poll interval, or at once when a post is sent.
-pub async fn run(state: AppState) {
-    loop {
-        let _ = tokio::time::timeout(state.config.publishing.poll_interval, state.publish_now.notified()).await;
-        while process_due(&state).await == CLAIM as usize {}
+/// One round of the supervised loop (`server::workers`): waits for the poll interval, or
+/// less when a post is sent, then delivers what is due.
+pub async fn round(state: AppState) {
+    let _ = tokio::time::timeout(state.config.publishing.poll_interval, state.publish_now.notified()).await;
+    if process_due(&state).await == CLAIM as usize {
+        state.publish_now.notify_one(); // a full claim: more is due, so the next round starts at once
     }
 }
 
@@ -37,8 +40,8 @@ pub async fn run(state: AppState) {
 /// how many deliveries it claimed.
 pub async fn process_due(state: &AppState) -> usize {
     recover_abandoned(state).await;
-    let lease = chrono::Duration::from_std(state.config.oauth.http_timeout * 2 + Duration::from_secs(30)).unwrap_or_default();
-    let claimed = match store::posts::claim(&state.db, CLAIM, Utc::now() + lease).await {
+    let lease = clock::from_now(state.config.oauth.http_timeout * 2 + Duration::from_secs(30));
+    let claimed = match store::posts::claim(&state.db, CLAIM, lease).await {
         Ok(claimed) => claimed,
         Err(e) => {
             tracing::warn!(error = %e, "cannot claim deliveries");
@@ -52,7 +55,11 @@ pub async fn process_due(state: &AppState) -> usize {
         let span = tracing::info_span!("delivery", delivery.id = %c.id, platform.id = %c.platform_id, attempt = c.attempts);
         running.spawn(async move { deliver(&state, c).await }.instrument(span));
     }
-    running.join_all().await;
+    while let Some(done) = running.join_next().await {
+        if let Err(e) = done {
+            tracing::error!(error = %e, "a delivery task failed; its lease will expire and it will be recovered");
+        }
+    }
     n
 }
 
@@ -83,7 +90,11 @@ async fn recover_abandoned(state: &AppState) {
 async fn deliver(state: &AppState, c: Claimed) {
     let caller = Caller::job("publisher");
     // The provider's link becomes an <a href>: only http(s), never javascript: and the like.
-    let result = attempt(state, &caller, &c).await.map(|p| Published { url: p.url.filter(|u| u.starts_with("https://") || u.starts_with("http://")), ..p });
+    let result = workers::survive(attempt(state, &caller, &c)).await.unwrap_or_else(|cause| {
+        tracing::error!(%cause, "a delivery attempt panicked");
+        Err(Failure::Unconfirmed)
+    });
+    let result = result.map(|p| Published { url: p.url.filter(|u| u.starts_with("https://") || u.starts_with("http://")), ..p });
     let max = state.config.publishing.max_attempts;
     // (status, the error shown on the post, when to retry, the audit entry's detail)
     let (status, error, due_at, detail) = match &result {
@@ -93,7 +104,7 @@ async fn deliver(state: &AppState, c: Claimed) {
             (
                 DeliveryStatus::Queued,
                 Some(format!("{message} — retrying automatically (attempt {} of {max})", c.attempts)),
-                Some(Utc::now() + chrono::Duration::from_std(wait).unwrap_or_default()),
+                Some(clock::from_now(wait)),
                 format!("attempt {} of {max}: {message}; retrying in {} s", c.attempts, wait.as_secs()),
             )
         }
@@ -104,6 +115,7 @@ async fn deliver(state: &AppState, c: Claimed) {
             format!("gave up after {max} attempts: {message}"),
         ),
         Err(Failure::Final(message)) => (DeliveryStatus::Failed, Some(message.clone()), None, message.clone()),
+        Err(Failure::Unconfirmed) => (DeliveryStatus::Unconfirmed, Some(PANICKED.to_owned()), None, "internal error during the attempt; unconfirmed".to_owned()),
     };
     let published = result.as_ref().ok();
     let outcome = Outcome {
@@ -127,7 +139,11 @@ enum Failure {
     Retry { message: String, retry_after: Option<Duration> },
     /// No retry will help until a person acts; the message says what to do.
     Final(String),
+    /// Keyport itself failed mid-attempt (a panic, logged): the provider may have published.
+    Unconfirmed,
 }
+
+const PANICKED: &str = "Keyport hit an internal error during this attempt (logged): the post may have been published. Check the platform, and press Retry only if it is not there.";
 
 async fn attempt(state: &AppState, caller: &Caller, c: &Claimed) -> Result<Published, Failure> {
     let post = store::posts::get(&state.db, c.post_id).await.ok().flatten().ok_or_else(|| Failure::Final("the post no longer exists".into()))?;

@@ -149,3 +149,20 @@ pub async fn delete(db: &Db, id: Uuid) -> Result<bool, StoreError> {
     })?;
     Ok(done > 0)
 }
+
+/// The platform the demo set-up made, if it still exists.
+pub async fn demo(db: &Db) -> Result<Option<Platform>, StoreError> {
+    let id: Option<(Uuid,)> = on_db!(db, |pool| sqlx::query_as("SELECT platform_id FROM demo_platform").fetch_optional(pool).await)?;
+    match id {
+        Some((id,)) => get(db, id).await,
+        None => Ok(None),
+    }
+}
+
+/// Remembers `id` as the demo set-up's platform.
+pub async fn set_demo(db: &Db, id: Uuid) -> Result<(), StoreError> {
+    on_db!(db, |pool| {
+        sqlx::query("INSERT INTO demo_platform (platform_id) VALUES ($1) ON CONFLICT (platform_id) DO NOTHING").bind(id).execute(pool).await.map(|_| ())
+    })
+    .map_err(StoreError::missing_platform)
+}

@@ -74,10 +74,10 @@ macro_rules! lock_unsent {
 }
 
 /// Inserts a post and its deliveries in one transaction.
-pub async fn insert(db: &Db, post: &PostWrite<'_>, created_by: &str) -> Result<(), StoreError> {
+pub async fn insert(db: &Db, post: &PostWrite<'_>, created_by: &str, created_by_id: Option<Uuid>) -> Result<(), StoreError> {
     let at = now();
     transaction!(db, |tx| {
-        sqlx::query("INSERT INTO posts (id, text, link, state, scheduled_at, created_by, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7)")
+        sqlx::query("INSERT INTO posts (id, text, link, state, scheduled_at, created_by, created_at, updated_at, created_by_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8)")
             .bind(post.id)
             .bind(post.text)
             .bind(post.link)
@@ -85,6 +85,7 @@ pub async fn insert(db: &Db, post: &PostWrite<'_>, created_by: &str) -> Result<(
             .bind(post.scheduled_at)
             .bind(created_by)
             .bind(at)
+            .bind(created_by_id)
             .execute(&mut *tx)
             .await?;
         insert_deliveries!(tx, post, at);
@@ -205,6 +206,12 @@ pub async fn record(db: &Db, id: Uuid, attempt: i32, outcome: &Outcome<'_>) -> R
     Ok(n == 1)
 }
 
+/// The post a delivery belongs to.
+pub async fn post_of_delivery(db: &Db, id: Uuid) -> Result<Option<Uuid>, StoreError> {
+    let row: Option<(Uuid,)> = on_db!(db, |pool| sqlx::query_as("SELECT post_id FROM deliveries WHERE id = $1").bind(id).fetch_optional(pool).await)?;
+    Ok(row.map(|r| r.0))
+}
+
 /// Puts a failed or unconfirmed delivery back in the queue (the Retry button).
 pub async fn requeue(db: &Db, id: Uuid) -> Result<Option<Uuid>, StoreError> {
     let at = now();
@@ -221,16 +228,16 @@ pub async fn requeue(db: &Db, id: Uuid) -> Result<Option<Uuid>, StoreError> {
     Ok(row.map(|r| r.0))
 }
 
-type PostRow = (Uuid, String, Option<String>, String, Option<DateTime<Utc>>, String, DateTime<Utc>, DateTime<Utc>);
+type PostRow = (Uuid, String, Option<String>, String, Option<DateTime<Utc>>, String, Option<Uuid>, DateTime<Utc>, DateTime<Utc>);
 type DeliveryRow = (Uuid, Uuid, Uuid, String, String, i32, DateTime<Utc>, Option<String>, Option<String>, Option<String>, DateTime<Utc>);
 
 /// Posts matching the filter, newest first, with their deliveries.
 pub async fn list(db: &Db, filter: &PostFilter, limit: i64) -> Result<Vec<Post>, StoreError> {
     let day_start = filter.day.map(|d| d.and_hms_opt(0, 0, 0).expect("midnight").and_utc());
-    let day_end = day_start.map(|d| d + chrono::Duration::days(1));
+    let day_end = filter.day.and_then(|d| d.succ_opt()).map(|d| d.and_hms_opt(0, 0, 0).expect("midnight").and_utc());
     let posts: Vec<PostRow> = on_db!(db, |pool| {
         sqlx::query_as(
-            "SELECT p.id, p.text, p.link, p.state, p.scheduled_at, p.created_by, p.created_at, p.updated_at FROM posts p \
+            "SELECT p.id, p.text, p.link, p.state, p.scheduled_at, p.created_by, p.created_by_id, p.created_at, p.updated_at FROM posts p \
              WHERE ($1 IS NULL OR p.created_at >= $1) AND ($2 IS NULL OR p.created_at < $2) \
              AND ($3 IS NULL AND $4 IS NULL OR EXISTS (SELECT 1 FROM deliveries d WHERE d.post_id = p.id \
                   AND ($3 IS NULL OR d.status = $3) AND ($4 IS NULL OR d.platform_id = $4))) \
@@ -249,7 +256,7 @@ pub async fn list(db: &Db, filter: &PostFilter, limit: i64) -> Result<Vec<Post>,
 
 pub async fn get(db: &Db, id: Uuid) -> Result<Option<Post>, StoreError> {
     let row: Option<PostRow> = on_db!(db, |pool| {
-        sqlx::query_as("SELECT id, text, link, state, scheduled_at, created_by, created_at, updated_at FROM posts WHERE id = $1").bind(id).fetch_optional(pool).await
+        sqlx::query_as("SELECT id, text, link, state, scheduled_at, created_by, created_by_id, created_at, updated_at FROM posts WHERE id = $1").bind(id).fetch_optional(pool).await
     })?;
     Ok(with_deliveries(db, row.into_iter().collect()).await?.pop())
 }
@@ -286,7 +293,7 @@ async fn with_deliveries(db: &Db, posts: Vec<PostRow>) -> Result<Vec<Post>, Stor
     }
     posts
         .into_iter()
-        .map(|(id, text, link, state, scheduled_at, created_by, created_at, updated_at)| {
+        .map(|(id, text, link, state, scheduled_at, created_by, created_by_id, created_at, updated_at)| {
             Ok(Post {
                 id,
                 text,
@@ -294,6 +301,7 @@ async fn with_deliveries(db: &Db, posts: Vec<PostRow>) -> Result<Vec<Post>, Stor
                 state: state.parse().map_err(StoreError::Corrupt)?,
                 scheduled_at,
                 created_by,
+                created_by_id,
                 created_at,
                 updated_at,
                 deliveries: deliveries.iter().filter(|d| d.0 == id).map(|d| d.1.clone()).collect(),

@@ -10,6 +10,7 @@ use crate::{
         notice::Notice,
         poll::poll_while,
         timestamp::Timestamp,
+        viewer::viewer,
     },
 };
 use leptos::prelude::*;
@@ -203,6 +204,8 @@ fn PostCard(post: Post, retry: ServerAction<RetryDelivery>, cancel: ServerAction
         PostState::Sent => "Sent".to_owned(),
         PostState::Cancelled => "Cancelled".to_owned(),
     };
+    // Only the author or an admin may change a post (the server checks it too).
+    let mine = viewer().0.as_ref().is_some_and(|u| post.changeable_by(u));
     let cancel_error = Signal::derive(move || cancel.value().get().and_then(Result::err));
     let retry_error = Signal::derive(move || retry.value().get().and_then(Result::err));
     view! {
@@ -217,11 +220,11 @@ fn PostCard(post: Post, retry: ServerAction<RetryDelivery>, cancel: ServerAction
             {(!post.deliveries.is_empty()).then(|| view! {
                 <table class="deliveries">
                     <thead><tr><th scope="col">"Platform"</th><th scope="col">"Delivery"</th><th scope="col">"Details"</th><th scope="col"><span class="visually-hidden">"Actions"</span></th></tr></thead>
-                    <tbody>{post.deliveries.iter().cloned().map(|d| view! { <DeliveryRow d retry/> }).collect_view()}</tbody>
+                    <tbody>{post.deliveries.iter().cloned().map(|d| view! { <DeliveryRow d retry mine/> }).collect_view()}</tbody>
                 </table>
             })}
             <FormAlert error=retry_error/>
-            {post.editable().then(|| view! {
+            {(mine && post.editable()).then(|| view! {
                 <FormAlert error=cancel_error/>
                 <div class="form-actions">
                     <A href=format!("/posts/{id}/edit") attr:class="button">"Edit"</A>
@@ -237,7 +240,7 @@ fn PostCard(post: Post, retry: ServerAction<RetryDelivery>, cancel: ServerAction
 }
 
 #[component]
-fn DeliveryRow(d: Delivery, retry: ServerAction<RetryDelivery>) -> impl IntoView {
+fn DeliveryRow(d: Delivery, retry: ServerAction<RetryDelivery>, mine: bool) -> impl IntoView {
     let (label, class) = match d.status {
         DeliveryStatus::Waiting => ("waiting", "status-pending"),
         DeliveryStatus::Queued => ("queued", "status-pending"),
@@ -254,7 +257,7 @@ fn DeliveryRow(d: Delivery, retry: ServerAction<RetryDelivery>) -> impl IntoView
         (_, _, Some(error)) => view! { <span class="delivery-error">{error}</span> }.into_any(),
         _ => view! { <span class="muted">"—"</span> }.into_any(),
     };
-    let can_retry = matches!(d.status, DeliveryStatus::Failed | DeliveryStatus::Unconfirmed);
+    let can_retry = mine && matches!(d.status, DeliveryStatus::Failed | DeliveryStatus::Unconfirmed);
     let name = d.platform_name.clone();
     view! {
         <tr>

@@ -123,6 +123,22 @@ impl TestApp {
         config_for(&self.database_url, vars)
     }
 
+    /// `bytes` (as hex) as an SQL literal of this backend's blob type.
+    pub fn blob_literal(&self, hex: &str) -> String {
+        match self.state.config.database.backend {
+            keyport::server::config::Backend::Sqlite => format!("X'{hex}'"),
+            keyport::server::config::Backend::Postgres => format!("'\\x{hex}'::bytea"),
+        }
+    }
+
+    /// `id` as an SQL literal of this backend's uuid type.
+    pub fn uuid_literal(&self, id: uuid::Uuid) -> String {
+        match self.state.config.database.backend {
+            keyport::server::config::Backend::Sqlite => format!("X'{}'", id.simple()),
+            keyport::server::config::Backend::Postgres => format!("'{id}'"),
+        }
+    }
+
     /// Runs one SQL statement against the app's database (to tamper, in tests).
     pub async fn execute(&self, sql: &str) {
         keyport::on_db!(&self.db, |pool| sqlx::query(sql).execute(pool).await.map(|_| ())).unwrap();

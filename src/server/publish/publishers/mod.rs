@@ -7,7 +7,7 @@ mod mastodon;
 mod sandbox;
 mod x;
 
-use crate::{domain::ProviderKey, server::oauth::client::{describe, retry_after}};
+use crate::{domain::ProviderKey, server::oauth::client::{describe, read_capped, retry_after}};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 use std::time::Duration;
@@ -85,8 +85,12 @@ async fn send(request: reqwest::RequestBuilder, token: &SecretString) -> Result<
     let response = request.bearer_auth(token.expose_secret()).send().await.map_err(|e| PublishError::Retryable { message: describe(&e), retry_after: None })?;
     let status = response.status();
     let headers = response.headers().clone();
-    let body = response.bytes().await.map_err(|e| PublishError::Retryable { message: describe(&e), retry_after: None })?;
-    let json: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let json: Value = match read_capped(response).await {
+        Ok(body) => serde_json::from_slice(&body).unwrap_or(Value::Null),
+        // It may have published: not retried automatically, so it cannot post twice.
+        Err(why) if status.is_success() => return Err(PublishError::Rejected { message: format!("the provider's answer could not be read ({why}): check the platform; the post may have been published") }),
+        Err(_) => Value::Null,
+    };
     if status.is_success() {
         return Ok((headers, json));
     }
