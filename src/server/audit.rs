@@ -20,6 +20,7 @@ wire_enum! {
         UserCreated => "user_created", "User created";
         UserUpdated => "user_updated", "User changed";
         PasswordReset => "password_reset", "Password reset";
+        PasswordChanged => "password_changed", "Password changed";
         ApiTokenCreated => "api_token_created", "API token created";
         ApiTokenRevoked => "api_token_revoked", "API token revoked";
         PlatformCreated => "platform_created", "Platform created";

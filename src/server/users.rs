@@ -155,6 +155,28 @@ pub async fn update_access(db: &Db, caller: &Caller, id: Uuid, role: Role, disab
 }
 
 /// Sets a new password; the user's open sessions end (they were tied to the old one).
+/// The signed-in user changes their own password: the current one first. Their other
+/// sessions end (their stamp no longer matches); this one is re-stamped and goes on.
+pub async fn change_own_password(db: &Db, session: &Session, caller: &Caller, current: &SecretText, new: &SecretText, confirm: &SecretText) -> Result<(), AppError> {
+    let user = caller.user.as_ref().ok_or(AppError::Unauthorized)?;
+    let mut errors = FieldErrors::default();
+    check_password(&mut errors, "new", new);
+    if new.expose() != confirm.expose() {
+        errors.add("confirm", "does not match the new password");
+    }
+    errors.into_result(())?;
+    let (_, hash) = store::get_with_hash(db, user.id).await?.ok_or(AppError::Unauthorized)?;
+    if !passwords::verify(secret(current), hash).await {
+        audit::record(db, caller, Action::PasswordChanged, Some(Target::new(TargetKind::User, user.id, &user.email)), Outcome::Failed, Some("wrong current password".into())).await;
+        return Err(AppError::invalid("current", "is not your current password"));
+    }
+    let hash = passwords::hash(secret(new)).await?;
+    store::set_password_hash(db, user.id, &hash).await?;
+    open_session(session, user, &hash).await?;
+    audit::record(db, caller, Action::PasswordChanged, Some(Target::new(TargetKind::User, user.id, &user.email)), Outcome::Ok, Some("other sessions ended".into())).await;
+    Ok(())
+}
+
 pub async fn reset_password(db: &Db, caller: &Caller, id: Uuid, password: &SecretText) -> Result<User, AppError> {
     let mut errors = FieldErrors::default();
     check_password(&mut errors, "password", password);

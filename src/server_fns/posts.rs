@@ -38,9 +38,11 @@ pub async fn cancel_post(id: String) -> Result<Post, AppError> {
     guarded(Role::Marketer, |cx| async move { publish::cancel(&cx.state, &cx.caller, parse_id(&id, "post")?).await }).await
 }
 
+/// `confirm` ("true", a checkbox) is needed for an unconfirmed delivery.
 #[server]
-pub async fn retry_delivery(id: String) -> Result<Post, AppError> {
-    guarded(Role::Marketer, |cx| async move { publish::retry(&cx.state, &cx.caller, parse_id(&id, "delivery")?).await }).await
+pub async fn retry_delivery(id: String, confirm: Option<String>) -> Result<Post, AppError> {
+    let confirmed = confirm.as_deref() == Some("true");
+    guarded(Role::Marketer, |cx| async move { publish::retry(&cx.state, &cx.caller, parse_id(&id, "delivery")?, confirmed).await }).await
 }
 
 /// One post and where it can go, for the edit page.

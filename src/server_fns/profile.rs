@@ -1,8 +1,9 @@
-//! Server functions behind the profile page: the signed-in user's personal API tokens.
+//! Server functions behind the profile page: the signed-in user's password and personal
+//! API tokens.
 
 #[cfg(feature = "ssr")]
 use super::prelude::*;
-use crate::domain::{ApiToken, AppError, NewApiToken};
+use crate::domain::{ApiToken, AppError, NewApiToken, SecretText};
 use leptos::prelude::*;
 
 #[server]
@@ -21,6 +22,17 @@ pub async fn revoke_api_token(id: String) -> Result<(), AppError> {
     guarded(Role::Marketer, |cx| async move {
         tokens::revoke(&cx.state.db, &cx.caller, parse_id(&id, "API token")?).await?;
         leptos_axum::redirect("/profile?notice=token_revoked");
+        Ok(())
+    })
+    .await
+}
+
+/// Changes the signed-in user's password; their other sessions end.
+#[server]
+pub async fn change_password(current: SecretText, new: SecretText, confirm: SecretText) -> Result<(), AppError> {
+    guarded(Role::Marketer, |cx| async move {
+        users::change_own_password(&cx.state.db, &cx.session().await?, &cx.caller, &current, &new, &confirm).await?;
+        leptos_axum::redirect("/profile?notice=password_changed");
         Ok(())
     })
     .await

@@ -27,6 +27,8 @@ on_both_backends!(
     roles_are_enforced_on_every_api_route,
     the_last_active_admin_stays,
     disabling_a_user_or_resetting_the_password_ends_their_sessions,
+    a_user_changes_their_own_password_and_their_other_sessions_end,
+    client_addresses_come_from_trusted_proxies_only,
     api_tokens_are_created_used_and_revoked,
     actions_are_audited_without_secrets,
     security_headers_are_on_every_response,
@@ -70,6 +72,12 @@ async fn sign_in_rotates_the_session_and_sign_out_ends_it(app: TestApp) {
     // A second sign-in from the same browser gets a new session id (no fixation).
     let third = browser_post(&app, &browser, SignIn::PATH, &[("email", &email), ("password", PASSWORD)]).await;
     assert_ne!(session_cookie(&third).unwrap().split(';').next(), cookie.split(';').next());
+    // The database keeps a hash of the id, so a database reader cannot forge the cookie.
+    let id = session_cookie(&third).unwrap().split(';').next().unwrap().trim_start_matches("keyport_session=").to_owned();
+    let hashed = keyport::server::store::sessions::key(&id.parse().unwrap());
+    assert_eq!(common::count(&app, &format!("SELECT COUNT(*) FROM sessions WHERE id = '{id}'")).await, 0, "no plain session id stored");
+    assert_eq!(common::count(&app, &format!("SELECT COUNT(*) FROM sessions WHERE id = '{hashed}'")).await, 1);
+    assert_eq!(hashed.len(), 64);
 
     let out = browser_post(&app, &browser, SignOut::PATH, &[]).await;
     assert_eq!(location(&out), "/login?notice=signed_out");
@@ -198,6 +206,7 @@ fn server_function_expectations() -> Vec<(&'static str, String, Option<Role>)> {
         ("cancel_post", format!("id={unknown}"), Some(Role::Marketer)),
         ("retry_delivery", format!("id={unknown}"), Some(Role::Marketer)),
         ("get_post", format!("id={unknown}"), Some(Role::Marketer)),
+        ("change_password", "current=wrong&new=x&confirm=x".into(), Some(Role::Marketer)),
     ]
 }
 
@@ -372,6 +381,57 @@ async fn security_headers_are_on_every_response(app: TestApp) {
     let https = app.reopen(&[("ENCRYPTION_KEY", common::TEST_KEY), ("PUBLIC_URL", "https://keyport.example")]).await;
     let r = https.anonymous.get(https.url("/healthz")).send().await.unwrap();
     assert_eq!(r.headers()["strict-transport-security"], "max-age=31536000", "HSTS behind https");
+}
+
+async fn a_user_changes_their_own_password_and_their_other_sessions_end(app: TestApp) {
+    use keyport::server_fns::profile::ChangePassword;
+    let (browser, email) = signed_in_browser(&app, Role::Marketer).await;
+    let elsewhere = http_client(None);
+    browser_post(&app, &elsewhere, SignIn::PATH, &[("email", &email), ("password", PASSWORD)]).await;
+    let change = |current: &str, new: &str, confirm: &str| {
+        let form = [("current", current.to_owned()), ("new", new.to_owned()), ("confirm", confirm.to_owned())];
+        let (app, browser) = (&app, &browser);
+        async move {
+            let r = browser.post(app.url(ChangePassword::PATH)).header("origin", &app.base).header("accept", "application/json").form(&form).send().await.unwrap();
+            (r.status().as_u16(), r.text().await.unwrap())
+        }
+    };
+    let (status, body) = change("not my password", "a brand new passphrase", "a brand new passphrase").await;
+    assert_eq!(status, 422);
+    assert!(body.contains("is not your current password"), "{body}");
+    let (status, body) = change(PASSWORD, "a brand new passphrase", "another passphrase").await;
+    assert!(status == 422 && body.contains("does not match the new password"), "{status} {body}");
+    let (status, body) = change(PASSWORD, "short", "short").await;
+    assert!(status == 422 && body.contains("new"), "{status} {body}");
+
+    let r = browser_post(&app, &browser, ChangePassword::PATH, &[("current", PASSWORD), ("new", "a brand new passphrase"), ("confirm", "a brand new passphrase")]).await;
+    assert_eq!(location(&r), "/profile?notice=password_changed");
+    assert_eq!(browser.get(app.url("/platforms")).send().await.unwrap().status(), 200, "this session goes on");
+    assert!(location(&elsewhere.get(app.url("/platforms")).send().await.unwrap()).starts_with("/login"), "the other session ended");
+    let old = browser_post(&app, &http_client(None), SignIn::PATH, &[("email", &email), ("password", PASSWORD)]).await;
+    assert_ne!(location(&old), "/platforms", "the old password no longer works");
+    let new = browser_post(&app, &http_client(None), SignIn::PATH, &[("email", &email), ("password", "a brand new passphrase")]).await;
+    assert_eq!(location(&new), "/platforms");
+}
+
+/// Behind a proxy the audit log names the real client; without TRUSTED_PROXIES a visitor's
+/// X-Forwarded-For is ignored (else they could dodge the per-address sign-in limit).
+async fn client_addresses_come_from_trusted_proxies_only(app: TestApp) {
+    let fail_from = |app: &TestApp, email: &'static str| {
+        let request = app.anonymous.post(app.url(SignIn::PATH)).header("x-forwarded-for", "203.0.113.9").form(&[("email", email), ("password", "wrong")]);
+        async move { request.send().await.unwrap().status() }
+    };
+    let addr_of = |app: &TestApp, email: &str| {
+        let sql = format!("SELECT client_addr FROM audit_events WHERE action = 'login_failed' AND target_label = '{email}'");
+        let db = app.db.clone();
+        async move { keyport::on_db!(&db, |pool| sqlx::query_as::<_, (Option<String>,)>(&sql).fetch_one(pool).await).unwrap().0 }
+    };
+    assert_eq!(fail_from(&app, "direct@example.com").await, 422);
+    assert_eq!(addr_of(&app, "direct@example.com").await.as_deref(), Some("127.0.0.1"), "a stranger's header is ignored");
+
+    let proxied = app.reopen(&[("ENCRYPTION_KEY", common::TEST_KEY), ("TRUSTED_PROXIES", "127.0.0.1, 10.0.0.0/8")]).await;
+    assert_eq!(fail_from(&proxied, "proxied@example.com").await, 422);
+    assert_eq!(addr_of(&proxied, "proxied@example.com").await.as_deref(), Some("203.0.113.9"), "the proxy names the client");
 }
 
 async fn disabling_a_user_or_resetting_the_password_ends_their_sessions(app: TestApp) {

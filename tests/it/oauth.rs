@@ -25,6 +25,7 @@ on_both_backends!(
     an_absurd_expires_in_is_clamped_at_connect_and_refresh,
     the_demo_set_up_touches_only_the_platform_it_created,
     a_client_secret_that_does_not_decrypt_stops_the_connection,
+    moving_an_endpoint_to_another_host_clears_the_secret_and_the_tokens,
     disconnect_revokes_at_the_provider_and_forgets_the_tokens,
 );
 
@@ -369,6 +370,36 @@ async fn a_client_secret_that_does_not_decrypt_stops_the_connection(app: TestApp
     assert_eq!(r.status(), 409, "not sent to the provider as a public client");
     let page = r.text().await.unwrap();
     assert!(page.contains("client secret") && page.contains("enter the client secret again"), "{page}");
+}
+
+/// A taken-over admin account cannot point the token or API URL at its own server and
+/// wait for Keyport to send it the client secret and the tokens.
+async fn moving_an_endpoint_to_another_host_clears_the_secret_and_the_tokens(app: TestApp) {
+    let sandbox = Sandbox::start(&[]).await;
+    let id = sandbox_platform(&app, &sandbox).await;
+    let (browser, _) = signed_in_browser(&app, Role::Marketer).await;
+    connect(&app, &sandbox, &browser, &id).await;
+    let client_id = oauth_json(&app, &id).await["settings"]["client_id"].as_str().unwrap().to_owned();
+    let app = &app;
+    let put = |extra: Value| {
+        let mut body = serde_json::json!({"provider": "sandbox", "instance_url": sandbox.base, "client_id": client_id});
+        body.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        let path = format!("/api/platforms/{id}/oauth");
+        async move { app.send_json(reqwest::Method::PUT, &path, body).await.0 }
+    };
+    let client_secrets = || count(&app, "SELECT COUNT(*) FROM secrets WHERE field = 'client_secret'");
+
+    // Same hosts: scopes and the client id may change freely.
+    assert_eq!(put(serde_json::json!({"scopes": "profile post"})).await, 200);
+    assert_eq!(oauth_json(&app, &id).await["connection"]["connected"], true);
+    assert_eq!(client_secrets().await, 1);
+
+    assert_eq!(put(serde_json::json!({"api_base_url": "https://elsewhere.example/api"})).await, 200);
+    assert_eq!(oauth_json(&app, &id).await["connection"]["connected"], false, "the tokens are gone");
+    assert_eq!(client_secrets().await, 0, "the client secret is gone");
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM secrets").await, 0);
+    let detail = count(&app, "SELECT COUNT(*) FROM audit_events WHERE action = 'oauth_settings_saved' AND detail LIKE '%API base URL moved from http://127.0.0.1:%to https://elsewhere.example/api%'").await;
+    assert_eq!(detail, 1, "the audit entry names the old and the new URL");
 }
 
 async fn disconnect_revokes_at_the_provider_and_forgets_the_tokens(app: TestApp) {

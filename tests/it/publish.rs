@@ -186,9 +186,9 @@ async fn a_marketer_changes_only_their_own_posts(app: TestApp) {
     let sent = publish::create(&app.state, &ada, form("Ada's post", &id, "now")).await.unwrap();
     app.execute("UPDATE deliveries SET status = 'failed'").await;
     let failed = delivery(&app, sent.id).await.id;
-    assert!(forbidden(publish::retry(&app.state, &bob, failed).await.unwrap_err()));
+    assert!(forbidden(publish::retry(&app.state, &bob, failed, false).await.unwrap_err()));
     assert_eq!(delivery(&app, sent.id).await.status, DeliveryStatus::Failed);
-    publish::retry(&app.state, &ada, failed).await.unwrap();
+    publish::retry(&app.state, &ada, failed, false).await.unwrap();
     assert_eq!(delivery(&app, sent.id).await.status, DeliveryStatus::Queued);
 }
 
@@ -208,7 +208,7 @@ async fn a_refused_token_marks_the_platform_and_is_not_retried(app: TestApp) {
     // After re-authenticating, Retry publishes it.
     let (browser, _) = signed_in_browser(&app, Role::Marketer).await;
     connect(&app, &sandbox, &browser, &id).await;
-    publish::retry(&app.state, &Caller::default(), d.id).await.unwrap();
+    publish::retry(&app.state, &Caller::default(), d.id, false).await.unwrap();
     publish::worker::process_due(&app.state).await;
     assert_eq!(delivery(&app, post.id).await.status, DeliveryStatus::Published);
 }
@@ -249,6 +249,12 @@ async fn an_attempt_interrupted_by_a_crash_is_retried_or_reported(app: TestApp) 
     assert_eq!(d.status, DeliveryStatus::Unconfirmed);
     assert!(d.error.as_deref().unwrap().contains("may have been published"), "{:?}", d.error);
     assert_eq!(count(&app, "SELECT COUNT(*) FROM audit_events WHERE action = 'delivery_interrupted'").await, 2);
+    // Retrying it needs the person to say they checked the platform.
+    let unsure = publish::retry(&app.state, &Caller::default(), d.id, false).await.unwrap_err();
+    assert_eq!(unsure.to_string(), "confirm: this delivery may already have been published: check the platform, then confirm the retry");
+    assert_eq!(delivery(&app, post.id).await.status, DeliveryStatus::Unconfirmed);
+    publish::retry(&app.state, &Caller::default(), d.id, true).await.unwrap();
+    assert_eq!(delivery(&app, post.id).await.status, DeliveryStatus::Queued);
 }
 
 /// Two real server processes on one PostgreSQL database, 200 deliveries due at once:

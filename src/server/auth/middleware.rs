@@ -70,7 +70,10 @@ pub async fn authenticate(State(state): State<AppState>, session: Session, mut r
     if matches!(req.uri().path(), "/healthz" | "/readyz") {
         return next.run(req).await;
     }
-    let client_addr = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string());
+    let client_addr = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| super::client_addr::client_addr(c.0.ip(), req.headers(), &state.config.web.trusted_proxies).to_string());
     let (user, via_token) = match bearer(req.headers()) {
         Some(token) => (tokens::authenticate(&state.db, token).await, true),
         None => (users::from_session(&state.db, &session, &state.config).await, false),

@@ -2,6 +2,7 @@
 //! and the HTTP guards around every request (CSRF, page gate, security headers).
 
 pub mod caller;
+pub mod client_addr;
 pub mod middleware;
 pub mod passwords;
 pub mod tokens;

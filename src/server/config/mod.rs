@@ -71,6 +71,8 @@ pub struct WebConfig {
     pub site_addr: SocketAddr,
     /// Where cargo-leptos put the compiled CSS, JS and WASM.
     pub site_root: String,
+    /// Reverse proxies whose `X-Forwarded-For` / `Forwarded` headers name the client.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 impl WebConfig {
@@ -155,6 +157,19 @@ impl Reader {
         Duration::from_secs(self.count(name, default, max, unit) * unit_seconds)
     }
 
+    /// A comma-separated list of IP addresses and networks (`10.0.0.0/8, 127.0.0.1`).
+    fn networks(&mut self, name: &str) -> Vec<ipnet::IpNet> {
+        let Some(list) = self.get(name) else { return Vec::new() };
+        let mut networks = Vec::new();
+        for item in list.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+            match item.parse::<ipnet::IpNet>().or_else(|_| item.parse::<std::net::IpAddr>().map(ipnet::IpNet::from)) {
+                Ok(net) => networks.push(net),
+                Err(_) => self.errors.push(format!("{name} must list IP addresses or networks separated by commas, such as 10.0.0.0/8, 127.0.0.1 (\"{item}\" is neither).")),
+            }
+        }
+        networks
+    }
+
     /// An http(s) URL without its trailing slash.
     fn http_url(&mut self, name: &str, what: &str) -> Option<String> {
         let url = self.get(name)?;
@@ -218,7 +233,8 @@ impl Config {
             None => format!("http://{site_addr}"),
             Some(_) => r.http_url("PUBLIC_URL", "the http:// or https:// address people open Keyport at").unwrap_or_default(),
         };
-        let web = WebConfig { public_url, site_addr, site_root: r.get("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".to_owned()) };
+        let trusted_proxies = r.networks("TRUSTED_PROXIES");
+        let web = WebConfig { public_url, site_addr, site_root: r.get("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".to_owned()), trusted_proxies };
 
         let sessions = SessionConfig {
             idle: r.seconds("SESSION_IDLE_MINUTES", 60, 60, "minutes"),

@@ -39,22 +39,23 @@ impl Endpoints {
         if provider.needs_instance() && settings.instance_url.is_none() && settings.authorize_url.is_none() {
             return Err(format!("{} needs the instance URL (for example https://mastodon.social)", provider.key.label()));
         }
-        let defaults = provider.defaults(settings.instance_url.as_deref());
-        let pick = |own: &Option<String>, default: Option<String>| own.clone().or(default);
-        let client_id = settings.client_id.clone().ok_or("set the client id the provider gave you")?;
-        let authorize_url = pick(&settings.authorize_url, defaults.authorize_url).ok_or("set the authorization URL")?;
-        let token_url = pick(&settings.token_url, defaults.token_url).ok_or("set the token URL")?;
-        let scopes = settings.scopes.clone().or(defaults.scopes).unwrap_or_default();
+        let s = with_defaults(settings);
         Ok(Self {
             provider,
-            client_id,
-            authorize_url,
-            token_url,
-            revoke_url: pick(&settings.revoke_url, defaults.revoke_url),
-            userinfo_url: pick(&settings.userinfo_url, defaults.userinfo_url),
-            api_base_url: pick(&settings.api_base_url, defaults.api_base_url),
-            scopes: scopes.split_whitespace().map(str::to_owned).collect(),
+            client_id: s.client_id.ok_or("set the client id the provider gave you")?,
+            authorize_url: s.authorize_url.ok_or("set the authorization URL")?,
+            token_url: s.token_url.ok_or("set the token URL")?,
+            revoke_url: s.revoke_url,
+            userinfo_url: s.userinfo_url,
+            api_base_url: s.api_base_url,
+            scopes: s.scopes.unwrap_or_default().split_whitespace().map(str::to_owned).collect(),
         })
+    }
+
+    /// The endpoints that receive a secret (the client secret or a token), by name.
+    pub fn secret_receivers(settings: &OauthSettings) -> [(&'static str, Option<String>); 4] {
+        let s = with_defaults(settings);
+        [("token URL", s.token_url), ("revocation URL", s.revoke_url), ("userinfo URL", s.userinfo_url), ("API base URL", s.api_base_url)]
     }
 
     /// The `oauth2` client for these endpoints, with the secret when the platform has one.
@@ -96,6 +97,21 @@ pub enum HttpError {
     Status { status: u16, retry_after: Option<Duration> },
     #[error("{0}")]
     Network(String),
+}
+
+/// `settings` with the provider's defaults wherever the admin set nothing.
+pub fn with_defaults(settings: &OauthSettings) -> OauthSettings {
+    let d = catalog::get(settings.provider).defaults(settings.instance_url.as_deref());
+    let pick = |own: &Option<String>, default: Option<String>| own.clone().or(default);
+    OauthSettings {
+        authorize_url: pick(&settings.authorize_url, d.authorize_url),
+        token_url: pick(&settings.token_url, d.token_url),
+        revoke_url: pick(&settings.revoke_url, d.revoke_url),
+        userinfo_url: pick(&settings.userinfo_url, d.userinfo_url),
+        api_base_url: pick(&settings.api_base_url, d.api_base_url),
+        scopes: settings.scopes.clone().or(d.scopes),
+        ..settings.clone()
+    }
 }
 
 /// Sends one request for the `oauth2` crate through our redirect-free client. 5xx and

@@ -18,10 +18,11 @@ pub mod worker;
 use super::{
     audit::{self, Action, Outcome, Target},
     auth::Caller,
+    secrets,
     state::AppState,
     store::oauth as store,
 };
-use crate::domain::{AppError, AuthType, OauthSettings, OauthSettingsForm, OauthView, Platform};
+use crate::domain::{AppError, AuthType, OauthSettings, OauthSettingsForm, OauthView, Platform, SecretField};
 use uuid::Uuid;
 
 /// The redirect URI to register with the provider: exact and per platform, so a code
@@ -51,15 +52,39 @@ pub async fn view(state: &AppState, platform: &Platform) -> Result<Option<OauthV
     }))
 }
 
-/// Saves a platform's client settings (admins only, checked by the caller).
+/// The first endpoint that receives secrets and now points at another origin (scheme, host
+/// and port), with its old and new URL.
+fn moved(before: &OauthSettings, after: &OauthSettings) -> Option<(&'static str, String, Option<String>)> {
+    let origin = |url: &str| url::Url::parse(url).ok().map(|u| u.origin().ascii_serialization());
+    let (old, new) = (client::Endpoints::secret_receivers(before), client::Endpoints::secret_receivers(after));
+    old.into_iter().zip(new).find_map(|((what, old), (_, new))| {
+        let old = old?;
+        (origin(&old) != new.as_deref().and_then(origin)).then_some((what, old, new))
+    })
+}
+
+/// Saves a platform's client settings (admins only, checked by the caller). Moving an
+/// endpoint that receives secrets to another host clears the client secret and the tokens.
 pub async fn save_settings(state: &AppState, caller: &Caller, platform: &Platform, form: OauthSettingsForm) -> Result<OauthSettings, AppError> {
     if platform.auth_type != AuthType::Oauth2 {
         return Err(AppError::invalid("auth_type", "OAuth settings apply to OAuth 2.0 platforms only: change the auth type first"));
     }
     let settings = form.validate()?;
+    let before = store::settings(&state.db, platform.id).await?;
     store::put_settings(&state.db, platform.id, &settings).await?;
     tracing::info!(platform.id = %platform.id, oauth.provider = %settings.provider, "OAuth settings saved");
-    let detail = format!("provider {}", settings.provider);
+    let mut detail = format!("provider {}", settings.provider);
+    // The client secret and the tokens were entered for (and issued by) the old host: they
+    // are never sent to a new one. The admin enters the secret again; users reconnect.
+    if let Some((what, old, new)) = before.as_ref().and_then(|before| moved(before, &settings)) {
+        secrets::remove_secret(&state.db, caller, platform, SecretField::ClientSecret).await.or_else(|e| match e {
+            AppError::NotFound { .. } => Ok(()),
+            e => Err(e),
+        })?;
+        store::disconnect(&state.db, platform.id).await?;
+        tracing::warn!(platform.id = %platform.id, endpoint = what, "an endpoint moved to another host: client secret and tokens cleared");
+        detail = format!("{detail}; the {what} moved from {old} to {} — client secret and tokens cleared", new.as_deref().unwrap_or("(none)"));
+    }
     audit::record(&state.db, caller, Action::OauthSettingsSaved, Some(Target::platform(platform)), Outcome::Ok, Some(detail)).await;
     Ok(settings)
 }

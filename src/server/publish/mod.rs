@@ -117,10 +117,16 @@ async fn too_late(state: &AppState, id: Uuid) -> AppError {
     }
 }
 
-/// Queues a failed or unconfirmed delivery again.
-pub async fn retry(state: &AppState, caller: &Caller, delivery_id: Uuid) -> Result<Post, AppError> {
-    let post = store::posts::post_of_delivery(&state.db, delivery_id).await?.ok_or_else(|| AppError::not_found(format!("delivery {delivery_id}")))?;
-    may_change(caller, &get(state, post).await?)?;
+/// Queues a failed or unconfirmed delivery again. An unconfirmed one may already be on the
+/// platform, so it is queued only when the person `confirmed` they checked.
+pub async fn retry(state: &AppState, caller: &Caller, delivery_id: Uuid, confirmed: bool) -> Result<Post, AppError> {
+    let post_id = store::posts::post_of_delivery(&state.db, delivery_id).await?.ok_or_else(|| AppError::not_found(format!("delivery {delivery_id}")))?;
+    let post = get(state, post_id).await?;
+    may_change(caller, &post)?;
+    let unconfirmed = post.deliveries.iter().any(|d| d.id == delivery_id && d.status == DeliveryStatus::Unconfirmed);
+    if unconfirmed && !confirmed {
+        return Err(AppError::Conflict { fields: FieldErrors::single("confirm", "this delivery may already have been published: check the platform, then confirm the retry") });
+    }
     let post_id = store::posts::requeue(&state.db, delivery_id)
         .await?
         .ok_or_else(|| AppError::Conflict { fields: FieldErrors::single("delivery", "is not failed or unconfirmed (it may already be retrying)") })?;

@@ -1,5 +1,6 @@
 //! The `sessions` table behind tower-sessions, so every instance on this database shares
-//! sign-ins.
+//! sign-ins. Rows are keyed by the SHA-256 of the session id, never the id itself: someone
+//! who can read the database cannot turn a row into a cookie.
 
 use crate::{on_db, server::db::Db};
 use async_trait::async_trait;
@@ -12,6 +13,12 @@ use tower_sessions::{
 #[derive(Clone, Debug)]
 pub struct DbSessionStore(pub Db);
 
+/// The row key of a session: the hex SHA-256 of its id (the cookie's value).
+pub fn key(id: &Id) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(id.to_string().as_bytes()))
+}
+
 fn backend(e: impl std::fmt::Display) -> Error {
     Error::Backend(e.to_string())
 }
@@ -22,7 +29,7 @@ impl SessionStore for DbSessionStore {
     async fn create(&self, record: &mut Record) -> Result<()> {
         loop {
             let data = serde_json::to_string(&record.data).map_err(|e| Error::Encode(e.to_string()))?;
-            let (id, expires) = (record.id.to_string(), record.expiry_date.unix_timestamp());
+            let (id, expires) = (key(&record.id), record.expiry_date.unix_timestamp());
             let n = on_db!(&self.0, |pool| {
                 sqlx::query("INSERT INTO sessions (id, data, expires_at) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING")
                     .bind(&id)
@@ -42,7 +49,7 @@ impl SessionStore for DbSessionStore {
 
     async fn save(&self, record: &Record) -> Result<()> {
         let data = serde_json::to_string(&record.data).map_err(|e| Error::Encode(e.to_string()))?;
-        let (id, expires) = (record.id.to_string(), record.expiry_date.unix_timestamp());
+        let (id, expires) = (key(&record.id), record.expiry_date.unix_timestamp());
         on_db!(&self.0, |pool| {
             sqlx::query(
                 "INSERT INTO sessions (id, data, expires_at) VALUES ($1, $2, $3) \
@@ -63,7 +70,7 @@ impl SessionStore for DbSessionStore {
         let now = time_now();
         let row: Option<(String, i64)> = on_db!(&self.0, |pool| {
             sqlx::query_as("SELECT data, expires_at FROM sessions WHERE id = $1 AND expires_at > $2")
-                .bind(id.to_string())
+                .bind(key(id))
                 .bind(now)
                 .fetch_optional(pool)
                 .await
@@ -79,7 +86,7 @@ impl SessionStore for DbSessionStore {
     }
 
     async fn delete(&self, id: &Id) -> Result<()> {
-        on_db!(&self.0, |pool| sqlx::query("DELETE FROM sessions WHERE id = $1").bind(id.to_string()).execute(pool).await.map(|_| ()))
+        on_db!(&self.0, |pool| sqlx::query("DELETE FROM sessions WHERE id = $1").bind(key(id)).execute(pool).await.map(|_| ()))
             .map_err(backend)?;
         Ok(())
     }

@@ -45,6 +45,7 @@ fn success(code: &str) -> Option<&'static str> {
         "user_updated" => Some("User updated."),
         "password_reset" => Some("Password reset. The user's open sessions have ended."),
         "token_revoked" => Some("API token revoked."),
+        "password_changed" => Some("Password changed. Your other sessions have ended."),
         _ => None,
     }
 }

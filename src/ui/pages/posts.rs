@@ -258,6 +258,7 @@ fn DeliveryRow(d: Delivery, retry: ServerAction<RetryDelivery>, mine: bool) -> i
         _ => view! { <span class="muted">"—"</span> }.into_any(),
     };
     let can_retry = mine && matches!(d.status, DeliveryStatus::Failed | DeliveryStatus::Unconfirmed);
+    let unconfirmed = d.status == DeliveryStatus::Unconfirmed;
     let name = d.platform_name.clone();
     view! {
         <tr>
@@ -267,6 +268,13 @@ fn DeliveryRow(d: Delivery, retry: ServerAction<RetryDelivery>, mine: bool) -> i
             <td>{can_retry.then(|| view! {
                 <ActionForm action=retry>
                     <input type="hidden" name="id" value=d.id.to_string()/>
+                    // It may already be on the platform: the person says they checked.
+                    {unconfirmed.then(|| view! {
+                        <label class="checkbox">
+                            <input type="checkbox" name="confirm" value="true" required/>
+                            " I checked " {name.clone()} ": it is not there"
+                        </label>
+                    })}
                     <button type="submit" class="button" aria-label=format!("Retry {name}")>"Retry"</button>
                 </ActionForm>
             })}</td>

@@ -1,7 +1,7 @@
-//! `/profile`: the signed-in user and their personal API tokens.
+//! `/profile`: the signed-in user, their password and their personal API tokens.
 
 use crate::{
-    server_fns::profile::{list_api_tokens, CreateApiToken, RevokeApiToken},
+    server_fns::profile::{list_api_tokens, ChangePassword, CreateApiToken, RevokeApiToken},
     ui::components::{error_view::{ErrorView, FormAlert}, notice::Notice, timestamp::Timestamp, viewer::viewer},
 };
 use leptos::prelude::*;
@@ -14,11 +14,24 @@ pub fn ProfilePage() -> impl IntoView {
     let tokens = Resource::new(move || (create.version().get(), revoke.version().get()), |_| list_api_tokens());
     let error = Signal::derive(move || create.value().get().and_then(Result::err).or_else(|| revoke.value().get().and_then(Result::err)));
     let me = viewer().0;
+    let change = ServerAction::<ChangePassword>::new();
+    let change_error = Signal::derive(move || change.value().get().and_then(Result::err));
     view! {
         <Title text="Profile"/>
         <h1>"Profile"</h1>
         <Notice/>
         {me.map(|u| view! { <p>"Signed in as " <strong>{u.email}</strong> " (" {u.role.label()} ")."</p> })}
+        <section class="card" aria-labelledby="password-heading">
+            <h2 id="password-heading">"Password"</h2>
+            <p class="hint">"Changing it signs you out everywhere else."</p>
+            <FormAlert error=change_error/>
+            <ActionForm action=change attr:class="inline-form">
+                <div class="field"><label for="current-password">"Current password"</label><input id="current-password" name="current" type="password" autocomplete="current-password" required/></div>
+                <div class="field"><label for="changed-password">"New password"</label><input id="changed-password" name="new" type="password" autocomplete="new-password" minlength="12" required/></div>
+                <div class="field"><label for="confirm-password">"New password again"</label><input id="confirm-password" name="confirm" type="password" autocomplete="new-password" required/></div>
+                <div class="form-actions"><button type="submit" class="button primary">"Change password"</button></div>
+            </ActionForm>
+        </section>
         <section class="card" aria-labelledby="tokens-heading">
             <h2 id="tokens-heading">"API tokens"</h2>
             <p class="hint">"For scripts and QA: send " <code>"Authorization: Bearer <token>"</code> " to /api. A token acts as you, with your role."</p>
