@@ -6,7 +6,7 @@ use super::{
     auth::{passwords, Caller},
     config::Config,
     db::Db,
-    store::{audit as audit_store, users as store},
+    store::{audit as audit_store, tokens as tokens_store, users as store},
 };
 use crate::domain::{check_password, parse_email, AppError, FieldErrors, Role, SecretText, User, EMAIL_MAX};
 use chrono::{Duration, Utc};
@@ -149,12 +149,15 @@ pub async fn create(db: &Db, caller: &Caller, email: &str, password: &SecretText
 /// active admin.
 pub async fn update_access(db: &Db, caller: &Caller, id: Uuid, role: Role, disabled: bool) -> Result<User, AppError> {
     let user = store::update_access(db, id, role, disabled).await?.ok_or_else(|| AppError::not_found("that user"))?;
-    let detail = format!("role {}, {}", role, if disabled { "disabled" } else { "enabled" });
+    let mut detail = format!("role {}, {}", role, if disabled { "disabled" } else { "enabled" });
+    if disabled {
+        // Enabling the user again must not bring back tokens made before.
+        detail = format!("{detail}; {} API tokens revoked", tokens_store::revoke_all(db, id).await?);
+    }
     audit::record(db, caller, Action::UserUpdated, Some(Target::new(TargetKind::User, user.id, &user.email)), Outcome::Ok, Some(detail)).await;
     Ok(user)
 }
 
-/// Sets a new password; the user's open sessions end (they were tied to the old one).
 /// The signed-in user changes their own password: the current one first. Their other
 /// sessions end (their stamp no longer matches); this one is re-stamped and goes on.
 pub async fn change_own_password(db: &Db, session: &Session, caller: &Caller, current: &SecretText, new: &SecretText, confirm: &SecretText) -> Result<(), AppError> {
@@ -177,6 +180,8 @@ pub async fn change_own_password(db: &Db, session: &Session, caller: &Caller, cu
     Ok(())
 }
 
+/// Sets a new password; the user's open sessions end (they were tied to the old one) and
+/// their API tokens are revoked (whoever reset it may not trust what the tokens are in).
 pub async fn reset_password(db: &Db, caller: &Caller, id: Uuid, password: &SecretText) -> Result<User, AppError> {
     let mut errors = FieldErrors::default();
     check_password(&mut errors, "password", password);
@@ -184,6 +189,7 @@ pub async fn reset_password(db: &Db, caller: &Caller, id: Uuid, password: &Secre
     let user = store::get(db, id).await?.ok_or_else(|| AppError::not_found("that user"))?;
     let hash = passwords::hash(secret(password)).await?;
     store::set_password_hash(db, id, &hash).await?;
-    audit::record(db, caller, Action::PasswordReset, Some(Target::new(TargetKind::User, user.id, &user.email)), Outcome::Ok, None).await;
+    let revoked = tokens_store::revoke_all(db, id).await?;
+    audit::record(db, caller, Action::PasswordReset, Some(Target::new(TargetKind::User, user.id, &user.email)), Outcome::Ok, Some(format!("{revoked} API tokens revoked"))).await;
     Ok(user)
 }

@@ -325,6 +325,26 @@ async fn the_last_active_admin_stays(app: TestApp) {
     let other = app.client_as(Role::Admin).await;
     drop(other);
     keyport::server::users::update_access(&app.db, &caller, admin, Role::Marketer, false).await.expect("another admin exists now");
+
+    // Two admins demote each other at the same moment, again and again: never both.
+    let (a, b) = (new_user(&app, Role::Admin).await, new_user(&app, Role::Admin).await);
+    app.execute("UPDATE users SET role = 'marketer' WHERE role = 'admin'").await;
+    let both = format!("UPDATE users SET role = 'admin', disabled = FALSE WHERE id IN ({}, {})", app.uuid_literal(a), app.uuid_literal(b));
+    for round in 0..30 {
+        app.execute(&both).await;
+        let (first, second) = tokio::join!(
+            keyport::server::users::update_access(&app.db, &caller, a, Role::Marketer, false),
+            keyport::server::users::update_access(&app.db, &caller, b, Role::Marketer, false),
+        );
+        assert_eq!(first.is_ok() as u8 + second.is_ok() as u8, 1, "round {round}: exactly one demotion succeeds");
+        assert_eq!(common::count(&app, "SELECT COUNT(*) FROM users WHERE role = 'admin' AND disabled = FALSE").await, 1);
+    }
+}
+
+async fn new_user(app: &TestApp, role: Role) -> uuid::Uuid {
+    use keyport::{domain::SecretText, server::{auth::Caller, users}};
+    let email = format!("{role}-{}@example.com", uuid::Uuid::now_v7().simple());
+    users::create(&app.db, &Caller::default(), &email, &SecretText::new(PASSWORD), role).await.unwrap().id
 }
 
 async fn api_tokens_are_created_used_and_revoked(app: TestApp) {
@@ -441,15 +461,30 @@ async fn disabling_a_user_or_resetting_the_password_ends_their_sessions(app: Tes
         sqlx::query_as("SELECT id FROM users WHERE email = $1").bind(&email).fetch_one(pool).await
     })
     .unwrap();
+    let token = || async {
+        let user = keyport::server::store::users::get(&app.db, id).await.unwrap().unwrap();
+        let made = keyport::server::auth::tokens::create(&app.db, &Caller { user: Some(user), ..Caller::default() }, "script").await.unwrap();
+        http_client(Some(made.value.expose()))
+    };
+    let api = |client: reqwest::Client| {
+        let url = app.url("/api/platforms");
+        async move { client.get(url).send().await.unwrap().status().as_u16() }
+    };
+    let script = token().await;
+    assert_eq!(api(script.clone()).await, 200);
     users::reset_password(&app.db, &Caller::default(), id, &SecretText::new("another long password")).await.unwrap();
     assert!(location(&browser.get(app.url("/platforms")).send().await.unwrap()).starts_with("/login"), "old session ended");
+    assert_eq!(api(script).await, 401, "a password reset revokes the user's API tokens");
     let r = browser_post(&app, &browser, SignIn::PATH, &[("email", &email), ("password", PASSWORD)]).await;
     assert!(location(&r).contains("__err="), "the old password no longer works");
     let r = browser_post(&app, &browser, SignIn::PATH, &[("email", &email), ("password", "another long password")]).await;
     assert_eq!(location(&r), "/platforms");
 
+    let script = token().await;
     users::update_access(&app.db, &Caller::default(), id, Role::Marketer, true).await.unwrap();
     assert!(location(&browser.get(app.url("/platforms")).send().await.unwrap()).starts_with("/login"), "a disabled user is signed out");
     let r = browser_post(&app, &http_client(None), SignIn::PATH, &[("email", &email), ("password", "another long password")]).await;
     assert!(location(&r).contains("__err="), "and cannot sign in");
+    users::update_access(&app.db, &Caller::default(), id, Role::Marketer, false).await.unwrap();
+    assert_eq!(api(script).await, 401, "enabling the user again does not bring back the tokens made before");
 }

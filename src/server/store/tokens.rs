@@ -66,3 +66,15 @@ pub async fn revoke(db: &Db, user_id: Uuid, id: Uuid) -> Result<Option<String>, 
     })?;
     Ok(row.map(|r| r.0))
 }
+
+/// Revokes every live token of the user; how many.
+pub async fn revoke_all(db: &Db, user_id: Uuid) -> Result<u64, StoreError> {
+    Ok(on_db!(db, |pool| {
+        sqlx::query("UPDATE api_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL")
+            .bind(user_id)
+            .bind(now())
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected())
+    })?)
+}

@@ -5,6 +5,7 @@ use crate::{
     domain::{Role, User},
     on_db,
     server::db::Db,
+    transaction,
 };
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
@@ -104,22 +105,32 @@ pub async fn list(db: &Db) -> Result<Vec<User>, StoreError> {
 }
 
 /// Changes role and disabled flag, refusing (`LastAdmin`) when no active admin would remain.
-/// The check and the write are one statement, so two admins demoting each other at once
-/// cannot both succeed.
+/// Two admins demoting each other at once cannot both succeed: SQLite runs one writer at a
+/// time, so its one statement is enough; on PostgreSQL each statement would see the other
+/// admin still active in its own snapshot, so the active admins are locked first (in id
+/// order: no deadlock) and the update then reads what the other committed.
 pub async fn update_access(db: &Db, id: Uuid, role: Role, disabled: bool) -> Result<Option<User>, StoreError> {
-    let n = on_db!(db, |pool| {
-        sqlx::query(
-            "UPDATE users SET role = $2, disabled = $3, updated_at = $4 WHERE id = $1 \
-             AND ($2 = 'admin' AND $3 = FALSE \
-                  OR EXISTS (SELECT 1 FROM users o WHERE o.id <> $1 AND o.role = 'admin' AND o.disabled = FALSE))",
-        )
-        .bind(id)
-        .bind(role.as_str())
-        .bind(disabled)
-        .bind(now())
-        .execute(pool)
-        .await
-        .map(|r| r.rows_affected())
+    macro_rules! set_access {
+        ($tx:ident) => {
+            sqlx::query(
+                "UPDATE users SET role = $2, disabled = $3, updated_at = $4 WHERE id = $1 \
+                 AND ($2 = 'admin' AND $3 = FALSE \
+                      OR EXISTS (SELECT 1 FROM users o WHERE o.id <> $1 AND o.role = 'admin' AND o.disabled = FALSE))",
+            )
+            .bind(id)
+            .bind(role.as_str())
+            .bind(disabled)
+            .bind(now())
+            .execute(&mut *$tx)
+            .await?
+            .rows_affected()
+        };
+    }
+    let n = transaction!(db, |tx| {} sqlite {
+        Ok(set_access!(tx))
+    } postgres {
+        sqlx::query("SELECT id FROM users WHERE role = 'admin' AND disabled = FALSE ORDER BY id FOR UPDATE").fetch_all(&mut *tx).await?;
+        Ok(set_access!(tx))
     })?;
     if n == 0 {
         return match get(db, id).await? {
