@@ -5,7 +5,7 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 # cargo-leptos writes the WASM bundle, JS and CSS here; the server serves them.
 SITE := target/site
 
-.PHONY: run test setup build test-rust test-e2e release release-bundle release-tools clean-data
+.PHONY: run test setup build test-rust test-e2e fuzz release release-bundle release-tools clean-data
 
 run: setup build
 	@scripts/ensure-env.sh
@@ -31,6 +31,13 @@ test-rust:
 	# render in one process at once (a real server has one runtime; 1,500 concurrent
 	# requests against it did not stall). See docs/operations.md.
 	cargo test --features ssr -- --test-threads=1
+
+# Longer runs of what `make test` runs briefly: the property tests (any input to the
+# envelope parser, the return-path check, the forwarding headers, dates, provider answers)
+# and the server-function form fuzzing (tests/it/forms.rs). See docs/security.md.
+fuzz: setup
+	PROPTEST_CASES=20000 cargo test --features ssr --lib any_
+	KEYPORT_FORM_ROUNDS=150 cargo test --features ssr --test it -- --test-threads=1 --nocapture forms::
 
 test-e2e:
 	@scripts/setup.sh --with-browser

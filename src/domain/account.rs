@@ -109,12 +109,13 @@ pub struct AuditPage {
 /// A local path to return to after signing in: never another host. `next` is resolved as
 /// a browser would resolve it against this site (the WHATWG URL parser drops tabs and
 /// newlines, reads `\\` as `/`, percent-encodes control characters), and only a result on
-/// this site is kept, re-serialised, so the `Location` header is always valid and local.
+/// this site is kept, re-serialised, so the `Location` header is always valid and local. A
+/// path that starts with `//` (`.//evil.example` resolves to one) would be read as a host.
 pub fn safe_return_path(next: Option<&str>) -> String {
     const HERE: &str = "http://keyport.invalid/";
     let here = url::Url::parse(HERE).expect("a valid constant URL");
     match next.map(|next| here.join(next)) {
-        Some(Ok(there)) if there.origin() == here.origin() => there[url::Position::BeforePath..].to_owned(),
+        Some(Ok(there)) if there.origin() == here.origin() && !there.path().starts_with("//") => there[url::Position::BeforePath..].to_owned(),
         _ => "/platforms".to_owned(),
     }
 }
@@ -122,6 +123,18 @@ pub fn safe_return_path(next: Option<&str>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Whatever `next=` holds, the answer is a path on this site that is a valid header.
+        #[test]
+        fn any_return_path_stays_local_and_is_a_valid_header(next in "[/\\\\\t\n\r\u{0}-\u{1f} a-z.:@?#%\u{80}-\u{10ffff}]{0,24}") {
+            let path = safe_return_path(Some(&next));
+            prop_assert!(path.starts_with('/') && !path.starts_with("//") && !path.starts_with("/\\"), "{:?} → {:?}", next, path);
+            prop_assert!(path.bytes().all(|b| (0x21..=0x7e).contains(&b)), "{:?} → {:?}", next, path);
+        }
+    }
+
 
     #[test]
     fn emails_are_normalised_and_checked() {
@@ -148,7 +161,7 @@ mod tests {
     #[test]
     fn return_paths_stay_on_this_site() {
         assert_eq!(safe_return_path(Some("/platforms?category=social")), "/platforms?category=social");
-        for bad in ["//evil.com", "/\\evil.com", "https://evil.com", "/\t/evil.example", "/\n/evil.example", "\\\\evil.com", "http://keyport.invalid:8080/x"] {
+        for bad in ["//evil.com", "/\\evil.com", "https://evil.com", "/\t/evil.example", "/\n/evil.example", "\\\\evil.com", "http://keyport.invalid:8080/x", ".//evil.example", "/.//evil.example", "/x/..//evil.example"] {
             assert_eq!(safe_return_path(Some(bad)), "/platforms", "{bad}");
         }
         // Whatever else comes is resolved on this site, into a valid header value.

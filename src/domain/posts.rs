@@ -275,6 +275,16 @@ mod tests {
         assert_eq!(PostFilter::parse(None, None, Some("9999-12-31")).unwrap().day, chrono::NaiveDate::from_ymd_opt(9999, 12, 31));
     }
 
+    proptest::proptest! {
+        /// Any schedule, offset or day filter a browser or a script sends: an answer, never a panic.
+        #[test]
+        fn any_date_input_is_answered(local in "[+0-9:T-]{0,24}", tz_offset in proptest::num::i32::ANY, day in "[+0-9-]{0,14}") {
+            let now = Utc::now();
+            let _ = PostForm { scheduled_local: local, tz_offset, ..form("schedule") }.validate(now);
+            let _ = PostFilter::parse(None, None, Some(&day));
+        }
+    }
+
     #[test]
     fn counts_characters_not_bytes() {
         assert_eq!(char_count("héllo 👋", None), 7);

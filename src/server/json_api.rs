@@ -153,7 +153,7 @@ async fn update(
 
 async fn remove(Admin(_, caller): Admin, State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<StatusCode> {
     let id = platform_id(&id)?;
-    platforms::delete(&state.db, &caller, id).await?;
+    platforms::delete(&state, &caller, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -45,7 +45,7 @@ pub async fn update_platform(id: String, form: PlatformForm) -> Result<Platform,
 #[server]
 pub async fn delete_platform(id: String) -> Result<(), AppError> {
     guarded(Role::Admin, |cx| async move {
-        platforms::delete(&cx.state.db, &cx.caller, parse_id(&id, "platform")?).await?;
+        platforms::delete(&cx.state, &cx.caller, parse_id(&id, "platform")?).await?;
         leptos_axum::redirect("/platforms?notice=deleted");
         Ok(())
     })

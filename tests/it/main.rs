@@ -7,6 +7,7 @@ mod common;
 
 mod auth;
 mod format_spec;
+mod forms;
 mod import;
 mod oauth;
 mod pages;

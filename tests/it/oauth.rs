@@ -26,6 +26,7 @@ on_both_backends!(
     the_demo_set_up_touches_only_the_platform_it_created,
     a_client_secret_that_does_not_decrypt_stops_the_connection,
     moving_an_endpoint_to_another_host_clears_the_secret_and_the_tokens,
+    deleting_a_connected_platform_revokes_its_grant,
     disconnect_revokes_at_the_provider_and_forgets_the_tokens,
 );
 
@@ -400,6 +401,19 @@ async fn moving_an_endpoint_to_another_host_clears_the_secret_and_the_tokens(app
     assert_eq!(count(&app, "SELECT COUNT(*) FROM secrets").await, 0);
     let detail = count(&app, "SELECT COUNT(*) FROM audit_events WHERE action = 'oauth_settings_saved' AND detail LIKE '%API base URL moved from http://127.0.0.1:%to https://elsewhere.example/api%'").await;
     assert_eq!(detail, 1, "the audit entry names the old and the new URL");
+}
+
+async fn deleting_a_connected_platform_revokes_its_grant(app: TestApp) {
+    let sandbox = Sandbox::start(&[]).await;
+    let id = sandbox_platform(&app, &sandbox).await;
+    let (browser, _) = signed_in_browser(&app, Role::Marketer).await;
+    connect(&app, &sandbox, &browser, &id).await;
+    assert_eq!(sandbox.stats().await["live_grants"], 1);
+    let (status, _) = app.send_json(reqwest::Method::DELETE, &format!("/api/platforms/{id}"), Value::Null).await;
+    assert!(status == 200 || status == 204, "{status}");
+    let stats = sandbox.stats().await;
+    assert_eq!((stats["revocations"].as_u64(), stats["live_grants"].as_u64()), (Some(1), Some(0)), "no live grant is left behind");
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM audit_events WHERE action = 'platform_deleted' AND detail = 'the OAuth grant was revoked at the provider'").await, 1);
 }
 
 async fn disconnect_revokes_at_the_provider_and_forgets_the_tokens(app: TestApp) {

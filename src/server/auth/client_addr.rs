@@ -80,6 +80,20 @@ mod tests {
         assert_eq!(client_addr(ip("10.0.0.1"), &headers(&[]), &trusted), ip("10.0.0.1"));
     }
 
+    proptest::proptest! {
+        /// Any header text: no panic, and a stranger's header never decides.
+        #[test]
+        fn any_forwarding_header_is_survived(value in "[ -~]{0,60}", forwarded in proptest::bool::ANY) {
+            let mut h = HeaderMap::new();
+            if let Ok(v) = value.parse() {
+                h.insert(if forwarded { "forwarded" } else { "x-forwarded-for" }, v);
+            }
+            let trusted: Vec<IpNet> = vec!["10.0.0.0/8".parse().unwrap()];
+            let _ = client_addr(ip("10.0.0.1"), &h, &trusted);
+            proptest::prop_assert_eq!(client_addr(ip("198.51.100.7"), &h, &trusted), ip("198.51.100.7"));
+        }
+    }
+
     #[test]
     fn forwarded_is_read_with_quotes_brackets_and_ports() {
         let trusted: Vec<IpNet> = vec!["10.0.0.0/8".parse().unwrap()];

@@ -266,5 +266,13 @@ mod tests {
             let opened = ring.open(&sealed, &s).unwrap();
             prop_assert_eq!(opened.as_slice(), plaintext.as_slice());
         }
+
+        /// Whatever the database hands back, opening it answers an error, never a panic.
+        #[test]
+        fn any_bytes_open_to_an_error_not_a_panic(bytes in proptest::collection::vec(any::<u8>(), 0..600)) {
+            let ring = ring(1, &[(1, 3)]);
+            let s = SecretSlot::platform_secret(Uuid::nil(), SecretField::ApiKey);
+            prop_assert!(ring.open(&bytes, &s).is_err());
+        }
     }
 }

@@ -12,6 +12,7 @@ pub mod demo;
 mod exchange;
 mod pending;
 mod revoke;
+pub use revoke::revoke;
 pub mod tokens;
 pub mod worker;
 

@@ -230,6 +230,11 @@ pub async fn browser_post(app: &TestApp, client: &reqwest::Client, path: &str, f
         .unwrap()
 }
 
+/// The first 200 characters of `text`, for failure messages.
+pub fn shorten(text: &str) -> String {
+    text.chars().take(200).collect()
+}
+
 /// Whether `needle` occurs anywhere in `haystack` (plaintext searches of stored bytes).
 pub fn contains(haystack: &[u8], needle: impl AsRef<[u8]>) -> bool {
     let needle = needle.as_ref();

@@ -127,6 +127,30 @@ fn field(json: &Value, pointer: &str) -> Result<String, PublishError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// Any JSON a provider may answer with, a few levels deep.
+    fn any_json() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![Just(Value::Null), any::<bool>().prop_map(Value::from), any::<i64>().prop_map(Value::from), ".{0,400}".prop_map(Value::from)];
+        leaf.prop_recursive(3, 24, 4, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                proptest::collection::btree_map("error|message|detail|errors|id|data|title|[a-z]{1,6}", inner, 0..4).prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        /// Reading an answer's message or id never panics, and a message stays short.
+        #[test]
+        fn any_provider_answer_is_read_safely(json in any_json()) {
+            if let Some(message) = provider_message(&json) {
+                prop_assert!(message.chars().count() <= 300);
+            }
+            let _ = field(&json, "/id");
+            let _ = field(&json, "/data/id");
+        }
+    }
 
     #[test]
     fn reads_each_providers_error_shape() {

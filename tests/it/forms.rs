@@ -1,0 +1,69 @@
+//! Every server function, fed bodies a browser would never send: random form fields with
+//! hostile values, and bytes that are not a form at all. Each answers — 4xx for what it
+//! cannot use — and none answers 500, panics or drops the connection. A bounded run in
+//! `make test` (`KEYPORT_FORM_ROUNDS`, default 12 bodies per function per caller); raise it
+//! for a longer run. The seed is printed, so a failure can be replayed with `KEYPORT_FORM_SEED`.
+
+use crate::common::{self, TestApp};
+use keyport::domain::Role;
+use rand::{rngs::StdRng, seq::SliceRandom, Rng, SeedableRng};
+
+on_both_backends!(any_body_to_any_server_function_gets_an_answer_not_a_500);
+
+const KEYS: &[&str] = &[
+    "id", "name", "email", "password", "confirm", "current", "new", "role", "value", "username", "next", "export", "category",
+    "status", "encryption", "page", "actor", "action", "target", "platform", "day", "disabled", "provider", "form[name]",
+    "form[text]", "form[link]", "form[action]", "form[tz_offset]", "form[scheduled_local]", "form[platforms][]", "form[category]",
+    "form[auth_type]", "form[status]", "form[base_url]", "form[metadata]", "form[provider]", "form[client_id]", "form[instance_url]",
+    "form[token_url]", "form[scopes]", "form", "form[]", "id[]", "[", "]=", "",
+];
+
+const VALUES: &[&str] = &[
+    "", "0", "-1", "2147483648", "-2147483649", "99999999999999999999", "1e308", "NaN", "true", "null", "[]", "{}", "%", "%zz",
+    "%00", "\u{0}", "\u{1}\t\r\n", "/\t/evil.example", "//evil.example", "javascript:alert(1)", "<script>x</script>", "' OR 1=1 --",
+    "0190a0a0-0000-7000-8000-000000000000", "00000000-0000-0000-0000-000000000000", "not-a-uuid", "admin", "marketer", "schedule",
+    "now", "draft", "+262142-12-31T23:59", "9999-12-31", "2026-02-30T25:61", "oauth2", "api_key", "social", "custom", "💥", "\u{202e}",
+];
+
+fn value(rng: &mut StdRng) -> String {
+    match rng.gen_range(0..10) {
+        0 => "x".repeat(rng.gen_range(1000..70_000)),
+        1 => (0..rng.gen_range(1..40)).map(|_| rng.gen_range('\u{20}'..='\u{7e}')).collect(),
+        _ => VALUES.choose(rng).unwrap().to_string(),
+    }
+}
+
+fn body(rng: &mut StdRng) -> (String, &'static str) {
+    if rng.gen_bool(0.15) {
+        let bytes: Vec<u8> = (0..rng.gen_range(0..300)).map(|_| rng.gen()).collect();
+        return (String::from_utf8_lossy(&bytes).into_owned(), if rng.gen() { "application/json" } else { "application/x-www-form-urlencoded" });
+    }
+    let mut form = url::form_urlencoded::Serializer::new(String::new());
+    for _ in 0..rng.gen_range(0..8) {
+        form.append_pair(KEYS.choose(rng).unwrap(), &value(rng));
+    }
+    (form.finish(), "application/x-www-form-urlencoded")
+}
+
+async fn any_body_to_any_server_function_gets_an_answer_not_a_500(app: TestApp) {
+    let rounds: usize = std::env::var("KEYPORT_FORM_ROUNDS").ok().and_then(|v| v.parse().ok()).unwrap_or(12);
+    let seed: u64 = std::env::var("KEYPORT_FORM_SEED").ok().and_then(|v| v.parse().ok()).unwrap_or_else(rand::random);
+    println!("server-function form fuzz: seed {seed}, {rounds} bodies per function and caller");
+    let mut rng = StdRng::seed_from_u64(seed);
+    let marketer = app.client_as(Role::Marketer).await;
+    let mut paths: Vec<&str> = leptos::server_fn::axum::server_fn_paths().map(|(path, _)| path).collect();
+    paths.sort();
+    let mut sent = 0;
+    for path in paths {
+        for (who, client) in [("anonymous", &app.anonymous), ("marketer", &marketer), ("admin", &app.client)] {
+            for _ in 0..rounds {
+                let (body, content_type) = body(&mut rng);
+                let r = client.post(app.url(path)).header("origin", &app.base).header("content-type", content_type).body(body.clone()).send().await;
+                let status = r.unwrap_or_else(|e| panic!("{who} {path} (seed {seed}): no answer ({e}) to {body:?}")).status().as_u16();
+                assert!(status < 500, "{who} {path} (seed {seed}) answered {status} to {:?}", common::shorten(&body));
+                sent += 1;
+            }
+        }
+    }
+    println!("server-function form fuzz: {sent} bodies, none answered 5xx");
+}
