@@ -31,7 +31,7 @@ async fn main() {
 
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("bench.db").display());
-    let config = Config::from_vars([("DATABASE_URL", url.as_str()), ("ENCRYPTION_KEY", "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="), ("LEPTOS_SITE_ADDR", "127.0.0.1:0")]).unwrap();
+    let config = Config::from_vars([("DATABASE_URL", url.as_str()), ("ENCRYPTION_KEY", "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="), ("LEPTOS_SITE_ADDR", "127.0.0.1:0"), ("ALLOW_INSECURE_PROVIDERS", "1")]).unwrap();
     let state = AppState::prepare(config).await.unwrap();
     let caller = Caller::default();
     let platform = platforms::create(&state.db, &caller, ValidPlatform { name: "Sandbox".into(), category: Default::default(), auth_type: Default::default(), status: Default::default(), description: None, icon_url: None, base_url: None, metadata: Default::default() }).await.unwrap();

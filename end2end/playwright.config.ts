@@ -78,6 +78,7 @@ export default defineConfig({
       LEPTOS_SITE_ADDR: `127.0.0.1:${PORT}`,
       LEPTOS_SITE_ROOT: 'target/site',
       SANDBOX_URL,
+      ALLOW_INSECURE_PROVIDERS: '1', // the sandbox: a provider on this machine, over http
       // Quick retries, so a failing delivery gives up within seconds in the journeys.
       PUBLISH_MAX_ATTEMPTS: '2',
       PUBLISH_RETRY_BASE_SECONDS: '1',

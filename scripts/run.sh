@@ -9,6 +9,7 @@ if [ "${SANDBOX:-on}" != "off" ]; then
   sandbox=$!
   trap 'kill $sandbox 2>/dev/null || true' EXIT
   export SANDBOX_URL=${SANDBOX_URL:-http://$addr}
+  export ALLOW_INSECURE_PROVIDERS=1 # the sandbox is a provider on this machine, over http
   # Keyport registers itself with the sandbox at start-up: wait until it listens.
   for _ in $(seq 50); do
     (exec 3<>"/dev/tcp/${addr%:*}/${addr##*:}") 2>/dev/null && break

@@ -8,6 +8,7 @@ pub mod clock;
 pub mod config;
 pub mod crypto;
 pub mod db;
+pub mod egress;
 pub mod error;
 pub mod import;
 pub mod json_api;

@@ -44,6 +44,7 @@ impl AppState {
             .connect_timeout(std::time::Duration::from_secs(5))
             .timeout(config.oauth.http_timeout)
             .user_agent(concat!("Keyport/", env!("CARGO_PKG_VERSION")))
+            .dns_resolver(Arc::new(super::egress::Resolver(config.oauth.egress.clone())))
             .build()
             .map_err(|e| format!("cannot create the HTTP client for providers: {e}"))?;
         Ok(Self {

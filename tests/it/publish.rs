@@ -24,6 +24,7 @@ on_both_backends!(
     an_absurd_retry_after_is_clamped_and_the_worker_goes_on,
     an_answer_past_the_size_cap_is_not_read_and_not_retried,
     a_marketer_changes_only_their_own_posts,
+    secrets_go_only_where_the_egress_policy_allows,
     a_refused_token_marks_the_platform_and_is_not_retried,
     an_attempt_interrupted_by_a_crash_is_retried_or_reported,
 );
@@ -190,6 +191,37 @@ async fn a_marketer_changes_only_their_own_posts(app: TestApp) {
     assert_eq!(delivery(&app, sent.id).await.status, DeliveryStatus::Failed);
     publish::retry(&app.state, &ada, failed, false).await.unwrap();
     assert_eq!(delivery(&app, sent.id).await.status, DeliveryStatus::Queued);
+}
+
+/// Without ALLOW_INSECURE_PROVIDERS, no token goes to the sandbox: it is plain http, and
+/// `localhost` resolves to loopback (checked when connecting, so DNS cannot smuggle it in).
+async fn secrets_go_only_where_the_egress_policy_allows(app: TestApp) {
+    let (sandbox, id, _) = connected(&app).await;
+    let strict = app.reopen(&[("ENCRYPTION_KEY", common::TEST_KEY), ("ALLOW_INSECURE_PROVIDERS", "0")]).await;
+    let deliver = |text: &'static str| {
+        let (strict, id) = (&strict, id.clone());
+        async move {
+            let post = publish::create(&strict.state, &Caller::default(), form(text, &id, "now")).await.unwrap();
+            publish::worker::process_due(&strict.state).await;
+            delivery(strict, post.id).await
+        }
+    };
+    let d = deliver("Over plain http?").await;
+    assert_eq!(d.status, DeliveryStatus::Failed);
+    assert!(d.error.as_deref().unwrap().contains("refusing to send credentials to http://127.0.0.1:") && d.error.as_deref().unwrap().contains("plain http"), "{:?}", d.error);
+
+    let port = sandbox.base.rsplit(':').next().unwrap().to_owned();
+    strict.execute(&format!("UPDATE oauth_settings SET api_base_url = 'https://localhost:{port}'")).await;
+    let d = deliver("Through a name for loopback?").await;
+    assert_eq!(d.status, DeliveryStatus::Failed, "not retried: no retry can help");
+    assert!(d.error.as_deref().unwrap().contains("refusing to send credentials to localhost"), "{:?}", d.error);
+    assert_eq!(sandbox.stats().await["posts"], 0, "nothing reached the provider");
+
+    // The token endpoint is plain http too: a refresh is refused before anything is sent.
+    strict.execute("UPDATE credentials SET expires_at = '2000-01-01T00:00:00Z'").await;
+    let refused = oauth::tokens::access_token(&strict.state, id.parse().unwrap()).await.unwrap_err().to_string();
+    assert!(refused.contains("plain http"), "{refused}");
+    assert_eq!(sandbox.stats().await["refreshes"], 0);
 }
 
 async fn a_refused_token_marks_the_platform_and_is_not_retried(app: TestApp) {

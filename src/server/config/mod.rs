@@ -102,6 +102,8 @@ pub struct OauthConfig {
     pub http_timeout: Duration,
     /// The offline OAuth provider the demo seeds a platform for (`keyport-sandbox`).
     pub sandbox_url: Option<String>,
+    /// Where secrets may be sent (https only, no private addresses, unless allowed).
+    pub egress: crate::server::egress::Policy,
 }
 
 #[derive(Debug)]
@@ -155,6 +157,18 @@ impl Reader {
     fn seconds(&mut self, name: &str, default: u64, unit_seconds: u64, unit: &str) -> Duration {
         let max = 366 * 86_400 / unit_seconds;
         Duration::from_secs(self.count(name, default, max, unit) * unit_seconds)
+    }
+
+    /// `1`/`true`/`yes`/`on` or `0`/`false`/`no`/`off`; unset is off.
+    fn switch(&mut self, name: &str) -> bool {
+        match self.get(name).map(|v| v.to_ascii_lowercase()).as_deref() {
+            None | Some("0" | "false" | "no" | "off") => false,
+            Some("1" | "true" | "yes" | "on") => true,
+            Some(other) => {
+                self.errors.push(format!("{name} must be 1 or 0 (it is \"{other}\")."));
+                false
+            }
+        }
     }
 
     /// A comma-separated list of IP addresses and networks (`10.0.0.0/8, 127.0.0.1`).
@@ -246,6 +260,7 @@ impl Config {
             refresh_interval: r.seconds("TOKEN_REFRESH_INTERVAL_SECONDS", 60, 1, "seconds"),
             http_timeout: r.seconds("OAUTH_HTTP_TIMEOUT_SECONDS", 15, 1, "seconds"),
             sandbox_url: r.http_url("SANDBOX_URL", "the http:// address keyport-sandbox listens on"),
+            egress: crate::server::egress::Policy { allow_insecure_loopback: r.switch("ALLOW_INSECURE_PROVIDERS"), allowed: r.networks("EGRESS_ALLOWED_NETWORKS") },
         };
         let publishing = PublishConfig {
             poll_interval: Duration::from_millis(r.count("PUBLISH_POLL_MILLISECONDS", 1000, 3_600_000, "milliseconds")),

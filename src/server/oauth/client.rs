@@ -8,6 +8,7 @@ use oauth2::{
     http, url, AuthUrl, ClientId, ClientSecret, EndpointNotSet, EndpointSet, HttpRequest,
     HttpResponse, RedirectUrl, RequestTokenError, TokenUrl,
 };
+use crate::server::egress::Policy;
 use secrecy::{ExposeSecret, SecretString};
 use std::time::Duration;
 
@@ -97,6 +98,9 @@ pub enum HttpError {
     Status { status: u16, retry_after: Option<Duration> },
     #[error("{0}")]
     Network(String),
+    /// The egress policy refuses the endpoint (plain http, a private address).
+    #[error("{0}")]
+    Refused(String),
 }
 
 /// `settings` with the provider's defaults wherever the admin set nothing.
@@ -116,15 +120,19 @@ pub fn with_defaults(settings: &OauthSettings) -> OauthSettings {
 
 /// Sends one request for the `oauth2` crate through our redirect-free client. 5xx and
 /// 429 become errors here, because the crate cannot tell them from a refusal otherwise.
-pub async fn send(http: &reqwest::Client, request: HttpRequest) -> Result<HttpResponse, HttpError> {
+pub async fn send(http: &reqwest::Client, egress: &Policy, request: HttpRequest) -> Result<HttpResponse, HttpError> {
     let (parts, body) = request.into_parts();
+    egress.check_url(&parts.uri.to_string()).map_err(HttpError::Refused)?;
     let response = http
         .request(parts.method, parts.uri.to_string())
         .headers(parts.headers)
         .body(body)
         .send()
         .await
-        .map_err(|e| HttpError::Network(describe(&e)))?;
+        .map_err(|e| match describe(&e) {
+            refused if refused.starts_with(crate::server::egress::REFUSED) => HttpError::Refused(refused),
+            other => HttpError::Network(other),
+        })?;
     let status = response.status();
     if status.is_server_error() || status.as_u16() == 429 {
         return Err(HttpError::Status { status: status.as_u16(), retry_after: retry_after(response.headers()) });
@@ -157,8 +165,16 @@ pub fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
     Some(Duration::from_secs(seconds).min(crate::server::clock::MAX_RETRY_AFTER))
 }
 
-/// A network error in words, without the URL (which may carry a query).
+/// A network error in words, without the URL (which may carry a query); the egress
+/// policy's refusal (from the resolver, deep in the error's causes) as it said it.
 pub fn describe(e: &reqwest::Error) -> String {
+    let mut cause = std::error::Error::source(e);
+    while let Some(c) = cause {
+        if c.to_string().starts_with(crate::server::egress::REFUSED) {
+            return c.to_string();
+        }
+        cause = c.source();
+    }
     if e.is_timeout() {
         "timed out".into()
     } else if e.is_connect() {
@@ -190,6 +206,7 @@ pub fn classify(e: RequestTokenError<HttpError, BasicErrorResponse>) -> GrantErr
             GrantError::Transient { message: format!("HTTP {status}"), retry_after }
         }
         RequestTokenError::Request(HttpError::Network(message)) => GrantError::Transient { message, retry_after: None },
+        RequestTokenError::Request(HttpError::Refused(message)) => GrantError::Misconfigured(message),
         RequestTokenError::Parse(e, _) => GrantError::Transient { message: format!("unreadable answer ({})", e.path()), retry_after: None },
         RequestTokenError::Other(message) => GrantError::Transient { message, retry_after: None },
     }

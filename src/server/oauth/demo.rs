@@ -15,6 +15,7 @@ pub const PLATFORM_NAME: &str = "Sandbox";
 /// (a platform an admin named "Sandbox" is never touched); returns a sentence for the log
 /// on failure.
 pub async fn ensure_sandbox_platform(state: &AppState, sandbox_url: &str) -> Result<(), String> {
+    state.config.oauth.egress.check_url(sandbox_url).map_err(|why| format!("SANDBOX_URL: {why}."))?;
     let caller = Caller::job("demo set-up");
     let existing = store::platforms::demo(&state.db).await.map_err(|e| e.to_string())?;
     let platform = match existing {

@@ -39,6 +39,7 @@ pub async fn exchange_code(state: &AppState, platform: &Platform, code: String, 
 /// The connected account; a provider that will not say is not a reason to fail the connection.
 async fn userinfo(state: &AppState, endpoints: &Endpoints, url: &str, tokens: &TokenSet) -> (Option<String>, Option<String>) {
     let answer = async {
+        state.config.oauth.egress.check_url(url)?;
         let response = state.http.get(url).bearer_auth(tokens.access.expose_secret()).send().await.map_err(|e| client::describe(&e))?;
         if !response.status().is_success() {
             return Err(format!("HTTP {}", response.status().as_u16()));

@@ -5,21 +5,18 @@ use crate::{
     domain::{Platform, SecretField},
     server::{secrets, state::AppState},
 };
-use oauth2::url::{form_urlencoded, Host, Url};
+use oauth2::url::form_urlencoded;
 use secrecy::ExposeSecret;
 
 /// Revokes the refresh token when there is one (that ends the whole grant), else the access
 /// token. `Ok(false)`: nothing to call. Sent by hand: the `oauth2` crate refuses http://
-/// revocation URLs, which the loopback sandbox uses; we require https everywhere except
-/// loopback instead.
+/// revocation URLs, which the loopback sandbox uses; the egress policy decides instead.
 pub async fn revoke(state: &AppState, platform: &Platform) -> Result<bool, String> {
     let (endpoints, secret) = tokens::endpoints_and_secret(state, platform.id).await.map_err(|e| e.to_string())?;
     let Some(url) = endpoints.revoke_url.clone() else {
         return Ok(false);
     };
-    if !(url.starts_with("https://") || is_loopback(&url)) {
-        return Err("the revocation URL must use https".into());
-    }
+    state.config.oauth.egress.check_url(&url)?;
     let resolve = |field| secrets::resolve_optional(&state.db, &state.keyring, platform.id, field);
     let (token, hint) = match resolve(SecretField::RefreshToken).await.map_err(|e| e.to_string())? {
         Some(t) => (t, "refresh_token"),
@@ -49,27 +46,4 @@ pub async fn revoke(state: &AppState, platform: &Platform) -> Result<bool, Strin
 /// RFC 6749 §2.3.1: Basic credentials are form-encoded first.
 fn form_encode(s: &str) -> String {
     form_urlencoded::byte_serialize(s.as_bytes()).collect()
-}
-
-fn is_loopback(url: &str) -> bool {
-    match Url::parse(url).ok().and_then(|u| u.host().map(|h| h.to_owned())) {
-        Some(Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(Host::Ipv6(ip)) => ip.is_loopback(),
-        Some(Host::Domain(name)) => name == "localhost",
-        None => false,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn only_loopback_may_skip_https() {
-        assert!(is_loopback("http://127.0.0.1:3200/revoke"));
-        assert!(is_loopback("http://[::1]:3200/revoke"));
-        assert!(is_loopback("http://localhost/revoke"));
-        assert!(!is_loopback("http://127.0.0.1.example.com/revoke"));
-        assert!(!is_loopback("http://example.com/revoke"));
-    }
 }

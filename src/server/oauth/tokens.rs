@@ -206,9 +206,9 @@ pub async fn endpoints_and_secret(state: &AppState, platform_id: Uuid) -> Result
 
 /// The HTTP client the `oauth2` crate calls through.
 pub fn sender(state: &AppState) -> impl Fn(oauth2::HttpRequest) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<oauth2::HttpResponse, client::HttpError>> + Send>> {
-    let http = state.http.clone();
+    let (http, egress) = (state.http.clone(), state.config.oauth.egress.clone());
     move |request| {
-        let http = http.clone();
-        Box::pin(async move { client::send(&http, request).await })
+        let (http, egress) = (http.clone(), egress.clone());
+        Box::pin(async move { client::send(&http, &egress, request).await })
     }
 }

@@ -150,6 +150,7 @@ async fn attempt(state: &AppState, caller: &Caller, c: &Claimed) -> Result<Publi
     let settings = oauth::settings(state, c.platform_id).await.map_err(|e| Failure::Retry { message: e.to_string(), retry_after: None })?;
     let endpoints = oauth::client::Endpoints::resolve(&settings).map_err(|why| Failure::Final(format!("the platform's OAuth settings are incomplete ({why}): an admin must fix them, then Retry")))?;
     let api_base = endpoints.api_base_url.clone().ok_or_else(|| Failure::Final("the platform has no API base URL: an admin must set it, then Retry".into()))?;
+    state.config.oauth.egress.check_url(&api_base).map_err(|why| Failure::Final(format!("{why}: an admin must fix the platform's API base URL, then Retry")))?;
     let token = match oauth::tokens::access_token(state, c.platform_id).await {
         Ok(token) => token,
         Err(TokenError::Grant(GrantError::Transient { message, retry_after })) => return Err(Failure::Retry { message: format!("could not refresh the access token: {message}"), retry_after }),

@@ -188,7 +188,8 @@ pub fn http_client(token: Option<&str>) -> reqwest::Client {
 }
 
 fn config_for(url: &str, vars: &[(&str, &str)]) -> Config {
-    let mut all = vec![("DATABASE_URL", url), ("LEPTOS_SITE_ADDR", "127.0.0.1:0")];
+    // The sandbox is a provider on this machine, over plain http.
+    let mut all = vec![("DATABASE_URL", url), ("LEPTOS_SITE_ADDR", "127.0.0.1:0"), ("ALLOW_INSECURE_PROVIDERS", "1")];
     all.extend_from_slice(vars);
     Config::from_vars(all).unwrap()
 }
@@ -274,6 +275,7 @@ pub async fn serve_process(app: &TestApp, vars: &[(&str, &str)]) -> (tokio::proc
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("DATABASE_URL", &app.database_url)
         .env("ENCRYPTION_KEY", TEST_KEY)
+        .env("ALLOW_INSECURE_PROVIDERS", "1")
         .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
         .env("RUST_LOG", "warn")
         .envs(vars.iter().copied())

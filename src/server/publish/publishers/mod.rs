@@ -82,7 +82,11 @@ fn with_link(text: &str, link: Option<&str>, separator: &str) -> String {
 /// Sends a request with the bearer token; a 2xx answer's headers and JSON body (`Null`
 /// when empty), or what the failure means.
 async fn send(request: reqwest::RequestBuilder, token: &SecretString) -> Result<(reqwest::header::HeaderMap, Value), PublishError> {
-    let response = request.bearer_auth(token.expose_secret()).send().await.map_err(|e| PublishError::Retryable { message: describe(&e), retry_after: None })?;
+    let response = request.bearer_auth(token.expose_secret()).send().await.map_err(|e| match describe(&e) {
+        // The egress policy refused the address the name resolved to: no retry will help.
+        refused if refused.starts_with(crate::server::egress::REFUSED) => PublishError::Rejected { message: refused },
+        message => PublishError::Retryable { message, retry_after: None },
+    })?;
     let status = response.status();
     let headers = response.headers().clone();
     let json: Value = match read_capped(response).await {
