@@ -135,7 +135,6 @@ mod tests {
         }
     }
 
-
     #[test]
     fn emails_are_normalised_and_checked() {
         let mut e = FieldErrors::default();

@@ -13,7 +13,7 @@ mod platform;
 mod posts;
 
 pub use account::{
-    check_password, parse_email, safe_return_path, EMAIL_MAX, ApiToken, AuditEvent, AuditPage, NewApiToken, User, Viewer, PASSWORD_MIN,
+    check_password, parse_email, safe_return_path, ApiToken, AuditEvent, AuditPage, NewApiToken, User, Viewer, EMAIL_MAX, PASSWORD_MIN,
 };
 pub use credentials::{Credentials, Encryption, KeyVersionStatus, PlatformDetails, SecretStatus, SecretText};
 pub use enums::{AuthType, Category, Choice, EncryptionState, Role, SecretField, Status};

@@ -72,28 +72,27 @@ pub async fn create_from_form(state: &AppState, caller: &Caller, form: PlatformF
     Ok(platform)
 }
 
-/// Deletes the platform; its secrets and credentials go with it (ON DELETE CASCADE).
-/// Deletes the platform; a connected OAuth grant is revoked at the provider first (where
-/// it supports revocation), so deleting does not leave a live grant behind.
+/// Deletes the platform; its secrets and credentials go with it (ON DELETE CASCADE). A
+/// connected OAuth grant is revoked at the provider first (where it supports revocation),
+/// so deleting does not leave a live grant behind.
 pub async fn delete(state: &AppState, caller: &Caller, id: Uuid) -> Result<(), AppError> {
     let db = &state.db;
     let platform = store::get(db, id).await?.ok_or_else(|| missing(id))?;
     let revoked = match platform.auth_type {
         AuthType::Oauth2 => match oauth::revoke(state, &platform).await {
-            Ok(true) => "; the OAuth grant was revoked at the provider",
-            Ok(false) => "",
+            Ok(true) => Some("the OAuth grant was revoked at the provider"),
+            Ok(false) => None,
             Err(why) => {
                 tracing::warn!(platform.id = %id, error = %why, "could not revoke the grant of a deleted platform");
-                "; the provider did not confirm revoking the OAuth grant: revoke it there"
+                Some("the provider did not confirm revoking the OAuth grant: revoke it there")
             }
         },
-        _ => "",
+        _ => None,
     };
     if !store::delete(db, id).await? {
         return Err(missing(id));
     }
     tracing::info!(platform.id = %id, "platform deleted");
-    let detail = Some(revoked.trim_start_matches("; ").to_owned()).filter(|d| !d.is_empty());
-    audit::record(db, caller, Action::PlatformDeleted, Some(Target::new(TargetKind::Platform, id, &platform.name)), Outcome::Ok, detail).await;
+    audit::record(db, caller, Action::PlatformDeleted, Some(Target::new(TargetKind::Platform, id, &platform.name)), Outcome::Ok, revoked.map(str::to_owned)).await;
     Ok(())
 }

@@ -149,7 +149,12 @@ pub async fn work(state: &AppState, owner: Uuid, mut progress: impl FnMut(&Rotat
 pub async fn round(state: AppState, owner: Uuid, progress: impl Fn()) {
     if let Err(e) = work(&state, owner, |_| progress()).await {
         tracing::warn!(error = %e, "re-encryption stopped");
-        tokio::time::sleep(Duration::from_secs(10)).await;
+        tokio::time::sleep(AFTER_ERROR).await;
     }
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    tokio::time::sleep(PAUSE).await;
 }
+
+const PAUSE: Duration = Duration::from_secs(1);
+const AFTER_ERROR: Duration = Duration::from_secs(10);
+/// The longest a round waits besides its work: the loop's period for `/readyz`.
+pub const ROUND_WAIT: Duration = Duration::from_secs(PAUSE.as_secs() + AFTER_ERROR.as_secs());

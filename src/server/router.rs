@@ -187,7 +187,7 @@ fn start_workers(state: &AppState) -> Vec<tokio::task::JoinHandle<()>> {
     let s = state.clone();
     let publisher = workers::spawn(w, "delivery worker", s.config.publishing.poll_interval, move |_| super::publish::worker::round(s.clone()));
     let (s, owner) = (state.clone(), uuid::Uuid::now_v7());
-    let rotation = workers::spawn(w, "key rotation", Duration::from_secs(11), move |hb| super::rotation::round(s.clone(), owner, move || hb.beat()));
+    let rotation = workers::spawn(w, "key rotation", super::rotation::ROUND_WAIT, move |hb| super::rotation::round(s.clone(), owner, move || hb.beat()));
     let sweeper = workers::spawn(w, "session sweeper", SESSION_SWEEP, move |_| sweep_expired_sessions(sessions.clone()));
     vec![refresher, publisher, rotation, sweeper]
 }

@@ -168,15 +168,16 @@ pub async fn change_own_password(db: &Db, session: &Session, caller: &Caller, cu
         errors.add("confirm", "does not match the new password");
     }
     errors.into_result(())?;
+    let target = || Some(Target::new(TargetKind::User, user.id, &user.email));
     let (_, hash) = store::get_with_hash(db, user.id).await?.ok_or(AppError::Unauthorized)?;
     if !passwords::verify(secret(current), hash).await {
-        audit::record(db, caller, Action::PasswordChanged, Some(Target::new(TargetKind::User, user.id, &user.email)), Outcome::Failed, Some("wrong current password".into())).await;
+        audit::record(db, caller, Action::PasswordChanged, target(), Outcome::Failed, Some("wrong current password".into())).await;
         return Err(AppError::invalid("current", "is not your current password"));
     }
     let hash = passwords::hash(secret(new)).await?;
     store::set_password_hash(db, user.id, &hash).await?;
     open_session(session, user, &hash).await?;
-    audit::record(db, caller, Action::PasswordChanged, Some(Target::new(TargetKind::User, user.id, &user.email)), Outcome::Ok, Some("other sessions ended".into())).await;
+    audit::record(db, caller, Action::PasswordChanged, target(), Outcome::Ok, Some("other sessions ended".into())).await;
     Ok(())
 }
 

@@ -17,7 +17,7 @@ use std::time::Duration;
 pub type Client = BasicClient<EndpointSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointSet>;
 
 /// Largest answer read from a provider: token, userinfo and publish answers are small.
-pub const MAX_ANSWER_BYTES: usize = 256 * 1024;
+const MAX_ANSWER_BYTES: usize = 256 * 1024;
 
 /// A platform's effective OAuth configuration.
 #[derive(Clone, Debug)]
@@ -129,10 +129,7 @@ pub async fn send(http: &reqwest::Client, egress: &Policy, request: HttpRequest)
         .body(body)
         .send()
         .await
-        .map_err(|e| match describe(&e) {
-            refused if refused.starts_with(crate::server::egress::REFUSED) => HttpError::Refused(refused),
-            other => HttpError::Network(other),
-        })?;
+        .map_err(|e| refusal(&e).map_or_else(|| HttpError::Network(describe(&e)), HttpError::Refused))?;
     let status = response.status();
     if status.is_server_error() || status.as_u16() == 429 {
         return Err(HttpError::Status { status: status.as_u16(), retry_after: retry_after(response.headers()) });
@@ -165,15 +162,17 @@ pub fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
     Some(Duration::from_secs(seconds).min(crate::server::clock::MAX_RETRY_AFTER))
 }
 
-/// A network error in words, without the URL (which may carry a query); the egress
-/// policy's refusal (from the resolver, deep in the error's causes) as it said it.
+/// The egress policy's refusal, when that is why a request failed: the resolver's error
+/// sits deep in the request error's causes.
+pub fn refusal(e: &reqwest::Error) -> Option<String> {
+    std::iter::successors(std::error::Error::source(e), |c| c.source()).map(|c| c.to_string()).find(|m| m.starts_with(crate::server::egress::REFUSED))
+}
+
+/// A network error in words, without the URL (which may carry a query); an egress refusal
+/// as the policy said it.
 pub fn describe(e: &reqwest::Error) -> String {
-    let mut cause = std::error::Error::source(e);
-    while let Some(c) = cause {
-        if c.to_string().starts_with(crate::server::egress::REFUSED) {
-            return c.to_string();
-        }
-        cause = c.source();
+    if let Some(refused) = refusal(e) {
+        return refused;
     }
     if e.is_timeout() {
         "timed out".into()

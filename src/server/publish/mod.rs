@@ -127,9 +127,9 @@ pub async fn retry(state: &AppState, caller: &Caller, delivery_id: Uuid, confirm
     if unconfirmed && !confirmed {
         return Err(AppError::Conflict { fields: FieldErrors::single("confirm", "this delivery may already have been published: check the platform, then confirm the retry") });
     }
-    let post_id = store::posts::requeue(&state.db, delivery_id)
-        .await?
-        .ok_or_else(|| AppError::Conflict { fields: FieldErrors::single("delivery", "is not failed or unconfirmed (it may already be retrying)") })?;
+    if !store::posts::requeue(&state.db, delivery_id).await? {
+        return Err(AppError::Conflict { fields: FieldErrors::single("delivery", "is not failed or unconfirmed (it may already be retrying)") });
+    }
     audit::record(&state.db, caller, Action::DeliveryRetried, Some(Target::new(TargetKind::Delivery, delivery_id, "")), Outcome::Ok, None).await;
     state.publish_now.notify_one();
     get(state, post_id).await

@@ -212,20 +212,22 @@ pub async fn post_of_delivery(db: &Db, id: Uuid) -> Result<Option<Uuid>, StoreEr
     Ok(row.map(|r| r.0))
 }
 
-/// Puts a failed or unconfirmed delivery back in the queue (the Retry button).
-pub async fn requeue(db: &Db, id: Uuid) -> Result<Option<Uuid>, StoreError> {
+/// Puts a failed or unconfirmed delivery back in the queue (the Retry button); `false`
+/// when it is neither.
+pub async fn requeue(db: &Db, id: Uuid) -> Result<bool, StoreError> {
     let at = now();
-    let row: Option<(Uuid,)> = on_db!(db, |pool| {
-        sqlx::query_as(
+    let n = on_db!(db, |pool| {
+        sqlx::query(
             "UPDATE deliveries SET status = 'queued', due_at = $1, error = NULL, updated_at = $1 \
-             WHERE id = $2 AND status IN ('failed', 'unconfirmed') RETURNING post_id",
+             WHERE id = $2 AND status IN ('failed', 'unconfirmed')",
         )
         .bind(at)
         .bind(id)
-        .fetch_optional(pool)
+        .execute(pool)
         .await
+        .map(|r| r.rows_affected())
     })?;
-    Ok(row.map(|r| r.0))
+    Ok(n == 1)
 }
 
 type PostRow = (Uuid, String, Option<String>, String, Option<DateTime<Utc>>, String, Option<Uuid>, DateTime<Utc>, DateTime<Utc>);
@@ -233,8 +235,8 @@ type DeliveryRow = (Uuid, Uuid, Uuid, String, String, i32, DateTime<Utc>, Option
 
 /// Posts matching the filter, newest first, with their deliveries.
 pub async fn list(db: &Db, filter: &PostFilter, limit: i64) -> Result<Vec<Post>, StoreError> {
-    let day_start = filter.day.map(|d| d.and_hms_opt(0, 0, 0).expect("midnight").and_utc());
-    let day_end = filter.day.and_then(|d| d.succ_opt()).map(|d| d.and_hms_opt(0, 0, 0).expect("midnight").and_utc());
+    let midnight = |d: chrono::NaiveDate| d.and_time(chrono::NaiveTime::MIN).and_utc();
+    let (day_start, day_end) = (filter.day.map(midnight), filter.day.and_then(|d| d.succ_opt()).map(midnight));
     let posts: Vec<PostRow> = on_db!(db, |pool| {
         sqlx::query_as(
             "SELECT p.id, p.text, p.link, p.state, p.scheduled_at, p.created_by, p.created_by_id, p.created_at, p.updated_at FROM posts p \

@@ -1,6 +1,7 @@
 //! `/profile`: the signed-in user, their password and their personal API tokens.
 
 use crate::{
+    domain::PASSWORD_MIN,
     server_fns::profile::{list_api_tokens, ChangePassword, CreateApiToken, RevokeApiToken},
     ui::components::{error_view::{ErrorView, FormAlert}, notice::Notice, timestamp::Timestamp, viewer::viewer},
 };
@@ -27,7 +28,7 @@ pub fn ProfilePage() -> impl IntoView {
             <FormAlert error=change_error/>
             <ActionForm action=change attr:class="inline-form">
                 <div class="field"><label for="current-password">"Current password"</label><input id="current-password" name="current" type="password" autocomplete="current-password" required/></div>
-                <div class="field"><label for="changed-password">"New password"</label><input id="changed-password" name="new" type="password" autocomplete="new-password" minlength="12" required/></div>
+                <div class="field"><label for="changed-password">"New password"</label><input id="changed-password" name="new" type="password" autocomplete="new-password" minlength=PASSWORD_MIN required/></div>
                 <div class="field"><label for="confirm-password">"New password again"</label><input id="confirm-password" name="confirm" type="password" autocomplete="new-password" required/></div>
                 <div class="form-actions"><button type="submit" class="button primary">"Change password"</button></div>
             </ActionForm>

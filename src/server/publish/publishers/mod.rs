@@ -7,7 +7,7 @@ mod mastodon;
 mod sandbox;
 mod x;
 
-use crate::{domain::ProviderKey, server::oauth::client::{describe, read_capped, retry_after}};
+use crate::{domain::ProviderKey, server::oauth::client::{describe, read_capped, refusal, retry_after}};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 use std::time::Duration;
@@ -82,10 +82,10 @@ fn with_link(text: &str, link: Option<&str>, separator: &str) -> String {
 /// Sends a request with the bearer token; a 2xx answer's headers and JSON body (`Null`
 /// when empty), or what the failure means.
 async fn send(request: reqwest::RequestBuilder, token: &SecretString) -> Result<(reqwest::header::HeaderMap, Value), PublishError> {
-    let response = request.bearer_auth(token.expose_secret()).send().await.map_err(|e| match describe(&e) {
+    let response = request.bearer_auth(token.expose_secret()).send().await.map_err(|e| match refusal(&e) {
         // The egress policy refused the address the name resolved to: no retry will help.
-        refused if refused.starts_with(crate::server::egress::REFUSED) => PublishError::Rejected { message: refused },
-        message => PublishError::Retryable { message, retry_after: None },
+        Some(message) => PublishError::Rejected { message },
+        None => PublishError::Retryable { message: describe(&e), retry_after: None },
     })?;
     let status = response.status();
     let headers = response.headers().clone();
