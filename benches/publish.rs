@@ -66,7 +66,7 @@ async fn main() {
     oauth::save_settings(&state, &caller, &platform, settings).await.unwrap();
     let access = SecretString::from(tokens["access_token"].as_str().unwrap().to_owned());
     let facts = TokenFacts { token_type: Some("Bearer".into()), scopes: None, expires_at: None, account: Some((Some("bench".into()), Some("Bench".into()))) };
-    secrets::store_tokens(&state.db, &state.keyring, platform.id, &access, None, false, &facts, None).await.unwrap();
+    secrets::store_tokens(&state.db, &state.keyring, platform.id, &access, None, &facts, keyport::server::store::oauth::Grant::New).await.unwrap();
 
     // Baseline: the HTTP calls alone, CONCURRENCY at a time.
     let started = Instant::now();

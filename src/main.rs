@@ -134,7 +134,7 @@ async fn keys_status(config: config::Config) -> Result<(), String> {
 }
 
 fn command_line() -> keyport::server::auth::Caller {
-    keyport::server::auth::Caller { user: None, client_addr: Some("command line".into()), via_token: false, job: None }
+    keyport::server::auth::Caller { client_addr: Some("command line".into()), ..Default::default() }
 }
 
 async fn keys_rotate(config: config::Config) -> Result<(), String> {

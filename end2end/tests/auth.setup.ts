@@ -27,10 +27,14 @@ setup('first-run set-up, a marketer and an API token', async ({ page, browser })
   // The token is shown by the hydrated page (a plain form post would lose it).
   await open(page, '/profile');
   await page.getByLabel('Token name').fill('end2end');
+  await page.getByLabel('Access').selectOption({ label: 'Read and write' });
+  await page.getByLabel('Expires').selectOption({ label: 'in 30 days' });
   await page.getByRole('button', { name: 'Create token' }).click();
   const token = await page.getByLabel('New API token').inputValue();
   expect(token).toMatch(/^kp_/);
   writeFileSync('.auth/token.txt', token);
+  const row = page.getByRole('row').filter({ hasText: 'end2end' });
+  await expect(row).toContainText('Read and write');
 
   const marketer = await browser.newContext();
   const mpage = await marketer.newPage();

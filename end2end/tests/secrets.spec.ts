@@ -18,7 +18,8 @@ test.describe('credentials', () => {
     await expect(credentials.getByText('encrypted with the current key (v2)')).toBeVisible();
     await expect(credentials.getByLabel('New API key')).toHaveValue('');
     expect(await page.content()).not.toContain(key);
-    const source = await (await api.get(`/platforms/${platform.id}`)).text();
+    // The server-rendered HTML of the page as the signed-in admin (an API token opens no page).
+    const source = await (await page.request.get(`/platforms/${platform.id}`)).text();
     expect(source).toContain('Encrypted (current key v2)');
     expect(source).not.toContain(key);
 

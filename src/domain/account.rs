@@ -61,6 +61,32 @@ pub fn check_password(errors: &mut FieldErrors, field: &str, password: &SecretTe
     }
 }
 
+super::wire_enum! {
+    /// What an API token may do on the JSON API (tokens work nowhere else).
+    TokenScope, "token scope" {
+        Read => "read", "Read-only";
+        ReadWrite => "read_write", "Read and write";
+    }
+}
+
+/// The longest an API token may live, in days.
+pub const TOKEN_DAYS_MAX: i64 = 3650;
+
+/// When a new token expires: `never`, or after a number of days (1 to [`TOKEN_DAYS_MAX`]).
+pub fn parse_token_expiry(errors: &mut FieldErrors, field: &str, text: &str, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    let text = text.trim();
+    if text.eq_ignore_ascii_case("never") {
+        return None;
+    }
+    match text.parse::<i64>() {
+        Ok(days) if (1..=TOKEN_DAYS_MAX).contains(&days) => Some(now + chrono::Duration::days(days)),
+        _ => {
+            errors.add(field, format!("must be \"never\" or a number of days from 1 to {TOKEN_DAYS_MAX}"));
+            None
+        }
+    }
+}
+
 /// A personal API token as listed on the profile page (the token itself is shown once).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApiToken {
@@ -68,9 +94,13 @@ pub struct ApiToken {
     pub name: String,
     /// The first characters of the token, to recognise it.
     pub prefix: String,
+    pub scope: TokenScope,
     pub created_at: DateTime<Utc>,
+    pub expires_at: Option<DateTime<Utc>>,
     pub last_used_at: Option<DateTime<Utc>>,
     pub revoked_at: Option<DateTime<Utc>>,
+    /// Past its expiry when it was listed.
+    pub expired: bool,
 }
 
 /// A token just created: the only time its value is shown.

@@ -79,6 +79,9 @@ pub enum AppError {
     Forbidden { message: String },
     #[error("{message}")]
     Unavailable { message: String },
+    /// Too many attempts from this caller (sign-in throttling): wait, then try again.
+    #[error("{message}")]
+    TooManyRequests { message: String },
     /// Something failed on the server; the log has the details under this reference.
     #[error("something went wrong on the server (reference {reference})")]
     Internal { reference: String },
@@ -106,6 +109,7 @@ impl AppError {
             Self::Unauthorized => 401,
             Self::Forbidden { .. } => 403,
             Self::Unavailable { .. } => 503,
+            Self::TooManyRequests { .. } => 429,
             Self::Internal { .. } => 500,
             Self::Transport { .. } => 502,
         }

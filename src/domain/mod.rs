@@ -13,7 +13,8 @@ mod platform;
 mod posts;
 
 pub use account::{
-    check_password, parse_email, safe_return_path, ApiToken, AuditEvent, AuditPage, NewApiToken, User, Viewer, EMAIL_MAX, PASSWORD_MIN,
+    check_password, parse_email, parse_token_expiry, safe_return_path, ApiToken, AuditEvent, AuditPage, NewApiToken, TokenScope, User, Viewer,
+    EMAIL_MAX, PASSWORD_MIN, TOKEN_DAYS_MAX,
 };
 pub use credentials::{Credentials, Encryption, KeyVersionStatus, PlatformDetails, SecretStatus, SecretText};
 pub use enums::{AuthType, Category, Choice, EncryptionState, Role, SecretField, Status};

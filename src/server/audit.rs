@@ -91,18 +91,34 @@ impl<'a> Target<'a> {
     }
 }
 
-/// Appends one entry. A failure to write it is logged, not shown: the action happened.
+/// Longest texts the schema accepts (migration 0010), in characters.
+pub const ACTOR_MAX: usize = 300;
+pub const TARGET_ID_MAX: usize = 100;
+pub const TARGET_LABEL_MAX: usize = 300;
+pub const CLIENT_ADDR_MAX: usize = 64;
+pub const DETAIL_MAX: usize = 2000;
+
+/// `text` cut to `max` characters, marked with an ellipsis when cut.
+fn cut(text: String, max: usize) -> String {
+    match text.char_indices().nth(max.saturating_sub(1)) {
+        Some((end, _)) if text.chars().count() > max => format!("{}…", &text[..end]),
+        _ => text,
+    }
+}
+
+/// Appends one entry; texts longer than the schema allows are cut, so an entry is never
+/// lost to its length. A failure to write it is logged, not shown: the action happened.
 pub async fn record(db: &Db, caller: &Caller, action: Action, target: Option<Target<'_>>, outcome: Outcome, detail: Option<String>) {
     let entry = Entry {
         actor_id: caller.user.as_ref().map(|u| u.id),
-        actor: caller.actor(),
+        actor: cut(caller.actor(), ACTOR_MAX),
         action: action.as_str(),
         target_type: target.as_ref().map(|t| t.kind.as_str()),
-        target_id: target.as_ref().map(|t| t.id.clone()),
-        target_label: target.as_ref().map(|t| t.label.to_owned()),
+        target_id: target.as_ref().map(|t| cut(t.id.clone(), TARGET_ID_MAX)),
+        target_label: target.as_ref().map(|t| cut(t.label.to_owned(), TARGET_LABEL_MAX)),
         outcome: outcome.as_str(),
-        client_addr: caller.client_addr.clone(),
-        detail,
+        client_addr: caller.client_addr.clone().map(|a| cut(a, CLIENT_ADDR_MAX)),
+        detail: detail.map(|d| cut(d, DETAIL_MAX)),
     };
     if let Err(e) = store::insert(db, &entry).await {
         tracing::error!(error = %e, action = action.as_str(), "could not write the audit log");
@@ -117,4 +133,18 @@ pub async fn page(db: &Db, filter: Filter, page: u32) -> Result<AuditPage, AppEr
     events.truncate(PAGE_SIZE as usize);
     let (actors, actions) = store::facets(db).await?;
     Ok(AuditPage { events, page: page.max(1), has_more, actors, actions })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cut;
+
+    #[test]
+    fn long_texts_are_cut_to_the_schema_limit_on_a_character_boundary() {
+        assert_eq!(cut("short".into(), 10), "short");
+        assert_eq!(cut("exactly10!".into(), 10), "exactly10!");
+        let cut_text = cut("é".repeat(3000), 2000);
+        assert_eq!(cut_text.chars().count(), 2000);
+        assert!(cut_text.ends_with('…'));
+    }
 }

@@ -21,7 +21,8 @@ use serde_json::{json, Map, Value};
 /// Largest request body accepted; a platform is a few KiB at most.
 pub const BODY_LIMIT: usize = 64 * 1024;
 
-pub fn routes() -> Router<AppState> {
+/// The routes, behind the layer that resolves API tokens (they open these and nothing else).
+pub fn routes(state: &AppState) -> Router<AppState> {
     Router::new()
         .route("/platforms", get(list).post(create))
         .route("/platforms/{id}", get(show).patch(update).delete(remove))
@@ -29,6 +30,7 @@ pub fn routes() -> Router<AppState> {
         .route("/platforms/{id}/secrets/{field}", put(put_secret).delete(delete_secret))
         .route("/platforms/{id}/oauth", get(show_oauth).put(put_oauth))
         .route("/platforms/{id}/oauth/token", post(ensure_token))
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), super::auth::middleware::api_token))
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, AppError::not_found("API route")) })
 }
 

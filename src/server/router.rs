@@ -68,13 +68,23 @@ fn provide_request_context(state: &AppState) {
     provide_context(Viewer(user));
 }
 
+/// The page routes, generated once per process. Generating renders the app with a
+/// process-wide flag set (leptos_server's `IS_SUPPRESSING_RESOURCE_LOAD`) under which any
+/// resource created by a concurrent render in the same process waits forever; a second
+/// server built while another serves (integration tests, `TestApp::reopen`) would hang
+/// that render. Once per process, before any server answers, it cannot overlap a render.
+pub fn page_routes() -> Vec<leptos_axum::AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> = std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
+
 pub fn build(state: AppState) -> Router {
-    let routes = generate_route_list(App);
+    let routes = page_routes();
     let context_state = state.clone();
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
-        .nest("/api", json_api::routes())
+        .nest("/api", json_api::routes(&state))
         .merge(oauth::connect::routes())
         .leptos_routes_with_context(
             &state,
@@ -194,11 +204,15 @@ fn start_workers(state: &AppState) -> Vec<tokio::task::JoinHandle<()>> {
 
 const SESSION_SWEEP: Duration = Duration::from_secs(3600);
 
-/// Deletes expired sessions, then waits an hour, so the table does not grow without bound.
+/// Deletes expired sessions and finished sign-in throttle windows, then waits an hour, so
+/// neither table grows without bound.
 async fn sweep_expired_sessions(store: DbSessionStore) {
     use tower_sessions::session_store::ExpiredDeletion;
     if let Err(e) = store.delete_expired().await {
         tracing::warn!(error = %e, "could not delete expired sessions");
+    }
+    if let Err(e) = super::auth::throttle::sweep(&store.0).await {
+        tracing::warn!(error = %e, "could not delete finished sign-in throttle windows");
     }
     tokio::time::sleep(SESSION_SWEEP).await;
 }

@@ -4,7 +4,7 @@
 use super::{
     audit::{self, Action, Outcome, Target},
     auth::Caller,
-    crypto::{CryptoError, Keyring, SecretSlot, ENCRYPTIONS_REFUSE_AT},
+    crypto::{CryptoError, Keyring, SecretSlot, ENCRYPTIONS_HARD_CAP, ENCRYPTIONS_REFUSE_AT},
     db::Db,
     error::internal,
     store::{keys, oauth as oauth_store, secrets as store},
@@ -59,39 +59,52 @@ pub async fn store_secret(
 }
 
 /// Stores a token set from a provider in one transaction (see [`oauth_store::save_tokens`]):
-/// `false` when `expect_version` no longer matches (someone else wrote tokens first).
-#[allow(clippy::too_many_arguments)]
+/// `false` when a refresh's grant is gone. A new connection's refresh token replaces the
+/// old one or, if the provider sent none, deletes it; a refresh without one keeps it.
 pub async fn store_tokens(
     db: &Db,
     keyring: &Keyring,
     platform_id: Uuid,
     access: &SecretString,
     refresh: Option<&SecretString>,
-    keep_old_refresh: bool,
     facts: &oauth_store::TokenFacts,
-    expect_version: Option<i64>,
+    grant: oauth_store::Grant,
 ) -> Result<bool, AppError> {
+    // Any token the capped read of the provider's answer let through is stored: refusing
+    // one now, after the provider has rotated the refresh token, would lose the grant.
     for value in std::iter::once(access).chain(refresh) {
         let len = value.expose_secret().len();
-        if len == 0 || len > SECRET_MAX_BYTES {
+        if len == 0 || len > crate::server::oauth::client::MAX_ANSWER_BYTES {
             return Err(internal(format!("provider sent a token of {len} bytes")));
         }
     }
-    let write = match (refresh, keep_old_refresh) {
+    let refreshing = matches!(grant, oauth_store::Grant::Refreshed { .. });
+    let write = match (refresh, refreshing) {
         (Some(_), _) => oauth_store::RefreshWrite::Replace,
         (None, true) => oauth_store::RefreshWrite::Keep,
         (None, false) => oauth_store::RefreshWrite::Delete,
     };
+    let limit = if refreshing { ENCRYPTIONS_HARD_CAP } else { ENCRYPTIONS_REFUSE_AT };
     let version = keyring.current_version();
     let seal = |field: SecretField| {
         let value = if field == SecretField::RefreshToken { refresh.unwrap_or(access) } else { access };
         keyring.seal(value.expose_secret().as_bytes(), &SecretSlot::platform_secret(platform_id, field))
     };
-    let saved = oauth_store::save_tokens(db, platform_id, version, ENCRYPTIONS_REFUSE_AT, write, facts, expect_version, seal).await?;
+    let saved = oauth_store::save_tokens(db, platform_id, version, limit, write, facts, grant, seal).await?;
     if saved {
         tracing::info!(platform.id = %platform_id, key.version = version, rotated = refresh.is_some(), "tokens stored");
     }
     Ok(saved)
+}
+
+/// Refuses, before a refresh token is spent, when the current key could not store what a
+/// refresh brings back (two encryptions).
+pub async fn ensure_room_for_refresh(db: &Db, keyring: &Keyring) -> Result<(), AppError> {
+    let version = keyring.current_version();
+    if crate::server::store::keys::encryptions(db, version).await? + 2 > ENCRYPTIONS_REFUSE_AT {
+        return Err(crate::server::store::StoreError::KeyExhausted { version }.into());
+    }
+    Ok(())
 }
 
 /// Longest basic-auth user name.

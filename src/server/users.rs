@@ -3,13 +3,13 @@
 
 use super::{
     audit::{self, Action, Outcome, Target, TargetKind},
-    auth::{passwords, Caller},
+    auth::{passwords, throttle, Caller},
     config::Config,
     db::Db,
-    store::{audit as audit_store, tokens as tokens_store, users as store},
+    store::{tokens as tokens_store, users as store},
 };
 use crate::domain::{check_password, parse_email, AppError, FieldErrors, Role, SecretText, User, EMAIL_MAX};
-use chrono::{Duration, Utc};
+use chrono::Utc;
 use secrecy::SecretString;
 use sha2::{Digest, Sha256};
 use tower_sessions::Session;
@@ -19,10 +19,6 @@ const USER_ID: &str = "auth.user_id";
 const LOGIN_AT: &str = "auth.login_at";
 /// Ties a session to the password it was opened with: changing the password ends it.
 const STAMP: &str = "auth.stamp";
-
-/// Failed sign-ins allowed per account and per client address in [`LOGIN_WINDOW_SECONDS`].
-pub const LOGIN_ATTEMPTS: i64 = 5;
-pub const LOGIN_WINDOW_SECONDS: i64 = 60;
 
 fn stamp(password_hash: &str) -> String {
     hex::encode(&Sha256::digest(password_hash.as_bytes())[..8])
@@ -62,25 +58,20 @@ pub async fn set_up_first_admin(
 }
 
 /// Checks the password and opens a session (with a new session id). The error never says
-/// whether the email exists. Sign-ins are rate limited per account and per address.
+/// whether the email exists. Sign-ins are throttled per address and per account (`auth::throttle`).
 pub async fn sign_in(db: &Db, session: &Session, caller: &Caller, email: &str, password: &SecretText) -> Result<User, AppError> {
     let email = email.trim().to_lowercase();
     // Checked before anything is written: a stranger's megabyte "email" never reaches the audit log.
     if email.len() > EMAIL_MAX {
         return Err(AppError::invalid("email", format!("must be at most {EMAIL_MAX} characters")));
     }
-    let addr = caller.client_addr.clone().unwrap_or_default();
-    let since = Utc::now() - Duration::seconds(LOGIN_WINDOW_SECONDS);
-    let (by_account, by_addr) = audit_store::recent_failed_logins(db, since, &email, &addr).await?;
-    if by_account >= LOGIN_ATTEMPTS || by_addr >= LOGIN_ATTEMPTS {
-        audit::record(db, caller, Action::LoginThrottled, Some(Target::new(TargetKind::User, "", &email)), Outcome::Denied, None).await;
-        return Err(AppError::Unavailable { message: "Too many failed sign-in attempts. Wait a minute, then try again.".into() });
-    }
+    let attempt = throttle::admit(db, caller, &email).await?;
     let found = store::credentials_by_email(db, &email).await?;
     let hash = found.as_ref().map_or_else(|| passwords::DECOY_HASH.to_owned(), |(_, h)| h.clone());
     let matches = passwords::verify(secret(password), hash.clone()).await;
     match found {
         Some((user, _)) if matches && !user.disabled => {
+            attempt.succeeded(db).await?;
             open_session(session, &user, &hash).await?;
             let who = Caller { user: Some(user.clone()), ..caller.clone() };
             audit::record(db, &who, Action::Login, Some(Target::new(TargetKind::User, user.id, &user.email)), Outcome::Ok, None).await;

@@ -11,10 +11,14 @@ pub async fn list_api_tokens() -> Result<Vec<ApiToken>, AppError> {
     guarded(Role::Marketer, |cx| async move { tokens::list(&cx.state.db, cx.user()?).await }).await
 }
 
-/// Creates a token and returns its value: the only time it is shown.
+/// Creates a token and returns its value: the only time it is shown. `scope` is `read` or
+/// `read_write` (default `read`); `expires` is `never` or days (default 90).
 #[server]
-pub async fn create_api_token(name: String) -> Result<NewApiToken, AppError> {
-    guarded(Role::Marketer, |cx| async move { tokens::create(&cx.state.db, &cx.caller, &name).await }).await
+pub async fn create_api_token(name: String, scope: Option<String>, expires: Option<String>) -> Result<NewApiToken, AppError> {
+    guarded(Role::Marketer, |cx| async move {
+        tokens::create(&cx.state.db, &cx.caller, &name, scope.as_deref().unwrap_or("read"), expires.as_deref().unwrap_or("90")).await
+    })
+    .await
 }
 
 #[server]

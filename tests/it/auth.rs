@@ -21,6 +21,8 @@ on_both_backends!(
     sign_in_rotates_the_session_and_sign_out_ends_it,
     anonymous_pages_redirect_to_sign_in_and_come_back,
     failed_sign_ins_are_rate_limited_without_revealing_accounts,
+    concurrent_attempts_cannot_all_pass_the_address_limit,
+    a_stranger_guessing_from_many_addresses_cannot_lock_out_the_owner,
     cross_site_writes_are_refused,
     roles_are_enforced_on_every_server_function,
     roles_are_enforced_on_every_page,
@@ -128,8 +130,46 @@ async fn failed_sign_ins_are_rate_limited_without_revealing_accounts(app: TestAp
         attempt(email.clone(), "wrong password 1").await;
     }
     let (status, body) = attempt(email.clone(), PASSWORD).await;
-    assert_eq!(status, 503, "the sixth attempt is refused even with the right password: {body}");
+    assert_eq!(status, 429, "the sixth attempt from this address is refused even with the right password: {body}");
     assert!(body.contains("Too many failed sign-in attempts"));
+}
+
+/// Ten wrong passwords sent at once from one address: the count is taken atomically, so
+/// exactly five are checked and five refused (a read-then-write count let all ten through).
+async fn concurrent_attempts_cannot_all_pass_the_address_limit(app: TestApp) {
+    let attempts = (0..10).map(|i| {
+        let request = app.anonymous.post(app.url(SignIn::PATH)).header("origin", &app.base).form(&[("email", format!("guess{i}@example.com")), ("password", "wrong password".into())]);
+        async move { request.send().await.unwrap().status().as_u16() }
+    });
+    let mut statuses = futures::future::join_all(attempts).await;
+    statuses.sort();
+    assert_eq!(statuses, [422, 422, 422, 422, 422, 429, 429, 429, 429, 429]);
+    assert_eq!(common::count(&app, "SELECT COUNT(*) FROM audit_events WHERE action = 'login_failed'").await, 5);
+    assert_eq!(
+        common::count(&app, "SELECT COUNT(*) FROM audit_events WHERE action = 'login_throttled'").await,
+        1,
+        "throttled attempts are counted, not logged one row each"
+    );
+    assert_eq!(common::count(&app, "SELECT attempts FROM login_throttle WHERE key = 'addr:127.0.0.1'").await, 10);
+}
+
+/// Per account, failures slow sign-in down rather than block it: after a stranger's
+/// guesses from many addresses the owner still signs in with the right password.
+async fn a_stranger_guessing_from_many_addresses_cannot_lock_out_the_owner(app: TestApp) {
+    let (_, email) = signed_in_browser(&app, Role::Admin).await;
+    let proxied = app.reopen(&[("ENCRYPTION_KEY", common::TEST_KEY), ("TRUSTED_PROXIES", "127.0.0.1")]).await;
+    let sign_in = |from: String, password: &'static str| {
+        let request = proxied.anonymous.post(proxied.url(SignIn::PATH)).header("origin", &proxied.base).header("x-forwarded-for", from).form(&[("email", email.as_str()), ("password", password)]);
+        async move { request.send().await.unwrap().status().as_u16() }
+    };
+    for i in 0..6 {
+        assert_eq!(sign_in(format!("198.51.100.{i}"), "wrong password").await, 422, "attempt {i} is checked, not refused");
+    }
+    let owner = proxied.anonymous.post(proxied.url(SignIn::PATH)).header("origin", &proxied.base).header("x-forwarded-for", "203.0.113.1").form(&[("email", email.as_str()), ("password", PASSWORD)]);
+    let r = owner.send().await.unwrap();
+    assert_eq!(location(&r), "/platforms", "the owner signs in ({}), only more slowly", r.status());
+    assert_eq!(common::count(&app, "SELECT COUNT(*) FROM login_throttle WHERE key LIKE 'account:%'").await, 0, "a success starts the account afresh");
+    assert_eq!(common::count(&app, "SELECT COUNT(*) FROM audit_events WHERE action = 'login_throttled'").await, 1, "the slow-down is logged once");
 }
 
 async fn cross_site_writes_are_refused(app: TestApp) {
@@ -211,7 +251,7 @@ fn server_function_expectations() -> Vec<(&'static str, String, Option<Role>)> {
 }
 
 async fn roles_are_enforced_on_every_server_function(app: TestApp) {
-    let marketer = app.client_as(Role::Marketer).await;
+    let (mut marketer, mut admin) = (app.browser_as(Role::Marketer).await, app.browser_as(Role::Admin).await);
     let expectations = server_function_expectations();
     let paths: Vec<&str> = leptos::server_fn::axum::server_fn_paths().map(|(path, _)| path).collect();
     for path in &paths {
@@ -220,7 +260,8 @@ async fn roles_are_enforced_on_every_server_function(app: TestApp) {
             .iter()
             .find(|(n, ..)| *n == name)
             .unwrap_or_else(|| panic!("{path} has no row in the authorization matrix: add one"));
-        for (who, client) in [("anonymous", &app.anonymous), ("marketer", &marketer), ("admin", &app.client)] {
+        // An admin's API token opens no server function: it is a stranger there.
+        for (who, client) in [("anonymous", &app.anonymous), ("API token", &app.client), ("marketer", &marketer), ("admin", &admin)] {
             let status = client
                 .post(app.url(path))
                 .header("origin", &app.base)
@@ -233,7 +274,7 @@ async fn roles_are_enforced_on_every_server_function(app: TestApp) {
                 .as_u16();
             let expected_denial = match (access, who) {
                 (None, _) => None,
-                (Some(_), "anonymous") => Some(401),
+                (Some(_), "anonymous" | "API token") => Some(401),
                 (Some(Role::Admin), "marketer") => Some(403),
                 _ => None,
             };
@@ -243,6 +284,11 @@ async fn roles_are_enforced_on_every_server_function(app: TestApp) {
                 (None, None) => assert!(status != 401 && status < 500, "{who} calling {name} got {status}"),
                 (None, Some(_)) => assert!(status != 401 && status != 403 && status < 500, "{who} calling {name} got {status}"),
             }
+        }
+        if name == "sign_out" {
+            // It ended the sessions it rode on: later functions get fresh ones.
+            app.execute("DELETE FROM login_throttle").await;
+            (marketer, admin) = (app.browser_as(Role::Marketer).await, app.browser_as(Role::Admin).await);
         }
     }
     assert_eq!(paths.len(), expectations.len(), "every row of the matrix names a registered server function");
@@ -255,9 +301,9 @@ async fn roles_are_enforced_on_every_page(app: TestApp) {
     // A draft post with the same id, so /posts/{id}/edit names something too.
     keyport::on_db!(&app.db, |pool| sqlx::query("INSERT INTO posts (id, text, state, created_by, created_at, updated_at) VALUES ($1, 'x', 'draft', 'test', $2, $2)")
         .bind(uuid::Uuid::parse_str(id).unwrap()).bind(chrono::Utc::now()).execute(pool).await.map(|_| ())).unwrap();
-    let marketer = app.client_as(Role::Marketer).await;
+    let marketer = app.browser_as(Role::Marketer).await;
     let admin_pages = ["/platforms/new", "/platforms/{id}/edit", "/users", "/audit", "/keys", "/import"];
-    for route in leptos_axum::generate_route_list(App) {
+    for route in keyport::server::router::page_routes() {
         let pattern = route.path().to_owned();
         let path = pattern.replace("{id}", id);
         let anonymous = app.anonymous.get(app.url(&path)).send().await.unwrap();
@@ -266,8 +312,10 @@ async fn roles_are_enforced_on_every_page(app: TestApp) {
             continue;
         }
         assert!(location(&anonymous).starts_with("/login?next="), "anonymous {path}: {}", anonymous.status());
+        let with_token = app.client.get(app.url(&path)).send().await.unwrap();
+        assert!(location(&with_token).starts_with("/login?next="), "an API token opens no page: {path} {}", with_token.status());
         let as_marketer = marketer.get(app.url(&path)).send().await.unwrap().status().as_u16();
-        let as_admin = app.client.get(app.url(&path)).send().await.unwrap().status().as_u16();
+        let as_admin = app.browser.get(app.url(&path)).send().await.unwrap().status().as_u16();
         if admin_pages.contains(&pattern.as_str()) {
             assert_eq!(as_marketer, 403, "marketer {path}");
         } else {
@@ -312,8 +360,10 @@ async fn roles_are_enforced_on_every_api_route(app: TestApp) {
 }
 
 async fn the_last_active_admin_stays(app: TestApp) {
+    // The test app signs in two admins (its token's and its browser's): one stays admin.
+    app.execute("UPDATE users SET role = 'marketer' WHERE id <> (SELECT id FROM users WHERE role = 'admin' ORDER BY id LIMIT 1)").await;
     let (admin, n): (uuid::Uuid, i64) = keyport::on_db!(&app.db, |pool| {
-        sqlx::query_as("SELECT id, (SELECT COUNT(*) FROM users) FROM users WHERE role = 'admin'").fetch_one(pool).await
+        sqlx::query_as("SELECT id, (SELECT COUNT(*) FROM users WHERE role = 'admin') FROM users WHERE role = 'admin'").fetch_one(pool).await
     })
     .unwrap();
     assert_eq!(n, 1);
@@ -349,9 +399,15 @@ async fn new_user(app: &TestApp, role: Role) -> uuid::Uuid {
 
 async fn api_tokens_are_created_used_and_revoked(app: TestApp) {
     let (browser, _) = signed_in_browser(&app, Role::Marketer).await;
-    let r = browser.post(app.url(CreateApiToken::PATH)).header("origin", &app.base).form(&[("name", "QA")]).send().await.unwrap();
-    assert_eq!(r.status(), 200);
-    let created: Value = r.json().await.unwrap();
+    let create = |fields: &'static [(&'static str, &'static str)]| {
+        let request = browser.post(app.url(CreateApiToken::PATH)).header("origin", &app.base).form(fields);
+        async move {
+            let r = request.send().await.unwrap();
+            (r.status().as_u16(), r.json::<Value>().await.unwrap())
+        }
+    };
+    let (status, created) = create(&[("name", "QA"), ("scope", "read_write"), ("expires", "never")]).await;
+    assert_eq!(status, 200, "{created}");
     let token = created["value"].as_str().unwrap().to_owned();
     assert!(token.starts_with("kp_") && token.len() > 40);
     let stored: Vec<(String,)> = keyport::on_db!(&app.db, |pool| sqlx::query_as("SELECT token_hash FROM api_tokens").fetch_all(pool).await).unwrap();
@@ -359,6 +415,38 @@ async fn api_tokens_are_created_used_and_revoked(app: TestApp) {
     let bot = http_client(Some(&token));
     assert_eq!(bot.get(app.url("/api/platforms")).send().await.unwrap().status(), 200);
     assert_eq!(bot.post(app.url("/api/platforms")).json(&json!({"name": "x"})).send().await.unwrap().status(), 403, "a token has its user's role");
+
+    // A token cannot mint tokens, or do anything else outside the JSON API.
+    let tokens = common::count(&app, "SELECT COUNT(*) FROM api_tokens").await;
+    let minted = bot.post(app.url(CreateApiToken::PATH)).form(&[("name", "minted"), ("scope", "read_write")]).send().await.unwrap();
+    assert_eq!(minted.status(), 401);
+    assert_eq!(common::count(&app, "SELECT COUNT(*) FROM api_tokens").await, tokens, "no token was made");
+    assert!(location(&bot.get(app.url("/profile")).send().await.unwrap()).starts_with("/login?next="), "nor open a page");
+
+    // The default is read-only for 90 days: reads work, writes are refused with the reason.
+    let (_, read_only) = create(&[("name", "Dashboards")]).await;
+    assert_eq!(read_only["token"]["scope"], "read");
+    let expires: chrono::DateTime<chrono::Utc> = read_only["token"]["expires_at"].as_str().unwrap().parse().unwrap();
+    assert!((89..=90).contains(&(expires - chrono::Utc::now()).num_days()), "expires in 90 days: {expires}");
+    let reader = http_client(read_only["value"].as_str());
+    assert_eq!(reader.get(app.url("/api/platforms")).send().await.unwrap().status(), 200);
+    let admin_reader = {
+        let r = app.browser.post(app.url(CreateApiToken::PATH)).form(&[("name", "admin reads"), ("scope", "read")]).send().await.unwrap();
+        http_client(r.json::<Value>().await.unwrap()["value"].as_str())
+    };
+    let (status, refused) = common::json_of(admin_reader.post(app.url("/api/platforms")).json(&json!({"name": "by a reader"})).send().await.unwrap()).await;
+    assert_eq!(status, 403);
+    assert!(refused["error"]["message"].as_str().unwrap().contains("read-only"), "{refused}");
+    assert_eq!(admin_reader.get(app.url("/api/platforms")).send().await.unwrap().status(), 200);
+
+    // Bad choices are named; an expired token no longer opens the API.
+    let (status, bad) = create(&[("name", "x"), ("scope", "everything"), ("expires", "0")]).await;
+    assert_eq!(status, 422, "{bad}");
+    let fields = bad["fields"].to_string();
+    assert!(fields.contains("scope") && fields.contains("expires"), "{bad}");
+    app.execute("UPDATE api_tokens SET expires_at = '2001-01-01T00:00:00Z'").await;
+    assert_eq!(reader.get(app.url("/api/platforms")).send().await.unwrap().status(), 401, "expired");
+    app.execute("UPDATE api_tokens SET expires_at = NULL").await;
     let id = created["token"]["id"].as_str().unwrap();
     let r = browser_post(&app, &browser, keyport::server_fns::profile::RevokeApiToken::PATH, &[("id", id)]).await;
     assert_eq!(location(&r), "/profile?notice=token_revoked");
@@ -393,7 +481,7 @@ async fn security_headers_are_on_every_response(app: TestApp) {
         assert_eq!(h["cache-control"], "no-store", "{path}");
         assert!(h.contains_key("referrer-policy"), "{path}");
     }
-    let page = app.client.get(app.url("/platforms")).send().await.unwrap();
+    let page = app.browser.get(app.url("/platforms")).send().await.unwrap();
     let nonce = page.headers()["content-security-policy"].to_str().unwrap().split("'nonce-").nth(1).unwrap().split('\'').next().unwrap().to_owned();
     assert!(!page.headers().contains_key("strict-transport-security"), "no HSTS over plain http");
     let html = page.text().await.unwrap();
@@ -463,7 +551,7 @@ async fn disabling_a_user_or_resetting_the_password_ends_their_sessions(app: Tes
     .unwrap();
     let token = || async {
         let user = keyport::server::store::users::get(&app.db, id).await.unwrap().unwrap();
-        let made = keyport::server::auth::tokens::create(&app.db, &Caller { user: Some(user), ..Caller::default() }, "script").await.unwrap();
+        let made = keyport::server::auth::tokens::create(&app.db, &Caller { user: Some(user), ..Caller::default() }, "script", "read_write", "never").await.unwrap();
         http_client(Some(made.value.expose()))
     };
     let api = |client: reqwest::Client| {

@@ -28,6 +28,9 @@ on_both_backends!(
     moving_an_endpoint_to_another_host_clears_the_secret_and_the_tokens,
     deleting_a_connected_platform_revokes_its_grant,
     disconnect_revokes_at_the_provider_and_forgets_the_tokens,
+    re_authenticating_revokes_the_replaced_grant,
+    a_refresh_that_could_not_be_stored_is_not_started,
+    a_rotated_refresh_token_survives_a_refresh_that_finished_meanwhile,
 );
 
 async fn oauth_json(app: &TestApp, id: &str) -> Value {
@@ -116,7 +119,7 @@ async fn rejects_callbacks_with_missing_unknown_reused_foreign_or_expired_state(
     let r = app.anonymous.post(app.url(&format!("/oauth/{id}/connect"))).header("origin", &app.base).send().await.unwrap();
     assert!(location(&r).starts_with("/login?next="), "anonymous: {}", r.status());
     let r = app.client.post(app.url(&format!("/oauth/{id}/connect"))).send().await.unwrap();
-    assert_eq!(r.status(), 400, "an API token cannot start a browser flow");
+    assert!(location(&r).starts_with("/login?next="), "an API token cannot start a browser flow: {}", r.status());
     // A cross-site form post to connect is refused by the CSRF check.
     let r = browser.post(app.url(&format!("/oauth/{id}/connect"))).header("origin", "https://evil.example").header("sec-fetch-site", "cross-site").send().await.unwrap();
     assert_eq!(r.status(), 403);
@@ -453,5 +456,58 @@ async fn two_processes_on_postgres_share_one_refresh() {
     let statuses = concurrent_ensure(&app, &bases, &id, 6).await;
     assert_eq!(statuses, vec![200; 12], "every caller on both processes got a usable token");
     assert_eq!(sandbox.stats().await["refreshes"], 1, "twelve callers on two processes, one refresh");
+    assert_eq!(platform_status(&app, &id).await, "active");
+}
+
+async fn re_authenticating_revokes_the_replaced_grant(app: TestApp) {
+    let sandbox = Sandbox::start(&[]).await;
+    let id = sandbox_platform(&app, &sandbox).await;
+    let (browser, _) = signed_in_browser(&app, Role::Marketer).await;
+    connect(&app, &sandbox, &browser, &id).await;
+    connect(&app, &sandbox, &browser, &id).await;
+    let stats = sandbox.stats().await;
+    assert_eq!((stats["revocations"].as_u64(), stats["live_grants"].as_u64()), (Some(1), Some(1)), "the old grant does not linger: {stats}");
+    assert_eq!(ensure_token(&app, &id).await.0, 200, "the new grant works");
+    let revoked = count(&app, "SELECT COUNT(*) FROM audit_events WHERE action = 'oauth_connected' AND detail LIKE '%the replaced grant was revoked at the provider'").await;
+    assert_eq!(revoked, 1, "the audit log says so");
+}
+
+/// A key that has made (almost) all the encryptions it may: the refresh is not started, so
+/// the refresh token is not spent, and it works once the key has room again (a rotation).
+async fn a_refresh_that_could_not_be_stored_is_not_started(app: TestApp) {
+    let sandbox = Sandbox::start(&["--token-ttl", "60"]).await;
+    let id = sandbox_platform(&app, &sandbox).await;
+    let (browser, _) = signed_in_browser(&app, Role::Marketer).await;
+    connect(&app, &sandbox, &browser, &id).await;
+    app.execute(&format!("UPDATE encryption_keys SET encryptions = {}", (1i64 << 31) - 1)).await;
+    let (status, body) = ensure_token(&app, &id).await;
+    assert!(status >= 400, "{status} {body}");
+    assert!(body.to_string().contains("2^31 encryptions") && body.to_string().contains("not spent"), "{body}");
+    assert_eq!(sandbox.stats().await["refreshes"], 0, "the provider was not called");
+    assert_eq!(platform_status(&app, &id).await, "active", "a passing condition, not a broken connection");
+    app.execute("UPDATE encryption_keys SET encryptions = 0").await;
+    let (status, body) = ensure_token(&app, &id).await;
+    assert_eq!(status, 200, "the grant survived: {body}");
+    assert_eq!(sandbox.stats().await["refreshes"], 1);
+}
+
+/// The provider rotates the refresh token while another refresh of the same grant (its
+/// lease run out) writes first: the tokens just issued are kept, not dropped as stale —
+/// dropping them would leave a rotated-out refresh token, which ends the grant when spent.
+async fn a_rotated_refresh_token_survives_a_refresh_that_finished_meanwhile(app: TestApp) {
+    let sandbox = Sandbox::start(&["--token-ttl", "60"]).await;
+    let id = sandbox_platform(&app, &sandbox).await;
+    let (browser, _) = signed_in_browser(&app, Role::Marketer).await;
+    connect(&app, &sandbox, &browser, &id).await;
+    sandbox.fault("token", "slow", 1, 0).await;
+    let state = app.state.clone();
+    let platform: uuid::Uuid = id.parse().unwrap();
+    let refresh = tokio::spawn(async move { oauth::tokens::access_token(&state, platform).await.map(|_| ()).map_err(|e| e.to_string()) });
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    app.execute("UPDATE credentials SET token_version = token_version + 1").await;
+    assert_eq!(refresh.await.unwrap(), Ok(()), "the refresh is stored");
+    let (status, body) = ensure_token(&app, &id).await;
+    assert_eq!(status, 200, "the stored refresh token is the newest one: {body}");
+    assert_eq!(sandbox.stats().await["refreshes"], 2);
     assert_eq!(platform_status(&app, &id).await, "active");
 }

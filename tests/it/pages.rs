@@ -20,13 +20,13 @@ on_both_backends!(
 );
 
 async fn page(app: &TestApp, path: &str) -> (u16, String) {
-    let response = app.get(path).await;
+    let response = app.page(path).await;
     (response.status().as_u16(), response.text().await.unwrap())
 }
 
 /// Posts a form as a browser without JS does: urlencoded, accepting HTML, with a Referer.
 async fn post_form(app: &TestApp, fn_path: &str, referer: &str, fields: &[(&str, &str)]) -> reqwest::Response {
-    app.client
+    app.browser
         .post(app.url(fn_path))
         .header("accept", "text/html")
         .header("referer", app.url(referer))
@@ -136,7 +136,7 @@ async fn form_post_without_js_updates_and_deletes(app: TestApp) {
 /// that is missing, never server_fn's 500, and nothing stored.
 async fn malformed_server_function_bodies_answer_400_naming_the_field(app: TestApp) {
     let post = |path: &'static str, body: &'static str| {
-        app.client.post(app.url(path)).header("content-type", "application/x-www-form-urlencoded").body(body).send()
+        app.browser.post(app.url(path)).header("content-type", "application/x-www-form-urlencoded").body(body).send()
     };
     for (path, body, field) in [
         (CreatePlatform::PATH, "", "form"),

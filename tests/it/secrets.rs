@@ -151,7 +151,7 @@ async fn a_ciphertext_moved_to_another_platform_fails_to_decrypt(app: TestApp) {
     assert_eq!(encryption_of(&app, a).await["state"], "current");
     let (_, failed) = app.get_json("/api/platforms?encryption=failed").await;
     assert_eq!(failed["platforms"][0]["name"], "B");
-    let html = app.get(&format!("/platforms/{b}")).await.text().await.unwrap();
+    let html = app.page(&format!("/platforms/{b}")).await.text().await.unwrap();
     assert!(html.contains("Decryption failed (wrong key or tampered)"));
 }
 
@@ -205,7 +205,7 @@ async fn planted_secret_never_appears_in_pages_or_responses(app: TestApp) {
     let id = platform(&app, "Leaky", "api_key").await;
     // Through the form, as a browser without JS posts it.
     let response = app
-        .client
+        .browser
         .post(app.url(SetSecret::PATH))
         .header("accept", "text/html")
         .header("referer", app.url(&format!("/platforms/{id}")))
@@ -218,7 +218,7 @@ async fn planted_secret_never_appears_in_pages_or_responses(app: TestApp) {
     assert_eq!(location, format!("/platforms/{id}?notice=secret_saved"));
     assert!(!response.text().await.unwrap().contains(PLANTED));
     // Through the server function as the hydrated app calls it.
-    let response = app.client.post(app.url(SetSecret::PATH)).form(&[("id", id.to_string().as_str()), ("value", PLANTED)]).send().await.unwrap();
+    let response = app.browser.post(app.url(SetSecret::PATH)).form(&[("id", id.to_string().as_str()), ("value", PLANTED)]).send().await.unwrap();
     assert_eq!(response.status(), 200);
     assert!(!response.text().await.unwrap().contains(PLANTED));
 
@@ -235,7 +235,7 @@ async fn planted_secret_never_appears_in_pages_or_responses(app: TestApp) {
         format!("/api/platforms/{id}"),
         format!("/api/platforms/{id}/credentials"),
     ] {
-        let response = app.get(&path).await;
+        let response = if path.starts_with("/api/") { app.get(&path).await } else { app.page(&path).await };
         assert_eq!(response.status(), 200, "{path}");
         let body = response.text().await.unwrap();
         assert!(!body.contains(PLANTED) && !body.contains(&base64), "{path} leaks the secret");
@@ -248,7 +248,7 @@ async fn planted_secret_never_appears_in_pages_or_responses(app: TestApp) {
 async fn basic_auth_form_stores_password_and_username(app: TestApp) {
     let id = platform(&app, "SMTP", "basic").await;
     let post = |fields: Vec<(&'static str, String)>| {
-        app.client.post(app.url(SetSecret::PATH)).header("accept", "text/html").header("referer", app.url(&format!("/platforms/{id}"))).form(&fields).send()
+        app.browser.post(app.url(SetSecret::PATH)).header("accept", "text/html").header("referer", app.url(&format!("/platforms/{id}"))).form(&fields).send()
     };
     let response = post(vec![("id", id.to_string()), ("value", "pw".into()), ("username", " ".into())]).await.unwrap();
     let back = response.headers()["location"].to_str().unwrap().to_owned();

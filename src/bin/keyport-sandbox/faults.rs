@@ -35,6 +35,8 @@ pub enum FaultMode {
     InvalidGrant,
     /// A 200 whose JSON body is 1 MiB: a client must stop reading at its cap.
     Huge,
+    /// The request waits a second, then is answered normally (a slow provider).
+    Slow,
 }
 
 impl FromStr for FaultMode {
@@ -46,7 +48,8 @@ impl FromStr for FaultMode {
             "hang" => Self::Hang,
             "invalid_grant" => Self::InvalidGrant,
             "huge" => Self::Huge,
-            other => return Err(format!("unknown fault mode {other:?} (expected 500, 429, hang, invalid_grant or huge)")),
+            "slow" => Self::Slow,
+            other => return Err(format!("unknown fault mode {other:?} (expected 500, 429, hang, invalid_grant, huge or slow)")),
         })
     }
 }

@@ -12,6 +12,8 @@ use std::time::Duration;
 
 /// How long a `hang` fault stalls before answering 504; longer than most client timeouts.
 const HANG: Duration = Duration::from_secs(30);
+/// How long a `slow` fault delays a request that is then answered normally.
+const SLOW: Duration = Duration::from_secs(1);
 
 #[derive(Clone)]
 pub struct AppState {
@@ -40,6 +42,10 @@ impl AppState {
         let fault = self.store().faults.take(endpoint)?;
         tracing::info!(?endpoint, mode = ?fault.mode, "injecting fault");
         Some(match fault.mode {
+            FaultMode::Slow => {
+                tokio::time::sleep(SLOW).await;
+                return None;
+            }
             FaultMode::ServerError => json_error(StatusCode::INTERNAL_SERVER_ERROR, "server_error", None),
             FaultMode::RateLimited => {
                 let mut response = json_error(StatusCode::TOO_MANY_REQUESTS, "rate_limited", None);

@@ -1,15 +1,17 @@
 //! The caller of a request, as the authentication middleware found it, and the role check
 //! every server function and API route starts with.
 
-use crate::domain::{AppError, Role, User};
+use crate::domain::{AppError, Role, TokenScope, User};
 
 /// Who made the request: a signed-in user (by session or API token) or nobody.
 #[derive(Clone, Debug, Default)]
 pub struct Caller {
     pub user: Option<User>,
     pub client_addr: Option<String>,
-    /// Authenticated with `Authorization: Bearer`, not a cookie.
+    /// Sent `Authorization: Bearer`: no session is looked at, and only the JSON API
+    /// resolves the token (then `user` and `token_scope` are set).
     pub via_token: bool,
+    pub token_scope: Option<TokenScope>,
     /// A background job acting on its own (the audit log names it).
     pub job: Option<&'static str>,
 }

@@ -3,6 +3,7 @@
 //! strangers to sign in (or, before the first user exists, to set-up).
 
 use super::{tokens, Caller};
+use crate::domain::TokenScope;
 use crate::server::{state::AppState, users};
 use axum::{
     extract::{ConnectInfo, Request, State},
@@ -63,7 +64,9 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
     headers.get(header::AUTHORIZATION)?.to_str().ok()?.strip_prefix("Bearer ").map(str::trim)
 }
 
-/// Finds the caller: a bearer token if one is sent, else the session cookie.
+/// Finds the caller by the session cookie. A request that sends a bearer token is not
+/// looked up by its session at all: it reaches the JSON API, where [`api_token`] resolves
+/// the token, and everywhere else it is a stranger.
 pub async fn authenticate(State(state): State<AppState>, session: Session, mut req: Request, next: Next) -> Response {
     // Probes answer about the process and the database, whoever asks (and even when the
     // database, which sign-in needs, is down).
@@ -74,18 +77,37 @@ pub async fn authenticate(State(state): State<AppState>, session: Session, mut r
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| super::client_addr::client_addr(c.0.ip(), req.headers(), &state.config.web.trusted_proxies).to_string());
-    let (user, via_token) = match bearer(req.headers()) {
-        Some(token) => (tokens::authenticate(&state.db, token).await, true),
-        None => (users::from_session(&state.db, &session, &state.config).await, false),
+    let via_token = req.headers().contains_key(header::AUTHORIZATION);
+    let user = match via_token {
+        true => None,
+        false => match users::from_session(&state.db, &session, &state.config).await {
+            Ok(user) => user,
+            Err(e) => return crate::server::json_api::ApiError::from(e).into_response(),
+        },
     };
-    let user = match user {
-        Ok(user) => user,
+    req.extensions_mut().insert(Caller { user, client_addr, via_token, token_scope: None, job: None });
+    next.run(req).await
+}
+
+/// The JSON API's own layer: resolves the bearer token into its user and scope. A token
+/// that is unknown, revoked or expired answers 401; a read-only token may only read.
+pub async fn api_token(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let Some(caller) = req.extensions().get::<Caller>().filter(|c| c.via_token).cloned() else {
+        return next.run(req).await;
+    };
+    let Some(token) = bearer(req.headers()) else {
+        return refuse(StatusCode::UNAUTHORIZED, "unauthorized", "send the API token as \"Authorization: Bearer kp_…\"");
+    };
+    let (user, scope) = match tokens::authenticate(&state.db, token).await {
+        Ok(Some(found)) => found,
+        Ok(None) => return refuse(StatusCode::UNAUTHORIZED, "unauthorized", "the API token is not valid (unknown, revoked or expired)"),
         Err(e) => return crate::server::json_api::ApiError::from(e).into_response(),
     };
-    if via_token && user.is_none() {
-        return refuse(StatusCode::UNAUTHORIZED, "unauthorized", "the API token is not valid (unknown or revoked)");
+    let reads = matches!(*req.method(), Method::GET | Method::HEAD);
+    if scope == TokenScope::Read && !reads {
+        return refuse(StatusCode::FORBIDDEN, "forbidden", "this API token is read-only: create a read-and-write token on your profile page to make changes");
     }
-    req.extensions_mut().insert(Caller { user, client_addr, via_token, job: None });
+    req.extensions_mut().insert(Caller { user: Some(user), token_scope: Some(scope), ..caller });
     next.run(req).await
 }
 

@@ -5,6 +5,7 @@ pub mod caller;
 pub mod client_addr;
 pub mod middleware;
 pub mod passwords;
+pub mod throttle;
 pub mod tokens;
 
 pub use caller::Caller;

@@ -13,3 +13,7 @@ pub use keyring::{check_value, CryptoError, Keyring};
 pub const ENCRYPTIONS_WARN_AT: i64 = 1 << 30;
 /// Encryptions with one key after which Keyport refuses to encrypt with it.
 pub const ENCRYPTIONS_REFUSE_AT: i64 = 1 << 31;
+/// The count a refresh's tokens may still be written up to: a refresh token the provider
+/// has just rotated is stored past [`ENCRYPTIONS_REFUSE_AT`] rather than lost (a refresh
+/// only starts below it, `oauth::tokens`), and this stays far below the 2^32 limit.
+pub const ENCRYPTIONS_HARD_CAP: i64 = (1 << 31) + (1 << 30);

@@ -43,6 +43,11 @@ pub struct Provider {
     pub authorize_url: String,
     pub token_url: String,
     pub revoke_url: Option<String>,
+    /// Whether the grant a re-authentication replaces is revoked. Only where the provider
+    /// documents that each authorization is its own grant: elsewhere (Google: revoking any
+    /// token of a user ends the app's whole grant) it would end the new tokens too.
+    #[serde(default)]
+    pub revoke_replaced: bool,
     pub userinfo_url: Option<String>,
     /// JSON Pointers into the userinfo answer.
     pub account_id: Option<String>,

@@ -17,7 +17,7 @@ use std::time::Duration;
 pub type Client = BasicClient<EndpointSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointSet>;
 
 /// Largest answer read from a provider: token, userinfo and publish answers are small.
-const MAX_ANSWER_BYTES: usize = 256 * 1024;
+pub const MAX_ANSWER_BYTES: usize = 256 * 1024;
 
 /// A platform's effective OAuth configuration.
 #[derive(Clone, Debug)]

@@ -45,9 +45,6 @@ async fn platform_for(state: &AppState, caller: &Caller, id: &str) -> Result<Pla
     if caller.require(Role::Marketer).is_err() {
         return Err(Answer::Redirect(format!("/login?next=/platforms/{platform_id}")));
     }
-    if caller.via_token {
-        return Err(Answer::page(StatusCode::BAD_REQUEST, "Use the browser", "Connecting an account happens in the browser, signed in.", Some(platform_id)));
-    }
     let platform = store::platforms::get(&state.db, platform_id)
         .await
         .map_err(|e| Answer::internal(e, Some(platform_id)))?

@@ -3,17 +3,18 @@
 
 use super::{
     client::{self, Endpoints, GrantError},
-    redirect_uri,
+    redirect_uri, revoke,
     tokens::{self, TokenError, TokenSet},
 };
 use crate::{
     domain::Platform,
-    server::{secrets, state::AppState, store::oauth::TokenFacts},
+    server::{secrets, state::AppState, store::oauth::{Grant, TokenFacts}},
 };
 use oauth2::{AuthorizationCode, PkceCodeVerifier};
 use secrecy::ExposeSecret;
 
-/// Redeems the code, reads the account and stores it all; returns the account's name.
+/// Redeems the code, reads the account and stores it all; returns what the audit log
+/// records: the account's name and, on a re-authentication, what became of the old grant.
 pub async fn exchange_code(state: &AppState, platform: &Platform, code: String, verifier: Option<String>) -> Result<Option<String>, TokenError> {
     let (endpoints, secret) = tokens::endpoints_and_secret(state, platform.id).await?;
     let oauth = endpoints.client(secret.as_ref(), &redirect_uri(state, platform.id)).map_err(GrantError::Misconfigured)?;
@@ -31,9 +32,26 @@ pub async fn exchange_code(state: &AppState, platform: &Platform, code: String, 
         None => (None, None),
     };
     let name = account.1.clone().or_else(|| account.0.clone());
+    // Read before the new tokens overwrite it (see `revoke_replaced` in providers.toml).
+    let replaced = match endpoints.provider.revoke_replaced {
+        true => revoke::grant_token(state, platform.id).await.unwrap_or_else(|why| {
+            tracing::warn!(platform.id = %platform.id, error = %why, "could not read the grant a re-authentication replaces");
+            None
+        }),
+        false => None,
+    };
     let facts = TokenFacts { token_type: Some(tokens.token_type.clone()), scopes: tokens.scopes.clone().or_else(|| Some(endpoints.scopes.join(" "))), expires_at: tokens.expires_at, account: Some(account) };
-    secrets::store_tokens(&state.db, &state.keyring, platform.id, &tokens.access, tokens.refresh.as_ref(), false, &facts, None).await?;
-    Ok(name)
+    secrets::store_tokens(&state.db, &state.keyring, platform.id, &tokens.access, tokens.refresh.as_ref(), &facts, Grant::New).await?;
+    let Some(old) = replaced else { return Ok(name) };
+    let outcome = match revoke::revoke_token(state, platform.id, old).await {
+        Ok(true) => "the replaced grant was revoked at the provider".to_owned(),
+        Ok(false) => "the provider offers no revocation for the replaced grant".to_owned(),
+        Err(why) => {
+            tracing::warn!(platform.id = %platform.id, error = %why, "could not revoke the grant a re-authentication replaced");
+            format!("the replaced grant could not be revoked ({why})")
+        }
+    };
+    Ok(Some(name.map_or(outcome.clone(), |n| format!("{n}; {outcome}"))))
 }
 
 /// The connected account; a provider that will not say is not a reason to fail the connection.

@@ -1,4 +1,5 @@
-//! Telling the provider to forget a grant (RFC 7009) when a platform is disconnected.
+//! Telling the provider to forget a grant (RFC 7009): when a platform is disconnected or
+//! deleted, and when a re-authentication replaces a grant the provider revokes on its own.
 
 use super::{catalog::ClientAuth, client, tokens};
 use crate::{
@@ -6,26 +7,43 @@ use crate::{
     server::{secrets, state::AppState},
 };
 use oauth2::url::form_urlencoded;
-use secrecy::ExposeSecret;
+use secrecy::{ExposeSecret, SecretString};
+use uuid::Uuid;
 
-/// Revokes the refresh token when there is one (that ends the whole grant), else the access
-/// token. `Ok(false)`: nothing to call. Sent by hand: the `oauth2` crate refuses http://
-/// revocation URLs, which the loopback sandbox uses; the egress policy decides instead.
+/// A stored token to revoke, with its RFC 7009 `token_type_hint`.
+pub struct Revocable {
+    token: SecretString,
+    hint: &'static str,
+}
+
+/// The token that ends the platform's grant: the refresh token when there is one (that
+/// ends the whole grant), else the access token. `None`: not connected.
+pub async fn grant_token(state: &AppState, platform_id: Uuid) -> Result<Option<Revocable>, String> {
+    let resolve = |field| secrets::resolve_optional(&state.db, &state.keyring, platform_id, field);
+    if let Some(token) = resolve(SecretField::RefreshToken).await.map_err(|e| e.to_string())? {
+        return Ok(Some(Revocable { token, hint: "refresh_token" }));
+    }
+    Ok(resolve(SecretField::AccessToken).await.map_err(|e| e.to_string())?.map(|token| Revocable { token, hint: "access_token" }))
+}
+
+/// Revokes the platform's stored grant. `Ok(false)`: nothing to call.
 pub async fn revoke(state: &AppState, platform: &Platform) -> Result<bool, String> {
-    let (endpoints, secret) = tokens::endpoints_and_secret(state, platform.id).await.map_err(|e| e.to_string())?;
+    match grant_token(state, platform.id).await? {
+        Some(token) => revoke_token(state, platform.id, token).await,
+        None => Ok(false),
+    }
+}
+
+/// Revokes `token` at the platform's revocation endpoint. `Ok(false)`: the provider has
+/// none. Sent by hand: the `oauth2` crate refuses http:// revocation URLs, which the
+/// loopback sandbox uses; the egress policy decides instead.
+pub async fn revoke_token(state: &AppState, platform_id: Uuid, token: Revocable) -> Result<bool, String> {
+    let (endpoints, secret) = tokens::endpoints_and_secret(state, platform_id).await.map_err(|e| e.to_string())?;
     let Some(url) = endpoints.revoke_url.clone() else {
         return Ok(false);
     };
     state.config.oauth.egress.check_url(&url)?;
-    let resolve = |field| secrets::resolve_optional(&state.db, &state.keyring, platform.id, field);
-    let (token, hint) = match resolve(SecretField::RefreshToken).await.map_err(|e| e.to_string())? {
-        Some(t) => (t, "refresh_token"),
-        None => match resolve(SecretField::AccessToken).await.map_err(|e| e.to_string())? {
-            Some(t) => (t, "access_token"),
-            None => return Ok(false),
-        },
-    };
-    let mut form = vec![("token", token.expose_secret().to_owned()), ("token_type_hint", hint.to_owned())];
+    let mut form = vec![("token", token.token.expose_secret().to_owned()), ("token_type_hint", token.hint.to_owned())];
     let mut request = state.http.post(&url);
     match (endpoints.provider.client_auth, &secret) {
         (ClientAuth::Basic, Some(secret)) => request = request.basic_auth(form_encode(&endpoints.client_id), Some(form_encode(secret.expose_secret()))),

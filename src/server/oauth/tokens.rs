@@ -1,6 +1,10 @@
 //! The token resolver: the one way every workflow gets a usable access token. It refreshes
 //! tokens that are about to expire, and makes sure only one task in one instance spends a
-//! refresh token at a time (a lease on the row plus compare-and-swap on `token_version`).
+//! refresh token at a time (a lease on the row, claimed by compare-and-swap on
+//! `token_version`). A refresh token the provider has just rotated is never lost: what
+//! could refuse to store it is checked before the provider is called (the key's
+//! encryption count; the lease's time for the write), and the write after the call is
+//! refused only when the grant itself is gone (`store::oauth::Grant::Refreshed`).
 
 use super::{
     client::{self, Endpoints, GrantError},
@@ -15,7 +19,7 @@ use crate::{
         retry::backoff,
         secrets,
         state::AppState,
-        store::{oauth::{self as store, ConnectionRow, TokenFacts}, StoreError},
+        store::{oauth::{self as store, ConnectionRow, Grant, TokenFacts}, StoreError},
     },
 };
 use chrono::{DateTime, Utc};
@@ -26,6 +30,9 @@ use uuid::Uuid;
 
 /// How often a caller waiting for someone else's refresh looks again.
 const POLL: Duration = Duration::from_millis(50);
+/// The database work on each side of a refresh's HTTP call may take this long within the
+/// lease: reading the client and the refresh token before, storing the new tokens after.
+const DB_BUDGET: Duration = Duration::from_secs(10);
 /// The first retry of a refresh that failed for a passing reason waits about this long.
 const REFRESH_RETRY_BASE: Duration = Duration::from_secs(15);
 /// After this many transient failures in a row the platform is shown as failing.
@@ -106,7 +113,7 @@ pub async fn fresh(state: &AppState, platform_id: Uuid, window: Duration) -> Res
         }
         let until = clock::after(now, lease);
         if store::claim_refresh(&state.db, platform_id, row.token_version, until).await? {
-            return refresh(state, platform_id, &row).await;
+            return refresh(state, platform_id, &row, Instant::now()).await;
         }
         // Someone else is refreshing: wait for their new token rather than spend the same
         // refresh token twice (rotating providers revoke the whole grant on reuse).
@@ -117,31 +124,32 @@ pub async fn fresh(state: &AppState, platform_id: Uuid, window: Duration) -> Res
     }
 }
 
-/// A refresh lease outlives the slowest possible refresh call, so a lease never expires
-/// while its holder may still spend the refresh token.
+/// A refresh lease outlives the database work before the call, the slowest possible call
+/// and the write after it, so a lease never expires while its holder may still spend the
+/// refresh token or store what came back.
 fn lease(state: &AppState) -> Duration {
-    state.config.oauth.http_timeout + Duration::from_secs(10)
+    DB_BUDGET + state.config.oauth.http_timeout + DB_BUDGET
 }
 
 async fn stored_access(state: &AppState, platform_id: Uuid) -> Result<SecretString, TokenError> {
     Ok(secrets::resolve(&state.db, &state.keyring, platform_id, SecretField::AccessToken).await?)
 }
 
-/// Spends the refresh token (we hold the lease) and records what happened.
-async fn refresh(state: &AppState, platform_id: Uuid, row: &ConnectionRow) -> Result<SecretString, TokenError> {
+/// Spends the refresh token (we hold the lease since `claimed`) and records what happened.
+async fn refresh(state: &AppState, platform_id: Uuid, row: &ConnectionRow, claimed: Instant) -> Result<SecretString, TokenError> {
     let caller = Caller::job("token refresh");
     let platform = crate::server::store::platforms::get(&state.db, platform_id).await?;
     let label = platform.as_ref().map_or_else(String::new, |p: &Platform| p.name.clone());
     let target = || Some(Target::new(TargetKind::Platform, platform_id, &label));
-    match exchange_refresh(state, platform_id).await {
+    match exchange_refresh(state, platform_id, claimed).await {
         Ok(tokens) => {
             let facts = TokenFacts { token_type: Some(tokens.token_type.clone()), scopes: tokens.scopes.clone(), expires_at: tokens.expires_at, account: None };
-            let saved = secrets::store_tokens(
-                &state.db, &state.keyring, platform_id, &tokens.access, tokens.refresh.as_ref(), true, &facts, Some(row.token_version),
-            )
-            .await?;
+            let grant = Grant::Refreshed { connected_at: row.connection.connected_at };
+            let saved = secrets::store_tokens(&state.db, &state.keyring, platform_id, &tokens.access, tokens.refresh.as_ref(), &facts, grant).await?;
             if !saved {
-                return Err(GrantError::Transient { message: "the connection changed during the refresh".into(), retry_after: None }.into());
+                // Nothing to record on the row: it belongs to a newer connection, or to none.
+                let message = "the connection was replaced or disconnected during the refresh".into();
+                return Err(GrantError::Transient { message, retry_after: None }.into());
             }
             let detail = if tokens.refresh.is_some() { "refresh token rotated" } else { "refresh token kept" };
             audit::record(&state.db, &caller, Action::TokenRefreshed, target(), Outcome::Ok, Some(detail.into())).await;
@@ -178,12 +186,22 @@ async fn refresh(state: &AppState, platform_id: Uuid, row: &ConnectionRow) -> Re
     }
 }
 
-/// The client, secret and refresh token of a platform, then the refresh grant.
-async fn exchange_refresh(state: &AppState, platform_id: Uuid) -> Result<TokenSet, TokenError> {
+/// The client, secret and refresh token of a platform, then the refresh grant — unless
+/// what comes back could not be stored, checked first: the provider may rotate the refresh
+/// token, and then the stored one is spent whether or not the new one is kept.
+async fn exchange_refresh(state: &AppState, platform_id: Uuid, claimed: Instant) -> Result<TokenSet, TokenError> {
     let (endpoints, secret) = endpoints_and_secret(state, platform_id).await?;
     let refresh_token = secrets::resolve(&state.db, &state.keyring, platform_id, SecretField::RefreshToken)
         .await
         .map_err(|e| GrantError::Reauthenticate(e.to_string()))?;
+    // Passing: once an admin rotates to a new key, the next attempt goes through.
+    secrets::ensure_room_for_refresh(&state.db, &state.keyring)
+        .await
+        .map_err(|e| GrantError::Transient { message: format!("{e}; the refresh token was not spent"), retry_after: None })?;
+    if claimed.elapsed() > DB_BUDGET {
+        let message = "the database was too slow to start the refresh within its lease; the refresh token was not spent".into();
+        return Err(GrantError::Transient { message, retry_after: None }.into());
+    }
     let oauth = endpoints.client(secret.as_ref(), &redirect_uri(state, platform_id)).map_err(GrantError::Misconfigured)?;
     let refresh_token = RefreshToken::new(refresh_token.expose_secret().to_owned());
     let mut request = oauth.exchange_refresh_token(&refresh_token);

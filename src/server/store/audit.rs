@@ -86,21 +86,3 @@ pub async fn facets(db: &Db) -> Result<(Vec<String>, Vec<String>), StoreError> {
     })?;
     Ok((actors.into_iter().map(|r| r.0).collect(), actions.into_iter().map(|r| r.0).collect()))
 }
-
-/// Failed sign-ins since `since` for this email and from this address, for rate limiting.
-pub async fn recent_failed_logins(db: &Db, since: DateTime<Utc>, email: &str, client_addr: &str) -> Result<(i64, i64), StoreError> {
-    let row: (i64, i64) = on_db!(db, |pool| {
-        sqlx::query_as(
-            "SELECT COALESCE(SUM(CASE WHEN target_label = $2 THEN 1 ELSE 0 END), 0), \
-                    COALESCE(SUM(CASE WHEN client_addr = $3 THEN 1 ELSE 0 END), 0) \
-             FROM audit_events WHERE action = 'login_failed' AND at > $1",
-        )
-        .bind(since)
-        .bind(email)
-        .bind(client_addr)
-        .fetch_one(pool)
-        .await
-    })?;
-    Ok(row)
-}
-

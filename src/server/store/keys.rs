@@ -47,3 +47,11 @@ pub async fn usage(db: &Db) -> Result<Vec<KeyUsage>, StoreError> {
         .map(|(version, check_value, encryptions, secrets)| KeyUsage { version: version as u32, check_value, encryptions, secrets })
         .collect())
 }
+
+/// How many encryptions `version` has made.
+pub async fn encryptions(db: &Db, version: u32) -> Result<i64, StoreError> {
+    let (n,): (i64,) = on_db!(db, |pool| {
+        sqlx::query_as("SELECT encryptions FROM encryption_keys WHERE version = $1").bind(version as i32).fetch_one(pool).await
+    })?;
+    Ok(n)
+}

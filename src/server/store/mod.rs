@@ -9,6 +9,7 @@ pub mod platforms;
 pub mod posts;
 pub mod secrets;
 pub mod sessions;
+pub mod throttle;
 pub mod tokens;
 pub mod users;
 

@@ -145,10 +145,21 @@ pub struct TokenFacts {
     pub account: Option<(Option<String>, Option<String>)>,
 }
 
+/// Whose tokens a write stores.
+#[derive(Clone, Copy, Debug)]
+pub enum Grant {
+    /// A new connection: replaces whatever was there, and the platform becomes active.
+    New,
+    /// A refresh of the grant connected at `connected_at`. Written unless that grant is gone
+    /// (disconnected, or replaced by a new connection); a refresh of the same grant that
+    /// finished meanwhile does not stop it: the provider has just issued these tokens, and
+    /// a rotated refresh token dropped here would be lost for good.
+    Refreshed { connected_at: Option<DateTime<Utc>> },
+}
+
 /// Writes new tokens in one transaction: counts the encryptions, stores the ciphertexts
-/// `seal` makes, updates the facts and bumps `token_version`. With `expect_version` (a
-/// refresh) nothing is written unless the tokens are still at that version: returns `false`.
-/// Without it (a new connection) the platform also becomes active.
+/// `seal` makes, updates the facts and bumps `token_version`. `false` when a refresh's
+/// grant is gone (nothing written).
 #[allow(clippy::too_many_arguments)]
 pub async fn save_tokens(
     db: &Db,
@@ -157,7 +168,7 @@ pub async fn save_tokens(
     limit: i64,
     refresh: RefreshWrite,
     facts: &TokenFacts,
-    expect_version: Option<i64>,
+    grant: Grant,
     seal: impl Fn(SecretField) -> Vec<u8>,
 ) -> Result<bool, StoreError> {
     let at = now();
@@ -166,22 +177,23 @@ pub async fn save_tokens(
         fields.push(SecretField::RefreshToken);
     }
     transaction!(db, |tx| {
-        let written = match expect_version {
-            Some(expected) => sqlx::query(
+        let written = match grant {
+            Grant::Refreshed { connected_at } => sqlx::query(
                 "UPDATE credentials SET token_type = $1, scopes = COALESCE($2, scopes), expires_at = $3, last_refreshed_at = $4, \
                  updated_at = $4, token_version = token_version + 1, refresh_lease_until = NULL, refresh_failures = 0, \
-                 next_refresh_at = NULL, last_error = NULL WHERE platform_id = $5 AND token_version = $6",
+                 next_refresh_at = NULL, last_error = NULL WHERE platform_id = $5 AND connected_at IS NOT DISTINCT FROM $6 \
+                 AND EXISTS (SELECT 1 FROM secrets s WHERE s.platform_id = $5 AND s.field = 'access_token')",
             )
             .bind(&facts.token_type)
             .bind(&facts.scopes)
             .bind(facts.expires_at)
             .bind(at)
             .bind(platform_id)
-            .bind(expected)
+            .bind(connected_at)
             .execute(&mut *tx)
             .await?
             .rows_affected(),
-            None => {
+            Grant::New => {
                 let (account_id, account_name) = facts.account.clone().unwrap_or_default();
                 sqlx::query(
                     "INSERT INTO credentials (platform_id, token_type, scopes, expires_at, account_id, account_name, connected_at, \
@@ -227,7 +239,7 @@ pub async fn save_tokens(
         if matches!(refresh, RefreshWrite::Delete) {
             sqlx::query("DELETE FROM secrets WHERE platform_id = $1 AND field = 'refresh_token'").bind(platform_id).execute(&mut *tx).await?;
         }
-        if expect_version.is_none() {
+        if matches!(grant, Grant::New) {
             sqlx::query("UPDATE platforms SET status = 'active', updated_at = $1 WHERE id = $2").bind(at).bind(platform_id).execute(&mut *tx).await?;
         }
         Ok(true)

@@ -1,7 +1,7 @@
 //! `/profile`: the signed-in user, their password and their personal API tokens.
 
 use crate::{
-    domain::PASSWORD_MIN,
+    domain::{TokenScope, PASSWORD_MIN},
     server_fns::profile::{list_api_tokens, ChangePassword, CreateApiToken, RevokeApiToken},
     ui::components::{error_view::{ErrorView, FormAlert}, notice::Notice, timestamp::Timestamp, viewer::viewer},
 };
@@ -35,10 +35,28 @@ pub fn ProfilePage() -> impl IntoView {
         </section>
         <section class="card" aria-labelledby="tokens-heading">
             <h2 id="tokens-heading">"API tokens"</h2>
-            <p class="hint">"For scripts and QA: send " <code>"Authorization: Bearer <token>"</code> " to /api. A token acts as you, with your role."</p>
+            <p class="hint">
+                "For scripts and QA: send " <code>"Authorization: Bearer <token>"</code> " to the JSON API (" <code>"/api/platforms…"</code>
+                "). A token acts as you, with your role, on the JSON API only: it cannot open pages, manage users or make tokens."
+            </p>
             <FormAlert error/>
             <ActionForm action=create attr:class="inline-form">
                 <div class="field"><label for="token-name">"Token name"</label><input id="token-name" name="name" type="text" autocomplete="off" placeholder="QA scripts"/></div>
+                <div class="field">
+                    <label for="token-scope">"Access"</label>
+                    <select id="token-scope" name="scope">
+                        {TokenScope::ALL.iter().map(|s| view! { <option value=s.as_str()>{s.label()}</option> }).collect_view()}
+                    </select>
+                </div>
+                <div class="field">
+                    <label for="token-expires">"Expires"</label>
+                    <select id="token-expires" name="expires">
+                        <option value="30">"in 30 days"</option>
+                        <option value="90" selected>"in 90 days"</option>
+                        <option value="365">"in a year"</option>
+                        <option value="never">"never"</option>
+                    </select>
+                </div>
                 <div class="form-actions"><button type="submit" class="button primary">"Create token"</button></div>
             </ActionForm>
             {move || create.value().get().and_then(Result::ok).map(|t| view! {
@@ -52,18 +70,23 @@ pub fn ProfilePage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match tokens.await {
                         Ok(list) if list.is_empty() => view! { <p class="muted">"No API tokens yet."</p> }.into_any(),
-                        Ok(list) => view! {
+                        Ok(list) => {
+                            view! {
                             <table class="data-table">
                                 <caption class="sr-only">"API tokens"</caption>
-                                <thead><tr><th scope="col">"Name"</th><th scope="col">"Starts with"</th><th scope="col">"Last used"</th><th scope="col">"State"</th></tr></thead>
+                                <thead><tr><th scope="col">"Name"</th><th scope="col">"Starts with"</th><th scope="col">"Access"</th><th scope="col">"Expires"</th><th scope="col">"Last used"</th><th scope="col">"State"</th></tr></thead>
                                 <tbody>
                                     {list.into_iter().map(|t| view! {
                                         <tr>
                                             <th scope="row">{t.name.clone()}</th>
                                             <td class="mono">{format!("{}…", t.prefix)}</td>
+                                            <td>{t.scope.label()}</td>
+                                            <td>{match t.expires_at { Some(at) => view! { <Timestamp at/> }.into_any(), None => "never".into_any() }}</td>
                                             <td>{match t.last_used_at { Some(at) => view! { <Timestamp at/> }.into_any(), None => "never".into_any() }}</td>
                                             <td>{if t.revoked_at.is_some() {
                                                 view! { <span class="badge status status-inactive">"Revoked"</span> }.into_any()
+                                            } else if t.expired {
+                                                view! { <span class="badge status status-inactive">"Expired"</span> }.into_any()
                                             } else {
                                                 view! {
                                                     <ActionForm action=revoke>
@@ -76,7 +99,8 @@ pub fn ProfilePage() -> impl IntoView {
                                     }).collect_view()}
                                 </tbody>
                             </table>
-                        }.into_any(),
+                            }.into_any()
+                        }
                         Err(error) => view! { <ErrorView error/> }.into_any(),
                     }
                 })}

@@ -19,8 +19,12 @@ use keyport::{
 pub const TEST_KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 
 pub struct TestApp {
-    /// Signed in as an admin through an API token (sent on every request).
+    /// Signed in as an admin through a read-write API token (sent on every request): for
+    /// the JSON API, the only place a token opens.
     pub client: reqwest::Client,
+    /// Signed in as an admin with a session cookie, sending `Origin` as Keyport's own pages
+    /// do: for pages, server functions and the OAuth routes.
+    pub browser: reqwest::Client,
     /// No credentials at all.
     pub anonymous: reqwest::Client,
     pub base: String,
@@ -99,17 +103,34 @@ impl TestApp {
             axum::serve(listener, app).await.unwrap()
         });
         let anonymous = http_client(None);
-        let mut app = TestApp { base, database_url: url.to_owned(), client: anonymous.clone(), anonymous, db: state.db.clone(), state, _cleanup: cleanup };
+        let mut app = TestApp {
+            base, database_url: url.to_owned(), client: anonymous.clone(), browser: anonymous.clone(), anonymous, db: state.db.clone(), state, _cleanup: cleanup,
+        };
         app.client = app.client_as(Role::Admin).await;
+        app.browser = app.browser_as(Role::Admin).await;
         app
     }
 
-    /// A client signed in (by API token) as a new user with `role`.
+    /// A client with a read-write API token of a new user with `role`, for the JSON API.
     pub async fn client_as(&self, role: Role) -> reqwest::Client {
         let email = format!("{}-{}@example.com", role, uuid::Uuid::now_v7().simple());
-        let user = users::create(&self.db, &Caller::default(), &email, &SecretText::new("correct horse battery"), role).await.unwrap();
-        let token = tokens::create(&self.db, &Caller { user: Some(user), ..Caller::default() }, "tests").await.unwrap();
+        let user = users::create(&self.db, &Caller::default(), &email, &SecretText::new(PASSWORD), role).await.unwrap();
+        let token = tokens::create(&self.db, &Caller { user: Some(user), ..Caller::default() }, "tests", "read_write", "never").await.unwrap();
         http_client(Some(token.value.expose()))
+    }
+
+    /// A browser signed in (session cookie) as a new user with `role`, sending this
+    /// server's `Origin` on every request as a same-origin page does.
+    pub async fn browser_as(&self, role: Role) -> reqwest::Client {
+        use leptos::server_fn::ServerFn;
+        let email = format!("{}-{}@example.com", role, uuid::Uuid::now_v7().simple());
+        users::create(&self.db, &Caller::default(), &email, &SecretText::new(PASSWORD), role).await.unwrap();
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(reqwest::header::ORIGIN, self.base.parse().unwrap());
+        let browser = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).cookie_store(true).default_headers(headers).build().unwrap();
+        let r = browser.post(self.url(keyport::server_fns::auth::SignIn::PATH)).header("accept", "text/html").form(&[("email", email.as_str()), ("password", PASSWORD)]).send().await.unwrap();
+        assert_eq!(location(&r), "/platforms", "signed in");
+        browser
     }
 
     /// Another server on this app's database, configured with `vars` (keys): as if the
@@ -148,8 +169,14 @@ impl TestApp {
         format!("{}{path}", self.base)
     }
 
+    /// GET through the JSON API client (an API token).
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.client.get(self.url(path)).send().await.unwrap()
+    }
+
+    /// GET a page as the signed-in admin browser.
+    pub async fn page(&self, path: &str) -> reqwest::Response {
+        self.browser.get(self.url(path)).send().await.unwrap()
     }
 
     /// GET returning the status and the JSON body.
