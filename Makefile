@@ -26,10 +26,9 @@ test-rust:
 	  echo "*** TEST_DATABASE_URL is not set: the PostgreSQL integration tests will be SKIPPED (SQLite only). ***"; \
 	  echo "*** Set it, e.g. TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test, to run them.    ***"; \
 	fi
-	# One test at a time: each integration test runs its own server on its own tokio
-	# runtime, and Leptos' server rendering occasionally stalls when several such runtimes
-	# render in one process at once (a real server has one runtime; 1,500 concurrent
-	# requests against it did not stall). See docs/operations.md.
+	# One test at a time for now: building a server used to hang other tests' renders (the
+	# route list's process-wide resource-suppression flag; fixed in router::page_routes).
+	# Parallel runs are next, once measured stable. See docs/operations.md.
 	cargo test --features ssr -- --test-threads=1
 
 # Longer runs of what `make test` runs briefly: the property tests (any input to the

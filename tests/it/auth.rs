@@ -295,7 +295,6 @@ async fn roles_are_enforced_on_every_server_function(app: TestApp) {
 }
 
 async fn roles_are_enforced_on_every_page(app: TestApp) {
-    use keyport::app::App;
     let p = app.create_platform(json!({"name": "Matrix"})).await;
     let id = p["id"].as_str().unwrap();
     // A draft post with the same id, so /posts/{id}/edit names something too.
