@@ -18,7 +18,6 @@ pub use account::{
 };
 pub use credentials::{Credentials, Encryption, KeyVersionStatus, PlatformDetails, SecretStatus, SecretText};
 pub use enums::{AuthType, Category, Choice, EncryptionState, Role, SecretField, Status};
-#[cfg(feature = "ssr")]
 pub(crate) use enums::wire_enum;
 pub use error::{AppError, FieldError, FieldErrors};
 pub use id::parse_id;
