@@ -78,9 +78,10 @@ pub fn parse_token_expiry(errors: &mut FieldErrors, field: &str, text: &str, now
     if text.eq_ignore_ascii_case("never") {
         return None;
     }
-    match text.parse::<i64>() {
-        Ok(days) if (1..=TOKEN_DAYS_MAX).contains(&days) => Some(now + chrono::Duration::days(days)),
-        _ => {
+    let within = text.parse::<i64>().ok().filter(|days| (1..=TOKEN_DAYS_MAX).contains(days));
+    match within.and_then(|days| now.checked_add_signed(chrono::Duration::days(days))) {
+        Some(at) => Some(at),
+        None => {
             errors.add(field, format!("must be \"never\" or a number of days from 1 to {TOKEN_DAYS_MAX}"));
             None
         }

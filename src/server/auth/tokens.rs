@@ -32,10 +32,13 @@ pub async fn create(db: &Db, caller: &Caller, name: &str, scope: &str, expires: 
     if name.is_empty() || name.chars().count() > 100 {
         errors.add("name", "must be 1 to 100 characters, like \"QA scripts\"");
     }
-    let scope = scope.parse::<TokenScope>().map_err(|e| errors.add("scope", e)).ok();
+    // On a bad scope the stand-in is never used: the field errors return first.
+    let scope = scope.parse::<TokenScope>().unwrap_or_else(|e| {
+        errors.add("scope", e);
+        TokenScope::Read
+    });
     let expires_at = parse_token_expiry(&mut errors, "expires", expires, store_now());
     errors.into_result(())?;
-    let scope = scope.expect("checked above");
     let mut bytes = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
     let value = SecretText::new(format!("{PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes)));
