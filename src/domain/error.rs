@@ -130,16 +130,22 @@ impl From<FieldErrors> for AppError {
     }
 }
 
+/// What an undecodable request's error keeps of serde's field name and message.
+const ARGS_FIELD_MAX: usize = 64;
+const ARGS_MESSAGE_MAX: usize = 300;
+
 impl FromServerFnError for AppError {
     type Encoder = JsonEncoding;
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         match value {
             // Arguments that do not decode are the caller's mistake, not ours; serde names
-            // the field it missed or could not read between backticks.
+            // the field it missed or could not read between backticks. Its message may quote
+            // the input: cut, so a 70 KB value is not echoed back (leptos also carries the
+            // error in a response header, which a long one would break into a bare 500).
             ServerFnErrorErr::Args(message) => {
-                let field = message.split('`').nth(1).filter(|f| !f.is_empty()).unwrap_or("request").to_owned();
-                Self::invalid(&field, message)
+                let field: String = message.split('`').nth(1).filter(|f| !f.is_empty()).unwrap_or("request").chars().take(ARGS_FIELD_MAX).collect();
+                Self::invalid(&field, message.chars().take(ARGS_MESSAGE_MAX).collect::<String>())
             }
             other => Self::Transport { message: other.to_string() },
         }
@@ -149,6 +155,13 @@ impl FromServerFnError for AppError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_undecodable_request_is_named_without_echoing_it_whole() {
+        let long = format!("could not convert Sequence([Flat(\"{}\")])", "x".repeat(70_000));
+        let AppError::Invalid { fields } = AppError::from_server_fn_error(ServerFnErrorErr::Args(long)) else { panic!("not a 400") };
+        assert!(fields.get("request").is_some_and(|m| m.chars().count() == ARGS_MESSAGE_MAX), "{fields}");
+    }
 
     #[test]
     fn field_errors_display_every_field() {
