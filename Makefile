@@ -26,17 +26,16 @@ test-rust:
 	  echo "*** TEST_DATABASE_URL is not set: the PostgreSQL integration tests will be SKIPPED (SQLite only). ***"; \
 	  echo "*** Set it, e.g. TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test, to run them.    ***"; \
 	fi
-	# One test at a time for now: building a server used to hang other tests' renders (the
-	# route list's process-wide resource-suppression flag; fixed in router::page_routes).
-	# Parallel runs are next, once measured stable. See docs/operations.md.
-	cargo test --features ssr -- --test-threads=1
+	# In parallel (one thread per core): building a server used to hang other tests'
+	# renders until router::page_routes generated the route list once. docs/operations.md.
+	cargo test --features ssr
 
 # Longer runs of what `make test` runs briefly: the property tests (any input to the
 # envelope parser, the return-path check, the forwarding headers, dates, provider answers)
 # and the server-function form fuzzing (tests/it/forms.rs). See docs/security.md.
 fuzz: setup
 	PROPTEST_CASES=20000 cargo test --features ssr --lib any_
-	KEYPORT_FORM_ROUNDS=150 cargo test --features ssr --test it -- --test-threads=1 --nocapture forms::
+	KEYPORT_FORM_ROUNDS=150 cargo test --features ssr --test it -- --nocapture forms::
 
 test-e2e:
 	@scripts/setup.sh --with-browser

@@ -6,7 +6,7 @@
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use keyport::{
     domain::{OauthSettingsForm, PostForm, ValidPlatform},
-    server::{auth::Caller, config::Config, oauth, platforms, publish, secrets, state::AppState, store::oauth::TokenFacts},
+    server::{auth::Caller, config::Config, oauth, platforms, publish, secrets, state::AppState, store::accounts::{Grant, Identity, TokenFacts}},
 };
 use secrecy::SecretString;
 use sha2::{Digest, Sha256};
@@ -65,8 +65,9 @@ async fn main() {
     let platform = keyport::server::platforms::get(&state.db, &state.keyring, platform.id).await.unwrap();
     oauth::save_settings(&state, &caller, &platform, settings).await.unwrap();
     let access = SecretString::from(tokens["access_token"].as_str().unwrap().to_owned());
-    let facts = TokenFacts { token_type: Some("Bearer".into()), scopes: None, expires_at: None, account: Some((Some("bench".into()), Some("Bench".into()))) };
-    secrets::store_tokens(&state.db, &state.keyring, platform.id, &access, None, &facts, keyport::server::store::oauth::Grant::New).await.unwrap();
+    let facts = TokenFacts { token_type: Some("Bearer".into()), scopes: None, expires_at: None };
+    let who = Identity { external_id: "bench".into(), name: Some("Bench".into()), avatar_url: None };
+    let account = secrets::store_tokens(&state.db, &state.keyring, platform.id, &access, None, &facts, &Grant::New(who)).await.unwrap().expect("a new account");
 
     // Baseline: the HTTP calls alone, CONCURRENCY at a time.
     let started = Instant::now();
@@ -82,7 +83,7 @@ async fn main() {
     let http_seconds = started.elapsed().as_secs_f64();
 
     for i in 0..DELIVERIES {
-        let form = PostForm { text: format!("Bench post {i}"), platforms: vec![platform.id.to_string()], action: "draft".into(), ..Default::default() };
+        let form = PostForm { text: format!("Bench post {i}"), accounts: vec![account.to_string()], action: "draft".into(), ..Default::default() };
         publish::create(&state, &caller, form).await.unwrap();
     }
     keyport::on_db!(&state.db, |pool| sqlx::query("UPDATE deliveries SET status = 'queued'").execute(pool).await.map(|_| ())).unwrap();

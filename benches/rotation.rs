@@ -34,7 +34,7 @@ async fn seed(state: &AppState) {
                 .bind(id).bind(format!("Bench {i}")).bind(now).execute(&mut *tx).await.unwrap();
             for field in SecretField::ALL {
                 let sealed = state.keyring.seal(format!("token-{i}-{field}-0123456789abcdef0123456789abcdef").as_bytes(), &SecretSlot::platform_secret(id, *field));
-                sqlx::query("INSERT INTO secrets (platform_id, field, ciphertext, key_version, created_at, updated_at) VALUES ($1, $2, $3, 1, $4, $4)")
+                sqlx::query("INSERT INTO secrets (owner_id, platform_id, field, ciphertext, key_version, created_at, updated_at) VALUES ($1, $1, $2, $3, 1, $4, $4)")
                     .bind(id).bind(field.as_str()).bind(sealed).bind(now).execute(&mut *tx).await.unwrap();
             }
         }

@@ -12,18 +12,19 @@ test.describe('OAuth connect as a marketer', () => {
     await open(page, '/platforms');
     await page.getByRole('link', { name: 'Sandbox', exact: true }).click();
     await page.locator('body[data-hydrated="true"]').waitFor();
-    const connection = page.getByRole('region', { name: 'Connection' });
-    await expect(connection).toContainText('Not connected to Sandbox yet.');
+    const accounts = page.getByRole('region', { name: 'Accounts' });
+    await expect(accounts).toContainText('No Sandbox account connected yet.');
     await expect(page.getByRole('region', { name: 'OAuth settings' }), 'client settings are for admins').toHaveCount(0);
 
-    await connection.getByRole('button', { name: 'Connect' }).click();
+    await accounts.getByRole('button', { name: 'Connect an account' }).click();
     await expect(page.getByRole('heading', { name: 'Authorize Keyport' })).toBeVisible();
     expect(page.url().startsWith(`${SANDBOX_URL}/authorize?`)).toBe(true);
     await page.getByLabel('Account name').fill('E2E Marketing');
     await page.getByRole('button', { name: 'Approve' }).click();
 
     await expect(page.getByRole('status').getByText('Connected. The tokens are stored encrypted')).toBeVisible();
-    await expect(connection).toContainText('Connected to Sandbox as E2E Marketing');
+    const marketing = accounts.getByRole('listitem', { name: 'E2E Marketing' });
+    await expect(marketing.getByText('Connected', { exact: true })).toBeVisible();
     await expect(page.getByText('Encrypted (current key v2)').first()).toBeVisible();
     const html = await page.content();
     expect(html).not.toMatch(/sbx_(at|rt|code)_/);
@@ -31,26 +32,51 @@ test.describe('OAuth connect as a marketer', () => {
     // The provider revokes the grant; the next use of the token finds out.
     expect((await request.post(`${SANDBOX_URL}/admin/revoke-all`)).status()).toBe(204);
     const id = page.url().split('/platforms/')[1].split('?')[0];
-    const check = await api.post(`/api/platforms/${id}/oauth/token`, { data: {} });
+    const listed = await (await api.get(`/api/platforms/${id}/accounts`)).json();
+    const check = await api.post(`/api/platforms/${id}/accounts/${listed.accounts[0].id}/token`, { data: {} });
     expect(check.status()).toBe(503);
 
     await open(page, `/platforms/${id}`);
-    await expect(connection.getByRole('alert')).toContainText('re-authentication required');
+    await expect(marketing.getByRole('alert')).toContainText('re-authentication required');
+    await expect(marketing.getByText('Needs attention', { exact: true })).toBeVisible();
     await expect(page.getByText('Error', { exact: true }).first()).toBeVisible();
-    await connection.getByRole('button', { name: 'Re-authenticate' }).click();
+    await accounts.getByRole('button', { name: 'Re-authenticate E2E Marketing' }).click();
     await page.getByLabel('Account name').fill('E2E Marketing');
     await page.getByRole('button', { name: 'Approve' }).click();
-    await expect(connection).toContainText('Connected to Sandbox as E2E Marketing');
-    await expect(connection.getByRole('alert')).toHaveCount(0);
+    await expect(marketing.getByText('Connected', { exact: true })).toBeVisible();
+    await expect(accounts.getByRole('alert')).toHaveCount(0);
     expect(await page.content()).not.toMatch(/sbx_(at|rt|code)_/);
+  });
+
+  test('a second account lives under the same platform and is disconnected on its own', async ({ page }) => {
+    await open(page, '/platforms');
+    await page.getByRole('link', { name: 'Sandbox', exact: true }).click();
+    const accounts = page.getByRole('region', { name: 'Accounts' });
+    await accounts.getByRole('button', { name: 'Connect another account' }).click();
+    await page.getByLabel('Account name').fill('E2E Second Brand');
+    await page.getByRole('button', { name: 'Approve' }).click();
+    await expect(accounts.getByRole('listitem')).toHaveCount(2);
+    await expect(accounts.getByRole('listitem', { name: 'E2E Second Brand' }).getByText('Connected', { exact: true })).toBeVisible();
+
+    await open(page, '/posts');
+    const choices = page.getByRole('group', { name: 'Sandbox' });
+    await expect(choices.getByRole('checkbox')).toHaveCount(2);
+    await expect(choices.getByRole('checkbox', { name: /^E2E Second Brand/ })).toBeVisible();
+
+    await open(page, '/platforms');
+    await page.getByRole('link', { name: 'Sandbox', exact: true }).click();
+    await accounts.getByRole('button', { name: 'Disconnect E2E Second Brand' }).click();
+    await expect(page.getByRole('status')).toContainText(/[Dd]isconnected/);
+    await expect(accounts.getByRole('listitem')).toHaveCount(1);
+    await expect(accounts.getByRole('listitem', { name: 'E2E Marketing' })).toBeVisible();
   });
 
   test('publishes a post to the Sandbox and shows the link', async ({ page, context }) => {
     await open(page, '/posts');
     const text = `Launch day ${Date.now()}`;
     await page.getByLabel('Text').fill(text);
-    await page.getByRole('checkbox', { name: /^Sandbox/ }).check();
-    await expect(page.getByText(`Sandbox: ${text.length} / 500`)).toBeVisible();
+    await page.getByRole('checkbox', { name: /^E2E Marketing/ }).check();
+    await expect(page.getByText(`E2E Marketing (Sandbox): ${text.length} / 500`)).toBeVisible();
     await page.getByRole('button', { name: 'Publish now' }).click();
     const post = page.getByRole('article', { name: `Post: ${text}` });
     const row = post.getByRole('row', { name: /Sandbox/ });
@@ -67,21 +93,21 @@ test.describe('OAuth connect as a marketer', () => {
     await open(page, '/posts');
     const text = `Retry me ${Date.now()}`;
     await page.getByLabel('Text').fill(text);
-    await page.getByRole('checkbox', { name: /^Sandbox/ }).check();
+    await page.getByRole('checkbox', { name: /^E2E Marketing/ }).check();
     await page.getByRole('button', { name: 'Publish now' }).click();
     const row = page.getByRole('article', { name: `Post: ${text}` }).getByRole('row', { name: /Sandbox/ });
     await expect(row.getByText('failed', { exact: true })).toBeVisible({ timeout: 20_000 });
     await expect(row).toContainText('the provider failed (HTTP 500)');
     await expect(row).toContainText('press Retry');
-    await row.getByRole('button', { name: 'Retry Sandbox' }).click();
+    await row.getByRole('button', { name: 'Retry E2E Marketing on Sandbox' }).click();
     await expect(row.getByText('published', { exact: true })).toBeVisible({ timeout: 15_000 });
   });
 
   test('denying at the provider explains what happened and stores nothing', async ({ page }) => {
     await open(page, '/platforms');
     await page.getByRole('link', { name: 'Sandbox', exact: true }).click();
-    const connection = page.getByRole('region', { name: 'Connection' });
-    await connection.getByRole('button', { name: /Connect|Re-authenticate/ }).click();
+    const accounts = page.getByRole('region', { name: 'Accounts' });
+    await accounts.getByRole('button', { name: /^Connect/ }).click();
     await page.getByRole('button', { name: 'Deny' }).click();
     await expect(page.getByText('Access was not granted at the provider')).toBeVisible();
   });

@@ -4,6 +4,7 @@
 use super::{enums::wire_enum, platform::{optional_text, optional_url}, FieldErrors};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use uuid::Uuid;
 
 wire_enum! {
     /// The providers of the catalog (`providers.toml` names each entry by this key; a unit
@@ -132,20 +133,37 @@ impl From<&OauthSettings> for OauthSettingsForm {
     }
 }
 
-/// What is known about a platform's OAuth connection without decrypting anything.
+/// One connected account under a platform (a Page, a profile, a Mastodon user): what is
+/// known about it without decrypting anything.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Connection {
+pub struct Account {
+    pub id: Uuid,
+    pub platform_id: Uuid,
+    /// The provider's id of the account; empty when the provider does not say.
+    pub external_id: String,
+    pub name: Option<String>,
+    /// An https image URL the provider gave, if any.
+    pub avatar_url: Option<String>,
     pub connected: bool,
     pub has_refresh_token: bool,
-    pub account_id: Option<String>,
-    pub account_name: Option<String>,
     pub scopes: Option<String>,
     pub expires_at: Option<DateTime<Utc>>,
-    pub connected_at: Option<DateTime<Utc>>,
+    pub connected_at: DateTime<Utc>,
     pub last_refreshed_at: Option<DateTime<Utc>>,
-    /// Why the connection needs attention, in words a user can act on.
+    /// Why the account needs attention, in words a user can act on.
     pub last_error: Option<String>,
     pub refresh_failures: i32,
+    /// A person must re-authenticate it (the provider refused, or refreshes keep failing).
+    pub needs_attention: bool,
+    /// Past its expiry with no refresh token to renew it (as of when it was read).
+    pub expired: bool,
+}
+
+impl Account {
+    /// What the account is called on screen: its name, else its id, else a stand-in.
+    pub fn label(&self) -> String {
+        self.name.clone().filter(|n| !n.is_empty()).or_else(|| (!self.external_id.is_empty()).then(|| self.external_id.clone())).unwrap_or_else(|| "Unnamed account".into())
+    }
 }
 
 /// The OAuth part of a platform page.
@@ -154,7 +172,8 @@ pub struct OauthView {
     pub settings: OauthSettings,
     /// What to register with the provider, exactly.
     pub redirect_uri: String,
-    pub connection: Connection,
+    /// The platform's connected accounts, by name.
+    pub accounts: Vec<Account>,
     /// Why Connect cannot work yet (no client id, no client secret, …); `None` when it can.
     pub not_ready: Option<String>,
     /// Catalog defaults, shown as placeholders of the override fields.

@@ -47,6 +47,9 @@ pub struct Delivery {
     pub id: Uuid,
     pub platform_id: Uuid,
     pub platform_name: String,
+    /// The account it goes to; `None` once that account was disconnected.
+    pub account_id: Option<Uuid>,
+    pub account_name: Option<String>,
     pub status: DeliveryStatus,
     pub attempts: i32,
     pub due_at: DateTime<Utc>,
@@ -85,11 +88,15 @@ impl Post {
     }
 }
 
-/// A platform a post can go to: connected, with a publisher for its provider.
+/// An account a post can go to: connected, under a platform whose provider has a publisher.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PublishTarget {
+    pub account_id: Uuid,
     pub platform_id: Uuid,
+    pub platform_name: String,
+    /// The account's name as the composer shows it.
     pub name: String,
+    pub avatar_url: Option<String>,
     pub provider: super::ProviderKey,
     /// Longest text the platform takes, in characters.
     pub char_limit: Option<u32>,
@@ -101,7 +108,8 @@ pub struct PublishTarget {
 pub struct PostForm {
     pub text: String,
     pub link: String,
-    pub platforms: Vec<String>,
+    /// The accounts to post to, by id.
+    pub accounts: Vec<String>,
     /// "draft", "now" or "schedule".
     pub action: String,
     /// `YYYY-MM-DDTHH:MM` in the person's time zone (a datetime-local input).
@@ -123,7 +131,7 @@ pub enum PostAction {
 pub struct ValidPost {
     pub text: String,
     pub link: Option<String>,
-    pub platforms: Vec<Uuid>,
+    pub accounts: Vec<Uuid>,
     pub action: PostAction,
 }
 
@@ -165,12 +173,12 @@ impl PostForm {
             errors.add("text", format!("must be at most {TEXT_MAX} characters"));
         }
         let link = super::platform::optional_url(&mut errors, "link", Some(self.link));
-        let mut platforms = Vec::new();
-        for id in &self.platforms {
+        let mut accounts = Vec::new();
+        for id in &self.accounts {
             match id.parse::<Uuid>() {
-                Ok(id) if !platforms.contains(&id) => platforms.push(id),
+                Ok(id) if !accounts.contains(&id) => accounts.push(id),
                 Ok(_) => {}
-                Err(_) => errors.add("platforms", "names an unknown platform"),
+                Err(_) => errors.add("accounts", "names an unknown account"),
             }
         }
         let action = match self.action.as_str() {
@@ -188,10 +196,10 @@ impl PostForm {
                 PostAction::Draft
             }
         };
-        if platforms.is_empty() && action != PostAction::Draft {
-            errors.add("platforms", "choose at least one connected platform");
+        if accounts.is_empty() && action != PostAction::Draft {
+            errors.add("accounts", "choose at least one connected account");
         }
-        errors.into_result(ValidPost { text, link, platforms, action })
+        errors.into_result(ValidPost { text, link, accounts, action })
     }
 }
 
@@ -233,7 +241,7 @@ mod tests {
     use super::*;
 
     fn form(action: &str) -> PostForm {
-        PostForm { text: "Hello".into(), platforms: vec![Uuid::nil().to_string()], action: action.into(), ..Default::default() }
+        PostForm { text: "Hello".into(), accounts: vec![Uuid::nil().to_string()], action: action.into(), ..Default::default() }
     }
 
     #[test]
@@ -251,12 +259,12 @@ mod tests {
     #[test]
     fn names_each_problem() {
         let now = Utc::now();
-        let errors = PostForm { text: " ".into(), link: "javascript:alert(1)".into(), platforms: vec![], action: "now".into(), ..Default::default() }
+        let errors = PostForm { text: " ".into(), link: "javascript:alert(1)".into(), accounts: vec![], action: "now".into(), ..Default::default() }
             .validate(now)
             .unwrap_err();
-        assert!(errors.get("text").is_some() && errors.get("link").is_some() && errors.get("platforms").is_some());
+        assert!(errors.get("text").is_some() && errors.get("link").is_some() && errors.get("accounts").is_some());
         assert!(form("draft").validate(now).is_ok());
-        assert!(PostForm { platforms: vec![], ..form("draft") }.validate(now).is_ok(), "a draft may have no platform yet");
+        assert!(PostForm { accounts: vec![], ..form("draft") }.validate(now).is_ok(), "a draft may have no account yet");
     }
 
     #[test]

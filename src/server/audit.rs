@@ -3,7 +3,7 @@
 use super::{
     auth::Caller,
     db::Db,
-    store::audit::{self as store, Entry, Filter},
+    store::{audit::{self as store, Entry, Filter}, cut},
 };
 use crate::domain::{wire_enum, AppError, AuditPage, Platform};
 
@@ -97,14 +97,6 @@ pub const TARGET_ID_MAX: usize = 100;
 pub const TARGET_LABEL_MAX: usize = 300;
 pub const CLIENT_ADDR_MAX: usize = 64;
 pub const DETAIL_MAX: usize = 2000;
-
-/// `text` cut to `max` characters, marked with an ellipsis when cut.
-fn cut(text: String, max: usize) -> String {
-    match text.char_indices().nth(max.saturating_sub(1)) {
-        Some((end, _)) if text.chars().count() > max => format!("{}…", &text[..end]),
-        _ => text,
-    }
-}
 
 /// Appends one entry; texts longer than the schema allows are cut, so an entry is never
 /// lost to its length. A failure to write it is logged, not shown: the action happened.

@@ -9,9 +9,9 @@ use super::{
     crypto::legacy,
     platforms, secrets,
     state::AppState,
-    store::secrets as store,
+    store::{accounts, secrets as store},
 };
-use crate::domain::{AppError, ImportProblem, ImportReport, PlatformDraft, SecretField};
+use crate::domain::{AppError, AuthType, ImportProblem, ImportReport, PlatformDraft, SecretField};
 use base64::{engine::general_purpose::STANDARD, Engine};
 use secrecy::SecretString;
 use serde_json::{Map, Value};
@@ -124,12 +124,33 @@ async fn import_one(state: &AppState, caller: &Caller, index: usize, entry: Valu
         Err(e) => return Err(e),
     };
     report.platforms_created += 1;
-    for f in found {
+    // An OAuth platform's tokens belong to an account: the imported connection becomes its first.
+    let is_token = |f: &Found| platform.auth_type == AuthType::Oauth2 && matches!(f.field, SecretField::AccessToken | SecretField::RefreshToken);
+    let (tokens, own): (Vec<Found>, Vec<Found>) = found.into_iter().partition(is_token);
+    for f in own {
         let secret = SecretString::from(f.value.as_str().to_owned());
         match secrets::store_secret(&state.db, &state.keyring, caller, &platform, f.field, &secret).await {
             Ok(()) if f.from_plaintext => report.from_plaintext += 1,
             Ok(()) => report.from_ciphertext += 1,
             Err(e) => report.problems.push(problem(Some(f.field.as_str()), format!("not imported: {e}"))),
+        }
+    }
+    let token = |field| tokens.iter().find(|f| f.field == field);
+    match (token(SecretField::AccessToken), token(SecretField::RefreshToken)) {
+        (None, None) => {}
+        (None, Some(_)) => report.problems.push(problem(Some("refresh_token"), "not imported: a refresh token without its access token makes no account; connect the account instead".into())),
+        (Some(access), refresh) => {
+            let secret = |f: &Found| SecretString::from(f.value.as_str().to_owned());
+            let facts = accounts::TokenFacts { token_type: Some("bearer".into()), scopes: None, expires_at: None };
+            let grant = accounts::Grant::New(accounts::Identity::default());
+            match secrets::store_tokens(&state.db, &state.keyring, platform.id, &secret(access), refresh.map(secret).as_ref(), &facts, &grant).await {
+                Ok(_) => {
+                    for f in std::iter::once(access).chain(refresh) {
+                        if f.from_plaintext { report.from_plaintext += 1 } else { report.from_ciphertext += 1 }
+                    }
+                }
+                Err(e) => report.problems.push(problem(Some("access_token"), format!("not imported: {e}"))),
+            }
         }
     }
     if plaintext_seen {

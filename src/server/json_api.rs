@@ -29,7 +29,9 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/platforms/{id}/credentials", get(show_credentials))
         .route("/platforms/{id}/secrets/{field}", put(put_secret).delete(delete_secret))
         .route("/platforms/{id}/oauth", get(show_oauth).put(put_oauth))
-        .route("/platforms/{id}/oauth/token", post(ensure_token))
+        .route("/platforms/{id}/accounts", get(list_accounts))
+        .route("/platforms/{id}/accounts/{account}", axum::routing::delete(disconnect_account))
+        .route("/platforms/{id}/accounts/{account}/token", post(ensure_token))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), super::auth::middleware::api_token))
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, AppError::not_found("API route")) })
 }
@@ -182,15 +184,41 @@ async fn put_oauth(Admin(_, caller): Admin, State(state): State<AppState>, Path(
     Ok(Json(json!({ "settings": settings })))
 }
 
-/// Makes sure the platform has a usable access token, refreshing it if it expires soon —
-/// what a publish does first. Answers with the connection, never the token.
-async fn ensure_token(_: Admin, State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+/// The platform's connected accounts (never a token).
+async fn list_accounts(_: Member, State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
     let id = platform_id(&id)?;
     platforms::get(&state.db, &state.keyring, id).await?;
-    let result = oauth::tokens::access_token(&state, id).await;
-    let connection = store::oauth::connection(&state.db, id).await?.connection;
+    Ok(Json(json!({ "accounts": store::accounts::list(&state.db, id).await? })))
+}
+
+/// One account of the platform, 404 when it is not the platform's.
+async fn account_of(state: &AppState, platform: Uuid, account: &str) -> ApiResult<crate::domain::Account> {
+    let missing = || ApiError::from(AppError::not_found(format!("account {account} of platform {platform}")));
+    let id: Uuid = account.parse().map_err(|_| missing())?;
+    let row = store::accounts::get(&state.db, id).await?;
+    row.map(|r| r.account).filter(|a| a.platform_id == platform).ok_or_else(missing)
+}
+
+/// Disconnects one account: revokes its grant at the provider where it can, then forgets
+/// its tokens. 204; the revocation's outcome is in the audit log.
+async fn disconnect_account(Member(_, caller): Member, State(state): State<AppState>, Path((id, account)): Path<(String, String)>) -> ApiResult<StatusCode> {
+    let id = platform_id(&id)?;
+    let platform = platforms::get(&state.db, &state.keyring, id).await?;
+    let account = account_of(&state, id, &account).await?;
+    let _revoked = oauth::disconnect(&state, &caller, &platform, &account).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Makes sure the account has a usable access token, refreshing it if it expires soon —
+/// what a publish does first. Answers with the account, never the token.
+async fn ensure_token(_: Admin, State(state): State<AppState>, Path((id, account)): Path<(String, String)>) -> ApiResult<Json<Value>> {
+    let id = platform_id(&id)?;
+    platforms::get(&state.db, &state.keyring, id).await?;
+    let account = account_of(&state, id, &account).await?;
+    let result = oauth::tokens::access_token(&state, account.id).await;
+    let account = account_of(&state, id, &account.id.to_string()).await?;
     match result {
-        Ok(_) => Ok(Json(json!({ "usable": true, "connection": connection }))),
+        Ok(_) => Ok(Json(json!({ "usable": true, "account": account }))),
         Err(e) => Err(AppError::from(e).into()),
     }
 }

@@ -79,8 +79,8 @@ pub async fn delete(state: &AppState, caller: &Caller, id: Uuid) -> Result<(), A
     let db = &state.db;
     let platform = store::get(db, id).await?.ok_or_else(|| missing(id))?;
     let revoked = match platform.auth_type {
-        AuthType::Oauth2 => match oauth::revoke(state, &platform).await {
-            Ok(true) => Some("the OAuth grant was revoked at the provider"),
+        AuthType::Oauth2 => match oauth::revoke_all(state, &platform).await {
+            Ok(true) => Some("the accounts' OAuth grants were revoked at the provider"),
             Ok(false) => None,
             Err(why) => {
                 tracing::warn!(platform.id = %id, error = %why, "could not revoke the grant of a deleted platform");

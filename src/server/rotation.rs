@@ -8,7 +8,7 @@ use super::{
     audit::{self, Action, Outcome, Target, TargetKind},
     auth::Caller,
     clock,
-    crypto::{SecretSlot, ENCRYPTIONS_REFUSE_AT},
+    crypto::ENCRYPTIONS_REFUSE_AT,
     secrets,
     state::AppState,
     store::{
@@ -78,21 +78,21 @@ pub async fn reencrypt_platform(state: &AppState, caller: &Caller, platform: &Pl
 async fn reseal_next(state: &AppState, cursor: &Cursor, platform: Option<Uuid>) -> Result<(Vec<Resealed>, i64, Cursor), StoreError> {
     let version = state.keyring.current_version();
     let sealed = store::next_batch(&state.db, version, cursor, platform, BATCH).await?;
-    let next = sealed.last().map(|s| (s.platform_id, s.field.as_str().to_owned()));
+    let next = sealed.last().map(|s| (s.owner_id, s.field.as_str().to_owned()));
     let mut failed = 0;
     let mut batch = Vec::with_capacity(sealed.len());
     for s in &sealed {
-        let slot = SecretSlot::platform_secret(s.platform_id, s.field);
+        let slot = s.slot();
         match state.keyring.open(&s.ciphertext, &slot) {
             Ok(plaintext) => batch.push(Resealed {
-                platform_id: s.platform_id,
+                owner_id: s.owner_id,
                 field: s.field,
                 old_version: s.key_version,
                 ciphertext: state.keyring.seal(&plaintext, &slot),
             }),
             Err(e) => {
                 failed += 1;
-                tracing::warn!(platform.id = %s.platform_id, secret.field = %s.field, error = %e, "secret left as it is: it does not decrypt");
+                tracing::warn!(platform.id = %s.platform_id, secret.owner = %s.owner_id, secret.field = %s.field, error = %e, "secret left as it is: it does not decrypt");
             }
         }
     }

@@ -7,7 +7,7 @@ use super::{
     crypto::{CryptoError, Keyring, SecretSlot, ENCRYPTIONS_HARD_CAP, ENCRYPTIONS_REFUSE_AT},
     db::Db,
     error::internal,
-    store::{keys, oauth as oauth_store, secrets as store},
+    store::{accounts, keys, secrets as store},
 };
 use crate::domain::{AppError, Credentials, Encryption, KeyVersionStatus, Platform, SecretField, SecretStatus};
 use secrecy::{ExposeSecret, SecretString};
@@ -58,18 +58,19 @@ pub async fn store_secret(
     Ok(())
 }
 
-/// Stores a token set from a provider in one transaction (see [`oauth_store::save_tokens`]):
-/// `false` when a refresh's grant is gone. A new connection's refresh token replaces the
-/// old one or, if the provider sent none, deletes it; a refresh without one keeps it.
+/// Stores a token set from a provider in one transaction (see [`accounts::save_tokens`]),
+/// sealed for the account's slots. Returns the account, `None` when a refresh's grant is
+/// gone. A new connection's refresh token replaces the old one or, if the provider sent
+/// none, deletes it; a refresh without one keeps it.
 pub async fn store_tokens(
     db: &Db,
     keyring: &Keyring,
     platform_id: Uuid,
     access: &SecretString,
     refresh: Option<&SecretString>,
-    facts: &oauth_store::TokenFacts,
-    grant: oauth_store::Grant,
-) -> Result<bool, AppError> {
+    facts: &accounts::TokenFacts,
+    grant: &accounts::Grant,
+) -> Result<Option<Uuid>, AppError> {
     // Any token the capped read of the provider's answer let through is stored: refusing
     // one now, after the provider has rotated the refresh token, would lose the grant.
     for value in std::iter::once(access).chain(refresh) {
@@ -78,23 +79,52 @@ pub async fn store_tokens(
             return Err(internal(format!("provider sent a token of {len} bytes")));
         }
     }
-    let refreshing = matches!(grant, oauth_store::Grant::Refreshed { .. });
+    let refreshing = matches!(grant, accounts::Grant::Refreshed { .. });
     let write = match (refresh, refreshing) {
-        (Some(_), _) => oauth_store::RefreshWrite::Replace,
-        (None, true) => oauth_store::RefreshWrite::Keep,
-        (None, false) => oauth_store::RefreshWrite::Delete,
+        (Some(_), _) => accounts::RefreshWrite::Replace,
+        (None, true) => accounts::RefreshWrite::Keep,
+        (None, false) => accounts::RefreshWrite::Delete,
     };
     let limit = if refreshing { ENCRYPTIONS_HARD_CAP } else { ENCRYPTIONS_REFUSE_AT };
     let version = keyring.current_version();
-    let seal = |field: SecretField| {
+    let seal = |account_id: Uuid, field: SecretField| {
         let value = if field == SecretField::RefreshToken { refresh.unwrap_or(access) } else { access };
-        keyring.seal(value.expose_secret().as_bytes(), &SecretSlot::platform_secret(platform_id, field))
+        keyring.seal(value.expose_secret().as_bytes(), &SecretSlot::account_token(account_id, field))
     };
-    let saved = oauth_store::save_tokens(db, platform_id, version, limit, write, facts, grant, seal).await?;
-    if saved {
-        tracing::info!(platform.id = %platform_id, key.version = version, rotated = refresh.is_some(), "tokens stored");
+    let saved = accounts::save_tokens(db, platform_id, version, limit, write, facts, grant, seal).await?;
+    if let Some(account_id) = saved {
+        tracing::info!(platform.id = %platform_id, account.id = %account_id, key.version = version, rotated = refresh.is_some(), "tokens stored");
     }
     Ok(saved)
+}
+
+/// Re-binds OAuth tokens sealed before accounts existed (bound to their platform) to the
+/// account the migration made of each connection: decrypted in memory, sealed for the
+/// account's slot, written only if unchanged. Run at start-up; a token that does not
+/// decrypt stays as it is (its account shows as needing a reconnect). Returns how many.
+pub async fn bind_legacy_tokens(db: &Db, keyring: &Keyring) -> Result<usize, String> {
+    let unbound = store::unbound_tokens(db).await.map_err(|e| format!("cannot read the tokens to re-bind to accounts: {e}"))?;
+    let version = keyring.current_version();
+    let mut bound = 0;
+    for sealed in &unbound {
+        let plaintext = match keyring.open(&sealed.ciphertext, &sealed.slot()) {
+            Ok(plaintext) => plaintext,
+            Err(e) => {
+                tracing::warn!(platform.id = %sealed.platform_id, secret.field = %sealed.field, error = %e, "token left unbound: it does not decrypt");
+                continue;
+            }
+        };
+        let ciphertext = keyring.seal(&plaintext, &SecretSlot::account_token(sealed.owner_id, sealed.field));
+        match store::bind_to_account(db, sealed, version, ENCRYPTIONS_REFUSE_AT, ciphertext).await {
+            Ok(true) => bound += 1,
+            Ok(false) => {}
+            Err(e) => return Err(format!("cannot re-bind a token to its account: {e}")),
+        }
+    }
+    if bound > 0 {
+        tracing::info!(tokens = bound, key.version = version, "re-bound OAuth tokens to their accounts");
+    }
+    Ok(bound)
 }
 
 /// Refuses, before a refresh token is spent, when the current key could not store what a
@@ -155,19 +185,20 @@ pub async fn remove_secret(db: &Db, caller: &Caller, platform: &Platform, field:
     Ok(())
 }
 
-/// The usable secret: decrypted, bound to this platform and field, or a typed reason why
-/// not. There is no plaintext fallback: there is no plaintext column.
-pub async fn resolve(db: &Db, keyring: &Keyring, platform_id: Uuid, field: SecretField) -> Result<SecretString, AppError> {
-    resolve_optional(db, keyring, platform_id, field).await?.ok_or_else(|| SecretError::Missing(field).into())
+/// The usable secret: decrypted, bound to its owner (a platform, or one of its accounts)
+/// and field, or a typed reason why not. There is no plaintext fallback: there is no
+/// plaintext column.
+pub async fn resolve(db: &Db, keyring: &Keyring, owner_id: Uuid, field: SecretField) -> Result<SecretString, AppError> {
+    resolve_optional(db, keyring, owner_id, field).await?.ok_or_else(|| SecretError::Missing(field).into())
 }
 
 /// Like [`resolve`], for secrets a platform may do without (a public client's secret).
-pub async fn resolve_optional(db: &Db, keyring: &Keyring, platform_id: Uuid, field: SecretField) -> Result<Option<SecretString>, AppError> {
-    let Some(sealed) = store::one(db, platform_id, field).await? else {
+pub async fn resolve_optional(db: &Db, keyring: &Keyring, owner_id: Uuid, field: SecretField) -> Result<Option<SecretString>, AppError> {
+    let Some(sealed) = store::one(db, owner_id, field).await? else {
         return Ok(None);
     };
-    let plaintext = keyring.open(&sealed.ciphertext, &SecretSlot::platform_secret(platform_id, field)).map_err(|e| {
-        tracing::warn!(platform.id = %platform_id, secret.field = %field, error = %e, "secret does not decrypt");
+    let plaintext = keyring.open(&sealed.ciphertext, &sealed.slot()).map_err(|e| {
+        tracing::warn!(platform.id = %sealed.platform_id, secret.owner = %owner_id, secret.field = %field, error = %e, "secret does not decrypt");
         SecretError::Undecryptable { field, cause: e }
     })?;
     let text = String::from_utf8(plaintext.to_vec()).map_err(|_| internal("stored secret is not UTF-8"))?;
@@ -176,17 +207,18 @@ pub async fn resolve_optional(db: &Db, keyring: &Keyring, platform_id: Uuid, fie
 
 /// What the platform page shows about its credentials.
 pub async fn credentials(db: &Db, keyring: &Keyring, platform_id: Uuid) -> Result<Credentials, AppError> {
-    let (secrets, username) = tokio::try_join!(statuses(db, keyring, platform_id), async { Ok(store::username(db, platform_id).await?) })?;
+    let (secrets, username) = tokio::try_join!(statuses(db, keyring, platform_id, true), async { Ok(store::username(db, platform_id).await?) })?;
     Ok(Credentials { encryption: Encryption::of(&secrets, keyring.current_version()), secrets, username })
 }
 
-/// The encryption badge of one platform.
+/// The encryption badge of one platform: its own secrets and its accounts' tokens.
 pub async fn encryption(db: &Db, keyring: &Keyring, platform_id: Uuid) -> Result<Encryption, AppError> {
-    Ok(Encryption::of(&statuses(db, keyring, platform_id).await?, keyring.current_version()))
+    Ok(Encryption::of(&statuses(db, keyring, platform_id, false).await?, keyring.current_version()))
 }
 
-async fn statuses(db: &Db, keyring: &Keyring, platform_id: Uuid) -> Result<Vec<SecretStatus>, AppError> {
-    let sealed = store::for_platform(db, platform_id).await?;
+/// The platform's own secrets (`own`), or those and its accounts' tokens.
+async fn statuses(db: &Db, keyring: &Keyring, platform_id: Uuid, own: bool) -> Result<Vec<SecretStatus>, AppError> {
+    let sealed = store::for_platform(db, platform_id, own).await?;
     Ok(sealed.iter().map(|s| status(keyring, s)).collect())
 }
 
@@ -201,9 +233,8 @@ pub async fn badges(db: &Db, keyring: &Keyring) -> Result<HashMap<Uuid, Encrypti
 
 /// Describes a sealed secret; decrypts it only to learn whether it can be decrypted.
 fn status(keyring: &Keyring, sealed: &store::SealedSecret) -> SecretStatus {
-    let slot = SecretSlot::platform_secret(sealed.platform_id, sealed.field);
     let readable = Keyring::key_version_of(&sealed.ciphertext) == Some(sealed.key_version)
-        && keyring.open(&sealed.ciphertext, &slot).is_ok();
+        && keyring.open(&sealed.ciphertext, &sealed.slot()).is_ok();
     SecretStatus {
         field: sealed.field,
         key_version: sealed.key_version,

@@ -341,7 +341,8 @@ async fn roles_are_enforced_on_every_api_route(app: TestApp) {
         ("DELETE", format!("/api/platforms/{id}/secrets/api_key"), true),
         ("GET", format!("/api/platforms/{oid}/oauth"), false),
         ("PUT", format!("/api/platforms/{oid}/oauth"), true),
-        ("POST", format!("/api/platforms/{oid}/oauth/token"), true),
+        ("GET", format!("/api/platforms/{oid}/accounts"), false),
+        ("POST", format!("/api/platforms/{oid}/accounts/{}/token", uuid::Uuid::now_v7()), true),
         ("DELETE", format!("/api/platforms/{id}"), true),
     ];
     for (method, path, admin_only) in &routes {

@@ -8,11 +8,15 @@ use reqwest::Method;
 use serde_json::json;
 use std::process::Command;
 
-fn python_decrypt(envelope: &[u8], platform_id: &str, field: &str) -> std::process::Output {
+fn python_decrypt(envelope: &[u8], owner_id: &str, field: &str) -> std::process::Output {
+    python_decrypt_in(envelope, owner_id, field, "secrets")
+}
+
+fn python_decrypt_in(envelope: &[u8], owner_id: &str, field: &str, table: &str) -> std::process::Output {
     let hex: String = envelope.iter().map(|b| format!("{b:02x}")).collect();
     Command::new("python3")
         .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/independent_decrypt.py"))
-        .args([&hex, common::TEST_KEY, platform_id, field])
+        .args([&hex, common::TEST_KEY, owner_id, field, table])
         .output()
         .expect("python3 runs (scripts/setup.sh installs the cryptography package)")
 }
@@ -35,4 +39,24 @@ async fn python_decrypts_a_stored_secret_from_the_documented_format() {
     let moved = python_decrypt(&envelope, id, "refresh_token");
     assert!(!moved.status.success(), "the AAD binds the field");
     assert!(String::from_utf8_lossy(&moved.stderr).contains("InvalidTag"));
+}
+
+/// An account's token is bound to the account (`accounts|…|{account id}`), not to its platform.
+#[tokio::test]
+async fn python_decrypts_an_account_token_only_in_the_accounts_slot() {
+    let app = TestApp::sqlite().await;
+    let token = "account-token-independent-check";
+    let file = json!([{"name": "Imported", "auth_type": "oauth2", "api_config": {"access_token": token}}]);
+    let report = keyport::server::import::run(&app.state, &keyport::server::auth::Caller::default(), file.to_string().as_bytes()).await.unwrap();
+    assert_eq!(report.problems, []);
+    let (envelope, account, platform): (Vec<u8>, uuid::Uuid, uuid::Uuid) = keyport::on_db!(&app.db, |pool| {
+        sqlx::query_as("SELECT ciphertext, account_id, platform_id FROM secrets WHERE field = 'access_token'").fetch_one(pool).await
+    })
+    .unwrap();
+
+    let out = python_decrypt_in(&envelope, &account.to_string(), "access_token", "accounts");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), token);
+    let as_platform = python_decrypt(&envelope, &platform.to_string(), "access_token");
+    assert!(!as_platform.status.success(), "an account's token is not its platform's");
 }

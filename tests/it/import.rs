@@ -66,8 +66,10 @@ async fn database_bytes(app: &TestApp) -> Vec<u8> {
     all
 }
 
+/// The platform's secret: tokens are its (one, imported) account's.
 async fn secret(app: &TestApp, name: &str, field: SecretField) -> Option<String> {
-    let (id,): (uuid::Uuid,) = on_db!(&app.db, |pool| sqlx::query_as("SELECT id FROM platforms WHERE name = $1").bind(name).fetch_one(pool).await).unwrap();
+    let sql = "SELECT coalesce((SELECT a.id FROM accounts a WHERE a.platform_id = p.id), p.id) FROM platforms p WHERE p.name = $1";
+    let (id,): (uuid::Uuid,) = on_db!(&app.db, |pool| sqlx::query_as(sql).bind(name).fetch_one(pool).await).unwrap();
     secrets::resolve_optional(&app.db, &app.state.keyring, id, field).await.unwrap().map(|s| secrecy::ExposeSecret::expose_secret(&s).to_owned())
 }
 
@@ -145,9 +147,10 @@ async fn reports_tampered_unknown_version_and_malformed_entries(app: TestApp) {
     let stdout = String::from_utf8(out.stdout).unwrap();
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert_eq!(out.status.code(), Some(2), "problems make a non-zero exit: {stdout}{stderr}");
-    assert!(stdout.starts_with("3 platforms created; 1 secrets imported (1 from plaintext, 0 from ciphertext); 6 problems"), "{stdout}");
+    assert!(stdout.starts_with("3 platforms created; 0 secrets imported (0 from plaintext, 0 from ciphertext); 7 problems"), "{stdout}");
     for line in [
         "- Tampered (access_token): not imported: does not decrypt: tampered, or encrypted with another key",
+        "- Tampered (refresh_token): not imported: a refresh token without its access token makes no account; connect the account instead",
         "- Future (access_token): not imported: unknown key version 9: set LEGACY_ENCRYPTION_KEY_V9",
         "- Broken (access_token): not imported: malformed: iv is not base64",
         "- entry 4: is not a JSON object",
@@ -156,9 +159,9 @@ async fn reports_tampered_unknown_version_and_malformed_entries(app: TestApp) {
     ] {
         assert!(stdout.contains(line), "missing {line:?} in:\n{stdout}");
     }
-    assert!(stderr.contains("6 problems (listed above)"), "{stderr}");
+    assert!(stderr.contains("7 problems (listed above)"), "{stderr}");
     assert_eq!(secret(&app, "Tampered", SecretField::AccessToken).await, None, "nothing stored for a tampered secret");
-    assert_eq!(secret(&app, "Tampered", SecretField::RefreshToken).await.as_deref(), Some("ok-refresh-token-1"));
+    assert_eq!(secret(&app, "Tampered", SecretField::RefreshToken).await, None, "a refresh token alone makes no account");
     assert_eq!(secret(&app, "Existing", SecretField::AccessToken).await, None, "an existing platform is left alone");
     assert!(!contains(&database_bytes(&app).await, "ok-refresh-token-1"));
 }

@@ -5,6 +5,7 @@
 #[macro_use]
 mod common;
 
+mod accounts;
 mod auth;
 mod format_spec;
 mod forms;

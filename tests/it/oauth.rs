@@ -43,8 +43,15 @@ async fn platform_status(app: &TestApp, id: &str) -> String {
     app.get_json(&format!("/api/platforms/{id}")).await.1["platform"]["status"].as_str().unwrap().to_owned()
 }
 
+/// The platform's first account as the JSON API shows it, `{"connected": false}` with none.
+async fn connection(app: &TestApp, id: &str) -> Value {
+    let (status, json) = app.get_json(&format!("/api/platforms/{id}/accounts")).await;
+    assert_eq!(status, 200, "{json}");
+    json["accounts"].get(0).cloned().unwrap_or_else(|| serde_json::json!({ "connected": false }))
+}
+
 async fn ensure_token(app: &TestApp, id: &str) -> (u16, Value) {
-    app.post_json(&format!("/api/platforms/{id}/oauth/token"), serde_json::json!({})).await
+    common::ensure_token(app, id).await
 }
 
 /// Every text and blob the database holds about tokens, to look for plaintext in.
@@ -53,7 +60,7 @@ async fn stored_bytes(app: &TestApp) -> Vec<u8> {
     let secrets: Vec<(Vec<u8>,)> = on_db!(&app.db, |pool| sqlx::query_as("SELECT ciphertext FROM secrets").fetch_all(pool).await).unwrap();
     secrets.into_iter().for_each(|(c,)| all.extend(c));
     for sql in [
-        "SELECT COALESCE(scopes, '') || COALESCE(account_name, '') || COALESCE(last_error, '') FROM credentials",
+        "SELECT COALESCE(scopes, '') || COALESCE(name, '') || COALESCE(last_error, '') FROM accounts",
         "SELECT data FROM sessions",
         "SELECT action || COALESCE(detail, '') FROM audit_events",
     ] {
@@ -81,11 +88,10 @@ async fn connects_through_the_sandbox_and_stores_only_ciphertext(app: TestApp) {
     assert_eq!(location(&r), format!("/platforms/{id}?notice=connected"));
     assert_eq!(r.headers()["referrer-policy"], "no-referrer", "the code in the callback URL must not leak through Referer");
 
-    let view = oauth_json(&app, &id).await;
-    let c = &view["connection"];
+    let c = &connection(&app, &id).await;
     assert_eq!(c["connected"], true);
     assert_eq!(c["has_refresh_token"], true);
-    assert_eq!(c["account_name"], "Test Marketing");
+    assert_eq!(c["name"], "Test Marketing");
     assert!(c["expires_at"].is_string());
     assert_eq!(platform_status(&app, &id).await, "active");
     let (_, platform) = app.get_json(&format!("/api/platforms/{id}")).await;
@@ -146,7 +152,7 @@ async fn rejects_callbacks_with_missing_unknown_reused_foreign_or_expired_state(
     app.execute("UPDATE sessions SET data = REPLACE(data, '\"expires_at\":\"20', '\"expires_at\":\"19')").await;
     assert!(rejected(callback(&app, &browser, &back).await).await.contains("expired"));
 
-    assert_eq!(oauth_json(&app, &other).await["connection"]["connected"], false, "nothing stored for the other platform");
+    assert_eq!(connection(&app, &other).await["connected"], false, "nothing stored for the other platform");
     assert!(count(&app, "SELECT COUNT(*) FROM audit_events WHERE action = 'oauth_callback_rejected'").await >= 6);
 }
 
@@ -163,7 +169,7 @@ async fn a_code_redeemed_with_another_authorizations_verifier_stores_nothing(app
     let injected = format!("http://x/oauth/{id}/callback?code={}&state={}", code(&first), state(&second));
     let r = callback(&app, &browser, &injected).await;
     assert_eq!(location(&r), format!("/platforms/{id}?notice=oauth_failed"));
-    assert_eq!(oauth_json(&app, &id).await["connection"]["connected"], false);
+    assert_eq!(connection(&app, &id).await["connected"], false);
     assert_eq!(count(&app, &format!("SELECT COUNT(*) FROM secrets WHERE platform_id IN (SELECT id FROM platforms WHERE name LIKE 'Sandbox%') AND field <> 'client_secret'")).await, 0);
     let detail: (String,) = on_db!(&app.db, |pool| sqlx::query_as("SELECT detail FROM audit_events WHERE action = 'oauth_connect' AND outcome = 'failed'").fetch_one(pool).await).unwrap();
     assert!(detail.0.contains("invalid_grant"), "{}", detail.0);
@@ -179,7 +185,7 @@ async fn access_denied_at_the_provider_says_so_and_stores_nothing(app: TestApp) 
     assert_eq!(location(&r), format!("/platforms/{id}?notice=oauth_denied"));
     let page = browser.get(app.url(&format!("/platforms/{id}?notice=oauth_denied"))).send().await.unwrap().text().await.unwrap();
     assert!(page.contains("Access was not granted at the provider"), "a message that says what happened and what to do");
-    assert_eq!(oauth_json(&app, &id).await["connection"]["connected"], false);
+    assert_eq!(connection(&app, &id).await["connected"], false);
     assert_eq!(platform_status(&app, &id).await, "active", "a new platform is not put in error by a refusal");
 }
 
@@ -200,7 +206,7 @@ async fn refreshes_before_expiry_and_keeps_the_rotated_refresh_token(app: TestAp
     for round in 1..=2 {
         let (status, body) = ensure_token(&app, &id).await;
         assert_eq!(status, 200, "round {round}: {body}");
-        assert!(body["connection"]["last_refreshed_at"].is_string());
+        assert!(body["account"]["last_refreshed_at"].is_string());
         assert_eq!(sandbox.stats().await["refreshes"], round);
     }
     assert_ne!(refresh_cipher().await, before, "the rotated refresh token replaced the old one");
@@ -223,16 +229,18 @@ async fn concurrent_callers_share_one_refresh(app: TestApp) {
     assert_eq!(sandbox.stats().await["refreshes"], 1, "eight callers, one refresh");
     // In-process calls through the resolver directly, too.
     sandbox.set_token_ttl(60).await;
-    app.execute("UPDATE credentials SET expires_at = NULL").await;
-    assert!(oauth::tokens::access_token(&app.state, id.parse().unwrap()).await.is_ok(), "a token without expiry is used as is");
+    app.execute("UPDATE accounts SET expires_at = NULL").await;
+    let account = common::first_account(&app, &id).await.parse().unwrap();
+    assert!(oauth::tokens::access_token(&app.state, account).await.is_ok(), "a token without expiry is used as is");
 }
 
-/// `n` concurrent `POST …/oauth/token` calls to each of `bases`; every answer's status.
+/// `n` concurrent `POST …/accounts/{first}/token` calls to each of `bases`; every answer's status.
 async fn concurrent_ensure(app: &TestApp, bases: &[String], id: &str, n: usize) -> Vec<u16> {
+    let account = common::first_account(app, id).await;
     let mut calls = tokio::task::JoinSet::new();
     for base in bases {
         for _ in 0..n {
-            let (client, url) = (app.client.clone(), format!("{base}/api/platforms/{id}/oauth/token"));
+            let (client, url) = (app.client.clone(), format!("{base}/api/platforms/{id}/accounts/{account}/token"));
             calls.spawn(async move { client.post(url).json(&serde_json::json!({})).send().await.unwrap().status().as_u16() });
         }
     }
@@ -249,7 +257,7 @@ async fn invalid_grant_marks_the_platform_for_re_authentication(app: TestApp) {
     assert_eq!(status, 503, "{body}");
     assert!(body.to_string().contains("re-authentication required"), "{body}");
     assert_eq!(platform_status(&app, &id).await, "error");
-    let last_error = oauth_json(&app, &id).await["connection"]["last_error"].as_str().unwrap().to_owned();
+    let last_error = connection(&app, &id).await["last_error"].as_str().unwrap().to_owned();
     assert!(last_error.contains("re-authentication required") && last_error.contains("invalid_grant"), "{last_error}");
     assert_eq!(count(&app, "SELECT COUNT(*) FROM audit_events WHERE action = 'token_refresh_failed'").await, 1);
 
@@ -258,7 +266,7 @@ async fn invalid_grant_marks_the_platform_for_re_authentication(app: TestApp) {
     assert!(page.contains("Re-authenticate"), "the page offers re-authentication");
     assert_eq!(connect(&app, &sandbox, &browser, &id).await, format!("/platforms/{id}?notice=connected"));
     assert_eq!(platform_status(&app, &id).await, "active");
-    assert!(oauth_json(&app, &id).await["connection"]["last_error"].is_null());
+    assert!(connection(&app, &id).await["last_error"].is_null());
 }
 
 async fn transient_refresh_failures_back_off_without_flipping_the_status(app: TestApp) {
@@ -271,21 +279,21 @@ async fn transient_refresh_failures_back_off_without_flipping_the_status(app: Te
     let (status, _) = ensure_token(&app, &id).await;
     assert_eq!(status, 503);
     assert_eq!(platform_status(&app, &id).await, "active", "one outage does not disconnect");
-    let c = oauth_json(&app, &id).await["connection"].clone();
+    let c = connection(&app, &id).await.clone();
     assert_eq!(c["refresh_failures"], 1);
     assert!(c["last_error"].as_str().unwrap().contains("HTTP 500"));
 
     sandbox.fault("token", "429", 1, 120).await;
     ensure_token(&app, &id).await;
     let (next,): (Option<chrono::DateTime<chrono::Utc>>,) =
-        on_db!(&app.db, |pool| sqlx::query_as("SELECT next_refresh_at FROM credentials").fetch_one(pool).await).unwrap();
+        on_db!(&app.db, |pool| sqlx::query_as("SELECT next_refresh_at FROM accounts").fetch_one(pool).await).unwrap();
     assert!(next.unwrap() >= chrono::Utc::now() + chrono::Duration::seconds(110), "Retry-After is honoured");
     assert_eq!(platform_status(&app, &id).await, "active");
 
     // The refresh token was never spent: the next attempt succeeds and clears the failures.
     let (status, body) = ensure_token(&app, &id).await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!(body["connection"]["refresh_failures"], 0);
+    assert_eq!(body["account"]["refresh_failures"], 0);
 
     // Five transient failures in a row: the platform is shown as failing.
     sandbox.fault("token", "500", 5, 1).await;
@@ -293,7 +301,7 @@ async fn transient_refresh_failures_back_off_without_flipping_the_status(app: Te
         ensure_token(&app, &id).await;
     }
     assert_eq!(platform_status(&app, &id).await, "error");
-    assert!(oauth_json(&app, &id).await["connection"]["last_error"].as_str().unwrap().contains("5 times in a row"));
+    assert!(connection(&app, &id).await["last_error"].as_str().unwrap().contains("5 times in a row"));
 }
 
 async fn the_background_refresher_renews_tokens_ahead_of_expiry(app: TestApp) {
@@ -307,7 +315,7 @@ async fn the_background_refresher_renews_tokens_ahead_of_expiry(app: TestApp) {
     assert_eq!(sandbox.stats().await["refreshes"], 1);
     assert_eq!(oauth::worker::sweep(&app.state, || {}).await, 0, "a fresh token is left alone");
     // A platform waiting for a human is not hammered.
-    app.execute("UPDATE credentials SET expires_at = NULL").await;
+    app.execute("UPDATE accounts SET expires_at = NULL").await;
     app.execute("UPDATE platforms SET status = 'error'").await;
     assert_eq!(oauth::worker::sweep(&app.state, || {}).await, 0);
 }
@@ -319,12 +327,12 @@ async fn an_absurd_expires_in_is_clamped_at_connect_and_refresh(app: TestApp) {
     let id = sandbox_platform(&app, &sandbox).await;
     let (browser, _) = signed_in_browser(&app, Role::Marketer).await;
     connect(&app, &sandbox, &browser, &id).await;
-    let expires_at = || async { oauth_json(&app, &id).await["connection"]["expires_at"].as_str().unwrap().parse::<chrono::DateTime<chrono::Utc>>().unwrap() };
+    let expires_at = || async { connection(&app, &id).await["expires_at"].as_str().unwrap().parse::<chrono::DateTime<chrono::Utc>>().unwrap() };
     let year = chrono::Utc::now() + chrono::Duration::days(365);
     let connected = expires_at().await;
     assert!(connected <= year && connected > year - chrono::Duration::minutes(5), "clamped to a year at connect ({connected})");
 
-    app.execute("UPDATE credentials SET expires_at = '2000-01-01T00:00:00Z'").await;
+    app.execute("UPDATE accounts SET expires_at = '2000-01-01T00:00:00Z'").await;
     assert_eq!(oauth::worker::sweep(&app.state, || {}).await, 1, "the refresher survives the answer");
     let refreshed = expires_at().await;
     assert!(refreshed <= chrono::Utc::now() + chrono::Duration::days(365) && refreshed > year - chrono::Duration::minutes(5), "clamped to a year at refresh ({refreshed})");
@@ -395,11 +403,11 @@ async fn moving_an_endpoint_to_another_host_clears_the_secret_and_the_tokens(app
 
     // Same hosts: scopes and the client id may change freely.
     assert_eq!(put(serde_json::json!({"scopes": "profile post"})).await, 200);
-    assert_eq!(oauth_json(&app, &id).await["connection"]["connected"], true);
+    assert_eq!(connection(&app, &id).await["connected"], true);
     assert_eq!(client_secrets().await, 1);
 
     assert_eq!(put(serde_json::json!({"api_base_url": "https://elsewhere.example/api"})).await, 200);
-    assert_eq!(oauth_json(&app, &id).await["connection"]["connected"], false, "the tokens are gone");
+    assert_eq!(connection(&app, &id).await["connected"], false, "the tokens are gone");
     assert_eq!(client_secrets().await, 0, "the client secret is gone");
     assert_eq!(count(&app, "SELECT COUNT(*) FROM secrets").await, 0);
     let detail = count(&app, "SELECT COUNT(*) FROM audit_events WHERE action = 'oauth_settings_saved' AND detail LIKE '%API base URL moved from http://127.0.0.1:%to https://elsewhere.example/api%'").await;
@@ -416,7 +424,7 @@ async fn deleting_a_connected_platform_revokes_its_grant(app: TestApp) {
     assert!(status == 200 || status == 204, "{status}");
     let stats = sandbox.stats().await;
     assert_eq!((stats["revocations"].as_u64(), stats["live_grants"].as_u64()), (Some(1), Some(0)), "no live grant is left behind");
-    assert_eq!(count(&app, "SELECT COUNT(*) FROM audit_events WHERE action = 'platform_deleted' AND detail = 'the OAuth grant was revoked at the provider'").await, 1);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM audit_events WHERE action = 'platform_deleted' AND detail = 'the accounts'' OAuth grants were revoked at the provider'").await, 1);
 }
 
 async fn disconnect_revokes_at_the_provider_and_forgets_the_tokens(app: TestApp) {
@@ -425,13 +433,14 @@ async fn disconnect_revokes_at_the_provider_and_forgets_the_tokens(app: TestApp)
     let (browser, _) = signed_in_browser(&app, Role::Marketer).await;
     connect(&app, &sandbox, &browser, &id).await;
     assert_eq!(sandbox.stats().await["live_grants"], 1);
-    let r = common::browser_post(&app, &browser, &format!("/oauth/{id}/disconnect"), &[]).await;
+    let account = common::first_account(&app, &id).await;
+    let r = common::browser_post(&app, &browser, &format!("/oauth/{id}/accounts/{account}/disconnect"), &[]).await;
     let detail: Vec<(Option<String>,)> = on_db!(&app.db, |pool| sqlx::query_as("SELECT detail FROM audit_events WHERE action = 'oauth_disconnected'").fetch_all(pool).await).unwrap();
     assert_eq!(location(&r), format!("/platforms/{id}?notice=disconnected"), "{detail:?}");
     let stats = sandbox.stats().await;
     assert_eq!(stats["revocations"], 1);
     assert_eq!(stats["live_grants"], 0, "the grant is gone at the provider");
-    assert_eq!(oauth_json(&app, &id).await["connection"]["connected"], false);
+    assert_eq!(connection(&app, &id).await["connected"], false);
     assert_eq!(count(&app, "SELECT COUNT(*) FROM secrets WHERE field IN ('access_token', 'refresh_token')").await, 0);
     assert_eq!(platform_status(&app, &id).await, "inactive");
 }
@@ -501,10 +510,10 @@ async fn a_rotated_refresh_token_survives_a_refresh_that_finished_meanwhile(app:
     connect(&app, &sandbox, &browser, &id).await;
     sandbox.fault("token", "slow", 1, 0).await;
     let state = app.state.clone();
-    let platform: uuid::Uuid = id.parse().unwrap();
-    let refresh = tokio::spawn(async move { oauth::tokens::access_token(&state, platform).await.map(|_| ()).map_err(|e| e.to_string()) });
+    let account: uuid::Uuid = common::first_account(&app, &id).await.parse().unwrap();
+    let refresh = tokio::spawn(async move { oauth::tokens::access_token(&state, account).await.map(|_| ()).map_err(|e| e.to_string()) });
     tokio::time::sleep(std::time::Duration::from_millis(400)).await;
-    app.execute("UPDATE credentials SET token_version = token_version + 1").await;
+    app.execute("UPDATE accounts SET token_version = token_version + 1").await;
     assert_eq!(refresh.await.unwrap(), Ok(()), "the refresh is stored");
     let (status, body) = ensure_token(&app, &id).await;
     assert_eq!(status, 200, "the stored refresh token is the newest one: {body}");

@@ -29,17 +29,19 @@ on_both_backends!(
     an_attempt_interrupted_by_a_crash_is_retried_or_reported,
 );
 
-/// A platform connected to a fresh sandbox, and a marketer's browser session.
-async fn connected(app: &TestApp) -> (Sandbox, String, reqwest::Client) {
+/// A platform connected to a fresh sandbox, a marketer's browser session, and the id of
+/// the account connected.
+async fn connected(app: &TestApp) -> (Sandbox, String, reqwest::Client, String) {
     let sandbox = Sandbox::start(&[]).await;
     let id = sandbox_platform(app, &sandbox).await;
     let (browser, _) = signed_in_browser(app, Role::Marketer).await;
     connect(app, &sandbox, &browser, &id).await;
-    (sandbox, id, browser)
+    let account = common::first_account(app, &id).await;
+    (sandbox, id, browser, account)
 }
 
-fn form(text: &str, platform: &str, action: &str) -> PostForm {
-    PostForm { text: text.into(), platforms: vec![platform.into()], action: action.into(), ..Default::default() }
+fn form(text: &str, account: &str, action: &str) -> PostForm {
+    PostForm { text: text.into(), accounts: vec![account.into()], action: action.into(), ..Default::default() }
 }
 
 async fn delivery(app: &TestApp, post: Uuid) -> keyport::domain::Delivery {
@@ -52,9 +54,9 @@ async fn make_due(app: &TestApp) {
 }
 
 async fn publishes_now_through_the_form_and_records_the_outcome(app: TestApp) {
-    let (sandbox, id, browser) = connected(&app).await;
-    // The compose form exactly as a browser posts it (checkboxes as form[platforms][]).
-    let body = format!("form[text]=Hello+from+Keyport&form[link]=https%3A%2F%2Fexample.com%2Flaunch&form%5Bplatforms%5D%5B%5D={id}&form[action]=now&form[scheduled_local]=&form[tz_offset]=-60");
+    let (sandbox, _, browser, account) = connected(&app).await;
+    // The compose form exactly as a browser posts it (checkboxes as form[accounts][]).
+    let body = format!("form[text]=Hello+from+Keyport&form[link]=https%3A%2F%2Fexample.com%2Flaunch&form%5Baccounts%5D%5B%5D={account}&form[action]=now&form[scheduled_local]=&form[tz_offset]=-60");
     let r = browser
         .post(app.url(CreatePost::PATH))
         .header("origin", &app.base)
@@ -82,14 +84,14 @@ async fn publishes_now_through_the_form_and_records_the_outcome(app: TestApp) {
 
     // Over the sandbox's 500-character limit: refused at the form, with the field named.
     let long = "x".repeat(501);
-    let err = publish::create(&app.state, &Caller::default(), form(&long, &id, "now")).await.unwrap_err();
+    let err = publish::create(&app.state, &Caller::default(), form(&long, &account, "now")).await.unwrap_err();
     assert!(err.to_string().contains("takes at most 500"), "{err}");
 }
 
 async fn a_scheduled_post_fires_at_its_time_and_can_be_edited_or_cancelled_before(app: TestApp) {
-    let (sandbox, id, _) = connected(&app).await;
+    let (sandbox, _, _, account) = connected(&app).await;
     let later = (chrono::Utc::now() + chrono::Duration::hours(2)).format("%Y-%m-%dT%H:%M").to_string();
-    let scheduled = PostForm { scheduled_local: later.clone(), ..form("Scheduled hello", &id, "schedule") };
+    let scheduled = PostForm { scheduled_local: later.clone(), ..form("Scheduled hello", &account, "schedule") };
     let post = publish::create(&app.state, &Caller::default(), scheduled.clone()).await.unwrap();
     assert_eq!(post.state, PostState::Scheduled);
     assert_eq!(publish::worker::process_due(&app.state).await, 0, "not before its time");
@@ -111,9 +113,9 @@ async fn a_scheduled_post_fires_at_its_time_and_can_be_edited_or_cancelled_befor
 }
 
 async fn retries_a_500_then_succeeds_and_honours_retry_after(app: TestApp) {
-    let (sandbox, id, _) = connected(&app).await;
+    let (sandbox, _, _, account) = connected(&app).await;
     sandbox.fault("posts", "500", 1, 1).await;
-    let post = publish::create(&app.state, &Caller::default(), form("Retry me", &id, "now")).await.unwrap();
+    let post = publish::create(&app.state, &Caller::default(), form("Retry me", &account, "now")).await.unwrap();
     publish::worker::process_due(&app.state).await;
     let d = delivery(&app, post.id).await;
     assert_eq!((d.status, d.attempts), (DeliveryStatus::Queued, 1));
@@ -137,16 +139,16 @@ async fn retries_a_500_then_succeeds_and_honours_retry_after(app: TestApp) {
 /// Any Mastodon instance can answer `Retry-After: 100000000000000`; it used to overflow the
 /// retry time and panic the worker, and nothing was published again until a restart.
 async fn an_absurd_retry_after_is_clamped_and_the_worker_goes_on(app: TestApp) {
-    let (sandbox, id, _) = connected(&app).await;
+    let (sandbox, _, _, account) = connected(&app).await;
     sandbox.fault("posts", "429", 1, 100_000_000_000_000).await;
-    let first = publish::create(&app.state, &Caller::default(), form("Rate limited", &id, "now")).await.unwrap();
+    let first = publish::create(&app.state, &Caller::default(), form("Rate limited", &account, "now")).await.unwrap();
     assert_eq!(publish::worker::process_due(&app.state).await, 1);
     let d = delivery(&app, first.id).await;
     assert_eq!((d.status, d.attempts), (DeliveryStatus::Queued, 1));
     let (now, day) = (chrono::Utc::now(), chrono::Duration::hours(24));
     assert!(d.due_at > now + day - chrono::Duration::minutes(5) && d.due_at <= now + day, "retried after at most a day ({})", d.due_at);
 
-    let second = publish::create(&app.state, &Caller::default(), form("Still publishing", &id, "now")).await.unwrap();
+    let second = publish::create(&app.state, &Caller::default(), form("Still publishing", &account, "now")).await.unwrap();
     assert_eq!(publish::worker::process_due(&app.state).await, 1);
     assert_eq!(delivery(&app, second.id).await.status, DeliveryStatus::Published, "the next post goes out");
 }
@@ -154,9 +156,9 @@ async fn an_absurd_retry_after_is_clamped_and_the_worker_goes_on(app: TestApp) {
 /// A provider that streams a 1 MiB answer is cut off at 256 KiB; as it may have published,
 /// the delivery fails with the reason instead of being retried into a duplicate.
 async fn an_answer_past_the_size_cap_is_not_read_and_not_retried(app: TestApp) {
-    let (sandbox, id, _) = connected(&app).await;
+    let (sandbox, _, _, account) = connected(&app).await;
     sandbox.fault("posts", "huge", 1, 0).await;
-    let post = publish::create(&app.state, &Caller::default(), form("Big answer", &id, "now")).await.unwrap();
+    let post = publish::create(&app.state, &Caller::default(), form("Big answer", &account, "now")).await.unwrap();
     publish::worker::process_due(&app.state).await;
     let d = delivery(&app, post.id).await;
     assert_eq!(d.status, DeliveryStatus::Failed);
@@ -173,18 +175,18 @@ async fn person(app: &TestApp, role: Role) -> Caller {
 }
 
 async fn a_marketer_changes_only_their_own_posts(app: TestApp) {
-    let (_sandbox, id, _) = connected(&app).await;
+    let (_sandbox, _, _, account) = connected(&app).await;
     let (ada, bob, admin) = (person(&app, Role::Marketer).await, person(&app, Role::Marketer).await, person(&app, Role::Admin).await);
-    let draft = publish::create(&app.state, &ada, form("Ada's draft", &id, "draft")).await.unwrap();
+    let draft = publish::create(&app.state, &ada, form("Ada's draft", &account, "draft")).await.unwrap();
     assert_eq!(draft.created_by_id, ada.user.as_ref().map(|u| u.id));
     let forbidden = |e: keyport::domain::AppError| matches!(&e, keyport::domain::AppError::Forbidden { message } if message.contains("only they or an admin may change it"));
-    assert!(forbidden(publish::update(&app.state, &bob, draft.id, form("Bob was here", &id, "draft")).await.unwrap_err()));
+    assert!(forbidden(publish::update(&app.state, &bob, draft.id, form("Bob was here", &account, "draft")).await.unwrap_err()));
     assert!(forbidden(publish::cancel(&app.state, &bob, draft.id).await.unwrap_err()));
     assert_eq!(publish::get(&app.state, draft.id).await.unwrap().text, "Ada's draft", "nothing changed");
-    publish::update(&app.state, &ada, draft.id, form("Ada's draft, edited", &id, "draft")).await.unwrap();
+    publish::update(&app.state, &ada, draft.id, form("Ada's draft, edited", &account, "draft")).await.unwrap();
     publish::cancel(&app.state, &admin, draft.id).await.unwrap();
 
-    let sent = publish::create(&app.state, &ada, form("Ada's post", &id, "now")).await.unwrap();
+    let sent = publish::create(&app.state, &ada, form("Ada's post", &account, "now")).await.unwrap();
     app.execute("UPDATE deliveries SET status = 'failed'").await;
     let failed = delivery(&app, sent.id).await.id;
     assert!(forbidden(publish::retry(&app.state, &bob, failed, false).await.unwrap_err()));
@@ -196,12 +198,12 @@ async fn a_marketer_changes_only_their_own_posts(app: TestApp) {
 /// Without ALLOW_INSECURE_PROVIDERS, no token goes to the sandbox: it is plain http, and
 /// `localhost` resolves to loopback (checked when connecting, so DNS cannot smuggle it in).
 async fn secrets_go_only_where_the_egress_policy_allows(app: TestApp) {
-    let (sandbox, id, _) = connected(&app).await;
+    let (sandbox, _, _, account) = connected(&app).await;
     let strict = app.reopen(&[("ENCRYPTION_KEY", common::TEST_KEY), ("ALLOW_INSECURE_PROVIDERS", "0")]).await;
     let deliver = |text: &'static str| {
-        let (strict, id) = (&strict, id.clone());
+        let (strict, account) = (&strict, account.clone());
         async move {
-            let post = publish::create(&strict.state, &Caller::default(), form(text, &id, "now")).await.unwrap();
+            let post = publish::create(&strict.state, &Caller::default(), form(text, &account, "now")).await.unwrap();
             publish::worker::process_due(&strict.state).await;
             delivery(strict, post.id).await
         }
@@ -218,20 +220,20 @@ async fn secrets_go_only_where_the_egress_policy_allows(app: TestApp) {
     assert_eq!(sandbox.stats().await["posts"], 0, "nothing reached the provider");
 
     // The token endpoint is plain http too: a refresh is refused before anything is sent.
-    strict.execute("UPDATE credentials SET expires_at = '2000-01-01T00:00:00Z'").await;
-    let refused = oauth::tokens::access_token(&strict.state, id.parse().unwrap()).await.unwrap_err().to_string();
+    strict.execute("UPDATE accounts SET expires_at = '2000-01-01T00:00:00Z'").await;
+    let refused = oauth::tokens::access_token(&strict.state, account.parse().unwrap()).await.unwrap_err().to_string();
     assert!(refused.contains("plain http"), "{refused}");
     assert_eq!(sandbox.stats().await["refreshes"], 0);
 }
 
 async fn a_refused_token_marks_the_platform_and_is_not_retried(app: TestApp) {
-    let (sandbox, id, _) = connected(&app).await;
+    let (sandbox, id, _, account) = connected(&app).await;
     sandbox.revoke_all().await; // the access token is now refused
-    let post = publish::create(&app.state, &Caller::default(), form("Refused", &id, "now")).await.unwrap();
+    let post = publish::create(&app.state, &Caller::default(), form("Refused", &account, "now")).await.unwrap();
     publish::worker::process_due(&app.state).await;
     let d = delivery(&app, post.id).await;
     assert_eq!((d.status, d.attempts), (DeliveryStatus::Failed, 1), "no retry");
-    assert!(d.error.as_deref().unwrap().contains("re-authenticate the platform, then Retry"), "{:?}", d.error);
+    assert!(d.error.as_deref().unwrap().contains("re-authenticate the account, then Retry"), "{:?}", d.error);
     let (_, platform) = app.get_json(&format!("/api/platforms/{id}")).await;
     assert_eq!(platform["platform"]["status"], "error");
     make_due(&app).await;
@@ -246,12 +248,12 @@ async fn a_refused_token_marks_the_platform_and_is_not_retried(app: TestApp) {
 }
 
 async fn an_attempt_interrupted_by_a_crash_is_retried_or_reported(app: TestApp) {
-    let (sandbox, id, _) = connected(&app).await;
-    let post = publish::create(&app.state, &Caller::default(), form("Crash test", &id, "now")).await.unwrap();
+    let (sandbox, _, _, account) = connected(&app).await;
+    let post = publish::create(&app.state, &Caller::default(), form("Crash test", &account, "now")).await.unwrap();
     // A worker claims it, reaches the provider, and dies before writing the outcome.
     let claimed = store::posts::claim(&app.db, 10, chrono::Utc::now() - chrono::Duration::seconds(1)).await.unwrap();
     assert_eq!(claimed.len(), 1);
-    let token = oauth::tokens::access_token(&app.state, id.parse().unwrap()).await.unwrap();
+    let token = oauth::tokens::access_token(&app.state, account.parse().unwrap()).await.unwrap();
     let first = reqwest::Client::new()
         .post(sandbox.url("/api/posts"))
         .bearer_auth(secrecy::ExposeSecret::expose_secret(&token))
@@ -271,7 +273,7 @@ async fn an_attempt_interrupted_by_a_crash_is_retried_or_reported(app: TestApp) 
 
     // A provider without idempotency keys (X): reported as unconfirmed, never re-sent blindly.
     app.execute(&format!("UPDATE oauth_settings SET provider = 'x', api_base_url = '{}' WHERE platform_id IN (SELECT id FROM platforms)", sandbox.base)).await;
-    let post = publish::create(&app.state, &Caller::default(), form("Unsure", &id, "draft")).await.unwrap();
+    let post = publish::create(&app.state, &Caller::default(), form("Unsure", &account, "draft")).await.unwrap();
     app.execute(&format!(
         "UPDATE deliveries SET status = 'publishing', attempts = 1, lease_until = '2000-01-01T00:00:00Z' WHERE post_id IN (SELECT id FROM posts WHERE text = 'Unsure')"
     ))
@@ -294,10 +296,10 @@ async fn an_attempt_interrupted_by_a_crash_is_retried_or_reported(app: TestApp) 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_processes_publish_200_scheduled_deliveries_exactly_once() {
     let Some(app) = TestApp::postgres().await else { return };
-    let (sandbox, id, _) = connected(&app).await;
+    let (sandbox, _, _, account) = connected(&app).await;
     let later = (chrono::Utc::now() + chrono::Duration::hours(1)).format("%Y-%m-%dT%H:%M").to_string();
     for i in 0..200 {
-        let f = PostForm { scheduled_local: later.clone(), ..form(&format!("Post {i}"), &id, "schedule") };
+        let f = PostForm { scheduled_local: later.clone(), ..form(&format!("Post {i}"), &account, "schedule") };
         publish::create(&app.state, &Caller::default(), f).await.unwrap();
     }
     let fast = [("PUBLISH_POLL_MILLISECONDS", "100")];

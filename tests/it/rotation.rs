@@ -101,7 +101,7 @@ async fn seed(app: &TestApp, platforms: usize) {
                 .bind(id).bind(format!("Seed {i} {}", id.simple())).bind(now).execute(&mut *tx).await.unwrap();
             for field in SecretField::ALL {
                 let sealed = keyring.seal(format!("{field}-{i}").as_bytes(), &SecretSlot::platform_secret(id, *field));
-                sqlx::query("INSERT INTO secrets (platform_id, field, ciphertext, key_version, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5)")
+                sqlx::query("INSERT INTO secrets (owner_id, platform_id, field, ciphertext, key_version, created_at, updated_at) VALUES ($1, $1, $2, $3, $4, $5, $5)")
                     .bind(id).bind(field.as_str()).bind(sealed).bind(v).bind(now).execute(&mut *tx).await.unwrap();
             }
         }
@@ -146,10 +146,11 @@ async fn refreshes_during_re_encryption_lose_nothing(app: TestApp) {
     seed(&app, 300).await;
     let v2 = with_keys(&app, 2).await;
     rotation::start(&v2.state, &Caller::default()).await.unwrap();
+    let account = common::first_account(&v2, &id).await;
     // Refreshes (each rotating the refresh token) race the re-encryption.
     let refreshes = async {
         for _ in 0..5 {
-            let (status, body) = v2.post_json(&format!("/api/platforms/{id}/oauth/token"), json!({})).await;
+            let (status, body) = v2.post_json(&format!("/api/platforms/{id}/accounts/{account}/token"), json!({})).await;
             assert_eq!(status, 200, "{body}");
         }
     };
@@ -158,7 +159,7 @@ async fn refreshes_during_re_encryption_lose_nothing(app: TestApp) {
     assert_eq!(sandbox.stats().await["refreshes"], 5);
     // The stored refresh token is the latest one: the sandbox revokes the grant if a
     // rotated-out token comes back, so one more refresh proves nothing was overwritten.
-    let (status, body) = v2.post_json(&format!("/api/platforms/{id}/oauth/token"), json!({})).await;
+    let (status, body) = v2.post_json(&format!("/api/platforms/{id}/accounts/{account}/token"), json!({})).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(versions(&v2).await, [(2, 1503)]);
 }

@@ -19,8 +19,14 @@ pub struct SecretSlot {
 }
 
 impl SecretSlot {
+    /// A platform's own secret: its client secret, API key, password or bearer token.
     pub fn platform_secret(platform_id: Uuid, field: SecretField) -> Self {
         Self { table: "secrets", field, row: platform_id }
+    }
+
+    /// A connected account's token (access or refresh).
+    pub fn account_token(account_id: Uuid, field: SecretField) -> Self {
+        Self { table: "accounts", field, row: account_id }
     }
 
     /// The associated data: `keyport:v1|{table}|{field}|{row}|k{key_version}`.
@@ -80,6 +86,8 @@ mod tests {
         let row = Uuid::parse_str("0190a0a0-0000-7000-8000-00000000002a").unwrap();
         let slot = SecretSlot::platform_secret(row, SecretField::AccessToken);
         assert_eq!(slot.aad(2), "keyport:v1|secrets|access_token|0190a0a0-0000-7000-8000-00000000002a|k2");
+        let account = SecretSlot::account_token(row, SecretField::AccessToken);
+        assert_eq!(account.aad(2), "keyport:v1|accounts|access_token|0190a0a0-0000-7000-8000-00000000002a|k2");
     }
 
     #[test]

@@ -52,6 +52,9 @@ pub struct Provider {
     /// JSON Pointers into the userinfo answer.
     pub account_id: Option<String>,
     pub account_name: Option<String>,
+    /// The account's picture (an https URL), where the answer has one.
+    #[serde(default)]
+    pub account_avatar: Option<String>,
     pub api_base_url: Option<String>,
     pub scopes: Vec<String>,
     pub scope_separator: String,

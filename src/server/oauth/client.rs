@@ -8,7 +8,7 @@ use oauth2::{
     http, url, AuthUrl, ClientId, ClientSecret, EndpointNotSet, EndpointSet, HttpRequest,
     HttpResponse, RedirectUrl, RequestTokenError, TokenUrl,
 };
-use crate::server::egress::Policy;
+use crate::server::{egress::Policy, store::accounts::{self, Identity}};
 use secrecy::{ExposeSecret, SecretString};
 use std::time::Duration;
 
@@ -214,15 +214,18 @@ pub fn classify(e: RequestTokenError<HttpError, BasicErrorResponse>) -> GrantErr
 use GrantError::Reauthenticate;
 
 /// The connected account, read from the userinfo answer with the catalog's JSON Pointers.
-pub fn account_of(provider: &Provider, answer: &serde_json::Value) -> (Option<String>, Option<String>) {
+pub fn account_of(provider: &Provider, answer: &serde_json::Value) -> Identity {
     let read = |pointer: &Option<String>| {
         pointer.as_deref().and_then(|p| answer.pointer(p)).and_then(|v| match v {
-            serde_json::Value::String(s) => Some(s.chars().take(200).collect()),
+            serde_json::Value::String(s) => Some(s.chars().take(accounts::NAME_MAX).collect::<String>()),
             serde_json::Value::Number(n) => Some(n.to_string()),
             _ => None,
         })
     };
-    (read(&provider.account_id), read(&provider.account_name))
+    // Shown as <img src>: https only (the page's CSP allows no other), and no longer than kept.
+    let avatar = provider.account_avatar.as_deref().and_then(|p| answer.pointer(p)).and_then(|v| v.as_str());
+    let avatar = avatar.filter(|u| u.len() <= accounts::AVATAR_URL_MAX && url::Url::parse(u).is_ok_and(|u| u.scheme() == "https"));
+    Identity { external_id: read(&provider.account_id).unwrap_or_default(), name: read(&provider.account_name), avatar_url: avatar.map(str::to_owned) }
 }
 
 #[cfg(test)]
@@ -257,8 +260,13 @@ mod tests {
     fn account_is_read_with_json_pointers() {
         let x = catalog::get(ProviderKey::X);
         let answer = serde_json::json!({"data": {"id": "42", "username": "keyport"}});
-        assert_eq!(account_of(x, &answer), (Some("42".into()), Some("keyport".into())));
-        assert_eq!(account_of(x, &serde_json::json!({})), (None, None));
+        assert_eq!(account_of(x, &answer), Identity { external_id: "42".into(), name: Some("keyport".into()), avatar_url: None });
+        assert_eq!(account_of(x, &serde_json::json!({})), Identity::default());
+        let mastodon = catalog::get(ProviderKey::Mastodon);
+        let avatar = |url: &str| account_of(mastodon, &serde_json::json!({"id": "1", "acct": "a", "avatar": url})).avatar_url;
+        assert_eq!(avatar("https://files.example/a.png").as_deref(), Some("https://files.example/a.png"));
+        assert_eq!(avatar("javascript:alert(1)"), None, "only https pictures are kept");
+        assert_eq!(avatar("http://files.example/a.png"), None);
     }
 
     #[test]

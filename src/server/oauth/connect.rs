@@ -1,13 +1,15 @@
 //! The browser side of OAuth (plain axum routes, so they work without JavaScript):
 //! `POST /oauth/{id}/connect` sends the user to the provider, `GET /oauth/{id}/callback`
-//! takes them back and stores the tokens, `POST /oauth/{id}/disconnect` revokes and forgets.
+//! takes them back and stores the account's tokens (a new account, or the same provider
+//! account again: re-authentication), `POST /oauth/{id}/accounts/{account}/disconnect`
+//! revokes one account's grant and forgets it.
 
 use super::{
     answer::{Answer, Answered},
     authorize::authorization,
     client::Endpoints,
     exchange::exchange_code,
-    pending, redirect_uri, revoke::revoke,
+    pending, redirect_uri,
 };
 use crate::{
     domain::{AuthType, Platform, Role, SecretField},
@@ -34,7 +36,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/oauth/{id}/connect", post(connect))
         .route("/oauth/{id}/callback", get(callback))
-        .route("/oauth/{id}/disconnect", post(disconnect))
+        .route("/oauth/{id}/accounts/{account}/disconnect", post(disconnect))
 }
 
 /// The OAuth platform a signed-in browser user (cookie session only) asks about.
@@ -130,7 +132,7 @@ async fn finish(state: &AppState, caller: &Caller, session: &Session, id: &str, 
     };
     match exchange_code(state, &platform, code, entry.verifier).await {
         Ok(account) => {
-            audit::record(&state.db, caller, Action::OauthConnected, target(), Outcome::Ok, account).await;
+            audit::record(&state.db, caller, Action::OauthConnected, target(), Outcome::Ok, Some(account)).await;
             Ok(Answer::back(platform.id, "connected"))
         }
         Err(why) => {
@@ -141,15 +143,12 @@ async fn finish(state: &AppState, caller: &Caller, session: &Session, id: &str, 
     }
 }
 
-async fn disconnect(State(state): State<AppState>, Extension(caller): Extension<Caller>, Path(id): Path<String>) -> Answered {
+async fn disconnect(State(state): State<AppState>, Extension(caller): Extension<Caller>, Path((id, account)): Path<(String, String)>) -> Answered {
     let platform = platform_for(&state, &caller, &id).await?;
-    let revoked = revoke(&state, &platform).await;
-    store::oauth::disconnect(&state.db, platform.id).await.map_err(|e| Answer::internal(e, Some(platform.id)))?;
-    let detail = match &revoked {
-        Ok(true) => "revoked at the provider".to_owned(),
-        Ok(false) => "the provider offers no revocation".to_owned(),
-        Err(why) => format!("revocation failed: {why}"),
-    };
-    audit::record(&state.db, &caller, Action::OauthDisconnected, Some(Target::platform(&platform)), Outcome::Ok, Some(detail)).await;
+    let missing = || Answer::page(StatusCode::NOT_FOUND, "Account not found", "It may have been disconnected already.", Some(platform.id));
+    let account_id = account.parse::<Uuid>().map_err(|_| missing())?;
+    let account = store::accounts::get(&state.db, account_id).await.map_err(|e| Answer::internal(e, Some(platform.id)))?;
+    let account = account.filter(|a| a.account.platform_id == platform.id).ok_or_else(missing)?.account;
+    let revoked = super::disconnect(&state, &caller, &platform, &account).await.map_err(|e| Answer::internal(e, Some(platform.id)))?;
     Ok(Answer::back(platform.id, if revoked.is_ok() { "disconnected" } else { "disconnected_unrevoked" }))
 }

@@ -1,5 +1,6 @@
 //! After the provider sends the user back: redeem the code (with the PKCE verifier), read
-//! the connected account from the userinfo endpoint, and store it all.
+//! the connected account from the userinfo endpoint, and store it as one of the platform's
+//! accounts (the same provider account connected again replaces its own tokens).
 
 use super::{
     client::{self, Endpoints, GrantError},
@@ -8,14 +9,14 @@ use super::{
 };
 use crate::{
     domain::Platform,
-    server::{secrets, state::AppState, store::oauth::{Grant, TokenFacts}},
+    server::{secrets, state::AppState, store::accounts::{self, Grant, Identity, TokenFacts}},
 };
 use oauth2::{AuthorizationCode, PkceCodeVerifier};
 use secrecy::ExposeSecret;
 
 /// Redeems the code, reads the account and stores it all; returns what the audit log
 /// records: the account's name and, on a re-authentication, what became of the old grant.
-pub async fn exchange_code(state: &AppState, platform: &Platform, code: String, verifier: Option<String>) -> Result<Option<String>, TokenError> {
+pub async fn exchange_code(state: &AppState, platform: &Platform, code: String, verifier: Option<String>) -> Result<String, TokenError> {
     let (endpoints, secret) = tokens::endpoints_and_secret(state, platform.id).await?;
     let oauth = endpoints.client(secret.as_ref(), &redirect_uri(state, platform.id)).map_err(GrantError::Misconfigured)?;
     let mut request = oauth.exchange_code(AuthorizationCode::new(code));
@@ -27,21 +28,26 @@ pub async fn exchange_code(state: &AppState, platform: &Platform, code: String, 
     }
     let response = request.request_async(&tokens::sender(state)).await.map_err(client::classify)?;
     let tokens = TokenSet::from_response(&response);
-    let account = match &endpoints.userinfo_url {
+    let identity = match &endpoints.userinfo_url {
         Some(url) => userinfo(state, &endpoints, url, &tokens).await,
-        None => (None, None),
+        None => Identity::default(),
     };
-    let name = account.1.clone().or_else(|| account.0.clone());
-    // Read before the new tokens overwrite it (see `revoke_replaced` in providers.toml).
+    let name = identity.name.clone().or_else(|| (!identity.external_id.is_empty()).then(|| identity.external_id.clone())).unwrap_or_else(|| "an unnamed account".into());
+    // The grant of the same account connected before, read before the new tokens overwrite
+    // it (see `revoke_replaced` in providers.toml).
     let replaced = match endpoints.provider.revoke_replaced {
-        true => revoke::grant_token(state, platform.id).await.unwrap_or_else(|why| {
-            tracing::warn!(platform.id = %platform.id, error = %why, "could not read the grant a re-authentication replaces");
-            None
-        }),
+        true => match accounts::find(&state.db, platform.id, &identity.external_id).await {
+            Ok(Some(account_id)) => revoke::grant_token(state, account_id).await.unwrap_or_else(|why| {
+                tracing::warn!(platform.id = %platform.id, error = %why, "could not read the grant a re-authentication replaces");
+                None
+            }),
+            Ok(None) => None,
+            Err(e) => return Err(TokenError::App(e.into())),
+        },
         false => None,
     };
-    let facts = TokenFacts { token_type: Some(tokens.token_type.clone()), scopes: tokens.scopes.clone().or_else(|| Some(endpoints.scopes.join(" "))), expires_at: tokens.expires_at, account: Some(account) };
-    secrets::store_tokens(&state.db, &state.keyring, platform.id, &tokens.access, tokens.refresh.as_ref(), &facts, Grant::New).await?;
+    let facts = TokenFacts { token_type: Some(tokens.token_type.clone()), scopes: tokens.scopes.clone().or_else(|| Some(endpoints.scopes.join(" "))), expires_at: tokens.expires_at };
+    secrets::store_tokens(&state.db, &state.keyring, platform.id, &tokens.access, tokens.refresh.as_ref(), &facts, &Grant::New(identity)).await?;
     let Some(old) = replaced else { return Ok(name) };
     let outcome = match revoke::revoke_token(state, platform.id, old).await {
         Ok(true) => "the replaced grant was revoked at the provider".to_owned(),
@@ -51,11 +57,11 @@ pub async fn exchange_code(state: &AppState, platform: &Platform, code: String, 
             format!("the replaced grant could not be revoked ({why})")
         }
     };
-    Ok(Some(name.map_or(outcome.clone(), |n| format!("{n}; {outcome}"))))
+    Ok(format!("{name}; {outcome}"))
 }
 
 /// The connected account; a provider that will not say is not a reason to fail the connection.
-async fn userinfo(state: &AppState, endpoints: &Endpoints, url: &str, tokens: &TokenSet) -> (Option<String>, Option<String>) {
+async fn userinfo(state: &AppState, endpoints: &Endpoints, url: &str, tokens: &TokenSet) -> Identity {
     let answer = async {
         state.config.oauth.egress.check_url(url)?;
         let response = state.http.get(url).bearer_auth(tokens.access.expose_secret()).send().await.map_err(|e| client::describe(&e))?;
@@ -69,7 +75,7 @@ async fn userinfo(state: &AppState, endpoints: &Endpoints, url: &str, tokens: &T
         Ok(json) => client::account_of(endpoints.provider, &json),
         Err(why) => {
             tracing::warn!(error = %why, "userinfo failed; connected without the account name");
-            (None, None)
+            Identity::default()
         }
     }
 }

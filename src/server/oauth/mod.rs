@@ -12,7 +12,7 @@ pub mod demo;
 mod exchange;
 mod pending;
 mod revoke;
-pub use revoke::revoke;
+pub use revoke::revoke_all;
 pub mod tokens;
 pub mod worker;
 
@@ -21,9 +21,9 @@ use super::{
     auth::Caller,
     secrets,
     state::AppState,
-    store::oauth as store,
+    store::{accounts, oauth as store},
 };
-use crate::domain::{AppError, AuthType, OauthSettings, OauthSettingsForm, OauthView, Platform, SecretField};
+use crate::domain::{Account, AppError, AuthType, OauthSettings, OauthSettingsForm, OauthView, Platform, SecretField};
 use uuid::Uuid;
 
 /// The redirect URI to register with the provider: exact and per platform, so a code
@@ -42,15 +42,30 @@ pub async fn view(state: &AppState, platform: &Platform) -> Result<Option<OauthV
     if platform.auth_type != AuthType::Oauth2 {
         return Ok(None);
     }
-    let (settings, row) = tokio::try_join!(settings(state, platform.id), async { Ok(store::connection(&state.db, platform.id).await?) })?;
+    let (settings, accounts) = tokio::try_join!(settings(state, platform.id), async { Ok(accounts::list(&state.db, platform.id).await?) })?;
     Ok(Some(OauthView {
         defaults: catalog::get(settings.provider).defaults(settings.instance_url.as_deref()),
         redirect_uri: redirect_uri(state, platform.id),
         not_ready: client::Endpoints::resolve(&settings).err(),
-        connection: row.connection,
+        accounts,
         settings,
         providers: catalog::choices(),
     }))
+}
+
+/// Disconnects one account: revokes its grant at the provider where it can, forgets its
+/// tokens and records it. The inner result is the revocation's: revoked, nothing to call,
+/// or why it failed (the account is forgotten all the same).
+pub async fn disconnect(state: &AppState, caller: &Caller, platform: &Platform, account: &Account) -> Result<Result<bool, String>, AppError> {
+    let revoked = revoke::revoke(state, platform, account.id).await;
+    accounts::remove(&state.db, platform.id, account.id).await?;
+    let detail = match &revoked {
+        Ok(true) => format!("{}: revoked at the provider", account.label()),
+        Ok(false) => format!("{}: the provider offers no revocation", account.label()),
+        Err(why) => format!("{}: revocation failed: {why}", account.label()),
+    };
+    audit::record(&state.db, caller, Action::OauthDisconnected, Some(Target::platform(platform)), Outcome::Ok, Some(detail)).await;
+    Ok(revoked)
 }
 
 /// The first endpoint that receives secrets and now points at another origin (scheme, host
@@ -65,7 +80,7 @@ fn moved(before: &OauthSettings, after: &OauthSettings) -> Option<(&'static str,
 }
 
 /// Saves a platform's client settings (admins only, checked by the caller). Moving an
-/// endpoint that receives secrets to another host clears the client secret and the tokens.
+/// endpoint that receives secrets to another host clears the client secret and the accounts.
 pub async fn save_settings(state: &AppState, caller: &Caller, platform: &Platform, form: OauthSettingsForm) -> Result<OauthSettings, AppError> {
     if platform.auth_type != AuthType::Oauth2 {
         return Err(AppError::invalid("auth_type", "OAuth settings apply to OAuth 2.0 platforms only: change the auth type first"));
@@ -82,9 +97,9 @@ pub async fn save_settings(state: &AppState, caller: &Caller, platform: &Platfor
             AppError::NotFound { .. } => Ok(()),
             e => Err(e),
         })?;
-        store::disconnect(&state.db, platform.id).await?;
-        tracing::warn!(platform.id = %platform.id, endpoint = what, "an endpoint moved to another host: client secret and tokens cleared");
-        detail = format!("{detail}; the {what} moved from {old} to {} — client secret and tokens cleared", new.as_deref().unwrap_or("(none)"));
+        accounts::remove_all(&state.db, platform.id).await?;
+        tracing::warn!(platform.id = %platform.id, endpoint = what, "an endpoint moved to another host: client secret and accounts cleared");
+        detail = format!("{detail}; the {what} moved from {old} to {} — client secret and every account's tokens cleared", new.as_deref().unwrap_or("(none)"));
     }
     audit::record(&state.db, caller, Action::OauthSettingsSaved, Some(Target::platform(platform)), Outcome::Ok, Some(detail)).await;
     Ok(settings)

@@ -1,5 +1,6 @@
-//! Telling the provider to forget a grant (RFC 7009): when a platform is disconnected or
-//! deleted, and when a re-authentication replaces a grant the provider revokes on its own.
+//! Telling the provider to forget a grant (RFC 7009): when an account is disconnected or
+//! its platform deleted, and when a re-authentication replaces a grant the provider
+//! revokes on its own.
 
 use super::{catalog::ClientAuth, client, tokens};
 use crate::{
@@ -16,22 +17,37 @@ pub struct Revocable {
     hint: &'static str,
 }
 
-/// The token that ends the platform's grant: the refresh token when there is one (that
+/// The token that ends the account's grant: the refresh token when there is one (that
 /// ends the whole grant), else the access token. `None`: not connected.
-pub async fn grant_token(state: &AppState, platform_id: Uuid) -> Result<Option<Revocable>, String> {
-    let resolve = |field| secrets::resolve_optional(&state.db, &state.keyring, platform_id, field);
+pub async fn grant_token(state: &AppState, account_id: Uuid) -> Result<Option<Revocable>, String> {
+    let resolve = |field| secrets::resolve_optional(&state.db, &state.keyring, account_id, field);
     if let Some(token) = resolve(SecretField::RefreshToken).await.map_err(|e| e.to_string())? {
         return Ok(Some(Revocable { token, hint: "refresh_token" }));
     }
     Ok(resolve(SecretField::AccessToken).await.map_err(|e| e.to_string())?.map(|token| Revocable { token, hint: "access_token" }))
 }
 
-/// Revokes the platform's stored grant. `Ok(false)`: nothing to call.
-pub async fn revoke(state: &AppState, platform: &Platform) -> Result<bool, String> {
-    match grant_token(state, platform.id).await? {
+/// Revokes the account's stored grant at its platform's provider. `Ok(false)`: nothing to call.
+pub async fn revoke(state: &AppState, platform: &Platform, account_id: Uuid) -> Result<bool, String> {
+    match grant_token(state, account_id).await? {
         Some(token) => revoke_token(state, platform.id, token).await,
         None => Ok(false),
     }
+}
+
+/// Revokes every account's grant of the platform (it is being deleted). `Ok(false)`: the
+/// provider offers no revocation, or there was nothing to revoke; the first failure wins.
+pub async fn revoke_all(state: &AppState, platform: &Platform) -> Result<bool, String> {
+    let accounts = crate::server::store::accounts::list(&state.db, platform.id).await.map_err(|e| e.to_string())?;
+    let mut revoked = false;
+    let mut failure = None;
+    for account in accounts {
+        match revoke(state, platform, account.id).await {
+            Ok(r) => revoked |= r,
+            Err(why) => failure = failure.or(Some(why)),
+        }
+    }
+    failure.map_or(Ok(revoked), Err)
 }
 
 /// Revokes `token` at the platform's revocation endpoint. `Ok(false)`: the provider has

@@ -19,7 +19,7 @@ use crate::{
         retry::backoff,
         secrets,
         state::AppState,
-        store::{oauth::{self as store, ConnectionRow, Grant, TokenFacts}, StoreError},
+        store::{accounts::{self as store, AccountRow, Grant, TokenFacts}, StoreError},
     },
 };
 use chrono::{DateTime, Utc};
@@ -40,7 +40,7 @@ pub const MAX_TRANSIENT_FAILURES: i32 = 5;
 
 #[derive(Debug, thiserror::Error)]
 pub enum TokenError {
-    #[error("the platform is not connected: connect it first")]
+    #[error("the account is not connected (it may have been disconnected): connect it first")]
     NotConnected,
     #[error(transparent)]
     Grant(#[from] GrantError),
@@ -84,41 +84,43 @@ impl TokenSet {
     }
 }
 
-/// A usable access token for the platform, refreshed first when it expires within the
+/// A usable access token for the account, refreshed first when it expires within the
 /// configured window.
-pub async fn access_token(state: &AppState, platform_id: Uuid) -> Result<SecretString, TokenError> {
-    fresh(state, platform_id, state.config.oauth.refresh_window).await
+pub async fn access_token(state: &AppState, account_id: Uuid) -> Result<SecretString, TokenError> {
+    fresh(state, account_id, state.config.oauth.refresh_window).await
 }
 
 /// An access token valid for at least `window` (when the provider allows refreshing).
-pub async fn fresh(state: &AppState, platform_id: Uuid, window: Duration) -> Result<SecretString, TokenError> {
+pub async fn fresh(state: &AppState, account_id: Uuid, window: Duration) -> Result<SecretString, TokenError> {
     let lease = lease(state);
     let give_up = Instant::now() + lease + Duration::from_secs(5);
     loop {
-        let row = store::connection(&state.db, platform_id).await?;
-        let c = &row.connection;
+        let Some(row) = store::get(&state.db, account_id).await? else {
+            return Err(TokenError::NotConnected);
+        };
+        let c = &row.account;
         if !c.connected {
             return Err(TokenError::NotConnected);
         }
         let now = Utc::now();
         let due = c.expires_at.is_some_and(|at| at <= clock::after(now, window));
         if !due {
-            return stored_access(state, platform_id).await;
+            return stored_access(state, account_id).await;
         }
         if !c.has_refresh_token {
             if c.expires_at.is_some_and(|at| at <= now) {
                 return Err(GrantError::Reauthenticate("the access token expired and the provider issues no refresh token".into()).into());
             }
-            return stored_access(state, platform_id).await;
+            return stored_access(state, account_id).await;
         }
         let until = clock::after(now, lease);
-        if store::claim_refresh(&state.db, platform_id, row.token_version, until).await? {
-            return refresh(state, platform_id, &row, Instant::now()).await;
+        if store::claim_refresh(&state.db, account_id, row.token_version, until).await? {
+            return refresh(state, &row, Instant::now()).await;
         }
         // Someone else is refreshing: wait for their new token rather than spend the same
         // refresh token twice (rotating providers revoke the whole grant on reuse).
         if Instant::now() > give_up {
-            return Err(GrantError::Transient { message: "another refresh of this platform is still running".into(), retry_after: None }.into());
+            return Err(GrantError::Transient { message: "another refresh of this account is still running".into(), retry_after: None }.into());
         }
         tokio::time::sleep(POLL).await;
     }
@@ -131,41 +133,43 @@ fn lease(state: &AppState) -> Duration {
     DB_BUDGET + state.config.oauth.http_timeout + DB_BUDGET
 }
 
-async fn stored_access(state: &AppState, platform_id: Uuid) -> Result<SecretString, TokenError> {
-    Ok(secrets::resolve(&state.db, &state.keyring, platform_id, SecretField::AccessToken).await?)
+async fn stored_access(state: &AppState, account_id: Uuid) -> Result<SecretString, TokenError> {
+    Ok(secrets::resolve(&state.db, &state.keyring, account_id, SecretField::AccessToken).await?)
 }
 
 /// Spends the refresh token (we hold the lease since `claimed`) and records what happened.
-async fn refresh(state: &AppState, platform_id: Uuid, row: &ConnectionRow, claimed: Instant) -> Result<SecretString, TokenError> {
+async fn refresh(state: &AppState, row: &AccountRow, claimed: Instant) -> Result<SecretString, TokenError> {
     let caller = Caller::job("token refresh");
+    let (platform_id, account_id) = (row.account.platform_id, row.account.id);
     let platform = crate::server::store::platforms::get(&state.db, platform_id).await?;
     let label = platform.as_ref().map_or_else(String::new, |p: &Platform| p.name.clone());
     let target = || Some(Target::new(TargetKind::Platform, platform_id, &label));
-    match exchange_refresh(state, platform_id, claimed).await {
+    let account = row.account.label();
+    match exchange_refresh(state, platform_id, account_id, claimed).await {
         Ok(tokens) => {
-            let facts = TokenFacts { token_type: Some(tokens.token_type.clone()), scopes: tokens.scopes.clone(), expires_at: tokens.expires_at, account: None };
-            let grant = Grant::Refreshed { connected_at: row.connection.connected_at };
-            let saved = secrets::store_tokens(&state.db, &state.keyring, platform_id, &tokens.access, tokens.refresh.as_ref(), &facts, grant).await?;
-            if !saved {
+            let facts = TokenFacts { token_type: Some(tokens.token_type.clone()), scopes: tokens.scopes.clone(), expires_at: tokens.expires_at };
+            let grant = Grant::Refreshed { account_id, connected_at: row.account.connected_at };
+            let saved = secrets::store_tokens(&state.db, &state.keyring, platform_id, &tokens.access, tokens.refresh.as_ref(), &facts, &grant).await?;
+            if saved.is_none() {
                 // Nothing to record on the row: it belongs to a newer connection, or to none.
                 let message = "the connection was replaced or disconnected during the refresh".into();
                 return Err(GrantError::Transient { message, retry_after: None }.into());
             }
             let detail = if tokens.refresh.is_some() { "refresh token rotated" } else { "refresh token kept" };
-            audit::record(&state.db, &caller, Action::TokenRefreshed, target(), Outcome::Ok, Some(detail.into())).await;
+            audit::record(&state.db, &caller, Action::TokenRefreshed, target(), Outcome::Ok, Some(format!("{account}: {detail}"))).await;
             Ok(tokens.access)
         }
         Err(TokenError::Grant(GrantError::Transient { message, retry_after })) => {
-            let failures = row.connection.refresh_failures + 1;
+            let failures = row.account.refresh_failures + 1;
             let retry_at = clock::from_now(backoff(REFRESH_RETRY_BASE, failures, retry_after));
             let reason = format!("token refresh failed ({message}); retrying automatically");
-            store::record_refresh_failure(&state.db, platform_id, &reason, retry_at).await?;
-            tracing::warn!(platform.id = %platform_id, failures, error = %message, "token refresh failed; will retry");
+            store::record_refresh_failure(&state.db, account_id, &reason, retry_at).await?;
+            tracing::warn!(platform.id = %platform_id, account.id = %account_id, failures, error = %message, "token refresh failed; will retry");
             if failures >= MAX_TRANSIENT_FAILURES {
                 let reason = format!("token refresh failed {failures} times in a row ({message}): check the provider, then re-authenticate");
-                store::mark_needs_attention(&state.db, platform_id, &reason).await?;
+                store::mark_needs_attention(&state.db, account_id, &reason).await?;
             }
-            audit::record(&state.db, &caller, Action::TokenRefreshFailed, target(), Outcome::Failed, Some(format!("attempt {failures}: {message}"))).await;
+            audit::record(&state.db, &caller, Action::TokenRefreshFailed, target(), Outcome::Failed, Some(format!("{account}: attempt {failures}: {message}"))).await;
             Err(GrantError::Transient { message, retry_after }.into())
         }
         Err(TokenError::Grant(e)) => {
@@ -173,25 +177,25 @@ async fn refresh(state: &AppState, platform_id: Uuid, row: &ConnectionRow, claim
                 GrantError::Reauthenticate(why) => format!("re-authentication required: the provider refused the refresh ({why})"),
                 other => other.to_string(),
             };
-            store::mark_needs_attention(&state.db, platform_id, &reason).await?;
-            tracing::warn!(platform.id = %platform_id, error = %e, "token refresh refused; the platform needs attention");
-            audit::record(&state.db, &caller, Action::TokenRefreshFailed, target(), Outcome::Failed, Some(reason)).await;
+            store::mark_needs_attention(&state.db, account_id, &reason).await?;
+            tracing::warn!(platform.id = %platform_id, account.id = %account_id, error = %e, "token refresh refused; the account needs attention");
+            audit::record(&state.db, &caller, Action::TokenRefreshFailed, target(), Outcome::Failed, Some(format!("{account}: {reason}"))).await;
             Err(e.into())
         }
         Err(other) => {
             let reason = format!("token refresh failed: {other}");
-            store::mark_needs_attention(&state.db, platform_id, &reason).await?;
+            store::mark_needs_attention(&state.db, account_id, &reason).await?;
             Err(other)
         }
     }
 }
 
-/// The client, secret and refresh token of a platform, then the refresh grant — unless
+/// The platform's client and secret and the account's refresh token, then the refresh grant — unless
 /// what comes back could not be stored, checked first: the provider may rotate the refresh
 /// token, and then the stored one is spent whether or not the new one is kept.
-async fn exchange_refresh(state: &AppState, platform_id: Uuid, claimed: Instant) -> Result<TokenSet, TokenError> {
+async fn exchange_refresh(state: &AppState, platform_id: Uuid, account_id: Uuid, claimed: Instant) -> Result<TokenSet, TokenError> {
     let (endpoints, secret) = endpoints_and_secret(state, platform_id).await?;
-    let refresh_token = secrets::resolve(&state.db, &state.keyring, platform_id, SecretField::RefreshToken)
+    let refresh_token = secrets::resolve(&state.db, &state.keyring, account_id, SecretField::RefreshToken)
         .await
         .map_err(|e| GrantError::Reauthenticate(e.to_string()))?;
     // Passing: once an admin rotates to a new key, the next attempt goes through.

@@ -11,42 +11,48 @@ use super::{
     state::AppState,
     store::{self, posts::{NewDelivery, PostWrite}},
 };
-use crate::domain::{AppError, AuthType, DeliveryStatus, FieldErrors, Post, PostAction, PostFilter, PostForm, PostState, PublishTarget, Status};
+use crate::domain::{AppError, DeliveryStatus, FieldErrors, Post, PostAction, PostFilter, PostForm, PostState, PublishTarget};
 use chrono::Utc;
 use uuid::Uuid;
 
-/// Platforms a post can go to: OAuth platforms that are connected, not switched off, and
-/// whose provider has a publisher.
+/// Accounts a post can go to: connected, under OAuth platforms that are not switched off
+/// and whose provider has a publisher.
 pub async fn targets(state: &AppState) -> Result<Vec<PublishTarget>, AppError> {
-    let mut targets = Vec::new();
-    for p in store::platforms::list(&state.db, &Default::default()).await? {
-        if p.auth_type != AuthType::Oauth2 || p.status == Status::Inactive {
-            continue;
-        }
-        let Some(settings) = store::oauth::settings(&state.db, p.id).await? else { continue };
-        if !publishers::supports(settings.provider) || !store::oauth::connection(&state.db, p.id).await?.connection.connected {
-            continue;
-        }
-        let char_limit = catalog::get(settings.provider).char_limit;
-        targets.push(PublishTarget { platform_id: p.id, name: p.name, provider: settings.provider, char_limit });
-    }
-    Ok(targets)
+    Ok(store::accounts::publishable(&state.db)
+        .await?
+        .into_iter()
+        .filter(|a| publishers::supports(a.provider))
+        .map(|a| {
+            let name = a.name.filter(|n| !n.is_empty()).unwrap_or_else(|| if a.external_id.is_empty() { a.platform_name.clone() } else { a.external_id.clone() });
+            PublishTarget {
+                account_id: a.account_id,
+                platform_id: a.platform_id,
+                platform_name: a.platform_name,
+                name,
+                avatar_url: a.avatar_url,
+                provider: a.provider,
+                char_limit: catalog::get(a.provider).char_limit,
+            }
+        })
+        .collect())
 }
 
-/// Checks a form against the platforms it names (connected, within their limits) and
+/// Checks a form against the accounts it names (connected, within their limits) and
 /// turns it into what to store.
 async fn prepare(state: &AppState, form: PostForm) -> Result<(crate::domain::ValidPost, PostState, Option<chrono::DateTime<Utc>>, Vec<NewDelivery>), AppError> {
     let post = form.validate(Utc::now())?;
     let targets = targets(state).await?;
     let mut errors = FieldErrors::default();
     let length = crate::domain::char_count(&post.text, post.link.as_deref());
-    for id in &post.platforms {
-        match targets.iter().find(|t| t.platform_id == *id) {
-            None => errors.add("platforms", "one of the platforms is not connected (or cannot publish): connect it first"),
+    let mut deliveries = Vec::new();
+    for id in &post.accounts {
+        match targets.iter().find(|t| t.account_id == *id) {
+            None => errors.add("accounts", "one of the accounts is not connected (or cannot publish): connect it first"),
             Some(t) => {
                 if let Some(limit) = t.char_limit.filter(|l| length > *l as usize) {
-                    errors.add("text", format!("is {length} characters with the link; {} takes at most {limit}", t.name));
+                    errors.add("text", format!("is {length} characters with the link; {} ({}) takes at most {limit}", t.name, t.platform_name));
                 }
+                deliveries.push((t.platform_id, t.account_id));
             }
         }
     }
@@ -57,7 +63,7 @@ async fn prepare(state: &AppState, form: PostForm) -> Result<(crate::domain::Val
         PostAction::Now => (PostState::Sent, None, DeliveryStatus::Queued, now),
         PostAction::Schedule(at) => (PostState::Scheduled, Some(at), DeliveryStatus::Queued, at),
     };
-    let deliveries = post.platforms.iter().map(|&platform_id| NewDelivery { platform_id, status, due_at: due }).collect();
+    let deliveries = deliveries.into_iter().map(|(platform_id, account_id)| NewDelivery { platform_id, account_id, status, due_at: due }).collect();
     Ok((post, state_, scheduled_at, deliveries))
 }
 
@@ -67,7 +73,7 @@ pub async fn create(state: &AppState, caller: &Caller, form: PostForm) -> Result
     let id = Uuid::now_v7();
     let write = PostWrite { id, text: &post.text, link: post.link.as_deref(), state: post_state, scheduled_at, deliveries: &deliveries };
     store::posts::insert(&state.db, &write, &caller.actor(), caller.user.as_ref().map(|u| u.id)).await?;
-    let detail = format!("{} to {} platforms", post_state.as_str(), deliveries.len());
+    let detail = format!("{} to {} accounts", post_state.as_str(), deliveries.len());
     audit::record(&state.db, caller, Action::PostCreated, Some(Target::new(TargetKind::Post, id, "")), Outcome::Ok, Some(detail)).await;
     if post_state == PostState::Sent {
         state.publish_now.notify_one();

@@ -52,7 +52,7 @@ pub async fn process_due(state: &AppState) -> usize {
     let mut running = tokio::task::JoinSet::new();
     for c in claimed {
         let state = state.clone();
-        let span = tracing::info_span!("delivery", delivery.id = %c.id, platform.id = %c.platform_id, attempt = c.attempts);
+        let span = tracing::info_span!("delivery", delivery.id = %c.id, platform.id = %c.platform_id, account.id = ?c.account_id, attempt = c.attempts);
         running.spawn(async move { deliver(&state, c).await }.instrument(span));
     }
     while let Some(done) = running.join_next().await {
@@ -151,16 +151,17 @@ async fn attempt(state: &AppState, caller: &Caller, c: &Claimed) -> Result<Publi
     let endpoints = oauth::client::Endpoints::resolve(&settings).map_err(|why| Failure::Final(format!("the platform's OAuth settings are incomplete ({why}): an admin must fix them, then Retry")))?;
     let api_base = endpoints.api_base_url.clone().ok_or_else(|| Failure::Final("the platform has no API base URL: an admin must set it, then Retry".into()))?;
     state.config.oauth.egress.check_url(&api_base).map_err(|why| Failure::Final(format!("{why}: an admin must fix the platform's API base URL, then Retry")))?;
-    let token = match oauth::tokens::access_token(state, c.platform_id).await {
+    let account_id = c.account_id.ok_or_else(|| Failure::Final("the account was disconnected after this post was written: connect it again and write the post to it".into()))?;
+    let token = match oauth::tokens::access_token(state, account_id).await {
         Ok(token) => token,
         Err(TokenError::Grant(GrantError::Transient { message, retry_after })) => return Err(Failure::Retry { message: format!("could not refresh the access token: {message}"), retry_after }),
-        Err(TokenError::Grant(GrantError::Reauthenticate(why))) => return Err(Failure::Final(format!("re-authentication required ({why}): re-authenticate the platform, then Retry"))),
-        Err(TokenError::NotConnected) => return Err(Failure::Final("the platform is not connected: connect it, then Retry".into())),
+        Err(TokenError::Grant(GrantError::Reauthenticate(why))) => return Err(Failure::Final(format!("re-authentication required ({why}): re-authenticate the account, then Retry"))),
+        Err(TokenError::NotConnected) => return Err(Failure::Final("the account is not connected: connect it, then Retry".into())),
         Err(e) => return Err(Failure::Final(format!("{e}: fix the platform, then Retry"))),
     };
     let target = Target::new(TargetKind::Platform, c.platform_id, "");
     audit::record(&state.db, caller, Action::SecretUsed, Some(target), Audited::Ok, Some(format!("{} to publish delivery {}", SecretField::AccessToken.noun(), c.id))).await;
-    let account = store::oauth::connection(&state.db, c.platform_id).await.ok().and_then(|r| r.connection.account_id);
+    let account = store::accounts::get(&state.db, account_id).await.ok().flatten().map(|r| r.account.external_id).filter(|id| !id.is_empty());
     let publish_target = publishers::Target { api_base: &api_base, account_id: account.as_deref() };
     let request = publishers::Request { text: &post.text, link: post.link.as_deref(), idempotency_key: &c.idempotency_key };
     match publishers::publish(&state.http, settings.provider, &publish_target, &token, &request).await {
@@ -168,12 +169,12 @@ async fn attempt(state: &AppState, caller: &Caller, c: &Claimed) -> Result<Publi
         Err(PublishError::Retryable { message, retry_after }) => Err(Failure::Retry { message, retry_after }),
         Err(PublishError::Rejected { message }) => Err(Failure::Final(message)),
         Err(PublishError::Unauthorized { message }) => {
-            // The platform needs a person: flag it for the whole team, not only this post.
+            // The account needs a person: flag it for the whole team, not only this post.
             let reason = format!("re-authentication required: {message}");
-            if let Err(e) = store::oauth::mark_needs_attention(&state.db, c.platform_id, &reason).await {
-                tracing::warn!(error = %e, "cannot flag the platform for re-authentication");
+            if let Err(e) = store::accounts::mark_needs_attention(&state.db, account_id, &reason).await {
+                tracing::warn!(error = %e, "cannot flag the account for re-authentication");
             }
-            Err(Failure::Final(format!("{message}: re-authenticate the platform, then Retry")))
+            Err(Failure::Final(format!("{message}: re-authenticate the account, then Retry")))
         }
     }
 }

@@ -1,6 +1,7 @@
 //! The only place SQL lives. One file per table family; each query is written once and
 //! compiled for both backends with [`on_db!`](crate::on_db).
 
+pub mod accounts;
 pub mod audit;
 pub mod keys;
 pub mod oauth;
@@ -66,4 +67,13 @@ impl StoreError {
 /// Now, at the precision both databases keep (microseconds), so what we write is what we read.
 pub fn now() -> DateTime<Utc> {
     Utc::now().trunc_subsecs(6)
+}
+
+/// `text` cut to `max` characters, marked with an ellipsis when cut: what a schema's length
+/// limit keeps of a text from outside.
+pub fn cut(text: String, max: usize) -> String {
+    match text.char_indices().nth(max.saturating_sub(1)) {
+        Some((end, _)) if text.chars().count() > max => format!("{}…", &text[..end]),
+        _ => text,
+    }
 }

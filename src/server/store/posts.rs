@@ -14,6 +14,7 @@ use uuid::Uuid;
 /// A delivery to create with its post.
 pub struct NewDelivery {
     pub platform_id: Uuid,
+    pub account_id: Uuid,
     pub status: DeliveryStatus,
     pub due_at: DateTime<Utc>,
 }
@@ -34,11 +35,13 @@ macro_rules! insert_deliveries {
         for d in $post.deliveries {
             let id = Uuid::now_v7();
             sqlx::query(
-                "INSERT INTO deliveries (id, post_id, platform_id, status, due_at, idempotency_key, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                "INSERT INTO deliveries (id, post_id, platform_id, account_id, status, due_at, idempotency_key, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
             )
             .bind(id)
             .bind($post.id)
             .bind(d.platform_id)
+            .bind(d.account_id)
             .bind(d.status.as_str())
             .bind(d.due_at)
             // One key per delivery, for its whole life: every retry sends the same one.
@@ -135,6 +138,8 @@ pub struct Claimed {
     pub id: Uuid,
     pub post_id: Uuid,
     pub platform_id: Uuid,
+    /// `None`: the account was disconnected after the post was written.
+    pub account_id: Option<Uuid>,
     /// This attempt's number: written back with the outcome as a fencing token.
     pub attempts: i32,
     pub idempotency_key: String,
@@ -146,15 +151,18 @@ pub async fn claim(db: &Db, limit: i64, lease_until: DateTime<Utc>) -> Result<Ve
     // PostgreSQL instances skip the rows another one is claiming; SQLite has one writer.
     const SQLITE: &str = "UPDATE deliveries SET status = 'publishing', lease_until = $1, attempts = attempts + 1, attempt_started_at = $2, updated_at = $2 \
          WHERE id IN (SELECT id FROM deliveries WHERE status = 'queued' AND due_at <= $2 ORDER BY due_at LIMIT $3) \
-         RETURNING id, post_id, platform_id, attempts, idempotency_key";
+         RETURNING id, post_id, platform_id, account_id, attempts, idempotency_key";
     const POSTGRES: &str = "UPDATE deliveries SET status = 'publishing', lease_until = $1, attempts = attempts + 1, attempt_started_at = $2, updated_at = $2 \
          WHERE id IN (SELECT id FROM deliveries WHERE status = 'queued' AND due_at <= $2 ORDER BY due_at LIMIT $3 FOR UPDATE SKIP LOCKED) \
-         RETURNING id, post_id, platform_id, attempts, idempotency_key";
+         RETURNING id, post_id, platform_id, account_id, attempts, idempotency_key";
     let sql = on_db!(db, sqlite |_pool| SQLITE, postgres |_pool| POSTGRES);
     let at = now();
-    let rows: Vec<(Uuid, Uuid, Uuid, i32, String)> =
+    let rows: Vec<(Uuid, Uuid, Uuid, Option<Uuid>, i32, String)> =
         on_db!(db, |pool| sqlx::query_as(sql).bind(lease_until).bind(at).bind(limit).fetch_all(pool).await)?;
-    Ok(rows.into_iter().map(|(id, post_id, platform_id, attempts, idempotency_key)| Claimed { id, post_id, platform_id, attempts, idempotency_key }).collect())
+    Ok(rows
+        .into_iter()
+        .map(|(id, post_id, platform_id, account_id, attempts, idempotency_key)| Claimed { id, post_id, platform_id, account_id, attempts, idempotency_key })
+        .collect())
 }
 
 /// Deliveries a crashed worker left 'publishing' past their lease, with their platform's provider.
@@ -231,7 +239,7 @@ pub async fn requeue(db: &Db, id: Uuid) -> Result<bool, StoreError> {
 }
 
 type PostRow = (Uuid, String, Option<String>, String, Option<DateTime<Utc>>, String, Option<Uuid>, DateTime<Utc>, DateTime<Utc>);
-type DeliveryRow = (Uuid, Uuid, Uuid, String, String, i32, DateTime<Utc>, Option<String>, Option<String>, Option<String>, DateTime<Utc>);
+type DeliveryRow = (Uuid, Uuid, Uuid, String, Option<Uuid>, Option<String>, String, i32, DateTime<Utc>, Option<String>, Option<String>, Option<String>, DateTime<Utc>);
 
 /// Posts matching the filter, newest first, with their deliveries.
 pub async fn list(db: &Db, filter: &PostFilter, limit: i64) -> Result<Vec<Post>, StoreError> {
@@ -272,8 +280,10 @@ async fn with_deliveries(db: &Db, posts: Vec<PostRow>) -> Result<Vec<Post>, Stor
     macro_rules! deliveries_where {
         ($condition:literal) => {
             concat!(
-                "SELECT d.post_id, d.id, d.platform_id, p.name, d.status, d.attempts, d.due_at, d.provider_post_id, d.provider_url, d.error, d.updated_at \
-                 FROM deliveries d JOIN platforms p ON p.id = d.platform_id WHERE ", $condition, " ORDER BY lower(p.name)"
+                "SELECT d.post_id, d.id, d.platform_id, p.name, d.account_id, coalesce(a.name, nullif(a.external_id, '')), d.status, d.attempts, \
+                 d.due_at, d.provider_post_id, d.provider_url, d.error, d.updated_at \
+                 FROM deliveries d JOIN platforms p ON p.id = d.platform_id LEFT JOIN accounts a ON a.id = d.account_id \
+                 WHERE ", $condition, " ORDER BY lower(p.name), lower(coalesce(a.name, a.external_id))"
             )
         };
     }
@@ -289,9 +299,10 @@ async fn with_deliveries(db: &Db, posts: Vec<PostRow>) -> Result<Vec<Post>, Stor
         postgres |pool| sqlx::query_as(deliveries_where!("d.post_id = ANY($1)")).bind(&ids).fetch_all(pool).await,
     )?;
     let mut deliveries = Vec::with_capacity(rows.len());
-    for (post_id, id, platform_id, platform_name, status, attempts, due_at, provider_post_id, provider_url, error, updated_at) in rows {
+    for (post_id, id, platform_id, platform_name, account_id, account_name, status, attempts, due_at, provider_post_id, provider_url, error, updated_at) in rows {
         let status = status.parse().map_err(StoreError::Corrupt)?;
-        deliveries.push((post_id, Delivery { id, platform_id, platform_name, status, attempts, due_at, provider_post_id, provider_url, error, updated_at }));
+        let delivery = Delivery { id, platform_id, platform_name, account_id, account_name, status, attempts, due_at, provider_post_id, provider_url, error, updated_at };
+        deliveries.push((post_id, delivery));
     }
     posts
         .into_iter()

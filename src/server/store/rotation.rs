@@ -20,7 +20,7 @@ pub type Cursor = Option<(Uuid, String)>;
 
 type JobRow = (Uuid, String, i32, i64, i64, i64, f64, String, DateTime<Utc>, Option<DateTime<Utc>>, Option<String>, Option<Uuid>, Option<String>);
 
-const JOB_COLUMNS: &str = "id, state, target_version, total, done, failed, busy_seconds, started_by, started_at, finished_at, last_error, cursor_platform, cursor_field";
+const JOB_COLUMNS: &str = "id, state, target_version, total, done, failed, busy_seconds, started_by, started_at, finished_at, last_error, cursor_owner, cursor_field";
 
 fn decode(row: JobRow) -> Result<(RotationJob, Cursor), StoreError> {
     let (id, state, target_version, total, done, failed, busy_seconds, started_by, started_at, finished_at, last_error, cp, cf) = row;
@@ -103,22 +103,23 @@ pub async fn claim(db: &Db, id: Uuid, owner: Uuid, until: DateTime<Utc>) -> Resu
     Ok(n == 1)
 }
 
-/// The next secrets after `cursor` not sealed with `version`, in key order; only one
-/// platform's with `platform`. Measured per backend (docs/performance.md): PostgreSQL
-/// walks the primary key from the cursor (row-value comparison; the first batch starts from
-/// the smallest key, and a platform's batch stops at its id); SQLite is fastest reading the
-/// table in one pass per batch (31,000/s against 17,000/s through the index).
+/// The next secrets after `cursor` not sealed with `version`, in key order (owner id,
+/// field); only one platform's (its own and its accounts') with `platform`. Measured per
+/// backend (docs/performance.md): PostgreSQL walks the primary key from the cursor
+/// (row-value comparison; the first batch starts from the smallest key); SQLite is fastest
+/// reading the table in one pass per batch (31,000/s against 17,000/s through the index).
 pub async fn next_batch(db: &Db, version: u32, cursor: &Cursor, platform: Option<Uuid>, limit: i64) -> Result<Vec<SealedSecret>, StoreError> {
-    let (cursor_platform, cursor_field) = cursor.clone().unzip();
+    let (cursor_owner, cursor_field) = cursor.clone().unzip();
+    let columns = secrets::COLUMNS;
     let rows: Vec<secrets::Row> = on_db!(
         db,
-        sqlite |pool| sqlx::query_as(
-            "SELECT platform_id, field, ciphertext, key_version, updated_at FROM secrets \
-             WHERE key_version <> $1 AND ($2 IS NULL OR platform_id > $2 OR (platform_id = $2 AND field > $3)) \
-             AND ($4 IS NULL OR platform_id = $4) ORDER BY platform_id, field LIMIT $5",
-        )
+        sqlite |pool| sqlx::query_as(&format!(
+            "SELECT {columns} FROM secrets \
+             WHERE key_version <> $1 AND ($2 IS NULL OR owner_id > $2 OR (owner_id = $2 AND field > $3)) \
+             AND ($4 IS NULL OR platform_id = $4) ORDER BY owner_id, field LIMIT $5",
+        ))
         .bind(version as i32)
-        .bind(cursor_platform)
+        .bind(cursor_owner)
         .bind(cursor_field)
         .bind(platform)
         .bind(limit)
@@ -126,16 +127,16 @@ pub async fn next_batch(db: &Db, version: u32, cursor: &Cursor, platform: Option
         .await,
         // Not a cached prepared statement: after five runs PostgreSQL would switch to a
         // generic plan, which without the cursor's value scans and sorts the whole table.
-        postgres |pool| sqlx::query_as(
-            "SELECT platform_id, field, ciphertext, key_version, updated_at FROM secrets \
-             WHERE key_version <> $1 AND (platform_id, field) > ($2, $3) AND platform_id <= $4 \
-             ORDER BY platform_id, field LIMIT $5",
-        )
+        postgres |pool| sqlx::query_as(&format!(
+            "SELECT {columns} FROM secrets \
+             WHERE key_version <> $1 AND (owner_id, field) > ($2, $3) AND ($4::uuid IS NULL OR platform_id = $4) \
+             ORDER BY owner_id, field LIMIT $5",
+        ))
         .persistent(false)
         .bind(version as i32)
-        .bind(cursor_platform.or(platform).unwrap_or(Uuid::nil()))
+        .bind(cursor_owner.unwrap_or(Uuid::nil()))
         .bind(cursor_field.unwrap_or_default())
-        .bind(platform.unwrap_or(Uuid::max()))
+        .bind(platform)
         .bind(limit)
         .fetch_all(pool)
         .await,
@@ -145,7 +146,7 @@ pub async fn next_batch(db: &Db, version: u32, cursor: &Cursor, platform: Option
 
 /// A secret re-sealed with the new key, to replace the one still on `old_version`.
 pub struct Resealed {
-    pub platform_id: Uuid,
+    pub owner_id: Uuid,
     pub field: SecretField,
     pub old_version: u32,
     pub ciphertext: Vec<u8>,
@@ -170,7 +171,7 @@ pub async fn apply(db: &Db, version: u32, limit: i64, batch: &[Resealed], progre
     transaction!(db, |tx| {
         if let Some(p) = &progress {
             let n = sqlx::query(
-                "UPDATE rotation_jobs SET done = done + $1, failed = failed + $2, cursor_platform = $3, cursor_field = $4, \
+                "UPDATE rotation_jobs SET done = done + $1, failed = failed + $2, cursor_owner = $3, cursor_field = $4, \
                  busy_seconds = busy_seconds + $5, updated_at = $6 WHERE id = $7 AND lease_owner = $8 AND state = 'running'",
             )
             .bind(batch.len() as i64)
@@ -197,12 +198,12 @@ pub async fn apply(db: &Db, version: u32, limit: i64, batch: &[Resealed], progre
         for r in batch {
             written += sqlx::query(
                 "UPDATE secrets SET ciphertext = $1, key_version = $2, updated_at = $3 \
-                 WHERE platform_id = $4 AND field = $5 AND key_version = $6",
+                 WHERE owner_id = $4 AND field = $5 AND key_version = $6",
             )
             .bind(&r.ciphertext)
             .bind(v)
             .bind(at)
-            .bind(r.platform_id)
+            .bind(r.owner_id)
             .bind(r.field.as_str())
             .bind(r.old_version as i32)
             .execute(&mut *tx)
@@ -215,14 +216,14 @@ pub async fn apply(db: &Db, version: u32, limit: i64, batch: &[Resealed], progre
         // each row through the primary key only. Compared bare, the planner (without
         // statistics, as after an import) also walks the key_version index — every
         // secret, once per row: 2.3 s per batch of 1,000 at 100,000 secrets instead of 11 ms.
-        let ids: Vec<Uuid> = batch.iter().map(|r| r.platform_id).collect();
+        let ids: Vec<Uuid> = batch.iter().map(|r| r.owner_id).collect();
         let fields: Vec<&str> = batch.iter().map(|r| r.field.as_str()).collect();
         let ciphertexts: Vec<&[u8]> = batch.iter().map(|r| r.ciphertext.as_slice()).collect();
         let olds: Vec<i32> = batch.iter().map(|r| r.old_version as i32).collect();
         let written = sqlx::query(
             "UPDATE secrets AS s SET ciphertext = v.c, key_version = $5, updated_at = $6 \
              FROM UNNEST($1::uuid[], $2::text[], $3::bytea[], $4::int[]) AS v(p, f, c, old) \
-             WHERE s.platform_id = v.p AND s.field = v.f AND s.key_version + 0 = v.old",
+             WHERE s.owner_id = v.p AND s.field = v.f AND s.key_version + 0 = v.old",
         )
         .bind(&ids)
         .bind(&fields)

@@ -2,37 +2,60 @@
 //! platform's credentials that are not secret).
 
 use super::{now, StoreError};
-use crate::{domain::SecretField, on_db, server::db::Db, transaction};
+use crate::{
+    domain::SecretField,
+    on_db,
+    server::{crypto::SecretSlot, db::Db},
+    transaction,
+};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-/// A stored secret: still ciphertext.
+/// A stored secret: still ciphertext. Its owner is the platform (`account_id` none) or
+/// one of the platform's accounts.
 #[derive(Clone, PartialEq, Eq)]
 pub struct SealedSecret {
+    pub owner_id: Uuid,
     pub platform_id: Uuid,
+    pub account_id: Option<Uuid>,
     pub field: SecretField,
     pub ciphertext: Vec<u8>,
     pub key_version: u32,
     pub updated_at: DateTime<Utc>,
 }
 
+impl SealedSecret {
+    /// The slot it was sealed for (an OAuth token not yet re-bound to its account is still
+    /// in its platform's slot: `account_id` none).
+    pub fn slot(&self) -> SecretSlot {
+        match self.account_id {
+            Some(account) => SecretSlot::account_token(account, self.field),
+            None => SecretSlot::platform_secret(self.platform_id, self.field),
+        }
+    }
+}
+
 impl std::fmt::Debug for SealedSecret {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SealedSecret")
-            .field("platform_id", &self.platform_id)
+            .field("owner_id", &self.owner_id)
             .field("field", &self.field)
             .field("key_version", &self.key_version)
             .finish_non_exhaustive()
     }
 }
 
-/// A `secrets` row: platform_id, field, ciphertext, key_version, updated_at.
-pub(super) type Row = (Uuid, String, Vec<u8>, i32, DateTime<Utc>);
+/// The columns of [`Row`], in order.
+pub(super) const COLUMNS: &str = "owner_id, platform_id, account_id, field, ciphertext, key_version, updated_at";
+
+/// A `secrets` row: owner_id, platform_id, account_id, field, ciphertext, key_version, updated_at.
+pub(super) type Row = (Uuid, Uuid, Option<Uuid>, String, Vec<u8>, i32, DateTime<Utc>);
 
 pub(super) fn decode(rows: Vec<Row>) -> Result<Vec<SealedSecret>, StoreError> {
     rows.into_iter()
-        .map(|(platform_id, field, ciphertext, key_version, updated_at)| {
-            Ok(SealedSecret { platform_id, field: field.parse().map_err(StoreError::Corrupt)?, ciphertext, key_version: key_version as u32, updated_at })
+        .map(|(owner_id, platform_id, account_id, field, ciphertext, key_version, updated_at)| {
+            let field = field.parse().map_err(StoreError::Corrupt)?;
+            Ok(SealedSecret { owner_id, platform_id, account_id, field, ciphertext, key_version: key_version as u32, updated_at })
         })
         .collect()
 }
@@ -53,7 +76,7 @@ macro_rules! count_encryptions {
 }
 pub(super) use count_encryptions;
 
-/// Stores what `seal` returns as the platform's `field`, counting the encryption (see
+/// Stores what `seal` returns as the platform's own `field`, counting the encryption (see
 /// [`count_encryptions!`]) in the same transaction.
 pub async fn put(
     db: &Db,
@@ -67,9 +90,9 @@ pub async fn put(
     transaction!(db, |tx| {
         count_encryptions!(tx, 1, key_version, limit);
         sqlx::query(
-            "INSERT INTO secrets (platform_id, field, ciphertext, key_version, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $5) \
-             ON CONFLICT (platform_id, field) DO UPDATE \
+            "INSERT INTO secrets (owner_id, platform_id, field, ciphertext, key_version, created_at, updated_at) \
+             VALUES ($1, $1, $2, $3, $4, $5, $5) \
+             ON CONFLICT (owner_id, field) DO UPDATE \
              SET ciphertext = excluded.ciphertext, key_version = excluded.key_version, updated_at = excluded.updated_at",
         )
         .bind(platform_id)
@@ -86,43 +109,79 @@ pub async fn put(
     })
 }
 
-pub async fn for_platform(db: &Db, platform_id: Uuid) -> Result<Vec<SealedSecret>, StoreError> {
+/// The platform's own secrets (`own`), or those and its accounts' tokens.
+pub async fn for_platform(db: &Db, platform_id: Uuid, own: bool) -> Result<Vec<SealedSecret>, StoreError> {
     let rows: Vec<Row> = on_db!(db, |pool| {
-        sqlx::query_as(
-            "SELECT platform_id, field, ciphertext, key_version, updated_at FROM secrets WHERE platform_id = $1 ORDER BY field",
-        )
-        .bind(platform_id)
-        .fetch_all(pool)
-        .await
+        sqlx::query_as(&format!("SELECT {COLUMNS} FROM secrets WHERE platform_id = $1 AND ($2 = 0 OR account_id IS NULL) ORDER BY field, owner_id"))
+            .bind(platform_id)
+            .bind(own as i32)
+            .fetch_all(pool)
+            .await
     })?;
     decode(rows)
 }
 
 /// Every stored secret, for the encryption badges of the platform list.
 pub async fn all(db: &Db) -> Result<Vec<SealedSecret>, StoreError> {
+    let rows: Vec<Row> = on_db!(db, |pool| sqlx::query_as(&format!("SELECT {COLUMNS} FROM secrets")).fetch_all(pool).await)?;
+    decode(rows)
+}
+
+/// The `field` of its owner (a platform, or an account).
+pub async fn one(db: &Db, owner_id: Uuid, field: SecretField) -> Result<Option<SealedSecret>, StoreError> {
+    let row: Option<Row> = on_db!(db, |pool| {
+        sqlx::query_as(&format!("SELECT {COLUMNS} FROM secrets WHERE owner_id = $1 AND field = $2"))
+            .bind(owner_id)
+            .bind(field.as_str())
+            .fetch_optional(pool)
+            .await
+    })?;
+    Ok(decode(row.into_iter().collect())?.pop())
+}
+
+/// OAuth tokens sealed before accounts existed (in their platform's slot), with the account
+/// each now belongs to (the migration gave it the platform's id).
+pub async fn unbound_tokens(db: &Db) -> Result<Vec<SealedSecret>, StoreError> {
     let rows: Vec<Row> = on_db!(db, |pool| {
-        sqlx::query_as("SELECT platform_id, field, ciphertext, key_version, updated_at FROM secrets").fetch_all(pool).await
+        sqlx::query_as(
+            "SELECT s.owner_id, s.platform_id, s.account_id, s.field, s.ciphertext, s.key_version, s.updated_at FROM secrets s \
+             JOIN accounts a ON a.id = s.owner_id WHERE s.account_id IS NULL AND s.field IN ('access_token', 'refresh_token')",
+        )
+        .fetch_all(pool)
+        .await
     })?;
     decode(rows)
 }
 
-pub async fn one(db: &Db, platform_id: Uuid, field: SecretField) -> Result<Option<SealedSecret>, StoreError> {
-    let row: Option<Row> = on_db!(db, |pool| {
-        sqlx::query_as(
-            "SELECT platform_id, field, ciphertext, key_version, updated_at FROM secrets WHERE platform_id = $1 AND field = $2",
+/// Re-binds one token to its account: the new ciphertext replaces the old one only if the
+/// row is still unbound and unchanged (another instance may have done it first).
+pub async fn bind_to_account(db: &Db, old: &SealedSecret, key_version: u32, limit: i64, ciphertext: Vec<u8>) -> Result<bool, StoreError> {
+    let at = now();
+    transaction!(db, |tx| {
+        let n = sqlx::query(
+            "UPDATE secrets SET account_id = owner_id, ciphertext = $1, key_version = $2, updated_at = $3 \
+             WHERE owner_id = $4 AND field = $5 AND account_id IS NULL AND ciphertext = $6",
         )
-        .bind(platform_id)
-        .bind(field.as_str())
-        .fetch_optional(pool)
-        .await
-    })?;
-    Ok(decode(row.into_iter().collect())?.pop())
+        .bind(&ciphertext)
+        .bind(key_version as i32)
+        .bind(at)
+        .bind(old.owner_id)
+        .bind(old.field.as_str())
+        .bind(&old.ciphertext)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if n == 1 {
+            count_encryptions!(tx, 1, key_version, limit);
+        }
+        Ok(n == 1)
+    })
 }
 
 /// Deletes one secret; `false` when there was none.
 pub async fn delete(db: &Db, platform_id: Uuid, field: SecretField) -> Result<bool, StoreError> {
     let n = on_db!(db, |pool| {
-        sqlx::query("DELETE FROM secrets WHERE platform_id = $1 AND field = $2")
+        sqlx::query("DELETE FROM secrets WHERE owner_id = $1 AND field = $2")
             .bind(platform_id)
             .bind(field.as_str())
             .execute(pool)

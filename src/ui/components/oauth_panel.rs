@@ -1,5 +1,5 @@
-//! The OAuth cards of a platform page: the connection (everyone: connect, re-authenticate,
-//! disconnect) and the client settings (admins: provider, client id, endpoints, redirect URI).
+//! The OAuth cards of a platform page: the accounts (everyone: connect another,
+//! re-authenticate or disconnect each) and the client settings (admins: provider, client id, endpoints, redirect URI).
 
 use crate::{
     server_fns::oauth::SaveOauthSettings,
@@ -9,54 +9,80 @@ use crate::{
 use leptos::prelude::*;
 
 #[component]
-pub fn ConnectionPanel(platform_id: String, oauth: OauthView) -> impl IntoView {
-    let c = oauth.connection.clone();
-    let needs_attention = c.last_error.is_some();
-    let verb = if c.connected || needs_attention { "Re-authenticate" } else { "Connect" };
+pub fn AccountsPanel(platform_id: String, oauth: OauthView) -> impl IntoView {
     let ready = oauth.not_ready.is_none();
-    view! {
-        <section class="card" aria-labelledby="connection-heading">
-            <h2 id="connection-heading">"Connection"</h2>
-            {match (c.connected, c.account_name.clone().or(c.account_id.clone())) {
-                (true, Some(account)) => view! {
-                    <p class="connection">"Connected to " {oauth.settings.provider.label()} " as " <strong class="account-name">{account}</strong></p>
-                }.into_any(),
-                (true, None) => view! { <p class="connection">"Connected to " {oauth.settings.provider.label()}</p> }.into_any(),
-                (false, _) => view! { <p class="connection muted">"Not connected to " {oauth.settings.provider.label()} " yet."</p> }.into_any(),
-            }}
-            {c.last_error.clone().map(|why| view! { <p class="notice error" role="alert">{why}</p> })}
-            {c.connected.then(|| view! {
+    let provider = oauth.settings.provider.label();
+    let empty = oauth.accounts.is_empty();
+    let connect_url = format!("/oauth/{platform_id}/connect");
+    let accounts = oauth.accounts.clone().into_iter().map(|a| {
+        let label = a.label();
+        let (badge, class) = match (a.needs_attention || !a.connected, a.expired) {
+            (true, _) => ("Needs attention", "badge status-error"),
+            (false, true) => ("Expired", "badge status-pending"),
+            (false, false) => ("Connected", "badge status-active"),
+        };
+        let disconnect = format!("/oauth/{platform_id}/accounts/{}/disconnect", a.id);
+        view! {
+            <li class="account" aria-label=label.clone()>
+                <div class="account-head">
+                    <Avatar url=a.avatar_url.clone() name=label.clone()/>
+                    <strong class="account-name">{label.clone()}</strong>
+                    <span class=class>{badge}</span>
+                </div>
+                {a.last_error.clone().map(|why| view! { <p class="notice error" role="alert">{why}</p> })}
                 <dl class="details">
                     <dt>"Access token"</dt>
-                    <dd>{match c.expires_at {
+                    <dd>{match a.expires_at {
                         Some(at) => view! { "expires " <Timestamp at/> }.into_any(),
                         None => view! { "does not expire" }.into_any(),
                     }}</dd>
                     <dt>"Refresh token"</dt>
-                    <dd>{if c.has_refresh_token { "stored (renewed automatically before expiry)" } else { "none: the provider issues none; re-authenticate when the access token expires" }}</dd>
-                    <dt>"Scopes"</dt><dd class="mono">{c.scopes.clone().unwrap_or_else(|| "—".into())}</dd>
-                    <dt>"Connected"</dt><dd>{c.connected_at.map(|at| view! { <Timestamp at/> })}</dd>
-                    <dt>"Last refreshed"</dt><dd>{match c.last_refreshed_at {
+                    <dd>{if a.has_refresh_token { "stored (renewed automatically before expiry)" } else { "none: the provider issues none; re-authenticate when the access token expires" }}</dd>
+                    <dt>"Scopes"</dt><dd class="mono">{a.scopes.clone().unwrap_or_else(|| "—".into())}</dd>
+                    <dt>"Connected since"</dt><dd><Timestamp at=a.connected_at/></dd>
+                    <dt>"Last refreshed"</dt><dd>{match a.last_refreshed_at {
                         Some(at) => view! { <Timestamp at/> }.into_any(),
                         None => view! { "never" }.into_any(),
                     }}</dd>
                 </dl>
-            })}
+                <div class="form-actions">
+                    <form method="post" action=connect_url.clone()>
+                        <button type="submit" class="button" disabled=!ready aria-label=format!("Re-authenticate {label}")>"Re-authenticate"</button>
+                    </form>
+                    <form method="post" action=disconnect>
+                        <button type="submit" class="button" aria-label=format!("Disconnect {label}")>"Disconnect"</button>
+                    </form>
+                </div>
+            </li>
+        }
+    }).collect_view();
+    view! {
+        <section class="card" aria-labelledby="accounts-heading">
+            <h2 id="accounts-heading">"Accounts"</h2>
+            {if empty {
+                view! { <p class="connection muted">"No " {provider} " account connected yet."</p> }.into_any()
+            } else {
+                view! { <ul class="accounts">{accounts}</ul> }.into_any()
+            }}
             {oauth.not_ready.clone().map(|why| view! {
                 <p class="hint">"Connect is not available yet: " {why} "."</p>
             })}
             <div class="form-actions">
-                <form method="post" action=format!("/oauth/{platform_id}/connect")>
-                    <button type="submit" class="button primary" disabled=!ready>{verb}</button>
+                <form method="post" action=connect_url.clone()>
+                    <button type="submit" class="button primary" disabled=!ready>{if empty { "Connect an account" } else { "Connect another account" }}</button>
                 </form>
-                {c.connected.then(|| view! {
-                    <form method="post" action=format!("/oauth/{platform_id}/disconnect")>
-                        <button type="submit" class="button">"Disconnect"</button>
-                    </form>
-                })}
             </div>
-            <p class="hint">"You will sign in at the provider and come back here. Keyport stores the tokens encrypted; nobody sees them."</p>
+            <p class="hint">"You sign in at the provider and come back here; to re-authenticate an account, sign in as that same account. Keyport stores the tokens encrypted; nobody sees them."</p>
         </section>
+    }
+}
+
+/// An account's picture, or its initial where the provider gave none.
+#[component]
+pub fn Avatar(url: Option<String>, name: String) -> impl IntoView {
+    match url {
+        Some(src) => view! { <img class="avatar" src=src alt="" width="32" height="32" referrerpolicy="no-referrer"/> }.into_any(),
+        None => view! { <span class="avatar initial" aria-hidden="true">{name.chars().next().map(|c| c.to_uppercase().to_string()).unwrap_or_default()}</span> }.into_any(),
     }
 }
 

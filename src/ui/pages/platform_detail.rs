@@ -12,7 +12,7 @@ use crate::{
         credentials_panel::{CredentialsPanel, SecretActions},
         error_view::{ErrorView, FormAlert},
         notice::Notice,
-        oauth_panel::{ConnectionPanel, OauthSettingsPanel},
+        oauth_panel::{AccountsPanel, OauthSettingsPanel},
         platform_icon::PlatformIcon,
         timestamp::Timestamp,
         viewer::viewer,
@@ -90,7 +90,7 @@ fn PlatformDetails(platform: Platform, credentials: Option<Credentials>, oauth: 
                 <dt>"ID"</dt><dd class="mono">{id.clone()}</dd>
             </dl>
         </section>
-        {oauth.clone().map(|oauth| view! { <ConnectionPanel platform_id=id.clone() oauth/> })}
+        {oauth.clone().map(|oauth| view! { <AccountsPanel platform_id=id.clone() oauth/> })}
         {credentials.map(|credentials| view! { <CredentialsPanel platform=p.clone() credentials/> })}
         {oauth.filter(|_| admin).map(|oauth| view! { <OauthSettingsPanel platform_id=id.clone() oauth/> })}
         <section class="card" aria-labelledby="metadata-heading">

@@ -1,5 +1,5 @@
-//! `/posts`: compose a post (now, scheduled or draft) for connected platforms, and every
-//! post with what happened on each platform — live while deliveries run. `/posts/:id/edit`
+//! `/posts`: compose a post (now, scheduled or draft) for connected accounts, grouped by
+//! platform, and every post with what happened on each account — live while deliveries run. `/posts/:id/edit`
 //! changes a draft or a scheduled post that has not started.
 
 use crate::{
@@ -8,6 +8,7 @@ use crate::{
     ui::components::{
         error_view::{ErrorView, FormAlert},
         notice::Notice,
+        oauth_panel::Avatar,
         poll::poll_while,
         timestamp::Timestamp,
         viewer::viewer,
@@ -40,7 +41,7 @@ pub fn PostsPage() -> impl IntoView {
         <Title text="Posts"/>
         <div class="page-header"><div>
             <h1>"Posts"</h1>
-            <p class="lede">"Write once, publish to every connected platform — now or at a time you choose."</p>
+            <p class="lede">"Write once, publish to every connected account — now or at a time you choose."</p>
         </div></div>
         <Notice/>
         <Transition fallback=|| view! { <p class="loading" role="status">"Loading posts…"</p> }>
@@ -66,7 +67,7 @@ fn Posts(data: PostsData, create: ServerAction<CreatePost>, retry: ServerAction<
         view! {
             <section class="card" aria-labelledby="compose-heading">
                 <h2 id="compose-heading">"New post"</h2>
-                <p class="muted">"No platform can publish yet: connect one (Sandbox, Mastodon, X, Facebook Pages or LinkedIn) on its platform page."</p>
+                <p class="muted">"No account can publish yet: connect one (Sandbox, Mastodon, X, Facebook Pages or LinkedIn) on its platform page."</p>
             </section>
         }
         .into_any()
@@ -113,11 +114,11 @@ fn Composer(targets: Vec<PublishTarget>, errors: Signal<Option<AppError>>, text:
             <textarea id="post-text" name="form[text]" rows="4" on:input=move |ev| text_value.set(event_target_value(&ev))
                 aria-describedby="post-counters">{text}</textarea>
             <ul id="post-counters" class="counters" aria-live="polite">
-                {move || counters.iter().filter(|t| selected.get().contains(&t.platform_id)).map(|t| {
+                {move || counters.iter().filter(|t| selected.get().contains(&t.account_id)).map(|t| {
                     let n = count();
                     let over = t.char_limit.is_some_and(|l| n > l as usize);
                     let limit = t.char_limit.map_or_else(|| "no limit".to_owned(), |l| l.to_string());
-                    view! { <li class:over=over>{format!("{}: {n} / {limit}", t.name)}</li> }
+                    view! { <li class:over=over>{format!("{} ({}): {n} / {limit}", t.name, t.platform_name)}</li> }
                 }).collect_view()}
             </ul>
             {move || field_error("text")().map(|e| view! { <p class="field-error">{e}</p> })}
@@ -128,24 +129,30 @@ fn Composer(targets: Vec<PublishTarget>, errors: Signal<Option<AppError>>, text:
                 on:input=move |ev| link_value.set(event_target_value(&ev))/>
             {move || field_error("link")().map(|e| view! { <p class="field-error">{e}</p> })}
         </div>
-        <fieldset class="field" class:has-error=move || field_error("platforms")().is_some()>
-            <legend>"Platforms"</legend>
-            {targets.into_iter().map(|t| {
-                let id = t.platform_id;
-                let checked = chosen.contains(&id);
-                let limit = t.char_limit.map(|l| format!(" — up to {l} characters")).unwrap_or_default();
-                view! {
-                    <label class="check">
-                        <input type="checkbox" name="form[platforms][]" value=id.to_string() checked=checked
-                            on:change=move |ev| {
-                                let on = event_target_checked(&ev);
-                                selected.update(|s| { s.retain(|x| *x != id); if on { s.push(id); } });
-                            }/>
-                        {format!("{}{limit}", t.name)}
-                    </label>
-                }
+        <fieldset class="field" class:has-error=move || field_error("accounts")().is_some()>
+            <legend>"Accounts"</legend>
+            {by_platform(targets).into_iter().map(|(platform, accounts)| view! {
+                <fieldset class="account-group">
+                    <legend>{platform}</legend>
+                    {accounts.into_iter().map(|t| {
+                        let id = t.account_id;
+                        let checked = chosen.contains(&id);
+                        let limit = t.char_limit.map(|l| format!(" — up to {l} characters")).unwrap_or_default();
+                        view! {
+                            <label class="check account-choice">
+                                <input type="checkbox" name="form[accounts][]" value=id.to_string() checked=checked
+                                    on:change=move |ev| {
+                                        let on = event_target_checked(&ev);
+                                        selected.update(|s| { s.retain(|x| *x != id); if on { s.push(id); } });
+                                    }/>
+                                <Avatar url=t.avatar_url.clone() name=t.name.clone()/>
+                                {format!("{}{limit}", t.name)}
+                            </label>
+                        }
+                    }).collect_view()}
+                </fieldset>
             }).collect_view()}
-            {move || field_error("platforms")().map(|e| view! { <p class="field-error">{e}</p> })}
+            {move || field_error("accounts")().map(|e| view! { <p class="field-error">{e}</p> })}
         </fieldset>
         <fieldset class="field">
             <legend>"When"</legend>
@@ -170,6 +177,18 @@ fn Composer(targets: Vec<PublishTarget>, errors: Signal<Option<AppError>>, text:
     }
 }
 
+/// The targets grouped by platform, in the order they came (platform name, then account).
+fn by_platform(targets: Vec<PublishTarget>) -> Vec<(String, Vec<PublishTarget>)> {
+    let mut groups: Vec<(String, Vec<PublishTarget>)> = Vec::new();
+    for t in targets {
+        match groups.last_mut() {
+            Some((_, group)) if group[0].platform_id == t.platform_id => group.push(t),
+            _ => groups.push((t.platform_name.clone(), vec![t])),
+        }
+    }
+    groups
+}
+
 #[component]
 fn PostFilters(targets: Vec<PublishTarget>) -> impl IntoView {
     let query = use_query_map();
@@ -186,7 +205,11 @@ fn PostFilters(targets: Vec<PublishTarget>) -> impl IntoView {
             <label>"Platform "
                 <select name="platform">
                     <option value="" selected=platform.is_empty()>"Any"</option>
-                    {targets.into_iter().map(|t| { let v = t.platform_id.to_string(); let s = v == platform; view! { <option value=v selected=s>{t.name}</option> } }).collect_view()}
+                    {by_platform(targets).into_iter().map(|(name, accounts)| {
+                        let v = accounts[0].platform_id.to_string();
+                        let s = v == platform;
+                        view! { <option value=v selected=s>{name}</option> }
+                    }).collect_view()}
                 </select>
             </label>
             <label>"Day " <input type="date" name="day" value=day/></label>
@@ -259,10 +282,14 @@ fn DeliveryRow(d: Delivery, retry: ServerAction<RetryDelivery>, mine: bool) -> i
     };
     let can_retry = mine && matches!(d.status, DeliveryStatus::Failed | DeliveryStatus::Unconfirmed);
     let unconfirmed = d.status == DeliveryStatus::Unconfirmed;
-    let name = d.platform_name.clone();
+    let name = match &d.account_name {
+        Some(account) => format!("{account} on {}", d.platform_name),
+        None if d.account_id.is_none() => format!("{} (account disconnected)", d.platform_name),
+        None => d.platform_name.clone(),
+    };
     view! {
         <tr>
-            <td>{d.platform_name.clone()}</td>
+            <td>{name.clone()}</td>
             <td><span class=format!("badge {class}")>{label}</span></td>
             <td>{details}</td>
             <td>{can_retry.then(|| view! {
@@ -307,7 +334,7 @@ pub fn EditPostPage() -> impl IntoView {
                         <p class="notice error">"This post has started publishing or was cancelled: it can no longer change."</p>
                     }.into_any(),
                     Ok((post, targets)) => {
-                        let chosen = post.deliveries.iter().map(|d| d.platform_id).collect();
+                        let chosen = post.deliveries.iter().filter_map(|d| d.account_id).collect();
                         let when = if post.state == PostState::Scheduled { "schedule" } else { "draft" };
                         view! {
                             <ActionForm action=update attr:class="card form compose">

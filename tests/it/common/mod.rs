@@ -59,16 +59,24 @@ impl Drop for Cleanup {
     }
 }
 
-impl TestApp {
-    pub async fn sqlite() -> TestApp {
+/// A database with nothing in it yet (not migrated): for tests that prepare it as an
+/// older Keyport left it, then start a server on it.
+pub struct Blank {
+    pub url: String,
+    pub backend: Backend,
+    cleanup: Cleanup,
+}
+
+impl Blank {
+    pub async fn sqlite() -> Blank {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("keyport.db").display());
-        Self::spawn(&url, Backend::Sqlite, Cleanup::Sqlite(dir)).await
+        Blank { url, backend: Backend::Sqlite, cleanup: Cleanup::Sqlite(dir) }
     }
 
     /// `None` (and a note on stderr) when `TEST_DATABASE_URL` is not set, unless
     /// `KEYPORT_REQUIRE_POSTGRES` says the run must include PostgreSQL.
-    pub async fn postgres() -> Option<TestApp> {
+    pub async fn postgres() -> Option<Blank> {
         let Ok(admin_url) = std::env::var("TEST_DATABASE_URL") else {
             assert!(
                 std::env::var_os("KEYPORT_REQUIRE_POSTGRES").is_none(),
@@ -83,7 +91,28 @@ impl TestApp {
         pool.close().await;
         let separator = if admin_url.contains('?') { '&' } else { '?' };
         let url = format!("{admin_url}{separator}options=-c%20search_path%3D{schema}");
-        Some(Self::spawn(&url, Backend::Postgres, Cleanup::Postgres { admin_url, schema }).await)
+        Some(Blank { url, backend: Backend::Postgres, cleanup: Cleanup::Postgres { admin_url, schema } })
+    }
+
+    /// The configuration a server on this database uses (the test key).
+    pub fn config(&self) -> Config {
+        config_for(&self.url, &[("ENCRYPTION_KEY", TEST_KEY)])
+    }
+
+    /// A server on it (which applies the migrations it still lacks).
+    pub async fn serve(self) -> TestApp {
+        TestApp::spawn(&self.url, self.backend, self.cleanup).await
+    }
+}
+
+impl TestApp {
+    pub async fn sqlite() -> TestApp {
+        Blank::sqlite().await.serve().await
+    }
+
+    /// `None` when PostgreSQL is not configured (see [`Blank::postgres`]).
+    pub async fn postgres() -> Option<TestApp> {
+        Some(Blank::postgres().await?.serve().await)
     }
 
     async fn spawn(url: &str, backend: Backend, cleanup: Cleanup) -> TestApp {
@@ -321,4 +350,17 @@ pub async fn wait_ready(base: &str) {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     panic!("{base} did not become ready");
+}
+
+/// The id of the platform's first connected account (by name), as the JSON API lists them.
+pub async fn first_account(app: &TestApp, platform_id: &str) -> String {
+    let (status, json) = app.get_json(&format!("/api/platforms/{platform_id}/accounts")).await;
+    assert_eq!(status, 200, "{json}");
+    json["accounts"][0]["id"].as_str().expect("a connected account").to_owned()
+}
+
+/// `POST …/accounts/{first}/token`: makes sure the platform's first account has a usable token.
+pub async fn ensure_token(app: &TestApp, platform_id: &str) -> (u16, serde_json::Value) {
+    let account = first_account(app, platform_id).await;
+    app.post_json(&format!("/api/platforms/{platform_id}/accounts/{account}/token"), serde_json::json!({})).await
 }

@@ -61,13 +61,18 @@ impl Sandbox {
     /// The user's answer on the consent page: submits the authorize request's parameters
     /// with `decision` and returns where the sandbox sends the browser.
     pub async fn decide(&self, authorize_url: &str, decision: &str) -> String {
+        self.decide_as(authorize_url, decision, "Test Marketing").await
+    }
+
+    /// Answers the consent page signed in at the sandbox as `account`.
+    pub async fn decide_as(&self, authorize_url: &str, decision: &str, account: &str) -> String {
         let url = reqwest::Url::parse(authorize_url).unwrap();
         assert!(authorize_url.starts_with(&self.url("/authorize")), "{authorize_url}");
         let page = self.http.get(authorize_url).send().await.unwrap();
         assert_eq!(page.status(), 200, "the consent page shows");
         let mut fields: Vec<(String, String)> = url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
         fields.push(("decision".into(), decision.into()));
-        fields.push(("account".into(), "Test Marketing".into()));
+        fields.push(("account".into(), account.into()));
         let r = self.http.post(self.url("/authorize")).form(&fields).send().await.unwrap();
         assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
         location(&r)
@@ -108,8 +113,13 @@ pub async fn callback(app: &TestApp, browser: &reqwest::Client, redirect: &str) 
 
 /// The whole flow, approved: connect, consent, callback. Returns the callback's location.
 pub async fn connect(app: &TestApp, sandbox: &Sandbox, browser: &reqwest::Client, id: &str) -> String {
+    connect_as(app, sandbox, browser, id, "Test Marketing").await
+}
+
+/// [`connect`], signed in at the sandbox as `account`.
+pub async fn connect_as(app: &TestApp, sandbox: &Sandbox, browser: &reqwest::Client, id: &str, account: &str) -> String {
     let authorize = start_connect(app, browser, id).await;
-    let back = sandbox.decide(&authorize, "approve").await;
+    let back = sandbox.decide_as(&authorize, "approve", account).await;
     let r = callback(app, browser, &back).await;
     location(&r)
 }
