@@ -67,7 +67,7 @@ async fn main() {
     let access = SecretString::from(tokens["access_token"].as_str().unwrap().to_owned());
     let facts = TokenFacts { token_type: Some("Bearer".into()), scopes: None, expires_at: None };
     let who = Identity { external_id: "bench".into(), name: Some("Bench".into()), avatar_url: None };
-    let account = secrets::store_tokens(&state.db, &state.keyring, platform.id, &access, None, &facts, &Grant::New(who)).await.unwrap().expect("a new account");
+    let account = secrets::store_tokens(&state.db, &state.keyring, platform.id, &access, None, &facts, &Grant::New(who, None)).await.unwrap().expect("a new account");
 
     // Baseline: the HTTP calls alone, CONCURRENCY at a time.
     let started = Instant::now();

@@ -1,4 +1,4 @@
-import { test, expect, open } from './fixtures';
+import { test, expect, open, unique } from './fixtures';
 import { SANDBOX_URL } from '../playwright.config';
 
 // The demo path: the "Sandbox" platform Keyport seeded at start, connected by a marketer
@@ -132,4 +132,38 @@ test('a new platform can start from a catalog provider', async ({ page }) => {
   await page.getByRole('button', { name: 'Use this provider' }).click();
   await expect(page.getByLabel('Name')).toHaveValue('Mastodon');
   await expect(page.getByLabel('Auth type')).toHaveValue('oauth2');
+});
+
+test.describe('Mastodon on any instance', () => {
+  test.use({ storageState: '.auth/marketer.json' });
+
+  test('a marketer connects an account by typing the instance; Keyport registers itself there', async ({ page, api }) => {
+    const name = unique('Mastodon');
+    const created = await api.post('/api/platforms', { data: { name, auth_type: 'oauth2', category: 'social' } });
+    const platform = (await created.json()).platform;
+    expect((await api.put(`/api/platforms/${platform.id}/oauth`, { data: { provider: 'mastodon' } })).status()).toBe(200);
+
+    await open(page, `/platforms/${platform.id}`);
+    const accounts = page.getByRole('region', { name: 'Accounts' });
+    await expect(accounts).toContainText('No Mastodon account connected yet.');
+    await accounts.getByRole('button', { name: 'Connect an account' }).click();
+    await expect(accounts.getByLabel('Instance')).toBeFocused();
+
+    await accounts.getByLabel('Instance').fill('mastodon.social/@someone');
+    await accounts.getByRole('button', { name: 'Connect an account' }).click();
+    await expect(page.getByRole('status')).toContainText('not an instance address');
+
+    await accounts.getByLabel('Instance').fill(SANDBOX_URL);
+    await accounts.getByRole('button', { name: 'Connect an account' }).click();
+    await expect(page.getByRole('heading', { name: 'Authorize Keyport' })).toBeVisible();
+    expect(page.url().startsWith(`${SANDBOX_URL}/oauth/authorize?`)).toBe(true);
+    await page.getByLabel('Account name').fill('E2E Toot');
+    await page.getByRole('button', { name: 'Approve' }).click();
+
+    const host = new URL(SANDBOX_URL).hostname;
+    const account = accounts.getByRole('listitem', { name: `e2e-toot@${host}` });
+    await expect(account.getByText('Connected', { exact: true })).toBeVisible();
+    await open(page, '/posts');
+    await expect(page.getByRole('group', { name }).getByRole('checkbox', { name: new RegExp(`^e2e-toot@${host}`) })).toBeVisible();
+  });
 });

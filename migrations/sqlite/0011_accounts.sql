@@ -2,12 +2,27 @@
 -- connected accounts, each with its own tokens and facts. Mirrors
 -- migrations/postgres/0011_accounts.sql. docs/encryption.md has the binding of the tokens.
 
+-- Apps Keyport registered by itself on an instance of a federated provider (Mastodon's
+-- POST /api/v1/apps), one per platform and instance origin, reused by every account on
+-- that instance. The client secret is in `secrets` (owner: this row).
+CREATE TABLE instance_clients (
+    id            BLOB PRIMARY KEY NOT NULL CHECK (length(id) = 16),
+    platform_id   BLOB NOT NULL REFERENCES platforms (id) ON DELETE CASCADE,
+    origin        TEXT NOT NULL CHECK (length(origin) <= 300),
+    client_id     TEXT NOT NULL CHECK (length(client_id) BETWEEN 1 AND 500),
+    scopes        TEXT NOT NULL CHECK (length(scopes) <= 2000),
+    registered_at TEXT NOT NULL,
+    UNIQUE (platform_id, origin)
+) STRICT;
+
 -- external_id: the provider's id of the account ('' when the provider does not say), the
 -- key a new connection of the same account replaces. Texts from providers are cut to
 -- these limits before they are written (server/store/accounts.rs).
 CREATE TABLE accounts (
     id                  BLOB PRIMARY KEY NOT NULL CHECK (length(id) = 16),
     platform_id         BLOB NOT NULL REFERENCES platforms (id) ON DELETE CASCADE,
+    -- The instance the account lives on, when Keyport registered the app there.
+    instance_id         BLOB REFERENCES instance_clients (id) ON DELETE CASCADE,
     external_id         TEXT NOT NULL DEFAULT '' CHECK (length(external_id) <= 200),
     name                TEXT CHECK (length(name) <= 300),
     avatar_url          TEXT CHECK (length(avatar_url) <= 2048),
@@ -38,9 +53,9 @@ SELECT p.id, p.id, substr(coalesce(c.account_id, ''), 1, 200), substr(c.account_
 FROM platforms p LEFT JOIN credentials c ON c.platform_id = p.id
 WHERE p.auth_type = 'oauth2' AND EXISTS (SELECT 1 FROM secrets s WHERE s.platform_id = p.id AND s.field = 'access_token');
 
--- Secrets are owned by a platform (its client secret, API key, password, bearer token) or
--- by an account (its access and refresh tokens). The key is the owner's id: rotation walks
--- one key space. account_id NULL on an OAuth platform's token marks one sealed before
+-- Secrets are owned by a platform (its client secret, API key, password, bearer token), by
+-- an account (its access and refresh tokens) or by an instance client (its client
+-- secret). The key is the owner's id: rotation walks one key space. account_id NULL on an OAuth platform's token marks one sealed before
 -- accounts existed: server/secrets.rs re-binds it to its account at start-up (decrypted in
 -- memory only, sealed again for the account's slot).
 CREATE TABLE secrets_owned (
@@ -48,12 +63,14 @@ CREATE TABLE secrets_owned (
     field       TEXT NOT NULL CHECK (field IN ('access_token', 'refresh_token', 'client_secret', 'api_key', 'password')),
     platform_id BLOB NOT NULL REFERENCES platforms (id) ON DELETE CASCADE,
     account_id  BLOB REFERENCES accounts (id) ON DELETE CASCADE,
+    instance_id BLOB REFERENCES instance_clients (id) ON DELETE CASCADE,
     ciphertext  BLOB NOT NULL CHECK (length(ciphertext) >= 33),
     key_version INTEGER NOT NULL REFERENCES encryption_keys (version),
     created_at  TEXT NOT NULL,
     updated_at  TEXT NOT NULL,
     PRIMARY KEY (owner_id, field),
-    CHECK (owner_id = coalesce(account_id, platform_id))
+    CHECK (owner_id = coalesce(account_id, instance_id, platform_id)),
+    CHECK (account_id IS NULL OR instance_id IS NULL)
 ) STRICT;
 INSERT INTO secrets_owned (owner_id, field, platform_id, account_id, ciphertext, key_version, created_at, updated_at)
 SELECT platform_id, field, platform_id, NULL, ciphertext, key_version, created_at, updated_at FROM secrets;
@@ -62,6 +79,7 @@ ALTER TABLE secrets_owned RENAME TO secrets;
 CREATE INDEX secrets_key_version ON secrets (key_version);
 CREATE INDEX secrets_platform ON secrets (platform_id);
 CREATE INDEX secrets_account ON secrets (account_id);
+CREATE INDEX secrets_instance ON secrets (instance_id);
 ALTER TABLE rotation_jobs RENAME COLUMN cursor_platform TO cursor_owner;
 
 -- The connection facts moved to accounts; credentials keeps what belongs to the platform.

@@ -139,6 +139,10 @@ impl From<&OauthSettings> for OauthSettingsForm {
 pub struct Account {
     pub id: Uuid,
     pub platform_id: Uuid,
+    /// The instance it lives on (Mastodon), when Keyport registered the app there: its
+    /// client's id and origin.
+    pub instance_id: Option<Uuid>,
+    pub instance: Option<String>,
     /// The provider's id of the account; empty when the provider does not say.
     pub external_id: String,
     pub name: Option<String>,
@@ -176,6 +180,9 @@ pub struct OauthView {
     pub accounts: Vec<Account>,
     /// Why Connect cannot work yet (no client id, no client secret, …); `None` when it can.
     pub not_ready: Option<String>,
+    /// The provider is federated: each account is connected on an instance the person
+    /// names, where Keyport registers its app by itself (Mastodon).
+    pub per_instance: bool,
     /// Catalog defaults, shown as placeholders of the override fields.
     pub defaults: OauthSettings,
     /// The catalog, for the settings form's provider choice.

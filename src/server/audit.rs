@@ -36,6 +36,7 @@ wire_enum! {
         OauthConnected => "oauth_connected", "Connected";
         OauthCallbackRejected => "oauth_callback_rejected", "OAuth callback rejected";
         OauthDisconnected => "oauth_disconnected", "Disconnected";
+        InstanceRegistered => "instance_registered", "App registered on an instance";
         TokenRefreshed => "token_refreshed", "Token refreshed";
         TokenRefreshFailed => "token_refresh_failed", "Token refresh failed";
         RotationStarted => "rotation_started", "Re-encryption started";

@@ -25,6 +25,7 @@ impl From<StoreError> for AppError {
             StoreError::Duplicate(Unique::PlatformName) => conflict("name", "another platform already has this name (names are unique, ignoring case)"),
             StoreError::Duplicate(Unique::UserEmail) => conflict("email", "another user has this email"),
             StoreError::Duplicate(Unique::ActiveRotation) => conflict("job", "a re-encryption is already running or paused: resume or wait for it"),
+            StoreError::Duplicate(Unique::InstanceClient) => conflict("instance", "an app was registered on this instance at the same moment: try again"),
             StoreError::LastAdmin => conflict("role", "this is the last active admin: make another user admin first"),
             StoreError::MissingPlatform => AppError::not_found("the platform"),
             StoreError::KeyExhausted { version } => AppError::Unavailable {

@@ -142,7 +142,7 @@ async fn import_one(state: &AppState, caller: &Caller, index: usize, entry: Valu
         (Some(access), refresh) => {
             let secret = |f: &Found| SecretString::from(f.value.as_str().to_owned());
             let facts = accounts::TokenFacts { token_type: Some("bearer".into()), scopes: None, expires_at: None };
-            let grant = accounts::Grant::New(accounts::Identity::default());
+            let grant = accounts::Grant::New(accounts::Identity::default(), None);
             match secrets::store_tokens(&state.db, &state.keyring, platform.id, &secret(access), refresh.map(secret).as_ref(), &facts, &grant).await {
                 Ok(_) => {
                     for f in std::iter::once(access).chain(refresh) {

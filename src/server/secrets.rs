@@ -7,7 +7,7 @@ use super::{
     crypto::{CryptoError, Keyring, SecretSlot, ENCRYPTIONS_HARD_CAP, ENCRYPTIONS_REFUSE_AT},
     db::Db,
     error::internal,
-    store::{accounts, keys, secrets as store},
+    store::{accounts, instances::{self, InstanceClient}, keys, secrets as store},
 };
 use crate::domain::{AppError, Credentials, Encryption, KeyVersionStatus, Platform, SecretField, SecretStatus};
 use secrecy::{ExposeSecret, SecretString};
@@ -96,6 +96,16 @@ pub async fn store_tokens(
         tracing::info!(platform.id = %platform_id, account.id = %account_id, key.version = version, rotated = refresh.is_some(), "tokens stored");
     }
     Ok(saved)
+}
+
+/// Stores the client secret of an app Keyport registered on an instance, sealed for the
+/// instance client's slot, with the registration (one transaction). `Conflict`: another
+/// request registered on this instance first.
+pub async fn store_instance_client(db: &Db, keyring: &Keyring, client: &InstanceClient, secret: &SecretString) -> Result<(), AppError> {
+    let version = keyring.current_version();
+    let seal = |id| keyring.seal(secret.expose_secret().as_bytes(), &SecretSlot::instance_client(id, SecretField::ClientSecret));
+    instances::insert(db, client, version, ENCRYPTIONS_REFUSE_AT, seal).await?;
+    Ok(())
 }
 
 /// Re-binds OAuth tokens sealed before accounts existed (bound to their platform) to the

@@ -10,6 +10,7 @@ mod auth;
 mod format_spec;
 mod forms;
 mod import;
+mod mastodon;
 mod oauth;
 mod pages;
 mod platforms_api;

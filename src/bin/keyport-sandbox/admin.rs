@@ -83,6 +83,7 @@ pub async fn stats(State(app): State<AppState>) -> Json<Value> {
         "code_exchanges": counters.code_exchanges,
         "refreshes": counters.refreshes,
         "revocations": counters.revocations,
+        "apps_registered": counters.apps_registered,
         "live_grants": store.live_grants(),
     }))
 }

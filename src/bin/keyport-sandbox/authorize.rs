@@ -52,11 +52,17 @@ pub fn validate(store: &Store, params: &Params) -> Result<AuthorizeRequest, Reje
         (Some(challenge), Some("S256")) => challenge,
         _ => return Err(fail("invalid_request", "PKCE S256 is required")),
     };
+    let scope = normalize_scope(params.get("scope").unwrap_or_default());
+    if let Some(registered) = &client.scopes {
+        if let Some(extra) = scope.split_ascii_whitespace().find(|s| !registered.iter().any(|r| r == s)) {
+            return Err(fail("invalid_scope", &format!("the scope {extra} was not registered for this application")));
+        }
+    }
     Ok(AuthorizeRequest {
         client_id: client.id.clone(),
         client_name: client.name.clone(),
         redirect_uri: redirect_uri.to_owned(),
-        scope: normalize_scope(params.get("scope").unwrap_or_default()),
+        scope,
         state: state.map(str::to_owned),
         code_challenge: code_challenge.to_owned(),
     })
@@ -178,6 +184,18 @@ mod tests {
         assert_eq!(request.client_name, "Keyport");
         assert_eq!(request.scope, "posts.write profile");
         assert_eq!(request.state.as_deref(), Some("xyz"));
+    }
+
+    #[test]
+    fn an_app_registered_with_scopes_may_ask_for_those_only() {
+        let mut store = Store::new(3600);
+        let app = store.register_app("Keyport".into(), vec![REDIRECT.into()], Some(vec!["read".into(), "write:statuses".into()]));
+        let ask = |scope: &str| validate(&store, &query(&app.id, &format!("response_type=code&scope={scope}&code_challenge=abc&code_challenge_method=S256")));
+        assert!(ask("read+write:statuses").is_ok());
+        match ask("read+admin:write") {
+            Err(Rejection::Redirect(to)) => assert!(to.contains("error=invalid_scope") && to.contains("admin%3Awrite"), "{to}"),
+            _ => panic!("an unregistered scope must be refused back to the client"),
+        }
     }
 
     #[test]

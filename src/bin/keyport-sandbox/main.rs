@@ -15,6 +15,7 @@ mod api;
 mod authorize;
 mod faults;
 mod html;
+mod mastodon;
 mod oauth;
 mod posts;
 mod reply;
@@ -118,6 +119,13 @@ fn router(app: state::AppState) -> Router {
         .route("/userinfo", get(api::userinfo))
         .route("/api/posts", post(api::create_post))
         .route("/posts/{id}", get(api::show_post))
+        // The Mastodon personality (mastodon.rs): Mastodon's paths and shapes.
+        .route("/api/v1/apps", post(mastodon::register_app))
+        .route("/oauth/authorize", get(authorize::consent).post(authorize::decide))
+        .route("/oauth/token", post(mastodon::token))
+        .route("/oauth/revoke", post(oauth::revoke))
+        .route("/api/v1/accounts/verify_credentials", get(mastodon::verify_credentials))
+        .route("/api/v1/statuses", post(mastodon::create_status))
         .route("/faults", post(admin::add_fault).delete(admin::clear_faults))
         .route("/admin/revoke-all", post(admin::revoke_all))
         .route("/admin/config", post(admin::config))

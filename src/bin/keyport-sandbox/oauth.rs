@@ -4,7 +4,7 @@
 use crate::faults::Endpoint;
 use crate::reply::{json_error, no_store_json, parse_json, ApiError};
 use crate::state::AppState;
-use crate::store::{Store, TokenError};
+use crate::store::{Store, TokenError, TokenSet};
 use crate::urlenc::{parse_basic_credentials, parse_params, validate_redirect_uri, Params};
 use axum::body::Bytes;
 use axum::extract::State;
@@ -69,7 +69,7 @@ pub async fn register(State(app): State<AppState>, body: Bytes) -> Response {
     no_store_json(StatusCode::CREATED, body)
 }
 
-fn parse_form(body: &[u8]) -> Result<Params, ApiError> {
+pub fn parse_form(body: &[u8]) -> Result<Params, ApiError> {
     std::str::from_utf8(body)
         .map_err(|_| "the form body is not UTF-8".to_owned())
         .and_then(parse_params)
@@ -115,10 +115,20 @@ pub async fn token(State(app): State<AppState>, headers: HeaderMap, body: Bytes)
         return response;
     }
     app.store().counters.token_requests += 1;
-    exchange(&app, &headers, &body).unwrap_or_else(IntoResponse::into_response)
+    let answer = |tokens: TokenSet| {
+        json!({
+            "access_token": tokens.access_token,
+            "token_type": "Bearer",
+            "expires_in": tokens.expires_in,
+            "refresh_token": tokens.refresh_token,
+            "scope": tokens.scope,
+        })
+    };
+    exchange(&app, &headers, &body).map(|tokens| no_store_json(StatusCode::OK, answer(tokens))).unwrap_or_else(IntoResponse::into_response)
 }
 
-fn exchange(app: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<Response, ApiError> {
+/// Redeems a code or a refresh token: the tokens, or the error to answer.
+pub fn exchange(app: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<TokenSet, ApiError> {
     let params = parse_form(body)?;
     let mut store = app.store();
     let client_id = authenticate(&store, headers, &params)?;
@@ -141,16 +151,7 @@ fn exchange(app: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<Response
     match result {
         Ok(tokens) => {
             tracing::info!(%client_id, grant_type, "tokens issued");
-            Ok(no_store_json(
-                StatusCode::OK,
-                json!({
-                    "access_token": tokens.access_token,
-                    "token_type": "Bearer",
-                    "expires_in": tokens.expires_in,
-                    "refresh_token": tokens.refresh_token,
-                    "scope": tokens.scope,
-                }),
-            ))
+            Ok(tokens)
         }
         Err(TokenError::InvalidGrant(reason)) => {
             tracing::info!(%client_id, grant_type, reason, "grant rejected");

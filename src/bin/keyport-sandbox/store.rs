@@ -23,6 +23,9 @@ pub struct Client {
     pub secret: String,
     pub name: String,
     pub redirect_uris: Vec<String>,
+    /// The scopes an app registered with (Mastodon's `POST /api/v1/apps`); an
+    /// authorization may ask for these only. `None`: any scope.
+    pub scopes: Option<Vec<String>>,
 }
 
 /// What the user approved on the consent page; becomes an authorization code.
@@ -80,6 +83,8 @@ pub struct Counters {
     pub code_exchanges: u64,
     pub refreshes: u64,
     pub revocations: u64,
+    /// Mastodon apps registered through `POST /api/v1/apps`.
+    pub apps_registered: u64,
 }
 
 #[derive(Debug)]
@@ -115,7 +120,12 @@ impl Store {
 
     /// Registers a client; the redirect URIs must already be validated.
     pub fn register_client(&mut self, name: String, redirect_uris: Vec<String>) -> Client {
-        let client = Client { id: secrets::new_client_id(), secret: secrets::new_client_secret(), name, redirect_uris };
+        self.register_app(name, redirect_uris, None)
+    }
+
+    /// [`register_client`](Self::register_client) limited to `scopes`.
+    pub fn register_app(&mut self, name: String, redirect_uris: Vec<String>, scopes: Option<Vec<String>>) -> Client {
+        let client = Client { id: secrets::new_client_id(), secret: secrets::new_client_secret(), name, redirect_uris, scopes };
         self.clients.insert(client.id.clone(), client.clone());
         client
     }

@@ -29,6 +29,11 @@ impl SecretSlot {
         Self { table: "accounts", field, row: account_id }
     }
 
+    /// The client secret of an app Keyport registered on an instance (Mastodon).
+    pub fn instance_client(instance_id: Uuid, field: SecretField) -> Self {
+        Self { table: "instance_clients", field, row: instance_id }
+    }
+
     /// The associated data: `keyport:v1|{table}|{field}|{row}|k{key_version}`.
     pub fn aad(&self, key_version: u32) -> String {
         format!("keyport:v{FORMAT_V1}|{}|{}|{}|k{key_version}", self.table, self.field, self.row.hyphenated())

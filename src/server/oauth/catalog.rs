@@ -49,6 +49,10 @@ pub struct Provider {
     #[serde(default)]
     pub revoke_replaced: bool,
     pub userinfo_url: Option<String>,
+    /// Where Keyport registers an app by itself on each instance a marketer names
+    /// (Mastodon's `POST /api/v1/apps`): no admin step, one app per platform and instance.
+    #[serde(default)]
+    pub register_url: Option<String>,
     /// JSON Pointers into the userinfo answer.
     pub account_id: Option<String>,
     pub account_name: Option<String>,

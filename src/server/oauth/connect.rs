@@ -7,27 +7,30 @@
 use super::{
     answer::{Answer, Answered},
     authorize::authorization,
-    client::Endpoints,
+    catalog,
+    client::GrantError,
     exchange::exchange_code,
-    pending, redirect_uri,
+    instances, pending, redirect_uri,
+    tokens::{self, TokenError},
 };
 use crate::{
-    domain::{AuthType, Platform, Role, SecretField},
+    domain::{AuthType, OauthSettings, Platform, Role},
     server::{
         audit::{self, Action, Outcome, Target},
         auth::Caller,
-        secrets,
         state::AppState,
         store,
     },
 };
 use axum::{
+    body::Bytes,
     extract::{Path, Query, State},
     http::{header, HeaderValue, StatusCode},
     response::{IntoResponse, Response},
     routing::{get, post},
     Extension, Router,
 };
+use oauth2::url::form_urlencoded;
 use serde::Deserialize;
 use tower_sessions::Session;
 use uuid::Uuid;
@@ -57,21 +60,54 @@ async fn platform_for(state: &AppState, caller: &Caller, id: &str) -> Result<Pla
     Ok(platform)
 }
 
-async fn connect(State(state): State<AppState>, Extension(caller): Extension<Caller>, session: Session, Path(id): Path<String>) -> Answered {
+/// `POST /oauth/{id}/connect`, a form with `instance` for a federated provider (the
+/// instance to connect an account on; Keyport registers its app there the first time).
+async fn connect(State(state): State<AppState>, Extension(caller): Extension<Caller>, session: Session, Path(id): Path<String>, body: Bytes) -> Answered {
     let platform = platform_for(&state, &caller, &id).await?;
     let settings = super::settings(&state, platform.id).await.map_err(|e| Answer::page(StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong", e.to_string(), Some(platform.id)))?;
+    let typed = form_urlencoded::parse(&body).find(|(k, _)| k == "instance").map(|(_, v)| v.into_owned());
+    let instance = match catalog::get(settings.provider).register_url {
+        Some(_) => registered_instance(&state, &caller, &platform, &settings, typed).await?,
+        None => None,
+    };
     let not_ready = || Answer::back(platform.id, "oauth_not_ready");
-    let endpoints = Endpoints::resolve(&settings).map_err(|_| not_ready())?;
     // A secret that does not decrypt stops here: going on without it would quietly make
     // the platform a public client.
-    let secret = secrets::resolve_optional(&state.db, &state.keyring, platform.id, SecretField::ClientSecret).await.map_err(|e| {
-        Answer::page(StatusCode::CONFLICT, "The client secret cannot be used", format!("{e}. An admin must enter the client secret again on the platform's page."), Some(platform.id))
+    let (endpoints, secret) = tokens::endpoints_and_secret(&state, platform.id, instance).await.map_err(|e| match e {
+        TokenError::Grant(GrantError::Misconfigured(why)) if why.contains("cannot be used") => {
+            Answer::page(StatusCode::CONFLICT, "The client secret cannot be used", format!("{why}. An admin must enter the client secret again on the platform's page."), Some(platform.id))
+        }
+        _ => not_ready(),
     })?;
     let request = authorization(&endpoints, secret.as_ref(), &redirect_uri(&state, platform.id)).map_err(|_| not_ready())?;
-    pending::add(&session, request.state, platform.id, request.verifier).await.map_err(|e| Answer::internal(e, Some(platform.id)))?;
+    pending::add(&session, request.state, platform.id, request.verifier, instance).await.map_err(|e| Answer::internal(e, Some(platform.id)))?;
     let detail = Some(endpoints.provider.key.to_string());
     audit::record(&state.db, &caller, Action::OauthConnectStarted, Some(Target::platform(&platform)), Outcome::Ok, detail).await;
     Ok(Answer::Redirect(request.url.into()))
+}
+
+/// For a federated provider: the app Keyport registered on the instance the person named
+/// (registering it now if needed). `None`: the admin configured the client for the
+/// platform's own instance, and that is the one named (or none was).
+async fn registered_instance(state: &AppState, caller: &Caller, platform: &Platform, settings: &OauthSettings, typed: Option<String>) -> Result<Option<Uuid>, Answer> {
+    let configured = settings.instance_url.as_deref().and_then(|u| instances::origin_of(u).ok()).filter(|_| settings.client_id.is_some());
+    let typed = typed.filter(|t| !t.trim().is_empty());
+    let origin = match (typed, &configured) {
+        (None, Some(_)) => return Ok(None),
+        (None, None) => return Err(Answer::back(platform.id, "instance_missing")),
+        (Some(t), _) => instances::origin_of(&t).map_err(|_| Answer::back(platform.id, "instance_invalid"))?,
+    };
+    if configured.as_deref() == Some(origin.as_str()) {
+        return Ok(None);
+    }
+    match instances::client_for(state, caller, platform, &origin).await {
+        Ok(client) => Ok(Some(client.id)),
+        Err(why) => {
+            tracing::warn!(platform.id = %platform.id, instance = %origin, error = %why, "could not register on an instance");
+            let message = format!("{why}. Check the instance's name; nothing was stored.");
+            Err(Answer::page(StatusCode::BAD_GATEWAY, "The instance did not register Keyport", message, Some(platform.id)))
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -130,7 +166,7 @@ async fn finish(state: &AppState, caller: &Caller, session: &Session, id: &str, 
     let Some(code) = params.code.filter(|c| !c.is_empty()) else {
         return Err(refuse("The provider's answer has neither a code nor an error").await);
     };
-    match exchange_code(state, &platform, code, entry.verifier).await {
+    match exchange_code(state, &platform, code, entry.verifier, entry.instance).await {
         Ok(account) => {
             audit::record(&state.db, caller, Action::OauthConnected, target(), Outcome::Ok, Some(account)).await;
             Ok(Answer::back(platform.id, "connected"))

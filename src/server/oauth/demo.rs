@@ -63,7 +63,7 @@ async fn create(state: &AppState, caller: &Caller, sandbox_url: &str) -> Result<
 /// Whether the sandbox still knows our client (it keeps clients in memory only): a token
 /// request it cannot grant answers `invalid_client` for strangers only.
 async fn client_is_known(state: &AppState, platform_id: uuid::Uuid) -> bool {
-    let Ok((endpoints, Some(secret))) = tokens::endpoints_and_secret(state, platform_id).await else {
+    let Ok((endpoints, Some(secret))) = tokens::endpoints_and_secret(state, platform_id, None).await else {
         return false;
     };
     let probe = state

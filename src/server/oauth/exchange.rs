@@ -13,11 +13,12 @@ use crate::{
 };
 use oauth2::{AuthorizationCode, PkceCodeVerifier};
 use secrecy::ExposeSecret;
+use uuid::Uuid;
 
 /// Redeems the code, reads the account and stores it all; returns what the audit log
 /// records: the account's name and, on a re-authentication, what became of the old grant.
-pub async fn exchange_code(state: &AppState, platform: &Platform, code: String, verifier: Option<String>) -> Result<String, TokenError> {
-    let (endpoints, secret) = tokens::endpoints_and_secret(state, platform.id).await?;
+pub async fn exchange_code(state: &AppState, platform: &Platform, code: String, verifier: Option<String>, instance: Option<Uuid>) -> Result<String, TokenError> {
+    let (endpoints, secret) = tokens::endpoints_and_secret(state, platform.id, instance).await?;
     let oauth = endpoints.client(secret.as_ref(), &redirect_uri(state, platform.id)).map_err(GrantError::Misconfigured)?;
     let mut request = oauth.exchange_code(AuthorizationCode::new(code));
     if let Some(verifier) = verifier {
@@ -28,16 +29,19 @@ pub async fn exchange_code(state: &AppState, platform: &Platform, code: String, 
     }
     let response = request.request_async(&tokens::sender(state)).await.map_err(client::classify)?;
     let tokens = TokenSet::from_response(&response);
-    let identity = match &endpoints.userinfo_url {
+    let mut identity = match &endpoints.userinfo_url {
         Some(url) => userinfo(state, &endpoints, url, &tokens).await,
         None => Identity::default(),
     };
+    if instance.is_some() {
+        on_instance(&mut identity, &endpoints.token_url);
+    }
     let name = identity.name.clone().or_else(|| (!identity.external_id.is_empty()).then(|| identity.external_id.clone())).unwrap_or_else(|| "an unnamed account".into());
     // The grant of the same account connected before, read before the new tokens overwrite
     // it (see `revoke_replaced` in providers.toml).
     let replaced = match endpoints.provider.revoke_replaced {
         true => match accounts::find(&state.db, platform.id, &identity.external_id).await {
-            Ok(Some(account_id)) => revoke::grant_token(state, account_id).await.unwrap_or_else(|why| {
+            Ok(Some(account_id)) => revoke::grant_token(state, account_id).await.map(|t| t.map(|t| (t, instance))).unwrap_or_else(|why| {
                 tracing::warn!(platform.id = %platform.id, error = %why, "could not read the grant a re-authentication replaces");
                 None
             }),
@@ -47,9 +51,10 @@ pub async fn exchange_code(state: &AppState, platform: &Platform, code: String, 
         false => None,
     };
     let facts = TokenFacts { token_type: Some(tokens.token_type.clone()), scopes: tokens.scopes.clone().or_else(|| Some(endpoints.scopes.join(" "))), expires_at: tokens.expires_at };
-    secrets::store_tokens(&state.db, &state.keyring, platform.id, &tokens.access, tokens.refresh.as_ref(), &facts, &Grant::New(identity)).await?;
+    secrets::store_tokens(&state.db, &state.keyring, platform.id, &tokens.access, tokens.refresh.as_ref(), &facts, &Grant::New(identity, instance)).await?;
     let Some(old) = replaced else { return Ok(name) };
-    let outcome = match revoke::revoke_token(state, platform.id, old).await {
+    let (old, old_instance) = old;
+    let outcome = match revoke::revoke_token(state, platform.id, old_instance, old).await {
         Ok(true) => "the replaced grant was revoked at the provider".to_owned(),
         Ok(false) => "the provider offers no revocation for the replaced grant".to_owned(),
         Err(why) => {
@@ -58,6 +63,19 @@ pub async fn exchange_code(state: &AppState, platform: &Platform, code: String, 
         }
     };
     Ok(format!("{name}; {outcome}"))
+}
+
+/// An account on an instance is named there by a local id and handle: qualified with the
+/// instance's host, so the same id on two instances makes two accounts (`12@mastodon.social`)
+/// and the name says where it lives (`alice@mastodon.social`).
+fn on_instance(identity: &mut Identity, token_url: &str) {
+    let Some(host) = url::Url::parse(token_url).ok().and_then(|u| u.host_str().map(str::to_owned)) else { return };
+    if !identity.external_id.is_empty() {
+        identity.external_id = format!("{}@{host}", identity.external_id);
+    }
+    if let Some(name) = identity.name.as_mut().filter(|n| !n.contains('@')) {
+        *name = format!("{name}@{host}");
+    }
 }
 
 /// The connected account; a provider that will not say is not a reason to fail the connection.

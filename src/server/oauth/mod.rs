@@ -10,6 +10,7 @@ pub mod client;
 pub mod connect;
 pub mod demo;
 mod exchange;
+pub mod instances;
 mod pending;
 mod revoke;
 pub use revoke::revoke_all;
@@ -43,10 +44,12 @@ pub async fn view(state: &AppState, platform: &Platform) -> Result<Option<OauthV
         return Ok(None);
     }
     let (settings, accounts) = tokio::try_join!(settings(state, platform.id), async { Ok(accounts::list(&state.db, platform.id).await?) })?;
+    let per_instance = catalog::get(settings.provider).register_url.is_some();
     Ok(Some(OauthView {
         defaults: catalog::get(settings.provider).defaults(settings.instance_url.as_deref()),
         redirect_uri: redirect_uri(state, platform.id),
-        not_ready: client::Endpoints::resolve(&settings).err(),
+        not_ready: if per_instance { None } else { client::Endpoints::resolve(&settings).err() },
+        per_instance,
         accounts,
         settings,
         providers: catalog::choices(),
@@ -57,7 +60,7 @@ pub async fn view(state: &AppState, platform: &Platform) -> Result<Option<OauthV
 /// tokens and records it. The inner result is the revocation's: revoked, nothing to call,
 /// or why it failed (the account is forgotten all the same).
 pub async fn disconnect(state: &AppState, caller: &Caller, platform: &Platform, account: &Account) -> Result<Result<bool, String>, AppError> {
-    let revoked = revoke::revoke(state, platform, account.id).await;
+    let revoked = revoke::revoke(state, platform, account).await;
     accounts::remove(&state.db, platform.id, account.id).await?;
     let detail = match &revoked {
         Ok(true) => format!("{}: revoked at the provider", account.label()),

@@ -1,6 +1,6 @@
 //! Authorizations a user started and has not finished, kept in their server session under
 //! a namespaced key: the state (compared in constant time, removed on use), the PKCE
-//! verifier, the platform and an expiry.
+//! verifier, the platform (and the instance, for a federated provider) and an expiry.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -20,6 +20,9 @@ pub struct Pending {
     pub platform_id: Uuid,
     pub verifier: Option<String>,
     pub expires_at: DateTime<Utc>,
+    /// The app Keyport registered on the account's instance, when it connects through one.
+    #[serde(default)]
+    pub instance: Option<Uuid>,
 }
 
 async fn all(session: &Session) -> Vec<Pending> {
@@ -27,13 +30,13 @@ async fn all(session: &Session) -> Vec<Pending> {
 }
 
 /// Remembers a new authorization, forgetting expired ones and the oldest beyond the limit.
-pub async fn add(session: &Session, state: String, platform_id: Uuid, verifier: Option<String>) -> Result<(), tower_sessions::session::Error> {
+pub async fn add(session: &Session, state: String, platform_id: Uuid, verifier: Option<String>, instance: Option<Uuid>) -> Result<(), tower_sessions::session::Error> {
     let now = Utc::now();
     let mut list: Vec<Pending> = all(session).await.into_iter().filter(|p| p.expires_at > now).collect();
     if list.len() >= MAX {
         list.remove(0);
     }
-    list.push(Pending { state, platform_id, verifier, expires_at: now + chrono::Duration::minutes(LIFETIME_MINUTES) });
+    list.push(Pending { state, platform_id, verifier, expires_at: now + chrono::Duration::minutes(LIFETIME_MINUTES), instance });
     session.insert(KEY, list).await
 }
 

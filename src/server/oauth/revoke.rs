@@ -4,7 +4,7 @@
 
 use super::{catalog::ClientAuth, client, tokens};
 use crate::{
-    domain::{Platform, SecretField},
+    domain::{Account, Platform, SecretField},
     server::{secrets, state::AppState},
 };
 use oauth2::url::form_urlencoded;
@@ -27,10 +27,11 @@ pub async fn grant_token(state: &AppState, account_id: Uuid) -> Result<Option<Re
     Ok(resolve(SecretField::AccessToken).await.map_err(|e| e.to_string())?.map(|token| Revocable { token, hint: "access_token" }))
 }
 
-/// Revokes the account's stored grant at its platform's provider. `Ok(false)`: nothing to call.
-pub async fn revoke(state: &AppState, platform: &Platform, account_id: Uuid) -> Result<bool, String> {
-    match grant_token(state, account_id).await? {
-        Some(token) => revoke_token(state, platform.id, token).await,
+/// Revokes the account's stored grant at its provider (its instance's, if any).
+/// `Ok(false)`: nothing to call.
+pub async fn revoke(state: &AppState, platform: &Platform, account: &Account) -> Result<bool, String> {
+    match grant_token(state, account.id).await? {
+        Some(token) => revoke_token(state, platform.id, account.instance_id, token).await,
         None => Ok(false),
     }
 }
@@ -42,7 +43,7 @@ pub async fn revoke_all(state: &AppState, platform: &Platform) -> Result<bool, S
     let mut revoked = false;
     let mut failure = None;
     for account in accounts {
-        match revoke(state, platform, account.id).await {
+        match revoke(state, platform, &account).await {
             Ok(r) => revoked |= r,
             Err(why) => failure = failure.or(Some(why)),
         }
@@ -53,8 +54,8 @@ pub async fn revoke_all(state: &AppState, platform: &Platform) -> Result<bool, S
 /// Revokes `token` at the platform's revocation endpoint. `Ok(false)`: the provider has
 /// none. Sent by hand: the `oauth2` crate refuses http:// revocation URLs, which the
 /// loopback sandbox uses; the egress policy decides instead.
-pub async fn revoke_token(state: &AppState, platform_id: Uuid, token: Revocable) -> Result<bool, String> {
-    let (endpoints, secret) = tokens::endpoints_and_secret(state, platform_id).await.map_err(|e| e.to_string())?;
+pub async fn revoke_token(state: &AppState, platform_id: Uuid, instance: Option<Uuid>, token: Revocable) -> Result<bool, String> {
+    let (endpoints, secret) = tokens::endpoints_and_secret(state, platform_id, instance).await.map_err(|e| e.to_string())?;
     let Some(url) = endpoints.revoke_url.clone() else {
         return Ok(false);
     };

@@ -145,7 +145,7 @@ async fn refresh(state: &AppState, row: &AccountRow, claimed: Instant) -> Result
     let label = platform.as_ref().map_or_else(String::new, |p: &Platform| p.name.clone());
     let target = || Some(Target::new(TargetKind::Platform, platform_id, &label));
     let account = row.account.label();
-    match exchange_refresh(state, platform_id, account_id, claimed).await {
+    match exchange_refresh(state, &row.account, claimed).await {
         Ok(tokens) => {
             let facts = TokenFacts { token_type: Some(tokens.token_type.clone()), scopes: tokens.scopes.clone(), expires_at: tokens.expires_at };
             let grant = Grant::Refreshed { account_id, connected_at: row.account.connected_at };
@@ -193,9 +193,10 @@ async fn refresh(state: &AppState, row: &AccountRow, claimed: Instant) -> Result
 /// The platform's client and secret and the account's refresh token, then the refresh grant — unless
 /// what comes back could not be stored, checked first: the provider may rotate the refresh
 /// token, and then the stored one is spent whether or not the new one is kept.
-async fn exchange_refresh(state: &AppState, platform_id: Uuid, account_id: Uuid, claimed: Instant) -> Result<TokenSet, TokenError> {
-    let (endpoints, secret) = endpoints_and_secret(state, platform_id).await?;
-    let refresh_token = secrets::resolve(&state.db, &state.keyring, account_id, SecretField::RefreshToken)
+async fn exchange_refresh(state: &AppState, account: &crate::domain::Account, claimed: Instant) -> Result<TokenSet, TokenError> {
+    let platform_id = account.platform_id;
+    let (endpoints, secret) = endpoints_and_secret(state, platform_id, account.instance_id).await?;
+    let refresh_token = secrets::resolve(&state.db, &state.keyring, account.id, SecretField::RefreshToken)
         .await
         .map_err(|e| GrantError::Reauthenticate(e.to_string()))?;
     // Passing: once an admin rotates to a new key, the next attempt goes through.
@@ -216,14 +217,33 @@ async fn exchange_refresh(state: &AppState, platform_id: Uuid, account_id: Uuid,
     Ok(TokenSet::from_response(&response))
 }
 
-/// The platform's endpoints and client secret (absent for public clients).
-pub async fn endpoints_and_secret(state: &AppState, platform_id: Uuid) -> Result<(Endpoints, Option<SecretString>), TokenError> {
+/// The endpoints and client secret (absent for public clients) an account's grant goes
+/// through: the platform's, or — for an account on an instance where Keyport registered
+/// its own app (`instance`) — that instance's, with none of the platform's URL overrides
+/// (a secret goes only to the instance it was issued by).
+pub async fn endpoints_and_secret(state: &AppState, platform_id: Uuid, instance: Option<Uuid>) -> Result<(Endpoints, Option<SecretString>), TokenError> {
     let settings = super::settings(state, platform_id).await?;
-    let endpoints = Endpoints::resolve(&settings).map_err(GrantError::Misconfigured)?;
-    let secret = secrets::resolve_optional(&state.db, &state.keyring, platform_id, SecretField::ClientSecret)
+    let Some(instance) = instance else {
+        let endpoints = Endpoints::resolve(&settings).map_err(GrantError::Misconfigured)?;
+        let secret = secrets::resolve_optional(&state.db, &state.keyring, platform_id, SecretField::ClientSecret)
+            .await
+            .map_err(|e| GrantError::Misconfigured(e.to_string()))?;
+        return Ok((endpoints, secret));
+    };
+    let gone = || GrantError::Misconfigured("the app Keyport registered on this account's instance is gone: connect the account again".into());
+    let client = crate::server::store::instances::get(&state.db, instance).await?.filter(|c| c.platform_id == platform_id).ok_or_else(gone)?;
+    let on_instance = crate::domain::OauthSettings {
+        provider: settings.provider,
+        client_id: Some(client.client_id),
+        instance_url: Some(client.origin),
+        scopes: Some(client.scopes),
+        ..Default::default()
+    };
+    let endpoints = Endpoints::resolve(&on_instance).map_err(GrantError::Misconfigured)?;
+    let secret = secrets::resolve(&state.db, &state.keyring, instance, SecretField::ClientSecret)
         .await
         .map_err(|e| GrantError::Misconfigured(e.to_string()))?;
-    Ok((endpoints, secret))
+    Ok((endpoints, Some(secret)))
 }
 
 /// The HTTP client the `oauth2` crate calls through.

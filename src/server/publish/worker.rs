@@ -147,11 +147,19 @@ const PANICKED: &str = "Keyport hit an internal error during this attempt (logge
 
 async fn attempt(state: &AppState, caller: &Caller, c: &Claimed) -> Result<Published, Failure> {
     let post = store::posts::get(&state.db, c.post_id).await.ok().flatten().ok_or_else(|| Failure::Final("the post no longer exists".into()))?;
-    let settings = oauth::settings(state, c.platform_id).await.map_err(|e| Failure::Retry { message: e.to_string(), retry_after: None })?;
-    let endpoints = oauth::client::Endpoints::resolve(&settings).map_err(|why| Failure::Final(format!("the platform's OAuth settings are incomplete ({why}): an admin must fix them, then Retry")))?;
+    let account_id = c.account_id.ok_or_else(|| Failure::Final("the account was disconnected after this post was written: connect it again and write the post to it".into()))?;
+    let account = match store::accounts::get(&state.db, account_id).await {
+        Ok(Some(row)) => row.account,
+        Ok(None) => return Err(Failure::Final("the account was disconnected: connect it again, then Retry".into())),
+        Err(e) => return Err(Failure::Retry { message: e.to_string(), retry_after: None }),
+    };
+    let endpoints = match oauth::tokens::endpoints_and_secret(state, c.platform_id, account.instance_id).await {
+        Ok((endpoints, _)) => endpoints,
+        Err(TokenError::Grant(GrantError::Misconfigured(why))) => return Err(Failure::Final(format!("the platform's OAuth settings are incomplete ({why}): an admin must fix them, then Retry"))),
+        Err(e) => return Err(Failure::Retry { message: e.to_string(), retry_after: None }),
+    };
     let api_base = endpoints.api_base_url.clone().ok_or_else(|| Failure::Final("the platform has no API base URL: an admin must set it, then Retry".into()))?;
     state.config.oauth.egress.check_url(&api_base).map_err(|why| Failure::Final(format!("{why}: an admin must fix the platform's API base URL, then Retry")))?;
-    let account_id = c.account_id.ok_or_else(|| Failure::Final("the account was disconnected after this post was written: connect it again and write the post to it".into()))?;
     let token = match oauth::tokens::access_token(state, account_id).await {
         Ok(token) => token,
         Err(TokenError::Grant(GrantError::Transient { message, retry_after })) => return Err(Failure::Retry { message: format!("could not refresh the access token: {message}"), retry_after }),
@@ -161,10 +169,10 @@ async fn attempt(state: &AppState, caller: &Caller, c: &Claimed) -> Result<Publi
     };
     let target = Target::new(TargetKind::Platform, c.platform_id, "");
     audit::record(&state.db, caller, Action::SecretUsed, Some(target), Audited::Ok, Some(format!("{} to publish delivery {}", SecretField::AccessToken.noun(), c.id))).await;
-    let account = store::accounts::get(&state.db, account_id).await.ok().flatten().map(|r| r.account.external_id).filter(|id| !id.is_empty());
-    let publish_target = publishers::Target { api_base: &api_base, account_id: account.as_deref() };
+    let external_id = Some(account.external_id.as_str()).filter(|id| !id.is_empty());
+    let publish_target = publishers::Target { api_base: &api_base, account_id: external_id };
     let request = publishers::Request { text: &post.text, link: post.link.as_deref(), idempotency_key: &c.idempotency_key };
-    match publishers::publish(&state.http, settings.provider, &publish_target, &token, &request).await {
+    match publishers::publish(&state.http, endpoints.provider.key, &publish_target, &token, &request).await {
         Ok(published) => Ok(published),
         Err(PublishError::Retryable { message, retry_after }) => Err(Failure::Retry { message, retry_after }),
         Err(PublishError::Rejected { message }) => Err(Failure::Final(message)),

@@ -28,38 +28,58 @@ pub struct AccountRow {
     pub refresh_lease_until: Option<DateTime<Utc>>,
 }
 
-const SELECT: &str = "SELECT a.id, a.platform_id, a.external_id, a.name, a.avatar_url, a.scopes, a.expires_at, a.connected_at, \
-    a.last_refreshed_at, a.last_error, a.refresh_failures, a.needs_attention, a.token_version, a.refresh_lease_until, \
-    EXISTS (SELECT 1 FROM secrets s WHERE s.owner_id = a.id AND s.field = 'access_token'), \
-    EXISTS (SELECT 1 FROM secrets s WHERE s.owner_id = a.id AND s.field = 'refresh_token') FROM accounts a";
+const SELECT: &str = "SELECT a.id, a.platform_id, a.instance_id, i.origin AS instance, a.external_id, a.name, a.avatar_url, a.scopes, \
+    a.expires_at, a.connected_at, a.last_refreshed_at, a.last_error, a.refresh_failures, a.needs_attention, a.token_version, \
+    a.refresh_lease_until, \
+    EXISTS (SELECT 1 FROM secrets s WHERE s.owner_id = a.id AND s.field = 'access_token') AS connected, \
+    EXISTS (SELECT 1 FROM secrets s WHERE s.owner_id = a.id AND s.field = 'refresh_token') AS has_refresh_token \
+    FROM accounts a LEFT JOIN instance_clients i ON i.id = a.instance_id";
 
-type Row = (
-    Uuid, Uuid, String, Option<String>, Option<String>, Option<String>, Option<DateTime<Utc>>, DateTime<Utc>,
-    Option<DateTime<Utc>>, Option<String>, i32, bool, i64, Option<DateTime<Utc>>, bool, bool,
-);
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: Uuid,
+    platform_id: Uuid,
+    instance_id: Option<Uuid>,
+    instance: Option<String>,
+    external_id: String,
+    name: Option<String>,
+    avatar_url: Option<String>,
+    scopes: Option<String>,
+    expires_at: Option<DateTime<Utc>>,
+    connected_at: DateTime<Utc>,
+    last_refreshed_at: Option<DateTime<Utc>>,
+    last_error: Option<String>,
+    refresh_failures: i32,
+    needs_attention: bool,
+    token_version: i64,
+    refresh_lease_until: Option<DateTime<Utc>>,
+    connected: bool,
+    has_refresh_token: bool,
+}
 
-fn decode(row: Row) -> AccountRow {
-    let (id, platform_id, external_id, name, avatar_url, scopes, expires_at, connected_at, last_refreshed_at, last_error, refresh_failures, needs_attention, token_version, refresh_lease_until, connected, has_refresh_token) = row;
+fn decode(r: Row) -> AccountRow {
     AccountRow {
         account: Account {
-            id,
-            platform_id,
-            external_id,
-            name,
-            avatar_url,
-            connected,
-            has_refresh_token,
-            scopes,
-            expires_at,
-            connected_at,
-            last_refreshed_at,
-            last_error,
-            refresh_failures,
-            needs_attention,
-            expired: !has_refresh_token && expires_at.is_some_and(|at| at <= Utc::now()),
+            id: r.id,
+            platform_id: r.platform_id,
+            instance_id: r.instance_id,
+            instance: r.instance,
+            external_id: r.external_id,
+            name: r.name,
+            avatar_url: r.avatar_url,
+            connected: r.connected,
+            has_refresh_token: r.has_refresh_token,
+            scopes: r.scopes,
+            expires_at: r.expires_at,
+            connected_at: r.connected_at,
+            last_refreshed_at: r.last_refreshed_at,
+            last_error: r.last_error,
+            refresh_failures: r.refresh_failures,
+            needs_attention: r.needs_attention,
+            expired: !r.has_refresh_token && r.expires_at.is_some_and(|at| at <= Utc::now()),
         },
-        token_version,
-        refresh_lease_until,
+        token_version: r.token_version,
+        refresh_lease_until: r.refresh_lease_until,
     }
 }
 
@@ -181,9 +201,9 @@ pub struct Identity {
 /// Whose tokens a write stores.
 #[derive(Clone, Debug)]
 pub enum Grant {
-    /// A new connection: creates the platform's account with this identity, or replaces
-    /// the tokens of the one connected before.
-    New(Identity),
+    /// A new connection: creates the platform's account with this identity (on this
+    /// registered instance, if any), or replaces the tokens of the one connected before.
+    New(Identity, Option<Uuid>),
     /// A refresh of the account's grant connected at `connected_at`. Written unless that
     /// grant is gone (disconnected, or replaced by a new connection); a refresh of the same
     /// grant that finished meanwhile does not stop it: the provider has just issued these
@@ -252,11 +272,12 @@ pub async fn save_tokens(
                 }
                 *account_id
             }
-            Grant::New(who) => {
+            Grant::New(who, instance) => {
                 let (id,): (Uuid,) = sqlx::query_as(
-                    "INSERT INTO accounts (id, platform_id, external_id, name, avatar_url, token_type, scopes, expires_at, connected_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) \
+                    "INSERT INTO accounts (id, platform_id, external_id, name, avatar_url, token_type, scopes, expires_at, connected_at, updated_at, instance_id) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10) \
                      ON CONFLICT (platform_id, external_id) DO UPDATE SET name = excluded.name, avatar_url = excluded.avatar_url, \
+                     instance_id = excluded.instance_id, \
                      token_type = excluded.token_type, scopes = excluded.scopes, expires_at = excluded.expires_at, \
                      connected_at = excluded.connected_at, last_refreshed_at = NULL, updated_at = excluded.updated_at, \
                      token_version = accounts.token_version + 1, refresh_lease_until = NULL, refresh_failures = 0, \
@@ -271,6 +292,7 @@ pub async fn save_tokens(
                 .bind(&scopes)
                 .bind(facts.expires_at)
                 .bind(at)
+                .bind(instance)
                 .fetch_one(&mut *tx)
                 .await
                 .map_err(StoreError::missing_platform)?;
@@ -297,7 +319,7 @@ pub async fn save_tokens(
         if matches!(refresh, RefreshWrite::Delete) {
             sqlx::query("DELETE FROM secrets WHERE owner_id = $1 AND field = 'refresh_token'").bind(account_id).execute(&mut *tx).await?;
         }
-        if matches!(grant, Grant::New(_)) {
+        if matches!(grant, Grant::New(..)) {
             settle_platform_status!(tx, platform_id, at);
         }
         Ok(Some(account_id))

@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod instances;
 pub mod keys;
 pub mod oauth;
 pub mod rotation;
@@ -23,6 +24,8 @@ pub enum Unique {
     UserEmail,
     /// One re-encryption job at a time (running or paused).
     ActiveRotation,
+    /// One registered app per platform and instance.
+    InstanceClient,
 }
 
 #[derive(Debug, thiserror::Error)]

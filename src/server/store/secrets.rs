@@ -11,13 +11,14 @@ use crate::{
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-/// A stored secret: still ciphertext. Its owner is the platform (`account_id` none) or
-/// one of the platform's accounts.
+/// A stored secret: still ciphertext. Its owner is the platform (`account_id` and
+/// `instance_id` none), one of its accounts, or an app registered on an instance for it.
 #[derive(Clone, PartialEq, Eq)]
 pub struct SealedSecret {
     pub owner_id: Uuid,
     pub platform_id: Uuid,
     pub account_id: Option<Uuid>,
+    pub instance_id: Option<Uuid>,
     pub field: SecretField,
     pub ciphertext: Vec<u8>,
     pub key_version: u32,
@@ -28,9 +29,10 @@ impl SealedSecret {
     /// The slot it was sealed for (an OAuth token not yet re-bound to its account is still
     /// in its platform's slot: `account_id` none).
     pub fn slot(&self) -> SecretSlot {
-        match self.account_id {
-            Some(account) => SecretSlot::account_token(account, self.field),
-            None => SecretSlot::platform_secret(self.platform_id, self.field),
+        match (self.account_id, self.instance_id) {
+            (Some(account), _) => SecretSlot::account_token(account, self.field),
+            (None, Some(instance)) => SecretSlot::instance_client(instance, self.field),
+            (None, None) => SecretSlot::platform_secret(self.platform_id, self.field),
         }
     }
 }
@@ -46,16 +48,16 @@ impl std::fmt::Debug for SealedSecret {
 }
 
 /// The columns of [`Row`], in order.
-pub(super) const COLUMNS: &str = "owner_id, platform_id, account_id, field, ciphertext, key_version, updated_at";
+pub(super) const COLUMNS: &str = "owner_id, platform_id, account_id, instance_id, field, ciphertext, key_version, updated_at";
 
-/// A `secrets` row: owner_id, platform_id, account_id, field, ciphertext, key_version, updated_at.
-pub(super) type Row = (Uuid, Uuid, Option<Uuid>, String, Vec<u8>, i32, DateTime<Utc>);
+/// A `secrets` row: owner_id, platform_id, account_id, instance_id, field, ciphertext, key_version, updated_at.
+pub(super) type Row = (Uuid, Uuid, Option<Uuid>, Option<Uuid>, String, Vec<u8>, i32, DateTime<Utc>);
 
 pub(super) fn decode(rows: Vec<Row>) -> Result<Vec<SealedSecret>, StoreError> {
     rows.into_iter()
-        .map(|(owner_id, platform_id, account_id, field, ciphertext, key_version, updated_at)| {
+        .map(|(owner_id, platform_id, account_id, instance_id, field, ciphertext, key_version, updated_at)| {
             let field = field.parse().map_err(StoreError::Corrupt)?;
-            Ok(SealedSecret { owner_id, platform_id, account_id, field, ciphertext, key_version: key_version as u32, updated_at })
+            Ok(SealedSecret { owner_id, platform_id, account_id, instance_id, field, ciphertext, key_version: key_version as u32, updated_at })
         })
         .collect()
 }
@@ -109,10 +111,13 @@ pub async fn put(
     })
 }
 
-/// The platform's own secrets (`own`), or those and its accounts' tokens.
+/// The platform's own secrets (`own`), or those, its accounts' tokens and its instance
+/// clients' secrets.
 pub async fn for_platform(db: &Db, platform_id: Uuid, own: bool) -> Result<Vec<SealedSecret>, StoreError> {
     let rows: Vec<Row> = on_db!(db, |pool| {
-        sqlx::query_as(&format!("SELECT {COLUMNS} FROM secrets WHERE platform_id = $1 AND ($2 = 0 OR account_id IS NULL) ORDER BY field, owner_id"))
+        sqlx::query_as(&format!(
+            "SELECT {COLUMNS} FROM secrets WHERE platform_id = $1 AND ($2 = 0 OR (account_id IS NULL AND instance_id IS NULL)) ORDER BY field, owner_id"
+        ))
             .bind(platform_id)
             .bind(own as i32)
             .fetch_all(pool)
@@ -144,7 +149,7 @@ pub async fn one(db: &Db, owner_id: Uuid, field: SecretField) -> Result<Option<S
 pub async fn unbound_tokens(db: &Db) -> Result<Vec<SealedSecret>, StoreError> {
     let rows: Vec<Row> = on_db!(db, |pool| {
         sqlx::query_as(
-            "SELECT s.owner_id, s.platform_id, s.account_id, s.field, s.ciphertext, s.key_version, s.updated_at FROM secrets s \
+            "SELECT s.owner_id, s.platform_id, s.account_id, s.instance_id, s.field, s.ciphertext, s.key_version, s.updated_at FROM secrets s \
              JOIN accounts a ON a.id = s.owner_id WHERE s.account_id IS NULL AND s.field IN ('access_token', 'refresh_token')",
         )
         .fetch_all(pool)

@@ -24,6 +24,8 @@ fn notice(code: &str) -> Option<(&'static str, &'static str)> {
         "oauth_error" => "The provider refused the request. Check the OAuth settings (client id, scopes, redirect URI), then connect again; the audit log has the provider's answer.",
         "oauth_failed" => "The provider did not complete the connection. Nothing was stored; try Connect again, and if it keeps failing check the OAuth settings (the audit log has the details).",
         "oauth_not_ready" => "This platform cannot connect yet: an admin must complete its OAuth settings (see below).",
+        "instance_missing" => "Type the instance your account is on (for example mastodon.social), then press Connect.",
+        "instance_invalid" => "That is not an instance address: type only its name, for example mastodon.social (no @user, path or query).",
         other => return success(other).map(|m| ("success", m)),
     };
     Some(("error", error))

@@ -11,6 +11,7 @@ use leptos::prelude::*;
 #[component]
 pub fn AccountsPanel(platform_id: String, oauth: OauthView) -> impl IntoView {
     let ready = oauth.not_ready.is_none();
+    let per_instance = oauth.per_instance;
     let provider = oauth.settings.provider.label();
     let empty = oauth.accounts.is_empty();
     let connect_url = format!("/oauth/{platform_id}/connect");
@@ -47,6 +48,7 @@ pub fn AccountsPanel(platform_id: String, oauth: OauthView) -> impl IntoView {
                 </dl>
                 <div class="form-actions">
                     <form method="post" action=connect_url.clone()>
+                        {a.instance.clone().map(|origin| view! { <input type="hidden" name="instance" value=origin/> })}
                         <button type="submit" class="button" disabled=!ready aria-label=format!("Re-authenticate {label}")>"Re-authenticate"</button>
                     </form>
                     <form method="post" action=disconnect>
@@ -67,11 +69,19 @@ pub fn AccountsPanel(platform_id: String, oauth: OauthView) -> impl IntoView {
             {oauth.not_ready.clone().map(|why| view! {
                 <p class="hint">"Connect is not available yet: " {why} "."</p>
             })}
-            <div class="form-actions">
-                <form method="post" action=connect_url.clone()>
+            <form method="post" action=connect_url.clone() class="connect-form">
+                {per_instance.then(|| view! {
+                    <div class="field">
+                        <label for="connect-instance">"Instance"</label>
+                        <input id="connect-instance" name="instance" type="text" required placeholder="mastodon.social"
+                            autocomplete="url" inputmode="url" spellcheck="false" aria-describedby="connect-instance-hint"/>
+                        <p id="connect-instance-hint" class="hint">"The server your account is on. Keyport registers itself there the first time; no admin step."</p>
+                    </div>
+                })}
+                <div class="form-actions">
                     <button type="submit" class="button primary" disabled=!ready>{if empty { "Connect an account" } else { "Connect another account" }}</button>
-                </form>
-            </div>
+                </div>
+            </form>
             <p class="hint">"You sign in at the provider and come back here; to re-authenticate an account, sign in as that same account. Keyport stores the tokens encrypted; nobody sees them."</p>
         </section>
     }

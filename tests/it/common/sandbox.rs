@@ -67,7 +67,8 @@ impl Sandbox {
     /// Answers the consent page signed in at the sandbox as `account`.
     pub async fn decide_as(&self, authorize_url: &str, decision: &str, account: &str) -> String {
         let url = reqwest::Url::parse(authorize_url).unwrap();
-        assert!(authorize_url.starts_with(&self.url("/authorize")), "{authorize_url}");
+        let (own, mastodon) = (self.url("/authorize?"), self.url("/oauth/authorize?"));
+        assert!(authorize_url.starts_with(&own) || authorize_url.starts_with(&mastodon), "{authorize_url}");
         let page = self.http.get(authorize_url).send().await.unwrap();
         assert_eq!(page.status(), 200, "the consent page shows");
         let mut fields: Vec<(String, String)> = url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
