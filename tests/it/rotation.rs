@@ -24,6 +24,7 @@ on_both_backends!(
     pauses_and_resumes_where_it_stopped,
     refreshes_during_re_encryption_lose_nothing,
     a_server_killed_mid_job_resumes_after_restart,
+    every_kind_of_owner_is_re_encrypted_in_its_own_slot,
 );
 
 /// The app as an operator restarts it with key `version` current and the older ones kept.
@@ -200,4 +201,42 @@ async fn a_server_killed_mid_job_resumes_after_restart(app: TestApp) {
     for (id, field, ciphertext) in rows {
         only_v2.open(&ciphertext, &SecretSlot::platform_secret(id, field.parse().unwrap())).unwrap();
     }
+}
+
+/// A platform's own secret, an account's tokens and an instance client's secret are each
+/// re-sealed for their own slot: after the job, a server holding only the new key opens all
+/// three (a re-seal into the wrong slot would not decrypt there).
+async fn every_kind_of_owner_is_re_encrypted_in_its_own_slot(app: TestApp) {
+    let api = add_secret(&app, "Own", "platform-own-secret").await;
+    let sandbox = Sandbox::start(&[]).await;
+    let id = sandbox_platform(&app, &sandbox).await;
+    let (browser, _) = signed_in_browser(&app, Role::Marketer).await;
+    connect(&app, &sandbox, &browser, &id).await;
+    let account: Uuid = common::first_account(&app, &id).await.parse().unwrap();
+    let before = secrets::resolve(&app.db, &app.state.keyring, account, SecretField::AccessToken).await.unwrap();
+    let client = keyport::server::store::instances::InstanceClient {
+        id: Uuid::now_v7(),
+        platform_id: id.parse().unwrap(),
+        origin: "https://mastodon.example".into(),
+        client_id: "instance-client".into(),
+        scopes: "read".into(),
+    };
+    secrets::store_instance_client(&app.db, &app.state.keyring, &client, &secrecy::SecretString::from("instance-secret")).await.unwrap();
+
+    let v2 = with_keys(&app, 2).await;
+    rotation::start(&v2.state, &Caller::default()).await.unwrap();
+    assert_eq!(run_to_end(&v2.state).await.state, JobState::Done);
+    let only_v2 = app.reopen(&[("ENCRYPTION_KEY", KEY_2), ("ENCRYPTION_KEY_VERSION", "2")]).await;
+    assert!(versions(&only_v2).await.iter().all(|(v, _)| *v == 2), "{:?}", versions(&only_v2).await);
+    let open = |owner: Uuid, field| secrets::resolve(&only_v2.db, &only_v2.state.keyring, owner, field);
+    use secrecy::ExposeSecret;
+    assert_eq!(open(api.parse().unwrap(), SecretField::ApiKey).await.unwrap().expose_secret(), "platform-own-secret");
+    assert_eq!(open(account, SecretField::AccessToken).await.unwrap().expose_secret(), before.expose_secret());
+    assert!(open(account, SecretField::RefreshToken).await.is_ok());
+    assert_eq!(open(client.id, SecretField::ClientSecret).await.unwrap().expose_secret(), "instance-secret");
+    let (envelope,): (Vec<u8>,) = on_db!(&only_v2.db, |pool| {
+        sqlx::query_as("SELECT ciphertext FROM secrets WHERE instance_id IS NOT NULL").fetch_one(pool).await
+    })
+    .unwrap();
+    assert!(only_v2.state.keyring.open(&envelope, &SecretSlot::instance_client(client.id, SecretField::ClientSecret)).is_ok());
 }
