@@ -182,7 +182,7 @@ fn by_platform(targets: Vec<PublishTarget>) -> Vec<(String, Vec<PublishTarget>)>
     let mut groups: Vec<(String, Vec<PublishTarget>)> = Vec::new();
     for t in targets {
         match groups.last_mut() {
-            Some((_, group)) if group[0].platform_id == t.platform_id => group.push(t),
+            Some((_, group)) if group.first().is_some_and(|g| g.platform_id == t.platform_id) => group.push(t),
             _ => groups.push((t.platform_name.clone(), vec![t])),
         }
     }
@@ -206,7 +206,7 @@ fn PostFilters(targets: Vec<PublishTarget>) -> impl IntoView {
                 <select name="platform">
                     <option value="" selected=platform.is_empty()>"Any"</option>
                     {by_platform(targets).into_iter().map(|(name, accounts)| {
-                        let v = accounts[0].platform_id.to_string();
+                        let v = accounts.first().map(|a| a.platform_id.to_string()).unwrap_or_default();
                         let s = v == platform;
                         view! { <option value=v selected=s>{name}</option> }
                     }).collect_view()}
