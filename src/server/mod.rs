@@ -22,5 +22,6 @@ pub mod secrets;
 pub mod shutdown;
 pub mod state;
 pub mod store;
+pub mod text_input;
 pub mod users;
 pub mod workers;

@@ -96,8 +96,10 @@ pub fn build(state: AppState) -> Router {
             },
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
-        // Outermost last: headers → session → who is calling → CSRF → page gate → route.
+        // Outermost last: headers → session → who is calling → CSRF → page gate → no NUL in
+        // text → route.
         .layer(from_fn(unreadable_arguments))
+        .layer(from_fn(super::text_input::refuse_nul))
         .layer(from_fn_with_state(state.clone(), page_gate))
         .layer(from_fn_with_state(state.clone(), csrf))
         .layer(from_fn_with_state(state.clone(), authenticate))
@@ -157,6 +159,8 @@ async fn readyz(State(state): State<AppState>) -> (StatusCode, String) {
 /// Prepares the state and serves until SIGTERM or Ctrl-C, then drains open requests.
 pub async fn serve(config: Config) -> Result<(), String> {
     let addr = config.web.site_addr;
+    // From here on a stop signal waits for the server to come up and stops it cleanly.
+    let stop = super::shutdown::signal();
     let state = AppState::prepare(config).await?;
     let listener = tokio::net::TcpListener::bind(addr)
         .await
@@ -177,7 +181,7 @@ pub async fn serve(config: Config) -> Result<(), String> {
     let background = start_workers(&state);
     axum::serve(listener, build(state).into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(async {
-            super::shutdown::signal().await;
+            stop.await;
             tracing::info!("shutting down");
         })
         .await

@@ -62,6 +62,7 @@ async fn main() -> ExitCode {
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
         .init();
 
+    let stop = keyport::server::shutdown::signal();
     let listener = match tokio::net::TcpListener::bind(cli.addr).await {
         Ok(listener) => listener,
         Err(err) => {
@@ -94,7 +95,7 @@ async fn main() -> ExitCode {
     let shutting_down = app.shutting_down.clone();
     let served = axum::serve(listener, router(app))
         .with_graceful_shutdown(async move {
-            keyport::server::shutdown::signal().await;
+            stop.await;
             shutting_down.store(true, Ordering::Relaxed);
             tracing::info!("shutting down");
         })
