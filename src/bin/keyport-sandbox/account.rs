@@ -3,7 +3,7 @@
 use crate::secrets;
 
 /// The remote account a grant gives access to.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Account {
     pub id: String,
     pub name: String,
@@ -12,6 +12,11 @@ pub struct Account {
 impl Account {
     pub fn named(name: &str) -> Self {
         Self { id: secrets::account_id(name), name: name.to_owned() }
+    }
+
+    /// A Facebook Page (or business): Meta's ids are numeric.
+    pub fn page(name: &str) -> Self {
+        Self { id: secrets::numeric_id(name), name: name.to_owned() }
     }
 
     /// The handle shown by `/userinfo`: lower case, spaces as dashes.

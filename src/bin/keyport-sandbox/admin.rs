@@ -84,6 +84,7 @@ pub async fn stats(State(app): State<AppState>) -> Json<Value> {
         "refreshes": counters.refreshes,
         "revocations": counters.revocations,
         "apps_registered": counters.apps_registered,
+        "long_lived_exchanges": counters.long_lived_exchanges,
         "live_grants": store.live_grants(),
     }))
 }

@@ -1,11 +1,12 @@
 //! The authorization endpoint: `GET /authorize` validates the request and shows the
-//! consent page, `POST /authorize` records the user's decision and redirects back.
+//! consent page, `POST /authorize` records the user's decision and redirects back. The
+//! Meta personality's login dialog (meta.rs) is the same endpoint in Meta's dialect.
 
 use crate::faults::Endpoint;
 use crate::html::{self, Consent, DEFAULT_ACCOUNT};
 use crate::reply;
 use crate::state::AppState;
-use crate::store::{normalize_scope, Approval, Store};
+use crate::store::{normalize_scope, Approval, MetaConsent, Store};
 use crate::urlenc::{append_query, parse_params, Params};
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
@@ -21,7 +22,18 @@ pub struct AuthorizeRequest {
     pub redirect_uri: String,
     pub scope: String,
     pub state: Option<String>,
-    pub code_challenge: String,
+    pub code_challenge: Option<String>,
+}
+
+/// How an authorization request is spelled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    /// OAuth 2.0 with PKCE S256 required, space-separated scopes.
+    OAuth,
+    /// Facebook Login's dialog: comma-separated permissions, no PKCE (Meta documents PKCE
+    /// only for its OIDC flow), and a consent page where the user picks Pages and may
+    /// decline permissions (https://developers.facebook.com/docs/facebook-login/guides/advanced/manual-flow).
+    Meta,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,7 +46,7 @@ pub enum Rejection {
 }
 
 /// Validates authorization request parameters against the registered clients.
-pub fn validate(store: &Store, params: &Params) -> Result<AuthorizeRequest, Rejection> {
+pub fn validate(store: &Store, params: &Params, dialect: Dialect) -> Result<AuthorizeRequest, Rejection> {
     let client_id = params.get("client_id").ok_or_else(|| Rejection::Page("The request has no client_id.".into()))?;
     let client = store.client(client_id).ok_or_else(|| Rejection::Page("The client_id is not registered with the sandbox.".into()))?;
     let redirect_uri = params.get("redirect_uri").ok_or_else(|| Rejection::Page("The request has no redirect_uri.".into()))?;
@@ -48,11 +60,16 @@ pub fn validate(store: &Store, params: &Params) -> Result<AuthorizeRequest, Reje
         Some("code") => {}
         Some(_) => return Err(fail("unsupported_response_type", "only response_type=code is supported")),
     }
-    let code_challenge = match (params.get("code_challenge"), params.get("code_challenge_method")) {
-        (Some(challenge), Some("S256")) => challenge,
+    let code_challenge = match (params.get("code_challenge"), params.get("code_challenge_method"), dialect) {
+        (Some(challenge), Some("S256"), _) => Some(challenge.to_owned()),
+        (None, None, Dialect::Meta) => None,
         _ => return Err(fail("invalid_request", "PKCE S256 is required")),
     };
-    let scope = normalize_scope(params.get("scope").unwrap_or_default());
+    let requested = params.get("scope").unwrap_or_default();
+    let scope = match dialect {
+        Dialect::OAuth => normalize_scope(requested),
+        Dialect::Meta => normalize_scope(&requested.replace(',', " ")),
+    };
     if let Some(registered) = &client.scopes {
         if let Some(extra) = scope.split_ascii_whitespace().find(|s| !registered.iter().any(|r| r == s)) {
             return Err(fail("invalid_scope", &format!("the scope {extra} was not registered for this application")));
@@ -64,7 +81,7 @@ pub fn validate(store: &Store, params: &Params) -> Result<AuthorizeRequest, Reje
         redirect_uri: redirect_uri.to_owned(),
         scope,
         state: state.map(str::to_owned),
-        code_challenge: code_challenge.to_owned(),
+        code_challenge,
     })
 }
 
@@ -93,14 +110,19 @@ fn reject(rejection: Rejection) -> Response {
 
 /// `GET /authorize`: the consent page.
 pub async fn consent(State(app): State<AppState>, RawQuery(query): RawQuery) -> Response {
+    consent_page(&app, query.as_deref(), Dialect::OAuth, "/authorize").await
+}
+
+/// The consent page of an authorization request in `dialect`, whose form posts to `action`.
+pub async fn consent_page(app: &AppState, query: Option<&str>, dialect: Dialect, action: &str) -> Response {
     if let Some(response) = app.injected_fault(Endpoint::Authorize).await {
         return response;
     }
-    let params = match parse_params(query.as_deref().unwrap_or_default()) {
+    let params = match parse_params(query.unwrap_or_default()) {
         Ok(params) => params,
         Err(message) => return bad_request_page(&message),
     };
-    let request = match validate(&app.store(), &params) {
+    let request = match validate(&app.store(), &params, dialect) {
         Ok(request) => request,
         Err(rejection) => return reject(rejection),
     };
@@ -109,11 +131,13 @@ pub async fn consent(State(app): State<AppState>, RawQuery(query): RawQuery) -> 
         ("client_id", request.client_id.as_str()),
         ("redirect_uri", request.redirect_uri.as_str()),
         ("scope", request.scope.as_str()),
-        ("code_challenge", request.code_challenge.as_str()),
-        ("code_challenge_method", "S256"),
     ];
+    if let Some(challenge) = request.code_challenge.as_deref() {
+        hidden.extend([("code_challenge", challenge), ("code_challenge_method", "S256")]);
+    }
     hidden.extend(request.state.as_deref().map(|state| ("state", state)));
-    let page = html::consent_page(&Consent { client_name: &request.client_name, scope: &request.scope, redirect_uri: &request.redirect_uri, hidden: &hidden });
+    let consent = Consent { client_name: &request.client_name, scope: &request.scope, redirect_uri: &request.redirect_uri, hidden: &hidden, action, meta: dialect == Dialect::Meta };
+    let page = html::consent_page(&consent);
     let mut response = reply::html(StatusCode::OK, page);
     // Clickjacking a consent page would let another site approve on the user's behalf.
     response.headers_mut().insert(axum::http::header::X_FRAME_OPTIONS, axum::http::HeaderValue::from_static("DENY"));
@@ -123,15 +147,20 @@ pub async fn consent(State(app): State<AppState>, RawQuery(query): RawQuery) -> 
 /// `POST /authorize`: the consent form's submission. The hidden fields come back from the
 /// browser and could have been edited, so the whole request is validated again.
 pub async fn decide(State(app): State<AppState>, body: Bytes) -> Response {
+    decision(&app, &body, Dialect::OAuth).await
+}
+
+/// Records the decision of a consent form in `dialect`.
+pub async fn decision(app: &AppState, body: &[u8], dialect: Dialect) -> Response {
     if let Some(response) = app.injected_fault(Endpoint::Authorize).await {
         return response;
     }
-    let params = match std::str::from_utf8(&body).map_err(|_| "the form is not UTF-8".to_owned()).and_then(parse_params) {
+    let params = match std::str::from_utf8(body).map_err(|_| "the form is not UTF-8".to_owned()).and_then(parse_params) {
         Ok(params) => params,
         Err(message) => return bad_request_page(&message),
     };
     let mut store = app.store();
-    let request = match validate(&store, &params) {
+    let request = match validate(&store, &params, dialect) {
         Ok(request) => request,
         Err(rejection) => return reject(rejection),
     };
@@ -143,12 +172,17 @@ pub async fn decide(State(app): State<AppState>, body: Bytes) -> Response {
         }
         Some("approve") => {
             let account_name = params.get("account").map(str::trim).filter(|name| !name.is_empty()).unwrap_or(DEFAULT_ACCOUNT);
+            let meta = (dialect == Dialect::Meta).then(|| meta_consent(&params, &request.scope));
+            // A declined permission is not part of the grant (Meta's /me/permissions says "declined").
+            let declined = meta.as_ref().map(|m| m.declined.clone()).unwrap_or_default();
+            let scope = request.scope.split_ascii_whitespace().filter(|s| !declined.iter().any(|d| d == s)).collect::<Vec<_>>().join(" ");
             let approval = Approval {
                 client_id: request.client_id.clone(),
                 redirect_uri: request.redirect_uri.clone(),
-                scope: request.scope.clone(),
+                scope,
                 code_challenge: request.code_challenge.clone(),
                 account_name: account_name.to_owned(),
+                meta,
             };
             let code = store.issue_code(approval, Instant::now());
             drop(store);
@@ -157,6 +191,15 @@ pub async fn decide(State(app): State<AppState>, body: Bytes) -> Response {
         }
         _ => bad_request_page("The form must say decision=approve or decision=deny."),
     }
+}
+
+/// The Meta consent form: comma-separated Page names (managed directly, and through the
+/// business portfolio) and one `grant.{permission}` checkbox per requested permission —
+/// an unchecked one is declined.
+fn meta_consent(params: &Params, scope: &str) -> MetaConsent {
+    let names = |field: &str| params.get(field).unwrap_or_default().split(',').map(str::trim).filter(|n| !n.is_empty()).map(str::to_owned).collect();
+    let declined = scope.split_ascii_whitespace().filter(|p| params.get(&format!("grant.{p}")).is_none()).map(str::to_owned).collect();
+    MetaConsent { pages: names("pages"), business_pages: names("business_pages"), declined }
 }
 
 #[cfg(test)]
@@ -180,7 +223,7 @@ mod tests {
     fn a_valid_request_passes() {
         let (store, client_id) = setup();
         let params = query(&client_id, "response_type=code&scope=posts.write+profile&state=xyz&code_challenge=abc&code_challenge_method=S256");
-        let request = validate(&store, &params).unwrap();
+        let request = validate(&store, &params, Dialect::OAuth).unwrap();
         assert_eq!(request.client_name, "Keyport");
         assert_eq!(request.scope, "posts.write profile");
         assert_eq!(request.state.as_deref(), Some("xyz"));
@@ -190,7 +233,7 @@ mod tests {
     fn an_app_registered_with_scopes_may_ask_for_those_only() {
         let mut store = Store::new(3600);
         let app = store.register_app("Keyport".into(), vec![REDIRECT.into()], Some(vec!["read".into(), "write:statuses".into()]));
-        let ask = |scope: &str| validate(&store, &query(&app.id, &format!("response_type=code&scope={scope}&code_challenge=abc&code_challenge_method=S256")));
+        let ask = |scope: &str| validate(&store, &query(&app.id, &format!("response_type=code&scope={scope}&code_challenge=abc&code_challenge_method=S256")), Dialect::OAuth);
         assert!(ask("read+write:statuses").is_ok());
         match ask("read+admin:write") {
             Err(Rejection::Redirect(to)) => assert!(to.contains("error=invalid_scope") && to.contains("admin%3Awrite"), "{to}"),
@@ -202,11 +245,11 @@ mod tests {
     fn untrusted_client_or_redirect_never_redirects() {
         let (store, client_id) = setup();
         let unknown = query("sbx_client_nope", "response_type=code");
-        assert!(matches!(validate(&store, &unknown), Err(Rejection::Page(_))));
+        assert!(matches!(validate(&store, &unknown, Dialect::OAuth), Err(Rejection::Page(_))));
         let other_uri = parse_params(&format!("client_id={client_id}&redirect_uri=http%3A%2F%2Fevil%2Fcb&response_type=code")).unwrap();
-        assert!(matches!(validate(&store, &other_uri), Err(Rejection::Page(_))));
+        assert!(matches!(validate(&store, &other_uri, Dialect::OAuth), Err(Rejection::Page(_))));
         let missing = parse_params(&format!("client_id={client_id}&response_type=code")).unwrap();
-        assert!(matches!(validate(&store, &missing), Err(Rejection::Page(_))));
+        assert!(matches!(validate(&store, &missing, Dialect::OAuth), Err(Rejection::Page(_))));
     }
 
     #[test]
@@ -214,18 +257,38 @@ mod tests {
         let (store, client_id) = setup();
         let token_flow = query(&client_id, "response_type=token&state=s1&code_challenge=abc&code_challenge_method=S256");
         assert_eq!(
-            validate(&store, &token_flow),
+            validate(&store, &token_flow, Dialect::OAuth),
             Err(Rejection::Redirect(format!(
                 "{REDIRECT}&error=unsupported_response_type&error_description=only+response_type%3Dcode+is+supported&state=s1"
             )))
         );
         let plain = query(&client_id, "response_type=code&code_challenge=abc&code_challenge_method=plain");
         assert_eq!(
-            validate(&store, &plain),
+            validate(&store, &plain, Dialect::OAuth),
             Err(Rejection::Redirect(format!("{REDIRECT}&error=invalid_request&error_description=PKCE+S256+is+required")))
         );
         let no_pkce = query(&client_id, "response_type=code");
-        assert!(matches!(validate(&store, &no_pkce), Err(Rejection::Redirect(url)) if url.contains("PKCE+S256+is+required")));
+        assert!(matches!(validate(&store, &no_pkce, Dialect::OAuth), Err(Rejection::Redirect(url)) if url.contains("PKCE+S256+is+required")));
+    }
+
+    #[test]
+    fn the_meta_dialect_takes_commas_and_no_pkce_but_never_a_plain_challenge() {
+        let (store, client_id) = setup();
+        let meta = query(&client_id, "response_type=code&scope=pages_show_list,pages_manage_posts&state=s");
+        let request = validate(&store, &meta, Dialect::Meta).unwrap();
+        assert_eq!((request.scope.as_str(), request.code_challenge), ("pages_show_list pages_manage_posts", None));
+        assert!(matches!(validate(&store, &meta, Dialect::OAuth), Err(Rejection::Redirect(url)) if url.contains("PKCE")));
+        let plain = query(&client_id, "response_type=code&code_challenge=abc&code_challenge_method=plain");
+        assert!(matches!(validate(&store, &plain, Dialect::Meta), Err(Rejection::Redirect(_))));
+    }
+
+    #[test]
+    fn unchecked_permissions_are_declined() {
+        let params = parse_params("pages=Bakery,+Books+,&business_pages=Agency&grant.pages_show_list=on").unwrap();
+        let consent = meta_consent(&params, "pages_show_list business_management");
+        assert_eq!(consent.pages, ["Bakery", "Books"]);
+        assert_eq!(consent.business_pages, ["Agency"]);
+        assert_eq!(consent.declined, ["business_management"]);
     }
 
     #[test]

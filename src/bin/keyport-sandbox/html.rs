@@ -68,13 +68,21 @@ pub struct Consent<'a> {
     pub redirect_uri: &'a str,
     /// Original request parameters, sent back as hidden inputs.
     pub hidden: &'a [(&'a str, &'a str)],
+    /// Where the form posts (the endpoint that showed it).
+    pub action: &'a str,
+    /// The Meta dialect: the user names their Pages and may decline permissions.
+    pub meta: bool,
 }
 
 pub const DEFAULT_ACCOUNT: &str = "Sandbox Marketing";
+/// The Pages a Meta consent offers by default: two managed directly, one through a business.
+pub const DEFAULT_PAGES: &str = "Sandbox Bakery, Sandbox Books";
+pub const DEFAULT_BUSINESS_PAGES: &str = "Sandbox Agency Client";
 
 pub fn consent_page(consent: &Consent) -> String {
     let scopes: String = consent.scope.split_ascii_whitespace().map(|scope| format!("<li><code>{}</code></li>", escape(scope))).collect();
     let scopes = if scopes.is_empty() { "<p class=\"muted\">No specific scopes requested.</p>".to_owned() } else { format!("<ul>{scopes}</ul>") };
+    let scopes = if consent.meta { meta_fields(consent.scope) } else { scopes };
     let hidden: String = consent
         .hidden
         .iter()
@@ -85,7 +93,7 @@ pub fn consent_page(consent: &Consent) -> String {
         "<h1>{title}</h1>\
          <p><strong>{client}</strong> wants to access your sandbox account.</p>\
          <h2>Requested scopes</h2>{scopes}\
-         <form method=\"post\" action=\"/authorize\">\
+         <form method=\"post\" action=\"{action}\" id=\"consent\">\
          <label for=\"account\">Account name</label>\
          <input type=\"text\" id=\"account\" name=\"account\" value=\"{account}\" autocomplete=\"off\">\
          {hidden}\
@@ -97,8 +105,27 @@ pub fn consent_page(consent: &Consent) -> String {
         client = escape(consent.client_name),
         account = escape(DEFAULT_ACCOUNT),
         redirect = escape(consent.redirect_uri),
+        action = escape(consent.action),
     );
     page(&title, &body)
+}
+
+/// The Meta consent's own part: every permission as a checkbox (unchecked = declined) and
+/// the Pages the user manages, directly and through their business portfolio.
+fn meta_fields(scope: &str) -> String {
+    let permissions: String = scope
+        .split_ascii_whitespace()
+        .map(|p| format!("<li><label><input type=\"checkbox\" name=\"grant.{0}\" checked form=\"consent\"> <code>{0}</code></label></li>", escape(p)))
+        .collect();
+    format!(
+        "<h2>Permissions</h2><p class=\"muted\">Uncheck a permission to decline it.</p><ul>{permissions}</ul>\
+         <label for=\"pages\">Pages you manage (comma separated)</label>\
+         <input type=\"text\" id=\"pages\" name=\"pages\" value=\"{pages}\" form=\"consent\" autocomplete=\"off\">\
+         <label for=\"business_pages\">Pages of your business portfolio</label>\
+         <input type=\"text\" id=\"business_pages\" name=\"business_pages\" value=\"{business}\" form=\"consent\" autocomplete=\"off\">",
+        pages = escape(DEFAULT_PAGES),
+        business = escape(DEFAULT_BUSINESS_PAGES),
+    )
 }
 
 pub fn error_page(title: &str, message: &str) -> String {
@@ -138,7 +165,7 @@ mod tests {
     #[test]
     fn consent_page_has_the_form_tests_rely_on() {
         let hidden = [("client_id", "sbx_client_1"), ("state", "\"><script>")];
-        let html = consent_page(&Consent { client_name: "Key<port>", scope: "profile posts.write", redirect_uri: "http://app/cb", hidden: &hidden });
+        let html = consent_page(&Consent { client_name: "Key<port>", scope: "profile posts.write", redirect_uri: "http://app/cb", hidden: &hidden, action: "/authorize", meta: false });
         assert!(html.contains("<title>Authorize Key&lt;port&gt;</title>"));
         assert!(html.contains(r#"<button name="decision" value="approve">Approve</button>"#));
         assert!(html.contains(r#"<button name="decision" value="deny">Deny</button>"#));

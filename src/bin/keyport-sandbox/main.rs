@@ -5,9 +5,9 @@
 //! This file holds the command line, startup, routing and shutdown. Modules:
 //! `store` (OAuth state and rules), `account` (the remote account), `posts` (the social
 //! API's data), `faults` (injected failures), `authorize` / `oauth` / `api` / `admin` (HTTP
-//! handlers), `state` (what handlers share, the fault gate), `reply` (responses and request
-//! reading), `html` (pages), `urlenc` (URL and form encoding), `secrets` (random
-//! credentials and PKCE).
+//! handlers), `mastodon` / `meta` (provider personalities at their providers' paths),
+//! `state` (what handlers share, the fault gate), `reply` (responses and request reading),
+//! `html` (pages), `urlenc` (URL and form encoding), `secrets` (random credentials and PKCE).
 
 mod account;
 mod admin;
@@ -16,6 +16,7 @@ mod authorize;
 mod faults;
 mod html;
 mod mastodon;
+mod meta;
 mod oauth;
 mod posts;
 mod reply;
@@ -127,6 +128,9 @@ fn router(app: state::AppState) -> Router {
         .route("/oauth/revoke", post(oauth::revoke))
         .route("/api/v1/accounts/verify_credentials", get(mastodon::verify_credentials))
         .route("/api/v1/statuses", post(mastodon::create_status))
+        // The Meta personality (meta.rs): Facebook Login and the Graph API's Page paths.
+        .route("/meta/{version}/{node}", get(meta::node))
+        .route("/meta/{version}/{node}/{edge}", axum::routing::any(meta::edge))
         .route("/faults", post(admin::add_fault).delete(admin::clear_faults))
         .route("/admin/revoke-all", post(admin::revoke_all))
         .route("/admin/config", post(admin::config))

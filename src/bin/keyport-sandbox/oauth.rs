@@ -138,8 +138,7 @@ pub fn exchange(app: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<Toke
         "authorization_code" => {
             let code = required(&params, "code")?;
             let redirect_uri = required(&params, "redirect_uri")?;
-            let verifier = required(&params, "code_verifier")?;
-            store.exchange_code(&client_id, code, redirect_uri, verifier, now)
+            store.exchange_code(&client_id, code, redirect_uri, params.get("code_verifier"), now)
         }
         "refresh_token" => {
             let refresh_token = required(&params, "refresh_token")?;

@@ -10,6 +10,7 @@ use sha2::{Digest, Sha256};
 pub const ACCESS_TOKEN_PREFIX: &str = "sbx_at_";
 pub const REFRESH_TOKEN_PREFIX: &str = "sbx_rt_";
 pub const CODE_PREFIX: &str = "sbx_code_";
+pub const PAGE_TOKEN_PREFIX: &str = "sbx_page_";
 
 /// `prefix` followed by 32 random bytes, base64url without padding.
 pub fn random_secret(prefix: &str) -> String {
@@ -46,6 +47,14 @@ pub fn account_id(account_name: &str) -> String {
     let mut bytes = [0u8; 16];
     bytes.copy_from_slice(&digest[..16]);
     format!("sbx-{}", uuid::Uuid::from_bytes(bytes).hyphenated())
+}
+
+/// A stable numeric id per name, as Facebook's Page ids are.
+pub fn numeric_id(name: &str) -> String {
+    let digest = Sha256::digest(name.as_bytes());
+    let mut bytes = [0u8; 8];
+    bytes.copy_from_slice(&digest[..8]);
+    (u64::from_be_bytes(bytes) % 1_000_000_000_000_000).to_string()
 }
 
 #[cfg(test)]

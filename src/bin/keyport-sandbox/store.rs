@@ -8,7 +8,7 @@
 use crate::account::Account;
 use crate::faults::FaultQueues;
 use crate::posts::PostBook;
-use crate::secrets::{self, ACCESS_TOKEN_PREFIX, CODE_PREFIX, REFRESH_TOKEN_PREFIX};
+use crate::secrets::{self, ACCESS_TOKEN_PREFIX, CODE_PREFIX, PAGE_TOKEN_PREFIX, REFRESH_TOKEN_PREFIX};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
@@ -34,9 +34,50 @@ pub struct Approval {
     pub client_id: String,
     pub redirect_uri: String,
     pub scope: String,
-    pub code_challenge: String,
+    /// `None` only where the dialect does not use PKCE (the Meta dialog).
+    pub code_challenge: Option<String>,
     pub account_name: String,
+    /// What the user chose on the Meta consent page (meta.rs).
+    pub meta: Option<MetaConsent>,
 }
+
+/// The Meta consent page's choices: the Pages the user manages directly, those of their
+/// business portfolio, and the permissions they declined.
+#[derive(Debug, Clone, Default)]
+pub struct MetaConsent {
+    pub pages: Vec<String>,
+    pub business_pages: Vec<String>,
+    pub declined: Vec<String>,
+}
+
+/// A Facebook Page a Meta grant gives access to, with its own Page access token.
+#[derive(Debug, Clone)]
+pub struct MetaPage {
+    pub account: Account,
+    pub token: String,
+    /// Held through the user's business portfolio (listed by `owned_pages`, not `/me/accounts`).
+    pub business: bool,
+}
+
+/// What a Meta grant holds beyond an ordinary one.
+#[derive(Debug, Clone, Default)]
+pub struct MetaGrant {
+    pub pages: Vec<MetaPage>,
+    pub declined: Vec<String>,
+    pub business: Account,
+}
+
+/// The user behind a live access token, as the Meta personality reads it.
+#[derive(Debug, Clone)]
+pub struct UserView {
+    pub account: Account,
+    pub scope: String,
+    pub meta: MetaGrant,
+}
+
+/// Meta's long-lived user tokens last about 60 days
+/// (https://developers.facebook.com/docs/facebook-login/guides/access-tokens/get-long-lived).
+pub const LONG_LIVED_TTL: u64 = 5_183_944;
 
 #[derive(Debug)]
 struct AuthCode {
@@ -53,6 +94,7 @@ struct Grant {
     scope: String,
     current_refresh: String,
     revoked: bool,
+    meta: Option<MetaGrant>,
 }
 
 #[derive(Debug)]
@@ -85,6 +127,8 @@ pub struct Counters {
     pub revocations: u64,
     /// Mastodon apps registered through `POST /api/v1/apps`.
     pub apps_registered: u64,
+    /// Meta `fb_exchange_token` exchanges (short-lived user token → long-lived).
+    pub long_lived_exchanges: u64,
 }
 
 #[derive(Debug)]
@@ -96,6 +140,8 @@ pub struct Store {
     access_tokens: HashMap<String, AccessToken>,
     /// Every refresh token ever issued → its grant; only `Grant::current_refresh` is usable.
     refresh_tokens: HashMap<String, u64>,
+    /// Meta Page access tokens → (grant, index of the Page in its `MetaGrant`).
+    page_tokens: HashMap<String, (u64, usize)>,
     pub token_ttl: u64,
     pub counters: Counters,
     pub faults: FaultQueues,
@@ -111,6 +157,7 @@ impl Store {
             next_grant_id: 1,
             access_tokens: HashMap::new(),
             refresh_tokens: HashMap::new(),
+            page_tokens: HashMap::new(),
             token_ttl,
             counters: Counters::default(),
             faults: FaultQueues::default(),
@@ -149,7 +196,7 @@ impl Store {
     }
 
     /// The `authorization_code` grant (RFC 6749 §4.1.3 with the PKCE check of RFC 7636 §4.6).
-    pub fn exchange_code(&mut self, client_id: &str, code: &str, redirect_uri: &str, verifier: &str, now: Instant) -> Result<TokenSet, TokenError> {
+    pub fn exchange_code(&mut self, client_id: &str, code: &str, redirect_uri: &str, verifier: Option<&str>, now: Instant) -> Result<TokenSet, TokenError> {
         let entry = self.codes.get(code).ok_or(TokenError::InvalidGrant("unknown authorization code"))?;
         if let Some(grant_id) = entry.grant_id {
             // RFC 6749 §4.1.2: a replayed code may mean it was stolen, so the tokens it bought go.
@@ -166,18 +213,29 @@ impl Store {
         if approval.redirect_uri != redirect_uri {
             return Err(TokenError::InvalidGrant("redirect_uri does not match the authorization request"));
         }
-        if !secrets::pkce_s256_matches(verifier, &approval.code_challenge) {
-            return Err(TokenError::InvalidGrant("code_verifier does not match code_challenge"));
+        // RFC 7636 §4.6: a code bought with a challenge needs its verifier; one bought
+        // without (the Meta dialect) ignores any.
+        if let Some(challenge) = &approval.code_challenge {
+            match verifier {
+                None => return Err(TokenError::InvalidGrant("code_verifier is required: the authorization used PKCE")),
+                Some(verifier) if !secrets::pkce_s256_matches(verifier, challenge) => {
+                    return Err(TokenError::InvalidGrant("code_verifier does not match code_challenge"));
+                }
+                Some(_) => {}
+            }
         }
+        let approval = approval.clone();
         let grant_id = self.next_grant_id;
         self.next_grant_id += 1;
         let refresh_token = secrets::random_secret(REFRESH_TOKEN_PREFIX);
+        let meta = approval.meta.as_ref().map(|consent| self.meta_grant(grant_id, &approval.account_name, consent));
         let grant = Grant {
             client_id: client_id.to_owned(),
             account: Account::named(&approval.account_name),
             scope: approval.scope.clone(),
             current_refresh: refresh_token.clone(),
             revoked: false,
+            meta,
         };
         let scope = grant.scope.clone();
         if let Some(entry) = self.codes.get_mut(code) {
@@ -219,10 +277,59 @@ impl Store {
     }
 
     fn token_set(&mut self, grant_id: u64, refresh_token: String, scope: String, now: Instant) -> TokenSet {
+        self.token_set_for(grant_id, refresh_token, scope, now, self.token_ttl)
+    }
+
+    fn token_set_for(&mut self, grant_id: u64, refresh_token: String, scope: String, now: Instant, ttl: u64) -> TokenSet {
         let access_token = secrets::random_secret(ACCESS_TOKEN_PREFIX);
-        let expires_at = now.checked_add(Duration::from_secs(self.token_ttl));
+        let expires_at = now.checked_add(Duration::from_secs(ttl));
         self.access_tokens.insert(access_token.clone(), AccessToken { grant_id, expires_at });
-        TokenSet { access_token, refresh_token, expires_in: self.token_ttl, scope }
+        TokenSet { access_token, refresh_token, expires_in: ttl, scope }
+    }
+
+    /// The Pages a Meta consent names, each with a Page access token of its own.
+    fn meta_grant(&mut self, grant_id: u64, user: &str, consent: &MetaConsent) -> MetaGrant {
+        let named = consent.pages.iter().map(|n| (n, false)).chain(consent.business_pages.iter().map(|n| (n, true)));
+        let pages: Vec<MetaPage> = named
+            .map(|(name, business)| MetaPage { account: Account::page(name), token: secrets::random_secret(PAGE_TOKEN_PREFIX), business })
+            .collect();
+        for (index, page) in pages.iter().enumerate() {
+            self.page_tokens.insert(page.token.clone(), (grant_id, index));
+        }
+        MetaGrant { pages, declined: consent.declined.clone(), business: Account::page(&format!("{user} Business")) }
+    }
+
+    /// `grant_type=fb_exchange_token`: a live user token of this client becomes a
+    /// long-lived one (about 60 days) for the same grant.
+    pub fn exchange_long_lived(&mut self, client_id: &str, token: &str, now: Instant) -> Result<TokenSet, TokenError> {
+        let grant_id = self.live_grant_of(token, now).ok_or(TokenError::InvalidGrant("the token to exchange is invalid or expired"))?;
+        let grant = self.grants.get(&grant_id).ok_or(TokenError::InvalidGrant("the token to exchange is invalid or expired"))?;
+        if grant.client_id != client_id {
+            return Err(TokenError::InvalidGrant("the token to exchange was issued to another app"));
+        }
+        let scope = grant.scope.clone();
+        Ok(self.token_set_for(grant_id, String::new(), scope, now, LONG_LIVED_TTL))
+    }
+
+    fn live_grant_of(&self, token: &str, now: Instant) -> Option<u64> {
+        let access = self.access_tokens.get(token)?;
+        if access.expires_at.is_some_and(|expires_at| now >= expires_at) {
+            return None;
+        }
+        self.grants.get(&access.grant_id).filter(|grant| !grant.revoked).map(|_| access.grant_id)
+    }
+
+    /// The user, scope and Pages behind a live user access token.
+    pub fn user_for_access_token(&self, token: &str, now: Instant) -> Option<UserView> {
+        let grant = self.grants.get(&self.live_grant_of(token, now)?)?;
+        Some(UserView { account: grant.account.clone(), scope: grant.scope.clone(), meta: grant.meta.clone().unwrap_or_default() })
+    }
+
+    /// The Page behind a Page access token whose grant is still live.
+    pub fn page_for_token(&self, token: &str) -> Option<&Account> {
+        let (grant_id, index) = self.page_tokens.get(token)?;
+        let grant = self.grants.get(grant_id).filter(|grant| !grant.revoked)?;
+        grant.meta.as_ref()?.pages.get(*index).map(|page| &page.account)
     }
 
     /// RFC 7009: a refresh token takes its whole grant with it, an access token only
@@ -314,14 +421,15 @@ mod tests {
             client_id: client.id.clone(),
             redirect_uri: REDIRECT.into(),
             scope: "profile posts.write".into(),
-            code_challenge: CHALLENGE.into(),
+            code_challenge: Some(CHALLENGE.into()),
             account_name: "Sandbox Marketing".into(),
+            meta: None,
         }
     }
 
     fn connect(store: &mut Store, client: &Client, now: Instant) -> TokenSet {
         let code = store.issue_code(approval(client), now);
-        store.exchange_code(&client.id, &code, REDIRECT, VERIFIER, now).expect("code exchange")
+        store.exchange_code(&client.id, &code, REDIRECT, Some(VERIFIER), now).expect("code exchange")
     }
 
     #[test]
@@ -354,15 +462,15 @@ mod tests {
         let now = Instant::now();
         let code = store.issue_code(approval(&client), now);
         let grant = |reason| Err(TokenError::InvalidGrant(reason));
-        assert_eq!(store.exchange_code(&client.id, "sbx_code_nope", REDIRECT, VERIFIER, now).map(|_| ()), grant("unknown authorization code"));
-        assert_eq!(store.exchange_code(&other.id, &code, REDIRECT, VERIFIER, now).map(|_| ()), grant("authorization code was issued to another client"));
+        assert_eq!(store.exchange_code(&client.id, "sbx_code_nope", REDIRECT, Some(VERIFIER), now).map(|_| ()), grant("unknown authorization code"));
+        assert_eq!(store.exchange_code(&other.id, &code, REDIRECT, Some(VERIFIER), now).map(|_| ()), grant("authorization code was issued to another client"));
         assert_eq!(
-            store.exchange_code(&client.id, &code, "http://127.0.0.1:3000/callback/", VERIFIER, now).map(|_| ()),
+            store.exchange_code(&client.id, &code, "http://127.0.0.1:3000/callback/", Some(VERIFIER), now).map(|_| ()),
             grant("redirect_uri does not match the authorization request")
         );
-        assert_eq!(store.exchange_code(&client.id, &code, REDIRECT, "wrong-verifier", now).map(|_| ()), grant("code_verifier does not match code_challenge"));
-        assert_eq!(store.exchange_code(&client.id, &code, REDIRECT, VERIFIER, now + CODE_LIFETIME).map(|_| ()), grant("authorization code expired"));
-        assert!(store.exchange_code(&client.id, &code, REDIRECT, VERIFIER, now).is_ok(), "failed attempts do not burn the code");
+        assert_eq!(store.exchange_code(&client.id, &code, REDIRECT, Some("wrong-verifier"), now).map(|_| ()), grant("code_verifier does not match code_challenge"));
+        assert_eq!(store.exchange_code(&client.id, &code, REDIRECT, Some(VERIFIER), now + CODE_LIFETIME).map(|_| ()), grant("authorization code expired"));
+        assert!(store.exchange_code(&client.id, &code, REDIRECT, Some(VERIFIER), now).is_ok(), "failed attempts do not burn the code");
     }
 
     #[test]
@@ -370,8 +478,8 @@ mod tests {
         let (mut store, client) = store_with_client();
         let now = Instant::now();
         let code = store.issue_code(approval(&client), now);
-        let tokens = store.exchange_code(&client.id, &code, REDIRECT, VERIFIER, now).unwrap();
-        let replay = store.exchange_code(&client.id, &code, REDIRECT, VERIFIER, now);
+        let tokens = store.exchange_code(&client.id, &code, REDIRECT, Some(VERIFIER), now).unwrap();
+        let replay = store.exchange_code(&client.id, &code, REDIRECT, Some(VERIFIER), now);
         assert_eq!(replay.map(|_| ()), Err(TokenError::InvalidGrant("authorization code already used; tokens issued from it have been revoked")));
         assert!(store.account_for_access_token(&tokens.access_token, now).is_none());
         assert_eq!(store.refresh(&client.id, &tokens.refresh_token, None, now).map(|_| ()), Err(TokenError::InvalidGrant("grant revoked")));
