@@ -11,6 +11,7 @@ use crate::{
             import::ImportPage,
             keys::KeysPage,
             not_found::NotFound,
+            page_pick::PagePickPage,
             platform_detail::PlatformPage,
             platform_edit::{EditPlatformPage, NewPlatformPage},
             platforms_list::PlatformsPage,
@@ -83,6 +84,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/platforms/new") view=NewPlatformPage ssr=SsrMode::Async/>
                     <Route path=path!("/platforms/:id") view=PlatformPage ssr=SsrMode::Async/>
                     <Route path=path!("/platforms/:id/edit") view=EditPlatformPage ssr=SsrMode::Async/>
+                    <Route path=path!("/platforms/:id/pages/:pick") view=PagePickPage ssr=SsrMode::Async/>
                     <Route path=path!("/users") view=UsersPage ssr=SsrMode::Async/>
                     <Route path=path!("/audit") view=AuditLogPage ssr=SsrMode::Async/>
                     <Route path=path!("/posts") view=PostsPage ssr=SsrMode::Async/>

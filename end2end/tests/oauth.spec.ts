@@ -167,3 +167,60 @@ test.describe('Mastodon on any instance', () => {
     await expect(page.getByRole('group', { name }).getByRole('checkbox', { name: new RegExp(`^e2e-toot@${host}`) })).toBeVisible();
   });
 });
+
+test.describe('Facebook Pages through the Page picker', () => {
+  test.use({ storageState: '.auth/marketer.json' });
+
+  test('a marketer picks two Pages, publishes to both, and disconnects one', async ({ page, api, request }) => {
+    // An admin's Facebook platform, its endpoints pointed at the sandbox's Meta personality.
+    const name = unique('Facebook');
+    const platform = (await (await api.post('/api/platforms', { data: { name, auth_type: 'oauth2', category: 'social' } })).json()).platform;
+    const redirect = (await (await api.get(`/api/platforms/${platform.id}/oauth`)).json()).oauth.redirect_uri;
+    const client = await (await request.post(`${SANDBOX_URL}/register`, { data: { client_name: 'Keyport', redirect_uris: [redirect] } })).json();
+    const graph = `${SANDBOX_URL}/meta/v25.0`;
+    const settings = { provider: 'facebook_pages', client_id: client.client_id, authorize_url: `${graph}/dialog/oauth`, token_url: `${graph}/oauth/access_token`, userinfo_url: `${graph}/me`, api_base_url: graph };
+    expect((await api.put(`/api/platforms/${platform.id}/oauth`, { data: settings })).status()).toBe(200);
+    expect((await api.put(`/api/platforms/${platform.id}/secrets/client_secret`, { data: { value: client.client_secret } })).ok()).toBe(true);
+
+    await open(page, `/platforms/${platform.id}`);
+    const accounts = page.getByRole('region', { name: 'Accounts' });
+    await accounts.getByRole('button', { name: 'Connect an account' }).click();
+    expect(page.url().startsWith(`${graph}/dialog/oauth?`)).toBe(true);
+    await expect(page.getByLabel('business_management')).toBeChecked();
+    await page.getByLabel('Account name').fill('Pat Baker');
+    await page.getByRole('button', { name: 'Approve' }).click();
+
+    // Keyport's picker: every Page offered, none connected yet, no token on the page.
+    await expect(page.getByRole('heading', { name: 'Choose Facebook Pages' })).toBeVisible();
+    const pages = page.getByRole('group', { name: 'Pages' });
+    await expect(pages.getByRole('checkbox')).toHaveCount(3);
+    await expect(pages).toContainText('Through Pat Baker Business');
+    expect(await page.content()).not.toMatch(/sbx_(page|at)_/);
+    await pages.getByRole('checkbox', { name: /Sandbox Books/ }).uncheck();
+    await page.getByRole('button', { name: 'Connect selected Pages' }).click();
+
+    await expect(page.getByRole('status')).toContainText('Pages connected');
+    await expect(accounts.getByRole('listitem')).toHaveCount(2);
+    for (const pageName of ['Sandbox Bakery', 'Sandbox Agency Client']) {
+      await expect(accounts.getByRole('listitem', { name: pageName }).getByText('Connected', { exact: true })).toBeVisible();
+    }
+
+    await open(page, '/posts');
+    const text = `Fresh bread ${Date.now()}`;
+    await page.getByLabel('Text').fill(text);
+    const group = page.getByRole('group', { name });
+    await group.getByRole('checkbox', { name: /^Sandbox Bakery/ }).check();
+    await group.getByRole('checkbox', { name: /^Sandbox Agency Client/ }).check();
+    await page.getByRole('button', { name: 'Publish now' }).click();
+    const post = page.getByRole('article', { name: `Post: ${text}` });
+    for (const pageName of ['Sandbox Bakery', 'Sandbox Agency Client']) {
+      await expect(post.getByRole('row', { name: new RegExp(pageName) }).getByText('published', { exact: true })).toBeVisible({ timeout: 15_000 });
+    }
+
+    await open(page, `/platforms/${platform.id}`);
+    await accounts.getByRole('button', { name: 'Disconnect Sandbox Bakery' }).click();
+    await expect(page.getByRole('status')).toContainText(/[Dd]isconnected/);
+    await expect(accounts.getByRole('listitem')).toHaveCount(1);
+    await expect(accounts.getByRole('listitem', { name: 'Sandbox Agency Client' })).toBeVisible();
+  });
+});

@@ -79,6 +79,9 @@ pub enum AppError {
     Forbidden { message: String },
     #[error("{message}")]
     Unavailable { message: String },
+    /// What the request names existed once and is no longer usable (an expired or used link).
+    #[error("{message}")]
+    Gone { message: String },
     /// Too many attempts from this caller (sign-in throttling): wait, then try again.
     #[error("{message}")]
     TooManyRequests { message: String },
@@ -109,6 +112,7 @@ impl AppError {
             Self::Unauthorized => 401,
             Self::Forbidden { .. } => 403,
             Self::Unavailable { .. } => 503,
+            Self::Gone { .. } => 410,
             Self::TooManyRequests { .. } => 429,
             Self::Internal { .. } => 500,
             Self::Transport { .. } => 502,

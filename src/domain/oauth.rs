@@ -189,6 +189,30 @@ pub struct OauthView {
     pub providers: Vec<ProviderChoice>,
 }
 
+/// A Facebook connection half-way: the Pages the person may connect, picked on a Keyport
+/// page. Never holds a token (the Page tokens stay sealed on the server).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PagePick {
+    pub id: Uuid,
+    pub platform_id: Uuid,
+    pub platform_name: String,
+    /// The Facebook user who granted access, when Facebook said.
+    pub user_name: Option<String>,
+    pub pages: Vec<PageChoice>,
+    pub expires_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PageChoice {
+    pub id: String,
+    pub name: String,
+    pub avatar_url: Option<String>,
+    /// The business portfolio the Page is held through, if any.
+    pub business: Option<String>,
+    /// Already one of the platform's accounts (picking it again renews its token).
+    pub connected: bool,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

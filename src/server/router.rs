@@ -206,10 +206,11 @@ fn start_workers(state: &AppState) -> Vec<tokio::task::JoinHandle<()>> {
     vec![refresher, publisher, rotation, sweeper]
 }
 
-const SESSION_SWEEP: Duration = Duration::from_secs(3600);
+/// Often enough that an expired Page pick (10 minutes) is gone soon after.
+const SESSION_SWEEP: Duration = Duration::from_secs(600);
 
-/// Deletes expired sessions and finished sign-in throttle windows, then waits an hour, so
-/// neither table grows without bound.
+/// Deletes expired sessions, finished sign-in throttle windows and expired Page picks,
+/// then waits ten minutes, so no such table grows without bound.
 async fn sweep_expired_sessions(store: DbSessionStore) {
     use tower_sessions::session_store::ExpiredDeletion;
     if let Err(e) = store.delete_expired().await {
@@ -217,6 +218,10 @@ async fn sweep_expired_sessions(store: DbSessionStore) {
     }
     if let Err(e) = super::auth::throttle::sweep(&store.0).await {
         tracing::warn!(error = %e, "could not delete finished sign-in throttle windows");
+    }
+    // Page picks hold Page tokens: none outlives its 10 minutes by more than a sweep.
+    if let Err(e) = super::store::picks::sweep(&store.0).await {
+        tracing::warn!(error = %e, "could not delete expired Facebook Page picks");
     }
     tokio::time::sleep(SESSION_SWEEP).await;
 }

@@ -22,3 +22,18 @@ pub async fn save_oauth_settings(id: String, form: OauthSettingsForm) -> Result<
     })
     .await
 }
+
+/// The Pages a Facebook connection offers, for the person who started it (never a token).
+#[server]
+pub async fn get_page_pick(id: String, pick: String) -> Result<crate::domain::PagePick, AppError> {
+    guarded(Role::Marketer, |cx| async move {
+        let state = &cx.state;
+        let platform = platforms::get(&state.db, &state.keyring, parse_id(&id, "platform")?).await?;
+        let pick = parse_id(&pick, "Page choice")?;
+        oauth::facebook::view(state, &cx.caller, &platform, pick).await.map_err(|e| match e {
+            oauth::facebook::PickError::App(e) => e,
+            gone => AppError::Gone { message: format!("{gone}: press Connect again on the platform page") },
+        })
+    })
+    .await
+}

@@ -7,6 +7,7 @@ mod common;
 
 mod accounts;
 mod auth;
+mod facebook;
 mod format_spec;
 mod forms;
 mod import;

@@ -34,6 +34,11 @@ impl SecretSlot {
         Self { table: "instance_clients", field, row: instance_id }
     }
 
+    /// The Pages offered by a Facebook connection half-way (one sealed document per pick).
+    pub fn page_pick(pick_id: Uuid) -> Self {
+        Self { table: "page_picks", field: SecretField::AccessToken, row: pick_id }
+    }
+
     /// The associated data: `keyport:v1|{table}|{field}|{row}|k{key_version}`.
     pub fn aad(&self, key_version: u32) -> String {
         format!("keyport:v{FORMAT_V1}|{}|{}|{}|k{key_version}", self.table, self.field, self.row.hyphenated())

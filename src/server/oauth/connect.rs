@@ -2,7 +2,9 @@
 //! `POST /oauth/{id}/connect` sends the user to the provider, `GET /oauth/{id}/callback`
 //! takes them back and stores the account's tokens (a new account, or the same provider
 //! account again: re-authentication), `POST /oauth/{id}/accounts/{account}/disconnect`
-//! revokes one account's grant and forgets it.
+//! revokes one account's grant and forgets it. Facebook Pages goes through a pick
+//! (`facebook`): the callback leaves the Pages on offer, `POST /oauth/{id}/pages/{pick}`
+//! connects the ones the person chose.
 
 use super::{
     answer::{Answer, Answered},
@@ -10,11 +12,11 @@ use super::{
     catalog,
     client::GrantError,
     exchange::exchange_code,
-    instances, pending, redirect_uri,
+    facebook, instances, pending, redirect_uri,
     tokens::{self, TokenError},
 };
 use crate::{
-    domain::{AuthType, OauthSettings, Platform, Role},
+    domain::{AuthType, OauthSettings, Platform, ProviderKey, Role},
     server::{
         audit::{self, Action, Outcome, Target},
         auth::Caller,
@@ -40,6 +42,7 @@ pub fn routes() -> Router<AppState> {
         .route("/oauth/{id}/connect", post(connect))
         .route("/oauth/{id}/callback", get(callback))
         .route("/oauth/{id}/accounts/{account}/disconnect", post(disconnect))
+        .route("/oauth/{id}/pages/{pick}", post(pick_pages))
 }
 
 /// The OAuth platform a signed-in browser user (cookie session only) asks about.
@@ -166,6 +169,17 @@ async fn finish(state: &AppState, caller: &Caller, session: &Session, id: &str, 
     let Some(code) = params.code.filter(|c| !c.is_empty()) else {
         return Err(refuse("The provider's answer has neither a code nor an error").await);
     };
+    let provider = super::settings(state, platform.id).await.map_err(|e| Answer::internal(e, Some(platform.id)))?.provider;
+    if provider == ProviderKey::FacebookPages {
+        return match facebook::begin(state, caller, &platform, code).await {
+            Ok(pick) => Ok(Answer::Redirect(format!("/platforms/{}/pages/{pick}", platform.id))),
+            Err(why) => {
+                tracing::warn!(platform.id = %platform.id, error = %why, "Facebook connection stopped");
+                audit::record(&state.db, caller, Action::OauthConnect, target(), Outcome::Failed, Some(why.to_string())).await;
+                Err(Answer::page(StatusCode::BAD_REQUEST, "Facebook did not connect", why.explain(), Some(platform.id)))
+            }
+        };
+    }
     match exchange_code(state, &platform, code, entry.verifier, entry.instance).await {
         Ok(account) => {
             audit::record(&state.db, caller, Action::OauthConnected, target(), Outcome::Ok, Some(account)).await;
@@ -186,5 +200,30 @@ async fn disconnect(State(state): State<AppState>, Extension(caller): Extension<
     let account = store::accounts::get(&state.db, account_id).await.map_err(|e| Answer::internal(e, Some(platform.id)))?;
     let account = account.filter(|a| a.account.platform_id == platform.id).ok_or_else(missing)?.account;
     let revoked = super::disconnect(&state, &caller, &platform, &account).await.map_err(|e| Answer::internal(e, Some(platform.id)))?;
-    Ok(Answer::back(platform.id, if revoked.is_ok() { "disconnected" } else { "disconnected_unrevoked" }))
+    let notice = match revoked {
+        Ok(true) => "disconnected",
+        Ok(false) => "disconnected_local",
+        Err(_) => "disconnected_unrevoked",
+    };
+    Ok(Answer::back(platform.id, notice))
+}
+
+/// `POST /oauth/{id}/pages/{pick}`: the picker's form, `page` once per chosen Page and
+/// `decision=connect` (or `cancel`, which forgets the pick).
+async fn pick_pages(State(state): State<AppState>, Extension(caller): Extension<Caller>, Path((id, pick)): Path<(String, String)>, body: Bytes) -> Answered {
+    let platform = platform_for(&state, &caller, &id).await?;
+    let gone = |why: String| Answer::page(StatusCode::GONE, "This Page choice cannot be used", format!("{why}. Nothing was stored; press Connect again."), Some(platform.id));
+    let pick = pick.parse::<Uuid>().map_err(|_| gone("The link does not name a Page choice".into()))?;
+    let form: Vec<(String, String)> = form_urlencoded::parse(&body).into_owned().collect();
+    let cancel = form.iter().any(|(k, v)| k == "decision" && v == "cancel");
+    let chosen: Vec<String> = if cancel { Vec::new() } else { form.into_iter().filter(|(k, _)| k == "page").map(|(_, v)| v).collect() };
+    if chosen.is_empty() && !cancel {
+        return Ok(Answer::Redirect(format!("/platforms/{}/pages/{pick}?notice=pick_none", platform.id)));
+    }
+    match facebook::finish(&state, &caller, &platform, pick, &chosen).await {
+        Ok(names) if names.is_empty() => Ok(Answer::back(platform.id, "pick_cancelled")),
+        Ok(_) => Ok(Answer::back(platform.id, "pages_connected")),
+        Err(facebook::PickError::App(e)) => Err(Answer::internal(e, Some(platform.id))),
+        Err(why) => Err(gone(why.to_string())),
+    }
 }

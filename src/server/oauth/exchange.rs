@@ -12,23 +12,14 @@ use crate::{
     server::{secrets, state::AppState, store::accounts::{self, Grant, Identity, TokenFacts}},
 };
 use oauth2::{AuthorizationCode, PkceCodeVerifier};
-use secrecy::ExposeSecret;
+use secrecy::{ExposeSecret, SecretString};
 use uuid::Uuid;
 
 /// Redeems the code, reads the account and stores it all; returns what the audit log
 /// records: the account's name and, on a re-authentication, what became of the old grant.
 pub async fn exchange_code(state: &AppState, platform: &Platform, code: String, verifier: Option<String>, instance: Option<Uuid>) -> Result<String, TokenError> {
     let (endpoints, secret) = tokens::endpoints_and_secret(state, platform.id, instance).await?;
-    let oauth = endpoints.client(secret.as_ref(), &redirect_uri(state, platform.id)).map_err(GrantError::Misconfigured)?;
-    let mut request = oauth.exchange_code(AuthorizationCode::new(code));
-    if let Some(verifier) = verifier {
-        request = request.set_pkce_verifier(PkceCodeVerifier::new(verifier));
-    }
-    if let Some(param) = &endpoints.provider.client_id_param {
-        request = request.add_extra_param(param.clone(), endpoints.client_id.clone());
-    }
-    let response = request.request_async(&tokens::sender(state)).await.map_err(client::classify)?;
-    let tokens = TokenSet::from_response(&response);
+    let tokens = redeem(state, platform.id, &endpoints, secret.as_ref(), code, verifier).await?;
     let mut identity = match &endpoints.userinfo_url {
         Some(url) => userinfo(state, &endpoints, url, &tokens).await,
         None => Identity::default(),
@@ -63,6 +54,21 @@ pub async fn exchange_code(state: &AppState, platform: &Platform, code: String, 
         }
     };
     Ok(format!("{name}; {outcome}"))
+}
+
+/// Redeems an authorization code at the token endpoint, with the PKCE verifier and, where
+/// the provider names it its own way, the client id.
+pub(super) async fn redeem(state: &AppState, platform_id: Uuid, endpoints: &Endpoints, secret: Option<&SecretString>, code: String, verifier: Option<String>) -> Result<TokenSet, TokenError> {
+    let oauth = endpoints.client(secret, &redirect_uri(state, platform_id)).map_err(GrantError::Misconfigured)?;
+    let mut request = oauth.exchange_code(AuthorizationCode::new(code));
+    if let Some(verifier) = verifier {
+        request = request.set_pkce_verifier(PkceCodeVerifier::new(verifier));
+    }
+    if let Some(param) = &endpoints.provider.client_id_param {
+        request = request.add_extra_param(param.clone(), endpoints.client_id.clone());
+    }
+    let response = request.request_async(&tokens::sender(state)).await.map_err(client::classify)?;
+    Ok(TokenSet::from_response(&response))
 }
 
 /// An account on an instance is named there by a local id and handle: qualified with the

@@ -10,6 +10,7 @@ pub mod client;
 pub mod connect;
 pub mod demo;
 mod exchange;
+pub mod facebook;
 pub mod instances;
 mod pending;
 mod revoke;

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod instances;
 pub mod keys;
 pub mod oauth;
+pub mod picks;
 pub mod rotation;
 pub mod platforms;
 pub mod posts;

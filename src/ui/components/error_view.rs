@@ -15,6 +15,7 @@ pub fn ErrorView(error: AppError, #[prop(optional)] children: Option<Children>) 
         AppError::Unauthorized => "Please sign in",
         AppError::Forbidden { .. } => "Not allowed",
         AppError::Unavailable { .. } => "Temporarily unavailable",
+        AppError::Gone { .. } => "No longer available",
         AppError::TooManyRequests { .. } => "Too many attempts",
         AppError::Internal { .. } => "Something went wrong",
         AppError::Transport { .. } => "Could not reach Keyport",

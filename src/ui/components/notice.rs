@@ -25,6 +25,7 @@ fn notice(code: &str) -> Option<(&'static str, &'static str)> {
         "oauth_failed" => "The provider did not complete the connection. Nothing was stored; try Connect again, and if it keeps failing check the OAuth settings (the audit log has the details).",
         "oauth_not_ready" => "This platform cannot connect yet: an admin must complete its OAuth settings (see below).",
         "instance_missing" => "Type the instance your account is on (for example mastodon.social), then press Connect.",
+        "pick_none" => "Choose at least one Page, or press Cancel.",
         "instance_invalid" => "That is not an instance address: type only its name, for example mastodon.social (no @user, path or query).",
         other => return success(other).map(|m| ("success", m)),
     };
@@ -35,6 +36,9 @@ fn success(code: &str) -> Option<&'static str> {
     match code {
         "post_saved" => Some("Post saved."),
         "connected" => Some("Connected. The tokens are stored encrypted and renewed automatically."),
+        "disconnected_local" => Some("Disconnected: the tokens were deleted. The provider offers no way to revoke them from here; remove Keyport's access in the provider's settings if you no longer use it."),
+        "pages_connected" => Some("Pages connected. Each one keeps its own Page token, stored encrypted."),
+        "pick_cancelled" => Some("Nothing was connected."),
         "disconnected" => Some("Disconnected: access was revoked at the provider and the tokens were deleted."),
         "created" => Some("Platform created."),
         "saved" => Some("Changes saved."),

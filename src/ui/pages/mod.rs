@@ -3,6 +3,7 @@ pub mod audit;
 pub mod import;
 pub mod keys;
 pub mod not_found;
+pub mod page_pick;
 pub mod platform_detail;
 pub mod platform_edit;
 pub mod platforms_list;

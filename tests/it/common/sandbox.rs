@@ -80,6 +80,65 @@ impl Sandbox {
     }
 }
 
+/// A Facebook Pages platform whose endpoints point at the sandbox's Meta personality
+/// (`/meta/v25.0/…`), with its app registered there and the app secret stored.
+pub async fn facebook_platform(app: &TestApp, sandbox: &Sandbox) -> String {
+    let platform = app.create_platform(json!({"name": format!("Facebook {}", uuid::Uuid::now_v7().simple()), "auth_type": "oauth2"})).await;
+    let id = platform["id"].as_str().unwrap().to_owned();
+    let (_, view) = app.get_json(&format!("/api/platforms/{id}/oauth")).await;
+    let (client_id, client_secret) = sandbox.register(view["oauth"]["redirect_uri"].as_str().unwrap()).await;
+    let graph = sandbox.url("/meta/v25.0");
+    let settings = json!({
+        "provider": "facebook_pages",
+        "client_id": client_id,
+        "authorize_url": format!("{graph}/dialog/oauth"),
+        "token_url": format!("{graph}/oauth/access_token"),
+        "userinfo_url": format!("{graph}/me"),
+        "api_base_url": graph,
+    });
+    let (status, body) = app.send_json(reqwest::Method::PUT, &format!("/api/platforms/{id}/oauth"), settings).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = app.send_json(reqwest::Method::PUT, &format!("/api/platforms/{id}/secrets/client_secret"), json!({"value": client_secret})).await;
+    assert!(status == 200 || status == 204, "{status} {body}");
+    id
+}
+
+/// What a person does on the Meta consent page.
+pub struct MetaChoice<'a> {
+    pub pages: &'a str,
+    pub business_pages: &'a str,
+    pub declined: &'a [&'a str],
+}
+
+impl Sandbox {
+    /// Answers the Meta login dialog at `authorize_url` as the Facebook user `account`:
+    /// every requested permission granted except `declined`. Returns where it sends the browser.
+    pub async fn decide_meta(&self, authorize_url: &str, account: &str, choice: &MetaChoice<'_>) -> String {
+        let url = reqwest::Url::parse(authorize_url).unwrap();
+        assert!(authorize_url.starts_with(&self.url("/meta/v25.0/dialog/oauth?")), "{authorize_url}");
+        let page = self.http.get(authorize_url).send().await.unwrap();
+        assert_eq!(page.status(), 200, "the consent page shows");
+        let mut fields: Vec<(String, String)> = url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+        let scope = fields.iter().find(|(k, _)| k == "scope").map(|(_, v)| v.clone()).unwrap_or_default();
+        fields.retain(|(k, _)| k != "scope");
+        fields.push(("scope".into(), scope.replace(',', " ")));
+        for permission in scope.split(',').filter(|p| !choice.declined.contains(p)) {
+            fields.push((format!("grant.{permission}"), "on".into()));
+        }
+        for (k, v) in [("decision", "approve"), ("account", account), ("pages", choice.pages), ("business_pages", choice.business_pages)] {
+            fields.push((k.into(), v.into()));
+        }
+        let r = self.http.post(self.url("/meta/v25.0/dialog/oauth")).form(&fields).send().await.unwrap();
+        assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
+        location(&r)
+    }
+
+    /// A page of the sandbox, as text.
+    pub async fn page(&self, path: &str) -> String {
+        self.http.get(self.url(path)).send().await.unwrap().text().await.unwrap()
+    }
+}
+
 /// An OAuth platform pointed at the sandbox, configured through the JSON API as an admin
 /// would: provider, instance URL, client id, client secret.
 pub async fn sandbox_platform(app: &TestApp, sandbox: &Sandbox) -> String {

@@ -20,7 +20,7 @@ pub async fn publish(http: &reqwest::Client, base: &str, page_id: Option<&str>, 
 /// 190, "Error validating access token"): that is an authentication problem.
 fn token_error_is_auth(e: PublishError) -> PublishError {
     match e {
-        PublishError::Rejected { message } if message.contains("access token") => PublishError::Unauthorized { message },
+        PublishError::Rejected { message } if message.to_lowercase().contains("access token") => PublishError::Unauthorized { message },
         other => other,
     }
 }
