@@ -55,6 +55,9 @@ pub struct OauthSettings {
     pub api_base_url: Option<String>,
     /// Space-separated; `None` means the catalog's default scopes.
     pub scopes: Option<String>,
+    /// The provider API version requests name (LinkedIn's `YYYYMM`); `None`: the catalog's.
+    #[serde(default)]
+    pub api_version: Option<String>,
 }
 
 /// The settings form as a browser posts it (the JSON API takes the same fields).
@@ -70,6 +73,7 @@ pub struct OauthSettingsForm {
     pub userinfo_url: String,
     pub api_base_url: String,
     pub scopes: String,
+    pub api_version: String,
 }
 
 pub const CLIENT_ID_MAX: usize = 500;
@@ -100,6 +104,10 @@ impl OauthSettingsForm {
         if scopes.as_ref().is_some_and(|s| s.len() > SCOPES_MAX) {
             errors.add("scopes", format!("must be at most {SCOPES_MAX} characters"));
         }
+        let api_version = optional_text(Some(self.api_version));
+        if api_version.as_deref().is_some_and(|v| !is_api_version(v)) {
+            errors.add("api_version", "must be a year and month as YYYYMM, for example 202608");
+        }
         let settings = OauthSettings {
             provider,
             client_id,
@@ -111,6 +119,7 @@ impl OauthSettingsForm {
             userinfo_url: optional_url(&mut errors, "userinfo_url", Some(self.userinfo_url)),
             api_base_url: optional_url(&mut errors, "api_base_url", Some(self.api_base_url)),
             scopes,
+            api_version,
         };
         errors.into_result(settings)
     }
@@ -129,8 +138,15 @@ impl From<&OauthSettings> for OauthSettingsForm {
             userinfo_url: text(&s.userinfo_url),
             api_base_url: text(&s.api_base_url),
             scopes: text(&s.scopes),
+            api_version: text(&s.api_version),
         }
     }
+}
+
+/// `YYYYMM` with a real month, from 2020 on (LinkedIn names its monthly API versions so:
+/// https://learn.microsoft.com/en-us/linkedin/marketing/versioning).
+pub fn is_api_version(v: &str) -> bool {
+    v.len() == 6 && v.bytes().all(|b| b.is_ascii_digit()) && v.get(..4).and_then(|y| y.parse::<u32>().ok()).is_some_and(|y| y >= 2020) && v.get(4..).and_then(|m| m.parse::<u32>().ok()).is_some_and(|m| (1..=12).contains(&m))
 }
 
 /// One connected account under a platform (a Page, a profile, a Mastodon user): what is
@@ -183,6 +199,8 @@ pub struct OauthView {
     /// The provider is federated: each account is connected on an instance the person
     /// names, where Keyport registers its app by itself (Mastodon).
     pub per_instance: bool,
+    /// Why Keyport cannot publish to this provider (yet); `None` when it can.
+    pub connect_only: Option<String>,
     /// Catalog defaults, shown as placeholders of the override fields.
     pub defaults: OauthSettings,
     /// The catalog, for the settings form's provider choice.
@@ -216,6 +234,16 @@ pub struct PageChoice {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn api_versions_are_a_year_and_a_month() {
+        for good in ["202608", "202001", "209912"] {
+            assert!(is_api_version(good), "{good}");
+        }
+        for bad in ["", "2026-08", "202600", "202613", "201912", "20260", "2026081", "２０２６０８", "+20608"] {
+            assert!(!is_api_version(bad), "{bad}");
+        }
+    }
 
     #[test]
     fn settings_form_names_each_bad_field() {

@@ -11,14 +11,16 @@ use serde::{Deserialize, Serialize};
 pub struct PostsPage {
     pub posts: Vec<Post>,
     pub targets: Vec<PublishTarget>,
+    /// Connected accounts a post cannot go to, each with why (a connect-only provider).
+    pub connect_only: Vec<String>,
 }
 
 #[server]
 pub async fn list_posts(status: Option<String>, platform: Option<String>, day: Option<String>) -> Result<PostsPage, AppError> {
     guarded(Role::Marketer, |cx| async move {
         let filter = crate::domain::PostFilter::parse(status.as_deref(), platform.as_deref(), day.as_deref())?;
-        let (posts, targets) = tokio::try_join!(publish::list(&cx.state, &filter), publish::targets(&cx.state))?;
-        Ok(PostsPage { posts, targets })
+        let (posts, (targets, connect_only)) = tokio::try_join!(publish::list(&cx.state, &filter), publish::choices(&cx.state))?;
+        Ok(PostsPage { posts, targets, connect_only })
     })
     .await
 }

@@ -15,6 +15,7 @@ mod mastodon;
 mod oauth;
 mod pages;
 mod platforms_api;
+mod providers;
 mod publish;
 mod publishers;
 mod rotation;

@@ -49,9 +49,13 @@ impl Provider {
     }
 
     async fn post(&self, provider: &str, account: Option<&str>, reply: Reply) -> (Recorded, Result<Published, PublishError>) {
+        self.post_as(provider, account, None, reply).await
+    }
+
+    async fn post_as(&self, provider: &str, account: Option<&str>, api_version: Option<&str>, reply: Reply) -> (Recorded, Result<Published, PublishError>) {
         self.replies.lock().unwrap().push_back(reply);
         let http = reqwest::Client::new();
-        let target = Target { api_base: &self.base, account_id: account };
+        let target = Target { api_base: &self.base, account_id: account, api_version };
         let post = Request { text: "Hello from Keyport", link: Some("https://example.com/launch"), idempotency_key: "keyport-0192abc" };
         let result = publish(&http, provider.parse().unwrap(), &target, &SecretString::from("token-123"), &post).await;
         (self.seen.lock().unwrap().pop().unwrap(), result)
@@ -140,7 +144,7 @@ async fn linkedin_creates_a_post_with_the_versioned_headers() {
     let p = Provider::start().await;
     let (r, result) = p.post("linkedin", Some("8675309"), (201, vec![("x-restli-id", "urn:li:share:6844785523593134080")], String::new())).await;
     assert_json_post(&r, "/rest/posts");
-    assert_eq!(header(&r, "linkedin-version"), Some("202411"));
+    assert_eq!(header(&r, "linkedin-version"), Some("202608"), "the fallback when the catalog is not consulted");
     assert_eq!(header(&r, "x-restli-protocol-version"), Some("2.0.0"));
     assert_eq!(
         r.body,
@@ -157,4 +161,12 @@ async fn linkedin_creates_a_post_with_the_versioned_headers() {
 
     let (_, result) = p.post("linkedin", Some("8675309"), (422, vec![], json!({"message": "ERROR :: /commentary :: is too long", "status": 422}).to_string())).await;
     assert!(matches!(result.unwrap_err(), PublishError::Rejected { message } if message.contains("is too long")));
+
+    // The platform's version is the one named; a retired one is the platform's to fix.
+    let retired = (426, vec![], json!({"status": 426, "code": "NONEXISTENT_VERSION", "message": "Requested version 20240101 is not active"}).to_string());
+    let (r, result) = p.post_as("linkedin", Some("8675309"), Some("202401"), retired).await;
+    assert_eq!(header(&r, "linkedin-version"), Some("202401"));
+    let message = result.unwrap_err().to_string();
+    assert!(message.starts_with("LinkedIn no longer accepts API version 202401: an admin must set a newer version"), "{message}");
+    assert!(message.contains("the post itself is fine"));
 }

@@ -66,6 +66,13 @@ pub struct Provider {
     pub client_auth: ClientAuth,
     pub refresh: Refresh,
     pub char_limit: Option<u32>,
+    /// Why Keyport cannot publish to this provider (yet); `None`: it has a publisher
+    /// (a unit test keeps the two in step with `publishers::supports`).
+    #[serde(default)]
+    pub connect_only: Option<String>,
+    /// The API version requests name (LinkedIn-Version), unless the platform overrides it.
+    #[serde(default)]
+    pub api_version: Option<String>,
     #[serde(default)]
     pub authorize_params: BTreeMap<String, String>,
     pub client_id_param: Option<String>,
@@ -132,6 +139,7 @@ impl Provider {
             userinfo_url: self.userinfo_url.as_deref().and_then(fill),
             api_base_url: self.api_base_url.as_deref().and_then(fill),
             scopes: Some(self.scopes.join(" ")).filter(|s| !s.is_empty()),
+            api_version: self.api_version.clone(),
         }
     }
 }
@@ -151,6 +159,14 @@ mod tests {
             assert!(p.authorize_url.starts_with("https://") || p.authorize_url.starts_with(INSTANCE), "{}", p.key);
             assert!(p.token_url.starts_with("https://") || p.token_url.starts_with(INSTANCE), "{}", p.key);
             assert!(!p.scopes.is_empty(), "{} has default scopes", p.key);
+        }
+    }
+
+    #[test]
+    fn a_provider_without_a_publisher_says_why() {
+        for p in all() {
+            let publishes = crate::server::publish::publishers::supports(p.key);
+            assert_eq!(p.connect_only.is_none(), publishes, "{}: connect_only must be set exactly when there is no publisher", p.key);
         }
     }
 

@@ -30,6 +30,8 @@ pub struct Endpoints {
     pub userinfo_url: Option<String>,
     pub api_base_url: Option<String>,
     pub scopes: Vec<String>,
+    /// The API version requests name (the platform's, else the catalog's).
+    pub api_version: Option<String>,
 }
 
 impl Endpoints {
@@ -50,6 +52,7 @@ impl Endpoints {
             userinfo_url: s.userinfo_url,
             api_base_url: s.api_base_url,
             scopes: s.scopes.unwrap_or_default().split_whitespace().map(str::to_owned).collect(),
+            api_version: s.api_version,
         })
     }
 
@@ -114,6 +117,7 @@ pub fn with_defaults(settings: &OauthSettings) -> OauthSettings {
         userinfo_url: pick(&settings.userinfo_url, d.userinfo_url),
         api_base_url: pick(&settings.api_base_url, d.api_base_url),
         scopes: settings.scopes.clone().or(d.scopes),
+        api_version: settings.api_version.clone().or(d.api_version),
         ..settings.clone()
     }
 }

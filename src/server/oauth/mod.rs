@@ -51,6 +51,7 @@ pub async fn view(state: &AppState, platform: &Platform) -> Result<Option<OauthV
         redirect_uri: redirect_uri(state, platform.id),
         not_ready: if per_instance { None } else { client::Endpoints::resolve(&settings).err() },
         per_instance,
+        connect_only: catalog::get(settings.provider).connect_only.clone(),
         accounts,
         settings,
         providers: catalog::choices(),

@@ -18,10 +18,23 @@ use uuid::Uuid;
 /// Accounts a post can go to: connected, under OAuth platforms that are not switched off
 /// and whose provider has a publisher.
 pub async fn targets(state: &AppState) -> Result<Vec<PublishTarget>, AppError> {
-    Ok(store::accounts::publishable(&state.db)
-        .await?
+    Ok(choices(state).await?.0)
+}
+
+/// The composer's choices: the accounts a post can go to, and for each connected account
+/// it cannot go to (a connect-only provider) a sentence saying why.
+pub async fn choices(state: &AppState) -> Result<(Vec<PublishTarget>, Vec<String>), AppError> {
+    let (publishable, connect_only): (Vec<_>, Vec<_>) = store::accounts::publishable(&state.db).await?.into_iter().partition(|a| publishers::supports(a.provider));
+    let skipped = connect_only
         .into_iter()
-        .filter(|a| publishers::supports(a.provider))
+        .map(|a| {
+            let why = catalog::get(a.provider).connect_only.clone().unwrap_or_default();
+            let name = a.name.filter(|n| !n.is_empty()).unwrap_or_else(|| a.platform_name.clone());
+            format!("{name} ({}): {why}", a.platform_name)
+        })
+        .collect();
+    let targets = publishable
+        .into_iter()
         .map(|a| {
             let name = a.name.filter(|n| !n.is_empty()).unwrap_or_else(|| if a.external_id.is_empty() { a.platform_name.clone() } else { a.external_id.clone() });
             PublishTarget {
@@ -34,7 +47,8 @@ pub async fn targets(state: &AppState) -> Result<Vec<PublishTarget>, AppError> {
                 char_limit: catalog::get(a.provider).char_limit,
             }
         })
-        .collect())
+        .collect();
+    Ok((targets, skipped))
 }
 
 /// Checks a form against the accounts it names (connected, within their limits) and

@@ -9,21 +9,21 @@ use crate::{
 };
 use uuid::Uuid;
 
-type SettingsRow = (String, Option<String>, Option<String>, Option<String>, Option<String>, Option<String>, Option<String>, Option<String>, Option<String>);
+type SettingsRow = (String, Option<String>, Option<String>, Option<String>, Option<String>, Option<String>, Option<String>, Option<String>, Option<String>, Option<String>);
 
 pub async fn settings(db: &Db, platform_id: Uuid) -> Result<Option<OauthSettings>, StoreError> {
     let row: Option<SettingsRow> = on_db!(db, |pool| {
         sqlx::query_as(
-            "SELECT provider, client_id, instance_url, authorize_url, token_url, revoke_url, userinfo_url, api_base_url, scopes \
+            "SELECT provider, client_id, instance_url, authorize_url, token_url, revoke_url, userinfo_url, api_base_url, scopes, api_version \
              FROM oauth_settings WHERE platform_id = $1",
         )
         .bind(platform_id)
         .fetch_optional(pool)
         .await
     })?;
-    row.map(|(provider, client_id, instance_url, authorize_url, token_url, revoke_url, userinfo_url, api_base_url, scopes)| {
+    row.map(|(provider, client_id, instance_url, authorize_url, token_url, revoke_url, userinfo_url, api_base_url, scopes, api_version)| {
         let provider = provider.parse().map_err(StoreError::Corrupt)?;
-        Ok(OauthSettings { provider, client_id, instance_url, authorize_url, token_url, revoke_url, userinfo_url, api_base_url, scopes })
+        Ok(OauthSettings { provider, client_id, instance_url, authorize_url, token_url, revoke_url, userinfo_url, api_base_url, scopes, api_version })
     })
     .transpose()
 }
@@ -32,11 +32,11 @@ pub async fn put_settings(db: &Db, platform_id: Uuid, s: &OauthSettings) -> Resu
     on_db!(db, |pool| {
         sqlx::query(
             "INSERT INTO oauth_settings (platform_id, provider, client_id, instance_url, authorize_url, token_url, revoke_url, \
-             userinfo_url, api_base_url, scopes, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+             userinfo_url, api_base_url, scopes, api_version, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
              ON CONFLICT (platform_id) DO UPDATE SET provider = excluded.provider, client_id = excluded.client_id, \
              instance_url = excluded.instance_url, authorize_url = excluded.authorize_url, token_url = excluded.token_url, \
              revoke_url = excluded.revoke_url, userinfo_url = excluded.userinfo_url, api_base_url = excluded.api_base_url, \
-             scopes = excluded.scopes, updated_at = excluded.updated_at",
+             scopes = excluded.scopes, api_version = excluded.api_version, updated_at = excluded.updated_at",
         )
         .bind(platform_id)
         .bind(s.provider.as_str())
@@ -48,6 +48,7 @@ pub async fn put_settings(db: &Db, platform_id: Uuid, s: &OauthSettings) -> Resu
         .bind(&s.userinfo_url)
         .bind(&s.api_base_url)
         .bind(&s.scopes)
+        .bind(&s.api_version)
         .bind(now())
         .execute(pool)
         .await

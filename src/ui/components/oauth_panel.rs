@@ -69,6 +69,9 @@ pub fn AccountsPanel(platform_id: String, oauth: OauthView) -> impl IntoView {
             {oauth.not_ready.clone().map(|why| view! {
                 <p class="hint">"Connect is not available yet: " {why} "."</p>
             })}
+            {oauth.connect_only.clone().map(|why| view! {
+                <p class="notice info" role="note"><strong>"Connect only: "</strong>"its accounts connect, but posts cannot go to them — " {why} "."</p>
+            })}
             <form method="post" action=connect_url.clone() class="connect-form">
                 {per_instance.then(|| view! {
                     <div class="field">
@@ -128,6 +131,9 @@ pub fn OauthSettingsPanel(platform_id: String, oauth: OauthView) -> impl IntoVie
                     placeholder="https://mastodon.social" hint="Only for providers with many servers (Mastodon, the sandbox)."/>
                 <TextField label="Scopes" field="scopes" value=f.scopes errors=error monospace=true
                     placeholder=d.scopes.clone().unwrap_or_default() hint="Space separated. Empty: the catalog's defaults for posting."/>
+                <TextField label="API version" field="api_version" value=f.api_version errors=error monospace=true inputmode="numeric"
+                    placeholder=d.api_version.clone().unwrap_or_default()
+                    hint="YYYYMM, for providers that version their API monthly (LinkedIn). Empty: the catalog's. Set a newer one when the provider retires it."/>
                 <details>
                     <summary>"Endpoint overrides"</summary>
                     <p class="hint">"Empty fields use the catalog's value (shown greyed). Override them for a self-hosted or test provider."</p>

@@ -61,13 +61,20 @@ pub fn PostsPage() -> impl IntoView {
 #[component]
 fn Posts(data: PostsData, create: ServerAction<CreatePost>, retry: ServerAction<RetryDelivery>, cancel: ServerAction<CancelPost>) -> impl IntoView {
     let error = Signal::derive(move || create.value().get().and_then(Result::err));
-    let PostsData { posts, targets } = data;
+    let PostsData { posts, targets, connect_only } = data;
+    let skipped = (!connect_only.is_empty()).then(|| view! {
+        <details class="hint connect-only">
+            <summary>{format!("{} connected account(s) cannot be posted to", connect_only.len())}</summary>
+            <ul>{connect_only.into_iter().map(|line| view! { <li>{line}</li> }).collect_view()}</ul>
+        </details>
+    });
     let filter_targets = targets.clone();
     let composer = if targets.is_empty() {
         view! {
             <section class="card" aria-labelledby="compose-heading">
                 <h2 id="compose-heading">"New post"</h2>
                 <p class="muted">"No account can publish yet: connect one (Sandbox, Mastodon, X, Facebook Pages or LinkedIn) on its platform page."</p>
+                {skipped}
             </section>
         }
         .into_any()
@@ -79,6 +86,7 @@ fn Posts(data: PostsData, create: ServerAction<CreatePost>, retry: ServerAction<
                 <ActionForm action=create attr:class="form compose">
                     <Composer targets=targets.clone() errors=error text=String::new() link=String::new() chosen=Vec::new() when="now"/>
                 </ActionForm>
+                {skipped}
             </section>
         }
         .into_any()

@@ -26,6 +26,8 @@ pub struct Target<'a> {
     pub api_base: &'a str,
     /// The connected account (a Facebook Page id, a LinkedIn member id).
     pub account_id: Option<&'a str>,
+    /// The API version to name (LinkedIn-Version): the platform's, else the catalog's.
+    pub api_version: Option<&'a str>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,7 +68,7 @@ pub async fn publish(http: &reqwest::Client, provider: ProviderKey, target: &Tar
         ProviderKey::Mastodon => mastodon::publish(http, base, token, post).await,
         ProviderKey::X => x::publish(http, base, token, post).await,
         ProviderKey::FacebookPages => facebook::publish(http, base, target.account_id, token, post).await,
-        ProviderKey::Linkedin => linkedin::publish(http, base, target.account_id, token, post).await,
+        ProviderKey::Linkedin => linkedin::publish(http, base, target.account_id, target.api_version, token, post).await,
         other => Err(PublishError::Rejected { message: format!("Keyport cannot publish to {} yet", other.label()) }),
     }
 }

@@ -1,0 +1,61 @@
+//! The catalog's honesty and per-platform settings: a connect-only provider's accounts are
+//! named in the composer with why, never offered as targets; an API version is checked and
+//! kept. SQLite and PostgreSQL.
+
+use crate::common::{count, TestApp};
+use keyport::{
+    domain::{PostForm, ProviderKey},
+    server::{
+        auth::Caller,
+        publish, secrets,
+        store::accounts::{Grant, Identity, TokenFacts},
+    },
+};
+use secrecy::SecretString;
+use serde_json::json;
+
+on_both_backends!(a_connect_only_account_is_named_in_the_composer_and_never_offered, an_api_version_is_checked_and_kept);
+
+async fn a_connect_only_account_is_named_in_the_composer_and_never_offered(app: TestApp) {
+    let platform = app.create_platform(json!({"name": "Reddit Team", "auth_type": "oauth2"})).await;
+    let id = platform["id"].as_str().unwrap().to_owned();
+    let (status, body) = app.send_json(reqwest::Method::PUT, &format!("/api/platforms/{id}/oauth"), json!({"provider": "reddit", "client_id": "abc"})).await;
+    assert_eq!(status, 200, "{body}");
+    // An account connected as the callback would store it.
+    let facts = TokenFacts { token_type: Some("bearer".into()), scopes: Some("submit identity".into()), expires_at: None };
+    let who = Identity { external_id: "t2_abc".into(), name: Some("keyport_bot".into()), avatar_url: None };
+    let account = secrets::store_tokens(&app.db, &app.state.keyring, id.parse().unwrap(), &SecretString::from("token"), None, &facts, &Grant::New(who, None)).await.unwrap().unwrap();
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM accounts").await, 1);
+
+    let (targets, skipped) = publish::choices(&app.state).await.unwrap();
+    assert!(targets.is_empty(), "a Reddit account is no target");
+    assert_eq!(skipped, ["keyport_bot (Reddit Team): Keyport has no Reddit publisher yet"]);
+    let html = app.page("/posts").await.text().await.unwrap();
+    assert!(html.contains("1 connected account(s) cannot be posted to") && html.contains("Keyport has no Reddit publisher yet"), "the composer says why");
+    let page = app.page(&format!("/platforms/{id}")).await.text().await.unwrap();
+    assert!(page.contains("Connect only: "), "the platform page says so too");
+
+    // Naming it anyway is refused with the field named, before anything is queued.
+    let form = PostForm { text: "hello".into(), accounts: vec![account.to_string()], action: "now".into(), ..Default::default() };
+    let refused = publish::create(&app.state, &Caller::default(), form).await.unwrap_err();
+    assert!(refused.fields().is_some_and(|f| f.get("accounts").is_some()), "{refused}");
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM deliveries").await, 0);
+    assert!(ProviderKey::Reddit.label().contains("Reddit"));
+}
+
+async fn an_api_version_is_checked_and_kept(app: TestApp) {
+    let platform = app.create_platform(json!({"name": "LinkedIn Team", "auth_type": "oauth2"})).await;
+    let id = platform["id"].as_str().unwrap().to_owned();
+    let path = format!("/api/platforms/{id}/oauth");
+    let put = |version: &'static str| app.send_json(reqwest::Method::PUT, &path, json!({"provider": "linkedin", "client_id": "abc", "api_version": version}));
+    for bad in ["2026-08", "202613", "201912", "20260801"] {
+        let (status, body) = put(bad).await;
+        assert_eq!(status, 422, "{bad}: {body}");
+        assert!(body.to_string().contains("api_version"), "{body}");
+    }
+    let (status, body) = put("202701").await;
+    assert_eq!(status, 200, "{body}");
+    let (_, view) = app.get_json(&format!("/api/platforms/{id}/oauth")).await;
+    assert_eq!(view["oauth"]["settings"]["api_version"], "202701");
+    assert_eq!(view["oauth"]["defaults"]["api_version"], "202608", "the catalog's, shown as the placeholder");
+}
