@@ -2,9 +2,9 @@
 //! named in the composer with why, never offered as targets; an API version is checked and
 //! kept. SQLite and PostgreSQL.
 
-use crate::common::{count, TestApp};
+use crate::common::{count, sandbox::{connect_as, Sandbox}, signed_in_browser, TestApp};
 use keyport::{
-    domain::{PostForm, ProviderKey},
+    domain::{PostForm, ProviderKey, Role},
     server::{
         auth::Caller,
         publish, secrets,
@@ -14,7 +14,11 @@ use keyport::{
 use secrecy::SecretString;
 use serde_json::json;
 
-on_both_backends!(a_connect_only_account_is_named_in_the_composer_and_never_offered, an_api_version_is_checked_and_kept);
+on_both_backends!(
+    a_connect_only_account_is_named_in_the_composer_and_never_offered,
+    an_api_version_is_checked_and_kept,
+    a_custom_provider_is_configured_from_its_issuer_alone,
+);
 
 async fn a_connect_only_account_is_named_in_the_composer_and_never_offered(app: TestApp) {
     let platform = app.create_platform(json!({"name": "Reddit Team", "auth_type": "oauth2"})).await;
@@ -58,4 +62,38 @@ async fn an_api_version_is_checked_and_kept(app: TestApp) {
     let (_, view) = app.get_json(&format!("/api/platforms/{id}/oauth")).await;
     assert_eq!(view["oauth"]["settings"]["api_version"], "202701");
     assert_eq!(view["oauth"]["defaults"]["api_version"], "202608", "the catalog's, shown as the placeholder");
+}
+
+/// The sandbox publishes RFC 8414 metadata (no OpenID Connect document: the second place
+/// is tried) and OpenID Connect's standard claims at /userinfo.
+async fn a_custom_provider_is_configured_from_its_issuer_alone(app: TestApp) {
+    let sandbox = Sandbox::start(&[]).await;
+    let platform = app.create_platform(json!({"name": "Our IdP", "auth_type": "oauth2"})).await;
+    let id = platform["id"].as_str().unwrap().to_owned();
+    let (_, view) = app.get_json(&format!("/api/platforms/{id}/oauth")).await;
+    let (client_id, secret) = sandbox.register(view["oauth"]["redirect_uri"].as_str().unwrap()).await;
+    let path = format!("/api/platforms/{id}/oauth");
+
+    let (status, body) = app.send_json(reqwest::Method::PUT, &path, json!({"provider": "custom", "client_id": client_id, "instance_url": "http://127.0.0.1:9"})).await;
+    assert_eq!(status, 422, "{body}");
+    assert!(body.to_string().contains("instance_url") && body.to_string().contains("no usable OpenID Connect or OAuth 2.0 metadata"), "{body}");
+
+    let (status, body) = app.send_json(reqwest::Method::PUT, &path, json!({"provider": "custom", "client_id": client_id, "instance_url": sandbox.base})).await;
+    assert_eq!(status, 200, "{body}");
+    let (_, view) = app.get_json(&path).await;
+    let settings = &view["oauth"]["settings"];
+    assert_eq!(settings["authorize_url"], sandbox.url("/authorize"));
+    assert_eq!(settings["token_url"], sandbox.url("/token"));
+    assert_eq!(settings["revoke_url"], sandbox.url("/revoke"));
+    assert_eq!(settings["userinfo_url"], sandbox.url("/userinfo"));
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM audit_events WHERE detail LIKE '%metadata%'").await, 1, "the audit log says where they came from");
+
+    let (status, body) = app.send_json(reqwest::Method::PUT, &format!("/api/platforms/{id}/secrets/client_secret"), json!({"value": secret})).await;
+    assert!(status == 200 || status == 204, "{status} {body}");
+    let (browser, _) = signed_in_browser(&app, Role::Marketer).await;
+    assert_eq!(connect_as(&app, &sandbox, &browser, &id, "Jane Doe").await, format!("/platforms/{id}?notice=connected"));
+    let (_, accounts) = app.get_json(&format!("/api/platforms/{id}/accounts")).await;
+    let account = &accounts["accounts"][0];
+    assert_eq!(account["name"], "Jane Doe", "named by the standard claims");
+    assert!(account["external_id"].as_str().unwrap().starts_with("sbx-"), "identified by sub: {account}");
 }

@@ -28,7 +28,8 @@ pub async fn userinfo(State(app): State<AppState>, headers: HeaderMap) -> Respon
         return response;
     }
     match authorized_account(&app, &headers) {
-        Ok(account) => Json(json!({ "id": account.id, "username": account.username(), "name": account.name })).into_response(),
+        // OpenID Connect's standard claims (sub, name, preferred_username) beside the sandbox's own.
+        Ok(account) => Json(json!({ "id": account.id, "sub": account.id, "username": account.username(), "preferred_username": account.username(), "name": account.name })).into_response(),
         Err(error) => error.into_response(),
     }
 }

@@ -217,10 +217,17 @@ pub fn classify(e: RequestTokenError<HttpError, BasicErrorResponse>) -> GrantErr
 
 use GrantError::Reauthenticate;
 
-/// The connected account, read from the userinfo answer with the catalog's JSON Pointers.
+/// The connected account, read from the userinfo answer with the catalog's JSON Pointers,
+/// or — where the catalog names none (a custom provider) — OpenID Connect's standard
+/// claims `sub`, then `name` or `preferred_username`
+/// (https://openid.net/specs/openid-connect-core-1_0.html#StandardClaims).
 pub fn account_of(provider: &Provider, answer: &serde_json::Value) -> Identity {
-    let read = |pointer: &Option<String>| {
-        pointer.as_deref().and_then(|p| answer.pointer(p)).and_then(|v| match v {
+    let read = |pointer: Option<&str>, standard: &[&str]| {
+        let found = match pointer {
+            Some(p) => answer.pointer(p),
+            None => standard.iter().find_map(|p| answer.pointer(p)),
+        };
+        found.and_then(|v| match v {
             serde_json::Value::String(s) => Some(s.chars().take(accounts::NAME_MAX).collect::<String>()),
             serde_json::Value::Number(n) => Some(n.to_string()),
             _ => None,
@@ -229,7 +236,11 @@ pub fn account_of(provider: &Provider, answer: &serde_json::Value) -> Identity {
     // Shown as <img src>: https only (the page's CSP allows no other), and no longer than kept.
     let avatar = provider.account_avatar.as_deref().and_then(|p| answer.pointer(p)).and_then(|v| v.as_str());
     let avatar = avatar.filter(|u| u.len() <= accounts::AVATAR_URL_MAX && url::Url::parse(u).is_ok_and(|u| u.scheme() == "https"));
-    Identity { external_id: read(&provider.account_id).unwrap_or_default(), name: read(&provider.account_name), avatar_url: avatar.map(str::to_owned) }
+    Identity {
+        external_id: read(provider.account_id.as_deref(), &["/sub"]).unwrap_or_default(),
+        name: read(provider.account_name.as_deref(), &["/name", "/preferred_username"]),
+        avatar_url: avatar.map(str::to_owned),
+    }
 }
 
 #[cfg(test)]
@@ -271,6 +282,15 @@ mod tests {
         assert_eq!(avatar("https://files.example/a.png").as_deref(), Some("https://files.example/a.png"));
         assert_eq!(avatar("javascript:alert(1)"), None, "only https pictures are kept");
         assert_eq!(avatar("http://files.example/a.png"), None);
+    }
+
+    #[test]
+    fn a_provider_without_pointers_is_read_by_the_standard_claims() {
+        let custom = catalog::get(ProviderKey::Custom);
+        let oidc = serde_json::json!({"sub": "248289761001", "preferred_username": "j.doe", "email": "j@example.com"});
+        assert_eq!(account_of(custom, &oidc), Identity { external_id: "248289761001".into(), name: Some("j.doe".into()), avatar_url: None });
+        let named = serde_json::json!({"sub": "1", "name": "Jane Doe", "preferred_username": "j.doe"});
+        assert_eq!(account_of(custom, &named).name.as_deref(), Some("Jane Doe"), "name before preferred_username");
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod catalog;
 pub mod client;
 pub mod connect;
 pub mod demo;
+mod discovery;
 mod exchange;
 pub mod facebook;
 pub mod instances;
@@ -73,6 +74,25 @@ pub async fn disconnect(state: &AppState, caller: &Caller, platform: &Platform, 
     Ok(revoked)
 }
 
+/// A custom provider given by its issuer (the instance URL) without its endpoints: they are
+/// read from the issuer's metadata (`discovery`). Returns the issuer when it did so.
+async fn discover_endpoints(state: &AppState, settings: &mut OauthSettings) -> Result<Option<String>, AppError> {
+    let Some(issuer) = settings.instance_url.clone() else { return Ok(None) };
+    if settings.provider != crate::domain::ProviderKey::Custom || (settings.authorize_url.is_some() && settings.token_url.is_some()) {
+        return Ok(None);
+    }
+    let found = discovery::discover(state, &issuer).await.map_err(|why| AppError::invalid("instance_url", format!("{why}: give the issuer's exact URL, or fill in the endpoints below")))?;
+    settings.authorize_url.get_or_insert(found.authorize_url);
+    settings.token_url.get_or_insert(found.token_url);
+    if let Some(url) = found.revoke_url {
+        settings.revoke_url.get_or_insert(url);
+    }
+    if let Some(url) = found.userinfo_url {
+        settings.userinfo_url.get_or_insert(url);
+    }
+    Ok(Some(issuer))
+}
+
 /// The first endpoint that receives secrets and now points at another origin (scheme, host
 /// and port), with its old and new URL.
 fn moved(before: &OauthSettings, after: &OauthSettings) -> Option<(&'static str, String, Option<String>)> {
@@ -90,11 +110,15 @@ pub async fn save_settings(state: &AppState, caller: &Caller, platform: &Platfor
     if platform.auth_type != AuthType::Oauth2 {
         return Err(AppError::invalid("auth_type", "OAuth settings apply to OAuth 2.0 platforms only: change the auth type first"));
     }
-    let settings = form.validate()?;
+    let mut settings = form.validate()?;
+    let discovered = discover_endpoints(state, &mut settings).await?;
     let before = store::settings(&state.db, platform.id).await?;
     store::put_settings(&state.db, platform.id, &settings).await?;
     tracing::info!(platform.id = %platform.id, oauth.provider = %settings.provider, "OAuth settings saved");
     let mut detail = format!("provider {}", settings.provider);
+    if let Some(issuer) = discovered {
+        detail = format!("{detail}; endpoints read from {issuer}'s metadata");
+    }
     // The client secret and the tokens were entered for (and issued by) the old host: they
     // are never sent to a new one. The admin enters the secret again; users reconnect.
     if let Some((what, old, new)) = before.as_ref().and_then(|before| moved(before, &settings)) {

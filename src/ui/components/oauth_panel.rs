@@ -128,7 +128,7 @@ pub fn OauthSettingsPanel(platform_id: String, oauth: OauthView) -> impl IntoVie
                 <TextField label="Client ID" field="client_id" value=f.client_id errors=error monospace=true
                     hint="From the app you registered with the provider."/>
                 <TextField label="Instance URL" field="instance_url" value=f.instance_url errors=error inputmode="url"
-                    placeholder="https://mastodon.social" hint="Only for providers with many servers (Mastodon, the sandbox)."/>
+                    placeholder="https://mastodon.social" hint="For providers with many servers (Mastodon, the sandbox); for Custom OAuth 2.0, the issuer: Keyport reads its metadata and fills the endpoints left empty."/>
                 <TextField label="Scopes" field="scopes" value=f.scopes errors=error monospace=true
                     placeholder=d.scopes.clone().unwrap_or_default() hint="Space separated. Empty: the catalog's defaults for posting."/>
                 <TextField label="API version" field="api_version" value=f.api_version errors=error monospace=true inputmode="numeric"
