@@ -1,6 +1,7 @@
 //! The "needs attention" list: every platform a person must act on — in error, never
 //! connected, an account that must be re-authenticated or expired without a way to
-//! refresh, a secret that does not decrypt, or secrets that came from a plaintext store —
+//! refresh (or about to, within a week), a secret that does not decrypt, or secrets that
+//! came from a plaintext store —
 //! with the one action that fixes it.
 
 use super::{
@@ -17,6 +18,7 @@ pub async fn list(state: &AppState) -> Result<Vec<AttentionItem>, AppError> {
         async { Ok(accounts::all(&state.db).await?) },
         secrets::badges(&state.db, &state.keyring)
     )?;
+    let soon = super::clock::from_now(super::oauth::worker::EXPIRY_WARNING);
     let mut by_platform: HashMap<_, Vec<Account>> = HashMap::new();
     for account in all {
         by_platform.entry(account.platform_id).or_default().push(account);
@@ -34,6 +36,8 @@ pub async fn list(state: &AppState) -> Result<Vec<AttentionItem>, AppError> {
                     reasons.push(format!("{}: {why}", a.label()));
                 } else if a.expired {
                     reasons.push(format!("{}: the access token expired and the provider issues no refresh token", a.label()));
+                } else if let Some(at) = a.expires_at.filter(|at| !a.has_refresh_token && *at <= soon) {
+                    reasons.push(format!("{}: the access token expires {} and the provider issues no refresh token: re-authenticate before then", a.label(), at.format("%Y-%m-%d")));
                 }
             }
             if row.status == Status::Error && reasons.is_empty() {

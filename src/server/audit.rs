@@ -39,6 +39,7 @@ wire_enum! {
         InstanceRegistered => "instance_registered", "App registered on an instance";
         TokenRefreshed => "token_refreshed", "Token refreshed";
         TokenRefreshFailed => "token_refresh_failed", "Token refresh failed";
+        TokenExpiring => "token_expiring", "Token expires soon";
         RotationStarted => "rotation_started", "Re-encryption started";
         RotationPaused => "rotation_paused", "Re-encryption paused";
         RotationResumed => "rotation_resumed", "Re-encryption resumed";

@@ -6,7 +6,9 @@ use crate::common::{count, sandbox::{connect_as, Sandbox}, signed_in_browser, Te
 use keyport::{
     domain::{PostForm, ProviderKey, Role},
     server::{
+        attention,
         auth::Caller,
+        oauth::worker::warn_expiring,
         publish, secrets,
         store::accounts::{Grant, Identity, TokenFacts},
     },
@@ -18,6 +20,7 @@ on_both_backends!(
     a_connect_only_account_is_named_in_the_composer_and_never_offered,
     an_api_version_is_checked_and_kept,
     a_custom_provider_is_configured_from_its_issuer_alone,
+    a_token_nothing_can_renew_is_flagged_a_week_ahead_and_audited_once,
 );
 
 async fn a_connect_only_account_is_named_in_the_composer_and_never_offered(app: TestApp) {
@@ -96,4 +99,34 @@ async fn a_custom_provider_is_configured_from_its_issuer_alone(app: TestApp) {
     let account = &accounts["accounts"][0];
     assert_eq!(account["name"], "Jane Doe", "named by the standard claims");
     assert!(account["external_id"].as_str().unwrap().starts_with("sbx-"), "identified by sub: {account}");
+}
+
+/// LinkedIn gives most apps 60-day tokens and no refresh token: a week before one runs out
+/// the account is in Needs attention, and the audit log says so once.
+async fn a_token_nothing_can_renew_is_flagged_a_week_ahead_and_audited_once(app: TestApp) {
+    let platform = app.create_platform(json!({"name": "LinkedIn Brand", "auth_type": "oauth2"})).await;
+    let id: uuid::Uuid = platform["id"].as_str().unwrap().parse().unwrap();
+    let store = |name: &str, days: i64, refresh: Option<&str>| {
+        let facts = TokenFacts { token_type: Some("Bearer".into()), scopes: None, expires_at: Some(chrono::Utc::now() + chrono::Duration::days(days)) };
+        let who = Identity { external_id: name.to_lowercase(), name: Some(name.to_owned()), avatar_url: None };
+        let refresh = refresh.map(|r| SecretString::from(r.to_owned()));
+        let (db, keyring) = (app.db.clone(), app.state.keyring.clone());
+        async move { secrets::store_tokens(&db, &keyring, id, &SecretString::from("token"), refresh.as_ref(), &facts, &Grant::New(who, None)).await.unwrap() }
+    };
+    store("Soon", 3, None).await;
+    store("Later", 30, None).await;
+    store("Renewable", 3, Some("refresh")).await;
+
+    let items = attention::list(&app.state).await.unwrap();
+    let reasons: Vec<&String> = items.iter().filter(|i| i.platform_id == id).flat_map(|i| &i.reasons).collect();
+    assert_eq!(reasons.len(), 1, "{reasons:?}");
+    assert!(reasons[0].starts_with("Soon: the access token expires ") && reasons[0].ends_with("re-authenticate before then"), "{}", reasons[0]);
+
+    assert_eq!(warn_expiring(&app.state).await, 1);
+    assert_eq!(warn_expiring(&app.state).await, 0, "once per expiry");
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM audit_events WHERE action = 'token_expiring' AND detail LIKE 'Soon:%'").await, 1);
+
+    // Re-authenticating brings a new expiry, which is warned about in its turn.
+    store("Soon", 5, None).await;
+    assert_eq!(warn_expiring(&app.state).await, 1);
 }

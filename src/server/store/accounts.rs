@@ -402,6 +402,42 @@ pub async fn remove_all(db: &Db, platform_id: Uuid) -> Result<(), StoreError> {
 
 /// Accounts whose access token expires before `horizon`, that can be refreshed and are
 /// not waiting out a backoff or a person.
+/// An account whose token expires before `horizon` with nothing to renew it, not yet
+/// warned about for this expiry: its id, platform, name and expiry.
+pub type Expiring = (Uuid, Uuid, String, DateTime<Utc>);
+
+pub async fn expiring_unwarned(db: &Db, horizon: DateTime<Utc>) -> Result<Vec<Expiring>, StoreError> {
+    let at = now();
+    on_db!(db, |pool| {
+        sqlx::query_as(
+            "SELECT a.id, a.platform_id, coalesce(a.name, a.external_id), a.expires_at FROM accounts a \
+             WHERE a.expires_at IS NOT NULL AND a.expires_at > $1 AND a.expires_at <= $2 AND NOT a.needs_attention \
+             AND (a.expiry_warned_for IS NULL OR a.expiry_warned_for <> a.expires_at) \
+             AND NOT EXISTS (SELECT 1 FROM secrets s WHERE s.owner_id = a.id AND s.field = 'refresh_token') \
+             ORDER BY a.expires_at",
+        )
+        .bind(at)
+        .bind(horizon)
+        .fetch_all(pool)
+        .await
+    })
+    .map_err(Into::into)
+}
+
+/// Records that the warning for this expiry is written; `false` when another instance (or
+/// an earlier round) already did, so each expiry is warned about once.
+pub async fn claim_expiry_warning(db: &Db, account_id: Uuid, expires_at: DateTime<Utc>) -> Result<bool, StoreError> {
+    let done = on_db!(db, |pool| {
+        sqlx::query("UPDATE accounts SET expiry_warned_for = $2 WHERE id = $1 AND expires_at = $2 AND (expiry_warned_for IS NULL OR expiry_warned_for <> $2)")
+            .bind(account_id)
+            .bind(expires_at)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected())
+    })?;
+    Ok(done == 1)
+}
+
 pub async fn due_for_refresh(db: &Db, horizon: DateTime<Utc>) -> Result<Vec<Uuid>, StoreError> {
     let at = now();
     let rows: Vec<(Uuid,)> = on_db!(db, |pool| {
