@@ -138,12 +138,61 @@ pub async fn send(http: &reqwest::Client, egress: &Policy, request: HttpRequest)
     if status.is_server_error() || status.as_u16() == 429 {
         return Err(HttpError::Status { status: status.as_u16(), retry_after: retry_after(response.headers()) });
     }
-    let mut builder = http::Response::builder().status(status);
-    if let Some(headers) = builder.headers_mut() {
-        *headers = response.headers().clone();
-    }
+    let headers = response.headers().clone();
     let bytes = read_capped(response).await.map_err(HttpError::Network)?;
+    let (status, bytes) = standard_answer(status.as_u16(), bytes);
+    let mut builder = http::Response::builder().status(status);
+    if let Some(h) = builder.headers_mut() {
+        *h = headers;
+        h.remove(reqwest::header::CONTENT_LENGTH);
+    }
     builder.body(bytes).map_err(|e| HttpError::Network(e.to_string()))
+}
+
+/// A token answer in the shape RFC 6749 §5 gives it, from the shapes real providers use,
+/// so the `oauth2` crate reads a refusal as a refusal (a person reconnects) instead of an
+/// unreadable answer (retried as an outage):
+/// - an error with HTTP 200: Reddit answers a bad code `200 {"error": "invalid_grant"}`
+///   (recorded in praw-dev/prawcore, tests/cassettes/Authorizer_authorize__with_invalid_code.json);
+/// - a numeric error: Reddit answers a bad refresh token `400 {"error": 400}`
+///   (prawcore, tests/cassettes/Authorizer_refresh__with_invalid_token.json);
+/// - Meta's error object `{"error": {"message", "type", "code", "error_subcode"}}`
+///   (https://developers.facebook.com/docs/graph-api/guides/error-handling): code 190 (an
+///   invalid or expired token) and 100 (a used or expired code, answered for
+///   oauth/access_token) mean reconnect, 1 and 101 a client the provider does not accept;
+/// - a success without `token_type`, which §5.1 requires: taken as `bearer`.
+fn standard_answer(status: u16, body: Vec<u8>) -> (u16, Vec<u8>) {
+    let Ok(serde_json::Value::Object(mut json)) = serde_json::from_slice::<serde_json::Value>(&body) else { return (status, body) };
+    let has_token = json.contains_key("access_token");
+    let status = match (json.get("error"), has_token) {
+        (Some(_), false) if (200..300).contains(&status) => 400,
+        (None, true) if !json.contains_key("token_type") => {
+            json.insert("token_type".into(), "bearer".into());
+            status
+        }
+        (None, _) => return (status, body),
+        _ => status,
+    };
+    match json.get("error").cloned() {
+        Some(serde_json::Value::Object(meta)) => {
+            let code = meta.get("code").and_then(serde_json::Value::as_i64);
+            let error = match code {
+                Some(100 | 190) => "invalid_grant",
+                Some(1 | 101) => "invalid_client",
+                _ => "invalid_request",
+            };
+            let message = meta.get("message").and_then(serde_json::Value::as_str).unwrap_or("no reason given");
+            let codes = code.map(|c| format!(" (code {c})")).unwrap_or_default();
+            json.insert("error".into(), error.into());
+            json.insert("error_description".into(), format!("{}{codes}", message.chars().take(200).collect::<String>()).into());
+        }
+        Some(serde_json::Value::Number(n)) => {
+            json.insert("error".into(), "invalid_grant".into());
+            json.insert("error_description".into(), format!("the provider answered error {n}").into());
+        }
+        _ => {}
+    }
+    (status, serde_json::to_vec(&json).unwrap_or(body))
 }
 
 /// A provider's answer body, read chunk by chunk and abandoned as soon as it passes
@@ -291,6 +340,37 @@ mod tests {
         assert_eq!(account_of(custom, &oidc), Identity { external_id: "248289761001".into(), name: Some("j.doe".into()), avatar_url: None });
         let named = serde_json::json!({"sub": "1", "name": "Jane Doe", "preferred_username": "j.doe"});
         assert_eq!(account_of(custom, &named).name.as_deref(), Some("Jane Doe"), "name before preferred_username");
+    }
+
+    /// Each body as the source named in `standard_answer` records it.
+    #[test]
+    fn real_token_answers_become_standard_ones() {
+        let read = |status: u16, body: serde_json::Value| {
+            let (status, bytes) = standard_answer(status, serde_json::to_vec(&body).unwrap());
+            (status, serde_json::from_slice::<serde_json::Value>(&bytes).unwrap())
+        };
+        let (status, reddit) = read(200, serde_json::json!({"error": "invalid_grant"}));
+        assert_eq!((status, reddit["error"].as_str()), (400, Some("invalid_grant")));
+        let (status, reddit) = read(400, serde_json::json!({"error": 400}));
+        assert_eq!((status, reddit["error"].as_str()), (400, Some("invalid_grant")));
+        let used = serde_json::json!({"error": {"message": "This authorization code has been used.", "type": "OAuthException", "code": 100}});
+        let (status, meta) = read(400, used);
+        assert_eq!((status, meta["error"].as_str()), (400, Some("invalid_grant")));
+        assert_eq!(meta["error_description"], "This authorization code has been used. (code 100)");
+        let secret = serde_json::json!({"error": {"message": "Error validating client secret.", "type": "OAuthException", "code": 1}});
+        assert_eq!(read(400, secret).1["error"], "invalid_client");
+        let bare = serde_json::json!({"access_token": "t", "expires_in": 3600});
+        assert_eq!(read(200, bare).1["token_type"], "bearer");
+        let standard = serde_json::to_vec(&serde_json::json!({"access_token": "t", "token_type": "Bearer"})).unwrap();
+        assert_eq!(standard_answer(200, standard.clone()), (200, standard), "a standard answer is left as it came");
+        assert_eq!(standard_answer(200, b"not json".to_vec()), (200, b"not json".to_vec()));
+    }
+
+    #[test]
+    fn a_meta_refusal_reads_as_a_grant_to_renew() {
+        let (status, body) = standard_answer(400, br#"{"error":{"message":"Error validating access token: Session has expired","type":"OAuthException","code":190,"error_subcode":463}}"#.to_vec());
+        let parsed: BasicErrorResponse = serde_json::from_slice(&body).unwrap();
+        assert_eq!((status, parsed.error()), (400, &BasicErrorResponseType::InvalidGrant));
     }
 
     #[test]

@@ -43,8 +43,8 @@ use serde_json::Value;
 use uuid::Uuid;
 use zeroize::Zeroizing;
 
-/// How long a person has to pick their Pages.
-pub const PICK_MINUTES: i64 = 10;
+/// How long a person has to pick their Pages, in minutes.
+pub const PICK_MINUTES: u64 = 10;
 /// Pages of one list followed through `paging.next` (100 Pages each).
 const MAX_LIST_PAGES: usize = 10;
 /// Business portfolios whose Pages are listed.
@@ -136,7 +136,7 @@ pub async fn begin(state: &AppState, caller: &Caller, platform: &Platform, code:
     let id = Uuid::now_v7();
     let version = state.keyring.current_version();
     let sealed = state.keyring.seal(&plaintext, &SecretSlot::page_pick(id));
-    let expires_at = crate::server::store::now() + chrono::Duration::minutes(PICK_MINUTES);
+    let expires_at = crate::server::clock::from_now(std::time::Duration::from_secs(PICK_MINUTES * 60));
     picks::insert(&state.db, id, platform.id, user_id, expires_at, version, ENCRYPTIONS_REFUSE_AT, sealed).await.map_err(TokenError::from)?;
     Ok(id)
 }
