@@ -34,7 +34,13 @@ pub enum Dialect {
     /// only for its OIDC flow), and a consent page where the user picks Pages and may
     /// decline permissions (https://developers.facebook.com/docs/facebook-login/guides/advanced/manual-flow).
     Meta,
+    /// LinkedIn's: space-separated scopes, PKCE only for native apps (so optional here), and
+    /// 60-day access tokens (https://learn.microsoft.com/en-us/linkedin/shared/authentication/authorization-code-flow).
+    LinkedIn,
 }
+
+/// LinkedIn's access-token lifetime: 60 days (same page, "expires_in": 5184000).
+pub const LINKEDIN_TTL: u64 = 5_184_000;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Rejection {
@@ -62,12 +68,12 @@ pub fn validate(store: &Store, params: &Params, dialect: Dialect) -> Result<Auth
     }
     let code_challenge = match (params.get("code_challenge"), params.get("code_challenge_method"), dialect) {
         (Some(challenge), Some("S256"), _) => Some(challenge.to_owned()),
-        (None, None, Dialect::Meta) => None,
+        (None, None, Dialect::Meta | Dialect::LinkedIn) => None,
         _ => return Err(fail("invalid_request", "PKCE S256 is required")),
     };
     let requested = params.get("scope").unwrap_or_default();
     let scope = match dialect {
-        Dialect::OAuth => normalize_scope(requested),
+        Dialect::OAuth | Dialect::LinkedIn => normalize_scope(requested),
         Dialect::Meta => normalize_scope(&requested.replace(',', " ")),
     };
     if let Some(registered) = &client.scopes {
@@ -183,6 +189,7 @@ pub async fn decision(app: &AppState, body: &[u8], dialect: Dialect) -> Response
                 code_challenge: request.code_challenge.clone(),
                 account_name: account_name.to_owned(),
                 meta,
+                ttl: (dialect == Dialect::LinkedIn).then_some(LINKEDIN_TTL),
             };
             let code = store.issue_code(approval, Instant::now());
             drop(store);

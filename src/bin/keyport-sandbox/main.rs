@@ -5,7 +5,7 @@
 //! This file holds the command line, startup, routing and shutdown. Modules:
 //! `store` (OAuth state and rules), `account` (the remote account), `posts` (the social
 //! API's data), `faults` (injected failures), `authorize` / `oauth` / `api` / `admin` (HTTP
-//! handlers), `mastodon` / `meta` (provider personalities at their providers' paths),
+//! handlers), `mastodon` / `meta` / `linkedin` (provider personalities at their providers' paths),
 //! `state` (what handlers share, the fault gate), `reply` (responses and request reading),
 //! `html` (pages), `urlenc` (URL and form encoding), `secrets` (random credentials and PKCE).
 
@@ -15,6 +15,7 @@ mod api;
 mod authorize;
 mod faults;
 mod html;
+mod linkedin;
 mod mastodon;
 mod meta;
 mod oauth;
@@ -128,6 +129,11 @@ fn router(app: state::AppState) -> Router {
         .route("/oauth/revoke", post(oauth::revoke))
         .route("/api/v1/accounts/verify_credentials", get(mastodon::verify_credentials))
         .route("/api/v1/statuses", post(mastodon::create_status))
+        // The LinkedIn personality (linkedin.rs): its OAuth, userinfo and versioned Posts API.
+        .route("/linkedin/oauth/v2/authorization", get(linkedin::consent).post(linkedin::decide))
+        .route("/linkedin/oauth/v2/accessToken", post(linkedin::token))
+        .route("/linkedin/v2/userinfo", get(linkedin::userinfo))
+        .route("/linkedin/rest/posts", post(linkedin::create_post))
         // The Meta personality (meta.rs): Facebook Login and the Graph API's Page paths.
         .route("/meta/{version}/{node}", get(meta::node))
         .route("/meta/{version}/{node}/{edge}", axum::routing::any(meta::edge))

@@ -39,6 +39,8 @@ pub struct Approval {
     pub account_name: String,
     /// What the user chose on the Meta consent page (meta.rs).
     pub meta: Option<MetaConsent>,
+    /// The access-token lifetime of this dialect (LinkedIn's 60 days); `None`: `token_ttl`.
+    pub ttl: Option<u64>,
 }
 
 /// The Meta consent page's choices: the Pages the user manages directly, those of their
@@ -244,7 +246,8 @@ impl Store {
         self.grants.insert(grant_id, grant);
         self.refresh_tokens.insert(refresh_token.clone(), grant_id);
         self.counters.code_exchanges += 1;
-        Ok(self.token_set(grant_id, refresh_token, scope, now))
+        let ttl = approval.ttl.unwrap_or(self.token_ttl);
+        Ok(self.token_set_for(grant_id, refresh_token, scope, now, ttl))
     }
 
     /// The `refresh_token` grant with rotation: every use returns a new refresh token and
@@ -424,6 +427,7 @@ mod tests {
             code_challenge: Some(CHALLENGE.into()),
             account_name: "Sandbox Marketing".into(),
             meta: None,
+            ttl: None,
         }
     }
 

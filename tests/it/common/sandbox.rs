@@ -67,14 +67,15 @@ impl Sandbox {
     /// Answers the consent page signed in at the sandbox as `account`.
     pub async fn decide_as(&self, authorize_url: &str, decision: &str, account: &str) -> String {
         let url = reqwest::Url::parse(authorize_url).unwrap();
-        let (own, mastodon) = (self.url("/authorize?"), self.url("/oauth/authorize?"));
-        assert!(authorize_url.starts_with(&own) || authorize_url.starts_with(&mastodon), "{authorize_url}");
+        let dialogs = ["/authorize?", "/oauth/authorize?", "/linkedin/oauth/v2/authorization?"];
+        assert!(dialogs.iter().any(|d| authorize_url.starts_with(&self.url(d))), "{authorize_url}");
         let page = self.http.get(authorize_url).send().await.unwrap();
         assert_eq!(page.status(), 200, "the consent page shows");
         let mut fields: Vec<(String, String)> = url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
         fields.push(("decision".into(), decision.into()));
         fields.push(("account".into(), account.into()));
-        let r = self.http.post(self.url("/authorize")).form(&fields).send().await.unwrap();
+        // The consent form posts back to the dialog it came from.
+        let r = self.http.post(self.url(url.path())).form(&fields).send().await.unwrap();
         assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
         location(&r)
     }

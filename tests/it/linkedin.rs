@@ -1,0 +1,66 @@
+//! LinkedIn against the sandbox's LinkedIn personality (`/linkedin/…`): connect without
+//! PKCE, a 60-day token and no refresh token, publish through the versioned Posts API as
+//! the member, and a retired version named as the platform's setting to fix. SQLite and
+//! PostgreSQL.
+
+use crate::common::{sandbox::{connect_as, Sandbox}, signed_in_browser, TestApp};
+use keyport::{
+    domain::{DeliveryStatus, PostForm, Role},
+    server::{auth::Caller, publish},
+};
+use serde_json::{json, Value};
+
+on_both_backends!(a_linkedin_member_connects_and_publishes_and_a_retired_version_is_named);
+
+async fn a_linkedin_member_connects_and_publishes_and_a_retired_version_is_named(app: TestApp) {
+    let sandbox = Sandbox::start(&[]).await;
+    let platform = app.create_platform(json!({"name": "LinkedIn Brand", "auth_type": "oauth2"})).await;
+    let id = platform["id"].as_str().unwrap().to_owned();
+    let (_, view) = app.get_json(&format!("/api/platforms/{id}/oauth")).await;
+    let (client_id, secret) = sandbox.register(view["oauth"]["redirect_uri"].as_str().unwrap()).await;
+    let base = sandbox.url("/linkedin");
+    let settings = |version: Option<&str>| {
+        json!({
+            "provider": "linkedin", "client_id": client_id,
+            "authorize_url": format!("{base}/oauth/v2/authorization"), "token_url": format!("{base}/oauth/v2/accessToken"),
+            "userinfo_url": format!("{base}/v2/userinfo"), "revoke_url": "", "api_base_url": base,
+            "api_version": version.unwrap_or_default(),
+        })
+    };
+    let path = format!("/api/platforms/{id}/oauth");
+    let (status, body) = app.send_json(reqwest::Method::PUT, &path, settings(None)).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = app.send_json(reqwest::Method::PUT, &format!("/api/platforms/{id}/secrets/client_secret"), json!({"value": secret})).await;
+    assert!(status == 200 || status == 204, "{status} {body}");
+
+    let (browser, _) = signed_in_browser(&app, Role::Marketer).await;
+    assert_eq!(connect_as(&app, &sandbox, &browser, &id, "Lee Member").await, format!("/platforms/{id}?notice=connected"));
+    let (_, accounts) = app.get_json(&format!("/api/platforms/{id}/accounts")).await;
+    let account: &Value = &accounts["accounts"][0];
+    assert_eq!(account["name"], "Lee Member");
+    assert_eq!(account["has_refresh_token"], false, "LinkedIn gives web apps no refresh token");
+    let expires: chrono::DateTime<chrono::Utc> = account["expires_at"].as_str().unwrap().parse().unwrap();
+    let days = (expires - chrono::Utc::now()).num_days();
+    assert!((59..=60).contains(&days), "a 60-day token: {days} days");
+
+    // Published as the member, with the catalog's version.
+    let account_id = account["id"].as_str().unwrap().to_owned();
+    let publish_now = |text: &str| PostForm { text: text.into(), accounts: vec![account_id.clone()], action: "now".into(), ..Default::default() };
+    let post = publish::create(&app.state, &Caller::default(), publish_now("Hiring engineers")).await.unwrap();
+    publish::worker::process_due(&app.state).await;
+    let delivery = publish::get(&app.state, post.id).await.unwrap().deliveries.remove(0);
+    assert_eq!(delivery.status, DeliveryStatus::Published, "{:?}", delivery.error);
+    let urn = delivery.provider_post_id.unwrap();
+    assert!(urn.starts_with("urn:li:share:"), "{urn}");
+    assert!(sandbox.page(&format!("/posts/{}", urn.trim_start_matches("urn:li:share:"))).await.contains("Lee Member"));
+
+    // A platform still on a retired version: the platform's setting is named, not the post.
+    let (status, body) = app.send_json(reqwest::Method::PUT, &path, settings(Some("202401"))).await;
+    assert_eq!(status, 200, "{body}");
+    let post = publish::create(&app.state, &Caller::default(), publish_now("Still hiring")).await.unwrap();
+    publish::worker::process_due(&app.state).await;
+    let delivery = publish::get(&app.state, post.id).await.unwrap().deliveries.remove(0);
+    assert_eq!(delivery.status, DeliveryStatus::Failed);
+    let error = delivery.error.unwrap_or_default();
+    assert!(error.starts_with("LinkedIn no longer accepts API version 202401: an admin must set a newer version"), "{error}");
+}
