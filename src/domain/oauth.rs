@@ -166,6 +166,9 @@ pub struct Account {
     pub avatar_url: Option<String>,
     pub connected: bool,
     pub has_refresh_token: bool,
+    /// The provider renews the access token itself, no refresh token needed (Instagram,
+    /// Threads: Keyport renews the 60-day token before it runs out).
+    pub renews: bool,
     pub scopes: Option<String>,
     pub expires_at: Option<DateTime<Utc>>,
     pub connected_at: DateTime<Utc>,

@@ -36,7 +36,7 @@ pub async fn list(state: &AppState) -> Result<Vec<AttentionItem>, AppError> {
                     reasons.push(format!("{}: {why}", a.label()));
                 } else if a.expired {
                     reasons.push(format!("{}: the access token expired and the provider issues no refresh token", a.label()));
-                } else if let Some(at) = a.expires_at.filter(|at| !a.has_refresh_token && *at <= soon) {
+                } else if let Some(at) = a.expires_at.filter(|at| !a.has_refresh_token && !a.renews && *at <= soon) {
                     reasons.push(format!("{}: the access token expires {} and the provider issues no refresh token: re-authenticate before then", a.label(), at.format("%Y-%m-%d")));
                 }
             }

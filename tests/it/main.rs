@@ -11,6 +11,7 @@ mod facebook;
 mod format_spec;
 mod forms;
 mod import;
+mod instagram;
 mod linkedin;
 mod mastodon;
 mod oauth;

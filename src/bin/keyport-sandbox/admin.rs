@@ -85,6 +85,7 @@ pub async fn stats(State(app): State<AppState>) -> Json<Value> {
         "revocations": counters.revocations,
         "apps_registered": counters.apps_registered,
         "long_lived_exchanges": counters.long_lived_exchanges,
+        "renewals": counters.renewals,
         "live_grants": store.live_grants(),
     }))
 }

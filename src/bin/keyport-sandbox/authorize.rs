@@ -37,7 +37,13 @@ pub enum Dialect {
     /// LinkedIn's: space-separated scopes, PKCE only for native apps (so optional here), and
     /// 60-day access tokens (https://learn.microsoft.com/en-us/linkedin/shared/authentication/authorization-code-flow).
     LinkedIn,
+    /// Instagram's and Threads' login: comma-separated permissions, no PKCE, a short-lived
+    /// token of an hour (exchanged for a long-lived one afterwards; `instagram.rs`).
+    MetaLogin,
 }
+
+/// A short-lived Instagram or Threads token lives an hour.
+pub const SHORT_LIVED_TTL: u64 = 3600;
 
 /// LinkedIn's access-token lifetime: 60 days (same page, "expires_in": 5184000).
 pub const LINKEDIN_TTL: u64 = 5_184_000;
@@ -68,13 +74,13 @@ pub fn validate(store: &Store, params: &Params, dialect: Dialect) -> Result<Auth
     }
     let code_challenge = match (params.get("code_challenge"), params.get("code_challenge_method"), dialect) {
         (Some(challenge), Some("S256"), _) => Some(challenge.to_owned()),
-        (None, None, Dialect::Meta | Dialect::LinkedIn) => None,
+        (None, None, Dialect::Meta | Dialect::LinkedIn | Dialect::MetaLogin) => None,
         _ => return Err(fail("invalid_request", "PKCE S256 is required")),
     };
     let requested = params.get("scope").unwrap_or_default();
     let scope = match dialect {
         Dialect::OAuth | Dialect::LinkedIn => normalize_scope(requested),
-        Dialect::Meta => normalize_scope(&requested.replace(',', " ")),
+        Dialect::Meta | Dialect::MetaLogin => normalize_scope(&requested.replace(',', " ")),
     };
     if let Some(registered) = &client.scopes {
         if let Some(extra) = scope.split_ascii_whitespace().find(|s| !registered.iter().any(|r| r == s)) {
@@ -189,7 +195,11 @@ pub async fn decision(app: &AppState, body: &[u8], dialect: Dialect) -> Response
                 code_challenge: request.code_challenge.clone(),
                 account_name: account_name.to_owned(),
                 meta,
-                ttl: (dialect == Dialect::LinkedIn).then_some(LINKEDIN_TTL),
+                ttl: match dialect {
+                    Dialect::LinkedIn => Some(LINKEDIN_TTL),
+                    Dialect::MetaLogin => Some(SHORT_LIVED_TTL),
+                    Dialect::OAuth | Dialect::Meta => None,
+                },
             };
             let code = store.issue_code(approval, Instant::now());
             drop(store);

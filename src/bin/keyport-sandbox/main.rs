@@ -5,7 +5,7 @@
 //! This file holds the command line, startup, routing and shutdown. Modules:
 //! `store` (OAuth state and rules), `account` (the remote account), `posts` (the social
 //! API's data), `faults` (injected failures), `authorize` / `oauth` / `api` / `admin` (HTTP
-//! handlers), `mastodon` / `meta` / `linkedin` (provider personalities at their providers' paths),
+//! handlers), `mastodon` / `meta` / `linkedin` / `instagram` (provider personalities at their providers' paths),
 //! `state` (what handlers share, the fault gate), `reply` (responses and request reading),
 //! `html` (pages), `urlenc` (URL and form encoding), `secrets` (random credentials and PKCE).
 
@@ -15,6 +15,7 @@ mod api;
 mod authorize;
 mod faults;
 mod html;
+mod instagram;
 mod linkedin;
 mod mastodon;
 mod meta;
@@ -50,6 +51,10 @@ struct Cli {
     /// Access-token lifetime in seconds.
     #[arg(long, default_value_t = 3600)]
     token_ttl: u64,
+    /// How old (seconds) a long-lived Instagram or Threads token must be before it may be
+    /// renewed; Meta's rule is a day, tests set 0.
+    #[arg(long, default_value_t = 86_400)]
+    min_renew_age: u64,
     /// Preload a fault, e.g. `token=500:2`; may be repeated.
     #[arg(long = "fault", value_name = "ENDPOINT=MODE[:COUNT]", value_parser = parse_fault_plan)]
     faults: Vec<FaultPlan>,
@@ -82,6 +87,7 @@ async fn main() -> ExitCode {
     let base_url = format!("http://{local_addr}");
 
     let mut store = store::Store::new(cli.token_ttl);
+    store.min_renew_age = std::time::Duration::from_secs(cli.min_renew_age);
     for plan in cli.faults {
         store.faults.push(plan);
     }
@@ -129,6 +135,12 @@ fn router(app: state::AppState) -> Router {
         .route("/oauth/revoke", post(oauth::revoke))
         .route("/api/v1/accounts/verify_credentials", get(mastodon::verify_credentials))
         .route("/api/v1/statuses", post(mastodon::create_status))
+        // The Instagram and Threads personalities (instagram.rs): login, long-lived tokens.
+        .route("/{app}/oauth/authorize", get(instagram::consent).post(instagram::decide))
+        .route("/{app}/oauth/access_token", post(instagram::token))
+        .route("/{app}/access_token", get(instagram::long_lived))
+        .route("/{app}/refresh_access_token", get(instagram::renew))
+        .route("/{app}/{version}/me", get(instagram::me))
         // The LinkedIn personality (linkedin.rs): its OAuth, userinfo and versioned Posts API.
         .route("/linkedin/oauth/v2/authorization", get(linkedin::consent).post(linkedin::decide))
         .route("/linkedin/oauth/v2/accessToken", post(linkedin::token))

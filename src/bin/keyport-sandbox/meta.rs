@@ -44,7 +44,7 @@ use std::time::Instant;
 const MAX_LIMIT: usize = 100;
 const DEFAULT_LIMIT: usize = 25;
 
-fn graph_error(status: StatusCode, code: u32, subcode: Option<u32>, message: &str) -> Response {
+pub fn graph_error(status: StatusCode, code: u32, subcode: Option<u32>, message: &str) -> Response {
     let mut error = json!({ "message": message, "type": "OAuthException", "code": code, "fbtrace_id": uuid::Uuid::now_v7().simple().to_string() });
     if let Some(subcode) = subcode {
         error["error_subcode"] = subcode.into();
@@ -219,7 +219,7 @@ async fn access_token(app: &AppState, params: &[u8]) -> Response {
     let now = Instant::now();
     let result = match params.get("grant_type") {
         Some("fb_exchange_token") => match params.get("fb_exchange_token") {
-            Some(token) => store.exchange_long_lived(client_id, token, now).inspect(|_| store.counters.long_lived_exchanges += 1),
+            Some(token) => store.exchange_long_lived(client_id, token, now),
             None => return graph_error(StatusCode::BAD_REQUEST, 100, None, "Missing fb_exchange_token parameter."),
         },
         None | Some("authorization_code") => match (params.get("code"), params.get("redirect_uri")) {

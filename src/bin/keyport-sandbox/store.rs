@@ -104,6 +104,9 @@ struct AccessToken {
     grant_id: u64,
     /// `None` when the TTL is too large to represent; such a token never expires.
     expires_at: Option<Instant>,
+    issued_at: Instant,
+    /// Made by a long-lived exchange or renewal (Meta), so it may be renewed.
+    long_lived: bool,
 }
 
 /// A successful token response.
@@ -129,8 +132,10 @@ pub struct Counters {
     pub revocations: u64,
     /// Mastodon apps registered through `POST /api/v1/apps`.
     pub apps_registered: u64,
-    /// Meta `fb_exchange_token` exchanges (short-lived user token → long-lived).
+    /// Meta long-lived exchanges (`fb_exchange_token`, `ig_exchange_token`, `th_exchange_token`).
     pub long_lived_exchanges: u64,
+    /// Long-lived token renewals (`ig_refresh_token`, `th_refresh_token`).
+    pub renewals: u64,
 }
 
 #[derive(Debug)]
@@ -145,6 +150,8 @@ pub struct Store {
     /// Meta Page access tokens → (grant, index of the Page in its `MetaGrant`).
     page_tokens: HashMap<String, (u64, usize)>,
     pub token_ttl: u64,
+    /// How old a long-lived token must be before it may be renewed (Meta: 24 hours).
+    pub min_renew_age: Duration,
     pub counters: Counters,
     pub faults: FaultQueues,
     pub posts: PostBook,
@@ -161,6 +168,7 @@ impl Store {
             refresh_tokens: HashMap::new(),
             page_tokens: HashMap::new(),
             token_ttl,
+            min_renew_age: Duration::from_secs(24 * 3600),
             counters: Counters::default(),
             faults: FaultQueues::default(),
             posts: PostBook::default(),
@@ -286,7 +294,7 @@ impl Store {
     fn token_set_for(&mut self, grant_id: u64, refresh_token: String, scope: String, now: Instant, ttl: u64) -> TokenSet {
         let access_token = secrets::random_secret(ACCESS_TOKEN_PREFIX);
         let expires_at = now.checked_add(Duration::from_secs(ttl));
-        self.access_tokens.insert(access_token.clone(), AccessToken { grant_id, expires_at });
+        self.access_tokens.insert(access_token.clone(), AccessToken { grant_id, expires_at, issued_at: now, long_lived: ttl == LONG_LIVED_TTL });
         TokenSet { access_token, refresh_token, expires_in: ttl, scope }
     }
 
@@ -310,7 +318,31 @@ impl Store {
         if grant.client_id != client_id {
             return Err(TokenError::InvalidGrant("the token to exchange was issued to another app"));
         }
+        self.counters.long_lived_exchanges += 1;
         let scope = grant.scope.clone();
+        Ok(self.token_set_for(grant_id, String::new(), scope, now, LONG_LIVED_TTL))
+    }
+
+    /// The app a live token was issued to (Instagram's and Threads' exchange name the app
+    /// by its secret only).
+    pub fn client_of_token(&self, token: &str, now: Instant) -> Option<&Client> {
+        let grant = self.grants.get(&self.live_grant_of(token, now)?)?;
+        self.clients.get(&grant.client_id)
+    }
+
+    /// `ig_refresh_token` / `th_refresh_token`: a live long-lived token at least `min_age`
+    /// old becomes a fresh one of the same grant; the old one stays valid until it expires.
+    pub fn renew_long_lived(&mut self, token: &str, min_age: Duration, now: Instant) -> Result<TokenSet, TokenError> {
+        let grant_id = self.live_grant_of(token, now).ok_or(TokenError::InvalidGrant("the token to refresh is invalid or expired"))?;
+        let access = self.access_tokens.get(token).ok_or(TokenError::InvalidGrant("the token to refresh is invalid or expired"))?;
+        if !access.long_lived {
+            return Err(TokenError::InvalidGrant("only a long-lived token can be refreshed"));
+        }
+        if now.saturating_duration_since(access.issued_at) < min_age {
+            return Err(TokenError::InvalidGrant("the token must be at least 24 hours old to be refreshed"));
+        }
+        let scope = self.grants.get(&grant_id).map(|g| g.scope.clone()).unwrap_or_default();
+        self.counters.renewals += 1;
         Ok(self.token_set_for(grant_id, String::new(), scope, now, LONG_LIVED_TTL))
     }
 

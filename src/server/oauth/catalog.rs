@@ -31,7 +31,22 @@ pub enum ClientAuth {
 pub enum Refresh {
     Rotating,
     Reusable,
+    /// No refresh token: the long-lived access token itself is renewed (`long_lived`).
+    Renew,
     None,
+}
+
+/// Meta's long-lived tokens (Instagram, Threads): the code's short-lived token is exchanged
+/// for a 60-day one, which is renewed before it runs out. Paths are relative to the API
+/// base URL, whose version segment they replace (`https://graph.instagram.com/v25.0` →
+/// `https://graph.instagram.com/access_token`).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LongLived {
+    pub exchange: String,
+    pub exchange_grant: String,
+    pub renew: String,
+    pub renew_grant: String,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -70,6 +85,8 @@ pub struct Provider {
     /// (a unit test keeps the two in step with `publishers::supports`).
     #[serde(default)]
     pub connect_only: Option<String>,
+    #[serde(default)]
+    pub long_lived: Option<LongLived>,
     /// The API version requests name (LinkedIn-Version), unless the platform overrides it.
     #[serde(default)]
     pub api_version: Option<String>,
@@ -160,6 +177,15 @@ mod tests {
             assert!(p.token_url.starts_with("https://") || p.token_url.starts_with(INSTANCE), "{}", p.key);
             assert!(!p.scopes.is_empty(), "{} has default scopes", p.key);
         }
+    }
+
+    #[test]
+    fn a_renewing_provider_says_how() {
+        for p in all() {
+            assert_eq!(p.refresh == Refresh::Renew, p.long_lived.is_some(), "{}: refresh = \"renew\" goes with long_lived", p.key);
+        }
+        let base = url::Url::parse("https://graph.instagram.com/v25.0").unwrap();
+        assert_eq!(base.join("refresh_access_token").unwrap().as_str(), "https://graph.instagram.com/refresh_access_token");
     }
 
     #[test]

@@ -160,9 +160,20 @@ pub async fn send(http: &reqwest::Client, egress: &Policy, request: HttpRequest)
 ///   (https://developers.facebook.com/docs/graph-api/guides/error-handling): code 190 (an
 ///   invalid or expired token) and 100 (a used or expired code, answered for
 ///   oauth/access_token) mean reconnect, 1 and 101 a client the provider does not accept;
+/// - a success wrapped in `data` (Instagram, below);
 /// - a success without `token_type`, which §5.1 requires: taken as `bearer`.
-fn standard_answer(status: u16, body: Vec<u8>) -> (u16, Vec<u8>) {
+pub fn standard_answer(status: u16, body: Vec<u8>) -> (u16, Vec<u8>) {
     let Ok(serde_json::Value::Object(mut json)) = serde_json::from_slice::<serde_json::Value>(&body) else { return (status, body) };
+    // Instagram's code exchange answers `{"data": [{"access_token", "user_id", "permissions"}]}`
+    // (https://developers.facebook.com/docs/instagram-platform/instagram-api-with-instagram-login/business-login, step 2).
+    let wrapped = json.get("data").and_then(|d| d.as_array()).and_then(|d| d.first()).filter(|f| f.get("access_token").is_some()).cloned();
+    let unwrapped = match wrapped {
+        Some(serde_json::Value::Object(first)) if !json.contains_key("access_token") => {
+            json = first;
+            true
+        }
+        _ => false,
+    };
     let has_token = json.contains_key("access_token");
     let status = match (json.get("error"), has_token) {
         (Some(_), false) if (200..300).contains(&status) => 400,
@@ -170,7 +181,7 @@ fn standard_answer(status: u16, body: Vec<u8>) -> (u16, Vec<u8>) {
             json.insert("token_type".into(), "bearer".into());
             status
         }
-        (None, _) => return (status, body),
+        (None, _) if !unwrapped => return (status, body),
         _ => status,
     };
     match json.get("error").cloned() {
@@ -361,6 +372,9 @@ mod tests {
         assert_eq!(read(400, secret).1["error"], "invalid_client");
         let bare = serde_json::json!({"access_token": "t", "expires_in": 3600});
         assert_eq!(read(200, bare).1["token_type"], "bearer");
+        let instagram = serde_json::json!({"data": [{"access_token": "EAACEdEose0...", "user_id": "1020...", "permissions": "instagram_business_basic"}]});
+        let (status, flat) = read(200, instagram);
+        assert_eq!((status, flat["access_token"].as_str(), flat["token_type"].as_str()), (200, Some("EAACEdEose0..."), Some("bearer")));
         let standard = serde_json::to_vec(&serde_json::json!({"access_token": "t", "token_type": "Bearer"})).unwrap();
         assert_eq!(standard_answer(200, standard.clone()), (200, standard), "a standard answer is left as it came");
         assert_eq!(standard_answer(200, b"not json".to_vec()), (200, b"not json".to_vec()));

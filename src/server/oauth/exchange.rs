@@ -19,7 +19,10 @@ use uuid::Uuid;
 /// records: the account's name and, on a re-authentication, what became of the old grant.
 pub async fn exchange_code(state: &AppState, platform: &Platform, code: String, verifier: Option<String>, instance: Option<Uuid>) -> Result<String, TokenError> {
     let (endpoints, secret) = tokens::endpoints_and_secret(state, platform.id, instance).await?;
-    let tokens = redeem(state, platform.id, &endpoints, secret.as_ref(), code, verifier).await?;
+    let mut tokens = redeem(state, platform.id, &endpoints, secret.as_ref(), code, verifier).await?;
+    if endpoints.provider.long_lived.is_some() {
+        tokens = super::long_lived::exchange(state, &endpoints, secret.as_ref(), &tokens).await?;
+    }
     let mut identity = match &endpoints.userinfo_url {
         Some(url) => userinfo(state, &endpoints, url, &tokens).await,
         None => Identity::default(),

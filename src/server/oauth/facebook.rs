@@ -150,10 +150,7 @@ async fn long_lived(state: &AppState, endpoints: &Endpoints, secret: &SecretStri
         .append_pair("client_id", &endpoints.client_id)
         .append_pair("client_secret", secret.expose_secret())
         .append_pair("fb_exchange_token", short.expose_secret());
-    let url = Zeroizing::new(String::from(url));
-    let answer = send(state, state.http.get(url.as_str()), &endpoints.token_url).await?;
-    let token = answer.pointer("/access_token").and_then(Value::as_str).filter(|t| !t.is_empty() && t.len() <= client::MAX_ANSWER_BYTES);
-    token.map(|t| SecretString::from(t.to_owned())).ok_or_else(|| FacebookError::Graph("Facebook's long-lived token answer has no access_token".into()))
+    Ok(super::long_lived::get_token(state, url).await?.access)
 }
 
 /// A Graph API GET with the token as a bearer header.

@@ -11,6 +11,7 @@ pub mod connect;
 pub mod demo;
 mod discovery;
 mod exchange;
+pub mod long_lived;
 pub mod facebook;
 pub mod instances;
 mod pending;

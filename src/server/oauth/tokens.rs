@@ -8,7 +8,7 @@
 
 use super::{
     client::{self, Endpoints, GrantError},
-    redirect_uri,
+    long_lived, redirect_uri,
 };
 use crate::{
     domain::{AppError, Platform, SecretField},
@@ -107,10 +107,14 @@ pub async fn fresh(state: &AppState, account_id: Uuid, window: Duration) -> Resu
         if !due {
             return stored_access(state, account_id).await;
         }
-        if !c.has_refresh_token {
+        if !c.has_refresh_token && !c.renews {
             if c.expires_at.is_some_and(|at| at <= now) {
                 return Err(GrantError::Reauthenticate("the access token expired and the provider issues no refresh token".into()).into());
             }
+            return stored_access(state, account_id).await;
+        }
+        if c.renews && !long_lived::renewable(c, now) {
+            // Meta renews no token younger than a day: the one stored serves until then.
             return stored_access(state, account_id).await;
         }
         let until = clock::after(now, lease);
@@ -196,6 +200,11 @@ async fn refresh(state: &AppState, row: &AccountRow, claimed: Instant) -> Result
 async fn exchange_refresh(state: &AppState, account: &crate::domain::Account, claimed: Instant) -> Result<TokenSet, TokenError> {
     let platform_id = account.platform_id;
     let (endpoints, secret) = endpoints_and_secret(state, platform_id, account.instance_id).await?;
+    if account.renews {
+        // No refresh token to spend: the access token itself is exchanged for a new one.
+        let current = stored_access(state, account.id).await.map_err(|e| GrantError::Reauthenticate(e.to_string()))?;
+        return long_lived::renew(state, &endpoints, &current).await;
+    }
     let refresh_token = secrets::resolve(&state.db, &state.keyring, account.id, SecretField::RefreshToken)
         .await
         .map_err(|e| GrantError::Reauthenticate(e.to_string()))?;

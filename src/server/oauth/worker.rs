@@ -15,6 +15,9 @@ use tracing::Instrument;
 
 /// How far ahead an expiry nothing can renew is warned about (LinkedIn's 60-day tokens).
 pub const EXPIRY_WARNING: Duration = Duration::from_secs(7 * 24 * 3600);
+/// How far ahead a long-lived token the provider renews is renewed (Instagram, Threads: 60
+/// days, renewable once a day old): a week, so an outage of days does not lose it.
+pub const RENEW_AHEAD: Duration = Duration::from_secs(7 * 24 * 3600);
 
 /// One round of the supervised loop (`server::workers`): a sweep, then a pause of the
 /// configured interval. `progress` is called after each account.
@@ -57,8 +60,7 @@ pub async fn warn_expiring(state: &AppState) -> usize {
 /// another instance has taken since).
 pub async fn sweep(state: &AppState, progress: impl Fn()) -> usize {
     let ahead = state.config.oauth.refresh_ahead;
-    let horizon = clock::from_now(ahead);
-    let due = match store::due_for_refresh(&state.db, horizon).await {
+    let due = match store::due_for_refresh(&state.db, clock::from_now(ahead), clock::from_now(RENEW_AHEAD)).await {
         Ok(due) => due,
         Err(e) => {
             tracing::warn!(error = %e, "token refresher cannot read the accounts");
@@ -66,9 +68,10 @@ pub async fn sweep(state: &AppState, progress: impl Fn()) -> usize {
         }
     };
     let mut refreshed = 0;
-    for account_id in due {
+    for (account_id, renews) in due {
         let span = tracing::info_span!("token_refresh", account.id = %account_id);
-        match workers::survive(tokens::fresh(state, account_id, ahead).instrument(span)).await {
+        let window = if renews { RENEW_AHEAD } else { ahead };
+        match workers::survive(tokens::fresh(state, account_id, window).instrument(span)).await {
             Ok(Ok(_)) => refreshed += 1,
             Ok(Err(e)) => tracing::warn!(account.id = %account_id, error = %e, "background refresh did not succeed"),
             Err(cause) => tracing::error!(account.id = %account_id, %cause, "a token refresh panicked"),

@@ -28,12 +28,37 @@ pub struct AccountRow {
     pub refresh_lease_until: Option<DateTime<Utc>>,
 }
 
-const SELECT: &str = "SELECT a.id, a.platform_id, a.instance_id, i.origin AS instance, a.external_id, a.name, a.avatar_url, a.scopes, \
-    a.expires_at, a.connected_at, a.last_refreshed_at, a.last_error, a.refresh_failures, a.needs_attention, a.token_version, \
-    a.refresh_lease_until, \
-    EXISTS (SELECT 1 FROM secrets s WHERE s.owner_id = a.id AND s.field = 'access_token') AS connected, \
-    EXISTS (SELECT 1 FROM secrets s WHERE s.owner_id = a.id AND s.field = 'refresh_token') AS has_refresh_token \
-    FROM accounts a LEFT JOIN instance_clients i ON i.id = a.instance_id";
+/// The accounts query, with whether each account's provider renews its access token
+/// itself (`refresh = "renew"` in the catalog: Instagram, Threads).
+fn select() -> &'static str {
+    static SELECT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    SELECT.get_or_init(|| {
+        format!(
+            "SELECT a.id, a.platform_id, a.instance_id, i.origin AS instance, a.external_id, a.name, a.avatar_url, a.scopes, \
+             a.expires_at, a.connected_at, a.last_refreshed_at, a.last_error, a.refresh_failures, a.needs_attention, a.token_version, \
+             a.refresh_lease_until, \
+             EXISTS (SELECT 1 FROM secrets s WHERE s.owner_id = a.id AND s.field = 'access_token') AS connected, \
+             EXISTS (SELECT 1 FROM secrets s WHERE s.owner_id = a.id AND s.field = 'refresh_token') AS has_refresh_token, \
+             {} AS renews \
+             FROM accounts a LEFT JOIN instance_clients i ON i.id = a.instance_id",
+            renews()
+        )
+    })
+}
+
+/// SQL that is true for an account (`a`) whose provider renews the access token itself.
+/// The keys are the catalog's own (lower-case identifiers), never input.
+fn renews() -> &'static str {
+    static RENEWS: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    RENEWS.get_or_init(|| {
+        use crate::server::oauth::catalog::{all, Refresh};
+        let keys: Vec<String> = all().iter().filter(|p| p.refresh == Refresh::Renew).map(|p| format!("'{}'", p.key.as_str())).collect();
+        match keys.is_empty() {
+            true => "FALSE".to_owned(),
+            false => format!("EXISTS (SELECT 1 FROM oauth_settings o WHERE o.platform_id = a.platform_id AND o.provider IN ({}))", keys.join(", ")),
+        }
+    })
+}
 
 #[derive(sqlx::FromRow)]
 struct Row {
@@ -55,6 +80,7 @@ struct Row {
     refresh_lease_until: Option<DateTime<Utc>>,
     connected: bool,
     has_refresh_token: bool,
+    renews: bool,
 }
 
 fn decode(r: Row) -> AccountRow {
@@ -69,6 +95,7 @@ fn decode(r: Row) -> AccountRow {
             avatar_url: r.avatar_url,
             connected: r.connected,
             has_refresh_token: r.has_refresh_token,
+            renews: r.renews,
             scopes: r.scopes,
             expires_at: r.expires_at,
             connected_at: r.connected_at,
@@ -76,7 +103,7 @@ fn decode(r: Row) -> AccountRow {
             last_error: r.last_error,
             refresh_failures: r.refresh_failures,
             needs_attention: r.needs_attention,
-            expired: !r.has_refresh_token && r.expires_at.is_some_and(|at| at <= Utc::now()),
+            expired: !r.has_refresh_token && !r.renews && r.expires_at.is_some_and(|at| at <= Utc::now()),
         },
         token_version: r.token_version,
         refresh_lease_until: r.refresh_lease_until,
@@ -86,7 +113,7 @@ fn decode(r: Row) -> AccountRow {
 /// The accounts of one platform, by name.
 pub async fn list(db: &Db, platform_id: Uuid) -> Result<Vec<Account>, StoreError> {
     let rows: Vec<Row> = on_db!(db, |pool| {
-        sqlx::query_as(&format!("{SELECT} WHERE a.platform_id = $1 ORDER BY lower(coalesce(a.name, a.external_id)), a.connected_at"))
+        sqlx::query_as(&format!("{} WHERE a.platform_id = $1 ORDER BY lower(coalesce(a.name, a.external_id)), a.connected_at", select()))
             .bind(platform_id)
             .fetch_all(pool)
             .await
@@ -96,13 +123,13 @@ pub async fn list(db: &Db, platform_id: Uuid) -> Result<Vec<Account>, StoreError
 
 /// Every account, for the "needs attention" list.
 pub async fn all(db: &Db) -> Result<Vec<Account>, StoreError> {
-    let rows: Vec<Row> = on_db!(db, |pool| sqlx::query_as(&format!("{SELECT} ORDER BY a.platform_id")).fetch_all(pool).await)?;
+    let rows: Vec<Row> = on_db!(db, |pool| sqlx::query_as(&format!("{} ORDER BY a.platform_id", select())).fetch_all(pool).await)?;
     Ok(rows.into_iter().map(|r| decode(r).account).collect())
 }
 
 pub async fn get(db: &Db, account_id: Uuid) -> Result<Option<AccountRow>, StoreError> {
     let row: Option<Row> = on_db!(db, |pool| {
-        sqlx::query_as(&format!("{SELECT} WHERE a.id = $1")).bind(account_id).fetch_optional(pool).await
+        sqlx::query_as(&format!("{} WHERE a.id = $1", select())).bind(account_id).fetch_optional(pool).await
     })?;
     Ok(row.map(decode))
 }
@@ -408,14 +435,16 @@ pub type Expiring = (Uuid, Uuid, String, DateTime<Utc>);
 
 pub async fn expiring_unwarned(db: &Db, horizon: DateTime<Utc>) -> Result<Vec<Expiring>, StoreError> {
     let at = now();
+    let sql = format!(
+        "SELECT a.id, a.platform_id, coalesce(a.name, a.external_id), a.expires_at FROM accounts a \
+         WHERE a.expires_at IS NOT NULL AND a.expires_at > $1 AND a.expires_at <= $2 AND NOT a.needs_attention \
+         AND (a.expiry_warned_for IS NULL OR a.expiry_warned_for <> a.expires_at) \
+         AND NOT EXISTS (SELECT 1 FROM secrets s WHERE s.owner_id = a.id AND s.field = 'refresh_token') AND NOT {} \
+         ORDER BY a.expires_at",
+        renews()
+    );
     on_db!(db, |pool| {
-        sqlx::query_as(
-            "SELECT a.id, a.platform_id, coalesce(a.name, a.external_id), a.expires_at FROM accounts a \
-             WHERE a.expires_at IS NOT NULL AND a.expires_at > $1 AND a.expires_at <= $2 AND NOT a.needs_attention \
-             AND (a.expiry_warned_for IS NULL OR a.expiry_warned_for <> a.expires_at) \
-             AND NOT EXISTS (SELECT 1 FROM secrets s WHERE s.owner_id = a.id AND s.field = 'refresh_token') \
-             ORDER BY a.expires_at",
-        )
+        sqlx::query_as(&sql)
         .bind(at)
         .bind(horizon)
         .fetch_all(pool)
@@ -438,19 +467,20 @@ pub async fn claim_expiry_warning(db: &Db, account_id: Uuid, expires_at: DateTim
     Ok(done == 1)
 }
 
-pub async fn due_for_refresh(db: &Db, horizon: DateTime<Utc>) -> Result<Vec<Uuid>, StoreError> {
+/// Accounts to renew now, each with whether its provider renews the access token itself:
+/// those with a refresh token expiring before `horizon`, and renewing ones expiring before
+/// `renew_horizon` whose token is at least a day old (Meta renews no younger token).
+pub async fn due_for_refresh(db: &Db, horizon: DateTime<Utc>, renew_horizon: DateTime<Utc>) -> Result<Vec<(Uuid, bool)>, StoreError> {
     let at = now();
-    let rows: Vec<(Uuid,)> = on_db!(db, |pool| {
-        sqlx::query_as(
-            "SELECT a.id FROM accounts a WHERE a.expires_at IS NOT NULL AND a.expires_at < $1 AND NOT a.needs_attention \
-             AND (a.next_refresh_at IS NULL OR a.next_refresh_at <= $2) \
-             AND EXISTS (SELECT 1 FROM secrets s WHERE s.owner_id = a.id AND s.field = 'refresh_token') \
-             ORDER BY a.expires_at",
-        )
-        .bind(horizon)
-        .bind(at)
-        .fetch_all(pool)
-        .await
-    })?;
-    Ok(rows.into_iter().map(|r| r.0).collect())
+    let day_ago = at.checked_sub_signed(chrono::Duration::days(1)).unwrap_or(at);
+    let sql = format!(
+        "SELECT a.id, {renews} AS renews FROM accounts a WHERE a.expires_at IS NOT NULL AND NOT a.needs_attention \
+         AND (a.next_refresh_at IS NULL OR a.next_refresh_at <= $2) \
+         AND ((a.expires_at < $1 AND EXISTS (SELECT 1 FROM secrets s WHERE s.owner_id = a.id AND s.field = 'refresh_token')) \
+              OR (a.expires_at < $3 AND coalesce(a.last_refreshed_at, a.connected_at) <= $4 AND {renews})) \
+         ORDER BY a.expires_at",
+        renews = renews()
+    );
+    let rows: Vec<(Uuid, bool)> = on_db!(db, |pool| sqlx::query_as(&sql).bind(horizon).bind(at).bind(renew_horizon).bind(day_ago).fetch_all(pool).await)?;
+    Ok(rows)
 }

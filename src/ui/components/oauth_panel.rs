@@ -38,7 +38,11 @@ pub fn AccountsPanel(platform_id: String, oauth: OauthView) -> impl IntoView {
                         None => view! { "does not expire" }.into_any(),
                     }}</dd>
                     <dt>"Refresh token"</dt>
-                    <dd>{if a.has_refresh_token { "stored (renewed automatically before expiry)" } else { "none: the provider issues none; re-authenticate when the access token expires" }}</dd>
+                    <dd>{match (a.has_refresh_token, a.renews) {
+                        (true, _) => "stored (renewed automatically before expiry)",
+                        (false, true) => "none needed: Keyport renews the long-lived access token before it expires",
+                        (false, false) => "none: the provider issues none; re-authenticate when the access token expires",
+                    }}</dd>
                     <dt>"Scopes"</dt><dd class="mono">{a.scopes.clone().unwrap_or_else(|| "—".into())}</dd>
                     <dt>"Connected since"</dt><dd><Timestamp at=a.connected_at/></dd>
                     <dt>"Last refreshed"</dt><dd>{match a.last_refreshed_at {

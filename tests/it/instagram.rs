@@ -1,0 +1,68 @@
+//! Instagram and Threads against the sandbox's personalities (`/instagram/…`,
+//! `/threads/…`): the code's short-lived token is exchanged for a 60-day one at connect,
+//! and the refresher renews it a week before it runs out, once it is a day old — with the
+//! token itself, there being no refresh token. SQLite and PostgreSQL.
+
+use crate::common::{sandbox::{connect_as, Sandbox}, signed_in_browser, TestApp};
+use keyport::{domain::Role, on_db, server::oauth::worker};
+use serde_json::{json, Value};
+
+on_both_backends!(instagram_and_threads_keep_a_long_lived_token_and_renew_it);
+
+async fn platform(app: &TestApp, sandbox: &Sandbox, provider: &str, version: &str) -> String {
+    let p = app.create_platform(json!({"name": format!("{provider} {}", uuid::Uuid::now_v7().simple()), "auth_type": "oauth2"})).await;
+    let id = p["id"].as_str().unwrap().to_owned();
+    let (_, view) = app.get_json(&format!("/api/platforms/{id}/oauth")).await;
+    let (client_id, secret) = sandbox.register(view["oauth"]["redirect_uri"].as_str().unwrap()).await;
+    let base = sandbox.url(&format!("/{provider}"));
+    let settings = json!({
+        "provider": provider, "client_id": client_id,
+        "authorize_url": format!("{base}/oauth/authorize"), "token_url": format!("{base}/oauth/access_token"),
+        "userinfo_url": format!("{base}/{version}/me"), "api_base_url": format!("{base}/{version}"),
+    });
+    let (status, body) = app.send_json(reqwest::Method::PUT, &format!("/api/platforms/{id}/oauth"), settings).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = app.send_json(reqwest::Method::PUT, &format!("/api/platforms/{id}/secrets/client_secret"), json!({"value": secret})).await;
+    assert!(status == 200 || status == 204, "{status} {body}");
+    id
+}
+
+async fn account(app: &TestApp, id: &str) -> Value {
+    app.get_json(&format!("/api/platforms/{id}/accounts")).await.1["accounts"][0].clone()
+}
+
+fn days_left(account: &Value) -> i64 {
+    let at: chrono::DateTime<chrono::Utc> = account["expires_at"].as_str().unwrap().parse().unwrap();
+    (at - chrono::Utc::now()).num_days()
+}
+
+async fn instagram_and_threads_keep_a_long_lived_token_and_renew_it(app: TestApp) {
+    let sandbox = Sandbox::start(&["--min-renew-age", "0"]).await;
+    let (browser, _) = signed_in_browser(&app, Role::Marketer).await;
+    for (provider, version, name) in [("instagram", "v25.0", "Insta Bakery"), ("threads", "v1.0", "Thread Bakery")] {
+        let id = platform(&app, &sandbox, provider, version).await;
+        let before = sandbox.stats().await["long_lived_exchanges"].as_u64().unwrap();
+        assert_eq!(connect_as(&app, &sandbox, &browser, &id, name).await, format!("/platforms/{id}?notice=connected"), "{provider}");
+        assert_eq!(sandbox.stats().await["long_lived_exchanges"].as_u64().unwrap(), before + 1, "{provider}: exchanged at connect");
+        let a = account(&app, &id).await;
+        assert_eq!(a["name"], name.to_lowercase().replace(' ', "-"), "{provider}: named by /me");
+        assert!(a["external_id"].as_str().unwrap().bytes().all(|b| b.is_ascii_digit()), "{provider}: the numeric user id");
+        assert_eq!((a["renews"].as_bool(), a["has_refresh_token"].as_bool()), (Some(true), Some(false)), "{provider}");
+        assert!((59..=60).contains(&days_left(&a)), "{provider}: a 60-day token, not the short-lived hour: {}", days_left(&a));
+
+        // Not renewed while young and far from its end.
+        assert_eq!(worker::sweep(&app.state, || {}).await, 0, "{provider}");
+
+        // A day old and within a week of its end: the refresher renews it.
+        let account_id: uuid::Uuid = a["id"].as_str().unwrap().parse().unwrap();
+        let (connected, expires) = (chrono::Utc::now() - chrono::Duration::days(55), chrono::Utc::now() + chrono::Duration::days(5));
+        on_db!(&app.db, |pool| sqlx::query("UPDATE accounts SET connected_at = $1, expires_at = $2 WHERE id = $3").bind(connected).bind(expires).bind(account_id).execute(pool).await.map(|_| ())).unwrap();
+        let renewed = sandbox.stats().await["renewals"].as_u64().unwrap();
+        assert_eq!(worker::sweep(&app.state, || {}).await, 1, "{provider}");
+        assert_eq!(sandbox.stats().await["renewals"].as_u64().unwrap(), renewed + 1);
+        let a = account(&app, &id).await;
+        assert!((59..=60).contains(&days_left(&a)), "{provider}: renewed for 60 days: {}", days_left(&a));
+        assert_eq!(a["needs_attention"], false);
+        assert_eq!(worker::warn_expiring(&app.state).await, 0, "{provider}: nothing to warn about, it renews");
+    }
+}
