@@ -1,10 +1,15 @@
 //! Instagram and Threads against the sandbox's personalities (`/instagram/…`,
 //! `/threads/…`): the code's short-lived token is exchanged for a 60-day one at connect,
 //! and the refresher renews it a week before it runs out, once it is a day old — with the
-//! token itself, there being no refresh token. SQLite and PostgreSQL.
+//! token itself, there being no refresh token. Threads then publishes a text post
+//! (container, then publication). SQLite and PostgreSQL.
 
 use crate::common::{sandbox::{connect_as, Sandbox}, signed_in_browser, TestApp};
-use keyport::{domain::Role, on_db, server::oauth::worker};
+use keyport::{
+    domain::{DeliveryStatus, PostForm, Role},
+    on_db,
+    server::{auth::Caller, oauth::worker, publish},
+};
 use serde_json::{json, Value};
 
 on_both_backends!(instagram_and_threads_keep_a_long_lived_token_and_renew_it);
@@ -64,5 +69,18 @@ async fn instagram_and_threads_keep_a_long_lived_token_and_renew_it(app: TestApp
         assert!((59..=60).contains(&days_left(&a)), "{provider}: renewed for 60 days: {}", days_left(&a));
         assert_eq!(a["needs_attention"], false);
         assert_eq!(worker::warn_expiring(&app.state).await, 0, "{provider}: nothing to warn about, it renews");
+
+        // Threads publishes text: a container, then its publication, with the renewed token.
+        if provider == "threads" {
+            let form = PostForm { text: "Fresh loaves at nine".into(), link: "https://example.com/bread".into(), accounts: vec![account_id.to_string()], action: "now".into(), ..Default::default() };
+            let post = publish::create(&app.state, &Caller::default(), form).await.unwrap();
+            publish::worker::process_due(&app.state).await;
+            let delivery = publish::get(&app.state, post.id).await.unwrap().deliveries.remove(0);
+            assert_eq!(delivery.status, DeliveryStatus::Published, "{:?}", delivery.error);
+            let url = delivery.provider_url.unwrap();
+            assert!(url.starts_with(&sandbox.url("/posts/")), "{url}");
+            let page = sandbox.page(url.trim_start_matches(&sandbox.base)).await;
+            assert!(page.contains("Fresh loaves at nine") && page.contains("https://example.com/bread"), "the link goes with the text");
+        }
     }
 }

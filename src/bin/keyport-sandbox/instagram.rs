@@ -15,6 +15,10 @@
 //!   with `th_exchange_token` / `th_refresh_token`, and a flat `{"access_token", "user_id"}`
 //!   from the code exchange.
 //! - `GET /{app}/{version}/me`: Instagram `{"user_id", "username", "id"}`, Threads `{"id", "username"}`.
+//! - Threads text posts (https://developers.facebook.com/docs/threads/posts):
+//!   `POST /threads/{version}/{user}/threads` (`media_type=TEXT`, `text` of at most 500
+//!   characters) → `{"id"}` of a container, `POST /threads/{version}/{user}/threads_publish`
+//!   (`creation_id`) → `{"id"}` of the post, `GET /threads/{version}/{post}?fields=permalink`.
 //!
 //! Errors are Meta's JSON (`meta::graph_error`).
 
@@ -25,7 +29,8 @@ use crate::oauth;
 use crate::reply::bearer_token;
 use crate::state::AppState;
 use crate::store::TokenError;
-use crate::urlenc::parse_params;
+use crate::posts::PostOutcome;
+use crate::urlenc::{parse_params, Params};
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -159,4 +164,71 @@ pub async fn me(State(app): State<AppState>, Path((name, _version)): Path<(Strin
         App::Threads => json!({ "id": id, "username": account.username() }),
     };
     Json(body).into_response()
+}
+
+/// The Threads account behind the request's token (bearer or `access_token`).
+fn author(app: &AppState, headers: &HeaderMap, params: &Params) -> Result<crate::account::Account, Response> {
+    let token = bearer_token(headers).or_else(|| params.get("access_token")).ok_or_else(|| refused(TokenError::InvalidGrant("no access token")))?;
+    app.store().account_for_access_token(token, Instant::now()).cloned().ok_or_else(|| refused(TokenError::InvalidGrant("the token is invalid or expired")))
+}
+
+/// `POST /threads/{version}/{user}/threads` and `…/threads_publish`.
+pub async fn publish_step(State(app): State<AppState>, Path((name, _version, user, edge)): Path<(String, String, String, String)>, headers: HeaderMap, body: Bytes) -> Response {
+    if App::parse(&name) != Some(App::Threads) {
+        return unknown();
+    }
+    if let Some(response) = app.injected_fault(Endpoint::Posts).await {
+        return response;
+    }
+    let params = match oauth::parse_form(&body) {
+        Ok(params) => params,
+        Err(_) => return graph_error(StatusCode::BAD_REQUEST, 100, None, "(#100) Malformed body"),
+    };
+    let account = match author(&app, &headers, &params) {
+        Ok(account) => account,
+        Err(response) => return response,
+    };
+    if crate::secrets::numeric_id(&account.name) != user {
+        return graph_error(StatusCode::FORBIDDEN, 10, None, "(#10) The user cannot post as this Threads user");
+    }
+    let mut store = app.store();
+    match edge.as_str() {
+        "threads" => {
+            if params.get("media_type") != Some("TEXT") {
+                return graph_error(StatusCode::BAD_REQUEST, 100, None, "(#100) The sandbox makes TEXT containers only");
+            }
+            let text = params.get("text").unwrap_or_default().to_owned();
+            if text.trim().is_empty() || text.chars().count() > 500 {
+                return graph_error(StatusCode::BAD_REQUEST, 100, None, "(#100) text is required and limited to 500 characters");
+            }
+            let id = crate::secrets::numeric_id(&uuid::Uuid::now_v7().to_string());
+            store.containers.insert(id.clone(), (account, text));
+            Json(json!({ "id": id })).into_response()
+        }
+        "threads_publish" => {
+            let Some((author, text)) = params.get("creation_id").and_then(|id| store.containers.remove(id)) else {
+                return graph_error(StatusCode::BAD_REQUEST, 24, Some(4279009), "The media container was not found or was published already");
+            };
+            let id = match store.posts.create(&author, text, None, None) {
+                PostOutcome::Created(id) | PostOutcome::Replayed(id) => id,
+            };
+            Json(json!({ "id": id })).into_response()
+        }
+        _ => unknown(),
+    }
+}
+
+/// `GET /threads/{version}/{post}?fields=permalink`.
+pub async fn post(State(app): State<AppState>, Path((name, _version, id)): Path<(String, String, String)>, headers: HeaderMap, RawQuery(query): RawQuery) -> Response {
+    if App::parse(&name) != Some(App::Threads) {
+        return unknown();
+    }
+    let params = parse_params(query.as_deref().unwrap_or_default()).unwrap_or_default();
+    if let Err(response) = author(&app, &headers, &params) {
+        return response;
+    }
+    match app.store().posts.get(&id) {
+        Some(_) => Json(json!({ "id": id, "permalink": format!("{}/posts/{id}", app.base_url) })).into_response(),
+        None => graph_error(StatusCode::BAD_REQUEST, 100, Some(33), "Unsupported get request"),
+    }
 }

@@ -141,6 +141,8 @@ fn router(app: state::AppState) -> Router {
         .route("/{app}/access_token", get(instagram::long_lived))
         .route("/{app}/refresh_access_token", get(instagram::renew))
         .route("/{app}/{version}/me", get(instagram::me))
+        .route("/{app}/{version}/{node}", get(instagram::post))
+        .route("/{app}/{version}/{node}/{edge}", post(instagram::publish_step))
         // The LinkedIn personality (linkedin.rs): its OAuth, userinfo and versioned Posts API.
         .route("/linkedin/oauth/v2/authorization", get(linkedin::consent).post(linkedin::decide))
         .route("/linkedin/oauth/v2/accessToken", post(linkedin::token))

@@ -155,6 +155,8 @@ pub struct Store {
     pub counters: Counters,
     pub faults: FaultQueues,
     pub posts: PostBook,
+    /// Threads media containers not yet published: id → (author, text).
+    pub containers: HashMap<String, (Account, String)>,
 }
 
 impl Store {
@@ -172,6 +174,7 @@ impl Store {
             counters: Counters::default(),
             faults: FaultQueues::default(),
             posts: PostBook::default(),
+            containers: HashMap::new(),
         }
     }
 

@@ -5,6 +5,7 @@ mod facebook;
 mod linkedin;
 mod mastodon;
 mod sandbox;
+mod threads;
 mod x;
 
 use crate::{domain::ProviderKey, server::oauth::client::{describe, read_capped, refusal, retry_after}};
@@ -52,7 +53,7 @@ pub enum PublishError {
 /// Providers Keyport can publish to.
 pub fn supports(provider: ProviderKey) -> bool {
     use ProviderKey as P;
-    matches!(provider, P::Sandbox | P::Mastodon | P::X | P::FacebookPages | P::Linkedin)
+    matches!(provider, P::Sandbox | P::Mastodon | P::X | P::FacebookPages | P::Linkedin | P::Threads)
 }
 
 /// Whether the provider deduplicates by idempotency key, which makes a retry after an
@@ -68,6 +69,7 @@ pub async fn publish(http: &reqwest::Client, provider: ProviderKey, target: &Tar
         ProviderKey::Mastodon => mastodon::publish(http, base, token, post).await,
         ProviderKey::X => x::publish(http, base, token, post).await,
         ProviderKey::FacebookPages => facebook::publish(http, base, target.account_id, token, post).await,
+        ProviderKey::Threads => threads::publish(http, base, target.account_id, token, post).await,
         ProviderKey::Linkedin => linkedin::publish(http, base, target.account_id, target.api_version, token, post).await,
         other => Err(PublishError::Rejected { message: format!("Keyport cannot publish to {} yet", other.label()) }),
     }
