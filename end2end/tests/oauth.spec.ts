@@ -224,3 +224,39 @@ test.describe('Facebook Pages through the Page picker', () => {
     await expect(accounts.getByRole('listitem', { name: 'Sandbox Agency Client' })).toBeVisible();
   });
 });
+
+test.describe('LinkedIn\'s API version', () => {
+  test.use({ storageState: '.auth/marketer.json' });
+
+  test('a retired version is named as the platform\'s setting, not the post\'s fault', async ({ page, api, request }) => {
+    const name = unique('LinkedIn');
+    const platform = (await (await api.post('/api/platforms', { data: { name, auth_type: 'oauth2', category: 'social' } })).json()).platform;
+    const redirect = (await (await api.get(`/api/platforms/${platform.id}/oauth`)).json()).oauth.redirect_uri;
+    const client = await (await request.post(`${SANDBOX_URL}/register`, { data: { client_name: 'Keyport', redirect_uris: [redirect] } })).json();
+    const base = `${SANDBOX_URL}/linkedin`;
+    const settings = (api_version: string) => ({ provider: 'linkedin', client_id: client.client_id, authorize_url: `${base}/oauth/v2/authorization`, token_url: `${base}/oauth/v2/accessToken`, userinfo_url: `${base}/v2/userinfo`, api_base_url: base, api_version });
+    expect((await api.put(`/api/platforms/${platform.id}/oauth`, { data: settings('') })).status()).toBe(200);
+    expect((await api.put(`/api/platforms/${platform.id}/secrets/client_secret`, { data: { value: client.client_secret } })).ok()).toBe(true);
+
+    await open(page, `/platforms/${platform.id}`);
+    const accounts = page.getByRole('region', { name: 'Accounts' });
+    await accounts.getByRole('button', { name: 'Connect an account' }).click();
+    await page.getByLabel('Account name').fill('Lee Member');
+    await page.getByRole('button', { name: 'Approve' }).click();
+    const member = accounts.getByRole('listitem', { name: 'Lee Member' });
+    await expect(member.getByText('Connected', { exact: true })).toBeVisible();
+    await expect(member).toContainText('none: the provider issues none');
+
+    // An admin left the platform on a version LinkedIn has retired.
+    expect((await api.put(`/api/platforms/${platform.id}/oauth`, { data: settings('202401') })).status()).toBe(200);
+    await open(page, '/posts');
+    const text = `We are hiring ${Date.now()}`;
+    await page.getByLabel('Text').fill(text);
+    await page.getByRole('group', { name }).getByRole('checkbox', { name: /^Lee Member/ }).check();
+    await page.getByRole('button', { name: 'Publish now' }).click();
+    const row = page.getByRole('article', { name: `Post: ${text}` }).getByRole('row', { name: /Lee Member/ });
+    await expect(row.getByText('failed', { exact: true })).toBeVisible({ timeout: 15_000 });
+    await expect(row).toContainText('LinkedIn no longer accepts API version 202401: an admin must set a newer version');
+    await expect(row).toContainText('the post itself is fine');
+  });
+});

@@ -7,7 +7,7 @@
 //!   no PKCE for web apps; the token answer has `access_token`, `expires_in` (60 days),
 //!   `scope`, `token_type` and no refresh token.
 //! - `GET /linkedin/v2/userinfo` (https://learn.microsoft.com/en-us/linkedin/consumer/integrations/self-serve/sign-in-with-linkedin-v2):
-//!   `sub`, `name`, `given_name`, `family_name`, `picture`.
+//!   `sub`, `name`, `given_name`, `family_name` (no `picture`: a member without a photo).
 //! - `POST /linkedin/rest/posts` (https://learn.microsoft.com/en-us/linkedin/marketing/community-management/shares/posts-api)
 //!   with `LinkedIn-Version: YYYYMM` and `X-Restli-Protocol-Version: 2.0.0`: 201 with the
 //!   post's URN in `x-restli-id`. A version is active for a year
@@ -70,7 +70,9 @@ pub async fn userinfo(State(app): State<AppState>, headers: HeaderMap) -> Respon
     match member(&app, &headers) {
         Ok(m) => {
             let (given, family) = m.name.split_once(' ').unwrap_or((m.name.as_str(), ""));
-            Json(json!({ "sub": m.id, "name": m.name, "given_name": given, "family_name": family, "picture": format!("https://media.licdn.example/{}.jpg", m.id), "locale": {"country": "US", "language": "en"} })).into_response()
+            // No `picture`: LinkedIn leaves it out for a member without a photo, and the
+            // sandbox has no https host to serve one from (a page would try to load it).
+            Json(json!({ "sub": m.id, "name": m.name, "given_name": given, "family_name": family, "locale": {"country": "US", "language": "en"} })).into_response()
         }
         Err(response) => response,
     }
