@@ -260,3 +260,38 @@ test.describe('LinkedIn\'s API version', () => {
     await expect(row).toContainText('the post itself is fine');
   });
 });
+
+test.describe('Bluesky with an app password', () => {
+  test.use({ storageState: '.auth/marketer.json' });
+
+  test('a marketer signs in with a handle and an app password, then publishes a link', async ({ page, api }) => {
+    const name = unique('Bluesky');
+    const platform = (await (await api.post('/api/platforms', { data: { name, auth_type: 'oauth2', category: 'social' } })).json()).platform;
+    const settings = { provider: 'bluesky', api_base_url: SANDBOX_URL, token_url: `${SANDBOX_URL}/xrpc/com.atproto.server.refreshSession` };
+    expect((await api.put(`/api/platforms/${platform.id}/oauth`, { data: settings })).status()).toBe(200);
+
+    await open(page, `/platforms/${platform.id}`);
+    const accounts = page.getByRole('region', { name: 'Accounts' });
+    await accounts.getByLabel('Handle').fill('e2e.bsky.test');
+    await accounts.getByLabel('App password').fill('not an app password');
+    await accounts.getByRole('button', { name: 'Connect an account' }).click();
+    await expect(page.getByRole('status')).toContainText('Bluesky refused the handle or the app password');
+
+    await accounts.getByLabel('Handle').fill('e2e.bsky.test');
+    await accounts.getByLabel('App password').fill('abcd-1234-efgh-5678');
+    await accounts.getByRole('button', { name: 'Connect an account' }).click();
+    const account = accounts.getByRole('listitem', { name: 'e2e.bsky.test' });
+    await expect(account.getByText('Connected', { exact: true })).toBeVisible();
+    expect(await page.content()).not.toContain('abcd-1234-efgh-5678');
+
+    await open(page, '/posts');
+    const text = `Fresh bagels ${Date.now()}`;
+    await page.getByLabel('Text').fill(text);
+    await page.getByLabel('Link').fill('https://example.com/bagels');
+    await page.getByRole('group', { name }).getByRole('checkbox', { name: /^e2e\.bsky\.test/ }).check();
+    await page.getByRole('button', { name: 'Publish now' }).click();
+    const row = page.getByRole('article', { name: `Post: ${text}` }).getByRole('row', { name: /e2e\.bsky\.test/ });
+    await expect(row.getByText('published', { exact: true })).toBeVisible({ timeout: 15_000 });
+    await expect(row.getByRole('link', { name: 'View post' })).toHaveAttribute('href', /^https:\/\/bsky\.app\/profile\/did:plc:[a-z2-7]+\/post\//);
+  });
+});

@@ -20,6 +20,7 @@ wire_enum! {
         Tiktok => "tiktok", "TikTok";
         Youtube => "youtube", "YouTube (Google)";
         Mastodon => "mastodon", "Mastodon";
+        Bluesky => "bluesky", "Bluesky";
         Custom => "custom", "Custom OAuth 2.0";
         Sandbox => "sandbox", "Sandbox";
     }
@@ -204,6 +205,8 @@ pub struct OauthView {
     pub per_instance: bool,
     /// Why Keyport cannot publish to this provider (yet); `None` when it can.
     pub connect_only: Option<String>,
+    /// Accounts connect with a handle and an app password, not through OAuth (Bluesky).
+    pub app_password: bool,
     /// Catalog defaults, shown as placeholders of the override fields.
     pub defaults: OauthSettings,
     /// The catalog, for the settings form's provider choice.

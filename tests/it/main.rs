@@ -6,6 +6,7 @@
 mod common;
 
 mod accounts;
+mod bluesky;
 mod auth;
 mod facebook;
 mod format_spec;

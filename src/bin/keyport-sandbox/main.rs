@@ -5,7 +5,7 @@
 //! This file holds the command line, startup, routing and shutdown. Modules:
 //! `store` (OAuth state and rules), `account` (the remote account), `posts` (the social
 //! API's data), `faults` (injected failures), `authorize` / `oauth` / `api` / `admin` (HTTP
-//! handlers), `mastodon` / `meta` / `linkedin` / `instagram` (provider personalities at their providers' paths),
+//! handlers), `mastodon` / `meta` / `linkedin` / `instagram` / `bluesky` (provider personalities at their providers' paths),
 //! `state` (what handlers share, the fault gate), `reply` (responses and request reading),
 //! `html` (pages), `urlenc` (URL and form encoding), `secrets` (random credentials and PKCE).
 
@@ -13,6 +13,7 @@ mod account;
 mod admin;
 mod api;
 mod authorize;
+mod bluesky;
 mod faults;
 mod html;
 mod instagram;
@@ -143,6 +144,10 @@ fn router(app: state::AppState) -> Router {
         .route("/{app}/{version}/me", get(instagram::me))
         .route("/{app}/{version}/{node}", get(instagram::post))
         .route("/{app}/{version}/{node}/{edge}", post(instagram::publish_step))
+        // The Bluesky personality (bluesky.rs): a PDS's session and record methods.
+        .route("/xrpc/com.atproto.server.createSession", post(bluesky::create_session))
+        .route("/xrpc/com.atproto.server.refreshSession", post(bluesky::refresh_session))
+        .route("/xrpc/com.atproto.repo.createRecord", post(bluesky::create_record))
         // The LinkedIn personality (linkedin.rs): its OAuth, userinfo and versioned Posts API.
         .route("/linkedin/oauth/v2/authorization", get(linkedin::consent).post(linkedin::decide))
         .route("/linkedin/oauth/v2/accessToken", post(linkedin::token))

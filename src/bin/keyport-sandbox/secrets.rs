@@ -49,6 +49,14 @@ pub fn account_id(account_name: &str) -> String {
     format!("sbx-{}", uuid::Uuid::from_bytes(bytes).hyphenated())
 }
 
+/// A stable `did:plc:` per Bluesky handle (24 base32-like characters, as real ones have).
+pub fn did(handle: &str) -> String {
+    let digest = Sha256::digest(handle.as_bytes());
+    let alphabet = b"abcdefghijklmnopqrstuvwxyz234567";
+    let id: String = digest.iter().take(24).map(|b| char::from(alphabet[usize::from(b % 32)])).collect();
+    format!("did:plc:{id}")
+}
+
 /// A stable numeric id per name, as Facebook's Page ids are.
 pub fn numeric_id(name: &str) -> String {
     let digest = Sha256::digest(name.as_bytes());

@@ -157,6 +157,8 @@ pub struct Store {
     pub posts: PostBook,
     /// Threads media containers not yet published: id → (author, text).
     pub containers: HashMap<String, (Account, String)>,
+    /// Bluesky sessions (bluesky.rs).
+    pub bluesky: crate::bluesky::Sessions,
 }
 
 impl Store {
@@ -175,6 +177,7 @@ impl Store {
             faults: FaultQueues::default(),
             posts: PostBook::default(),
             containers: HashMap::new(),
+            bluesky: Default::default(),
         }
     }
 

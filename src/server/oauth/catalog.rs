@@ -49,12 +49,26 @@ pub struct LongLived {
     pub renew_grant: String,
 }
 
+/// How an account signs in.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SignIn {
+    /// OAuth 2.0's authorization code flow.
+    #[default]
+    Oauth,
+    /// A handle and an app password open a session (Bluesky's createSession); the
+    /// session's refresh token renews it (`oauth/bluesky.rs`).
+    AppPassword,
+}
+
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Provider {
     pub key: ProviderKey,
     pub category: Category,
     pub docs: String,
+    #[serde(default)]
+    pub sign_in: SignIn,
     pub authorize_url: String,
     pub token_url: String,
     pub revoke_url: Option<String>,
@@ -173,6 +187,10 @@ mod tests {
         }
         for p in all.iter().filter(|p| p.key != ProviderKey::Custom) {
             assert!(p.docs.starts_with("https://") || p.docs.starts_with("docs/"), "{} cites its docs", p.key);
+            if p.sign_in == SignIn::AppPassword {
+                assert!(p.authorize_url.is_empty() && p.scopes.is_empty(), "{}: an app password has no authorization page or scopes", p.key);
+                continue;
+            }
             assert!(p.authorize_url.starts_with("https://") || p.authorize_url.starts_with(INSTANCE), "{}", p.key);
             assert!(p.token_url.starts_with("https://") || p.token_url.starts_with(INSTANCE), "{}", p.key);
             assert!(!p.scopes.is_empty(), "{} has default scopes", p.key);

@@ -43,10 +43,12 @@ impl Endpoints {
             return Err(format!("{} needs the instance URL (for example https://mastodon.social)", provider.key.label()));
         }
         let s = with_defaults(settings);
+        // An app-password sign-in (Bluesky) has no client and no authorization page.
+        let app_password = provider.sign_in == catalog::SignIn::AppPassword;
         Ok(Self {
             provider,
-            client_id: s.client_id.ok_or("set the client id the provider gave you")?,
-            authorize_url: s.authorize_url.ok_or("set the authorization URL")?,
+            client_id: s.client_id.or_else(|| app_password.then(String::new)).ok_or("set the client id the provider gave you")?,
+            authorize_url: s.authorize_url.or_else(|| app_password.then(String::new)).ok_or("set the authorization URL")?,
             token_url: s.token_url.ok_or("set the token URL")?,
             revoke_url: s.revoke_url,
             userinfo_url: s.userinfo_url,

@@ -43,6 +43,7 @@ pub fn routes() -> Router<AppState> {
         .route("/oauth/{id}/callback", get(callback))
         .route("/oauth/{id}/accounts/{account}/disconnect", post(disconnect))
         .route("/oauth/{id}/pages/{pick}", post(pick_pages))
+        .route("/oauth/{id}/app-password", post(app_password))
 }
 
 /// The OAuth platform a signed-in browser user (cookie session only) asks about.
@@ -225,5 +226,31 @@ async fn pick_pages(State(state): State<AppState>, Extension(caller): Extension<
         Ok(_) => Ok(Answer::back(platform.id, "pages_connected")),
         Err(facebook::PickError::App(e)) => Err(Answer::internal(e, Some(platform.id))),
         Err(why) => Err(gone(why.to_string())),
+    }
+}
+
+/// `POST /oauth/{id}/app-password`: `handle` and `password` (an app password) open a
+/// Bluesky session for a new account (`bluesky`). The password is used once, never stored.
+async fn app_password(State(state): State<AppState>, Extension(caller): Extension<Caller>, Path(id): Path<String>, body: Bytes) -> Answered {
+    let platform = platform_for(&state, &caller, &id).await?;
+    let form: Vec<(String, String)> = form_urlencoded::parse(&body).into_owned().collect();
+    let field = |name: &str| form.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default();
+    let password = secrecy::SecretString::from(field("password"));
+    let target = Some(Target::platform(&platform));
+    match super::bluesky::sign_in(&state, &platform, &field("handle"), &password).await {
+        Ok(handle) => {
+            audit::record(&state.db, &caller, Action::OauthConnected, target, Outcome::Ok, Some(handle)).await;
+            Ok(Answer::back(platform.id, "connected"))
+        }
+        Err(why) => {
+            tracing::info!(platform.id = %platform.id, error = %why, "Bluesky sign-in did not open a session");
+            audit::record(&state.db, &caller, Action::OauthConnect, target, Outcome::Failed, Some(why.to_string())).await;
+            let notice = match why {
+                super::bluesky::SignInError::Refused => "app_password_refused",
+                super::bluesky::SignInError::RateLimited => "app_password_limited",
+                super::bluesky::SignInError::Failed(_) => "oauth_failed",
+            };
+            Ok(Answer::back(platform.id, notice))
+        }
     }
 }

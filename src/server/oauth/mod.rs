@@ -7,6 +7,7 @@ mod answer;
 mod authorize;
 pub mod catalog;
 pub mod client;
+pub mod bluesky;
 pub mod connect;
 pub mod demo;
 mod discovery;
@@ -54,6 +55,7 @@ pub async fn view(state: &AppState, platform: &Platform) -> Result<Option<OauthV
         not_ready: if per_instance { None } else { client::Endpoints::resolve(&settings).err() },
         per_instance,
         connect_only: catalog::get(settings.provider).connect_only.clone(),
+        app_password: catalog::get(settings.provider).sign_in == catalog::SignIn::AppPassword,
         accounts,
         settings,
         providers: catalog::choices(),

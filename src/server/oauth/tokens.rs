@@ -216,6 +216,9 @@ async fn exchange_refresh(state: &AppState, account: &crate::domain::Account, cl
         let message = "the database was too slow to start the refresh within its lease; the refresh token was not spent".into();
         return Err(GrantError::Transient { message, retry_after: None }.into());
     }
+    if endpoints.provider.sign_in == super::catalog::SignIn::AppPassword {
+        return super::bluesky::refresh(state, &endpoints, &refresh_token).await;
+    }
     let oauth = endpoints.client(secret.as_ref(), &redirect_uri(state, platform_id)).map_err(GrantError::Misconfigured)?;
     let refresh_token = RefreshToken::new(refresh_token.expose_secret().to_owned());
     let mut request = oauth.exchange_refresh_token(&refresh_token);

@@ -25,6 +25,8 @@ fn notice(code: &str) -> Option<(&'static str, &'static str)> {
         "oauth_failed" => "The provider did not complete the connection. Nothing was stored; try Connect again, and if it keeps failing check the OAuth settings (the audit log has the details).",
         "oauth_not_ready" => "This platform cannot connect yet: an admin must complete its OAuth settings (see below).",
         "instance_missing" => "Type the instance your account is on (for example mastodon.social), then press Connect.",
+        "app_password_refused" => "Bluesky refused the handle or the app password. Check both (an app password is made under Settings → Privacy and security → App passwords) and connect again; nothing was stored.",
+        "app_password_limited" => "Bluesky allows only a few sign-ins per handle in five minutes. Wait a few minutes, then connect again; nothing was stored.",
         "pick_none" => "Choose at least one Page, or press Cancel.",
         "instance_invalid" => "That is not an instance address: type only its name, for example mastodon.social (no @user, path or query).",
         other => return success(other).map(|m| ("success", m)),

@@ -12,6 +12,8 @@ use leptos::prelude::*;
 pub fn AccountsPanel(platform_id: String, oauth: OauthView) -> impl IntoView {
     let ready = oauth.not_ready.is_none();
     let per_instance = oauth.per_instance;
+    let app_password = oauth.app_password;
+    let app_password_url = format!("/oauth/{platform_id}/app-password");
     let provider = oauth.settings.provider.label();
     let empty = oauth.accounts.is_empty();
     let connect_url = format!("/oauth/{platform_id}/connect");
@@ -51,10 +53,13 @@ pub fn AccountsPanel(platform_id: String, oauth: OauthView) -> impl IntoView {
                     }}</dd>
                 </dl>
                 <div class="form-actions">
-                    <form method="post" action=connect_url.clone()>
-                        {a.instance.clone().map(|origin| view! { <input type="hidden" name="instance" value=origin/> })}
-                        <button type="submit" class="button" disabled=!ready aria-label=format!("Re-authenticate {label}")>"Re-authenticate"</button>
-                    </form>
+                    // An app-password account re-authenticates through the sign-in form below.
+                    {(!app_password).then(|| view! {
+                        <form method="post" action=connect_url.clone()>
+                            {a.instance.clone().map(|origin| view! { <input type="hidden" name="instance" value=origin/> })}
+                            <button type="submit" class="button" disabled=!ready aria-label=format!("Re-authenticate {label}")>"Re-authenticate"</button>
+                        </form>
+                    })}
                     <form method="post" action=disconnect>
                         <button type="submit" class="button" aria-label=format!("Disconnect {label}")>"Disconnect"</button>
                     </form>
@@ -76,6 +81,23 @@ pub fn AccountsPanel(platform_id: String, oauth: OauthView) -> impl IntoView {
             {oauth.connect_only.clone().map(|why| view! {
                 <p class="notice info" role="note"><strong>"Connect only: "</strong>"its accounts connect, but posts cannot go to them — " {why} "."</p>
             })}
+            {app_password.then(|| view! {
+                <form method="post" action=app_password_url.clone() class="connect-form" autocomplete="off">
+                    <div class="field">
+                        <label for="connect-handle">"Handle"</label>
+                        <input id="connect-handle" name="handle" type="text" required placeholder="you.bsky.social" spellcheck="false" autocapitalize="none"/>
+                    </div>
+                    <div class="field">
+                        <label for="connect-app-password">"App password"</label>
+                        <input id="connect-app-password" name="password" type="password" required autocomplete="off" aria-describedby="connect-app-password-hint"/>
+                        <p id="connect-app-password-hint" class="hint">"Made in Bluesky under Settings → Privacy and security → App passwords. Keyport uses it once to open a session and does not keep it."</p>
+                    </div>
+                    <div class="form-actions">
+                        <button type="submit" class="button primary" disabled=!ready>{if empty { "Connect an account" } else { "Connect another account" }}</button>
+                    </div>
+                </form>
+            })}
+            {(!app_password).then(|| view! {
             <form method="post" action=connect_url.clone() class="connect-form">
                 {per_instance.then(|| view! {
                     <div class="field">
@@ -89,7 +111,12 @@ pub fn AccountsPanel(platform_id: String, oauth: OauthView) -> impl IntoView {
                     <button type="submit" class="button primary" disabled=!ready>{if empty { "Connect an account" } else { "Connect another account" }}</button>
                 </div>
             </form>
-            <p class="hint">"You sign in at the provider and come back here; to re-authenticate an account, sign in as that same account. Keyport stores the tokens encrypted; nobody sees them."</p>
+            })}
+            <p class="hint">{if app_password {
+                "To re-authenticate an account, sign in again with its handle and an app password. Keyport stores the session's tokens encrypted; nobody sees them."
+            } else {
+                "You sign in at the provider and come back here; to re-authenticate an account, sign in as that same account. Keyport stores the tokens encrypted; nobody sees them."
+            }}</p>
         </section>
     }
 }

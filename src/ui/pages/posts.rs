@@ -73,7 +73,7 @@ fn Posts(data: PostsData, create: ServerAction<CreatePost>, retry: ServerAction<
         view! {
             <section class="card" aria-labelledby="compose-heading">
                 <h2 id="compose-heading">"New post"</h2>
-                <p class="muted">"No account can publish yet: connect one (Sandbox, Mastodon, X, Facebook Pages, LinkedIn or Threads) on its platform page."</p>
+                <p class="muted">"No account can publish yet: connect one (Sandbox, Mastodon, Bluesky, X, Facebook Pages, LinkedIn or Threads) on its platform page."</p>
                 {skipped}
             </section>
         }

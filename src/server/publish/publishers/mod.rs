@@ -1,6 +1,7 @@
 //! One publisher per provider: each builds the provider's real request (method, URL,
 //! headers, JSON body) from the platform's API base URL and reads the provider's answer.
 
+mod bluesky;
 mod facebook;
 mod linkedin;
 mod mastodon;
@@ -53,7 +54,7 @@ pub enum PublishError {
 /// Providers Keyport can publish to.
 pub fn supports(provider: ProviderKey) -> bool {
     use ProviderKey as P;
-    matches!(provider, P::Sandbox | P::Mastodon | P::X | P::FacebookPages | P::Linkedin | P::Threads)
+    matches!(provider, P::Sandbox | P::Mastodon | P::X | P::FacebookPages | P::Linkedin | P::Threads | P::Bluesky)
 }
 
 /// Whether the provider deduplicates by idempotency key, which makes a retry after an
@@ -69,6 +70,7 @@ pub async fn publish(http: &reqwest::Client, provider: ProviderKey, target: &Tar
         ProviderKey::Mastodon => mastodon::publish(http, base, token, post).await,
         ProviderKey::X => x::publish(http, base, token, post).await,
         ProviderKey::FacebookPages => facebook::publish(http, base, target.account_id, token, post).await,
+        ProviderKey::Bluesky => bluesky::publish(http, base, target.account_id, token, post).await,
         ProviderKey::Threads => threads::publish(http, base, target.account_id, token, post).await,
         ProviderKey::Linkedin => linkedin::publish(http, base, target.account_id, target.api_version, token, post).await,
         other => Err(PublishError::Rejected { message: format!("Keyport cannot publish to {} yet", other.label()) }),

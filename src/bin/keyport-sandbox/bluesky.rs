@@ -1,0 +1,197 @@
+//! The Bluesky personality: the XRPC methods a Bluesky account needs, at a PDS's paths.
+//!
+//! - `POST /xrpc/com.atproto.server.createSession` `{"identifier", "password"}` → `{"accessJwt",
+//!   "refreshJwt", "handle", "did", "active"}` (lexicons/com/atproto/server/createSession.json,
+//!   https://docs.bsky.app/docs/api/com-atproto-server-create-session). The password must
+//!   look like an app password (`xxxx-xxxx-xxxx-xxxx`); anything else gets 401
+//!   `AuthenticationRequired` "Invalid identifier or password" (the PDS's answer). More than
+//!   30 sessions per handle get 429 `RateLimitExceeded` (https://docs.bsky.app/docs/advanced-guides/rate-limits).
+//! - `POST /xrpc/com.atproto.server.refreshSession` with the refresh JWT as bearer → a new
+//!   pair; the refresh JWT used is revoked, and using it again gets 400 `ExpiredToken`
+//!   "Token has been revoked" (lexicons/com/atproto/server/refreshSession.json).
+//! - `POST /xrpc/com.atproto.repo.createRecord` with the access JWT (`--token-ttl` long) →
+//!   `{"uri": "at://{did}/app.bsky.feed.post/{rkey}", "cid"}`; an expired one gets 400
+//!   `ExpiredToken` "Token has expired"; text over 300 characters or a facet whose byte range
+//!   does not hold its link gets 400 `InvalidRequest` (https://docs.bsky.app/docs/advanced-guides/post-richtext).
+
+use crate::account::Account;
+use crate::faults::Endpoint;
+use crate::posts::PostOutcome;
+use crate::reply::bearer_token;
+use crate::state::AppState;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use serde_json::{json, Value};
+use std::time::{Duration, Instant};
+
+/// Sessions one handle may open before the sandbox answers 429, as bsky.social does per 5 minutes.
+const SESSIONS_PER_HANDLE: u32 = 30;
+const TEXT_MAX: usize = 300;
+
+fn error(status: StatusCode, error: &str, message: &str) -> Response {
+    (status, Json(json!({ "error": error, "message": message }))).into_response()
+}
+
+fn is_app_password(p: &str) -> bool {
+    let parts: Vec<&str> = p.split('-').collect();
+    parts.len() == 4 && parts.iter().all(|part| part.len() == 4 && part.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()))
+}
+
+/// A JWT-shaped token (the sandbox signs nothing; clients only read `exp`).
+fn jwt(scope: &str, did: &str, ttl: Duration) -> String {
+    let exp = chrono::Utc::now().timestamp().saturating_add(i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX));
+    let payload = URL_SAFE_NO_PAD.encode(json!({ "scope": scope, "sub": did, "exp": exp, "jti": uuid::Uuid::now_v7().simple().to_string() }).to_string());
+    format!("eyJ0eXAiOiJKV1QiLCJhbGciOiJFUzI1NksifQ.{payload}.sandbox")
+}
+
+fn session_answer(app: &AppState, account: &Account) -> Value {
+    let mut store = app.store();
+    let ttl = Duration::from_secs(store.token_ttl);
+    let (access, refresh) = (jwt("com.atproto.access", &account.id, ttl), jwt("com.atproto.refresh", &account.id, Duration::from_secs(90 * 86_400)));
+    store.bluesky.open(account.clone(), access.clone(), refresh.clone(), Instant::now().checked_add(ttl));
+    json!({ "accessJwt": access, "refreshJwt": refresh, "handle": account.name, "did": account.id, "active": true })
+}
+
+/// `POST /xrpc/com.atproto.server.createSession`.
+pub async fn create_session(State(app): State<AppState>, body: Bytes) -> Response {
+    if let Some(response) = app.injected_fault(Endpoint::Token).await {
+        return response;
+    }
+    let input: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let text = |k: &str| input.get(k).and_then(Value::as_str).map(str::trim).unwrap_or_default();
+    let (handle, password) = (text("identifier").trim_start_matches('@').to_lowercase(), text("password"));
+    if handle.is_empty() || password.is_empty() {
+        return error(StatusCode::BAD_REQUEST, "InvalidRequest", "identifier and password are required");
+    }
+    if !is_app_password(password) {
+        return error(StatusCode::UNAUTHORIZED, "AuthenticationRequired", "Invalid identifier or password");
+    }
+    if app.store().bluesky.count_session(&handle) > SESSIONS_PER_HANDLE {
+        return error(StatusCode::TOO_MANY_REQUESTS, "RateLimitExceeded", "Rate Limit Exceeded");
+    }
+    let account = Account { id: crate::secrets::did(&handle), name: handle };
+    Json(session_answer(&app, &account)).into_response()
+}
+
+/// `POST /xrpc/com.atproto.server.refreshSession`.
+pub async fn refresh_session(State(app): State<AppState>, headers: HeaderMap) -> Response {
+    if let Some(response) = app.injected_fault(Endpoint::Token).await {
+        return response;
+    }
+    let Some(token) = bearer_token(&headers) else { return error(StatusCode::UNAUTHORIZED, "AuthenticationRequired", "Authentication Required") };
+    let spent = app.store().bluesky.spend_refresh(token);
+    match spent {
+        Ok(account) => {
+            app.store().counters.refreshes += 1;
+            Json(session_answer(&app, &account)).into_response()
+        }
+        Err(message) => error(StatusCode::BAD_REQUEST, "ExpiredToken", message),
+    }
+}
+
+/// `POST /xrpc/com.atproto.repo.createRecord`.
+pub async fn create_record(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    if let Some(response) = app.injected_fault(Endpoint::Posts).await {
+        return response;
+    }
+    let Some(token) = bearer_token(&headers) else { return error(StatusCode::UNAUTHORIZED, "AuthenticationRequired", "Authentication Required") };
+    let account = match app.store().bluesky.account_for_access(token, Instant::now()) {
+        Ok(account) => account,
+        Err(message) => return error(StatusCode::BAD_REQUEST, "ExpiredToken", message),
+    };
+    let input: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    if input.get("repo").and_then(Value::as_str) != Some(account.id.as_str()) {
+        return error(StatusCode::BAD_REQUEST, "InvalidRequest", "repo must be the session's DID");
+    }
+    if input.get("collection").and_then(Value::as_str) != Some("app.bsky.feed.post") {
+        return error(StatusCode::BAD_REQUEST, "InvalidRequest", "the sandbox stores app.bsky.feed.post records only");
+    }
+    let record = input.get("record").cloned().unwrap_or(Value::Null);
+    let text = record.get("text").and_then(Value::as_str).unwrap_or_default().to_owned();
+    if text.trim().is_empty() || text.chars().count() > TEXT_MAX {
+        return error(StatusCode::BAD_REQUEST, "InvalidRequest", "Invalid app.bsky.feed.post record: text must be 1 to 300 graphemes");
+    }
+    let mut link = None;
+    for facet in record.get("facets").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default() {
+        let at = |k: &str| facet.pointer(&format!("/index/{k}")).and_then(Value::as_u64).and_then(|n| usize::try_from(n).ok());
+        let uri = facet.pointer("/features/0/uri").and_then(Value::as_str);
+        let covered = match (at("byteStart"), at("byteEnd")) {
+            (Some(start), Some(end)) if start < end => text.get(start..end),
+            _ => None,
+        };
+        if uri.is_none() || covered != uri {
+            return error(StatusCode::BAD_REQUEST, "InvalidRequest", "a facet's byte range does not hold its link");
+        }
+        link = link.or(uri.map(str::to_owned));
+    }
+    let id = match app.store().posts.create(&account, text, link, None) {
+        PostOutcome::Created(id) | PostOutcome::Replayed(id) => id,
+    };
+    Json(json!({ "uri": format!("at://{}/app.bsky.feed.post/{id}", account.id), "cid": format!("bafyrei{id}") })).into_response()
+}
+
+/// Bluesky sessions: access JWTs with their expiry, refresh JWTs spent once.
+#[derive(Debug, Default)]
+pub struct Sessions {
+    access: std::collections::HashMap<String, (Account, Option<Instant>)>,
+    refresh: std::collections::HashMap<String, (Account, bool)>,
+    opened: std::collections::HashMap<String, u32>,
+}
+
+impl Sessions {
+    fn open(&mut self, account: Account, access: String, refresh: String, expires: Option<Instant>) {
+        self.access.insert(access, (account.clone(), expires));
+        self.refresh.insert(refresh, (account, false));
+    }
+
+    fn count_session(&mut self, handle: &str) -> u32 {
+        let n = self.opened.entry(handle.to_owned()).or_default();
+        *n = n.saturating_add(1);
+        *n
+    }
+
+    fn spend_refresh(&mut self, token: &str) -> Result<Account, &'static str> {
+        let (account, spent) = self.refresh.get_mut(token).ok_or("Token could not be verified")?;
+        if *spent {
+            return Err("Token has been revoked");
+        }
+        *spent = true;
+        Ok(account.clone())
+    }
+
+    fn account_for_access(&self, token: &str, now: Instant) -> Result<Account, &'static str> {
+        let (account, expires) = self.access.get(token).ok_or("Token could not be verified")?;
+        if expires.is_some_and(|at| now >= at) {
+            return Err("Token has expired");
+        }
+        Ok(account.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn app_passwords_have_their_shape() {
+        assert!(is_app_password("abcd-1234-efgh-5678"));
+        for bad in ["my real password", "abcd-1234-efgh", "ABCD-1234-EFGH-5678", "abcd-1234-efgh-567!"] {
+            assert!(!is_app_password(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_refresh_jwt_is_spent_once() {
+        let mut sessions = Sessions::default();
+        let alice = Account { id: "did:plc:a".into(), name: "alice.test".into() };
+        sessions.open(alice.clone(), "a1".into(), "r1".into(), None);
+        assert_eq!(sessions.spend_refresh("r1"), Ok(alice));
+        assert_eq!(sessions.spend_refresh("r1"), Err("Token has been revoked"));
+        assert_eq!(sessions.spend_refresh("nope"), Err("Token could not be verified"));
+    }
+}
