@@ -287,7 +287,7 @@ test.describe('Bluesky with an app password', () => {
     await open(page, '/posts');
     const text = `Fresh bagels ${Date.now()}`;
     await page.getByLabel('Text').fill(text);
-    await page.getByLabel('Link').fill('https://example.com/bagels');
+    await page.getByLabel('Link (optional)').fill('https://example.com/bagels');
     await page.getByRole('group', { name }).getByRole('checkbox', { name: /^e2e\.bsky\.test/ }).check();
     await page.getByRole('button', { name: 'Publish now' }).click();
     const row = page.getByRole('article', { name: `Post: ${text}` }).getByRole('row', { name: /e2e\.bsky\.test/ });
