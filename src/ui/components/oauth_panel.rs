@@ -98,19 +98,19 @@ pub fn AccountsPanel(platform_id: String, oauth: OauthView) -> impl IntoView {
                 </form>
             })}
             {(!app_password).then(|| view! {
-            <form method="post" action=connect_url.clone() class="connect-form">
-                {per_instance.then(|| view! {
-                    <div class="field">
-                        <label for="connect-instance">"Instance"</label>
-                        <input id="connect-instance" name="instance" type="text" required placeholder="mastodon.social"
-                            autocomplete="url" inputmode="url" spellcheck="false" aria-describedby="connect-instance-hint"/>
-                        <p id="connect-instance-hint" class="hint">"The server your account is on. Keyport registers itself there the first time; no admin step."</p>
+                <form method="post" action=connect_url.clone() class="connect-form">
+                    {per_instance.then(|| view! {
+                        <div class="field">
+                            <label for="connect-instance">"Instance"</label>
+                            <input id="connect-instance" name="instance" type="text" required placeholder="mastodon.social"
+                                autocomplete="url" inputmode="url" spellcheck="false" aria-describedby="connect-instance-hint"/>
+                            <p id="connect-instance-hint" class="hint">"The server your account is on. Keyport registers itself there the first time; no admin step."</p>
+                        </div>
+                    })}
+                    <div class="form-actions">
+                        <button type="submit" class="button primary" disabled=!ready>{if empty { "Connect an account" } else { "Connect another account" }}</button>
                     </div>
-                })}
-                <div class="form-actions">
-                    <button type="submit" class="button primary" disabled=!ready>{if empty { "Connect an account" } else { "Connect another account" }}</button>
-                </div>
-            </form>
+                </form>
             })}
             <p class="hint">{if app_password {
                 "To re-authenticate an account, sign in again with its handle and an app password. Keyport stores the session's tokens encrypted; nobody sees them."
