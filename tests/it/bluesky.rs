@@ -19,7 +19,8 @@ async fn a_bluesky_account_connects_with_an_app_password_publishes_a_link_and_re
     let sandbox = Sandbox::start(&["--token-ttl", "600"]).await;
     let platform = app.create_platform(json!({"name": "Bluesky Bakery", "auth_type": "oauth2"})).await;
     let id = platform["id"].as_str().unwrap().to_owned();
-    let settings = json!({"provider": "bluesky", "api_base_url": sandbox.base, "token_url": sandbox.url("/xrpc/com.atproto.server.refreshSession")});
+    // Only the PDS: sessions are opened and renewed there, whatever the catalog's token URL says.
+    let settings = json!({"provider": "bluesky", "api_base_url": sandbox.base});
     let (status, body) = app.send_json(reqwest::Method::PUT, &format!("/api/platforms/{id}/oauth"), settings).await;
     assert_eq!(status, 200, "{body}");
     let (_, view) = app.get_json(&format!("/api/platforms/{id}/oauth")).await;

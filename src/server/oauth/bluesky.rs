@@ -122,8 +122,11 @@ pub async fn sign_in(state: &AppState, platform: &Platform, handle: &str, app_pa
 }
 
 /// refreshSession: a new access and refresh JWT for the refresh JWT (which it revokes).
+/// Sent to the PDS that issued the session (the API base URL), never to the catalog's
+/// token URL: a self-hosted PDS's refresh JWT must not go to bsky.social.
 pub async fn refresh(state: &AppState, endpoints: &Endpoints, refresh_token: &SecretString) -> Result<TokenSet, TokenError> {
-    let answer = post(state, &endpoints.token_url, Some(refresh_token), None).await.map_err(|(status, error)| match status {
+    let url = xrpc(endpoints, "com.atproto.server.refreshSession").map_err(GrantError::Misconfigured)?;
+    let answer = post(state, &url, Some(refresh_token), None).await.map_err(|(status, error)| match status {
         0 => GrantError::Transient { message: error, retry_after: None },
         429 | 500..=599 => GrantError::Transient { message: format!("HTTP {status} ({error})"), retry_after: None },
         _ => GrantError::Reauthenticate(format!("Bluesky refused the session's refresh (HTTP {status}, {error}): connect the account again with an app password")),
