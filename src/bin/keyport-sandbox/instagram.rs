@@ -24,9 +24,8 @@
 
 use crate::authorize::{consent_page, decision, Dialect};
 use crate::faults::Endpoint;
-use crate::meta::graph_error;
+use crate::meta::{graph_error, token_of};
 use crate::oauth;
-use crate::reply::bearer_token;
 use crate::state::AppState;
 use crate::store::TokenError;
 use crate::posts::PostOutcome;
@@ -156,7 +155,7 @@ pub async fn me(State(app): State<AppState>, Path((name, _version)): Path<(Strin
         return response;
     }
     let params = parse_params(query.as_deref().unwrap_or_default()).unwrap_or_default();
-    let Some(token) = bearer_token(&headers).or_else(|| params.get("access_token")) else { return refused(TokenError::InvalidGrant("no access token")) };
+    let Some(token) = token_of(&headers, &params) else { return refused(TokenError::InvalidGrant("no access token")) };
     let Some(account) = app.store().account_for_access_token(token, Instant::now()).cloned() else { return refused(TokenError::InvalidGrant("the token is invalid or expired")) };
     let id = crate::secrets::numeric_id(&account.name);
     let body = match which {
@@ -168,7 +167,7 @@ pub async fn me(State(app): State<AppState>, Path((name, _version)): Path<(Strin
 
 /// The Threads account behind the request's token (bearer or `access_token`).
 fn author(app: &AppState, headers: &HeaderMap, params: &Params) -> Result<crate::account::Account, Response> {
-    let token = bearer_token(headers).or_else(|| params.get("access_token")).ok_or_else(|| refused(TokenError::InvalidGrant("no access token")))?;
+    let token = token_of(headers, params).ok_or_else(|| refused(TokenError::InvalidGrant("no access token")))?;
     app.store().account_for_access_token(token, Instant::now()).cloned().ok_or_else(|| refused(TokenError::InvalidGrant("the token is invalid or expired")))
 }
 

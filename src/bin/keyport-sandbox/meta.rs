@@ -73,9 +73,16 @@ fn is_version(version: &str) -> bool {
 }
 
 /// The access token of a Graph request: `Authorization: Bearer|OAuth …` or `access_token`.
-fn token_of<'a>(headers: &'a HeaderMap, query: &'a Params) -> Option<&'a str> {
+pub fn token_of<'a>(headers: &'a HeaderMap, query: &'a Params) -> Option<&'a str> {
     let oauth = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("OAuth ")).map(str::trim);
     bearer_token(headers).or(oauth).or_else(|| query.get("access_token"))
+}
+
+/// A GET's query and the user behind its token, or Meta's refusal.
+fn user_of(app: &AppState, headers: &HeaderMap, query: Option<&str>) -> Result<(Params, UserView), Response> {
+    let query = parse_params(query.unwrap_or_default()).map_err(|_| graph_error(StatusCode::BAD_REQUEST, 100, None, "(#100) Malformed query string"))?;
+    let user = token_of(headers, &query).and_then(|t| app.store().user_for_access_token(t, Instant::now())).ok_or_else(invalid_token)?;
+    Ok((query, user))
 }
 
 fn fields_of(query: &Params) -> Vec<String> {
@@ -87,11 +94,9 @@ pub async fn node(State(app): State<AppState>, Path((version, node)): Path<(Stri
     if !is_version(&version) {
         return unknown_object(&version);
     }
-    let Ok(query) = parse_params(query.as_deref().unwrap_or_default()) else {
-        return graph_error(StatusCode::BAD_REQUEST, 100, None, "(#100) Malformed query string");
-    };
-    let Some(user) = token_of(&headers, &query).and_then(|t| app.store().user_for_access_token(t, Instant::now())) else {
-        return invalid_token();
+    let (query, user) = match user_of(&app, &headers, query.as_deref()) {
+        Ok(found) => found,
+        Err(refusal) => return refusal,
     };
     if node == "me" {
         return Json(json!({ "id": user.account.id, "name": user.account.name })).into_response();
@@ -121,15 +126,10 @@ pub async fn edge(
         (Method::GET, "oauth", "access_token") => access_token(&app, query.as_deref().unwrap_or_default().as_bytes()).await,
         (Method::POST, "oauth", "access_token") => access_token(&app, &body).await,
         (Method::POST, page, "feed") => feed(&app, page, &headers, query.as_deref(), &body).await,
-        (Method::GET, _, _) => {
-            let Ok(query) = parse_params(query.as_deref().unwrap_or_default()) else {
-                return graph_error(StatusCode::BAD_REQUEST, 100, None, "(#100) Malformed query string");
-            };
-            let Some(user) = token_of(&headers, &query).and_then(|t| app.store().user_for_access_token(t, Instant::now())) else {
-                return invalid_token();
-            };
-            read_edge(&app, &version, &node, &edge, &user, &query)
-        }
+        (Method::GET, _, _) => match user_of(&app, &headers, query.as_deref()) {
+            Ok((query, user)) => read_edge(&app, &version, &node, &edge, &user, &query),
+            Err(refusal) => refusal,
+        },
         _ => unknown_object(&node),
     }
 }

@@ -153,16 +153,11 @@ async fn long_lived(state: &AppState, endpoints: &Endpoints, secret: &SecretStri
     Ok(super::long_lived::get_token(state, url).await?.access)
 }
 
-/// A Graph API GET with the token as a bearer header.
+/// A Graph API GET with the token as a bearer header (the URL checked by the egress
+/// policy first), Meta's answer read capped; a Meta error becomes its message and code.
 async fn get(state: &AppState, url: &str, token: &SecretString) -> Result<Value, FacebookError> {
-    send(state, state.http.get(url).bearer_auth(token.expose_secret()), url).await
-}
-
-/// Sends a request to `url` (checked by the egress policy first) and reads Meta's answer,
-/// capped; a Meta error becomes its message and code.
-async fn send(state: &AppState, request: reqwest::RequestBuilder, url: &str) -> Result<Value, FacebookError> {
     state.config.oauth.egress.check_url(url).map_err(FacebookError::Graph)?;
-    let response = request.send().await.map_err(|e| FacebookError::Graph(format!("Facebook could not be reached ({})", client::describe(&e))))?;
+    let response = state.http.get(url).bearer_auth(token.expose_secret()).send().await.map_err(|e| FacebookError::Graph(format!("Facebook could not be reached ({})", client::describe(&e))))?;
     let status = response.status();
     let body = read_capped(response).await.map_err(|why| FacebookError::Graph(format!("Facebook's answer could not be read ({why})")))?;
     let json: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);

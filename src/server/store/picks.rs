@@ -15,6 +15,7 @@ pub struct SealedPick {
 }
 
 type Row = (Uuid, Uuid, Vec<u8>, DateTime<Utc>);
+const COLUMNS: &str = "platform_id, user_id, ciphertext, expires_at";
 
 fn decode((platform_id, user_id, ciphertext, expires_at): Row) -> SealedPick {
     SealedPick { platform_id, user_id, ciphertext, expires_at }
@@ -44,7 +45,7 @@ pub async fn insert(db: &Db, id: Uuid, platform_id: Uuid, user_id: Uuid, expires
 /// The pick, if it exists and is this person's.
 pub async fn get(db: &Db, id: Uuid, user_id: Uuid) -> Result<Option<SealedPick>, StoreError> {
     let row: Option<Row> = on_db!(db, |pool| {
-        sqlx::query_as("SELECT platform_id, user_id, ciphertext, expires_at FROM page_picks WHERE id = $1 AND user_id = $2")
+        sqlx::query_as(&format!("SELECT {COLUMNS} FROM page_picks WHERE id = $1 AND user_id = $2"))
             .bind(id)
             .bind(user_id)
             .fetch_optional(pool)
@@ -56,7 +57,7 @@ pub async fn get(db: &Db, id: Uuid, user_id: Uuid) -> Result<Option<SealedPick>,
 /// Removes the pick and returns it: one statement, so two submissions cannot both use it.
 pub async fn take(db: &Db, id: Uuid, user_id: Uuid) -> Result<Option<SealedPick>, StoreError> {
     let row: Option<Row> = on_db!(db, |pool| {
-        sqlx::query_as("DELETE FROM page_picks WHERE id = $1 AND user_id = $2 RETURNING platform_id, user_id, ciphertext, expires_at")
+        sqlx::query_as(&format!("DELETE FROM page_picks WHERE id = $1 AND user_id = $2 RETURNING {COLUMNS}"))
             .bind(id)
             .bind(user_id)
             .fetch_optional(pool)
