@@ -23,6 +23,8 @@ pub struct AuthorizeRequest {
     pub scope: String,
     pub state: Option<String>,
     pub code_challenge: Option<String>,
+    /// Reddit's `duration` (`temporary` or `permanent`), carried through the consent form.
+    pub duration: Option<String>,
 }
 
 /// How an authorization request is spelled.
@@ -40,6 +42,11 @@ pub enum Dialect {
     /// Instagram's and Threads' login: comma-separated permissions, no PKCE, a short-lived
     /// token of an hour (exchanged for a long-lived one afterwards; `instagram.rs`).
     MetaLogin,
+    /// Reddit's: `duration` is required (`permanent` for a refresh token), scopes are
+    /// separated by spaces or commas, no PKCE
+    /// (https://github.com/reddit-archive/reddit/wiki/OAuth2, "Authorization"). The sandbox
+    /// issues a refresh token for either duration.
+    Reddit,
 }
 
 /// A short-lived Instagram or Threads token lives an hour.
@@ -74,13 +81,18 @@ pub fn validate(store: &Store, params: &Params, dialect: Dialect) -> Result<Auth
     }
     let code_challenge = match (params.get("code_challenge"), params.get("code_challenge_method"), dialect) {
         (Some(challenge), Some("S256"), _) => Some(challenge.to_owned()),
-        (None, None, Dialect::Meta | Dialect::LinkedIn | Dialect::MetaLogin) => None,
+        (None, None, Dialect::Meta | Dialect::LinkedIn | Dialect::MetaLogin | Dialect::Reddit) => None,
         _ => return Err(fail("invalid_request", "PKCE S256 is required")),
     };
     let requested = params.get("scope").unwrap_or_default();
     let scope = match dialect {
         Dialect::OAuth | Dialect::LinkedIn => normalize_scope(requested),
-        Dialect::Meta | Dialect::MetaLogin => normalize_scope(&requested.replace(',', " ")),
+        Dialect::Meta | Dialect::MetaLogin | Dialect::Reddit => normalize_scope(&requested.replace(',', " ")),
+    };
+    let duration = match (dialect, params.get("duration")) {
+        (Dialect::Reddit, Some(d @ ("temporary" | "permanent"))) => Some(d.to_owned()),
+        (Dialect::Reddit, _) => return Err(fail("invalid_request", "duration must be temporary or permanent")),
+        _ => None,
     };
     if let Some(registered) = &client.scopes {
         if let Some(extra) = scope.split_ascii_whitespace().find(|s| !registered.iter().any(|r| r == s)) {
@@ -94,6 +106,7 @@ pub fn validate(store: &Store, params: &Params, dialect: Dialect) -> Result<Auth
         scope,
         state: state.map(str::to_owned),
         code_challenge,
+        duration,
     })
 }
 
@@ -148,6 +161,7 @@ pub async fn consent_page(app: &AppState, query: Option<&str>, dialect: Dialect,
         hidden.extend([("code_challenge", challenge), ("code_challenge_method", "S256")]);
     }
     hidden.extend(request.state.as_deref().map(|state| ("state", state)));
+    hidden.extend(request.duration.as_deref().map(|duration| ("duration", duration)));
     let consent = Consent { client_name: &request.client_name, scope: &request.scope, redirect_uri: &request.redirect_uri, hidden: &hidden, action, meta: dialect == Dialect::Meta };
     let page = html::consent_page(&consent);
     let mut response = reply::html(StatusCode::OK, page);
@@ -198,7 +212,7 @@ pub async fn decision(app: &AppState, body: &[u8], dialect: Dialect) -> Response
                 ttl: match dialect {
                     Dialect::LinkedIn => Some(LINKEDIN_TTL),
                     Dialect::MetaLogin => Some(SHORT_LIVED_TTL),
-                    Dialect::OAuth | Dialect::Meta => None,
+                    Dialect::OAuth | Dialect::Meta | Dialect::Reddit => None,
                 },
             };
             let code = store.issue_code(approval, Instant::now());

@@ -5,7 +5,7 @@
 //! This file holds the command line, startup, routing and shutdown. Modules:
 //! `store` (OAuth state and rules), `account` (the remote account), `posts` (the social
 //! API's data), `faults` (injected failures), `authorize` / `oauth` / `api` / `admin` (HTTP
-//! handlers), `mastodon` / `meta` / `linkedin` / `instagram` / `bluesky` (provider personalities at their providers' paths),
+//! handlers), `mastodon` / `meta` / `linkedin` / `instagram` / `bluesky` / `reddit` / `x` (provider personalities at their providers' paths),
 //! `state` (what handlers share, the fault gate), `reply` (responses and request reading),
 //! `html` (pages), `urlenc` (URL and form encoding), `secrets` (random credentials and PKCE).
 
@@ -22,11 +22,13 @@ mod mastodon;
 mod meta;
 mod oauth;
 mod posts;
+mod reddit;
 mod reply;
 mod secrets;
 mod state;
 mod store;
 mod urlenc;
+mod x;
 
 use axum::extract::Request;
 use axum::http::StatusCode;
@@ -153,6 +155,18 @@ fn router(app: state::AppState) -> Router {
         .route("/linkedin/oauth/v2/accessToken", post(linkedin::token))
         .route("/linkedin/v2/userinfo", get(linkedin::userinfo))
         .route("/linkedin/rest/posts", post(linkedin::create_post))
+        // The X personality (x.rs): OAuth 2.0 with PKCE, users/me and the v2 Posts API.
+        .route("/x/i/oauth2/authorize", get(x::consent).post(x::decide))
+        .route("/x/2/oauth2/token", post(x::token))
+        .route("/x/2/oauth2/revoke", post(x::revoke))
+        .route("/x/2/users/me", get(x::me))
+        .route("/x/2/tweets", post(x::create_tweet))
+        // The Reddit personality (reddit.rs): its OAuth (User-Agent rule, errors in 200), me, submit.
+        .route("/reddit/api/v1/authorize", get(reddit::consent).post(reddit::decide))
+        .route("/reddit/api/v1/access_token", post(reddit::token))
+        .route("/reddit/api/v1/revoke_token", post(reddit::revoke_token))
+        .route("/reddit/api/v1/me", get(reddit::me))
+        .route("/reddit/api/submit", post(reddit::submit))
         // The Meta personality (meta.rs): Facebook Login and the Graph API's Page paths.
         .route("/meta/{version}/{node}", get(meta::node))
         .route("/meta/{version}/{node}/{edge}", axum::routing::any(meta::edge))

@@ -129,6 +129,11 @@ pub async fn token(State(app): State<AppState>, headers: HeaderMap, body: Bytes)
 
 /// Redeems a code or a refresh token: the tokens, or the error to answer.
 pub fn exchange(app: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<TokenSet, ApiError> {
+    exchange_with(app, headers, body, true)
+}
+
+/// [`exchange`], with refresh tokens rotated on use or kept (`rotate`).
+pub fn exchange_with(app: &AppState, headers: &HeaderMap, body: &[u8], rotate: bool) -> Result<TokenSet, ApiError> {
     let params = parse_form(body)?;
     let mut store = app.store();
     let client_id = authenticate(&store, headers, &params)?;
@@ -142,7 +147,7 @@ pub fn exchange(app: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<Toke
         }
         "refresh_token" => {
             let refresh_token = required(&params, "refresh_token")?;
-            store.refresh(&client_id, refresh_token, params.get("scope"), now)
+            store.refresh(&client_id, refresh_token, params.get("scope"), rotate, now)
         }
         _ => return Err(ApiError::new(StatusCode::BAD_REQUEST, "unsupported_grant_type", None)),
     };

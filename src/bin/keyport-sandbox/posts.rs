@@ -54,6 +54,11 @@ impl PostBook {
         PostOutcome::Created(id)
     }
 
+    /// The text of the account's newest post (X refuses the same text twice in a row).
+    pub fn latest_text_of(&self, account: &Account) -> Option<String> {
+        self.posts.values().filter(|p| p.account.id == account.id).max_by_key(|p| p.created_at).map(|p| p.text.clone())
+    }
+
     pub fn get(&self, id: &str) -> Option<&Post> {
         self.posts.get(id)
     }

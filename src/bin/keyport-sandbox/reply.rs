@@ -29,6 +29,11 @@ impl ApiError {
         Self { challenge: Some("Basic realm=\"sandbox\""), ..Self::new(StatusCode::UNAUTHORIZED, "invalid_client", None) }
     }
 
+    /// The OAuth error code (`invalid_grant`, …).
+    pub fn error(&self) -> &'static str {
+        self.error
+    }
+
     /// RFC 6750 §3.1 answer for a missing, unknown, expired or revoked access token.
     pub fn invalid_token() -> Self {
         Self { challenge: Some("Bearer error=\"invalid_token\""), ..Self::new(StatusCode::UNAUTHORIZED, "invalid_token", None) }

@@ -267,7 +267,9 @@ impl Store {
     /// The `refresh_token` grant with rotation: every use returns a new refresh token and
     /// retires the old one. Presenting a retired one means two parties hold the grant
     /// (OAuth 2.0 Security BCP §4.14), so the whole grant is revoked.
-    pub fn refresh(&mut self, client_id: &str, refresh_token: &str, scope: Option<&str>, now: Instant) -> Result<TokenSet, TokenError> {
+    /// With `rotate` false the refresh token stays as it is (a provider whose refresh
+    /// tokens are reusable, such as Reddit's personality).
+    pub fn refresh(&mut self, client_id: &str, refresh_token: &str, scope: Option<&str>, rotate: bool, now: Instant) -> Result<TokenSet, TokenError> {
         let grant_id = *self.refresh_tokens.get(refresh_token).ok_or(TokenError::InvalidGrant("unknown refresh token"))?;
         let grant = self.grants.get(&grant_id).ok_or(TokenError::InvalidGrant("unknown refresh token"))?;
         if grant.revoked {
@@ -284,7 +286,7 @@ impl Store {
             None => grant.scope.clone(),
             Some(requested) => narrow_scope(&grant.scope, requested).ok_or(TokenError::InvalidScope("requested scope exceeds the granted scope"))?,
         };
-        let new_refresh = secrets::random_secret(REFRESH_TOKEN_PREFIX);
+        let new_refresh = if rotate { secrets::random_secret(REFRESH_TOKEN_PREFIX) } else { refresh_token.to_owned() };
         if let Some(grant) = self.grants.get_mut(&grant_id) {
             grant.current_refresh = new_refresh.clone();
         }
@@ -524,7 +526,7 @@ mod tests {
         let replay = store.exchange_code(&client.id, &code, REDIRECT, Some(VERIFIER), now);
         assert_eq!(replay.map(|_| ()), Err(TokenError::InvalidGrant("authorization code already used; tokens issued from it have been revoked")));
         assert!(store.account_for_access_token(&tokens.access_token, now).is_none());
-        assert_eq!(store.refresh(&client.id, &tokens.refresh_token, None, now).map(|_| ()), Err(TokenError::InvalidGrant("grant revoked")));
+        assert_eq!(store.refresh(&client.id, &tokens.refresh_token, None, true, now).map(|_| ()), Err(TokenError::InvalidGrant("grant revoked")));
         assert_eq!(store.live_grants(), 0);
     }
 
@@ -533,18 +535,31 @@ mod tests {
         let (mut store, client) = store_with_client();
         let now = Instant::now();
         let first = connect(&mut store, &client, now);
-        let second = store.refresh(&client.id, &first.refresh_token, None, now).expect("refresh");
+        let second = store.refresh(&client.id, &first.refresh_token, None, true, now).expect("refresh");
         assert_ne!(second.refresh_token, first.refresh_token, "refresh tokens rotate");
         assert_ne!(second.access_token, first.access_token);
         assert!(store.account_for_access_token(&second.access_token, now).is_some());
         assert_eq!(store.counters.refreshes, 1);
 
-        let reuse = store.refresh(&client.id, &first.refresh_token, None, now);
+        let reuse = store.refresh(&client.id, &first.refresh_token, None, true, now);
         assert_eq!(reuse.map(|_| ()), Err(TokenError::InvalidGrant("refresh token reuse detected; grant revoked")));
         assert!(store.account_for_access_token(&first.access_token, now).is_none());
         assert!(store.account_for_access_token(&second.access_token, now).is_none());
-        assert_eq!(store.refresh(&client.id, &second.refresh_token, None, now).map(|_| ()), Err(TokenError::InvalidGrant("grant revoked")));
+        assert_eq!(store.refresh(&client.id, &second.refresh_token, None, true, now).map(|_| ()), Err(TokenError::InvalidGrant("grant revoked")));
         assert_eq!(store.live_grants(), 0);
+    }
+
+    #[test]
+    fn a_reusable_refresh_token_stays_valid() {
+        let (mut store, client) = store_with_client();
+        let now = Instant::now();
+        let first = connect(&mut store, &client, now);
+        for _ in 0..2 {
+            let again = store.refresh(&client.id, &first.refresh_token, None, false, now).expect("the same refresh token works again");
+            assert_eq!(again.refresh_token, first.refresh_token);
+            assert!(store.account_for_access_token(&again.access_token, now).is_some());
+        }
+        assert_eq!(store.live_grants(), 1);
     }
 
     #[test]
@@ -553,13 +568,13 @@ mod tests {
         let other = store.register_client("Other".into(), vec![REDIRECT.into()]);
         let now = Instant::now();
         let tokens = connect(&mut store, &client, now);
-        assert_eq!(store.refresh(&other.id, &tokens.refresh_token, None, now).map(|_| ()), Err(TokenError::InvalidGrant("refresh token was issued to another client")));
-        assert_eq!(store.refresh(&client.id, "sbx_rt_unknown", None, now).map(|_| ()), Err(TokenError::InvalidGrant("unknown refresh token")));
-        let too_wide = store.refresh(&client.id, &tokens.refresh_token, Some("admin"), now);
+        assert_eq!(store.refresh(&other.id, &tokens.refresh_token, None, true, now).map(|_| ()), Err(TokenError::InvalidGrant("refresh token was issued to another client")));
+        assert_eq!(store.refresh(&client.id, "sbx_rt_unknown", None, true, now).map(|_| ()), Err(TokenError::InvalidGrant("unknown refresh token")));
+        let too_wide = store.refresh(&client.id, &tokens.refresh_token, Some("admin"), true, now);
         assert!(matches!(too_wide, Err(TokenError::InvalidScope(_))));
-        let narrowed = store.refresh(&client.id, &tokens.refresh_token, Some("posts.write"), now).expect("narrowed refresh");
+        let narrowed = store.refresh(&client.id, &tokens.refresh_token, Some("posts.write"), true, now).expect("narrowed refresh");
         assert_eq!(narrowed.scope, "posts.write");
-        let again = store.refresh(&client.id, &narrowed.refresh_token, None, now).expect("refresh keeps the grant's scope");
+        let again = store.refresh(&client.id, &narrowed.refresh_token, None, true, now).expect("refresh keeps the grant's scope");
         assert_eq!(again.scope, "profile posts.write");
     }
 
@@ -583,7 +598,7 @@ mod tests {
         let other = store.register_client("Other".into(), vec![REDIRECT.into()]);
         let now = Instant::now();
         let tokens = connect(&mut store, &client, now);
-        let refreshed = store.refresh(&client.id, &tokens.refresh_token, None, now).unwrap();
+        let refreshed = store.refresh(&client.id, &tokens.refresh_token, None, true, now).unwrap();
 
         assert!(!store.revoke(&client.id, "sbx_at_unknown"));
         assert!(!store.revoke(&other.id, &tokens.access_token), "another client's token is left alone");
@@ -607,7 +622,7 @@ mod tests {
         store.revoke_all();
         assert_eq!(store.live_grants(), 0);
         assert!(store.account_for_access_token(&a.access_token, now).is_none());
-        assert!(store.refresh(&client.id, &b.refresh_token, None, now).is_err());
+        assert!(store.refresh(&client.id, &b.refresh_token, None, true, now).is_err());
     }
 
     #[test]
