@@ -23,7 +23,7 @@ pub use error::{AppError, FieldError, FieldErrors};
 pub use id::parse_id;
 pub use import::{ImportProblem, ImportReport};
 pub use keys::{AttentionAction, AttentionItem, JobState, KeyPanel, RotationJob};
-pub use oauth::{Account, OauthSettings, OauthSettingsForm, OauthView, PageChoice, PagePick, ProviderChoice, ProviderKey};
+pub use oauth::{parse_subreddit, Account, OauthSettings, OauthSettingsForm, OauthView, PageChoice, PagePick, ProviderChoice, ProviderKey};
 pub use posts::{char_count, Delivery, DeliveryStatus, Post, PostAction, PostFilter, PostForm, PostState, PublishTarget, ValidPost};
 pub use platform::{
     FacetCounts, Platform, PlatformDraft, PlatformFilter, PlatformForm, PlatformList, ValidPlatform,

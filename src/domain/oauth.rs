@@ -181,9 +181,19 @@ pub struct Account {
     pub needs_attention: bool,
     /// Past its expiry with no refresh token to renew it (as of when it was read).
     pub expired: bool,
+    /// Where its posts go, for a provider that asks (a Reddit subreddit, `u_{name}` for the
+    /// profile); `None`: the provider's default ([`Account::destination_or_default`]).
+    #[serde(default)]
+    pub destination: Option<String>,
 }
 
 impl Account {
+    /// Where a post to this account goes: the chosen destination, else (Reddit) the
+    /// account's own profile, `u_{name}`.
+    pub fn destination_or_default(&self) -> Option<String> {
+        self.destination.clone().or_else(|| self.name.as_ref().filter(|n| !n.is_empty()).map(|n| format!("u_{n}")))
+    }
+
     /// What the account is called on screen: its name, else its id, else a stand-in.
     pub fn label(&self) -> String {
         self.name.clone().filter(|n| !n.is_empty()).or_else(|| (!self.external_id.is_empty()).then(|| self.external_id.clone())).unwrap_or_else(|| "Unnamed account".into())
@@ -281,5 +291,53 @@ mod tests {
         assert_eq!(s.instance_url.as_deref(), Some("https://mastodon.social"));
         assert_eq!(s.token_url, None);
         assert_eq!(s.scopes.as_deref(), Some("read write:statuses"));
+    }
+}
+
+/// Reads a Reddit destination as a person types it — `r/rust`, `/r/rust/`, `rust`,
+/// `u/name` or `u_name` (a profile) — into the `sr` the API takes: `rust`, `u_name`.
+/// Subreddit names are 3–21 letters, digits or underscores
+/// (https://www.reddit.com/r/help/comments/1apijx7/ "community name" rules); usernames
+/// 3–20 letters, digits, `-` or `_`.
+pub fn parse_subreddit(text: &str) -> Result<String, &'static str> {
+    let t = text.trim().trim_matches('/');
+    let t = t.strip_prefix("https://www.reddit.com/").or_else(|| t.strip_prefix("https://reddit.com/")).unwrap_or(t).trim_end_matches('/');
+    let (profile, name) = match t.split_once('/') {
+        Some((p, name)) if p.eq_ignore_ascii_case("r") => (false, name),
+        Some((p, name)) if p.eq_ignore_ascii_case("u") || p.eq_ignore_ascii_case("user") => (true, name),
+        Some(_) => return Err("must be a subreddit like r/rust, or u/yourname for your profile"),
+        None => match t.strip_prefix("u_") {
+            Some(name) => (true, name),
+            None => (false, t),
+        },
+    };
+    let chars = |extra: &[char]| name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || extra.contains(&c));
+    match profile {
+        true if (3..=20).contains(&name.len()) && chars(&['-']) => Ok(format!("u_{name}")),
+        false if (3..=21).contains(&name.len()) && chars(&[]) => Ok(name.to_owned()),
+        _ => Err("must be a subreddit like r/rust (3 to 21 letters, digits or underscores), or u/yourname for your profile"),
+    }
+}
+
+#[cfg(test)]
+mod destination_tests {
+    use super::*;
+
+    #[test]
+    fn a_subreddit_is_read_however_a_person_types_it() {
+        for (typed, sr) in [("r/rust", "rust"), ("/r/Rust/", "Rust"), ("rust", "rust"), (" https://www.reddit.com/r/test/ ", "test"), ("u/spez", "u_spez"), ("u_my-name", "u_my-name"), ("/user/ab_c", "u_ab_c")] {
+            assert_eq!(parse_subreddit(typed).as_deref(), Ok(sr), "{typed}");
+        }
+        for bad in ["", "r/", "rs", "r/has space", "r/has-dash", "x/rust", "r/aaaaaaaaaaaaaaaaaaaaaa", "u/a", "r/rust/comments"] {
+            assert!(parse_subreddit(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn an_account_posts_to_its_profile_unless_told_otherwise() {
+        let mut a = Account { name: Some("baker".into()), ..Default::default() };
+        assert_eq!(a.destination_or_default().as_deref(), Some("u_baker"));
+        a.destination = Some("bakery".into());
+        assert_eq!(a.destination_or_default().as_deref(), Some("bakery"));
     }
 }

@@ -24,21 +24,21 @@ on_both_backends!(
 );
 
 async fn a_connect_only_account_is_named_in_the_composer_and_never_offered(app: TestApp) {
-    let platform = app.create_platform(json!({"name": "Reddit Team", "auth_type": "oauth2"})).await;
+    let platform = app.create_platform(json!({"name": "Pinterest Team", "auth_type": "oauth2"})).await;
     let id = platform["id"].as_str().unwrap().to_owned();
-    let (status, body) = app.send_json(reqwest::Method::PUT, &format!("/api/platforms/{id}/oauth"), json!({"provider": "reddit", "client_id": "abc"})).await;
+    let (status, body) = app.send_json(reqwest::Method::PUT, &format!("/api/platforms/{id}/oauth"), json!({"provider": "pinterest", "client_id": "abc"})).await;
     assert_eq!(status, 200, "{body}");
     // An account connected as the callback would store it.
-    let facts = TokenFacts { token_type: Some("bearer".into()), scopes: Some("submit identity".into()), expires_at: None };
-    let who = Identity { external_id: "t2_abc".into(), name: Some("keyport_bot".into()), avatar_url: None };
+    let facts = TokenFacts { token_type: Some("bearer".into()), scopes: Some("boards:read pins:write".into()), expires_at: None };
+    let who = Identity { external_id: "549755885175".into(), name: Some("keyport_pins".into()), avatar_url: None };
     let account = secrets::store_tokens(&app.db, &app.state.keyring, id.parse().unwrap(), &SecretString::from("token"), None, &facts, &Grant::New(who, None)).await.unwrap().unwrap();
     assert_eq!(count(&app, "SELECT COUNT(*) FROM accounts").await, 1);
 
     let (targets, skipped) = publish::choices(&app.state).await.unwrap();
-    assert!(targets.is_empty(), "a Reddit account is no target");
-    assert_eq!(skipped, ["keyport_bot (Reddit Team): Keyport has no Reddit publisher yet"]);
+    assert!(targets.is_empty(), "a Pinterest account is no target");
+    assert_eq!(skipped, ["keyport_pins (Pinterest Team): a Pin needs an image, and Keyport's composer has no media yet"]);
     let html = app.page("/posts").await.text().await.unwrap();
-    assert!(html.contains("1 connected account(s) cannot be posted to") && html.contains("Keyport has no Reddit publisher yet"), "the composer says why");
+    assert!(html.contains("1 connected account(s) cannot be posted to") && html.contains("a Pin needs an image"), "the composer says why");
     let page = app.page(&format!("/platforms/{id}")).await.text().await.unwrap();
     assert!(page.contains("Connect only: "), "the platform page says so too");
 
@@ -47,7 +47,7 @@ async fn a_connect_only_account_is_named_in_the_composer_and_never_offered(app: 
     let refused = publish::create(&app.state, &Caller::default(), form).await.unwrap_err();
     assert!(refused.fields().is_some_and(|f| f.get("accounts").is_some()), "{refused}");
     assert_eq!(count(&app, "SELECT COUNT(*) FROM deliveries").await, 0);
-    assert!(ProviderKey::Reddit.label().contains("Reddit"));
+    assert!(ProviderKey::Pinterest.label().contains("Pinterest"));
 }
 
 async fn an_api_version_is_checked_and_kept(app: TestApp) {

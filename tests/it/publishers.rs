@@ -14,6 +14,8 @@ struct Recorded {
     path: String,
     headers: HeaderMap,
     body: Value,
+    /// The body as sent (a form for Reddit).
+    raw: String,
 }
 
 type Reply = (u16, Vec<(&'static str, &'static str)>, String);
@@ -32,7 +34,7 @@ impl Provider {
         let app = Router::new().fallback(move |method: Method, uri: Uri, headers: HeaderMap, body: Bytes| {
             let (s, r) = (s.clone(), r.clone());
             async move {
-                s.lock().unwrap().push(Recorded { method, path: uri.to_string(), headers, body: serde_json::from_slice(&body).unwrap_or(Value::Null) });
+                s.lock().unwrap().push(Recorded { method, path: uri.to_string(), headers, body: serde_json::from_slice(&body).unwrap_or(Value::Null), raw: String::from_utf8_lossy(&body).into_owned() });
                 let (status, headers, body) = r.lock().unwrap().pop_front().expect("a reply is queued");
                 let mut response = (StatusCode::from_u16(status).unwrap(), body).into_response();
                 for (k, v) in headers {
@@ -53,10 +55,14 @@ impl Provider {
     }
 
     async fn post_as(&self, provider: &str, account: Option<&str>, api_version: Option<&str>, reply: Reply) -> (Recorded, Result<Published, PublishError>) {
+        self.post_text(provider, account, api_version, "Hello from Keyport", Some("https://example.com/launch"), reply).await
+    }
+
+    async fn post_text(&self, provider: &str, account: Option<&str>, api_version: Option<&str>, text: &str, link: Option<&str>, reply: Reply) -> (Recorded, Result<Published, PublishError>) {
         self.replies.lock().unwrap().push_back(reply);
         let http = reqwest::Client::new();
-        let target = Target { api_base: &self.base, account_id: account, api_version };
-        let post = Request { text: "Hello from Keyport", link: Some("https://example.com/launch"), idempotency_key: "keyport-0192abc" };
+        let target = Target { api_base: &self.base, account_id: account, api_version, destination: Some("bakery"), account_name: Some("baker") };
+        let post = Request { text, link, idempotency_key: "keyport-0192abc" };
         let result = publish(&http, provider.parse().unwrap(), &target, &SecretString::from("token-123"), &post).await;
         (self.seen.lock().unwrap().pop().unwrap(), result)
     }
@@ -169,4 +175,89 @@ async fn linkedin_creates_a_post_with_the_versioned_headers() {
     let message = result.unwrap_err().to_string();
     assert!(message.starts_with("LinkedIn no longer accepts API version 202401: an admin must set a newer version"), "{message}");
     assert!(message.contains("the post itself is fine"));
+}
+
+/// A recorded answer of the real service (tests/fixtures/recorded/{name}.json, each naming
+/// the public SDK cassette it comes from) as the local server's reply.
+fn recorded(name: &str) -> Reply {
+    let (_, status, body) = recorded_body(name);
+    (status, vec![], body.to_string())
+}
+
+fn recorded_body(name: &str) -> (String, u16, Value) {
+    let path = format!("{}/tests/fixtures/recorded/{name}.json", env!("CARGO_MANIFEST_DIR"));
+    let file: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    (file["source"].as_str().unwrap().to_owned(), file["status"].as_u64().unwrap() as u16, file["body"].clone())
+}
+
+fn form(r: &Recorded) -> Vec<(String, String)> {
+    url::form_urlencoded::parse(r.raw.as_bytes()).into_owned().collect()
+}
+
+#[tokio::test]
+async fn reddit_submits_a_link_or_text_post_to_the_accounts_subreddit() {
+    let p = Provider::start().await;
+    // A link post: the text's first line is the title (answer recorded by PRAW).
+    let (r, result) = p.post("reddit", None, recorded("reddit/submit_url")).await;
+    assert_eq!((r.method.clone(), r.path.as_str()), (Method::POST, "/api/submit"));
+    assert_eq!(header(&r, "authorization"), Some("Bearer token-123"));
+    assert_eq!(header(&r, "content-type"), Some("application/x-www-form-urlencoded"));
+    let agent = header(&r, "user-agent").unwrap();
+    assert!(agent.starts_with("web:keyport:v") && agent.ends_with("(by /u/baker)"), "Reddit's User-Agent rule: {agent}");
+    let sent = form(&r);
+    for pair in [("api_type", "json"), ("sr", "bakery"), ("kind", "link"), ("title", "Hello from Keyport"), ("url", "https://example.com/launch")] {
+        assert!(sent.contains(&(pair.0.into(), pair.1.into())), "{pair:?} in {sent:?}");
+    }
+    assert_eq!(result.unwrap(), Published { id: "t3_4bbe4m".into(), url: Some("https://www.reddit.com/r/<TEST_SUBREDDIT>/comments/4bbe4m/test_title/".into()) });
+
+    // A text post: the first line is the title, the rest the body.
+    let (r, result) = p.post_text("reddit", None, None, "Fresh bread\n\nBaked at nine.", None, recorded("reddit/submit_selftext")).await;
+    let sent = form(&r);
+    for pair in [("kind", "self"), ("title", "Fresh bread"), ("text", "Baked at nine.")] {
+        assert!(sent.contains(&(pair.0.into(), pair.1.into())), "{pair:?} in {sent:?}");
+    }
+    assert!(!sent.iter().any(|(k, _)| k == "url"));
+    assert_eq!(result.unwrap().id, "t3_4bbe4b");
+
+    // Errors come with HTTP 200; a rate limit is retried after the seconds Reddit names.
+    let (_, result) = p.post("reddit", None, recorded("reddit/submit_error")).await;
+    match result.unwrap_err() {
+        PublishError::Retryable { message, retry_after } => {
+            assert!(message.contains("you are doing that too much") && message.contains("RATELIMIT"), "{message}");
+            assert_eq!(retry_after.map(|d| d.as_secs()), Some(76));
+        }
+        other => panic!("a rate limit is retried: {other:?}"),
+    }
+    let noexist = json!({"json": {"errors": [["SUBREDDIT_NOEXIST", "that community doesn't exist", "sr"]]}});
+    let (_, result) = p.post("reddit", None, (200, vec![], noexist.to_string())).await;
+    assert_eq!(result.unwrap_err(), PublishError::Rejected { message: "Reddit refused the post: that community doesn't exist (SUBREDDIT_NOEXIST, field sr)".into() });
+    // A validation refusal with HTTP 400 names Reddit's explanation.
+    let (_, result) = p.post("reddit", None, recorded("reddit/submit_validation_error")).await;
+    assert!(matches!(result.unwrap_err(), PublishError::Rejected { message } if message.contains(r#"You may not have "dfgfdgfdgdf" in your title."#)));
+}
+
+#[tokio::test]
+async fn publishers_read_the_recorded_answers_of_the_real_services() {
+    let p = Provider::start().await;
+    let (_, result) = p.post("mastodon", None, recorded("mastodon/status_post")).await;
+    assert_eq!(result.unwrap(), Published { id: "109440146774012815".into(), url: Some("http://localhost:3000/@mastodonpy_test/109440146774012815".into()) });
+    let (_, result) = p.post("mastodon", None, recorded("mastodon/status_error")).await;
+    assert_eq!(result.unwrap_err(), PublishError::Rejected { message: "the provider refused the post (HTTP 422): Gültigkeitsprüfung ist fehlgeschlagen: Text Zeichenlimit von 500 überschritten".into() });
+    let (_, result) = p.post("x", None, recorded("x/create_tweet")).await;
+    assert_eq!(result.unwrap(), Published { id: "1522929456142245888".into(), url: Some("https://x.com/i/web/status/1522929456142245888".into()) });
+}
+
+#[test]
+fn accounts_are_read_from_the_recorded_answers_of_the_real_services() {
+    use keyport::{domain::ProviderKey, server::oauth::{catalog, client::account_of}};
+    for (provider, name, id, account_name) in [
+        (ProviderKey::Reddit, "reddit/me", "4cixf", "<USERNAME>"),
+        (ProviderKey::X, "x/users_me", "1072250532645998596", "TweepyDev"),
+        (ProviderKey::Mastodon, "mastodon/verify_credentials", "109440137734600341", "mastodonpy_test"),
+    ] {
+        let (source, status, body) = recorded_body(name);
+        assert_eq!(status, 200, "{source}");
+        let identity = account_of(catalog::get(provider), &body);
+        assert_eq!((identity.external_id.as_str(), identity.name.as_deref()), (id, Some(account_name)), "{source}");
+    }
 }

@@ -2,7 +2,8 @@
 //! `POST /oauth/{id}/connect` sends the user to the provider, `GET /oauth/{id}/callback`
 //! takes them back and stores the account's tokens (a new account, or the same provider
 //! account again: re-authentication), `POST /oauth/{id}/accounts/{account}/disconnect`
-//! revokes one account's grant and forgets it. Facebook Pages goes through a pick
+//! revokes one account's grant and forgets it, `POST /oauth/{id}/accounts/{account}/destination`
+//! sets where its posts go (a Reddit account's subreddit). Facebook Pages goes through a pick
 //! (`facebook`): the callback leaves the Pages on offer, `POST /oauth/{id}/pages/{pick}`
 //! connects the ones the person chose.
 
@@ -16,7 +17,7 @@ use super::{
     tokens::{self, TokenError},
 };
 use crate::{
-    domain::{AuthType, OauthSettings, Platform, ProviderKey, Role},
+    domain::{parse_subreddit, Account, AuthType, OauthSettings, Platform, ProviderKey, Role},
     server::{
         audit::{self, Action, Outcome, Target},
         auth::Caller,
@@ -42,6 +43,7 @@ pub fn routes() -> Router<AppState> {
         .route("/oauth/{id}/connect", post(connect))
         .route("/oauth/{id}/callback", get(callback))
         .route("/oauth/{id}/accounts/{account}/disconnect", post(disconnect))
+        .route("/oauth/{id}/accounts/{account}/destination", post(destination))
         .route("/oauth/{id}/pages/{pick}", post(pick_pages))
         .route("/oauth/{id}/app-password", post(app_password))
 }
@@ -194,12 +196,18 @@ async fn finish(state: &AppState, caller: &Caller, session: &Session, id: &str, 
     }
 }
 
-async fn disconnect(State(state): State<AppState>, Extension(caller): Extension<Caller>, Path((id, account)): Path<(String, String)>) -> Answered {
-    let platform = platform_for(&state, &caller, &id).await?;
+/// The platform and one of its accounts, named by a browser form's path.
+async fn account_for(state: &AppState, caller: &Caller, id: &str, account: &str) -> Result<(Platform, Account), Answer> {
+    let platform = platform_for(state, caller, id).await?;
     let missing = || Answer::page(StatusCode::NOT_FOUND, "Account not found", "It may have been disconnected already.", Some(platform.id));
     let account_id = account.parse::<Uuid>().map_err(|_| missing())?;
     let account = store::accounts::get(&state.db, account_id).await.map_err(|e| Answer::internal(e, Some(platform.id)))?;
     let account = account.filter(|a| a.account.platform_id == platform.id).ok_or_else(missing)?.account;
+    Ok((platform, account))
+}
+
+async fn disconnect(State(state): State<AppState>, Extension(caller): Extension<Caller>, Path((id, account)): Path<(String, String)>) -> Answered {
+    let (platform, account) = account_for(&state, &caller, &id, &account).await?;
     let revoked = super::disconnect(&state, &caller, &platform, &account).await.map_err(|e| Answer::internal(e, Some(platform.id)))?;
     let notice = match revoked {
         Ok(true) => "disconnected",
@@ -207,6 +215,24 @@ async fn disconnect(State(state): State<AppState>, Extension(caller): Extension<
         Err(_) => "disconnected_unrevoked",
     };
     Ok(Answer::back(platform.id, notice))
+}
+
+/// `POST /oauth/{id}/accounts/{account}/destination`: `subreddit` as a person types it
+/// (`r/rust`, `u/name`); empty goes back to the provider's default (the profile).
+async fn destination(State(state): State<AppState>, Extension(caller): Extension<Caller>, Path((id, account)): Path<(String, String)>, body: Bytes) -> Answered {
+    let (platform, account) = account_for(&state, &caller, &id, &account).await?;
+    let typed = form_urlencoded::parse(&body).find(|(k, _)| k == "subreddit").map(|(_, v)| v.into_owned()).unwrap_or_default();
+    let destination = match typed.trim() {
+        "" => None,
+        typed => match parse_subreddit(typed) {
+            Ok(sr) => Some(sr),
+            Err(_) => return Ok(Answer::back(platform.id, "destination_invalid")),
+        },
+    };
+    store::accounts::set_destination(&state.db, account.id, destination.as_deref()).await.map_err(|e| Answer::internal(e, Some(platform.id)))?;
+    let detail = format!("{}: posts go to {}", account.label(), destination.as_deref().unwrap_or("the account's profile"));
+    audit::record(&state.db, &caller, Action::PlatformUpdated, Some(Target::platform(&platform)), Outcome::Ok, Some(detail)).await;
+    Ok(Answer::back(platform.id, "destination_saved"))
 }
 
 /// `POST /oauth/{id}/pages/{pick}`: the picker's form, `page` once per chosen Page and

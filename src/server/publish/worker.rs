@@ -170,7 +170,14 @@ async fn attempt(state: &AppState, caller: &Caller, c: &Claimed) -> Result<Publi
     let target = Target::new(TargetKind::Platform, c.platform_id, "");
     audit::record(&state.db, caller, Action::SecretUsed, Some(target), Audited::Ok, Some(format!("{} to publish delivery {}", SecretField::AccessToken.noun(), c.id))).await;
     let external_id = Some(account.external_id.as_str()).filter(|id| !id.is_empty());
-    let publish_target = publishers::Target { api_base: &api_base, account_id: external_id, api_version: endpoints.api_version.as_deref() };
+    let destination = account.destination_or_default();
+    let publish_target = publishers::Target {
+        api_base: &api_base,
+        account_id: external_id,
+        api_version: endpoints.api_version.as_deref(),
+        destination: destination.as_deref(),
+        account_name: account.name.as_deref(),
+    };
     let request = publishers::Request { text: &post.text, link: post.link.as_deref(), idempotency_key: &c.idempotency_key };
     match publishers::publish(&state.http, endpoints.provider.key, &publish_target, &token, &request).await {
         Ok(published) => Ok(published),

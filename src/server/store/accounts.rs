@@ -36,7 +36,7 @@ fn select() -> &'static str {
         format!(
             "SELECT a.id, a.platform_id, a.instance_id, i.origin AS instance, a.external_id, a.name, a.avatar_url, a.scopes, \
              a.expires_at, a.connected_at, a.last_refreshed_at, a.last_error, a.refresh_failures, a.needs_attention, a.token_version, \
-             a.refresh_lease_until, \
+             a.refresh_lease_until, a.destination, \
              EXISTS (SELECT 1 FROM secrets s WHERE s.owner_id = a.id AND s.field = 'access_token') AS connected, \
              EXISTS (SELECT 1 FROM secrets s WHERE s.owner_id = a.id AND s.field = 'refresh_token') AS has_refresh_token, \
              {} AS renews \
@@ -81,6 +81,7 @@ struct Row {
     connected: bool,
     has_refresh_token: bool,
     renews: bool,
+    destination: Option<String>,
 }
 
 fn decode(r: Row) -> AccountRow {
@@ -104,6 +105,7 @@ fn decode(r: Row) -> AccountRow {
             refresh_failures: r.refresh_failures,
             needs_attention: r.needs_attention,
             expired: !r.has_refresh_token && !r.renews && r.expires_at.is_some_and(|at| at <= Utc::now()),
+            destination: r.destination,
         },
         token_version: r.token_version,
         refresh_lease_until: r.refresh_lease_until,
@@ -132,6 +134,12 @@ pub async fn get(db: &Db, account_id: Uuid) -> Result<Option<AccountRow>, StoreE
         sqlx::query_as(&format!("{} WHERE a.id = $1", select())).bind(account_id).fetch_optional(pool).await
     })?;
     Ok(row.map(decode))
+}
+
+/// Sets where the account's posts go (`None`: the provider's default).
+pub async fn set_destination(db: &Db, account_id: Uuid, destination: Option<&str>) -> Result<(), StoreError> {
+    on_db!(db, |pool| sqlx::query("UPDATE accounts SET destination = $1, updated_at = $2 WHERE id = $3").bind(destination).bind(now()).bind(account_id).execute(pool).await.map(|_| ()))?;
+    Ok(())
 }
 
 /// The account of a platform that has this provider id, if connected before.

@@ -28,6 +28,7 @@ fn notice(code: &str) -> Option<(&'static str, &'static str)> {
         "app_password_refused" => "Bluesky refused the handle or the app password. Check both (an app password is made under Settings → Privacy and security → App passwords) and connect again; nothing was stored.",
         "app_password_limited" => "Bluesky allows only a few sign-ins per handle in five minutes. Wait a few minutes, then connect again; nothing was stored.",
         "pick_none" => "Choose at least one Page, or press Cancel.",
+        "destination_invalid" => "That is not a subreddit: type one like r/rust (3 to 21 letters, digits or underscores), or u/yourname for your profile. Nothing was changed.",
         "instance_invalid" => "That is not an instance address: type only its name, for example mastodon.social (no @user, path or query).",
         other => return success(other).map(|m| ("success", m)),
     };
@@ -41,6 +42,7 @@ fn success(code: &str) -> Option<&'static str> {
         "disconnected_local" => Some("Disconnected: the tokens were deleted. The provider offers no way to revoke them from here; remove Keyport's access in the provider's settings if you no longer use it."),
         "pages_connected" => Some("Pages connected. Each one keeps its own Page token, stored encrypted."),
         "pick_cancelled" => Some("Nothing was connected."),
+        "destination_saved" => Some("Saved: this account's posts go there from now on."),
         "disconnected" => Some("Disconnected: access was revoked at the provider and the tokens were deleted."),
         "created" => Some("Platform created."),
         "saved" => Some("Changes saved."),

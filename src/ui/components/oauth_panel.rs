@@ -3,7 +3,7 @@
 
 use crate::{
     server_fns::oauth::SaveOauthSettings,
-    domain::{OauthSettingsForm, OauthView},
+    domain::{Account, OauthSettingsForm, OauthView, ProviderKey},
     ui::components::{error_view::FormAlert, fields::TextField, timestamp::Timestamp},
 };
 use leptos::prelude::*;
@@ -17,6 +17,7 @@ pub fn AccountsPanel(platform_id: String, oauth: OauthView) -> impl IntoView {
     let provider = oauth.settings.provider.label();
     let empty = oauth.accounts.is_empty();
     let connect_url = format!("/oauth/{platform_id}/connect");
+    let chooses_destination = oauth.settings.provider == ProviderKey::Reddit;
     let accounts = oauth.accounts.clone().into_iter().map(|a| {
         let label = a.label();
         let (badge, class) = match (a.needs_attention || !a.connected, a.expired) {
@@ -25,6 +26,7 @@ pub fn AccountsPanel(platform_id: String, oauth: OauthView) -> impl IntoView {
             (false, false) => ("Connected", "badge status-active"),
         };
         let disconnect = format!("/oauth/{platform_id}/accounts/{}/disconnect", a.id);
+        let destination = chooses_destination.then(|| view! { <DestinationForm platform_id=platform_id.clone() account=a.clone()/> });
         view! {
             <li class="account" aria-label=label.clone()>
                 <div class="account-head">
@@ -52,6 +54,7 @@ pub fn AccountsPanel(platform_id: String, oauth: OauthView) -> impl IntoView {
                         None => view! { "never" }.into_any(),
                     }}</dd>
                 </dl>
+                {destination}
                 <div class="form-actions">
                     // An app-password account re-authenticates through the sign-in form below.
                     {(!app_password).then(|| view! {
@@ -181,6 +184,30 @@ pub fn OauthSettingsPanel(platform_id: String, oauth: OauthView) -> impl IntoVie
                 </div>
             </ActionForm>
         </section>
+    }
+}
+
+/// Where a Reddit account's posts go: a subreddit, or its profile by default.
+#[component]
+fn DestinationForm(platform_id: String, account: Account) -> impl IntoView {
+    let shown = |sr: &str| match sr.strip_prefix("u_") {
+        Some(name) => format!("u/{name}"),
+        None => format!("r/{sr}"),
+    };
+    let id = format!("destination-{}", account.id);
+    let hint = format!("{id}-hint");
+    let goes_to = account.destination_or_default().map(|sr| shown(&sr)).unwrap_or_else(|| "the account's profile".into());
+    let profile = account.name.clone().map(|n| format!("u/{n} (the profile)")).unwrap_or_default();
+    view! {
+        <form method="post" action=format!("/oauth/{platform_id}/accounts/{}/destination", account.id) class="destination-form">
+            <div class="field">
+                <label for=id.clone()>"Subreddit"</label>
+                <input id=id name="subreddit" type="text" value=account.destination.as_deref().map(shown) placeholder=profile
+                    spellcheck="false" autocapitalize="none" aria-describedby=hint.clone()/>
+                <p id=hint class="hint">"Posts go to " <strong>{goes_to}</strong> ". Type a subreddit like r/rust, or leave it empty for the profile. The community's rules apply (some refuse links or new accounts)."</p>
+            </div>
+            <button type="submit" class="button" aria-label=format!("Save the subreddit of {}", account.label())>"Save"</button>
+        </form>
     }
 }
 

@@ -5,6 +5,7 @@ mod bluesky;
 mod facebook;
 mod linkedin;
 mod mastodon;
+mod reddit;
 mod sandbox;
 mod threads;
 mod x;
@@ -30,6 +31,10 @@ pub struct Target<'a> {
     pub account_id: Option<&'a str>,
     /// The API version to name (LinkedIn-Version): the platform's, else the catalog's.
     pub api_version: Option<&'a str>,
+    /// Where the account posts, for a provider that asks (a Reddit subreddit).
+    pub destination: Option<&'a str>,
+    /// The account's name at the provider (Reddit's User-Agent names it).
+    pub account_name: Option<&'a str>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,7 +59,7 @@ pub enum PublishError {
 /// Providers Keyport can publish to.
 pub fn supports(provider: ProviderKey) -> bool {
     use ProviderKey as P;
-    matches!(provider, P::Sandbox | P::Mastodon | P::X | P::FacebookPages | P::Linkedin | P::Threads | P::Bluesky)
+    matches!(provider, P::Sandbox | P::Mastodon | P::X | P::FacebookPages | P::Linkedin | P::Threads | P::Bluesky | P::Reddit)
 }
 
 /// Whether the provider deduplicates by idempotency key, which makes a retry after an
@@ -73,6 +78,7 @@ pub async fn publish(http: &reqwest::Client, provider: ProviderKey, target: &Tar
         ProviderKey::Bluesky => bluesky::publish(http, base, target.account_id, token, post).await,
         ProviderKey::Threads => threads::publish(http, base, target.account_id, token, post).await,
         ProviderKey::Linkedin => linkedin::publish(http, base, target.account_id, target.api_version, token, post).await,
+        ProviderKey::Reddit => reddit::publish(http, base, target.destination, target.account_name, token, post).await,
         other => Err(PublishError::Rejected { message: format!("Keyport cannot publish to {} yet", other.label()) }),
     }
 }
@@ -116,7 +122,7 @@ async fn send(request: reqwest::RequestBuilder, token: &SecretString) -> Result<
 
 /// The human part of a provider's error body, whichever shape it uses.
 fn provider_message(json: &Value) -> Option<String> {
-    let text = ["/error/message", "/detail", "/message", "/error_description", "/error", "/errors/0/message", "/title"]
+    let text = ["/error/message", "/detail", "/explanation", "/message", "/error_description", "/error", "/errors/0/message", "/title"]
         .iter()
         .find_map(|p| json.pointer(p).and_then(Value::as_str))?;
     Some(text.chars().take(300).collect())
