@@ -135,10 +135,59 @@ pub struct ValidPost {
     pub action: PostAction,
 }
 
-/// Characters as people count them (Unicode scalar values; providers weigh some
-/// differently, X counts a link as 23).
-pub fn char_count(text: &str, link: Option<&str>) -> usize {
-    text.chars().count() + link.map_or(0, |l| l.chars().count() + 1)
+/// Characters as the provider counts them against its limit: Unicode scalar values, but
+/// graphemes for Bluesky (`app.bsky.feed.post` text has `maxGraphemes: 300`,
+/// https://github.com/bluesky-social/atproto/blob/main/lexicons/app/bsky/feed/post.json),
+/// so a family emoji is one, not seven, and X's weighted length ([`x_weighted`]). A link
+/// counts with its separator.
+pub fn char_count(provider: super::ProviderKey, text: &str, link: Option<&str>) -> usize {
+    use unicode_segmentation::UnicodeSegmentation;
+    match provider {
+        super::ProviderKey::X => x_weighted(text) + link.map_or(0, |_| 1 + X_URL_WEIGHT),
+        super::ProviderKey::Bluesky => text.graphemes(true).count() + link.map_or(0, |l| l.graphemes(true).count() + 1),
+        _ => text.chars().count() + link.map_or(0, |l| l.chars().count() + 1),
+    }
+}
+
+/// What X counts every link as (t.co wraps it).
+const X_URL_WEIGHT: usize = 23;
+
+/// X's weighted length, by twitter-text's configuration v3
+/// (https://github.com/twitter/twitter-text/blob/master/config/v3.json, the rules of
+/// https://docs.x.com/fundamentals/counting-characters): a code point in U+0000–U+10FF,
+/// U+2000–U+200D, U+2010–U+201F or U+2032–U+2037 weighs 1, any other 2; an emoji weighs 2
+/// whatever sequence draws it; every `http(s)://` link weighs 23. Not modelled: links
+/// typed without a scheme (`example.com`, which X also wraps) and NFC normalization.
+pub fn x_weighted(text: &str) -> usize {
+    let mut total = 0;
+    let mut rest = text;
+    while let Some(start) = next_link(rest) {
+        total += x_weigh_plain(&rest[..start]);
+        let tail = &rest[start..];
+        let end = tail.find(char::is_whitespace).unwrap_or(tail.len());
+        // Punctuation that ends a sentence is not part of the link.
+        let link = tail[..end].trim_end_matches(|c: char| ".,!?;:)'\"".contains(c));
+        total += X_URL_WEIGHT;
+        rest = &tail[link.len()..];
+    }
+    total + x_weigh_plain(rest)
+}
+
+/// Where the next `http://` or `https://` link starts (at a word's start).
+fn next_link(text: &str) -> Option<usize> {
+    text.char_indices().find_map(|(i, c)| {
+        let at_word = i == 0 || text[..i].ends_with(|p: char| p.is_whitespace() || p == '(');
+        let rest = text[i..].as_bytes();
+        let scheme = |s: &str| rest.len() > s.len() && rest[..s.len()].eq_ignore_ascii_case(s.as_bytes());
+        (at_word && (c == 'h' || c == 'H') && (scheme("http://") || scheme("https://"))).then_some(i)
+    })
+}
+
+fn x_weigh_plain(text: &str) -> usize {
+    use unicode_segmentation::UnicodeSegmentation;
+    let light = |c: char| matches!(u32::from(c), 0..=0x10FF | 0x2000..=0x200D | 0x2010..=0x201F | 0x2032..=0x2037);
+    let emoji = |c: char| matches!(u32::from(c), 0x1F000..=0x1FAFF | 0x2600..=0x27BF | 0x2B00..=0x2BFF | 0xFE0F);
+    text.graphemes(true).map(|g| if g.chars().any(emoji) { 2 } else { g.chars().map(|c| if light(c) { 1 } else { 2 }).sum() }).sum()
 }
 
 /// How far ahead a post may be scheduled.
@@ -295,7 +344,28 @@ mod tests {
 
     #[test]
     fn counts_characters_not_bytes() {
-        assert_eq!(char_count("héllo 👋", None), 7);
-        assert_eq!(char_count("hi", Some("https://x.y")), 2 + 1 + 11);
+        use crate::domain::ProviderKey::{Bluesky, Mastodon};
+        assert_eq!(char_count(Mastodon, "héllo 👋", None), 7);
+        assert_eq!(char_count(Mastodon, "hi", Some("https://x.y")), 2 + 1 + 11);
+        // A family (four people joined by ZWJ), a flag and an accented e written as e + U+0301.
+        let text = "\u{1F468}\u{200D}\u{1F469}\u{200D}\u{1F467}\u{200D}\u{1F466} \u{1F1F8}\u{1F1EA} e\u{301}";
+        assert_eq!(char_count(Mastodon, text, None), 7 + 1 + 2 + 1 + 2);
+        assert_eq!(char_count(Bluesky, text, None), 5, "Bluesky counts what a person sees");
+    }
+
+    #[test]
+    fn x_counts_its_weighted_length() {
+        use crate::domain::ProviderKey::X;
+        assert_eq!(x_weighted("This is a test."), 15);
+        assert_eq!(x_weighted("café ßü"), 7, "Latin is light");
+        assert_eq!(x_weighted("日本語"), 6, "CJK weighs 2");
+        assert_eq!(x_weighted("\u{1F600}"), 2);
+        assert_eq!(x_weighted("\u{1F468}\u{200D}\u{1F469}\u{200D}\u{1F467}"), 2, "an emoji sequence is one emoji");
+        assert_eq!(x_weighted("\u{2764}\u{FE0F}"), 2);
+        assert_eq!(x_weighted("Read https://example.com/a/very/long/path?with=query&and=more."), 5 + 23 + 1, "a link weighs 23, the full stop 1");
+        assert_eq!(x_weighted("(HTTPS://EXAMPLE.COM) and http://a.b"), 1 + 23 + 1 + 5 + 23);
+        assert_eq!(x_weighted("nohttps://here"), 14, "a link starts a word");
+        assert_eq!(char_count(X, "Hello", Some("https://example.com/launch/with/a/long/path")), 5 + 1 + 23);
+        assert_eq!(char_count(X, &"a".repeat(280), None), 280);
     }
 }

@@ -57,12 +57,12 @@ async fn prepare(state: &AppState, form: PostForm) -> Result<(crate::domain::Val
     let post = form.validate(Utc::now())?;
     let targets = targets(state).await?;
     let mut errors = FieldErrors::default();
-    let length = crate::domain::char_count(&post.text, post.link.as_deref());
     let mut deliveries = Vec::new();
     for id in &post.accounts {
         match targets.iter().find(|t| t.account_id == *id) {
             None => errors.add("accounts", "one of the accounts is not connected (or cannot publish): connect it first"),
             Some(t) => {
+                let length = crate::domain::char_count(t.provider, &post.text, post.link.as_deref());
                 if let Some(limit) = t.char_limit.filter(|l| length > *l as usize) {
                     errors.add("text", format!("is {length} characters with the link; {} ({}) takes at most {limit}", t.name, t.platform_name));
                 }

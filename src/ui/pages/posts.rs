@@ -110,7 +110,7 @@ fn Composer(targets: Vec<PublishTarget>, errors: Signal<Option<AppError>>, text:
     let link_value = RwSignal::new(link.clone());
     let selected = RwSignal::new(chosen.clone());
     let when_value = RwSignal::new(when.to_owned());
-    let count = move || char_count(text_value.get().trim(), Some(link_value.get().trim()).filter(|l| !l.is_empty()));
+    let count = move |provider| char_count(provider, text_value.get().trim(), Some(link_value.get().trim()).filter(|l| !l.is_empty()));
     // The browser's offset, so "9:30" means 9:30 where the person is (UTC without JS).
     let tz_offset = RwSignal::new(0i32);
     #[cfg(feature = "hydrate")]
@@ -123,7 +123,7 @@ fn Composer(targets: Vec<PublishTarget>, errors: Signal<Option<AppError>>, text:
                 aria-describedby="post-counters">{text}</textarea>
             <ul id="post-counters" class="counters" aria-live="polite">
                 {move || counters.iter().filter(|t| selected.get().contains(&t.account_id)).map(|t| {
-                    let n = count();
+                    let n = count(t.provider);
                     let over = t.char_limit.is_some_and(|l| n > l as usize);
                     let limit = t.char_limit.map_or_else(|| "no limit".to_owned(), |l| l.to_string());
                     view! { <li class:over=over>{format!("{} ({}): {n} / {limit}", t.name, t.platform_name)}</li> }
