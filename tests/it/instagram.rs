@@ -4,7 +4,7 @@
 //! token itself, there being no refresh token. Threads then publishes a text post
 //! (container, then publication). SQLite and PostgreSQL.
 
-use crate::common::{sandbox::{connect_as, Sandbox}, signed_in_browser, TestApp};
+use crate::common::{sandbox::{connect_as, platform_with, Sandbox}, signed_in_browser, TestApp};
 use keyport::{
     domain::{DeliveryStatus, PostForm, Role},
     on_db,
@@ -15,21 +15,13 @@ use serde_json::{json, Value};
 on_both_backends!(instagram_and_threads_keep_a_long_lived_token_and_renew_it);
 
 async fn platform(app: &TestApp, sandbox: &Sandbox, provider: &str, version: &str) -> String {
-    let p = app.create_platform(json!({"name": format!("{provider} {}", uuid::Uuid::now_v7().simple()), "auth_type": "oauth2"})).await;
-    let id = p["id"].as_str().unwrap().to_owned();
-    let (_, view) = app.get_json(&format!("/api/platforms/{id}/oauth")).await;
-    let (client_id, secret) = sandbox.register(view["oauth"]["redirect_uri"].as_str().unwrap()).await;
     let base = sandbox.url(&format!("/{provider}"));
     let settings = json!({
-        "provider": provider, "client_id": client_id,
+        "provider": provider,
         "authorize_url": format!("{base}/oauth/authorize"), "token_url": format!("{base}/oauth/access_token"),
         "userinfo_url": format!("{base}/{version}/me"), "api_base_url": format!("{base}/{version}"),
     });
-    let (status, body) = app.send_json(reqwest::Method::PUT, &format!("/api/platforms/{id}/oauth"), settings).await;
-    assert_eq!(status, 200, "{body}");
-    let (status, body) = app.send_json(reqwest::Method::PUT, &format!("/api/platforms/{id}/secrets/client_secret"), json!({"value": secret})).await;
-    assert!(status == 200 || status == 204, "{status} {body}");
-    id
+    platform_with(app, sandbox, settings).await
 }
 
 async fn account(app: &TestApp, id: &str) -> Value {

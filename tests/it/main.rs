@@ -21,6 +21,8 @@ mod platforms_api;
 mod providers;
 mod publish;
 mod publishers;
+mod reddit;
 mod rotation;
 mod secrets;
 mod startup;
+mod x;

@@ -67,7 +67,7 @@ impl Sandbox {
     /// Answers the consent page signed in at the sandbox as `account`.
     pub async fn decide_as(&self, authorize_url: &str, decision: &str, account: &str) -> String {
         let url = reqwest::Url::parse(authorize_url).unwrap();
-        let dialogs = ["/authorize?", "/oauth/authorize?", "/linkedin/oauth/v2/authorization?", "/instagram/oauth/authorize?", "/threads/oauth/authorize?"];
+        let dialogs = ["/authorize?", "/oauth/authorize?", "/linkedin/oauth/v2/authorization?", "/instagram/oauth/authorize?", "/threads/oauth/authorize?", "/reddit/api/v1/authorize?", "/x/i/oauth2/authorize?"];
         assert!(dialogs.iter().any(|d| authorize_url.starts_with(&self.url(d))), "{authorize_url}");
         let page = self.http.get(authorize_url).send().await.unwrap();
         assert_eq!(page.status(), 200, "the consent page shows");
@@ -84,19 +84,27 @@ impl Sandbox {
 /// A Facebook Pages platform whose endpoints point at the sandbox's Meta personality
 /// (`/meta/v25.0/…`), with its app registered there and the app secret stored.
 pub async fn facebook_platform(app: &TestApp, sandbox: &Sandbox) -> String {
-    let platform = app.create_platform(json!({"name": format!("Facebook {}", uuid::Uuid::now_v7().simple()), "auth_type": "oauth2"})).await;
-    let id = platform["id"].as_str().unwrap().to_owned();
-    let (_, view) = app.get_json(&format!("/api/platforms/{id}/oauth")).await;
-    let (client_id, client_secret) = sandbox.register(view["oauth"]["redirect_uri"].as_str().unwrap()).await;
     let graph = sandbox.url("/meta/v25.0");
     let settings = json!({
         "provider": "facebook_pages",
-        "client_id": client_id,
         "authorize_url": format!("{graph}/dialog/oauth"),
         "token_url": format!("{graph}/oauth/access_token"),
         "userinfo_url": format!("{graph}/me"),
         "api_base_url": graph,
     });
+    platform_with(app, sandbox, settings).await
+}
+
+/// An OAuth platform configured through the JSON API as an admin would: `settings` (the
+/// provider and its endpoints at the sandbox), plus the client id and secret of an app
+/// registered at the sandbox for the platform's redirect URI. Returns its id.
+pub async fn platform_with(app: &TestApp, sandbox: &Sandbox, mut settings: Value) -> String {
+    let name = format!("{} {}", settings["provider"].as_str().unwrap(), uuid::Uuid::now_v7().simple());
+    let platform = app.create_platform(json!({"name": name, "auth_type": "oauth2"})).await;
+    let id = platform["id"].as_str().unwrap().to_owned();
+    let (_, view) = app.get_json(&format!("/api/platforms/{id}/oauth")).await;
+    let (client_id, client_secret) = sandbox.register(view["oauth"]["redirect_uri"].as_str().unwrap()).await;
+    settings["client_id"] = json!(client_id);
     let (status, body) = app.send_json(reqwest::Method::PUT, &format!("/api/platforms/{id}/oauth"), settings).await;
     assert_eq!(status, 200, "{body}");
     let (status, body) = app.send_json(reqwest::Method::PUT, &format!("/api/platforms/{id}/secrets/client_secret"), json!({"value": client_secret})).await;
@@ -143,18 +151,7 @@ impl Sandbox {
 /// An OAuth platform pointed at the sandbox, configured through the JSON API as an admin
 /// would: provider, instance URL, client id, client secret.
 pub async fn sandbox_platform(app: &TestApp, sandbox: &Sandbox) -> String {
-    let platform = app.create_platform(json!({"name": format!("Sandbox {}", uuid::Uuid::now_v7().simple()), "auth_type": "oauth2"})).await;
-    let id = platform["id"].as_str().unwrap().to_owned();
-    let (_, view) = app.get_json(&format!("/api/platforms/{id}/oauth")).await;
-    let redirect_uri = view["oauth"]["redirect_uri"].as_str().unwrap().to_owned();
-    let (client_id, client_secret) = sandbox.register(&redirect_uri).await;
-    let (status, body) = app
-        .send_json(reqwest::Method::PUT, &format!("/api/platforms/{id}/oauth"), json!({"provider": "sandbox", "instance_url": sandbox.base, "client_id": client_id}))
-        .await;
-    assert_eq!(status, 200, "{body}");
-    let (status, body) = app.send_json(reqwest::Method::PUT, &format!("/api/platforms/{id}/secrets/client_secret"), json!({"value": client_secret})).await;
-    assert!(status == 200 || status == 204, "{status} {body}");
-    id
+    platform_with(app, sandbox, json!({"provider": "sandbox", "instance_url": sandbox.base})).await
 }
 
 /// Presses Connect: returns the provider's authorize URL Keyport redirected to.
