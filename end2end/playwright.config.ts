@@ -53,7 +53,9 @@ export default defineConfig({
     },
   ],
   webServer: [{
-    command: `exec ./target/debug/keyport-sandbox --addr 127.0.0.1:${PORT + 1} --token-ttl 60`,
+    // --min-renew-age 0: Instagram's renewal journey moves the token's age in the database,
+    // which the sandbox's own clock cannot see.
+    command: `exec ./target/debug/keyport-sandbox --addr 127.0.0.1:${PORT + 1} --token-ttl 60 --min-renew-age 0`,
     cwd: '..',
     url: `${SANDBOX_URL}/.well-known/oauth-authorization-server`,
     reuseExistingServer: false,
@@ -82,6 +84,8 @@ export default defineConfig({
       // Quick retries, so a failing delivery gives up within seconds in the journeys.
       PUBLISH_MAX_ATTEMPTS: '2',
       PUBLISH_RETRY_BASE_SECONDS: '1',
+      // The background refresher's rounds, short enough for a journey to watch one.
+      TOKEN_REFRESH_INTERVAL_SECONDS: '5',
       RUST_LOG: 'warn',
     },
   }],

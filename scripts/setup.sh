@@ -61,6 +61,12 @@ if [ -n "${with_browser:-}" ]; then
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
   fi
+  # The Instagram renewal journey moves a token's age in the test database with sqlite3.
+  if ! command -v sqlite3 >/dev/null 2>&1; then
+    step "installing Debian's sqlite3 for the browser tests"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq sqlite3 >/dev/null
+  fi
   if [ ! -d end2end/node_modules/@playwright/test ] || [ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]; then
     step "installing the end2end npm packages"
     (cd end2end && npm ci --no-audit --no-fund)

@@ -1,0 +1,95 @@
+import { execFileSync } from 'node:child_process';
+import { test, expect, open, unique } from './fixtures';
+import { DATABASE_URL, SANDBOX_URL } from '../playwright.config';
+
+/** A platform of `provider` whose endpoints point at the sandbox's personality of it. */
+async function platformAt(api: import('@playwright/test').APIRequestContext, request: import('@playwright/test').APIRequestContext, provider: string, endpoints: Record<string, string>) {
+  const name = unique(provider);
+  const platform = (await (await api.post('/api/platforms', { data: { name, auth_type: 'oauth2', category: 'social' } })).json()).platform;
+  const redirect = (await (await api.get(`/api/platforms/${platform.id}/oauth`)).json()).oauth.redirect_uri;
+  const client = await (await request.post(`${SANDBOX_URL}/register`, { data: { client_name: 'Keyport', redirect_uris: [redirect] } })).json();
+  expect((await api.put(`/api/platforms/${platform.id}/oauth`, { data: { provider, client_id: client.client_id, ...endpoints } })).status()).toBe(200);
+  expect((await api.put(`/api/platforms/${platform.id}/secrets/client_secret`, { data: { value: client.client_secret } })).ok()).toBe(true);
+  return { id: platform.id as string, name };
+}
+
+test.describe('Instagram\'s long-lived token', () => {
+  test.use({ storageState: '.auth/marketer.json' });
+
+  test('an account whose token nears its end is renewed by the refresher', async ({ page, api, request }) => {
+    const base = `${SANDBOX_URL}/instagram`;
+    const platform = await platformAt(api, request, 'instagram', {
+      authorize_url: `${base}/oauth/authorize`, token_url: `${base}/oauth/access_token`,
+      userinfo_url: `${base}/v25.0/me`, api_base_url: `${base}/v25.0`,
+    });
+    await open(page, `/platforms/${platform.id}`);
+    const accounts = page.getByRole('region', { name: 'Accounts' });
+    await accounts.getByRole('button', { name: 'Connect an account' }).click();
+    await page.getByLabel('Account name').fill('Insta Rye');
+    await page.getByRole('button', { name: 'Approve' }).click();
+    const account = accounts.getByRole('listitem', { name: 'insta-rye' });
+    await expect(account.getByText('Connected', { exact: true })).toBeVisible();
+    await expect(account).toContainText('Keyport renews the long-lived access token');
+    const lastRefreshed = account.locator('dt:text-is("Last refreshed") + dd');
+    await expect(lastRefreshed).toHaveText('never');
+
+    // Time passes: the token was issued 55 days ago and runs out in 5 (Meta renews a
+    // long-lived token once it is a day old). Only the database knows time; it is moved here.
+    const hex = platform.id.replaceAll('-', '');
+    const sql = `UPDATE accounts SET connected_at = strftime('%Y-%m-%dT%H:%M:%f+00:00', 'now', '-55 days'),
+                 expires_at = strftime('%Y-%m-%dT%H:%M:%f+00:00', 'now', '+5 days') WHERE platform_id = X'${hex}'`;
+    execFileSync('sqlite3', ['-cmd', '.timeout 5000', `../${DATABASE_URL.replace('sqlite://', '')}`, sql]);
+
+    // The background refresher renews it within a few of its rounds: 60 days again.
+    await expect(async () => {
+      await page.reload();
+      await expect(lastRefreshed).not.toHaveText('never', { timeout: 1_000 });
+    }).toPass({ timeout: 30_000 });
+    const expires = await account.locator('dt:text-is("Access token") + dd time').getAttribute('datetime');
+    const days = (Date.parse(expires!) - Date.now()) / 86_400_000;
+    expect(days).toBeGreaterThan(59);
+    await expect(account.getByText('Connected', { exact: true })).toBeVisible();
+  });
+});
+
+test.describe('Reddit', () => {
+  test.use({ storageState: '.auth/marketer.json' });
+
+  test('a marketer chooses the subreddit an account posts to, and publishes there', async ({ page, api, request }) => {
+    const base = `${SANDBOX_URL}/reddit`;
+    const platform = await platformAt(api, request, 'reddit', {
+      authorize_url: `${base}/api/v1/authorize`, token_url: `${base}/api/v1/access_token`, revoke_url: `${base}/api/v1/revoke_token`,
+      userinfo_url: `${base}/api/v1/me`, api_base_url: base,
+    });
+    await open(page, `/platforms/${platform.id}`);
+    const accounts = page.getByRole('region', { name: 'Accounts' });
+    await accounts.getByRole('button', { name: 'Connect an account' }).click();
+    await page.getByLabel('Account name').fill('Rye Baker');
+    await page.getByRole('button', { name: 'Approve' }).click();
+    const account = accounts.getByRole('listitem', { name: 'rye-baker' });
+    await expect(account.getByText('Connected', { exact: true })).toBeVisible();
+    await expect(account).toContainText('Posts go to u/rye-baker');
+
+    await account.getByRole('textbox', { name: 'Subreddit' }).fill('r/no way');
+    await account.getByRole('button', { name: 'Save the subreddit of rye-baker' }).click();
+    await expect(page.getByRole('status')).toContainText('That is not a subreddit');
+    await account.getByRole('textbox', { name: 'Subreddit' }).fill('r/bakery');
+    await account.getByRole('button', { name: 'Save the subreddit of rye-baker' }).click();
+    await expect(page.getByRole('status')).toContainText('Saved: this account\'s posts go there');
+    await expect(account).toContainText('Posts go to r/bakery');
+    await expect(account.getByRole('textbox', { name: 'Subreddit' })).toHaveValue('r/bakery');
+
+    await open(page, '/posts');
+    const text = `Rye loaves at nine ${Date.now()}`;
+    await page.getByLabel('Text').fill(text);
+    await page.getByLabel('Link (optional)').fill('https://example.com/rye');
+    await page.getByRole('group', { name: platform.name }).getByRole('checkbox', { name: /^rye-baker/ }).check();
+    await page.getByRole('button', { name: 'Publish now' }).click();
+    const row = page.getByRole('article', { name: `Post: ${text}` }).getByRole('row', { name: /rye-baker/ });
+    await expect(row.getByText('published', { exact: true })).toBeVisible({ timeout: 15_000 });
+    const href = await row.getByRole('link', { name: 'View post' }).getAttribute('href');
+    const shown = await (await request.get(href!)).text();
+    expect(shown).toContain(text);
+    expect(shown).toContain('https://example.com/rye');
+  });
+});
