@@ -296,9 +296,9 @@ mod tests {
 
 /// Reads a Reddit destination as a person types it — `r/rust`, `/r/rust/`, `rust`,
 /// `u/name` or `u_name` (a profile) — into the `sr` the API takes: `rust`, `u_name`.
-/// Subreddit names are 3–21 letters, digits or underscores
-/// (https://www.reddit.com/r/help/comments/1apijx7/ "community name" rules); usernames
-/// 3–20 letters, digits, `-` or `_`.
+/// The rules are Reddit's own (github.com/reddit-archive/reddit): a subreddit is
+/// `\A[A-Za-z0-9][A-Za-z0-9_]{2,20}\Z` (`subreddit_rx`, r2/r2/models/subreddit.py), a
+/// username `[\w-]{3,20}` (`user_rx`, r2/r2/lib/validator/validator.py).
 pub fn parse_subreddit(text: &str) -> Result<String, &'static str> {
     let t = text.trim().trim_matches('/');
     let t = t.strip_prefix("https://www.reddit.com/").or_else(|| t.strip_prefix("https://reddit.com/")).unwrap_or(t).trim_end_matches('/');
@@ -314,7 +314,7 @@ pub fn parse_subreddit(text: &str) -> Result<String, &'static str> {
     let chars = |extra: &[char]| name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || extra.contains(&c));
     match profile {
         true if (3..=20).contains(&name.len()) && chars(&['-']) => Ok(format!("u_{name}")),
-        false if (3..=21).contains(&name.len()) && chars(&[]) => Ok(name.to_owned()),
+        false if (3..=21).contains(&name.len()) && chars(&[]) && !name.starts_with('_') => Ok(name.to_owned()),
         _ => Err("must be a subreddit like r/rust (3 to 21 letters, digits or underscores), or u/yourname for your profile"),
     }
 }
@@ -328,7 +328,7 @@ mod destination_tests {
         for (typed, sr) in [("r/rust", "rust"), ("/r/Rust/", "Rust"), ("rust", "rust"), (" https://www.reddit.com/r/test/ ", "test"), ("u/spez", "u_spez"), ("u_my-name", "u_my-name"), ("/user/ab_c", "u_ab_c")] {
             assert_eq!(parse_subreddit(typed).as_deref(), Ok(sr), "{typed}");
         }
-        for bad in ["", "r/", "rs", "r/has space", "r/has-dash", "x/rust", "r/aaaaaaaaaaaaaaaaaaaaaa", "u/a", "r/rust/comments"] {
+        for bad in ["", "r/", "rs", "r/has space", "r/has-dash", "x/rust", "r/aaaaaaaaaaaaaaaaaaaaaa", "r/_rust", "u/a", "r/rust/comments"] {
             assert!(parse_subreddit(bad).is_err(), "{bad}");
         }
     }
