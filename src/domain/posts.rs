@@ -259,6 +259,14 @@ pub struct PostFilter {
     pub platform: Option<Uuid>,
     /// Posts created on this UTC day (`YYYY-MM-DD`).
     pub day: Option<chrono::NaiveDate>,
+    /// Posts with a delivery to this account (the same delivery as `status` and `platform`).
+    #[serde(default)]
+    pub account: Option<Uuid>,
+    /// Posts whose time — scheduled, else created — is at or after `from` and before `to`.
+    #[serde(default)]
+    pub from: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub to: Option<DateTime<Utc>>,
 }
 
 impl PostFilter {
@@ -280,6 +288,7 @@ impl PostFilter {
                 }
                 parsed
             }),
+            ..Self::default()
         };
         errors.into_result(filter)
     }

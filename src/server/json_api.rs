@@ -1,6 +1,9 @@
 //! The JSON API for automation and QA, shaped like the Medusa plugin's:
-//! `GET/POST /api/platforms`, `GET/PATCH/DELETE /api/platforms/{id}`. Every failure is a
+//! `GET/POST /api/platforms`, `GET/PATCH/DELETE /api/platforms/{id}`, and the posts
+//! (`posts`). Every failure is a
 //! JSON body `{"error": {"code", "message", …}}`, never a bare 500.
+
+mod posts;
 
 use super::{auth::Caller, error::status_of, oauth, platforms, secrets, state::AppState, store::{self, StoreError}};
 use crate::domain::{parse_id, AppError, FieldErrors, Platform, PlatformDraft, PlatformFilter, Role, SecretField, User};
@@ -32,6 +35,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/platforms/{id}/accounts", get(list_accounts))
         .route("/platforms/{id}/accounts/{account}", axum::routing::delete(disconnect_account))
         .route("/platforms/{id}/accounts/{account}/token", post(ensure_token))
+        .merge(posts::routes())
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), super::auth::middleware::api_token))
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, AppError::not_found("API route")) })
 }

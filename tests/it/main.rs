@@ -20,6 +20,7 @@ mod pages;
 mod platforms_api;
 mod providers;
 mod publish;
+mod posts_api;
 mod publishers;
 mod reddit;
 mod rotation;

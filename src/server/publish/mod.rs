@@ -160,5 +160,10 @@ pub async fn get(state: &AppState, id: Uuid) -> Result<Post, AppError> {
 }
 
 pub async fn list(state: &AppState, filter: &PostFilter) -> Result<Vec<Post>, AppError> {
-    Ok(store::posts::list(&state.db, filter, 100).await?)
+    page(state, filter, None, 100).await
+}
+
+/// A page of [`list`]: at most `limit` posts older than the post `before`.
+pub async fn page(state: &AppState, filter: &PostFilter, before: Option<Uuid>, limit: i64) -> Result<Vec<Post>, AppError> {
+    Ok(store::posts::list(&state.db, filter, before, limit).await?)
 }

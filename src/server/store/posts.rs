@@ -241,23 +241,30 @@ pub async fn requeue(db: &Db, id: Uuid) -> Result<bool, StoreError> {
 type PostRow = (Uuid, String, Option<String>, String, Option<DateTime<Utc>>, String, Option<Uuid>, DateTime<Utc>, DateTime<Utc>);
 type DeliveryRow = (Uuid, Uuid, Uuid, String, Option<Uuid>, Option<String>, String, i32, DateTime<Utc>, Option<String>, Option<String>, Option<String>, DateTime<Utc>);
 
-/// Posts matching the filter, newest first, with their deliveries.
-pub async fn list(db: &Db, filter: &PostFilter, limit: i64) -> Result<Vec<Post>, StoreError> {
+/// Posts matching the filter, newest first (ids are UUID v7, so by creation), with their
+/// deliveries: at most `limit`, those older than `before` when it is given (keyset paging).
+pub async fn list(db: &Db, filter: &PostFilter, before: Option<Uuid>, limit: i64) -> Result<Vec<Post>, StoreError> {
     let midnight = |d: chrono::NaiveDate| d.and_time(chrono::NaiveTime::MIN).and_utc();
     let (day_start, day_end) = (filter.day.map(midnight), filter.day.and_then(|d| d.succ_opt()).map(midnight));
     let posts: Vec<PostRow> = on_db!(db, |pool| {
         sqlx::query_as(
             "SELECT p.id, p.text, p.link, p.state, p.scheduled_at, p.created_by, p.created_by_id, p.created_at, p.updated_at FROM posts p \
              WHERE ($1 IS NULL OR p.created_at >= $1) AND ($2 IS NULL OR p.created_at < $2) \
-             AND ($3 IS NULL AND $4 IS NULL OR EXISTS (SELECT 1 FROM deliveries d WHERE d.post_id = p.id \
-                  AND ($3 IS NULL OR d.status = $3) AND ($4 IS NULL OR d.platform_id = $4))) \
-             ORDER BY p.created_at DESC, p.id DESC LIMIT $5",
+             AND ($3 IS NULL AND $4 IS NULL AND $6 IS NULL OR EXISTS (SELECT 1 FROM deliveries d WHERE d.post_id = p.id \
+                  AND ($3 IS NULL OR d.status = $3) AND ($4 IS NULL OR d.platform_id = $4) AND ($6 IS NULL OR d.account_id = $6))) \
+             AND ($7 IS NULL OR coalesce(p.scheduled_at, p.created_at) >= $7) AND ($8 IS NULL OR coalesce(p.scheduled_at, p.created_at) < $8) \
+             AND ($9 IS NULL OR p.id < $9) \
+             ORDER BY p.id DESC LIMIT $5",
         )
         .bind(day_start)
         .bind(day_end)
         .bind(filter.status.map(|s| s.as_str()))
         .bind(filter.platform)
         .bind(limit)
+        .bind(filter.account)
+        .bind(filter.from)
+        .bind(filter.to)
+        .bind(before)
         .fetch_all(pool)
         .await
     })?;

@@ -1,0 +1,200 @@
+//! The posts API for QA and automation: `GET/POST /api/posts`, `GET/PATCH/DELETE
+//! /api/posts/{id}`, `POST /api/posts/{id}/deliveries/{delivery}/retry`. It goes through
+//! the same service as the composer (`publish`), so the same rules and the same errors
+//! apply; a marketer's token changes only that marketer's posts.
+
+use super::{parse_body, read_json_object, ApiError, ApiResult, Member};
+use crate::{
+    domain::{parse_id, AppError, FieldErrors, Post, PostFilter, PostForm, PostState},
+    server::{publish, state::AppState},
+};
+use axum::{
+    body::Body,
+    extract::{rejection::QueryRejection, Path, Query, State},
+    http::{HeaderMap, StatusCode},
+    response::{IntoResponse, Response},
+    routing::{get, post},
+    Json, Router,
+};
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+use uuid::Uuid;
+
+/// A page of posts by default, and at most.
+pub const PAGE: i64 = 50;
+pub const PAGE_MAX: i64 = 200;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/posts", get(list).post(create))
+        .route("/posts/{id}", get(show).patch(update).delete(cancel))
+        .route("/posts/{id}/deliveries/{delivery}/retry", post(retry))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListQuery {
+    status: Option<String>,
+    platform: Option<String>,
+    account: Option<String>,
+    /// Posts whose time (scheduled, else created) is at or after this instant…
+    from: Option<String>,
+    /// …and before this one (RFC 3339).
+    to: Option<String>,
+    limit: Option<String>,
+    /// The `next_cursor` of the page before; opaque.
+    cursor: Option<String>,
+}
+
+/// Newest first, a page at a time: `{"posts": [...], "next_cursor": "…" | null}`.
+async fn list(_: Member, State(state): State<AppState>, query: Result<Query<ListQuery>, QueryRejection>) -> ApiResult<Json<Value>> {
+    let Query(q) = query.map_err(|e| ApiError::bad_request("query", e.body_text()))?;
+    let mut errors = FieldErrors::default();
+    let mut filter = PostFilter::parse(q.status.as_deref(), q.platform.as_deref(), None).unwrap_or_else(|fields| {
+        errors.0.extend(fields.0);
+        PostFilter::default()
+    });
+    filter.account = given(&q.account).and_then(|a| a.parse().map_err(|_| errors.add("account", "is not an account id")).ok());
+    filter.from = given(&q.from).and_then(|t| instant(&mut errors, "from", t));
+    filter.to = given(&q.to).and_then(|t| instant(&mut errors, "to", t));
+    let limit = match given(&q.limit).map(str::parse::<i64>) {
+        None => PAGE,
+        Some(Ok(n)) if (1..=PAGE_MAX).contains(&n) => n,
+        Some(_) => {
+            errors.add("limit", format!("must be a whole number from 1 to {PAGE_MAX}"));
+            PAGE
+        }
+    };
+    let before = given(&q.cursor).and_then(|c| c.parse::<Uuid>().map_err(|_| errors.add("cursor", "is not a cursor this API gave")).ok());
+    errors.into_result(()).map_err(|fields| ApiError::new(StatusCode::BAD_REQUEST, fields.into()))?;
+    let posts = publish::page(&state, &filter, before, limit).await?;
+    let next = (posts.len() as i64 == limit).then(|| posts.last().map(|p| p.id.to_string())).flatten();
+    Ok(Json(json!({ "posts": posts, "next_cursor": next })))
+}
+
+fn given(value: &Option<String>) -> Option<&str> {
+    value.as_deref().map(str::trim).filter(|v| !v.is_empty())
+}
+
+fn instant(errors: &mut FieldErrors, field: &str, text: &str) -> Option<DateTime<Utc>> {
+    let parsed = DateTime::parse_from_rfc3339(text).map(|t| t.with_timezone(&Utc));
+    parsed.map_err(|_| errors.add(field, "must be a time like 2026-12-24T09:30:00Z")).ok()
+}
+
+/// What a post is made of in the API: the composer's fields, with `scheduled_at` an
+/// instant instead of a local time.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PostInput {
+    text: String,
+    #[serde(default)]
+    link: Option<String>,
+    accounts: Vec<String>,
+    /// `now`, `schedule` (with `scheduled_at`) or `draft`.
+    action: String,
+    #[serde(default)]
+    scheduled_at: Option<String>,
+}
+
+impl PostInput {
+    /// The composer's form for this input (schedules to the minute, as the composer does).
+    fn into_form(self) -> ApiResult<PostForm> {
+        let mut errors = FieldErrors::default();
+        let at = self.scheduled_at.as_deref().map(str::trim).filter(|t| !t.is_empty()).and_then(|t| instant(&mut errors, "scheduled_at", t));
+        errors.into_result(()).map_err(|fields| ApiError::new(StatusCode::BAD_REQUEST, fields.into()))?;
+        if self.action == "schedule" && at.is_none() {
+            return Err(AppError::invalid("scheduled_at", "is required to schedule: a time like 2026-12-24T09:30:00Z").into());
+        }
+        Ok(PostForm {
+            text: self.text,
+            link: self.link.unwrap_or_default(),
+            accounts: self.accounts,
+            action: self.action,
+            scheduled_local: at.map(|t| t.format("%Y-%m-%dT%H:%M").to_string()).unwrap_or_default(),
+            tz_offset: 0,
+        })
+    }
+
+    /// The stored post as input, for a PATCH to change some of its fields.
+    fn of(post: &Post) -> Map<String, Value> {
+        let action = match post.state {
+            PostState::Draft => "draft",
+            PostState::Scheduled => "schedule",
+            _ => "now",
+        };
+        let accounts: Vec<String> = post.deliveries.iter().filter_map(|d| d.account_id).map(|a| a.to_string()).collect();
+        let at = post.scheduled_at.map(|t| t.to_rfc3339());
+        let input = json!({ "text": post.text, "link": post.link, "accounts": accounts, "action": action, "scheduled_at": at });
+        input.as_object().cloned().unwrap_or_default()
+    }
+}
+
+/// The composer's errors in the API's words: its local time is the API's `scheduled_at`.
+fn in_api_terms(error: AppError) -> ApiError {
+    match error {
+        AppError::Invalid { mut fields } => {
+            fields.0.iter_mut().filter(|f| f.field == "scheduled_local").for_each(|f| f.field = "scheduled_at".into());
+            AppError::Invalid { fields }.into()
+        }
+        other => other.into(),
+    }
+}
+
+fn post_json(post: &Post) -> Json<Value> {
+    Json(json!({ "post": post }))
+}
+
+fn post_id(id: &str) -> ApiResult<Uuid> {
+    parse_id(id, "post").map_err(|error| ApiError::new(StatusCode::BAD_REQUEST, error))
+}
+
+async fn create(Member(_, caller): Member, State(state): State<AppState>, headers: HeaderMap, body: Body) -> ApiResult<Response> {
+    let input: PostInput = parse_body(read_json_object(&headers, body).await?)?;
+    let post = publish::create(&state, &caller, input.into_form()?).await.map_err(in_api_terms)?;
+    Ok((StatusCode::CREATED, post_json(&post)).into_response())
+}
+
+async fn show(_: Member, State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+    Ok(post_json(&publish::get(&state, post_id(&id)?).await?))
+}
+
+/// Changes the fields sent of a draft or a scheduled post that has not started; the
+/// result is checked as a new post would be.
+async fn update(Member(_, caller): Member, State(state): State<AppState>, Path(id): Path<String>, headers: HeaderMap, body: Body) -> ApiResult<Json<Value>> {
+    let id = post_id(&id)?;
+    let patch = read_json_object(&headers, body).await?;
+    let mut merged = PostInput::of(&publish::get(&state, id).await?);
+    merged.extend(patch);
+    let input: PostInput = parse_body(merged)?;
+    Ok(post_json(&publish::update(&state, &caller, id, input.into_form()?).await.map_err(in_api_terms)?))
+}
+
+/// Cancels a draft or a scheduled post that has not started: 204. It stays in the
+/// history, cancelled; one that started is a 409.
+async fn cancel(Member(_, caller): Member, State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<StatusCode> {
+    publish::cancel(&state, &caller, post_id(&id)?).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RetryInput {
+    /// For an unconfirmed delivery: the person checked that the post is not there.
+    #[serde(default)]
+    confirm: bool,
+}
+
+/// Queues a failed or unconfirmed delivery of the post again. The body is optional.
+async fn retry(Member(_, caller): Member, State(state): State<AppState>, Path((id, delivery)): Path<(String, String)>, headers: HeaderMap, body: Body) -> ApiResult<Json<Value>> {
+    let id = post_id(&id)?;
+    let delivery = parse_id(&delivery, "delivery").map_err(|error| ApiError::new(StatusCode::BAD_REQUEST, error))?;
+    if !publish::get(&state, id).await?.deliveries.iter().any(|d| d.id == delivery) {
+        return Err(AppError::not_found(format!("delivery {delivery} of post {id}")).into());
+    }
+    let input: RetryInput = match headers.contains_key(axum::http::header::CONTENT_TYPE) {
+        true => parse_body(read_json_object(&headers, body).await?)?,
+        false => RetryInput::default(),
+    };
+    Ok(post_json(&publish::retry(&state, &caller, delivery, input.confirm).await?))
+}
