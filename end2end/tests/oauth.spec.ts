@@ -74,7 +74,7 @@ test.describe('OAuth connect as a marketer', () => {
   test('publishes a post to the Sandbox and shows the link', async ({ page, context }) => {
     await open(page, '/posts');
     const text = `Launch day ${Date.now()}`;
-    await page.getByLabel('Text').fill(text);
+    await page.getByLabel('Text', { exact: true }).fill(text);
     await page.getByRole('checkbox', { name: /^E2E Marketing/ }).check();
     await expect(page.getByText(`E2E Marketing (Sandbox): ${text.length} / 500`)).toBeVisible();
     await page.getByRole('button', { name: 'Publish now' }).click();
@@ -92,7 +92,7 @@ test.describe('OAuth connect as a marketer', () => {
     expect((await request.post(`${SANDBOX_URL}/faults`, { data: { endpoint: 'posts', mode: '500', count: 2 } })).status()).toBe(204);
     await open(page, '/posts');
     const text = `Retry me ${Date.now()}`;
-    await page.getByLabel('Text').fill(text);
+    await page.getByLabel('Text', { exact: true }).fill(text);
     await page.getByRole('checkbox', { name: /^E2E Marketing/ }).check();
     await page.getByRole('button', { name: 'Publish now' }).click();
     const row = page.getByRole('article', { name: `Post: ${text}` }).getByRole('row', { name: /Sandbox/ });
@@ -207,7 +207,7 @@ test.describe('Facebook Pages through the Page picker', () => {
 
     await open(page, '/posts');
     const text = `Fresh bread ${Date.now()}`;
-    await page.getByLabel('Text').fill(text);
+    await page.getByLabel('Text', { exact: true }).fill(text);
     const group = page.getByRole('group', { name });
     await group.getByRole('checkbox', { name: /^Sandbox Bakery/ }).check();
     await group.getByRole('checkbox', { name: /^Sandbox Agency Client/ }).check();
@@ -251,7 +251,7 @@ test.describe('LinkedIn\'s API version', () => {
     expect((await api.put(`/api/platforms/${platform.id}/oauth`, { data: settings('202401') })).status()).toBe(200);
     await open(page, '/posts');
     const text = `We are hiring ${Date.now()}`;
-    await page.getByLabel('Text').fill(text);
+    await page.getByLabel('Text', { exact: true }).fill(text);
     await page.getByRole('group', { name }).getByRole('checkbox', { name: /^Lee Member/ }).check();
     await page.getByRole('button', { name: 'Publish now' }).click();
     const row = page.getByRole('article', { name: `Post: ${text}` }).getByRole('row', { name: /Lee Member/ });
@@ -286,7 +286,7 @@ test.describe('Bluesky with an app password', () => {
 
     await open(page, '/posts');
     const text = `Fresh bagels ${Date.now()}`;
-    await page.getByLabel('Text').fill(text);
+    await page.getByLabel('Text', { exact: true }).fill(text);
     await page.getByLabel('Link (optional)').fill('https://example.com/bagels');
     await page.getByRole('group', { name }).getByRole('checkbox', { name: /^e2e\.bsky\.test/ }).check();
     await page.getByRole('button', { name: 'Publish now' }).click();

@@ -81,7 +81,7 @@ test.describe('Reddit', () => {
 
     await open(page, '/posts');
     const text = `Rye loaves at nine ${Date.now()}`;
-    await page.getByLabel('Text').fill(text);
+    await page.getByLabel('Text', { exact: true }).fill(text);
     await page.getByLabel('Link (optional)').fill('https://example.com/rye');
     await page.getByRole('group', { name: platform.name }).getByRole('checkbox', { name: /^rye-baker/ }).check();
     await page.getByRole('button', { name: 'Publish now' }).click();
@@ -91,5 +91,44 @@ test.describe('Reddit', () => {
     const shown = await (await request.get(href!)).text();
     expect(shown).toContain(text);
     expect(shown).toContain('https://example.com/rye');
+  });
+});
+
+test.describe('Text per account', () => {
+  test.use({ storageState: '.auth/marketer.json' });
+
+  test('one post goes out with a different text to each of two accounts', async ({ page, api, request }) => {
+    const base = `${SANDBOX_URL}/reddit`;
+    const platform = await platformAt(api, request, 'reddit', {
+      authorize_url: `${base}/api/v1/authorize`, token_url: `${base}/api/v1/access_token`, revoke_url: `${base}/api/v1/revoke_token`,
+      userinfo_url: `${base}/api/v1/me`, api_base_url: base,
+    });
+    await open(page, `/platforms/${platform.id}`);
+    const accounts = page.getByRole('region', { name: 'Accounts' });
+    for (const [button, name] of [['Connect an account', 'Oat Baker'], ['Connect another account', 'Spelt Baker']]) {
+      await accounts.getByRole('button', { name: button }).click();
+      await page.getByLabel('Account name').fill(name);
+      await page.getByRole('button', { name: 'Approve' }).click();
+      await expect(accounts.getByRole('listitem', { name: name.toLowerCase().replace(' ', '-') }).getByText('Connected', { exact: true })).toBeVisible();
+    }
+
+    await open(page, '/posts');
+    const text = `Bread at nine ${Date.now()}`;
+    await page.getByLabel('Text', { exact: true }).fill(text);
+    const group = page.getByRole('group', { name: platform.name });
+    await group.getByRole('checkbox', { name: /^oat-baker/ }).check();
+    await group.getByRole('checkbox', { name: /^spelt-baker/ }).check();
+    await group.locator('summary', { hasText: 'Own text for spelt-baker' }).click();
+    await group.getByRole('textbox', { name: 'Own text for spelt-baker' }).fill(`Spelt loaves for r/bakery ${text}`);
+    await page.getByRole('button', { name: 'Publish now' }).click();
+
+    const post = page.getByRole('article', { name: `Post: ${text}`.slice(0, 46) });
+    for (const [account, shown] of [['oat-baker', text], ['spelt-baker', `Spelt loaves for r/bakery ${text}`]]) {
+      const row = post.getByRole('row', { name: new RegExp(account) });
+      await expect(row.getByText('published', { exact: true })).toBeVisible({ timeout: 15_000 });
+      const href = await row.getByRole('link', { name: 'View post' }).getAttribute('href');
+      expect(await (await request.get(href!)).text()).toContain(shown);
+    }
+    await expect(post.getByRole('row', { name: /spelt-baker/ })).toContainText('Own text: Spelt loaves');
   });
 });

@@ -58,6 +58,9 @@ pub struct Delivery {
     /// The provider's error in plain words, with what to do.
     pub error: Option<String>,
     pub updated_at: DateTime<Utc>,
+    /// This account's own text, when the composer gave it one; `None`: the post's text.
+    #[serde(default)]
+    pub text: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -116,6 +119,17 @@ pub struct PostForm {
     pub scheduled_local: String,
     /// Minutes to add to local time to get UTC (JavaScript's getTimezoneOffset); 0 = UTC.
     pub tz_offset: i32,
+    /// Accounts' own texts instead of `text`; an empty one means none. A list, not a map:
+    /// the form encoding reads a key that starts with a digit as an index.
+    pub texts: Vec<AccountText>,
+}
+
+/// One account's own text in a [`PostForm`] (`form[texts][i][account]`, `…[text]`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AccountText {
+    pub account: String,
+    pub text: String,
 }
 
 /// What to do with a valid post.
@@ -130,6 +144,8 @@ pub enum PostAction {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ValidPost {
     pub text: String,
+    /// The accounts (among `accounts`) with their own text.
+    pub texts: Vec<(Uuid, String)>,
     pub link: Option<String>,
     pub accounts: Vec<Uuid>,
     pub action: PostAction,
@@ -248,7 +264,19 @@ impl PostForm {
         if accounts.is_empty() && action != PostAction::Draft {
             errors.add("accounts", "choose at least one connected account");
         }
-        errors.into_result(ValidPost { text, link, accounts, action })
+        let mut texts = Vec::new();
+        for AccountText { account, text: own } in self.texts {
+            let own = own.trim();
+            match account.parse::<Uuid>() {
+                // An account not chosen keeps no text (the composer leaves the fields of
+                // unticked accounts in the form).
+                Ok(id) if own.is_empty() || !accounts.contains(&id) => {}
+                Ok(id) if own.chars().count() > TEXT_MAX => errors.add(&format!("texts.{id}"), format!("must be at most {TEXT_MAX} characters")),
+                Ok(id) => texts.push((id, own.to_owned())),
+                Err(_) => errors.add("texts", "names an unknown account"),
+            }
+        }
+        errors.into_result(ValidPost { text, texts, link, accounts, action })
     }
 }
 

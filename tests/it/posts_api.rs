@@ -91,6 +91,12 @@ async fn a_scheduled_post_is_changed_and_cancelled_and_bad_input_is_named(app: T
     let (status, error) = app.post_json("/api/posts", json!({"text": "When?", "accounts": [account], "action": "schedule"})).await;
     assert_eq!((status, error["error"]["fields"][0]["field"].as_str()), (422, Some("scheduled_at")), "{error}");
 
+    // An account's own text is kept, and read back.
+    let (status, own) = app.send_json(Method::PATCH, &path, json!({"texts": {account.clone(): "Later, for this account"}})).await;
+    assert_eq!(status, 200, "{own}");
+    assert_eq!(own["post"]["deliveries"][0]["text"], "Later, for this account");
+    assert_eq!(own["post"]["text"], "Later, and better");
+
     // Cancelled: 204, kept in the history; then too late to change (409).
     let r = app.client.delete(app.url(&path)).send().await.unwrap();
     assert_eq!(r.status(), 204);

@@ -19,6 +19,7 @@ use uuid::Uuid;
 
 on_both_backends!(
     publishes_now_through_the_form_and_records_the_outcome,
+    each_account_gets_its_own_text_when_given_one,
     a_scheduled_post_fires_at_its_time_and_can_be_edited_or_cancelled_before,
     retries_a_500_then_succeeds_and_honours_retry_after,
     an_absurd_retry_after_is_clamped_and_the_worker_goes_on,
@@ -51,6 +52,47 @@ async fn delivery(app: &TestApp, post: Uuid) -> keyport::domain::Delivery {
 /// Time passes: every queued delivery is due now.
 async fn make_due(app: &TestApp) {
     app.execute("UPDATE deliveries SET due_at = '2000-01-01T00:00:00Z' WHERE status = 'queued'").await;
+}
+
+/// One post, two accounts of one platform: the second has its own text (sent as the
+/// compose form encodes it, `form[texts][i][account|text]`), the first gets the post's text.
+async fn each_account_gets_its_own_text_when_given_one(app: TestApp) {
+    let (sandbox, id, browser, first) = connected(&app).await;
+    assert_eq!(common::sandbox::connect_as(&app, &sandbox, &browser, &id, "Second Bakery").await, format!("/platforms/{id}?notice=connected"));
+    let (_, accounts) = app.get_json(&format!("/api/platforms/{id}/accounts")).await;
+    let second = accounts["accounts"].as_array().unwrap().iter().map(|a| a["id"].as_str().unwrap().to_owned()).find(|a| *a != first).unwrap();
+    let post_form = |own: &str| {
+        format!(
+            "form[text]=Fresh+bread+today&form[link]=&form%5Baccounts%5D%5B%5D={first}&form%5Baccounts%5D%5B%5D={second}&form[action]=now\
+             &form[scheduled_local]=&form[tz_offset]=0&form[texts][0][account]={first}&form[texts][0][text]=\
+             &form[texts][1][account]={second}&form[texts][1][text]={own}"
+        )
+    };
+    let send = |body: String| browser.post(app.url(CreatePost::PATH)).header("origin", &app.base).header("content-type", "application/x-www-form-urlencoded").header("accept", "application/json").body(body).send();
+
+    // Over the sandbox's 500 characters: the field of that account's text is named.
+    let r = send(post_form(&"a".repeat(501))).await.unwrap();
+    let status = r.status();
+    let error: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(status, 422, "{error}");
+    assert!(error.to_string().contains(&format!("texts.{second}")), "{error}");
+
+    let r = send(post_form("Croissants+for+the+second+shop")).await.unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let post: serde_json::Value = r.json().await.unwrap();
+    let post_id: Uuid = post["id"].as_str().unwrap().parse().unwrap();
+    publish::worker::process_due(&app.state).await;
+    let post = publish::get(&app.state, post_id).await.unwrap();
+    for d in &post.deliveries {
+        assert_eq!(d.status, DeliveryStatus::Published, "{:?}", d.error);
+        let page = reqwest::get(d.provider_url.as_deref().unwrap()).await.unwrap().text().await.unwrap();
+        let (own, shown) = match d.account_id.unwrap().to_string() == second {
+            true => (Some("Croissants for the second shop"), "Croissants for the second shop"),
+            false => (None, "Fresh bread today"),
+        };
+        assert_eq!(d.text.as_deref(), own);
+        assert!(page.contains(shown), "{shown} on the provider's page");
+    }
 }
 
 async fn publishes_now_through_the_form_and_records_the_outcome(app: TestApp) {

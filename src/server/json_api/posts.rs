@@ -5,7 +5,7 @@
 
 use super::{parse_body, read_json_object, ApiError, ApiResult, Member};
 use crate::{
-    domain::{parse_id, AppError, FieldErrors, Post, PostFilter, PostForm, PostState},
+    domain::{parse_id, AccountText, AppError, FieldErrors, Post, PostFilter, PostForm, PostState},
     server::{publish, state::AppState},
 };
 use axum::{
@@ -91,6 +91,9 @@ struct PostInput {
     #[serde(default)]
     link: Option<String>,
     accounts: Vec<String>,
+    /// An account's own text instead of `text`, by account id.
+    #[serde(default)]
+    texts: std::collections::BTreeMap<String, String>,
     /// `now`, `schedule` (with `scheduled_at`) or `draft`.
     action: String,
     #[serde(default)]
@@ -113,6 +116,7 @@ impl PostInput {
             action: self.action,
             scheduled_local: at.map(|t| t.format("%Y-%m-%dT%H:%M").to_string()).unwrap_or_default(),
             tz_offset: 0,
+            texts: self.texts.into_iter().map(|(account, text)| AccountText { account, text }).collect(),
         })
     }
 
@@ -125,7 +129,8 @@ impl PostInput {
         };
         let accounts: Vec<String> = post.deliveries.iter().filter_map(|d| d.account_id).map(|a| a.to_string()).collect();
         let at = post.scheduled_at.map(|t| t.to_rfc3339());
-        let input = json!({ "text": post.text, "link": post.link, "accounts": accounts, "action": action, "scheduled_at": at });
+        let texts: Map<String, Value> = post.deliveries.iter().filter_map(|d| Some((d.account_id?.to_string(), Value::String(d.text.clone()?)))).collect();
+        let input = json!({ "text": post.text, "link": post.link, "accounts": accounts, "texts": texts, "action": action, "scheduled_at": at });
         input.as_object().cloned().unwrap_or_default()
     }
 }

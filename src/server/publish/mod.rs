@@ -62,11 +62,13 @@ async fn prepare(state: &AppState, form: PostForm) -> Result<(crate::domain::Val
         match targets.iter().find(|t| t.account_id == *id) {
             None => errors.add("accounts", "one of the accounts is not connected (or cannot publish): connect it first"),
             Some(t) => {
-                let length = crate::domain::char_count(t.provider, &post.text, post.link.as_deref());
+                let own = post.texts.iter().find(|(a, _)| a == id).map(|(_, text)| text.clone());
+                let length = crate::domain::char_count(t.provider, own.as_deref().unwrap_or(&post.text), post.link.as_deref());
                 if let Some(limit) = t.char_limit.filter(|l| length > *l as usize) {
-                    errors.add("text", format!("is {length} characters with the link; {} ({}) takes at most {limit}", t.name, t.platform_name));
+                    let field = own.as_ref().map_or_else(|| "text".to_owned(), |_| format!("texts.{id}"));
+                    errors.add(&field, format!("is {length} characters with the link; {} ({}) takes at most {limit}", t.name, t.platform_name));
                 }
-                deliveries.push((t.platform_id, t.account_id));
+                deliveries.push((t.platform_id, t.account_id, own));
             }
         }
     }
@@ -77,7 +79,7 @@ async fn prepare(state: &AppState, form: PostForm) -> Result<(crate::domain::Val
         PostAction::Now => (PostState::Sent, None, DeliveryStatus::Queued, now),
         PostAction::Schedule(at) => (PostState::Scheduled, Some(at), DeliveryStatus::Queued, at),
     };
-    let deliveries = deliveries.into_iter().map(|(platform_id, account_id)| NewDelivery { platform_id, account_id, status, due_at: due }).collect();
+    let deliveries = deliveries.into_iter().map(|(platform_id, account_id, text)| NewDelivery { text, platform_id, account_id, status, due_at: due }).collect();
     Ok((post, state_, scheduled_at, deliveries))
 }
 

@@ -178,7 +178,9 @@ async fn attempt(state: &AppState, caller: &Caller, c: &Claimed) -> Result<Publi
         destination: destination.as_deref(),
         account_name: account.name.as_deref(),
     };
-    let request = publishers::Request { text: &post.text, link: post.link.as_deref(), idempotency_key: &c.idempotency_key };
+    // The account's own text when the composer gave it one.
+    let text = post.deliveries.iter().find(|d| d.id == c.id).and_then(|d| d.text.as_deref()).unwrap_or(&post.text);
+    let request = publishers::Request { text, link: post.link.as_deref(), idempotency_key: &c.idempotency_key };
     match publishers::publish(&state.http, endpoints.provider.key, &publish_target, &token, &request).await {
         Ok(published) => Ok(published),
         Err(PublishError::Retryable { message, retry_after }) => Err(Failure::Retry { message, retry_after }),

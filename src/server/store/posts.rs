@@ -13,6 +13,8 @@ use uuid::Uuid;
 
 /// A delivery to create with its post.
 pub struct NewDelivery {
+    /// The account's own text; `None`: the post's.
+    pub text: Option<String>,
     pub platform_id: Uuid,
     pub account_id: Uuid,
     pub status: DeliveryStatus,
@@ -35,8 +37,8 @@ macro_rules! insert_deliveries {
         for d in $post.deliveries {
             let id = Uuid::now_v7();
             sqlx::query(
-                "INSERT INTO deliveries (id, post_id, platform_id, account_id, status, due_at, idempotency_key, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                "INSERT INTO deliveries (id, post_id, platform_id, account_id, status, due_at, idempotency_key, updated_at, text) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
             )
             .bind(id)
             .bind($post.id)
@@ -47,6 +49,7 @@ macro_rules! insert_deliveries {
             // One key per delivery, for its whole life: every retry sends the same one.
             .bind(format!("keyport-{}", id.simple()))
             .bind($at)
+            .bind(d.text.as_deref())
             .execute(&mut *$tx)
             .await?;
         }
@@ -239,7 +242,7 @@ pub async fn requeue(db: &Db, id: Uuid) -> Result<bool, StoreError> {
 }
 
 type PostRow = (Uuid, String, Option<String>, String, Option<DateTime<Utc>>, String, Option<Uuid>, DateTime<Utc>, DateTime<Utc>);
-type DeliveryRow = (Uuid, Uuid, Uuid, String, Option<Uuid>, Option<String>, String, i32, DateTime<Utc>, Option<String>, Option<String>, Option<String>, DateTime<Utc>);
+type DeliveryRow = (Uuid, Uuid, Uuid, String, Option<Uuid>, Option<String>, String, i32, DateTime<Utc>, Option<String>, Option<String>, Option<String>, DateTime<Utc>, Option<String>);
 
 /// Posts matching the filter, newest first (ids are UUID v7, so by creation), with their
 /// deliveries: at most `limit`, those older than `before` when it is given (keyset paging).
@@ -288,7 +291,7 @@ async fn with_deliveries(db: &Db, posts: Vec<PostRow>) -> Result<Vec<Post>, Stor
         ($condition:literal) => {
             concat!(
                 "SELECT d.post_id, d.id, d.platform_id, p.name, d.account_id, coalesce(a.name, nullif(a.external_id, '')), d.status, d.attempts, \
-                 d.due_at, d.provider_post_id, d.provider_url, d.error, d.updated_at \
+                 d.due_at, d.provider_post_id, d.provider_url, d.error, d.updated_at, d.text \
                  FROM deliveries d JOIN platforms p ON p.id = d.platform_id LEFT JOIN accounts a ON a.id = d.account_id \
                  WHERE ", $condition, " ORDER BY lower(p.name), lower(coalesce(a.name, a.external_id))"
             )
@@ -306,9 +309,9 @@ async fn with_deliveries(db: &Db, posts: Vec<PostRow>) -> Result<Vec<Post>, Stor
         postgres |pool| sqlx::query_as(deliveries_where!("d.post_id = ANY($1)")).bind(&ids).fetch_all(pool).await,
     )?;
     let mut deliveries = Vec::with_capacity(rows.len());
-    for (post_id, id, platform_id, platform_name, account_id, account_name, status, attempts, due_at, provider_post_id, provider_url, error, updated_at) in rows {
+    for (post_id, id, platform_id, platform_name, account_id, account_name, status, attempts, due_at, provider_post_id, provider_url, error, updated_at, text) in rows {
         let status = status.parse().map_err(StoreError::Corrupt)?;
-        let delivery = Delivery { id, platform_id, platform_name, account_id, account_name, status, attempts, due_at, provider_post_id, provider_url, error, updated_at };
+        let delivery = Delivery { id, platform_id, platform_name, account_id, account_name, status, attempts, due_at, provider_post_id, provider_url, error, updated_at, text };
         deliveries.push((post_id, delivery));
     }
     posts

@@ -16,6 +16,7 @@ use crate::{
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
+use std::collections::BTreeMap;
 use leptos_router::{
     components::{Form, A},
     hooks::{use_params_map, use_query_map},
@@ -84,7 +85,7 @@ fn Posts(data: PostsData, create: ServerAction<CreatePost>, retry: ServerAction<
                 <h2 id="compose-heading">"New post"</h2>
                 <FormAlert error/>
                 <ActionForm action=create attr:class="form compose">
-                    <Composer targets=targets.clone() errors=error text=String::new() link=String::new() chosen=Vec::new() when="now"/>
+                    <Composer targets=targets.clone() errors=error text=String::new() link=String::new() chosen=Vec::new() texts=Default::default() when="now"/>
                 </ActionForm>
                 {skipped}
             </section>
@@ -104,13 +105,29 @@ fn Posts(data: PostsData, create: ServerAction<CreatePost>, retry: ServerAction<
 
 /// The compose fields, shared by the new-post form and the edit page.
 #[component]
-fn Composer(targets: Vec<PublishTarget>, errors: Signal<Option<AppError>>, text: String, link: String, chosen: Vec<uuid::Uuid>, when: &'static str) -> impl IntoView {
+fn Composer(
+    targets: Vec<PublishTarget>,
+    errors: Signal<Option<AppError>>,
+    text: String,
+    link: String,
+    chosen: Vec<uuid::Uuid>,
+    /// Accounts' own texts, by account.
+    texts: BTreeMap<uuid::Uuid, String>,
+    when: &'static str,
+) -> impl IntoView {
     let field_error = move |name: &'static str| move || errors.with(|e| e.as_ref().and_then(|e| e.fields()).and_then(|f| f.get(name)).map(str::to_owned));
     let text_value = RwSignal::new(text.clone());
     let link_value = RwSignal::new(link.clone());
     let selected = RwSignal::new(chosen.clone());
     let when_value = RwSignal::new(when.to_owned());
-    let count = move |provider| char_count(provider, text_value.get().trim(), Some(link_value.get().trim()).filter(|l| !l.is_empty()));
+    let own_texts = RwSignal::new(texts.clone());
+    // Each account's place in the form's list of own texts.
+    let positions: Vec<uuid::Uuid> = targets.iter().map(|t| t.account_id).collect();
+    // What each account will get: its own text if it has one, else the post's.
+    let count = move |provider, account: uuid::Uuid| {
+        let own = own_texts.with(|t| t.get(&account).map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()));
+        char_count(provider, own.as_deref().unwrap_or(text_value.get().trim()), Some(link_value.get().trim()).filter(|l| !l.is_empty()))
+    };
     // The browser's offset, so "9:30" means 9:30 where the person is (UTC without JS).
     let tz_offset = RwSignal::new(0i32);
     #[cfg(feature = "hydrate")]
@@ -123,7 +140,7 @@ fn Composer(targets: Vec<PublishTarget>, errors: Signal<Option<AppError>>, text:
                 aria-describedby="post-counters">{text}</textarea>
             <ul id="post-counters" class="counters" aria-live="polite">
                 {move || counters.iter().filter(|t| selected.get().contains(&t.account_id)).map(|t| {
-                    let n = count(t.provider);
+                    let n = count(t.provider, t.account_id);
                     let over = t.char_limit.is_some_and(|l| n > l as usize);
                     let limit = t.char_limit.map_or_else(|| "no limit".to_owned(), |l| l.to_string());
                     view! { <li class:over=over>{format!("{} ({}): {n} / {limit}", t.name, t.platform_name)}</li> }
@@ -156,6 +173,8 @@ fn Composer(targets: Vec<PublishTarget>, errors: Signal<Option<AppError>>, text:
                                 <Avatar url=t.avatar_url.clone() name=t.name.clone()/>
                                 {format!("{}{limit}", t.name)}
                             </label>
+                            <OwnText index=positions.iter().position(|a| *a == id).unwrap_or_default() account=id name=t.name.clone()
+                                initial=texts.get(&id).cloned().unwrap_or_default() own_texts errors/>
                         }
                     }).collect_view()}
                 </fieldset>
@@ -182,6 +201,26 @@ fn Composer(targets: Vec<PublishTarget>, errors: Signal<Option<AppError>>, text:
                 {move || match when_value.get().as_str() { "schedule" => "Schedule", "draft" => "Save draft", _ => "Publish now" }}
             </button>
         </div>
+    }
+}
+
+/// An account's own text, instead of the post's ("text per network"), folded away until
+/// wanted; it opens by itself when the account has one.
+#[component]
+fn OwnText(index: usize, account: uuid::Uuid, name: String, initial: String, own_texts: RwSignal<BTreeMap<uuid::Uuid, String>>, errors: Signal<Option<AppError>>) -> impl IntoView {
+    let field = format!("texts.{account}");
+    let error = move || errors.with(|e| e.as_ref().and_then(|e| e.fields()).and_then(|f| f.get(&field)).map(str::to_owned));
+    let id = format!("own-text-{account}");
+    let open = !initial.is_empty();
+    view! {
+        <details class="own-text" open=open>
+            <summary>{format!("Own text for {name}")}</summary>
+            <label for=id.clone() class="visually-hidden">{format!("Own text for {name}")}</label>
+            <input type="hidden" name=format!("form[texts][{index}][account]") value=account.to_string()/>
+            <textarea id=id name=format!("form[texts][{index}][text]") rows="3" placeholder="Leave empty to post the text above"
+                on:input=move |ev| own_texts.update(|t| { t.insert(account, event_target_value(&ev)); })>{initial}</textarea>
+            {move || error().map(|e| view! { <p class="field-error">{e}</p> })}
+        </details>
     }
 }
 
@@ -297,7 +336,7 @@ fn DeliveryRow(d: Delivery, retry: ServerAction<RetryDelivery>, mine: bool) -> i
     };
     view! {
         <tr>
-            <td>{name.clone()}</td>
+            <td>{name.clone()}{d.text.clone().map(|own| view! { <p class="own-text muted">"Own text: " {own}</p> })}</td>
             <td><span class=format!("badge {class}")>{label}</span></td>
             <td>{details}</td>
             <td>{can_retry.then(|| view! {
@@ -343,12 +382,13 @@ pub fn EditPostPage() -> impl IntoView {
                     }.into_any(),
                     Ok((post, targets)) => {
                         let chosen = post.deliveries.iter().filter_map(|d| d.account_id).collect();
+                        let texts = post.deliveries.iter().filter_map(|d| Some((d.account_id?, d.text.clone()?))).collect();
                         let when = if post.state == PostState::Scheduled { "schedule" } else { "draft" };
                         view! {
                             <ActionForm action=update attr:class="card form compose">
                                 <input type="hidden" name="id" value=post.id.to_string()/>
                                 <FormAlert error/>
-                                <Composer targets errors=error text=post.text.clone() link=post.link.clone().unwrap_or_default() chosen when/>
+                                <Composer targets errors=error text=post.text.clone() link=post.link.clone().unwrap_or_default() chosen texts when/>
                             </ActionForm>
                         }.into_any()
                     }
