@@ -120,6 +120,14 @@ test.describe('Text per account', () => {
     await group.getByRole('checkbox', { name: /^spelt-baker/ }).check();
     await group.locator('summary', { hasText: 'Own text for spelt-baker' }).click();
     await group.getByRole('textbox', { name: 'Own text for spelt-baker' }).fill(`Spelt loaves for r/bakery ${text}`);
+
+    // Each account's preview shows what it will get, as Reddit shows it: the first line as the title.
+    const previews = page.getByRole('region', { name: 'Preview' });
+    await expect(previews.getByRole('article', { name: 'Preview for oat-baker' })).toContainText(text);
+    await expect(previews.getByRole('article', { name: 'Preview for spelt-baker' })).toContainText(`Spelt loaves for r/bakery ${text}`);
+    await page.getByLabel('Link (optional)').fill('https://example.com/spelt');
+    await expect(previews.getByRole('article', { name: 'Preview for oat-baker' })).toContainText('example.com');
+    await page.getByLabel('Link (optional)').fill('');
     await page.getByRole('button', { name: 'Publish now' }).click();
 
     const post = page.getByRole('article', { name: `Post: ${text}`.slice(0, 46) });

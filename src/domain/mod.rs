@@ -24,7 +24,7 @@ pub use id::parse_id;
 pub use import::{ImportProblem, ImportReport};
 pub use keys::{AttentionAction, AttentionItem, JobState, KeyPanel, RotationJob};
 pub use oauth::{parse_subreddit, Account, OauthSettings, OauthSettingsForm, OauthView, PageChoice, PagePick, ProviderChoice, ProviderKey};
-pub use posts::{char_count, AccountText, Delivery, DeliveryStatus, Post, PostAction, PostFilter, PostForm, PostState, PublishTarget, ValidPost};
+pub use posts::{char_count, shown, AccountText, Delivery, DeliveryStatus, Post, PostAction, PostFilter, PostForm, PostState, PublishTarget, Shown, ValidPost};
 pub use platform::{
     FacetCounts, Platform, PlatformDraft, PlatformFilter, PlatformForm, PlatformList, ValidPlatform,
 };

@@ -165,6 +165,39 @@ pub fn char_count(provider: super::ProviderKey, text: &str, link: Option<&str>) 
     }
 }
 
+/// A post as a network shows it: an optional title, the body, and the link it shows as a
+/// card below. Publishers send `body` (and the title or link where the network takes them
+/// apart), and the composer's previews draw the same, so what is previewed is what is sent.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Shown {
+    pub title: Option<String>,
+    pub body: String,
+    pub card: Option<String>,
+}
+
+/// How `provider` shows a post of `text` and `link`: X puts the link after a space,
+/// Mastodon, Bluesky, Threads and LinkedIn after a blank line; Facebook and the sandbox
+/// take the link apart; Reddit's first line is the title and a link makes a link post.
+pub fn shown(provider: super::ProviderKey, text: &str, link: Option<&str>) -> Shown {
+    use super::ProviderKey as P;
+    let text = text.trim();
+    let joined = |separator: &str| match link {
+        Some(link) => format!("{text}{separator}{link}"),
+        None => text.to_owned(),
+    };
+    let card = link.map(str::to_owned);
+    match provider {
+        P::X => Shown { title: None, body: joined(" "), card },
+        P::Mastodon | P::Bluesky | P::Threads | P::Linkedin => Shown { title: None, body: joined("\n\n"), card },
+        P::Reddit => {
+            let (first, rest) = text.split_once('\n').unwrap_or((text, ""));
+            let body = if link.is_some() { String::new() } else { rest.trim().to_owned() };
+            Shown { title: Some(first.trim().to_owned()), body, card }
+        }
+        _ => Shown { title: None, body: text.to_owned(), card },
+    }
+}
+
 /// What X counts every link as (t.co wraps it).
 const X_URL_WEIGHT: usize = 23;
 
@@ -388,6 +421,18 @@ mod tests {
         let text = "\u{1F468}\u{200D}\u{1F469}\u{200D}\u{1F467}\u{200D}\u{1F466} \u{1F1F8}\u{1F1EA} e\u{301}";
         assert_eq!(char_count(Mastodon, text, None), 7 + 1 + 2 + 1 + 2);
         assert_eq!(char_count(Bluesky, text, None), 5, "Bluesky counts what a person sees");
+    }
+
+    #[test]
+    fn each_network_shows_the_link_its_way() {
+        use crate::domain::ProviderKey as P;
+        let link = Some("https://example.com/a");
+        assert_eq!(shown(P::X, "Hi", link).body, "Hi https://example.com/a");
+        assert_eq!(shown(P::Mastodon, "Hi", link).body, "Hi\n\nhttps://example.com/a");
+        assert_eq!(shown(P::FacebookPages, "Hi", link), Shown { title: None, body: "Hi".into(), card: link.map(Into::into) });
+        assert_eq!(shown(P::Reddit, "Title\nBody", None), Shown { title: Some("Title".into()), body: "Body".into(), card: None });
+        assert_eq!(shown(P::Reddit, "Title\nBody", link).body, "", "a link post has no body");
+        assert_eq!(shown(P::X, "Hi", None).body, "Hi");
     }
 
     #[test]

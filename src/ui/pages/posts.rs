@@ -4,7 +4,7 @@
 
 use crate::{
     server_fns::posts::{get_post, list_posts, CancelPost, CreatePost, PostsPage as PostsData, RetryDelivery, UpdatePost},
-    domain::{char_count, AppError, Delivery, DeliveryStatus, Post, PostState, PublishTarget},
+    domain::{char_count, shown, AppError, Delivery, DeliveryStatus, Post, PostState, PublishTarget},
     ui::components::{
         error_view::{ErrorView, FormAlert},
         notice::Notice,
@@ -133,6 +133,7 @@ fn Composer(
     #[cfg(feature = "hydrate")]
     Effect::new(move |_| tz_offset.set(js_sys::Date::new_0().get_timezone_offset() as i32));
     let counters = targets.clone();
+    let previews = targets.clone();
     view! {
         <div class="field" class:has-error=move || field_error("text")().is_some()>
             <label for="post-text">"Text"</label>
@@ -181,6 +182,7 @@ fn Composer(
             }).collect_view()}
             {move || field_error("accounts")().map(|e| view! { <p class="field-error">{e}</p> })}
         </fieldset>
+        <Previews targets=previews selected text_value link_value own_texts/>
         <fieldset class="field">
             <legend>"When"</legend>
             {[("now", "Publish now"), ("schedule", "Schedule"), ("draft", "Save as draft")].into_iter().map(|(value, label)| view! {
@@ -204,6 +206,65 @@ fn Composer(
     }
 }
 
+/// How the post will look on each chosen account, as that network shows it
+/// (`domain::shown`, which the publishers send), updated as the person types.
+#[component]
+fn Previews(targets: Vec<PublishTarget>, selected: RwSignal<Vec<uuid::Uuid>>, text_value: RwSignal<String>, link_value: RwSignal<String>, own_texts: RwSignal<BTreeMap<uuid::Uuid, String>>) -> impl IntoView {
+    let cards = move || {
+        let link = link_value.get().trim().to_owned();
+        let link = Some(link.as_str()).filter(|l| !l.is_empty());
+        let chosen: Vec<PublishTarget> = targets.iter().filter(|t| selected.get().contains(&t.account_id)).cloned().collect();
+        if chosen.is_empty() {
+            return view! { <p class="muted">"Choose an account to see how the post will look there."</p> }.into_any();
+        }
+        chosen
+            .into_iter()
+            .map(|t| {
+                let own = own_texts.with(|o| o.get(&t.account_id).map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()));
+                let text = own.unwrap_or_else(|| text_value.get().trim().to_owned());
+                let s = shown(t.provider, &text, link);
+                let host = s.card.as_deref().and_then(|u| url::Url::parse(u).ok()).and_then(|u| u.host_str().map(str::to_owned));
+                view! {
+                    <article class=format!("preview preview-{}", t.provider.as_str()) aria-label=format!("Preview for {}", t.name)>
+                        <header class="preview-head">
+                            <Avatar url=t.avatar_url.clone() name=t.name.clone()/>
+                            <strong>{t.name.clone()}</strong>
+                            <span class="muted">{t.platform_name.clone()}</span>
+                        </header>
+                        {s.title.map(|title| view! { <p class="preview-title">{title}</p> })}
+                        {(!s.body.is_empty()).then(|| view! { <p class="preview-body">{linked(&s.body)}</p> })}
+                        {s.card.map(|url| view! {
+                            <p class="link-card"><span class="link-card-host">{host.unwrap_or_default()}</span><span class="mono">{url}</span></p>
+                        })}
+                    </article>
+                }
+            })
+            .collect_view()
+            .into_any()
+    };
+    view! {
+        <section class="previews" aria-labelledby="previews-heading" aria-live="polite">
+            <h3 id="previews-heading">"Preview"</h3>
+            {cards}
+        </section>
+    }
+}
+
+/// Text with its http(s) links as links, spaces and line breaks kept.
+fn linked(text: &str) -> impl IntoView {
+    text.split_inclusive(char::is_whitespace)
+        .map(|piece| {
+            let word = piece.trim_end();
+            let space = piece[word.len()..].to_owned();
+            let is_link = (word.starts_with("https://") || word.starts_with("http://")) && url::Url::parse(word).is_ok();
+            match is_link {
+                true => view! { <a href=word.to_owned() target="_blank" rel="noopener noreferrer">{word.to_owned()}</a>{space} }.into_any(),
+                false => view! { {piece.to_owned()} }.into_any(),
+            }
+        })
+        .collect_view()
+}
+
 /// An account's own text, instead of the post's ("text per network"), folded away until
 /// wanted; it opens by itself when the account has one.
 #[component]
@@ -215,7 +276,7 @@ fn OwnText(index: usize, account: uuid::Uuid, name: String, initial: String, own
     view! {
         <details class="own-text" open=open>
             <summary>{format!("Own text for {name}")}</summary>
-            <label for=id.clone() class="visually-hidden">{format!("Own text for {name}")}</label>
+            <label for=id.clone() class="sr-only">{format!("Own text for {name}")}</label>
             <input type="hidden" name=format!("form[texts][{index}][account]") value=account.to_string()/>
             <textarea id=id name=format!("form[texts][{index}][text]") rows="3" placeholder="Leave empty to post the text above"
                 on:input=move |ev| own_texts.update(|t| { t.insert(account, event_target_value(&ev)); })>{initial}</textarea>
@@ -289,7 +350,7 @@ fn PostCard(post: Post, retry: ServerAction<RetryDelivery>, cancel: ServerAction
             {post.link.clone().map(|l| view! { <p class="mono">{l}</p> })}
             {(!post.deliveries.is_empty()).then(|| view! {
                 <table class="deliveries">
-                    <thead><tr><th scope="col">"Platform"</th><th scope="col">"Delivery"</th><th scope="col">"Details"</th><th scope="col"><span class="visually-hidden">"Actions"</span></th></tr></thead>
+                    <thead><tr><th scope="col">"Platform"</th><th scope="col">"Delivery"</th><th scope="col">"Details"</th><th scope="col"><span class="sr-only">"Actions"</span></th></tr></thead>
                     <tbody>{post.deliveries.iter().cloned().map(|d| view! { <DeliveryRow d retry mine/> }).collect_view()}</tbody>
                 </table>
             })}

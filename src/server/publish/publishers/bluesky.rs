@@ -4,13 +4,13 @@
 //! facets, whose ranges count UTF-8 bytes, start inclusive and end exclusive
 //! (https://docs.bsky.app/docs/advanced-guides/post-richtext).
 
-use super::{field, send, with_link, PublishError, Published, Request};
+use super::{field, send, PublishError, Published, Request};
 use secrecy::SecretString;
 use serde_json::{json, Value};
 
 pub async fn publish(http: &reqwest::Client, base: &str, did: Option<&str>, token: &SecretString, post: &Request<'_>) -> Result<Published, PublishError> {
     let did = did.ok_or_else(|| PublishError::Rejected { message: "the connected account has no DID: connect it again".into() })?;
-    let text = with_link(post.text, post.link, "\n\n");
+    let text = crate::domain::shown(crate::domain::ProviderKey::Bluesky, post.text, post.link).body;
     let record = json!({
         "$type": "app.bsky.feed.post",
         "text": text,

@@ -9,7 +9,7 @@
 //! github.com/n8n-io/n8n/issues/14678; LinkedIn's pages do not show it). That is the
 //! platform's setting to fix, never the post's fault, and the message says so.
 
-use super::{send, with_link, PublishError, Published, Request};
+use super::{send, PublishError, Published, Request};
 use secrecy::SecretString;
 
 /// The version used when neither the catalog nor the platform names one.
@@ -20,7 +20,7 @@ pub async fn publish(http: &reqwest::Client, base: &str, member_id: Option<&str>
     let version = version.unwrap_or(FALLBACK_VERSION);
     let body = serde_json::json!({
         "author": format!("urn:li:person:{member}"),
-        "commentary": with_link(post.text, post.link, "\n\n"),
+        "commentary": crate::domain::shown(crate::domain::ProviderKey::Linkedin, post.text, post.link).body,
         "visibility": "PUBLIC",
         "distribution": { "feedDistribution": "MAIN_FEED", "targetEntities": [], "thirdPartyDistributionChannels": [] },
         "lifecycleState": "PUBLISHED",

@@ -83,14 +83,6 @@ pub async fn publish(http: &reqwest::Client, provider: ProviderKey, target: &Tar
     }
 }
 
-/// Text with the link appended the way a person would write it.
-fn with_link(text: &str, link: Option<&str>, separator: &str) -> String {
-    match link {
-        Some(link) => format!("{text}{separator}{link}"),
-        None => text.to_owned(),
-    }
-}
-
 /// Sends a request with the bearer token; a 2xx answer's headers and JSON body (`Null`
 /// when empty), or what the failure means.
 async fn send(request: reqwest::RequestBuilder, token: &SecretString) -> Result<(reqwest::header::HeaderMap, Value), PublishError> {

@@ -1,7 +1,7 @@
 //! Reddit: `POST {base}/api/submit` (https://www.reddit.com/dev/api#POST_api_submit, scope
 //! `submit`), a form with `api_type=json`, `sr`, `kind` (`link` with `url`, or `self` with
 //! `text`) and `title` ("up to 300 characters long"). The title is the post's first line;
-//! a text post's body is the rest. Reddit reports refusals with HTTP 200 as
+//! a text post's body is the rest (`domain::shown`). Reddit reports refusals with HTTP 200 as
 //! `{"json": {"errors": [[CODE, message, field]]}}` (reddit-archive/reddit,
 //! r2/lib/jsonresponse.py), a success as `{"json": {"errors": [], "data": {"url", "id",
 //! "name"}}}` — both as recorded in praw-dev/praw's cassettes (tests/fixtures/recorded/reddit).
@@ -19,11 +19,12 @@ pub const TITLE_MAX: usize = 300;
 
 pub async fn publish(http: &reqwest::Client, base: &str, subreddit: Option<&str>, author: Option<&str>, token: &SecretString, post: &Request<'_>) -> Result<Published, PublishError> {
     let sr = subreddit.ok_or_else(|| PublishError::Rejected { message: "the account has no subreddit and no name to post to its profile: choose a subreddit on the platform page, then Retry".into() })?;
-    let (title, body) = title_and_body(post.text);
+    let shown = crate::domain::shown(crate::domain::ProviderKey::Reddit, post.text, post.link);
+    let title = cut_title(shown.title.as_deref().unwrap_or_default());
     let mut form = vec![("api_type", "json"), ("sr", sr), ("title", title.as_str()), ("resubmit", "true"), ("sendreplies", "true")];
     match post.link {
         Some(url) => form.extend([("kind", "link"), ("url", url)]),
-        None => form.extend([("kind", "self"), ("text", body)]),
+        None => form.extend([("kind", "self"), ("text", shown.body.as_str())]),
     }
     let agent = format!("web:keyport:v{} (by /u/{})", env!("CARGO_PKG_VERSION"), author.unwrap_or("keyport"));
     let request = http.post(format!("{base}/api/submit")).header(reqwest::header::USER_AGENT, agent).form(&form);
@@ -34,16 +35,12 @@ pub async fn publish(http: &reqwest::Client, base: &str, subreddit: Option<&str>
     Ok(Published { id: field(&json, "/json/data/name")?, url: field(&json, "/json/data/url").ok() })
 }
 
-/// The first line as the title (cut to [`TITLE_MAX`] characters), the rest as the body.
-fn title_and_body(text: &str) -> (String, &str) {
-    let text = text.trim();
-    let (first, rest) = text.split_once('\n').unwrap_or((text, ""));
-    let first = first.trim();
-    let title = match first.chars().count() > TITLE_MAX {
+/// The title cut to [`TITLE_MAX`] characters.
+fn cut_title(first: &str) -> String {
+    match first.chars().count() > TITLE_MAX {
         true => first.chars().take(TITLE_MAX - 1).chain(['…']).collect(),
         false => first.to_owned(),
-    };
-    (title, rest.trim())
+    }
 }
 
 /// The refusal in a 200 answer's `json.errors`, if any. `RATELIMIT` is retried after the
@@ -79,10 +76,9 @@ mod tests {
     use serde_json::json;
 
     #[test]
-    fn the_first_line_is_the_title() {
-        assert_eq!(title_and_body("Fresh bread\n\nBaked at nine.\nCome early."), ("Fresh bread".into(), "Baked at nine.\nCome early."));
-        assert_eq!(title_and_body("  One line  "), ("One line".into(), ""));
-        let (long, _) = title_and_body(&"é".repeat(400));
+    fn a_long_title_is_cut_to_reddits_limit() {
+        assert_eq!(cut_title("Fresh bread"), "Fresh bread");
+        let long = cut_title(&"é".repeat(400));
         assert_eq!(long.chars().count(), TITLE_MAX);
         assert!(long.ends_with('…'));
     }

@@ -6,12 +6,12 @@
 //! Text is limited to 500 characters. A container that was made but not published is
 //! harmless (never shown), so an attempt that fails before publishing is retried whole.
 
-use super::{field, send, with_link, PublishError, Published, Request};
+use super::{field, send, PublishError, Published, Request};
 use secrecy::SecretString;
 
 pub async fn publish(http: &reqwest::Client, base: &str, user_id: Option<&str>, token: &SecretString, post: &Request<'_>) -> Result<Published, PublishError> {
     let user = user_id.ok_or_else(|| PublishError::Rejected { message: "the connected account has no Threads user id: re-authenticate the platform".into() })?;
-    let text = with_link(post.text, post.link, "\n\n");
+    let text = crate::domain::shown(crate::domain::ProviderKey::Threads, post.text, post.link).body;
     let container = http.post(format!("{base}/{user}/threads")).form(&[("media_type", "TEXT"), ("text", text.as_str())]);
     let (_, json) = send(container, token).await?;
     let creation_id = field(&json, "/id")?;
