@@ -15,6 +15,7 @@ use crate::{
             platform_detail::PlatformPage,
             platform_edit::{EditPlatformPage, NewPlatformPage},
             platforms_list::PlatformsPage,
+            calendar::CalendarPage,
             posts::{EditPostPage, PostsPage},
             profile::ProfilePage,
             sign_in::{LoginPage, SetupPage},
@@ -89,6 +90,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/audit") view=AuditLogPage ssr=SsrMode::Async/>
                     <Route path=path!("/posts") view=PostsPage ssr=SsrMode::Async/>
                     <Route path=path!("/posts/:id/edit") view=EditPostPage ssr=SsrMode::Async/>
+                    <Route path=path!("/calendar") view=CalendarPage ssr=SsrMode::Async/>
                     <Route path=path!("/attention") view=AttentionPage ssr=SsrMode::Async/>
                     <Route path=path!("/keys") view=KeysPage ssr=SsrMode::Async/>
                     <Route path=path!("/import") view=ImportPage ssr=SsrMode::Async/>
@@ -112,6 +114,7 @@ fn TopBar(user: Option<User>) -> impl IntoView {
                 <nav aria-label="Main">
                     <A href="/platforms">"Platforms"</A>
                     <A href="/posts">"Posts"</A>
+                    <A href="/calendar">"Calendar"</A>
                     <A href="/attention">"Needs attention"</A>
                     {admin.then(|| view! {
                         <A href="/keys">"Keys"</A>

@@ -1,5 +1,6 @@
 import { test as base, expect, request as playwrightRequest, type APIRequestContext, type Page } from '@playwright/test';
 import { readFileSync } from 'node:fs';
+import { SANDBOX_URL } from '../playwright.config';
 
 /**
  * Every test fails on an uncaught page error, a console error or any 5xx response: a
@@ -69,3 +70,15 @@ export class PlatformForm {
     if (fields.metadata !== undefined) await p.getByLabel('Metadata (JSON)').fill(fields.metadata);
   }
 }
+
+/** A platform of `provider` whose endpoints point at the sandbox's personality of it. */
+export async function platformAt(api: APIRequestContext, request: APIRequestContext, provider: string, endpoints: Record<string, string>) {
+  const name = unique(provider);
+  const platform = (await (await api.post('/api/platforms', { data: { name, auth_type: 'oauth2', category: 'social' } })).json()).platform;
+  const redirect = (await (await api.get(`/api/platforms/${platform.id}/oauth`)).json()).oauth.redirect_uri;
+  const client = await (await request.post(`${SANDBOX_URL}/register`, { data: { client_name: 'Keyport', redirect_uris: [redirect] } })).json();
+  expect((await api.put(`/api/platforms/${platform.id}/oauth`, { data: { provider, client_id: client.client_id, ...endpoints } })).status()).toBe(200);
+  expect((await api.put(`/api/platforms/${platform.id}/secrets/client_secret`, { data: { value: client.client_secret } })).ok()).toBe(true);
+  return { id: platform.id as string, name };
+}
+

@@ -1,17 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { test, expect, open, unique } from './fixtures';
+import { test, expect, open, platformAt } from './fixtures';
 import { DATABASE_URL, SANDBOX_URL } from '../playwright.config';
-
-/** A platform of `provider` whose endpoints point at the sandbox's personality of it. */
-async function platformAt(api: import('@playwright/test').APIRequestContext, request: import('@playwright/test').APIRequestContext, provider: string, endpoints: Record<string, string>) {
-  const name = unique(provider);
-  const platform = (await (await api.post('/api/platforms', { data: { name, auth_type: 'oauth2', category: 'social' } })).json()).platform;
-  const redirect = (await (await api.get(`/api/platforms/${platform.id}/oauth`)).json()).oauth.redirect_uri;
-  const client = await (await request.post(`${SANDBOX_URL}/register`, { data: { client_name: 'Keyport', redirect_uris: [redirect] } })).json();
-  expect((await api.put(`/api/platforms/${platform.id}/oauth`, { data: { provider, client_id: client.client_id, ...endpoints } })).status()).toBe(200);
-  expect((await api.put(`/api/platforms/${platform.id}/secrets/client_secret`, { data: { value: client.client_secret } })).ok()).toBe(true);
-  return { id: platform.id as string, name };
-}
 
 test.describe('Instagram\'s long-lived token', () => {
   test.use({ storageState: '.auth/marketer.json' });

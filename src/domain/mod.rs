@@ -2,6 +2,7 @@
 //! and the errors a user may see. Constructors only build valid values.
 
 mod account;
+pub mod calendar;
 mod credentials;
 mod enums;
 mod error;

@@ -47,6 +47,39 @@ pub async fn retry_delivery(id: String, confirm: Option<String>) -> Result<Post,
     guarded(Role::Marketer, |cx| async move { publish::retry(&cx.state, &cx.caller, parse_id(&id, "delivery")?, confirmed).await }).await
 }
 
+/// The posts calendar's month: the posts whose time (scheduled, else created) falls in it
+/// — with a day either side, for the person's time zone — matching the filters.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MonthView {
+    /// Its first day.
+    pub first: chrono::NaiveDate,
+    pub posts: Vec<Post>,
+    /// More posts than [`CALENDAR_MAX`] matched: the view shows the newest.
+    pub truncated: bool,
+    pub targets: Vec<PublishTarget>,
+}
+
+/// The most posts a month view shows.
+pub const CALENDAR_MAX: usize = 2000;
+
+#[server]
+pub async fn calendar_month(month: Option<String>, platform: Option<String>, status: Option<String>) -> Result<MonthView, AppError> {
+    guarded(Role::Marketer, |cx| async move {
+        use crate::domain::calendar;
+        let first = calendar::parse_month(month.as_deref(), chrono::Utc::now().date_naive())?;
+        let mut filter = crate::domain::PostFilter::parse(status.as_deref(), platform.as_deref(), None)?;
+        let (_, next) = calendar::neighbours(first);
+        let midnight = |d: chrono::NaiveDate| d.and_time(chrono::NaiveTime::MIN).and_utc();
+        filter.from = Some(midnight(first) - chrono::Duration::days(1));
+        filter.to = Some(midnight(next) + chrono::Duration::days(1));
+        let (mut posts, targets) = tokio::try_join!(publish::page(&cx.state, &filter, None, CALENDAR_MAX as i64 + 1), publish::targets(&cx.state))?;
+        let truncated = posts.len() > CALENDAR_MAX;
+        posts.truncate(CALENDAR_MAX);
+        Ok(MonthView { first, posts, truncated, targets })
+    })
+    .await
+}
+
 /// One post and where it can go, for the edit page.
 #[server]
 pub async fn get_post(id: String) -> Result<(Post, Vec<PublishTarget>), AppError> {

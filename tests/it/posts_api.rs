@@ -9,6 +9,7 @@ use crate::common::{
 };
 use keyport::{domain::Role, server::publish};
 use reqwest::Method;
+use chrono::Datelike;
 use serde_json::{json, Value};
 
 on_both_backends!(
@@ -16,6 +17,7 @@ on_both_backends!(
     a_scheduled_post_is_changed_and_cancelled_and_bad_input_is_named,
     pages_and_filters_list_every_post_once,
     a_failed_delivery_is_retried_and_others_posts_stay_theirs,
+    the_calendar_shows_a_scheduled_post_on_its_day_of_its_month,
 );
 
 /// A sandbox platform with one connected account; returns the sandbox (kept alive) and
@@ -188,4 +190,28 @@ async fn a_failed_delivery_is_retried_and_others_posts_stay_theirs(app: TestApp)
     // Without a token the API answers nobody.
     let (status, _) = send(&crate::common::http_client(None), &app, Method::GET, "/api/posts", None).await;
     assert_eq!(status, 401, "no token, no posts");
+}
+
+/// The calendar page as the server renders it (UTC until the browser's zone is known).
+async fn the_calendar_shows_a_scheduled_post_on_its_day_of_its_month(app: TestApp) {
+    let (_sandbox, account) = account(&app).await;
+    let next = chrono::Utc::now().date_naive().with_day(1).unwrap().checked_add_months(chrono::Months::new(1)).unwrap();
+    let at = next.with_day(15).unwrap().and_hms_opt(10, 5, 0).unwrap().and_utc();
+    let (status, created) = app.post_json("/api/posts", json!({"text": "Mid-month sale", "accounts": [account], "action": "schedule", "scheduled_at": at.to_rfc3339()})).await;
+    assert_eq!(status, 201, "{created}");
+
+    let month = next.format("%Y-%m");
+    let html = app.page(&format!("/calendar?month={month}")).await.text().await.unwrap();
+    let cell = html.split(&format!("aria-label=\"{}\"", next.with_day(15).unwrap().format("%A %-d %B"))).nth(1).expect("the 15th has a cell");
+    let cell = cell.split("</td>").next().unwrap();
+    assert!(cell.contains("10:05 Mid-month sale") && cell.contains("scheduled"), "on its day, at its time: {cell}");
+    assert!(html.contains(&next.format("%B %Y").to_string()));
+
+    // Not in this month, not when filtered out, and a month that is not one is named.
+    let this_month = app.page("/calendar").await.text().await.unwrap();
+    assert!(!this_month.contains("Mid-month sale"));
+    let failed = app.page(&format!("/calendar?month={month}&status=failed")).await.text().await.unwrap();
+    assert!(!failed.contains("Mid-month sale"));
+    let bad = app.page("/calendar?month=2026-13").await.text().await.unwrap();
+    assert!(bad.contains("must be a month like 2026-12"), "{bad}");
 }

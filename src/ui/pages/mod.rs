@@ -1,5 +1,6 @@
 pub mod attention;
 pub mod audit;
+pub mod calendar;
 pub mod import;
 pub mod keys;
 pub mod not_found;

@@ -297,11 +297,13 @@ fn by_platform(targets: Vec<PublishTarget>) -> Vec<(String, Vec<PublishTarget>)>
     groups
 }
 
+/// The posts' filters, in the URL: status, platform, and the day (the list) or the month
+/// (the calendar, `month`).
 #[component]
-fn PostFilters(targets: Vec<PublishTarget>) -> impl IntoView {
+pub fn PostFilters(targets: Vec<PublishTarget>, #[prop(optional)] month: bool) -> impl IntoView {
     let query = use_query_map();
     let current = |k: &str| query.with_untracked(|q| q.get(k)).unwrap_or_default();
-    let (status, platform, day) = (current("status"), current("platform"), current("day"));
+    let (status, platform, day, month_value) = (current("status"), current("platform"), current("day"), current("month"));
     view! {
         <Form method="GET" action="" attr:class="filters" attr:aria-label="Filter posts">
             <label>"Status "
@@ -320,7 +322,10 @@ fn PostFilters(targets: Vec<PublishTarget>) -> impl IntoView {
                     }).collect_view()}
                 </select>
             </label>
-            <label>"Day " <input type="date" name="day" value=day/></label>
+            {match month {
+                true => view! { <label>"Month " <input type="month" name="month" value=month_value/></label> }.into_any(),
+                false => view! { <label>"Day " <input type="date" name="day" value=day/></label> }.into_any(),
+            }}
             <button type="submit" class="button">"Filter"</button>
         </Form>
     }

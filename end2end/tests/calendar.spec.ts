@@ -1,0 +1,38 @@
+import { test, expect, open, platformAt } from './fixtures';
+import { SANDBOX_URL } from '../playwright.config';
+
+test.describe('Calendar', () => {
+  test.use({ storageState: '.auth/marketer.json', timezoneId: 'UTC' });
+
+  test('a scheduled post appears on its day of next month and opens for editing', async ({ page, api, request }) => {
+    const base = `${SANDBOX_URL}/reddit`;
+    const platform = await platformAt(api, request, 'reddit', {
+      authorize_url: `${base}/api/v1/authorize`, token_url: `${base}/api/v1/access_token`, revoke_url: `${base}/api/v1/revoke_token`,
+      userinfo_url: `${base}/api/v1/me`, api_base_url: base,
+    });
+    await open(page, `/platforms/${platform.id}`);
+    const accounts = page.getByRole('region', { name: 'Accounts' });
+    await accounts.getByRole('button', { name: 'Connect an account' }).click();
+    await page.getByLabel('Account name').fill('Rye Calendar');
+    await page.getByRole('button', { name: 'Approve' }).click();
+    await expect(accounts.getByRole('listitem', { name: 'rye-calendar' }).getByText('Connected', { exact: true })).toBeVisible();
+    const account = (await (await api.get(`/api/platforms/${platform.id}/accounts`)).json()).accounts[0].id;
+
+    const now = new Date();
+    const next = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 15, 10, 5));
+    const text = `Mid-month rye ${Date.now()}`;
+    const created = await api.post('/api/posts', { data: { text, accounts: [account], action: 'schedule', scheduled_at: next.toISOString() } });
+    expect(created.status()).toBe(201);
+
+    await open(page, '/calendar');
+    const monthName = next.toLocaleString('en-GB', { month: 'long', timeZone: 'UTC' });
+    await page.getByRole('link', { name: `${monthName} →` }).click();
+    await expect(page.getByRole('heading', { name: `${monthName} ${next.getUTCFullYear()}` })).toBeVisible();
+    const day = next.toLocaleString('en-GB', { weekday: 'long', timeZone: 'UTC' });
+    const cell = page.getByRole('cell', { name: `${day} 15 ${monthName}` });
+    await expect(cell).toContainText(`10:05 ${text}`);
+    await expect(cell.getByText('scheduled', { exact: true })).toBeVisible();
+    await cell.getByRole('link', { name: `10:05 ${text}` }).click();
+    await expect(page).toHaveURL(/\/posts\/[0-9a-f-]+\/edit$/);
+  });
+});

@@ -1,0 +1,72 @@
+//! The posts calendar's dates: which month a URL names, the six weeks a month view shows,
+//! and on which day of the person's time zone a post falls.
+
+use super::FieldErrors;
+use chrono::{DateTime, Datelike, Duration, Months, NaiveDate, Utc};
+
+/// The first day of the month `YYYY-MM` names, or of `today`'s month when none is given.
+pub fn parse_month(text: Option<&str>, today: NaiveDate) -> Result<NaiveDate, FieldErrors> {
+    let text = text.map(str::trim).filter(|t| !t.is_empty());
+    let Some(text) = text else { return Ok(today.with_day(1).unwrap_or(today)) };
+    let shaped = text.len() == 7 && text.bytes().enumerate().all(|(i, b)| if i == 4 { b == b'-' } else { b.is_ascii_digit() });
+    shaped
+        .then(|| NaiveDate::parse_from_str(&format!("{text}-01"), "%Y-%m-%d").ok())
+        .flatten()
+        // A month whose neighbours exist, so the view can link to both.
+        .filter(|d| (2..=9998).contains(&d.year()))
+        .ok_or_else(|| FieldErrors::single("month", "must be a month like 2026-12"))
+}
+
+/// The 42 days (six weeks, Monday first) a month view shows for the month starting `first`.
+pub fn grid(first: NaiveDate) -> Vec<NaiveDate> {
+    let start = first - Duration::days(i64::from(first.weekday().num_days_from_monday()));
+    start.iter_days().take(42).collect()
+}
+
+/// The months before and after.
+pub fn neighbours(first: NaiveDate) -> (NaiveDate, NaiveDate) {
+    (first.checked_sub_months(Months::new(1)).unwrap_or(first), first.checked_add_months(Months::new(1)).unwrap_or(first))
+}
+
+/// The local day of `at` for a person `tz_offset` minutes behind UTC (JavaScript's
+/// `getTimezoneOffset`), the offset clamped to the ±18 hours that exist.
+pub fn local_day(at: DateTime<Utc>, tz_offset: i32) -> NaiveDate {
+    let offset = Duration::minutes(i64::from(tz_offset.clamp(-18 * 60, 18 * 60)));
+    at.checked_sub_signed(offset).unwrap_or(at).date_naive()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
+    #[test]
+    fn a_month_is_read_from_the_url_or_is_this_one() {
+        assert_eq!(parse_month(Some("2026-12"), day(2026, 1, 5)), Ok(day(2026, 12, 1)));
+        assert_eq!(parse_month(None, day(2026, 3, 17)), Ok(day(2026, 3, 1)));
+        assert_eq!(parse_month(Some(" "), day(2026, 3, 17)), Ok(day(2026, 3, 1)));
+        for bad in ["2026-13", "26-12", "december", "2026-12-01", "9999-12", "0001-01"] {
+            assert_eq!(parse_month(Some(bad), day(2026, 1, 1)).unwrap_err().get("month"), Some("must be a month like 2026-12"), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_month_view_is_six_weeks_from_the_monday_before() {
+        let days = grid(day(2026, 12, 1)); // a Tuesday
+        assert_eq!((days[0], days[41], days.len()), (day(2026, 11, 30), day(2027, 1, 10), 42));
+        assert_eq!(grid(day(2026, 6, 1))[0], day(2026, 6, 1), "June 2026 starts on a Monday");
+        assert_eq!(neighbours(day(2026, 12, 1)), (day(2026, 11, 1), day(2027, 1, 1)));
+    }
+
+    #[test]
+    fn a_post_falls_on_the_persons_day() {
+        let at: DateTime<Utc> = "2026-12-24T23:30:00Z".parse().unwrap();
+        assert_eq!(local_day(at, 0), day(2026, 12, 24));
+        assert_eq!(local_day(at, -60), day(2026, 12, 25), "UTC+1 is already the 25th");
+        assert_eq!(local_day(at, 300), day(2026, 12, 24), "UTC-5");
+        assert_eq!(local_day(at, i32::MIN), local_day(at, -18 * 60), "clamped");
+    }
+}
