@@ -36,13 +36,17 @@ setup('first-run set-up, a marketer and an API token', async ({ page, browser })
   const row = page.getByRole('row').filter({ hasText: 'end2end' });
   await expect(row).toContainText('Read and write');
 
-  const marketer = await browser.newContext();
-  const mpage = await marketer.newPage();
-  await mpage.goto('/login');
-  await mpage.getByLabel('Email').fill(MARKETER.email);
-  await mpage.getByLabel('Password').fill(MARKETER.password);
-  await mpage.getByRole('button', { name: 'Sign in' }).click();
-  await expect(mpage).toHaveURL(/\/platforms$/);
-  await marketer.storageState({ path: '.auth/marketer.json' });
-  await marketer.close();
+  // The marketer signs in twice: two sessions, so journeys that connect accounts in
+  // parallel workers never share one (docs/operations.md, "Known limits").
+  for (const path of ['.auth/marketer.json', '.auth/marketer-2.json']) {
+    const marketer = await browser.newContext();
+    const mpage = await marketer.newPage();
+    await mpage.goto('/login');
+    await mpage.getByLabel('Email').fill(MARKETER.email);
+    await mpage.getByLabel('Password').fill(MARKETER.password);
+    await mpage.getByRole('button', { name: 'Sign in' }).click();
+    await expect(mpage).toHaveURL(/\/platforms$/);
+    await marketer.storageState({ path });
+    await marketer.close();
+  }
 });

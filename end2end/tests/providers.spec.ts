@@ -3,7 +3,7 @@ import { test, expect, open, platformAt } from './fixtures';
 import { DATABASE_URL, SANDBOX_URL } from '../playwright.config';
 
 test.describe('Instagram\'s long-lived token', () => {
-  test.use({ storageState: '.auth/marketer.json' });
+  test.use({ storageState: '.auth/marketer-2.json' });
 
   test('an account whose token nears its end is renewed by the refresher', async ({ page, api, request }) => {
     const base = `${SANDBOX_URL}/instagram`;
@@ -42,7 +42,7 @@ test.describe('Instagram\'s long-lived token', () => {
 });
 
 test.describe('Reddit', () => {
-  test.use({ storageState: '.auth/marketer.json' });
+  test.use({ storageState: '.auth/marketer-2.json' });
 
   test('a marketer chooses the subreddit an account posts to, and publishes there', async ({ page, api, request }) => {
     const base = `${SANDBOX_URL}/reddit`;
@@ -84,7 +84,7 @@ test.describe('Reddit', () => {
 });
 
 test.describe('Text per account', () => {
-  test.use({ storageState: '.auth/marketer.json' });
+  test.use({ storageState: '.auth/marketer-2.json' });
 
   test('one post goes out with a different text to each of two accounts', async ({ page, api, request }) => {
     const base = `${SANDBOX_URL}/reddit`;

@@ -1,8 +1,64 @@
-//! The posts calendar's dates: which month a URL names, the six weeks a month view shows,
+//! The posts calendar's dates: which month or week a URL names, the days a view shows,
 //! and on which day of the person's time zone a post falls.
 
 use super::FieldErrors;
 use chrono::{DateTime, Datelike, Duration, Months, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+/// What a calendar view shows: a month (six weeks from the Monday before its first day),
+/// or a week (from its Monday).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Period {
+    Month(NaiveDate),
+    Week(NaiveDate),
+}
+
+impl Period {
+    /// The week `week` names (`YYYY-MM-DD`, any day of it) when given, else the month
+    /// `month` names (`YYYY-MM`), else `today`'s month.
+    pub fn parse(month: Option<&str>, week: Option<&str>, today: NaiveDate) -> Result<Period, FieldErrors> {
+        match week.map(str::trim).filter(|w| !w.is_empty()) {
+            Some(text) => NaiveDate::parse_from_str(text, "%Y-%m-%d")
+                .ok()
+                .filter(|d| (2..=9998).contains(&d.year()))
+                .map(|d| Period::Week(monday_of(d)))
+                .ok_or_else(|| FieldErrors::single("week", "must be a day like 2026-12-07")),
+            None => parse_month(month, today).map(Period::Month),
+        }
+    }
+
+    /// The days the view shows.
+    pub fn days(self) -> Vec<NaiveDate> {
+        match self {
+            Period::Month(first) => grid(first),
+            Period::Week(monday) => monday.iter_days().take(7).collect(),
+        }
+    }
+
+    /// The view before and the view after.
+    pub fn neighbours(self) -> (Period, Period) {
+        match self {
+            Period::Month(first) => {
+                let (before, after) = neighbours(first);
+                (Period::Month(before), Period::Month(after))
+            }
+            Period::Week(monday) => (Period::Week(monday - Duration::days(7)), Period::Week(monday + Duration::days(7))),
+        }
+    }
+
+    /// Whether `day` belongs to what is looked at (a month view also shows its neighbours' days).
+    pub fn holds(self, day: NaiveDate) -> bool {
+        match self {
+            Period::Month(first) => day.year() == first.year() && day.month() == first.month(),
+            Period::Week(_) => true,
+        }
+    }
+}
+
+/// The Monday of `day`'s week.
+pub fn monday_of(day: NaiveDate) -> NaiveDate {
+    day - Duration::days(i64::from(day.weekday().num_days_from_monday()))
+}
 
 /// The first day of the month `YYYY-MM` names, or of `today`'s month when none is given.
 pub fn parse_month(text: Option<&str>, today: NaiveDate) -> Result<NaiveDate, FieldErrors> {
@@ -19,8 +75,7 @@ pub fn parse_month(text: Option<&str>, today: NaiveDate) -> Result<NaiveDate, Fi
 
 /// The 42 days (six weeks, Monday first) a month view shows for the month starting `first`.
 pub fn grid(first: NaiveDate) -> Vec<NaiveDate> {
-    let start = first - Duration::days(i64::from(first.weekday().num_days_from_monday()));
-    start.iter_days().take(42).collect()
+    monday_of(first).iter_days().take(42).collect()
 }
 
 /// The months before and after.
@@ -59,6 +114,16 @@ mod tests {
         assert_eq!((days[0], days[41], days.len()), (day(2026, 11, 30), day(2027, 1, 10), 42));
         assert_eq!(grid(day(2026, 6, 1))[0], day(2026, 6, 1), "June 2026 starts on a Monday");
         assert_eq!(neighbours(day(2026, 12, 1)), (day(2026, 11, 1), day(2027, 1, 1)));
+    }
+
+    #[test]
+    fn a_week_is_read_from_any_of_its_days() {
+        assert_eq!(Period::parse(Some("2026-12"), Some("2026-12-10"), day(2026, 1, 1)), Ok(Period::Week(day(2026, 12, 7))));
+        assert_eq!(Period::parse(Some("2026-12"), None, day(2026, 1, 1)), Ok(Period::Month(day(2026, 12, 1))));
+        assert_eq!(Period::Week(day(2026, 12, 7)).days(), day(2026, 12, 7).iter_days().take(7).collect::<Vec<_>>());
+        assert_eq!(Period::Week(day(2026, 12, 28)).neighbours(), (Period::Week(day(2026, 12, 21)), Period::Week(day(2027, 1, 4))));
+        assert!(Period::parse(None, Some("next week"), day(2026, 1, 1)).unwrap_err().get("week").is_some());
+        assert!(!Period::Month(day(2026, 12, 1)).holds(day(2026, 11, 30)) && Period::Week(day(2026, 11, 30)).holds(day(2026, 12, 6)));
     }
 
     #[test]

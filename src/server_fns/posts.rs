@@ -47,12 +47,12 @@ pub async fn retry_delivery(id: String, confirm: Option<String>) -> Result<Post,
     guarded(Role::Marketer, |cx| async move { publish::retry(&cx.state, &cx.caller, parse_id(&id, "delivery")?, confirmed).await }).await
 }
 
-/// The posts calendar's month: the posts whose time (scheduled, else created) falls in it
-/// — with a day either side, for the person's time zone — matching the filters.
+/// The posts calendar's month or week: the posts whose time (scheduled, else created) falls
+/// on a day it shows — with a day either side, for the person's time zone — matching the filters.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct MonthView {
-    /// Its first day.
-    pub first: chrono::NaiveDate,
+    /// The month or the week shown.
+    pub period: crate::domain::calendar::Period,
     pub posts: Vec<Post>,
     /// More posts than [`CALENDAR_MAX`] matched: the view shows the newest.
     pub truncated: bool,
@@ -63,19 +63,20 @@ pub struct MonthView {
 pub const CALENDAR_MAX: usize = 2000;
 
 #[server]
-pub async fn calendar_month(month: Option<String>, platform: Option<String>, status: Option<String>) -> Result<MonthView, AppError> {
+pub async fn calendar_month(month: Option<String>, week: Option<String>, platform: Option<String>, status: Option<String>) -> Result<MonthView, AppError> {
     guarded(Role::Marketer, |cx| async move {
-        use crate::domain::calendar;
-        let first = calendar::parse_month(month.as_deref(), chrono::Utc::now().date_naive())?;
+        use crate::domain::calendar::Period;
+        let period = Period::parse(month.as_deref(), week.as_deref(), chrono::Utc::now().date_naive())?;
         let mut filter = crate::domain::PostFilter::parse(status.as_deref(), platform.as_deref(), None)?;
-        let (_, next) = calendar::neighbours(first);
+        let days = period.days();
         let midnight = |d: chrono::NaiveDate| d.and_time(chrono::NaiveTime::MIN).and_utc();
-        filter.from = Some(midnight(first) - chrono::Duration::days(1));
-        filter.to = Some(midnight(next) + chrono::Duration::days(1));
+        // Every day shown, and one more either side for the person's time zone.
+        filter.from = days.first().map(|d| midnight(*d) - chrono::Duration::days(1));
+        filter.to = days.last().map(|d| midnight(*d) + chrono::Duration::days(2));
         let (mut posts, targets) = tokio::try_join!(publish::page(&cx.state, &filter, None, CALENDAR_MAX as i64 + 1), publish::targets(&cx.state))?;
         let truncated = posts.len() > CALENDAR_MAX;
         posts.truncate(CALENDAR_MAX);
-        Ok(MonthView { first, posts, truncated, targets })
+        Ok(MonthView { period, posts, truncated, targets })
     })
     .await
 }

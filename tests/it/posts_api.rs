@@ -207,6 +207,11 @@ async fn the_calendar_shows_a_scheduled_post_on_its_day_of_its_month(app: TestAp
     assert!(cell.contains("10:05 Mid-month sale") && cell.contains("scheduled"), "on its day, at its time: {cell}");
     assert!(html.contains(&next.format("%B %Y").to_string()));
 
+    // The week view of any of that week's days shows it too.
+    let week = app.page(&format!("/calendar?week={}", next.with_day(15).unwrap().format("%Y-%m-%d"))).await.text().await.unwrap();
+    assert!(week.contains("10:05 Mid-month sale") && week.contains("Week of"), "{week}");
+    assert!(app.page("/calendar?week=soon").await.text().await.unwrap().contains("must be a day like 2026-12-07"));
+
     // Not in this month, not when filtered out, and a month that is not one is named.
     let this_month = app.page("/calendar").await.text().await.unwrap();
     assert!(!this_month.contains("Mid-month sale"));

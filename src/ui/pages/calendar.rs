@@ -1,13 +1,14 @@
-//! `/calendar`: a month of posts, each on the day of the reader's time zone when it goes
-//! out (or went out), with the posts list's filters and the month in the URL.
+//! `/calendar`: a month (`?month=YYYY-MM`) or a week (`?week=YYYY-MM-DD`) of posts, each on
+//! the day of the reader's time zone when it goes out (or went out), with the posts list's
+//! filters in the URL.
 
 use crate::{
-    domain::{calendar, Post, PostState},
+    domain::{calendar::{self, Period}, Post, PostState},
     server_fns::posts::{calendar_month, MonthView},
     ui::components::{error_view::ErrorView, notice::Notice},
     ui::pages::posts::PostFilters,
 };
-use chrono::{Datelike, NaiveDate};
+use chrono::Datelike;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::{components::A, hooks::use_query_map};
@@ -18,9 +19,9 @@ pub fn CalendarPage() -> impl IntoView {
     let data = Resource::new(
         move || {
             let q = query.read();
-            (q.get("month"), q.get("platform"), q.get("status"))
+            (q.get("month"), q.get("week"), q.get("platform"), q.get("status"))
         },
-        |(month, platform, status)| calendar_month(month, platform, status),
+        |(month, week, platform, status)| calendar_month(month, week, platform, status),
     );
     view! {
         <Title text="Calendar"/>
@@ -47,17 +48,26 @@ fn Month(month: MonthView) -> impl IntoView {
     let tz_offset = RwSignal::new(0i32);
     #[cfg(feature = "hydrate")]
     Effect::new(move |_| tz_offset.set(js_sys::Date::new_0().get_timezone_offset() as i32));
-    let MonthView { first, posts, truncated, targets } = month;
-    let (before, after) = calendar::neighbours(first);
-    let link = move |to: NaiveDate| {
+    let MonthView { period, posts, truncated, targets } = month;
+    let (before, after) = period.neighbours();
+    // A view's URL: the other filters kept, the month or the week replaced.
+    let link = move |to: Period| {
         let mut q = query.with_untracked(|q| q.clone());
-        q.replace("month", to.format("%Y-%m").to_string());
+        q.remove("month");
+        q.remove("week");
+        match to {
+            Period::Month(first) => q.replace("month", first.format("%Y-%m").to_string()),
+            Period::Week(monday) => q.replace("week", monday.format("%Y-%m-%d").to_string()),
+        }
         format!("/calendar{}", q.to_query_string())
     };
-    let title = first.format("%B %Y").to_string();
+    let (title, other, other_label) = match period {
+        Period::Month(first) => (first.format("%B %Y").to_string(), Period::Week(calendar::monday_of(first)), "Week view"),
+        Period::Week(monday) => (format!("Week of {}", monday.format("%-d %B %Y")), Period::Month(monday.with_day(1).unwrap_or(monday)), "Month view"),
+    };
     let weeks = move || {
         let offset = tz_offset.get();
-        let days = calendar::grid(first);
+        let days = period.days();
         days.chunks(7)
             .map(|week| {
                 let cells = week
@@ -65,7 +75,7 @@ fn Month(month: MonthView) -> impl IntoView {
                     .map(|&day| {
                         let mut on_day: Vec<&Post> = posts.iter().filter(|p| calendar::local_day(when(p), offset) == day).collect();
                         on_day.sort_by_key(|p| when(p));
-                        let outside = day.month() != first.month();
+                        let outside = !period.holds(day);
                         view! {
                             <td class="day" class:outside=outside aria-label=day.format("%A %-d %B").to_string()>
                                 <span class="day-number">{day.day()}</span>
@@ -83,14 +93,15 @@ fn Month(month: MonthView) -> impl IntoView {
     // Erased into AnyView piece by piece: the whole tree as one type is too deep for rustc.
     let nav = view! {
         <div class="calendar-nav">
-            <A href=link(before) attr:class="button">"← " {before.format("%B").to_string()}</A>
+            <A href=link(before) attr:class="button">"← " {label_of(before)}</A>
             <h2>{title.clone()}</h2>
-            <A href=link(after) attr:class="button">{after.format("%B").to_string()} " →"</A>
+            <A href=link(other) attr:class="button">{other_label}</A>
+            <A href=link(after) attr:class="button">{label_of(after)} " →"</A>
         </div>
     }
     .into_any();
     let table = view! {
-        <table class="calendar">
+        <table class="calendar" class:week=matches!(period, Period::Week(_))>
             <caption class="sr-only">{format!("Posts in {title}")}</caption>
             <thead><tr>{["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"].map(|d| view! { <th scope="col">{d}</th> })}</tr></thead>
             <tbody>{weeks}</tbody>
@@ -99,10 +110,18 @@ fn Month(month: MonthView) -> impl IntoView {
     .into_any();
     let more = truncated.then(|| view! { <p class="notice info" role="note">{format!("More than {} posts match: the newest are shown. Narrow the filters.", crate::server_fns::posts::CALENDAR_MAX)}</p> });
     view! {
-        <PostFilters targets month=true/>
+        <PostFilters targets period=period/>
         {more}
         {nav}
         {table}
+    }
+}
+
+/// A neighbouring view's name on its link: the month's, or the week's first day.
+fn label_of(period: Period) -> String {
+    match period {
+        Period::Month(first) => first.format("%B").to_string(),
+        Period::Week(monday) => format!("Week of {}", monday.format("%-d %b")),
     }
 }
 

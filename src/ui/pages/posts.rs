@@ -297,13 +297,13 @@ fn by_platform(targets: Vec<PublishTarget>) -> Vec<(String, Vec<PublishTarget>)>
     groups
 }
 
-/// The posts' filters, in the URL: status, platform, and the day (the list) or the month
-/// (the calendar, `month`).
+/// The posts' filters, in the URL: status, platform, and the day (the list) or the
+/// calendar's month or week (`period`).
 #[component]
-pub fn PostFilters(targets: Vec<PublishTarget>, #[prop(optional)] month: bool) -> impl IntoView {
+pub fn PostFilters(targets: Vec<PublishTarget>, #[prop(optional)] period: Option<crate::domain::calendar::Period>) -> impl IntoView {
     let query = use_query_map();
     let current = |k: &str| query.with_untracked(|q| q.get(k)).unwrap_or_default();
-    let (status, platform, day, month_value) = (current("status"), current("platform"), current("day"), current("month"));
+    let (status, platform, day) = (current("status"), current("platform"), current("day"));
     view! {
         <Form method="GET" action="" attr:class="filters" attr:aria-label="Filter posts">
             <label>"Status "
@@ -322,9 +322,10 @@ pub fn PostFilters(targets: Vec<PublishTarget>, #[prop(optional)] month: bool) -
                     }).collect_view()}
                 </select>
             </label>
-            {match month {
-                true => view! { <label>"Month " <input type="month" name="month" value=month_value/></label> }.into_any(),
-                false => view! { <label>"Day " <input type="date" name="day" value=day/></label> }.into_any(),
+            {match period {
+                Some(crate::domain::calendar::Period::Month(first)) => view! { <label>"Month " <input type="month" name="month" value=first.format("%Y-%m").to_string()/></label> }.into_any(),
+                Some(crate::domain::calendar::Period::Week(monday)) => view! { <label>"Week of " <input type="date" name="week" value=monday.format("%Y-%m-%d").to_string()/></label> }.into_any(),
+                None => view! { <label>"Day " <input type="date" name="day" value=day/></label> }.into_any(),
             }}
             <button type="submit" class="button">"Filter"</button>
         </Form>
