@@ -7,7 +7,7 @@ test.describe('Calendar', () => {
   // (docs/operations.md, "Known limits").
   test.use({ storageState: '.auth/admin.json', timezoneId: 'UTC' });
 
-  test('a scheduled post appears on its day of next month and opens for editing', async ({ page, api, request }) => {
+  test('a scheduled post appears on its day of next month, moves by drag and drop, and opens for editing', async ({ page, api, request }) => {
     const base = `${SANDBOX_URL}/reddit`;
     const platform = await platformAt(api, request, 'reddit', {
       authorize_url: `${base}/api/v1/authorize`, token_url: `${base}/api/v1/access_token`, revoke_url: `${base}/api/v1/revoke_token`,
@@ -35,11 +35,19 @@ test.describe('Calendar', () => {
     const cell = page.getByRole('cell', { name: `${day} 15 ${monthName}` });
     await expect(cell).toContainText(`10:05 ${text}`);
     await expect(cell.getByText('scheduled', { exact: true })).toBeVisible();
-    // The week of the 15th shows it too.
-    const week = next.toISOString().slice(0, 10);
+    // Dragged to the 17th: it goes out that day at the same time.
+    const target = page.getByRole('cell', { name: new RegExp(`^\\w+ 17 ${monthName}$`) });
+    await cell.getByRole('listitem').filter({ hasText: text }).dragTo(target);
+    await expect(target).toContainText(`10:05 ${text}`);
+    await expect(cell).not.toContainText(text);
+    const moved = (await (await api.get('/api/posts?status=queued&limit=200')).json()).posts.find((p: { text: string }) => p.text === text);
+    expect(moved.scheduled_at).toBe(new Date(Date.UTC(next.getUTCFullYear(), next.getUTCMonth(), 17, 10, 5)).toISOString().replace('.000Z', 'Z'));
+
+    // The week of the 17th shows it too.
+    const week = new Date(Date.UTC(next.getUTCFullYear(), next.getUTCMonth(), 17)).toISOString().slice(0, 10);
     await open(page, `/calendar?week=${week}`);
     await expect(page.getByRole('heading', { name: /^Week of/ })).toBeVisible();
-    await page.getByRole('cell', { name: `${day} 15 ${monthName}` }).getByRole('link', { name: `10:05 ${text}` }).click();
+    await page.getByRole('cell', { name: new RegExp(`^\\w+ 17 ${monthName}$`) }).getByRole('link', { name: `10:05 ${text}` }).click();
     await expect(page).toHaveURL(/\/posts\/[0-9a-f-]+\/edit$/);
   });
 });

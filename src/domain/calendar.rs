@@ -90,6 +90,14 @@ pub fn local_day(at: DateTime<Utc>, tz_offset: i32) -> NaiveDate {
     at.checked_sub_signed(offset).unwrap_or(at).date_naive()
 }
 
+/// `at` moved to `day` of the person's calendar, keeping its time of day there (a post
+/// dragged from Tuesday 10:05 to Thursday goes out Thursday 10:05, their time).
+pub fn moved(at: DateTime<Utc>, day: NaiveDate, tz_offset: i32) -> Option<DateTime<Utc>> {
+    let offset = Duration::minutes(i64::from(tz_offset.clamp(-18 * 60, 18 * 60)));
+    let local = at.checked_sub_signed(offset)?;
+    day.and_time(local.time()).and_utc().checked_add_signed(offset)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -124,6 +132,15 @@ mod tests {
         assert_eq!(Period::Week(day(2026, 12, 28)).neighbours(), (Period::Week(day(2026, 12, 21)), Period::Week(day(2027, 1, 4))));
         assert!(Period::parse(None, Some("next week"), day(2026, 1, 1)).unwrap_err().get("week").is_some());
         assert!(!Period::Month(day(2026, 12, 1)).holds(day(2026, 11, 30)) && Period::Week(day(2026, 11, 30)).holds(day(2026, 12, 6)));
+    }
+
+    #[test]
+    fn a_moved_post_keeps_its_local_time() {
+        let at: DateTime<Utc> = "2026-12-15T10:05:00Z".parse().unwrap();
+        assert_eq!(moved(at, day(2026, 12, 17), 0), "2026-12-17T10:05:00Z".parse().ok());
+        // 23:30 UTC is 00:30 on the 25th in UTC+1; moved to the 27th there: 23:30 UTC on the 26th.
+        let late: DateTime<Utc> = "2026-12-24T23:30:00Z".parse().unwrap();
+        assert_eq!(moved(late, day(2026, 12, 27), -60), "2026-12-26T23:30:00Z".parse().ok());
     }
 
     #[test]

@@ -81,6 +81,21 @@ pub async fn calendar_month(month: Option<String>, week: Option<String>, platfor
     .await
 }
 
+/// The calendar's drag: the post goes out on `day` (`YYYY-MM-DD` of the person's calendar,
+/// `tz_offset` minutes behind UTC) at the same time of day.
+#[server]
+pub async fn reschedule_post(id: String, day: String, tz_offset: i32) -> Result<Post, AppError> {
+    guarded(Role::Marketer, |cx| async move {
+        let id = parse_id(&id, "post")?;
+        let day = chrono::NaiveDate::parse_from_str(day.trim(), "%Y-%m-%d").map_err(|_| AppError::invalid("day", "must be a date like 2026-12-24"))?;
+        let post = publish::get(&cx.state, id).await?;
+        let at = post.scheduled_at.and_then(|at| crate::domain::calendar::moved(at, day, tz_offset));
+        let at = at.ok_or_else(|| AppError::Conflict { fields: crate::domain::FieldErrors::single("post", "only a scheduled post that has not started can move") })?;
+        publish::reschedule(&cx.state, &cx.caller, id, at).await
+    })
+    .await
+}
+
 /// One post and where it can go, for the edit page.
 #[server]
 pub async fn get_post(id: String) -> Result<(Post, Vec<PublishTarget>), AppError> {

@@ -10,6 +10,7 @@ use crate::common::{
 use keyport::{domain::Role, server::publish};
 use reqwest::Method;
 use chrono::Datelike;
+use leptos::server_fn::ServerFn;
 use serde_json::{json, Value};
 
 on_both_backends!(
@@ -211,6 +212,21 @@ async fn the_calendar_shows_a_scheduled_post_on_its_day_of_its_month(app: TestAp
     let week = app.page(&format!("/calendar?week={}", next.with_day(15).unwrap().format("%Y-%m-%d"))).await.text().await.unwrap();
     assert!(week.contains("10:05 Mid-month sale") && week.contains("Week of"), "{week}");
     assert!(app.page("/calendar?week=soon").await.text().await.unwrap().contains("must be a day like 2026-12-07"));
+
+    // Moved to the 17th (the calendar's drag, through its server function): same time of day.
+    let id = created["post"]["id"].as_str().unwrap().to_owned();
+    let browser = app.browser.clone();
+    let day = next.with_day(17).unwrap().format("%Y-%m-%d").to_string();
+    let r = browser.post(app.url(keyport::server_fns::posts::ReschedulePost::PATH)).header("origin", &app.base).header("accept", "application/json")
+        .form(&[("id", id.as_str()), ("day", day.as_str()), ("tz_offset", "0")]).send().await.unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let (_, read) = app.get_json(&format!("/api/posts/{id}")).await;
+    assert_eq!(read["post"]["scheduled_at"], next.with_day(17).unwrap().and_hms_opt(10, 5, 0).unwrap().and_utc().to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true));
+    // A draft has no day to move from.
+    let (_, draft) = app.post_json("/api/posts", json!({"text": "Someday", "accounts": [account], "action": "draft"})).await;
+    let r = browser.post(app.url(keyport::server_fns::posts::ReschedulePost::PATH)).header("origin", &app.base).header("accept", "application/json")
+        .form(&[("id", draft["post"]["id"].as_str().unwrap()), ("day", day.as_str()), ("tz_offset", "0")]).send().await.unwrap();
+    assert_eq!(r.status(), 409);
 
     // Not in this month, not when filtered out, and a month that is not one is named.
     let this_month = app.page("/calendar").await.text().await.unwrap();

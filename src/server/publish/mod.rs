@@ -112,6 +112,26 @@ pub async fn update(state: &AppState, caller: &Caller, id: Uuid, form: PostForm)
     get(state, id).await
 }
 
+/// Moves a scheduled post that has not started to `at` (the calendar's drag): everything
+/// else stays, and the composer's rules apply (in the future, within the limits).
+pub async fn reschedule(state: &AppState, caller: &Caller, id: Uuid, at: chrono::DateTime<Utc>) -> Result<Post, AppError> {
+    let post = get(state, id).await?;
+    if post.state != PostState::Scheduled {
+        return Err(AppError::Conflict { fields: FieldErrors::single("post", "only a scheduled post that has not started can move") });
+    }
+    let texts = post.deliveries.iter().filter_map(|d| Some(crate::domain::AccountText { account: d.account_id?.to_string(), text: d.text.clone()? })).collect();
+    let form = PostForm {
+        text: post.text.clone(),
+        link: post.link.clone().unwrap_or_default(),
+        accounts: post.deliveries.iter().filter_map(|d| d.account_id).map(|a| a.to_string()).collect(),
+        action: "schedule".into(),
+        scheduled_local: at.format("%Y-%m-%dT%H:%M").to_string(),
+        tz_offset: 0,
+        texts,
+    };
+    update(state, caller, id, form).await
+}
+
 pub async fn cancel(state: &AppState, caller: &Caller, id: Uuid) -> Result<Post, AppError> {
     may_change(caller, &get(state, id).await?)?;
     if !store::posts::cancel_unsent(&state.db, id).await? {

@@ -4,8 +4,8 @@
 
 use crate::{
     domain::{calendar::{self, Period}, Post, PostState},
-    server_fns::posts::{calendar_month, MonthView},
-    ui::components::{error_view::ErrorView, notice::Notice},
+    server_fns::posts::{calendar_month, MonthView, ReschedulePost},
+    ui::components::{error_view::{ErrorView, FormAlert}, notice::Notice},
     ui::pages::posts::PostFilters,
 };
 use chrono::Datelike;
@@ -16,13 +16,15 @@ use leptos_router::{components::A, hooks::use_query_map};
 #[component]
 pub fn CalendarPage() -> impl IntoView {
     let query = use_query_map();
+    let reschedule = ServerAction::<ReschedulePost>::new();
     let data = Resource::new(
         move || {
             let q = query.read();
-            (q.get("month"), q.get("week"), q.get("platform"), q.get("status"))
+            (q.get("month"), q.get("week"), q.get("platform"), q.get("status"), reschedule.version().get())
         },
-        |(month, week, platform, status)| calendar_month(month, week, platform, status),
+        |(month, week, platform, status, _)| calendar_month(month, week, platform, status),
     );
+    let moved_error = Signal::derive(move || reschedule.value().get().and_then(Result::err));
     view! {
         <Title text="Calendar"/>
         <div class="page-header"><div>
@@ -30,10 +32,11 @@ pub fn CalendarPage() -> impl IntoView {
             <p class="lede">"Scheduled, published and failed posts, on the day they go out in your time zone."</p>
         </div></div>
         <Notice/>
+        <FormAlert error=moved_error/>
         <Transition fallback=|| view! { <p class="loading" role="status">"Loading the month…"</p> }>
             {move || Suspend::new(async move {
                 match data.await {
-                    Ok(month) => view! { <Month month/> }.into_any(),
+                    Ok(month) => view! { <Month month reschedule/> }.into_any(),
                     Err(error) => view! { <ErrorView error/> }.into_any(),
                 }
             })}
@@ -42,7 +45,7 @@ pub fn CalendarPage() -> impl IntoView {
 }
 
 #[component]
-fn Month(month: MonthView) -> impl IntoView {
+fn Month(month: MonthView, reschedule: ServerAction<ReschedulePost>) -> impl IntoView {
     let query = use_query_map();
     // The reader's offset: UTC on the server, the browser's once the app runs.
     let tz_offset = RwSignal::new(0i32);
@@ -76,8 +79,19 @@ fn Month(month: MonthView) -> impl IntoView {
                         let mut on_day: Vec<&Post> = posts.iter().filter(|p| calendar::local_day(when(p), offset) == day).collect();
                         on_day.sort_by_key(|p| when(p));
                         let outside = !period.holds(day);
+                        // A scheduled post dropped here goes out this day at its time of day.
+                        let drop = move |ev: leptos::ev::DragEvent| {
+                            ev.prevent_default();
+                            #[cfg(feature = "hydrate")]
+                            if let Some(id) = ev.data_transfer().and_then(|d| d.get_data("text/plain").ok()).filter(|id| !id.is_empty()) {
+                                reschedule.dispatch(ReschedulePost { id, day: day.format("%Y-%m-%d").to_string(), tz_offset: offset });
+                            }
+                            #[cfg(not(feature = "hydrate"))]
+                            let _ = reschedule;
+                        };
                         view! {
-                            <td class="day" class:outside=outside aria-label=day.format("%A %-d %B").to_string()>
+                            <td class="day" class:outside=outside aria-label=day.format("%A %-d %B").to_string()
+                                on:dragover=|ev: leptos::ev::DragEvent| ev.prevent_default() on:drop=drop>
                                 <span class="day-number">{day.day()}</span>
                                 <ul class="day-posts">{on_day.into_iter().map(|p| view! { <CalendarEntry post=p.clone() tz_offset=offset/> }).collect_view()}</ul>
                             </td>
@@ -143,8 +157,20 @@ fn CalendarEntry(post: Post, tz_offset: i32) -> impl IntoView {
     };
     let snippet: String = post.text.chars().take(60).collect();
     let text = format!("{} {snippet}", local.format("%H:%M"));
+    // Only a scheduled post that has not started can move: it is dragged by its id.
+    let movable = post.state == PostState::Scheduled;
+    let id = post.id.to_string();
+    let drag = move |ev: leptos::ev::DragEvent| {
+        #[cfg(feature = "hydrate")]
+        if let Some(d) = ev.data_transfer() {
+            let _ = d.set_data("text/plain", &id);
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = (ev, &id);
+    };
     view! {
-        <li class="calendar-entry">
+        <li class="calendar-entry" class:movable=movable draggable=if movable { "true" } else { "false" } on:dragstart=drag
+            title=if movable { "Drag to another day to move it" } else { "" }>
             {match post.editable() {
                 true => view! { <A href=format!("/posts/{}/edit", post.id)>{text}</A> }.into_any(),
                 false => view! { <span>{text}</span> }.into_any(),
