@@ -1,5 +1,4 @@
-import { test, expect, open, platformAt } from './fixtures';
-import { SANDBOX_URL } from '../playwright.config';
+import { test, expect, open, redditPlatform, connectAccount } from './fixtures';
 
 test.describe('Calendar', () => {
   // A session no other spec that connects accounts uses: connect flows of one session
@@ -8,17 +7,8 @@ test.describe('Calendar', () => {
   test.use({ storageState: '.auth/admin.json', timezoneId: 'UTC' });
 
   test('a scheduled post appears on its day of next month, moves by drag and drop, and opens for editing', async ({ page, api, request }) => {
-    const base = `${SANDBOX_URL}/reddit`;
-    const platform = await platformAt(api, request, 'reddit', {
-      authorize_url: `${base}/api/v1/authorize`, token_url: `${base}/api/v1/access_token`, revoke_url: `${base}/api/v1/revoke_token`,
-      userinfo_url: `${base}/api/v1/me`, api_base_url: base,
-    });
-    await open(page, `/platforms/${platform.id}`);
-    const accounts = page.getByRole('region', { name: 'Accounts' });
-    await accounts.getByRole('button', { name: 'Connect an account' }).click();
-    await page.getByLabel('Account name').fill('Rye Calendar');
-    await page.getByRole('button', { name: 'Approve' }).click();
-    await expect(accounts.getByRole('listitem', { name: 'rye-calendar' }).getByText('Connected', { exact: true })).toBeVisible();
+    const platform = await redditPlatform(api, request);
+    await connectAccount(page, platform.id, 'Rye Calendar');
     const account = (await (await api.get(`/api/platforms/${platform.id}/accounts`)).json()).accounts[0].id;
 
     const now = new Date();

@@ -82,3 +82,27 @@ export async function platformAt(api: APIRequestContext, request: APIRequestCont
   return { id: platform.id as string, name };
 }
 
+
+/** A Reddit platform whose endpoints point at the sandbox's Reddit personality. */
+export async function redditPlatform(api: APIRequestContext, request: APIRequestContext) {
+  const base = `${SANDBOX_URL}/reddit`;
+  return platformAt(api, request, 'reddit', {
+    authorize_url: `${base}/api/v1/authorize`, token_url: `${base}/api/v1/access_token`, revoke_url: `${base}/api/v1/revoke_token`,
+    userinfo_url: `${base}/api/v1/me`, api_base_url: base,
+  });
+}
+
+/**
+ * Connects an account on the platform page through the sandbox's consent page, signed in
+ * there as `name`; returns the account's item in the Accounts list (named by its handle).
+ */
+export async function connectAccount(page: Page, platformId: string, name: string) {
+  await open(page, `/platforms/${platformId}`);
+  const accounts = page.getByRole('region', { name: 'Accounts' });
+  await accounts.getByRole('button', { name: /^Connect (an|another) account$/ }).click();
+  await page.getByLabel('Account name').fill(name);
+  await page.getByRole('button', { name: 'Approve' }).click();
+  const account = accounts.getByRole('listitem', { name: name.toLowerCase().replaceAll(' ', '-') });
+  await expect(account.getByText('Connected', { exact: true })).toBeVisible();
+  return account;
+}

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { test, expect, open, platformAt } from './fixtures';
+import { test, expect, open, platformAt, redditPlatform, connectAccount } from './fixtures';
 import { DATABASE_URL, SANDBOX_URL } from '../playwright.config';
 
 test.describe('Instagram\'s long-lived token', () => {
@@ -11,13 +11,7 @@ test.describe('Instagram\'s long-lived token', () => {
       authorize_url: `${base}/oauth/authorize`, token_url: `${base}/oauth/access_token`,
       userinfo_url: `${base}/v25.0/me`, api_base_url: `${base}/v25.0`,
     });
-    await open(page, `/platforms/${platform.id}`);
-    const accounts = page.getByRole('region', { name: 'Accounts' });
-    await accounts.getByRole('button', { name: 'Connect an account' }).click();
-    await page.getByLabel('Account name').fill('Insta Rye');
-    await page.getByRole('button', { name: 'Approve' }).click();
-    const account = accounts.getByRole('listitem', { name: 'insta-rye' });
-    await expect(account.getByText('Connected', { exact: true })).toBeVisible();
+    const account = await connectAccount(page, platform.id, 'Insta Rye');
     await expect(account).toContainText('Keyport renews the long-lived access token');
     const lastRefreshed = account.locator('dt:text-is("Last refreshed") + dd');
     await expect(lastRefreshed).toHaveText('never');
@@ -45,18 +39,8 @@ test.describe('Reddit', () => {
   test.use({ storageState: '.auth/marketer-2.json' });
 
   test('a marketer chooses the subreddit an account posts to, and publishes there', async ({ page, api, request }) => {
-    const base = `${SANDBOX_URL}/reddit`;
-    const platform = await platformAt(api, request, 'reddit', {
-      authorize_url: `${base}/api/v1/authorize`, token_url: `${base}/api/v1/access_token`, revoke_url: `${base}/api/v1/revoke_token`,
-      userinfo_url: `${base}/api/v1/me`, api_base_url: base,
-    });
-    await open(page, `/platforms/${platform.id}`);
-    const accounts = page.getByRole('region', { name: 'Accounts' });
-    await accounts.getByRole('button', { name: 'Connect an account' }).click();
-    await page.getByLabel('Account name').fill('Rye Baker');
-    await page.getByRole('button', { name: 'Approve' }).click();
-    const account = accounts.getByRole('listitem', { name: 'rye-baker' });
-    await expect(account.getByText('Connected', { exact: true })).toBeVisible();
+    const platform = await redditPlatform(api, request);
+    const account = await connectAccount(page, platform.id, 'Rye Baker');
     await expect(account).toContainText('Posts go to u/rye-baker');
 
     await account.getByRole('textbox', { name: 'Subreddit' }).fill('r/no way');
@@ -87,19 +71,9 @@ test.describe('Text per account', () => {
   test.use({ storageState: '.auth/marketer-2.json' });
 
   test('one post goes out with a different text to each of two accounts', async ({ page, api, request }) => {
-    const base = `${SANDBOX_URL}/reddit`;
-    const platform = await platformAt(api, request, 'reddit', {
-      authorize_url: `${base}/api/v1/authorize`, token_url: `${base}/api/v1/access_token`, revoke_url: `${base}/api/v1/revoke_token`,
-      userinfo_url: `${base}/api/v1/me`, api_base_url: base,
-    });
-    await open(page, `/platforms/${platform.id}`);
-    const accounts = page.getByRole('region', { name: 'Accounts' });
-    for (const [button, name] of [['Connect an account', 'Oat Baker'], ['Connect another account', 'Spelt Baker']]) {
-      await accounts.getByRole('button', { name: button }).click();
-      await page.getByLabel('Account name').fill(name);
-      await page.getByRole('button', { name: 'Approve' }).click();
-      await expect(accounts.getByRole('listitem', { name: name.toLowerCase().replace(' ', '-') }).getByText('Connected', { exact: true })).toBeVisible();
-    }
+    const platform = await redditPlatform(api, request);
+    await connectAccount(page, platform.id, 'Oat Baker');
+    await connectAccount(page, platform.id, 'Spelt Baker');
 
     await open(page, '/posts');
     const text = `Bread at nine ${Date.now()}`;

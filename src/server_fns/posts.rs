@@ -71,8 +71,8 @@ pub async fn calendar_month(month: Option<String>, week: Option<String>, platfor
         let days = period.days();
         let midnight = |d: chrono::NaiveDate| d.and_time(chrono::NaiveTime::MIN).and_utc();
         // Every day shown, and one more either side for the person's time zone.
-        filter.from = days.first().map(|d| midnight(*d) - chrono::Duration::days(1));
-        filter.to = days.last().map(|d| midnight(*d) + chrono::Duration::days(2));
+        filter.from = days.first().and_then(|d| midnight(*d).checked_sub_signed(chrono::Duration::days(1)));
+        filter.to = days.last().and_then(|d| midnight(*d).checked_add_signed(chrono::Duration::days(2)));
         let (mut posts, targets) = tokio::try_join!(publish::page(&cx.state, &filter, None, CALENDAR_MAX as i64 + 1), publish::targets(&cx.state))?;
         let truncated = posts.len() > CALENDAR_MAX;
         posts.truncate(CALENDAR_MAX);
