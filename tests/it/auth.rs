@@ -247,6 +247,8 @@ fn server_function_expectations() -> Vec<(&'static str, String, Option<Role>)> {
         ("cancel_post", format!("id={unknown}"), Some(Role::Marketer)),
         ("retry_delivery", format!("id={unknown}"), Some(Role::Marketer)),
         ("get_post", format!("id={unknown}"), Some(Role::Marketer)),
+        ("calendar_month", String::new(), Some(Role::Marketer)),
+        ("reschedule_post", format!("id={unknown}&day=2030-01-01&tz_offset=0"), Some(Role::Marketer)),
         ("change_password", "current=wrong&new=x&confirm=x".into(), Some(Role::Marketer)),
     ]
 }
