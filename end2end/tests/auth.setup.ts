@@ -36,17 +36,17 @@ setup('first-run set-up, a marketer and an API token', async ({ page, browser })
   const row = page.getByRole('row').filter({ hasText: 'end2end' });
   await expect(row).toContainText('Read and write');
 
-  // The marketer signs in twice: two sessions, so journeys that connect accounts in
-  // parallel workers never share one (docs/operations.md, "Known limits").
-  for (const path of ['.auth/marketer.json', '.auth/marketer-2.json']) {
-    const marketer = await browser.newContext();
-    const mpage = await marketer.newPage();
-    await mpage.goto('/login');
-    await mpage.getByLabel('Email').fill(MARKETER.email);
-    await mpage.getByLabel('Password').fill(MARKETER.password);
-    await mpage.getByRole('button', { name: 'Sign in' }).click();
-    await expect(mpage).toHaveURL(/\/platforms$/);
-    await marketer.storageState({ path });
-    await marketer.close();
+  // Extra sign-ins: sessions of their own, so journeys that connect accounts in parallel
+  // workers never share one (docs/operations.md, "Known limits").
+  for (const [user, path] of [[MARKETER, '.auth/marketer.json'], [MARKETER, '.auth/marketer-2.json'], [ADMIN, '.auth/admin-2.json']] as const) {
+    const context = await browser.newContext();
+    const signIn = await context.newPage();
+    await signIn.goto('/login');
+    await signIn.getByLabel('Email').fill(user.email);
+    await signIn.getByLabel('Password').fill(user.password);
+    await signIn.getByRole('button', { name: 'Sign in' }).click();
+    await expect(signIn).toHaveURL(/\/platforms$/);
+    await context.storageState({ path });
+    await context.close();
   }
 });

@@ -1,5 +1,6 @@
 pub mod badges;
 pub mod credentials_panel;
+pub mod draft;
 pub mod error_view;
 pub mod fields;
 pub mod notice;

@@ -8,6 +8,7 @@ use crate::{
     ui::components::{
         error_view::{ErrorView, FormAlert},
         notice::Notice,
+        draft::{self, Draft},
         oauth_panel::Avatar,
         poll::poll_while,
         timestamp::Timestamp,
@@ -85,7 +86,7 @@ fn Posts(data: PostsData, create: ServerAction<CreatePost>, retry: ServerAction<
                 <h2 id="compose-heading">"New post"</h2>
                 <FormAlert error/>
                 <ActionForm action=create attr:class="form compose">
-                    <Composer targets=targets.clone() errors=error text=String::new() link=String::new() chosen=Vec::new() texts=Default::default() when="now"/>
+                    <Composer targets=targets.clone() errors=error text=String::new() link=String::new() chosen=Vec::new() texts=Default::default() when="now" autosave=create/>
                 </ActionForm>
                 {skipped}
             </section>
@@ -114,6 +115,9 @@ fn Composer(
     /// Accounts' own texts, by account.
     texts: BTreeMap<uuid::Uuid, String>,
     when: &'static str,
+    /// For a new post: keep the unsent work in this browser until this action saves it.
+    #[prop(optional)]
+    autosave: Option<ServerAction<CreatePost>>,
 ) -> impl IntoView {
     let field_error = move |name: &'static str| move || errors.with(|e| e.as_ref().and_then(|e| e.fields()).and_then(|f| f.get(name)).map(str::to_owned));
     let text_value = RwSignal::new(text.clone());
@@ -134,11 +138,37 @@ fn Composer(
     Effect::new(move |_| tz_offset.set(js_sys::Date::new_0().get_timezone_offset() as i32));
     let counters = targets.clone();
     let previews = targets.clone();
+    let (text_ref, link_ref) = (NodeRef::<leptos::html::Textarea>::new(), NodeRef::<leptos::html::Input>::new());
+    // Puts a draft into the fields (the DOM's values, then the signals that follow them).
+    let fill = move |d: Draft| {
+        #[cfg(feature = "hydrate")]
+        if let (Some(text), Some(link)) = (text_ref.get_untracked(), link_ref.get_untracked()) {
+            text.set_value(&d.text);
+            link.set_value(&d.link);
+        }
+        text_value.set(d.text);
+        link_value.set(d.link);
+        selected.set(d.accounts);
+    };
+    let restored = RwSignal::new(false);
+    if let Some(create) = autosave {
+        keep_unsent(create, text_value, link_value, selected, restored, fill, positions.clone(), (text_ref, link_ref));
+    }
+    let discard = move |_| {
+        fill(Draft::default());
+        draft::save(&Draft::default());
+        restored.set(false);
+    };
     view! {
+        {move || restored.get().then(|| view! {
+            <p class="notice info" role="status">"Restored what you were writing (kept in this browser). "
+                <button type="button" class="button" on:click=discard>"Discard"</button>
+            </p>
+        })}
         <div class="field" class:has-error=move || field_error("text")().is_some()>
             <label for="post-text">"Text"</label>
             <textarea id="post-text" name="form[text]" rows="4" on:input=move |ev| text_value.set(event_target_value(&ev))
-                aria-describedby="post-counters">{text}</textarea>
+                node_ref=text_ref aria-describedby="post-counters">{text}</textarea>
             <ul id="post-counters" class="counters" aria-live="polite">
                 {move || counters.iter().filter(|t| selected.get().contains(&t.account_id)).map(|t| {
                     let n = count(t.provider, t.account_id);
@@ -152,7 +182,7 @@ fn Composer(
         <div class="field" class:has-error=move || field_error("link")().is_some()>
             <label for="post-link">"Link (optional)"</label>
             <input id="post-link" name="form[link]" type="url" inputmode="url" value=link placeholder="https://…"
-                on:input=move |ev| link_value.set(event_target_value(&ev))/>
+                node_ref=link_ref on:input=move |ev| link_value.set(event_target_value(&ev))/>
             {move || field_error("link")().map(|e| view! { <p class="field-error">{e}</p> })}
         </div>
         <fieldset class="field" class:has-error=move || field_error("accounts")().is_some()>
@@ -167,6 +197,7 @@ fn Composer(
                         view! {
                             <label class="check account-choice">
                                 <input type="checkbox" name="form[accounts][]" value=id.to_string() checked=checked
+                                    prop:checked=move || selected.get().contains(&id)
                                     on:change=move |ev| {
                                         let on = event_target_checked(&ev);
                                         selected.update(|s| { s.retain(|x| *x != id); if on { s.push(id); } });
@@ -203,6 +234,57 @@ fn Composer(
                 {move || match when_value.get().as_str() { "schedule" => "Schedule", "draft" => "Save draft", _ => "Publish now" }}
             </button>
         </div>
+    }
+}
+
+/// Keeps a new post's unsent work in this browser (`draft`): restores it into an empty
+/// composer once, saves every change, forgets it when `create` saves the post (and empties
+/// the fields), and asks before the page is left with unsent text.
+#[allow(clippy::too_many_arguments)]
+fn keep_unsent(
+    create: ServerAction<CreatePost>,
+    text_value: RwSignal<String>,
+    link_value: RwSignal<String>,
+    selected: RwSignal<Vec<uuid::Uuid>>,
+    restored: RwSignal<bool>,
+    fill: impl Fn(Draft) + Copy + Send + Sync + 'static,
+    known: Vec<uuid::Uuid>,
+    refs: (NodeRef<leptos::html::Textarea>, NodeRef<leptos::html::Input>),
+) {
+    let ready = RwSignal::new(false);
+    // Once the fields exist: restore into an empty composer, then start saving.
+    Effect::new(move |_| {
+        if ready.get_untracked() || refs.0.get().is_none() || refs.1.get().is_none() {
+            return;
+        }
+        if let Some(mut d) = draft::load().filter(|_| text_value.get_untracked().is_empty() && link_value.get_untracked().is_empty()) {
+            d.accounts.retain(|a| known.contains(a));
+            fill(d);
+            restored.set(true);
+        }
+        ready.set(true);
+    });
+    Effect::new(move |_| {
+        let d = Draft { text: text_value.get(), link: link_value.get(), accounts: selected.get() };
+        if ready.get() {
+            draft::save(&d);
+        }
+    });
+    Effect::new(move |_| {
+        if matches!(create.value().get(), Some(Ok(_))) {
+            fill(Draft { accounts: selected.get_untracked(), ..Draft::default() });
+            restored.set(false);
+        }
+    });
+    #[cfg(feature = "hydrate")]
+    {
+        let leaving = window_event_listener(leptos::ev::beforeunload, move |ev| {
+            if !text_value.get_untracked().trim().is_empty() {
+                ev.prevent_default();
+                ev.set_return_value("");
+            }
+        });
+        on_cleanup(move || leaving.remove());
     }
 }
 

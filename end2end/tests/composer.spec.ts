@@ -1,0 +1,48 @@
+import { test, expect, open, redditPlatform, connectAccount } from './fixtures';
+
+test.describe('The composer keeps unsent work', () => {
+  // A session of its own: it connects an account (docs/operations.md, "Known limits").
+  test.use({ storageState: '.auth/admin-2.json' });
+
+  test('a reload restores what was written, leaving asks first, Discard and publishing forget it', async ({ page, api, request }) => {
+    const platform = await redditPlatform(api, request);
+    await connectAccount(page, platform.id, 'Draft Baker');
+    await open(page, '/posts');
+    const text = `Half-written ${Date.now()}`;
+    await page.getByLabel('Text', { exact: true }).fill(text);
+    await page.getByLabel('Link (optional)').fill('https://example.com/half');
+    const account = page.getByRole('group', { name: platform.name }).getByRole('checkbox', { name: /^draft-baker/ });
+    await account.check();
+
+    // Leaving with unsent text asks first (the browser's own dialog); the work is kept.
+    const asked: string[] = [];
+    page.on('dialog', (dialog) => { asked.push(dialog.type()); void dialog.accept(); });
+    await page.reload();
+    expect(asked).toEqual(['beforeunload']);
+    await page.locator('body[data-hydrated="true"]').waitFor();
+    await expect(page.getByRole('status').filter({ hasText: 'Restored what you were writing' })).toBeVisible();
+    await expect(page.getByLabel('Text', { exact: true })).toHaveValue(text);
+    await expect(page.getByLabel('Link (optional)')).toHaveValue('https://example.com/half');
+    await expect(account).toBeChecked();
+    await expect(page.getByRole('region', { name: 'Preview' }).getByRole('article', { name: 'Preview for draft-baker' })).toContainText(text);
+
+    // Discard empties the composer, and a reload brings nothing back.
+    await page.getByRole('button', { name: 'Discard' }).click();
+    await expect(page.getByLabel('Text', { exact: true })).toHaveValue('');
+    await page.reload();
+    await page.locator('body[data-hydrated="true"]').waitFor();
+    await expect(page.getByLabel('Text', { exact: true })).toHaveValue('');
+    await expect(page.getByText('Restored what you were writing')).toHaveCount(0);
+
+    // Published: the text is gone from the composer and from the browser.
+    await page.getByLabel('Text', { exact: true }).fill(text);
+    await account.check();
+    await page.getByRole('button', { name: 'Publish now' }).click();
+    await expect(page.getByRole('article', { name: `Post: ${text}` })).toBeVisible();
+    await expect(page.getByLabel('Text', { exact: true })).toHaveValue('');
+    await page.reload();
+    await page.locator('body[data-hydrated="true"]').waitFor();
+    await expect(page.getByLabel('Text', { exact: true })).toHaveValue('');
+    expect(asked).toEqual(['beforeunload'], 'nothing unsent, nothing asked');
+  });
+});
