@@ -2,7 +2,7 @@
 //! and on which day of the person's time zone a post falls.
 
 use super::FieldErrors;
-use chrono::{DateTime, Datelike, Duration, Months, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, Duration, Months, NaiveDate, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 /// What a calendar view shows: a month (six weeks from the Monday before its first day),
@@ -83,19 +83,26 @@ pub fn neighbours(first: NaiveDate) -> (NaiveDate, NaiveDate) {
     (first.checked_sub_months(Months::new(1)).unwrap_or(first), first.checked_add_months(Months::new(1)).unwrap_or(first))
 }
 
-/// The local day of `at` for a person `tz_offset` minutes behind UTC (JavaScript's
+/// `at` on the clock of a person `tz_offset` minutes behind UTC (JavaScript's
 /// `getTimezoneOffset`), the offset clamped to the ±18 hours that exist.
+pub fn local_time(at: DateTime<Utc>, tz_offset: i32) -> NaiveDateTime {
+    at.checked_sub_signed(offset(tz_offset)).unwrap_or(at).naive_utc()
+}
+
+fn offset(tz_offset: i32) -> Duration {
+    Duration::minutes(i64::from(tz_offset.clamp(-18 * 60, 18 * 60)))
+}
+
+/// The local day of `at` for that person.
 pub fn local_day(at: DateTime<Utc>, tz_offset: i32) -> NaiveDate {
-    let offset = Duration::minutes(i64::from(tz_offset.clamp(-18 * 60, 18 * 60)));
-    at.checked_sub_signed(offset).unwrap_or(at).date_naive()
+    local_time(at, tz_offset).date()
 }
 
 /// `at` moved to `day` of the person's calendar, keeping its time of day there (a post
 /// dragged from Tuesday 10:05 to Thursday goes out Thursday 10:05, their time).
 pub fn moved(at: DateTime<Utc>, day: NaiveDate, tz_offset: i32) -> Option<DateTime<Utc>> {
-    let offset = Duration::minutes(i64::from(tz_offset.clamp(-18 * 60, 18 * 60)));
-    let local = at.checked_sub_signed(offset)?;
-    day.and_time(local.time()).and_utc().checked_add_signed(offset)
+    let local = at.checked_sub_signed(offset(tz_offset))?;
+    day.and_time(local.time()).and_utc().checked_add_signed(offset(tz_offset))
 }
 
 #[cfg(test)]

@@ -146,7 +146,7 @@ fn when(post: &Post) -> chrono::DateTime<chrono::Utc> {
 
 #[component]
 fn CalendarEntry(post: Post, tz_offset: i32) -> impl IntoView {
-    let local = when(&post) - chrono::Duration::minutes(i64::from(tz_offset.clamp(-18 * 60, 18 * 60)));
+    let local = calendar::local_time(when(&post), tz_offset);
     let failed = post.deliveries.iter().any(|d| matches!(d.status, crate::domain::DeliveryStatus::Failed | crate::domain::DeliveryStatus::Unconfirmed));
     let (label, class) = match post.state {
         _ if failed => ("failed", "status-error"),

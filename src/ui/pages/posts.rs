@@ -129,8 +129,7 @@ fn Composer(
     let positions: Vec<uuid::Uuid> = targets.iter().map(|t| t.account_id).collect();
     // What each account will get: its own text if it has one, else the post's.
     let count = move |provider, account: uuid::Uuid| {
-        let own = own_texts.with(|t| t.get(&account).map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()));
-        char_count(provider, own.as_deref().unwrap_or(text_value.get().trim()), Some(link_value.get().trim()).filter(|l| !l.is_empty()))
+        char_count(provider, &text_for(account, own_texts, text_value), Some(link_value.get().trim()).filter(|l| !l.is_empty()))
     };
     // The browser's offset, so "9:30" means 9:30 where the person is (UTC without JS).
     let tz_offset = RwSignal::new(0i32);
@@ -237,6 +236,12 @@ fn Composer(
     }
 }
 
+/// What `account` will get: its own text if it has one, else the post's (trimmed, as sent).
+fn text_for(account: uuid::Uuid, own_texts: RwSignal<BTreeMap<uuid::Uuid, String>>, text_value: RwSignal<String>) -> String {
+    let own = own_texts.with(|o| o.get(&account).map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()));
+    own.unwrap_or_else(|| text_value.get().trim().to_owned())
+}
+
 /// Keeps a new post's unsent work in this browser (`draft`): restores it into an empty
 /// composer once, saves every change, forgets it when `create` saves the post (and empties
 /// the fields), and asks before the page is left with unsent text.
@@ -302,9 +307,7 @@ fn Previews(targets: Vec<PublishTarget>, selected: RwSignal<Vec<uuid::Uuid>>, te
         chosen
             .into_iter()
             .map(|t| {
-                let own = own_texts.with(|o| o.get(&t.account_id).map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()));
-                let text = own.unwrap_or_else(|| text_value.get().trim().to_owned());
-                let s = shown(t.provider, &text, link);
+                let s = shown(t.provider, &text_for(t.account_id, own_texts, text_value), link);
                 let host = s.card.as_deref().and_then(|u| url::Url::parse(u).ok()).and_then(|u| u.host_str().map(str::to_owned));
                 view! {
                     <article class=format!("preview preview-{}", t.provider.as_str()) aria-label=format!("Preview for {}", t.name)>
