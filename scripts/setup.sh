@@ -36,6 +36,12 @@ if ! python3 -c "import cryptography" 2>/dev/null; then
   python3 -m pip install --quiet cryptography
 fi
 
+# tests/it/media.rs stores media on an S3-compatible server: moto's server mode.
+if ! python3 -c "import moto.server, flask" 2>/dev/null; then
+  step "installing moto's S3 server (for the media storage tests)"
+  python3 -m pip install --quiet "moto[server]==5.2.1"
+fi
+
 for flag in "$@"; do
   case $flag in
     --with-browser) with_browser=1 ;;

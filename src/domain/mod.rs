@@ -9,6 +9,7 @@ mod error;
 mod id;
 mod import;
 mod keys;
+mod media;
 mod oauth;
 mod platform;
 mod posts;
@@ -24,6 +25,7 @@ pub use error::{AppError, FieldError, FieldErrors};
 pub use id::parse_id;
 pub use import::{ImportProblem, ImportReport};
 pub use keys::{AttentionAction, AttentionItem, JobState, KeyPanel, RotationJob};
+pub use media::{file_problem, media_problem, size, Attached, Media, MediaLimits, MediaPick, MediaType, ALT_MAX, MEDIA_PER_POST_MAX};
 pub use oauth::{parse_subreddit, Account, OauthSettings, OauthSettingsForm, OauthView, PageChoice, PagePick, ProviderChoice, ProviderKey};
 pub use posts::{char_count, shown, AccountText, Delivery, DeliveryStatus, Post, PostAction, PostFilter, PostForm, PostState, PublishTarget, Shown, ValidPost};
 pub use platform::{

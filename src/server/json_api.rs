@@ -3,6 +3,7 @@
 //! (`posts`). Every failure is a
 //! JSON body `{"error": {"code", "message", …}}`, never a bare 500.
 
+mod media;
 mod posts;
 
 use super::{auth::Caller, error::status_of, oauth, platforms, secrets, state::AppState, store::{self, StoreError}};
@@ -36,6 +37,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/platforms/{id}/accounts/{account}", axum::routing::delete(disconnect_account))
         .route("/platforms/{id}/accounts/{account}/token", post(ensure_token))
         .merge(posts::routes())
+        .merge(media::routes(state))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), super::auth::middleware::api_token))
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, AppError::not_found("API route")) })
 }

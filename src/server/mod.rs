@@ -12,6 +12,7 @@ pub mod egress;
 pub mod error;
 pub mod import;
 pub mod json_api;
+pub mod media;
 pub mod oauth;
 pub mod platforms;
 pub mod publish;

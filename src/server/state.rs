@@ -18,6 +18,8 @@ pub struct AppState {
     pub publish_now: Arc<tokio::sync::Notify>,
     /// The heartbeats of the background loops, for `/readyz`.
     pub workers: Workers,
+    /// Where uploaded images and video are kept (a folder or an S3 bucket).
+    pub media: super::media::storage::Storage,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -48,7 +50,9 @@ impl AppState {
             .dns_resolver(Arc::new(super::egress::Resolver(config.oauth.egress.clone())))
             .build()
             .map_err(|e| format!("cannot create the HTTP client for providers: {e}"))?;
+        let media = super::media::storage::open(&config.media.storage)?;
         Ok(Self {
+            media,
             http,
             publish_now: Arc::new(tokio::sync::Notify::new()),
             workers: Workers::default(),

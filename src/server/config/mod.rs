@@ -32,6 +32,7 @@ pub struct Config {
     pub sessions: SessionConfig,
     pub oauth: OauthConfig,
     pub publishing: PublishConfig,
+    pub media: MediaConfig,
     /// What to log, as a tracing filter.
     pub rust_log: String,
 }
@@ -116,6 +117,22 @@ pub struct PublishConfig {
     pub retry_base: Duration,
 }
 
+#[derive(Debug)]
+pub struct MediaConfig {
+    pub storage: MediaStorage,
+    /// The largest file an upload may be (images are capped lower: `server::media::IMAGE_MAX`).
+    pub upload_max: u64,
+}
+
+/// Where uploaded images and video are kept.
+#[derive(Debug)]
+pub enum MediaStorage {
+    /// A folder on this machine (the default, `data/media`).
+    Directory(std::path::PathBuf),
+    /// An S3-compatible bucket (AWS, MinIO, Ceph, moto…).
+    S3 { bucket: String, endpoint: Option<String>, region: String, access_key_id: String, secret_access_key: secrecy::SecretString },
+}
+
 /// Every configuration problem found, one sentence each.
 #[derive(Debug)]
 pub struct ConfigErrors(pub Vec<String>);
@@ -196,6 +213,34 @@ impl Reader {
     }
 }
 
+impl Reader {
+    /// `MEDIA_S3_BUCKET` chooses S3 (with its endpoint, region and key); else `MEDIA_DIR`.
+    fn media(&mut self) -> MediaConfig {
+        let upload_max = self.count("MEDIA_UPLOAD_MAX_MB", 1024, 16 * 1024, "megabytes") * 1024 * 1024;
+        let storage = match self.get("MEDIA_S3_BUCKET") {
+            None => MediaStorage::Directory(self.get("MEDIA_DIR").unwrap_or_else(|| "data/media".to_owned()).into()),
+            Some(bucket) => {
+                let mut required = |name: &str| {
+                    self.get(name).unwrap_or_else(|| {
+                        self.errors.push(format!("{name} must be set when MEDIA_S3_BUCKET is (the S3 credentials Keyport stores media with)."));
+                        String::new()
+                    })
+                };
+                let access_key_id = required("MEDIA_S3_ACCESS_KEY_ID");
+                let secret_access_key = required("MEDIA_S3_SECRET_ACCESS_KEY").into();
+                MediaStorage::S3 {
+                    bucket,
+                    endpoint: self.http_url("MEDIA_S3_ENDPOINT", "the http:// or https:// address of an S3-compatible service"),
+                    region: self.get("MEDIA_S3_REGION").unwrap_or_else(|| "us-east-1".to_owned()),
+                    access_key_id,
+                    secret_access_key,
+                }
+            }
+        };
+        MediaConfig { storage, upload_max }
+    }
+}
+
 impl Config {
     /// Reads the process environment, after loading `.env` from the working directory if
     /// there is one (variables already set win). `KEYPORT_DOTENV=off` skips `.env`: test
@@ -267,11 +312,12 @@ impl Config {
             max_attempts: r.count("PUBLISH_MAX_ATTEMPTS", 5, 100, "attempts") as i32,
             retry_base: r.seconds("PUBLISH_RETRY_BASE_SECONDS", 10, 1, "seconds"),
         };
+        let media = r.media();
         let rust_log = r.get("RUST_LOG").unwrap_or_else(|| "info".to_owned());
 
         match by_version {
             Some(by_version) if r.errors.is_empty() => {
-                Ok(Self { database, keys: KeyConfig { current, by_version, legacy }, web, sessions, oauth, publishing, rust_log })
+                Ok(Self { database, keys: KeyConfig { current, by_version, legacy }, web, sessions, oauth, publishing, media, rust_log })
             }
             _ => Err(ConfigErrors(r.errors)),
         }

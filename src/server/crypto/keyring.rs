@@ -28,6 +28,8 @@ pub enum CryptoError {
 struct VersionKey {
     cipher: Aes256Gcm,
     check_value: String,
+    /// Signs links lent to providers: derived from the key, so it is never the key itself.
+    link_key: Zeroizing<[u8; 32]>,
 }
 
 pub struct Keyring {
@@ -44,9 +46,13 @@ impl fmt::Debug for Keyring {
 /// A key's check value: the first 16 bytes of HMAC-SHA256(key, "keyport key check v1"),
 /// hex. It identifies a key without revealing it.
 pub fn check_value(key: &[u8; 32]) -> String {
+    hex::encode(&hmac(key, b"keyport key check v1")[..16])
+}
+
+fn hmac(key: &[u8], message: &[u8]) -> [u8; 32] {
     let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC takes any key length");
-    mac.update(b"keyport key check v1");
-    hex::encode(&mac.finalize().into_bytes()[..16])
+    mac.update(message);
+    mac.finalize().into_bytes().into()
 }
 
 impl Keyring {
@@ -57,7 +63,9 @@ impl Keyring {
             .iter()
             .map(|(&version, key)| {
                 let cipher = Aes256Gcm::new_from_slice(key.bytes()).expect("32-byte key");
-                (version, VersionKey { cipher, check_value: check_value(key.bytes()) })
+                let mut link_key = Zeroizing::new([0u8; 32]);
+                link_key.copy_from_slice(&hmac(key.bytes(), b"keyport link signing v1"));
+                (version, VersionKey { cipher, check_value: check_value(key.bytes()), link_key })
             })
             .collect();
         Self { current, keys }
@@ -108,6 +116,24 @@ impl Keyring {
         Ok(plaintext)
     }
 
+    /// Signs a link Keyport lends out (a media file for a provider to fetch):
+    /// `{version}.{HMAC-SHA256 in hex}` under the current key's link key.
+    pub fn sign_link(&self, message: &str) -> String {
+        format!("{}.{}", self.current, hex::encode(hmac(&self.keys[&self.current].link_key[..], message.as_bytes())))
+    }
+
+    /// Whether `signature` is [`sign_link`](Self::sign_link)'s for `message` under any
+    /// configured key version (so a link survives a rotation while the old key is kept),
+    /// compared in constant time.
+    pub fn verify_link(&self, message: &str, signature: &str) -> bool {
+        let Some((version, tag)) = signature.split_once('.') else { return false };
+        let (Ok(version), Ok(tag)) = (version.parse::<u32>(), hex::decode(tag)) else { return false };
+        let Some(key) = self.keys.get(&version) else { return false };
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&key.link_key[..]).expect("HMAC takes any key length");
+        mac.update(message.as_bytes());
+        mac.verify_slice(&tag).is_ok()
+    }
+
     /// The key version an envelope says it was sealed with, without decrypting it.
     pub fn key_version_of(sealed: &[u8]) -> Option<u32> {
         envelope::parse(sealed).ok().map(|p| p.key_version)
@@ -134,6 +160,22 @@ mod tests {
     }
 
     const TOKEN: &[u8] = b"ya29.a0AfH6SMBx-planted-token-for-tests";
+
+    #[test]
+    fn a_signed_link_verifies_only_unchanged_and_under_a_configured_key() {
+        let old = ring(1, &[(1, 1)]);
+        let signature = old.sign_link("media/abc?expires=10");
+        assert!(old.verify_link("media/abc?expires=10", &signature));
+        assert!(!old.verify_link("media/abc?expires=11", &signature), "another message");
+        assert!(!signature.contains(&hex::encode([1u8; 32])), "the key itself never shows");
+        let rotated = ring(2, &[(1, 1), (2, 2)]);
+        assert!(rotated.verify_link("media/abc?expires=10", &signature), "an old key still configured still verifies");
+        assert!(!ring(2, &[(2, 2)]).verify_link("media/abc?expires=10", &signature), "a removed key no longer does");
+        assert!(!ring(1, &[(1, 9)]).verify_link("media/abc?expires=10", &signature), "another key of the same version does not");
+        for forged in ["", "1", "1.", "x.00", "1.zz", "99.00"] {
+            assert!(!old.verify_link("media/abc?expires=10", forged), "{forged}");
+        }
+    }
 
     #[test]
     fn seals_and_opens() {

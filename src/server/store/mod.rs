@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod audit;
 pub mod instances;
 pub mod keys;
+pub mod media;
 pub mod oauth;
 pub mod picks;
 pub mod rotation;
@@ -66,6 +67,25 @@ impl StoreError {
             _ => e.into(),
         }
     }
+}
+
+/// Runs `$sql` (a literal with `$ids` where a list of ids goes, as the only parameter)
+/// once for all of `$ids`: an array on PostgreSQL (`= ANY($1)`), a JSON array of hex on
+/// SQLite, where uuids are 16-byte blobs (`IN (SELECT unhex(value) FROM json_each($1))`).
+#[macro_export]
+macro_rules! fetch_for_ids {
+    ($db:expr, $ids:expr, $before:literal, $after:literal) => {{
+        let ids: &[uuid::Uuid] = $ids;
+        $crate::on_db!(
+            $db,
+            sqlite |pool| {
+                let hex: Vec<String> = ids.iter().map(|id| id.simple().to_string()).collect();
+                let json = serde_json::to_string(&hex).expect("strings serialize");
+                sqlx::query_as(concat!($before, " IN (SELECT unhex(value) FROM json_each($1)) ", $after)).bind(json).fetch_all(pool).await
+            },
+            postgres |pool| sqlx::query_as(concat!($before, " = ANY($1) ", $after)).bind(ids).fetch_all(pool).await,
+        )
+    }};
 }
 
 /// Now, at the precision both databases keep (microseconds), so what we write is what we read.

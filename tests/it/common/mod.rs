@@ -245,7 +245,9 @@ pub fn http_client(token: Option<&str>) -> reqwest::Client {
 
 fn config_for(url: &str, vars: &[(&str, &str)]) -> Config {
     // The sandbox is a provider on this machine, over plain http.
-    let mut all = vec![("DATABASE_URL", url), ("LEPTOS_SITE_ADDR", "127.0.0.1:0"), ("ALLOW_INSECURE_PROVIDERS", "1")];
+    // Media in a folder of the build's own (files are named by hash: tests may share it).
+    let media = concat!(env!("CARGO_TARGET_TMPDIR"), "/media");
+    let mut all = vec![("DATABASE_URL", url), ("LEPTOS_SITE_ADDR", "127.0.0.1:0"), ("ALLOW_INSECURE_PROVIDERS", "1"), ("MEDIA_DIR", media)];
     all.extend_from_slice(vars);
     Config::from_vars(all).unwrap()
 }

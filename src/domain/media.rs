@@ -1,0 +1,165 @@
+//! Images and video attached to posts: the types Keyport takes, what is known of a stored
+//! file, and each provider's limits — checked in the composer as the marketer attaches,
+//! and again on the server, with one message naming the provider and the limit.
+
+use super::enums::wire_enum;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+wire_enum! {
+    /// The real type of a stored file, read from its bytes (never from its name).
+    MediaType, "media type" {
+        Jpeg => "image/jpeg", "JPEG image";
+        Png => "image/png", "PNG image";
+        Gif => "image/gif", "GIF image";
+        Webp => "image/webp", "WebP image";
+        Mp4 => "video/mp4", "MP4 video";
+    }
+}
+
+impl MediaType {
+    pub fn is_video(self) -> bool {
+        self == Self::Mp4
+    }
+}
+
+/// Longest alt text, in characters: X's limit (1,000,
+/// https://docs.x.com/x-api/media/metadata-create), the smallest of the providers that take one.
+pub const ALT_MAX: usize = 1000;
+/// Most files on one post, whichever the provider (LinkedIn and Threads take 20).
+pub const MEDIA_PER_POST_MAX: usize = 20;
+
+/// A stored file.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Media {
+    pub id: Uuid,
+    pub media_type: MediaType,
+    pub bytes: u64,
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+}
+
+impl Media {
+    /// Where a signed-in person's browser loads it.
+    pub fn content_path(&self) -> String {
+        format!("/api/media/{}/content", self.id)
+    }
+}
+
+/// A file on a post, with its description for people who cannot see it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attached {
+    pub media: Media,
+    pub alt: String,
+}
+
+/// One file the compose form attaches (`form[media][i][id]`, `…[alt]`), in order.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MediaPick {
+    pub id: String,
+    pub alt: String,
+}
+
+/// What a provider takes, from the catalog (providers.toml cites each number).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MediaLimits {
+    /// The types it takes; none: Keyport cannot send it media (yet).
+    pub types: Vec<MediaType>,
+    /// Most images on one post (a video always goes alone).
+    pub max_images: u32,
+    pub image_bytes: u64,
+    pub video_bytes: u64,
+    /// Longest video, in seconds; 0: not checked.
+    pub video_seconds: u32,
+}
+
+impl MediaLimits {
+    pub fn takes_media(&self) -> bool {
+        !self.types.is_empty()
+    }
+}
+
+/// The first rule of `provider` (as people know it, e.g. "Mastodon") that `media` breaks,
+/// in words; `None` when it takes them all.
+pub fn media_problem(provider: &str, limits: &MediaLimits, media: &[Media]) -> Option<String> {
+    if media.is_empty() {
+        return None;
+    }
+    if !limits.takes_media() {
+        return Some(format!("{provider} takes no images or video from Keyport yet: remove the media or untick the account"));
+    }
+    let videos = media.iter().filter(|m| m.media_type.is_video()).count();
+    if videos > 0 && media.len() > 1 {
+        return Some(format!("{provider} takes a video alone: attach one video, or only images"));
+    }
+    if media.len() > limits.max_images as usize && videos == 0 {
+        return Some(format!("{provider} takes at most {} images per post; this post has {}", limits.max_images, media.len()));
+    }
+    media.iter().enumerate().find_map(|(i, m)| file_problem(provider, limits, m).map(|p| format!("file {}: {p}", i + 1)))
+}
+
+/// The rule of `provider` one file breaks by its type or size, in words.
+pub fn file_problem(provider: &str, limits: &MediaLimits, m: &Media) -> Option<String> {
+    if !limits.takes_media() {
+        return Some(format!("{provider} takes no images or video from Keyport yet"));
+    }
+    if !limits.types.contains(&m.media_type) {
+        let takes = limits.types.iter().map(|t| t.label()).collect::<Vec<_>>().join(", ");
+        return Some(format!("{provider} takes {takes}, not a {}", m.media_type.label()));
+    }
+    let (cap, what) = if m.media_type.is_video() { (limits.video_bytes, "video") } else { (limits.image_bytes, "images") };
+    (m.bytes > cap).then(|| format!("{provider} takes {what} up to {}; this one is {}", size(cap), size(m.bytes)))
+}
+
+/// A size as people read it: "977 KB", "5 MB", "15.5 MB" (of 1,024).
+pub fn size(bytes: u64) -> String {
+    const MB: u128 = 1024 * 1024;
+    let bytes = u128::from(bytes); // no size from outside can overflow the sums below
+    if bytes < MB {
+        return format!("{} KB", (bytes + 512) / 1024);
+    }
+    let tenths = (bytes * 10 + MB / 2) / MB;
+    if tenths % 10 == 0 {
+        format!("{} MB", tenths / 10)
+    } else {
+        format!("{}.{} MB", tenths / 10, tenths % 10)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(media_type: MediaType, bytes: u64) -> Media {
+        Media { id: Uuid::nil(), media_type, bytes, width: Some(10), height: Some(10) }
+    }
+
+    fn x() -> MediaLimits {
+        MediaLimits { types: vec![MediaType::Jpeg, MediaType::Png, MediaType::Gif, MediaType::Webp, MediaType::Mp4], max_images: 4, image_bytes: 5 * 1024 * 1024, video_bytes: 512 * 1024 * 1024, video_seconds: 140 }
+    }
+
+    #[test]
+    fn names_the_provider_and_the_limit_it_breaks() {
+        let img = |b| file(MediaType::Jpeg, b);
+        assert_eq!(media_problem("X", &x(), &[]), None);
+        assert_eq!(media_problem("X", &x(), &[img(1000), img(5 * 1024 * 1024)]), None);
+        assert_eq!(media_problem("X", &x(), &[img(1000), img(6 * 1024 * 1024)]).unwrap(), "file 2: X takes images up to 5 MB; this one is 6 MB");
+        assert_eq!(media_problem("X", &x(), &vec![img(1); 5]).unwrap(), "X takes at most 4 images per post; this post has 5");
+        assert_eq!(media_problem("X", &x(), &[img(1), file(MediaType::Mp4, 1)]).unwrap(), "X takes a video alone: attach one video, or only images");
+        assert_eq!(media_problem("X", &x(), &[file(MediaType::Mp4, 600 * 1024 * 1024)]).unwrap(), "file 1: X takes video up to 512 MB; this one is 600 MB");
+        let jpeg_only = MediaLimits { types: vec![MediaType::Jpeg], ..x() };
+        assert_eq!(media_problem("Instagram", &jpeg_only, &[file(MediaType::Png, 1)]).unwrap(), "file 1: Instagram takes JPEG image, not a PNG image");
+        assert!(media_problem("Reddit", &MediaLimits::default(), &[img(1)]).unwrap().starts_with("Reddit takes no images or video"));
+    }
+
+    #[test]
+    fn sizes_read_as_people_write_them() {
+        assert_eq!(size(1_000_000), "977 KB");
+        assert_eq!(size(5 * 1024 * 1024), "5 MB");
+        assert_eq!(size(16_252_928), "15.5 MB");
+        assert_eq!(size(0), "0 KB");
+        assert_eq!(size(u64::MAX / 16), "1099511627776 MB");
+    }
+}
