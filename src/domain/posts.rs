@@ -77,12 +77,34 @@ pub struct Post {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub deliveries: Vec<Delivery>,
+    /// Its images or video, in order.
+    #[serde(default)]
+    pub media: Vec<super::Attached>,
 }
 
 impl Post {
     /// Whether `user` may edit, cancel or retry it: its author, or an admin.
     pub fn changeable_by(&self, user: &super::User) -> bool {
         user.is_admin() || self.created_by_id == Some(user.id)
+    }
+
+    /// The compose form that would write it again as it is (times in UTC).
+    pub fn as_form(&self) -> PostForm {
+        let action = match self.state {
+            PostState::Draft => "draft",
+            PostState::Scheduled => "schedule",
+            _ => "now",
+        };
+        PostForm {
+            text: self.text.clone(),
+            link: self.link.clone().unwrap_or_default(),
+            accounts: self.deliveries.iter().filter_map(|d| d.account_id).map(|a| a.to_string()).collect(),
+            action: action.into(),
+            scheduled_local: self.scheduled_at.map(|t| t.format("%Y-%m-%dT%H:%M").to_string()).unwrap_or_default(),
+            tz_offset: 0,
+            texts: self.deliveries.iter().filter_map(|d| Some(AccountText { account: d.account_id?.to_string(), text: d.text.clone()? })).collect(),
+            media: self.media.iter().map(|a| super::MediaPick { id: a.media.id.to_string(), alt: a.alt.clone() }).collect(),
+        }
     }
 
     /// Whether it can still be edited or cancelled (nothing has been sent yet).
@@ -103,6 +125,9 @@ pub struct PublishTarget {
     pub provider: super::ProviderKey,
     /// Longest text the platform takes, in characters.
     pub char_limit: Option<u32>,
+    /// The images and video it takes.
+    #[serde(default)]
+    pub media: super::MediaLimits,
 }
 
 /// What the compose form sends. `action` is the button pressed.
@@ -122,6 +147,8 @@ pub struct PostForm {
     /// Accounts' own texts instead of `text`; an empty one means none. A list, not a map:
     /// the form encoding reads a key that starts with a digit as an index.
     pub texts: Vec<AccountText>,
+    /// Uploaded files to attach, in order, each with its alt text.
+    pub media: Vec<super::MediaPick>,
 }
 
 /// One account's own text in a [`PostForm`] (`form[texts][i][account]`, `…[text]`).
@@ -149,6 +176,8 @@ pub struct ValidPost {
     pub link: Option<String>,
     pub accounts: Vec<Uuid>,
     pub action: PostAction,
+    /// Files in order, each with its alt text.
+    pub media: Vec<(Uuid, String)>,
 }
 
 /// Characters as the provider counts them against its limit: Unicode scalar values, but
@@ -309,8 +338,30 @@ impl PostForm {
                 Err(_) => errors.add("texts", "names an unknown account"),
             }
         }
-        errors.into_result(ValidPost { text, texts, link, accounts, action })
+        let media = attached_media(&mut errors, self.media);
+        errors.into_result(ValidPost { text, texts, link, accounts, action, media })
     }
+}
+
+/// The files a form attaches: known ids, each once, each described (`media.{i}.alt`).
+fn attached_media(errors: &mut FieldErrors, picks: Vec<super::MediaPick>) -> Vec<(Uuid, String)> {
+    use super::{ALT_MAX, MEDIA_PER_POST_MAX};
+    if picks.len() > MEDIA_PER_POST_MAX {
+        errors.add("media", format!("attach at most {MEDIA_PER_POST_MAX} files"));
+    }
+    let mut media: Vec<(Uuid, String)> = Vec::new();
+    for (i, pick) in picks.into_iter().take(MEDIA_PER_POST_MAX).enumerate() {
+        let alt = pick.alt.trim().to_owned();
+        let n = i + 1;
+        match pick.id.trim().parse::<Uuid>() {
+            Err(_) => errors.add("media", "names a file that was not uploaded"),
+            Ok(id) if media.iter().any(|(m, _)| *m == id) => errors.add("media", format!("file {n} is attached twice")),
+            Ok(_) if alt.is_empty() => errors.add(&format!("media.{i}.alt"), format!("is required: describe file {n} for people who cannot see it")),
+            Ok(_) if alt.chars().count() > ALT_MAX => errors.add(&format!("media.{i}.alt"), format!("must be at most {ALT_MAX} characters")),
+            Ok(id) => media.push((id, alt)),
+        }
+    }
+    media
 }
 
 /// The posts list's filters, from the URL.

@@ -15,6 +15,7 @@ mod import;
 mod instagram;
 mod linkedin;
 mod mastodon;
+mod media;
 mod oauth;
 mod pages;
 mod platforms_api;

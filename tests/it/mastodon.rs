@@ -84,6 +84,20 @@ async fn a_marketer_connects_mastodon_accounts_on_an_instance_they_name(app: Tes
     }
     assert_eq!(sandbox.stats().await["posts"], 2);
 
+    // With an image: uploaded to the instance as each account (`POST /api/v2/media`, the alt
+    // text as its description), then attached to the status by `media_ids`.
+    let photo = crate::media::uploaded(&app, crate::media::PHOTO).await;
+    let media = vec![keyport::domain::MediaPick { id: photo["id"].as_str().unwrap().into(), alt: "A loaf on the counter".into() }];
+    let form = PostForm { text: "Bread, pictured".into(), accounts: ids.clone(), action: "now".into(), media, ..Default::default() };
+    let post = publish::create(&app.state, &Caller::default(), form).await.unwrap();
+    publish::worker::process_due(&app.state).await;
+    for d in publish::get(&app.state, post.id).await.unwrap().deliveries {
+        assert_eq!(d.status, DeliveryStatus::Published, "{:?}", d.error);
+        let page = reqwest::get(d.provider_url.as_deref().unwrap()).await.unwrap().text().await.unwrap();
+        assert!(page.contains("alt=\"A loaf on the counter\""), "{page}");
+    }
+    assert_eq!(sandbox.stats().await["media_uploads"], 2, "once per account");
+
     // What a person can type wrong is said on the page, and nothing is registered.
     for (typed, notice) in [("mastodon.social/@someone", "instance_invalid"), ("", "instance_missing")] {
         let r = browser_post(&app, &browser, &format!("/oauth/{id}/connect"), &[("instance", typed)]).await;

@@ -3,7 +3,7 @@
 //! each answer means (published, retry, re-authenticate, refused).
 
 use axum::{body::Bytes, http::{HeaderMap, Method, StatusCode, Uri}, response::IntoResponse, Router};
-use keyport::server::publish::publishers::{publish, PublishError, Published, Request, Target};
+use keyport::server::publish::publishers::{publish, NoUploads, PublishError, Published, Request, Target};
 use secrecy::SecretString;
 use serde_json::{json, Value};
 use std::{collections::VecDeque, sync::{Arc, Mutex}, time::Duration};
@@ -62,7 +62,7 @@ impl Provider {
         self.replies.lock().unwrap().push_back(reply);
         let http = reqwest::Client::new();
         let target = Target { api_base: &self.base, account_id: account, api_version, destination: Some("bakery"), account_name: Some("baker") };
-        let post = Request { text, link, idempotency_key: "keyport-0192abc" };
+        let post = Request { text, link, idempotency_key: "keyport-0192abc", media: &[], uploads: &NoUploads };
         let result = publish(&http, provider.parse().unwrap(), &target, &SecretString::from("token-123"), &post).await;
         (self.seen.lock().unwrap().pop().unwrap(), result)
     }

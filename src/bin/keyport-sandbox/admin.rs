@@ -86,6 +86,7 @@ pub async fn stats(State(app): State<AppState>) -> Json<Value> {
         "apps_registered": counters.apps_registered,
         "long_lived_exchanges": counters.long_lived_exchanges,
         "renewals": counters.renewals,
+        "media_uploads": store.media.uploads,
         "live_grants": store.live_grants(),
     }))
 }

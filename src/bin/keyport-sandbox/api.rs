@@ -41,6 +41,9 @@ struct NewPost {
     text: Option<String>,
     #[serde(default)]
     link: Option<String>,
+    /// Files uploaded with `POST /api/media`, in order (media.rs).
+    #[serde(default)]
+    media_ids: Vec<String>,
 }
 
 /// `POST /api/posts`.
@@ -61,7 +64,16 @@ pub async fn create_post(State(app): State<AppState>, headers: HeaderMap, body: 
         return json_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_request", Some(message));
     }
     let idempotency_key = headers.get("idempotency-key").and_then(|value| value.to_str().ok()).map(str::trim).filter(|key| !key.is_empty());
-    let outcome = app.store().posts.create(&account, text, post.link, idempotency_key);
+    let mut store = app.store();
+    let media = match store.media.attach(&account, &post.media_ids) {
+        Ok(media) => media,
+        Err(message) => return json_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_request", Some(&message)),
+    };
+    let outcome = store.posts.create(&account, text, post.link, idempotency_key);
+    if let PostOutcome::Created(id) = &outcome {
+        store.posts.attach_media(id, media);
+    }
+    drop(store);
     let (status, id) = match outcome {
         PostOutcome::Created(id) => {
             tracing::info!(post_id = %id, account = %account.name, "post created");

@@ -11,6 +11,8 @@ pub enum Endpoint {
     Revoke,
     Userinfo,
     Posts,
+    /// Media uploads (`POST /api/media`, `/api/v2/media`).
+    Media,
 }
 
 impl FromStr for Endpoint {
@@ -22,7 +24,8 @@ impl FromStr for Endpoint {
             "revoke" => Self::Revoke,
             "userinfo" => Self::Userinfo,
             "posts" => Self::Posts,
-            other => return Err(format!("unknown endpoint {other:?} (expected authorize, token, revoke, userinfo or posts)")),
+            "media" => Self::Media,
+            other => return Err(format!("unknown endpoint {other:?} (expected authorize, token, revoke, userinfo, posts or media)")),
         })
     }
 }

@@ -142,11 +142,12 @@ pub fn post_page(post: &Post) -> String {
         None => String::new(),
     };
     let body = format!(
-        "<h1>{name}</h1><p class=\"muted\">@{username} · {date}</p><blockquote>{text}</blockquote>{link}",
+        "<h1>{name}</h1><p class=\"muted\">@{username} · {date}</p><blockquote>{text}</blockquote>{figures}{link}",
         name = escape(&post.account.name),
         username = escape(&post.account.username()),
         date = post.created_at.format("%Y-%m-%d %H:%M UTC"),
         text = escape(&post.text),
+        figures = crate::media::figures(&post.media),
     );
     page(&format!("Post by {}", post.account.name), &body)
 }
@@ -184,6 +185,7 @@ mod tests {
             text: "<b>hi</b>".into(),
             link: Some("javascript:alert(1)".into()),
             created_at: chrono::Utc::now(),
+            media: Vec::new(),
         };
         let html = post_page(&post);
         assert!(html.contains("&lt;b&gt;hi&lt;/b&gt;"));

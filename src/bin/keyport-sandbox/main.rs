@@ -19,6 +19,7 @@ mod html;
 mod instagram;
 mod linkedin;
 mod mastodon;
+mod media;
 mod meta;
 mod oauth;
 mod posts;
@@ -131,6 +132,12 @@ fn router(app: state::AppState) -> Router {
         .route("/userinfo", get(api::userinfo))
         .route("/api/posts", post(api::create_post))
         .route("/posts/{id}", get(api::show_post))
+        // Media in Mastodon's shapes (media.rs), here and at the Mastodon personality's paths.
+        .route("/api/media", post(media::upload).layer(axum::extract::DefaultBodyLimit::max(media::FILE_MAX + 64 * 1024)))
+        .route("/api/media/{id}", get(media::status))
+        .route("/media/{id}", get(media::file))
+        .route("/api/v2/media", post(media::upload).layer(axum::extract::DefaultBodyLimit::max(media::FILE_MAX + 64 * 1024)))
+        .route("/api/v1/media/{id}", get(media::status))
         // The Mastodon personality (mastodon.rs): Mastodon's paths and shapes.
         .route("/api/v1/apps", post(mastodon::register_app))
         .route("/oauth/authorize", get(authorize::consent).post(authorize::decide))

@@ -11,7 +11,8 @@
 //!   entity (`access_token`, `token_type`, `scope`, `created_at`; no refresh token, no expiry).
 //! - `GET /api/v1/accounts/verify_credentials`: the Account entity
 //!   (https://docs.joinmastodon.org/entities/Account/).
-//! - `POST /api/v1/statuses` with `Idempotency-Key` (https://docs.joinmastodon.org/methods/statuses/#create):
+//! - `POST /api/v1/statuses` with `Idempotency-Key` (https://docs.joinmastodon.org/methods/statuses/#create)
+//!   and `media_ids` (media.rs serves `POST /api/v2/media` and `GET /api/v1/media/{id}`):
 //!   the Status entity; errors as Mastodon's `{"error": "…"}`.
 
 use crate::account::Account;
@@ -155,9 +156,24 @@ pub async fn create_status(State(app): State<AppState>, headers: HeaderMap, body
         return error(StatusCode::UNPROCESSABLE_ENTITY, &format!("Validation failed: {message}"));
     }
     let key = headers.get("idempotency-key").and_then(|v| v.to_str().ok()).map(str::trim).filter(|k| !k.is_empty());
-    let id = match app.store().posts.create(&account, text.clone(), None, key) {
-        PostOutcome::Created(id) | PostOutcome::Replayed(id) => id,
+    // `media_ids` (JSON): files uploaded with POST /api/v2/media (media.rs).
+    let ids = match crate::media::ids_in(&serde_json::from_slice(&body).unwrap_or_default()) {
+        Ok(ids) => ids,
+        Err(message) => return error(StatusCode::UNPROCESSABLE_ENTITY, &message),
     };
+    let mut store = app.store();
+    let media = match store.media.attach(&account, &ids) {
+        Ok(media) => media,
+        Err(message) => return error(StatusCode::UNPROCESSABLE_ENTITY, &message),
+    };
+    let id = match store.posts.create(&account, text.clone(), None, key) {
+        PostOutcome::Created(id) => {
+            store.posts.attach_media(&id, media);
+            id
+        }
+        PostOutcome::Replayed(id) => id,
+    };
+    drop(store);
     let url = format!("{}/posts/{id}", app.base_url);
     Json(json!({
         "id": id,

@@ -12,6 +12,8 @@ pub struct Post {
     pub text: String,
     pub link: Option<String>,
     pub created_at: DateTime<Utc>,
+    /// Its images or video, in order.
+    pub media: Vec<crate::media::Attachment>,
 }
 
 /// Whether a create call made a new post or replayed an earlier one with the same key.
@@ -46,12 +48,19 @@ impl PostBook {
             return PostOutcome::Replayed(existing.clone());
         }
         let id = uuid::Uuid::now_v7().simple().to_string();
-        let post = Post { account: account.clone(), text, link, created_at: Utc::now() };
+        let post = Post { account: account.clone(), text, link, created_at: Utc::now(), media: Vec::new() };
         self.posts.insert(id.clone(), post);
         if let Some(key) = key {
             self.idempotency.insert(key, id.clone());
         }
         PostOutcome::Created(id)
+    }
+
+    /// Puts files on a post just created.
+    pub fn attach_media(&mut self, id: &str, media: Vec<crate::media::Attachment>) {
+        if let Some(post) = self.posts.get_mut(id) {
+            post.media = media;
+        }
     }
 
     /// The text of the account's newest post (X refuses the same text twice in a row).

@@ -155,6 +155,8 @@ pub struct Store {
     pub counters: Counters,
     pub faults: FaultQueues,
     pub posts: PostBook,
+    /// Uploaded media (media.rs).
+    pub media: crate::media::MediaBook,
     /// Threads media containers not yet published: id → (author, text).
     pub containers: HashMap<String, (Account, String)>,
     /// Bluesky sessions (bluesky.rs).
@@ -176,6 +178,7 @@ impl Store {
             counters: Counters::default(),
             faults: FaultQueues::default(),
             posts: PostBook::default(),
+            media: crate::media::MediaBook::default(),
             containers: HashMap::new(),
             bluesky: Default::default(),
         }

@@ -5,7 +5,7 @@
 
 use super::{parse_body, read_json_object, ApiError, ApiResult, Member};
 use crate::{
-    domain::{parse_id, AccountText, AppError, FieldErrors, Post, PostFilter, PostForm, PostState},
+    domain::{parse_id, AccountText, AppError, FieldErrors, MediaPick, Post, PostFilter, PostForm},
     server::{publish, state::AppState},
 };
 use axum::{
@@ -98,6 +98,9 @@ struct PostInput {
     action: String,
     #[serde(default)]
     scheduled_at: Option<String>,
+    /// Uploaded files (`POST /api/media`) in order: `[{"id": …, "alt": …}]`.
+    #[serde(default)]
+    media: Vec<MediaPick>,
 }
 
 impl PostInput {
@@ -117,20 +120,16 @@ impl PostInput {
             scheduled_local: at.map(|t| t.format("%Y-%m-%dT%H:%M").to_string()).unwrap_or_default(),
             tz_offset: 0,
             texts: self.texts.into_iter().map(|(account, text)| AccountText { account, text }).collect(),
+            media: self.media,
         })
     }
 
     /// The stored post as input, for a PATCH to change some of its fields.
     fn of(post: &Post) -> Map<String, Value> {
-        let action = match post.state {
-            PostState::Draft => "draft",
-            PostState::Scheduled => "schedule",
-            _ => "now",
-        };
-        let accounts: Vec<String> = post.deliveries.iter().filter_map(|d| d.account_id).map(|a| a.to_string()).collect();
+        let form = post.as_form();
         let at = post.scheduled_at.map(|t| t.to_rfc3339());
-        let texts: Map<String, Value> = post.deliveries.iter().filter_map(|d| Some((d.account_id?.to_string(), Value::String(d.text.clone()?)))).collect();
-        let input = json!({ "text": post.text, "link": post.link, "accounts": accounts, "texts": texts, "action": action, "scheduled_at": at });
+        let texts: Map<String, Value> = form.texts.into_iter().map(|t| (t.account, Value::String(t.text))).collect();
+        let input = json!({ "text": form.text, "link": post.link, "accounts": form.accounts, "texts": texts, "action": form.action, "scheduled_at": at, "media": form.media });
         input.as_object().cloned().unwrap_or_default()
     }
 }

@@ -95,6 +95,9 @@ pub struct Provider {
     pub client_auth: ClientAuth,
     pub refresh: Refresh,
     pub char_limit: Option<u32>,
+    /// The images and video Keyport can send it (none: no media yet).
+    #[serde(default)]
+    pub media: crate::domain::MediaLimits,
     /// Why Keyport cannot publish to this provider (yet); `None`: it has a publisher
     /// (a unit test keeps the two in step with `publishers::supports`).
     #[serde(default)]

@@ -45,6 +45,7 @@ pub async fn choices(state: &AppState) -> Result<(Vec<PublishTarget>, Vec<String
                 avatar_url: a.avatar_url,
                 provider: a.provider,
                 char_limit: catalog::get(a.provider).char_limit,
+                media: catalog::get(a.provider).media.clone(),
             }
         })
         .collect();
@@ -57,6 +58,7 @@ async fn prepare(state: &AppState, form: PostForm) -> Result<(crate::domain::Val
     let post = form.validate(Utc::now())?;
     let targets = targets(state).await?;
     let mut errors = FieldErrors::default();
+    let files = attached_files(state, &post.media, &mut errors).await?;
     let mut deliveries = Vec::new();
     for id in &post.accounts {
         match targets.iter().find(|t| t.account_id == *id) {
@@ -67,6 +69,10 @@ async fn prepare(state: &AppState, form: PostForm) -> Result<(crate::domain::Val
                 if let Some(limit) = t.char_limit.filter(|l| length > *l as usize) {
                     let field = own.as_ref().map_or_else(|| "text".to_owned(), |_| format!("texts.{id}"));
                     errors.add(&field, format!("is {length} characters with the link; {} ({}) takes at most {limit}", t.name, t.platform_name));
+                }
+                // Once per provider, however many of its accounts the post goes to.
+                if let Some(problem) = crate::domain::media_problem(t.provider.label(), &t.media, &files).filter(|p| errors.0.iter().all(|e| &e.message != p)) {
+                    errors.add("media", problem);
                 }
                 deliveries.push((t.platform_id, t.account_id, own));
             }
@@ -83,11 +89,25 @@ async fn prepare(state: &AppState, form: PostForm) -> Result<(crate::domain::Val
     Ok((post, state_, scheduled_at, deliveries))
 }
 
+/// The stored files a post attaches, in its order; a file no longer stored is an error.
+async fn attached_files(state: &AppState, media: &[(Uuid, String)], errors: &mut FieldErrors) -> Result<Vec<crate::domain::Media>, AppError> {
+    let ids: Vec<Uuid> = media.iter().map(|(id, _)| *id).collect();
+    let stored = store::media::existing(&state.db, &ids).await?;
+    let mut files = Vec::with_capacity(ids.len());
+    for (i, id) in ids.iter().enumerate() {
+        match stored.iter().find(|m| m.id == *id) {
+            Some(m) => files.push(m.clone()),
+            None => errors.add("media", format!("file {} is not stored (any more): upload it again", i + 1)),
+        }
+    }
+    Ok(files)
+}
+
 /// Saves a new post as a draft, for now, or for later.
 pub async fn create(state: &AppState, caller: &Caller, form: PostForm) -> Result<Post, AppError> {
     let (post, post_state, scheduled_at, deliveries) = prepare(state, form).await?;
     let id = Uuid::now_v7();
-    let write = PostWrite { id, text: &post.text, link: post.link.as_deref(), state: post_state, scheduled_at, deliveries: &deliveries };
+    let write = PostWrite { id, text: &post.text, link: post.link.as_deref(), state: post_state, scheduled_at, deliveries: &deliveries, media: &post.media };
     store::posts::insert(&state.db, &write, &caller.actor(), caller.user.as_ref().map(|u| u.id)).await?;
     let detail = format!("{} to {} accounts", post_state.as_str(), deliveries.len());
     audit::record(&state.db, caller, Action::PostCreated, Some(Target::new(TargetKind::Post, id, "")), Outcome::Ok, Some(detail)).await;
@@ -101,7 +121,7 @@ pub async fn create(state: &AppState, caller: &Caller, form: PostForm) -> Result
 pub async fn update(state: &AppState, caller: &Caller, id: Uuid, form: PostForm) -> Result<Post, AppError> {
     may_change(caller, &get(state, id).await?)?;
     let (post, post_state, scheduled_at, deliveries) = prepare(state, form).await?;
-    let write = PostWrite { id, text: &post.text, link: post.link.as_deref(), state: post_state, scheduled_at, deliveries: &deliveries };
+    let write = PostWrite { id, text: &post.text, link: post.link.as_deref(), state: post_state, scheduled_at, deliveries: &deliveries, media: &post.media };
     if !store::posts::replace_unsent(&state.db, &write).await? {
         return Err(too_late(state, id).await);
     }
@@ -119,16 +139,7 @@ pub async fn reschedule(state: &AppState, caller: &Caller, id: Uuid, at: chrono:
     if post.state != PostState::Scheduled {
         return Err(AppError::Conflict { fields: FieldErrors::single("post", "only a scheduled post that has not started can move") });
     }
-    let texts = post.deliveries.iter().filter_map(|d| Some(crate::domain::AccountText { account: d.account_id?.to_string(), text: d.text.clone()? })).collect();
-    let form = PostForm {
-        text: post.text.clone(),
-        link: post.link.clone().unwrap_or_default(),
-        accounts: post.deliveries.iter().filter_map(|d| d.account_id).map(|a| a.to_string()).collect(),
-        action: "schedule".into(),
-        scheduled_local: at.format("%Y-%m-%dT%H:%M").to_string(),
-        tz_offset: 0,
-        texts,
-    };
+    let form = PostForm { scheduled_local: at.format("%Y-%m-%dT%H:%M").to_string(), ..post.as_form() };
     update(state, caller, id, form).await
 }
 

@@ -134,6 +134,42 @@ async fn deliver(state: &AppState, c: Claimed) {
     audit::record(&state.db, &caller, action, Some(Target::new(TargetKind::Delivery, c.id, "")), audited, Some(detail)).await;
 }
 
+/// The post's files with what the provider already holds of each from earlier attempts.
+async fn outgoing(state: &AppState, post: &crate::domain::Post, delivery: uuid::Uuid) -> Result<Vec<publishers::Outgoing>, Failure> {
+    if post.media.is_empty() {
+        return Ok(Vec::new());
+    }
+    let held = store::media::uploaded(&state.db, delivery).await.map_err(|e| Failure::Retry { message: e.to_string(), retry_after: None })?;
+    let mut files = Vec::with_capacity(post.media.len());
+    for (i, attached) in post.media.iter().enumerate() {
+        let bytes = crate::server::media::read(state, attached.media.id).await.map_err(|e| Failure::Retry { message: format!("reading file {} from storage: {e}", i + 1), retry_after: None })?;
+        files.push(publishers::Outgoing {
+            id: attached.media.id,
+            media_type: attached.media.media_type,
+            alt: attached.alt.clone(),
+            bytes,
+            uploaded: held.iter().find(|(m, _)| *m == attached.media.id).map(|(_, r)| r.clone()),
+        });
+    }
+    Ok(files)
+}
+
+/// Notes in the database what the provider holds of a delivery's files.
+struct Remember {
+    db: crate::server::db::Db,
+    delivery: uuid::Uuid,
+}
+
+#[async_trait::async_trait]
+impl publishers::Uploads for Remember {
+    async fn remember(&self, media: uuid::Uuid, reference: &str) {
+        if let Err(e) = store::media::remember_upload(&self.db, self.delivery, media, reference).await {
+            // Only costs a second upload on a retry.
+            tracing::warn!(error = %e, media.id = %media, "cannot note an uploaded file");
+        }
+    }
+}
+
 /// Why an attempt did not publish.
 enum Failure {
     Retry { message: String, retry_after: Option<Duration> },
@@ -180,7 +216,9 @@ async fn attempt(state: &AppState, caller: &Caller, c: &Claimed) -> Result<Publi
     };
     // The account's own text when the composer gave it one.
     let text = post.deliveries.iter().find(|d| d.id == c.id).and_then(|d| d.text.as_deref()).unwrap_or(&post.text);
-    let request = publishers::Request { text, link: post.link.as_deref(), idempotency_key: &c.idempotency_key };
+    let media = outgoing(state, &post, c.id).await?;
+    let uploads = Remember { db: state.db.clone(), delivery: c.id };
+    let request = publishers::Request { text, link: post.link.as_deref(), idempotency_key: &c.idempotency_key, media: &media, uploads: &uploads };
     match publishers::publish(&state.http, endpoints.provider.key, &publish_target, &token, &request).await {
         Ok(published) => Ok(published),
         Err(PublishError::Retryable { message, retry_after }) => Err(Failure::Retry { message, retry_after }),

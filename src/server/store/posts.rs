@@ -29,9 +29,11 @@ pub struct PostWrite<'a> {
     pub state: PostState,
     pub scheduled_at: Option<DateTime<Utc>>,
     pub deliveries: &'a [NewDelivery],
+    /// Its files in order, each with its alt text.
+    pub media: &'a [(Uuid, String)],
 }
 
-/// Inside a transaction: inserts the post's deliveries.
+/// Inside a transaction: inserts the post's deliveries and its files.
 macro_rules! insert_deliveries {
     ($tx:ident, $post:expr, $at:expr) => {
         for d in $post.deliveries {
@@ -52,6 +54,15 @@ macro_rules! insert_deliveries {
             .bind(d.text.as_deref())
             .execute(&mut *$tx)
             .await?;
+        }
+        for (position, (media_id, alt)) in $post.media.iter().enumerate() {
+            sqlx::query("INSERT INTO post_media (post_id, position, media_id, alt) VALUES ($1, $2, $3, $4)")
+                .bind($post.id)
+                .bind(position as i32)
+                .bind(media_id)
+                .bind(alt)
+                .execute(&mut *$tx)
+                .await?;
         }
     };
 }
@@ -117,6 +128,7 @@ pub async fn replace_unsent(db: &Db, post: &PostWrite<'_>) -> Result<bool, Store
             .execute(&mut *tx)
             .await?;
         sqlx::query("DELETE FROM deliveries WHERE post_id = $1").bind(post.id).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM post_media WHERE post_id = $1").bind(post.id).execute(&mut *tx).await?;
         insert_deliveries!(tx, post, at);
         Ok(true)
     })
@@ -281,33 +293,22 @@ pub async fn get(db: &Db, id: Uuid) -> Result<Option<Post>, StoreError> {
     Ok(with_deliveries(db, row.into_iter().collect()).await?.pop())
 }
 
-/// The posts with their deliveries, read in one query for all of them.
+/// The posts with their deliveries and files, read in one query each for all of them.
 async fn with_deliveries(db: &Db, posts: Vec<PostRow>) -> Result<Vec<Post>, StoreError> {
     if posts.is_empty() {
         return Ok(Vec::new());
     }
     let ids: Vec<Uuid> = posts.iter().map(|p| p.0).collect();
-    macro_rules! deliveries_where {
-        ($condition:literal) => {
-            concat!(
-                "SELECT d.post_id, d.id, d.platform_id, p.name, d.account_id, coalesce(a.name, nullif(a.external_id, '')), d.status, d.attempts, \
-                 d.due_at, d.provider_post_id, d.provider_url, d.error, d.updated_at, d.text \
-                 FROM deliveries d JOIN platforms p ON p.id = d.platform_id LEFT JOIN accounts a ON a.id = d.account_id \
-                 WHERE ", $condition, " ORDER BY lower(p.name), lower(coalesce(a.name, a.external_id))"
-            )
-        };
-    }
-    // A list of ids as one parameter: an array on PostgreSQL, a JSON array of hex on SQLite
-    // (where uuids are 16-byte blobs).
-    let rows: Vec<DeliveryRow> = on_db!(
+    let rows: Vec<DeliveryRow> = crate::fetch_for_ids!(
         db,
-        sqlite |pool| {
-            let hex: Vec<String> = ids.iter().map(|id| id.simple().to_string()).collect();
-            let ids = serde_json::to_string(&hex).expect("strings serialize");
-            sqlx::query_as(deliveries_where!("d.post_id IN (SELECT unhex(value) FROM json_each($1))")).bind(ids).fetch_all(pool).await
-        },
-        postgres |pool| sqlx::query_as(deliveries_where!("d.post_id = ANY($1)")).bind(&ids).fetch_all(pool).await,
+        &ids,
+        "SELECT d.post_id, d.id, d.platform_id, p.name, d.account_id, coalesce(a.name, nullif(a.external_id, '')), d.status, d.attempts, \
+         d.due_at, d.provider_post_id, d.provider_url, d.error, d.updated_at, d.text \
+         FROM deliveries d JOIN platforms p ON p.id = d.platform_id LEFT JOIN accounts a ON a.id = d.account_id \
+         WHERE d.post_id",
+        "ORDER BY lower(p.name), lower(coalesce(a.name, a.external_id))"
     )?;
+    let media = super::media::of_posts(db, &ids).await?;
     let mut deliveries = Vec::with_capacity(rows.len());
     for (post_id, id, platform_id, platform_name, account_id, account_name, status, attempts, due_at, provider_post_id, provider_url, error, updated_at, text) in rows {
         let status = status.parse().map_err(StoreError::Corrupt)?;
@@ -328,6 +329,7 @@ async fn with_deliveries(db: &Db, posts: Vec<PostRow>) -> Result<Vec<Post>, Stor
                 created_at,
                 updated_at,
                 deliveries: deliveries.iter().filter(|d| d.0 == id).map(|d| d.1.clone()).collect(),
+                media: media.iter().filter(|m| m.0 == id).map(|m| m.1.clone()).collect(),
             })
         })
         .collect()

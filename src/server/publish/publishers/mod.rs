@@ -21,6 +21,49 @@ pub struct Request<'a> {
     pub link: Option<&'a str>,
     /// The delivery's key: the same on every retry.
     pub idempotency_key: &'a str,
+    /// Its files, in order.
+    pub media: &'a [Outgoing],
+    /// Where a publisher notes each file the provider now holds, so a retry reuses it.
+    pub uploads: &'a dyn Uploads,
+}
+
+/// A file to send with a post.
+pub struct Outgoing {
+    /// Keyport's id of the file.
+    pub id: uuid::Uuid,
+    pub media_type: crate::domain::MediaType,
+    pub alt: String,
+    pub bytes: bytes::Bytes,
+    /// What the provider already holds of it from an earlier attempt (its media id).
+    pub uploaded: Option<String>,
+}
+
+/// Remembers what a provider holds of a delivery's files.
+#[async_trait::async_trait]
+pub trait Uploads: Send + Sync {
+    async fn remember(&self, media: uuid::Uuid, reference: &str);
+}
+
+/// For a post without files, or a test that keeps nothing.
+pub struct NoUploads;
+
+#[async_trait::async_trait]
+impl Uploads for NoUploads {
+    async fn remember(&self, _: uuid::Uuid, _: &str) {}
+}
+
+/// A failure of the post's own request, named so when files went before it.
+fn posting(post: &Request<'_>, e: PublishError) -> PublishError {
+    if post.media.is_empty() { e } else { during("posting", e) }
+}
+
+/// The same failure, saying which step of the attempt it happened in.
+fn during(step: &str, e: PublishError) -> PublishError {
+    match e {
+        PublishError::Retryable { message, retry_after } => PublishError::Retryable { message: format!("{step}: {message}"), retry_after },
+        PublishError::Unauthorized { message } => PublishError::Unauthorized { message: format!("{step}: {message}") },
+        PublishError::Rejected { message } => PublishError::Rejected { message: format!("{step}: {message}") },
+    }
 }
 
 /// Where to post it.
