@@ -74,6 +74,7 @@ export default defineConfig({
       KEYPORT_DOTENV: 'off',
       PUBLIC_URL: baseURL,
       DATABASE_URL,
+      MEDIA_DIR: 'target/e2e/media',
       ENCRYPTION_KEY: process.env.E2E_KEY_V2,
       ENCRYPTION_KEY_VERSION: '2',
       ENCRYPTION_KEY_V1: KEY_V1,

@@ -38,7 +38,7 @@ setup('first-run set-up, a marketer and an API token', async ({ page, browser })
 
   // Extra sign-ins: sessions of their own, so journeys that connect accounts in parallel
   // workers never share one (docs/operations.md, "Known limits").
-  for (const [user, path] of [[MARKETER, '.auth/marketer.json'], [MARKETER, '.auth/marketer-2.json'], [ADMIN, '.auth/admin-2.json']] as const) {
+  for (const [user, path] of [[MARKETER, '.auth/marketer.json'], [MARKETER, '.auth/marketer-2.json'], [ADMIN, '.auth/admin-2.json'], [ADMIN, '.auth/admin-3.json']] as const) {
     const context = await browser.newContext();
     const signIn = await context.newPage();
     await signIn.goto('/login');

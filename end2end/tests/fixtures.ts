@@ -94,15 +94,16 @@ export async function redditPlatform(api: APIRequestContext, request: APIRequest
 
 /**
  * Connects an account on the platform page through the sandbox's consent page, signed in
- * there as `name`; returns the account's item in the Accounts list (named by its handle).
+ * there as `name`; returns the account's item in the Accounts list (named `shown`: by
+ * default its handle, as the personalities name accounts; the sandbox itself shows `name`).
  */
-export async function connectAccount(page: Page, platformId: string, name: string) {
+export async function connectAccount(page: Page, platformId: string, name: string, shown = name.toLowerCase().replaceAll(' ', '-')) {
   await open(page, `/platforms/${platformId}`);
   const accounts = page.getByRole('region', { name: 'Accounts' });
   await accounts.getByRole('button', { name: /^Connect (an|another) account$/ }).click();
   await page.getByLabel('Account name').fill(name);
   await page.getByRole('button', { name: 'Approve' }).click();
-  const account = accounts.getByRole('listitem', { name: name.toLowerCase().replaceAll(' ', '-') });
+  const account = accounts.getByRole('listitem', { name: shown });
   await expect(account.getByText('Connected', { exact: true })).toBeVisible();
   return account;
 }

@@ -10,11 +10,14 @@ pub struct Draft {
     pub text: String,
     pub link: String,
     pub accounts: Vec<Uuid>,
+    /// Files already uploaded, with their alt texts.
+    #[serde(default)]
+    pub media: Vec<crate::domain::Attached>,
 }
 
 impl Draft {
     pub fn is_empty(&self) -> bool {
-        self.text.trim().is_empty() && self.link.trim().is_empty()
+        self.text.trim().is_empty() && self.link.trim().is_empty() && self.media.is_empty()
     }
 }
 

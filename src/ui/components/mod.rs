@@ -3,6 +3,7 @@ pub mod credentials_panel;
 pub mod draft;
 pub mod error_view;
 pub mod fields;
+pub mod media_picker;
 pub mod notice;
 pub mod oauth_panel;
 pub mod platform_icon;

@@ -4,11 +4,12 @@
 
 use crate::{
     server_fns::posts::{get_post, list_posts, CancelPost, CreatePost, PostsPage as PostsData, RetryDelivery, UpdatePost},
-    domain::{char_count, shown, AppError, Delivery, DeliveryStatus, Post, PostState, PublishTarget},
+    domain::{char_count, shown, AppError, Attached, Delivery, DeliveryStatus, Post, PostState, PublishTarget},
     ui::components::{
         error_view::{ErrorView, FormAlert},
         notice::Notice,
         draft::{self, Draft},
+        media_picker::MediaPicker,
         oauth_panel::Avatar,
         poll::poll_while,
         timestamp::Timestamp,
@@ -86,7 +87,7 @@ fn Posts(data: PostsData, create: ServerAction<CreatePost>, retry: ServerAction<
                 <h2 id="compose-heading">"New post"</h2>
                 <FormAlert error/>
                 <ActionForm action=create attr:class="form compose">
-                    <Composer targets=targets.clone() errors=error text=String::new() link=String::new() chosen=Vec::new() texts=Default::default() when="now" autosave=create/>
+                    <Composer targets=targets.clone() errors=error text=String::new() link=String::new() chosen=Vec::new() texts=Default::default() media=Vec::new() when="now" autosave=create/>
                 </ActionForm>
                 {skipped}
             </section>
@@ -114,6 +115,8 @@ fn Composer(
     chosen: Vec<uuid::Uuid>,
     /// Accounts' own texts, by account.
     texts: BTreeMap<uuid::Uuid, String>,
+    /// The files already on the post.
+    media: Vec<Attached>,
     when: &'static str,
     /// For a new post: keep the unsent work in this browser until this action saves it.
     #[prop(optional)]
@@ -125,6 +128,7 @@ fn Composer(
     let selected = RwSignal::new(chosen.clone());
     let when_value = RwSignal::new(when.to_owned());
     let own_texts = RwSignal::new(texts.clone());
+    let attached = RwSignal::new(media);
     // Each account's place in the form's list of own texts.
     let positions: Vec<uuid::Uuid> = targets.iter().map(|t| t.account_id).collect();
     // What each account will get: its own text if it has one, else the post's.
@@ -137,6 +141,7 @@ fn Composer(
     Effect::new(move |_| tz_offset.set(js_sys::Date::new_0().get_timezone_offset() as i32));
     let counters = targets.clone();
     let previews = targets.clone();
+    let pickable = targets.clone();
     let (text_ref, link_ref) = (NodeRef::<leptos::html::Textarea>::new(), NodeRef::<leptos::html::Input>::new());
     // Puts a draft into the fields (the DOM's values, then the signals that follow them).
     let fill = move |d: Draft| {
@@ -148,10 +153,11 @@ fn Composer(
         text_value.set(d.text);
         link_value.set(d.link);
         selected.set(d.accounts);
+        attached.set(d.media);
     };
     let restored = RwSignal::new(false);
     if let Some(create) = autosave {
-        keep_unsent(create, text_value, link_value, selected, restored, fill, positions.clone(), (text_ref, link_ref));
+        keep_unsent(create, (text_value, link_value, selected, attached), restored, fill, positions.clone(), (text_ref, link_ref));
     }
     let discard = move |_| {
         fill(Draft::default());
@@ -184,6 +190,7 @@ fn Composer(
                 node_ref=link_ref on:input=move |ev| link_value.set(event_target_value(&ev))/>
             {move || field_error("link")().map(|e| view! { <p class="field-error">{e}</p> })}
         </div>
+        <MediaPicker attached targets=pickable selected errors/>
         <fieldset class="field" class:has-error=move || field_error("accounts")().is_some()>
             <legend>"Accounts"</legend>
             {by_platform(targets).into_iter().map(|(platform, accounts)| view! {
@@ -212,7 +219,7 @@ fn Composer(
             }).collect_view()}
             {move || field_error("accounts")().map(|e| view! { <p class="field-error">{e}</p> })}
         </fieldset>
-        <Previews targets=previews selected text_value link_value own_texts/>
+        <Previews targets=previews selected text_value link_value own_texts attached/>
         <fieldset class="field">
             <legend>"When"</legend>
             {[("now", "Publish now"), ("schedule", "Schedule"), ("draft", "Save as draft")].into_iter().map(|(value, label)| view! {
@@ -245,12 +252,9 @@ fn text_for(account: uuid::Uuid, own_texts: RwSignal<BTreeMap<uuid::Uuid, String
 /// Keeps a new post's unsent work in this browser (`draft`): restores it into an empty
 /// composer once, saves every change, forgets it when `create` saves the post (and empties
 /// the fields), and asks before the page is left with unsent text.
-#[allow(clippy::too_many_arguments)]
 fn keep_unsent(
     create: ServerAction<CreatePost>,
-    text_value: RwSignal<String>,
-    link_value: RwSignal<String>,
-    selected: RwSignal<Vec<uuid::Uuid>>,
+    (text_value, link_value, selected, attached): (RwSignal<String>, RwSignal<String>, RwSignal<Vec<uuid::Uuid>>, RwSignal<Vec<Attached>>),
     restored: RwSignal<bool>,
     fill: impl Fn(Draft) + Copy + Send + Sync + 'static,
     known: Vec<uuid::Uuid>,
@@ -270,7 +274,7 @@ fn keep_unsent(
         ready.set(true);
     });
     Effect::new(move |_| {
-        let d = Draft { text: text_value.get(), link: link_value.get(), accounts: selected.get() };
+        let d = Draft { text: text_value.get(), link: link_value.get(), accounts: selected.get(), media: attached.get() };
         if ready.get() {
             draft::save(&d);
         }
@@ -296,7 +300,14 @@ fn keep_unsent(
 /// How the post will look on each chosen account, as that network shows it
 /// (`domain::shown`, which the publishers send), updated as the person types.
 #[component]
-fn Previews(targets: Vec<PublishTarget>, selected: RwSignal<Vec<uuid::Uuid>>, text_value: RwSignal<String>, link_value: RwSignal<String>, own_texts: RwSignal<BTreeMap<uuid::Uuid, String>>) -> impl IntoView {
+fn Previews(
+    targets: Vec<PublishTarget>,
+    selected: RwSignal<Vec<uuid::Uuid>>,
+    text_value: RwSignal<String>,
+    link_value: RwSignal<String>,
+    own_texts: RwSignal<BTreeMap<uuid::Uuid, String>>,
+    attached: RwSignal<Vec<Attached>>,
+) -> impl IntoView {
     let cards = move || {
         let link = link_value.get().trim().to_owned();
         let link = Some(link.as_str()).filter(|l| !l.is_empty());
@@ -318,6 +329,7 @@ fn Previews(targets: Vec<PublishTarget>, selected: RwSignal<Vec<uuid::Uuid>>, te
                         </header>
                         {s.title.map(|title| view! { <p class="preview-title">{title}</p> })}
                         {(!s.body.is_empty()).then(|| view! { <p class="preview-body">{linked(&s.body)}</p> })}
+                        <MediaGrid media=attached.get()/>
                         {s.card.map(|url| view! {
                             <p class="link-card"><span class="link-card-host">{host.unwrap_or_default()}</span><span class="mono">{url}</span></p>
                         })}
@@ -333,6 +345,24 @@ fn Previews(targets: Vec<PublishTarget>, selected: RwSignal<Vec<uuid::Uuid>>, te
             {cards}
         </section>
     }
+}
+
+/// A post's images (or its video) as the networks lay them out: a grid of up to four.
+#[component]
+fn MediaGrid(media: Vec<Attached>) -> impl IntoView {
+    let class = format!("media-grid media-{}", media.len().min(4));
+    (!media.is_empty()).then(|| view! {
+        <div class=class>
+            {media.into_iter().map(|a| {
+                let src = a.media.content_path();
+                if a.media.media_type.is_video() {
+                    view! { <video src=src controls preload="metadata" aria-label=a.alt></video> }.into_any()
+                } else {
+                    view! { <img src=src alt=a.alt loading="lazy"/> }.into_any()
+                }
+            }).collect_view()}
+        </div>
+    })
 }
 
 /// Text with its http(s) links as links, spaces and line breaks kept.
@@ -438,6 +468,7 @@ fn PostCard(post: Post, retry: ServerAction<RetryDelivery>, cancel: ServerAction
                 <span class="muted">" · by " {post.created_by.clone()} " · " <Timestamp at=post.created_at/></span>
             </header>
             <p class="post-text">{post.text.clone()}</p>
+            <MediaGrid media=post.media.clone()/>
             {post.link.clone().map(|l| view! { <p class="mono">{l}</p> })}
             {(!post.deliveries.is_empty()).then(|| view! {
                 <table class="deliveries">
@@ -540,7 +571,7 @@ pub fn EditPostPage() -> impl IntoView {
                             <ActionForm action=update attr:class="card form compose">
                                 <input type="hidden" name="id" value=post.id.to_string()/>
                                 <FormAlert error/>
-                                <Composer targets errors=error text=post.text.clone() link=post.link.clone().unwrap_or_default() chosen texts when/>
+                                <Composer targets errors=error text=post.text.clone() link=post.link.clone().unwrap_or_default() chosen texts media=post.media.clone() when/>
                             </ActionForm>
                         }.into_any()
                     }
