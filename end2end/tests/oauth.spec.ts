@@ -30,7 +30,7 @@ test.describe('OAuth connect as a marketer', () => {
     expect(html).not.toMatch(/sbx_(at|rt|code)_/);
 
     // The provider revokes the grant; the next use of the token finds out.
-    expect((await request.post(`${SANDBOX_URL}/admin/revoke-all`)).status()).toBe(204);
+    expect((await request.post(`${SANDBOX_URL}/admin/revoke-all?account=E2E%20Marketing`)).status()).toBe(204);
     const id = page.url().split('/platforms/')[1].split('?')[0];
     const listed = await (await api.get(`/api/platforms/${id}/accounts`)).json();
     const check = await api.post(`/api/platforms/${id}/accounts/${listed.accounts[0].id}/token`, { data: {} });
@@ -59,7 +59,7 @@ test.describe('OAuth connect as a marketer', () => {
     await expect(accounts.getByRole('listitem', { name: 'E2E Second Brand' }).getByText('Connected', { exact: true })).toBeVisible();
 
     await open(page, '/posts');
-    const choices = page.getByRole('group', { name: 'Sandbox' });
+    const choices = page.getByRole('group', { name: 'Sandbox', exact: true });
     await expect(choices.getByRole('checkbox')).toHaveCount(2);
     await expect(choices.getByRole('checkbox', { name: /^E2E Second Brand/ })).toBeVisible();
 

@@ -6,21 +6,37 @@ use crate::domain::{AppError, Post, PostForm, PublishTarget};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
-/// The posts page's data: the posts matching the filters and where a post can go.
+/// The posts page's list: the posts matching the filters, and the accounts to filter by.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PostsPage {
     pub posts: Vec<Post>,
     pub targets: Vec<PublishTarget>,
-    /// Connected accounts a post cannot go to, each with why (a connect-only provider).
-    pub connect_only: Vec<String>,
 }
 
 #[server]
 pub async fn list_posts(status: Option<String>, platform: Option<String>, day: Option<String>) -> Result<PostsPage, AppError> {
     guarded(Role::Marketer, |cx| async move {
         let filter = crate::domain::PostFilter::parse(status.as_deref(), platform.as_deref(), day.as_deref())?;
-        let (posts, (targets, connect_only)) = tokio::try_join!(publish::list(&cx.state, &filter), publish::choices(&cx.state))?;
-        Ok(PostsPage { posts, targets, connect_only })
+        let (posts, targets) = tokio::try_join!(publish::list(&cx.state, &filter), publish::targets(&cx.state))?;
+        Ok(PostsPage { posts, targets })
+    })
+    .await
+}
+
+/// Where a new post can go: the composer's own data, loaded once, so the list's refreshes
+/// (every few seconds while deliveries move) never rebuild what a person is writing.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PostChoices {
+    pub targets: Vec<PublishTarget>,
+    /// Connected accounts a post cannot go to, each with why (a connect-only provider).
+    pub connect_only: Vec<String>,
+}
+
+#[server]
+pub async fn compose_choices() -> Result<PostChoices, AppError> {
+    guarded(Role::Marketer, |cx| async move {
+        let (targets, connect_only) = publish::choices(&cx.state).await?;
+        Ok(PostChoices { targets, connect_only })
     })
     .await
 }

@@ -242,6 +242,7 @@ fn server_function_expectations() -> Vec<(&'static str, String, Option<Role>)> {
         ("list_attention", String::new(), Some(Role::Marketer)),
         ("import_platforms", "export=%5B%5D".into(), Some(Role::Admin)),
         ("list_posts", String::new(), Some(Role::Marketer)),
+        ("compose_choices", String::new(), Some(Role::Marketer)),
         ("create_post", "form[text]=x&form[action]=draft".into(), Some(Role::Marketer)),
         ("update_post", format!("id={unknown}&form[text]=x&form[action]=draft"), Some(Role::Marketer)),
         ("cancel_post", format!("id={unknown}"), Some(Role::Marketer)),

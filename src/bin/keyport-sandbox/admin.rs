@@ -50,10 +50,17 @@ pub async fn clear_faults(State(app): State<AppState>) -> StatusCode {
     StatusCode::NO_CONTENT
 }
 
-/// `POST /admin/revoke-all`.
-pub async fn revoke_all(State(app): State<AppState>) -> StatusCode {
-    app.store().revoke_all();
-    tracing::info!("every grant revoked");
+#[derive(Deserialize)]
+pub struct RevokeQuery {
+    /// Only this account's grants (its name on the consent page): one journey's "the user
+    /// removed the app" then leaves the grants of journeys running beside it alone.
+    account: Option<String>,
+}
+
+/// `POST /admin/revoke-all[?account=NAME]`.
+pub async fn revoke_all(State(app): State<AppState>, axum::extract::Query(query): axum::extract::Query<RevokeQuery>) -> StatusCode {
+    app.store().revoke_all(query.account.as_deref());
+    tracing::info!(account = ?query.account, "grants revoked");
     StatusCode::NO_CONTENT
 }
 

@@ -407,8 +407,8 @@ impl Store {
         was_live
     }
 
-    pub fn revoke_all(&mut self) {
-        let ids: Vec<u64> = self.grants.keys().copied().collect();
+    pub fn revoke_all(&mut self, account: Option<&str>) {
+        let ids: Vec<u64> = self.grants.iter().filter(|(_, g)| account.is_none_or(|name| g.account.name == name)).map(|(id, _)| *id).collect();
         for id in ids {
             self.revoke_grant(id);
         }
@@ -622,7 +622,7 @@ mod tests {
         let a = connect(&mut store, &client, now);
         let b = connect(&mut store, &client, now);
         assert_eq!(store.live_grants(), 2);
-        store.revoke_all();
+        store.revoke_all(None);
         assert_eq!(store.live_grants(), 0);
         assert!(store.account_for_access_token(&a.access_token, now).is_none());
         assert!(store.refresh(&client.id, &b.refresh_token, None, true, now).is_err());

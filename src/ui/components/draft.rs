@@ -10,6 +10,9 @@ pub struct Draft {
     pub text: String,
     pub link: String,
     pub accounts: Vec<Uuid>,
+    /// Accounts' own texts.
+    #[serde(default)]
+    pub texts: std::collections::BTreeMap<Uuid, String>,
     /// Files already uploaded, with their alt texts.
     #[serde(default)]
     pub media: Vec<crate::domain::Attached>,
@@ -17,7 +20,7 @@ pub struct Draft {
 
 impl Draft {
     pub fn is_empty(&self) -> bool {
-        self.text.trim().is_empty() && self.link.trim().is_empty() && self.media.is_empty()
+        self.text.trim().is_empty() && self.link.trim().is_empty() && self.media.is_empty() && self.texts.values().all(|t| t.trim().is_empty())
     }
 }
 

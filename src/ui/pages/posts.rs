@@ -3,7 +3,7 @@
 //! changes a draft or a scheduled post that has not started.
 
 use crate::{
-    server_fns::posts::{get_post, list_posts, CancelPost, CreatePost, PostsPage as PostsData, RetryDelivery, UpdatePost},
+    server_fns::posts::{compose_choices, get_post, list_posts, CancelPost, PostChoices, CreatePost, PostsPage as PostsData, RetryDelivery, UpdatePost},
     domain::{char_count, shown, AppError, Attached, Delivery, DeliveryStatus, Post, PostState, PublishTarget},
     ui::components::{
         error_view::{ErrorView, FormAlert},
@@ -40,6 +40,8 @@ pub fn PostsPage() -> impl IntoView {
         },
         |(status, platform, day, ..)| list_posts(status, platform, day),
     );
+    // Loaded once: the list's refreshes never rebuild what a person is writing.
+    let choices = Resource::new(|| (), |_| compose_choices());
     view! {
         <Title text="Posts"/>
         <div class="page-header"><div>
@@ -47,12 +49,20 @@ pub fn PostsPage() -> impl IntoView {
             <p class="lede">"Write once, publish to every connected account — now or at a time you choose."</p>
         </div></div>
         <Notice/>
+        <Suspense fallback=|| view! { <p class="loading" role="status">"Loading the composer…"</p> }>
+            {move || Suspend::new(async move {
+                match choices.await {
+                    Ok(choices) => view! { <NewPost choices create/> }.into_any(),
+                    Err(error) => view! { <ErrorView error/> }.into_any(),
+                }
+            })}
+        </Suspense>
         <Transition fallback=|| view! { <p class="loading" role="status">"Loading posts…"</p> }>
             {move || Suspend::new(async move {
                 match page.await {
                     Ok(data) => {
                         moving.set(data.posts.iter().flat_map(|p| &p.deliveries).any(|d| d.status.in_flight()));
-                        view! { <Posts data create retry cancel/> }.into_any()
+                        view! { <Posts data retry cancel/> }.into_any()
                     }
                     Err(error) => view! { <ErrorView error/> }.into_any(),
                 }
@@ -61,18 +71,18 @@ pub fn PostsPage() -> impl IntoView {
     }
 }
 
+/// The new-post form, with the accounts it can go to.
 #[component]
-fn Posts(data: PostsData, create: ServerAction<CreatePost>, retry: ServerAction<RetryDelivery>, cancel: ServerAction<CancelPost>) -> impl IntoView {
+fn NewPost(choices: PostChoices, create: ServerAction<CreatePost>) -> impl IntoView {
     let error = Signal::derive(move || create.value().get().and_then(Result::err));
-    let PostsData { posts, targets, connect_only } = data;
+    let PostChoices { targets, connect_only } = choices;
     let skipped = (!connect_only.is_empty()).then(|| view! {
         <details class="hint connect-only">
             <summary>{format!("{} connected account(s) cannot be posted to", connect_only.len())}</summary>
             <ul>{connect_only.into_iter().map(|line| view! { <li>{line}</li> }).collect_view()}</ul>
         </details>
     });
-    let filter_targets = targets.clone();
-    let composer = if targets.is_empty() {
+    if targets.is_empty() {
         view! {
             <section class="card" aria-labelledby="compose-heading">
                 <h2 id="compose-heading">"New post"</h2>
@@ -93,10 +103,14 @@ fn Posts(data: PostsData, create: ServerAction<CreatePost>, retry: ServerAction<
             </section>
         }
         .into_any()
-    };
+    }
+}
+
+#[component]
+fn Posts(data: PostsData, retry: ServerAction<RetryDelivery>, cancel: ServerAction<CancelPost>) -> impl IntoView {
+    let PostsData { posts, targets } = data;
     view! {
-        {composer}
-        <PostFilters targets=filter_targets/>
+        <PostFilters targets/>
         {if posts.is_empty() {
             view! { <div class="card empty"><p>"No posts match. Write one above."</p></div> }.into_any()
         } else {
@@ -153,11 +167,12 @@ fn Composer(
         text_value.set(d.text);
         link_value.set(d.link);
         selected.set(d.accounts);
+        own_texts.set(d.texts);
         attached.set(d.media);
     };
     let restored = RwSignal::new(false);
     if let Some(create) = autosave {
-        keep_unsent(create, (text_value, link_value, selected, attached), restored, fill, positions.clone(), (text_ref, link_ref));
+        keep_unsent(create, (text_value, link_value, selected, own_texts, attached), restored, fill, positions.clone(), (text_ref, link_ref));
     }
     let discard = move |_| {
         fill(Draft::default());
@@ -254,7 +269,13 @@ fn text_for(account: uuid::Uuid, own_texts: RwSignal<BTreeMap<uuid::Uuid, String
 /// the fields), and asks before the page is left with unsent text.
 fn keep_unsent(
     create: ServerAction<CreatePost>,
-    (text_value, link_value, selected, attached): (RwSignal<String>, RwSignal<String>, RwSignal<Vec<uuid::Uuid>>, RwSignal<Vec<Attached>>),
+    (text_value, link_value, selected, own_texts, attached): (
+        RwSignal<String>,
+        RwSignal<String>,
+        RwSignal<Vec<uuid::Uuid>>,
+        RwSignal<BTreeMap<uuid::Uuid, String>>,
+        RwSignal<Vec<Attached>>,
+    ),
     restored: RwSignal<bool>,
     fill: impl Fn(Draft) + Copy + Send + Sync + 'static,
     known: Vec<uuid::Uuid>,
@@ -268,13 +289,14 @@ fn keep_unsent(
         }
         if let Some(mut d) = draft::load().filter(|_| text_value.get_untracked().is_empty() && link_value.get_untracked().is_empty()) {
             d.accounts.retain(|a| known.contains(a));
+            d.texts.retain(|a, _| known.contains(a));
             fill(d);
             restored.set(true);
         }
         ready.set(true);
     });
     Effect::new(move |_| {
-        let d = Draft { text: text_value.get(), link: link_value.get(), accounts: selected.get(), media: attached.get() };
+        let d = Draft { text: text_value.get(), link: link_value.get(), accounts: selected.get(), texts: own_texts.get(), media: attached.get() };
         if ready.get() {
             draft::save(&d);
         }
@@ -393,7 +415,9 @@ fn OwnText(index: usize, account: uuid::Uuid, name: String, initial: String, own
             <summary>{format!("Own text for {name}")}</summary>
             <label for=id.clone() class="sr-only">{format!("Own text for {name}")}</label>
             <input type="hidden" name=format!("form[texts][{index}][account]") value=account.to_string()/>
+            // `prop:value` follows the signal, so a restored draft or a sent post shows here.
             <textarea id=id name=format!("form[texts][{index}][text]") rows="3" placeholder="Leave empty to post the text above"
+                prop:value=move || own_texts.with(|t| t.get(&account).cloned().unwrap_or_default())
                 on:input=move |ev| own_texts.update(|t| { t.insert(account, event_target_value(&ev)); })>{initial}</textarea>
             {move || error().map(|e| view! { <p class="field-error">{e}</p> })}
         </details>
