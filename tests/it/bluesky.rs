@@ -66,6 +66,22 @@ async fn a_bluesky_account_connects_with_an_app_password_publishes_a_link_and_re
     let shown = sandbox.page(&format!("/posts/{rkey}")).await;
     assert!(shown.contains("Croissants ☕ today") && shown.contains("href=\"https://example.com/menu\""), "the link arrived as a link");
 
+    // With two images: each goes up with uploadBlob, and the record embeds them with their
+    // alt text and aspect ratio (the personality checks the embed as the lexicon says).
+    let (one, two) = (crate::media::uploaded(&app, crate::media::PHOTO).await, crate::media::uploaded(&app, crate::media::PHOTO_2).await);
+    let media = vec![
+        keyport::domain::MediaPick { id: one["id"].as_str().unwrap().into(), alt: "A croissant".into() },
+        keyport::domain::MediaPick { id: two["id"].as_str().unwrap().into(), alt: "The counter".into() },
+    ];
+    let form = PostForm { text: "Pictured".into(), accounts: vec![account_id.clone()], action: "now".into(), media, ..Default::default() };
+    let post = publish::create(&app.state, &Caller::default(), form).await.unwrap();
+    publish::worker::process_due(&app.state).await;
+    let delivery = publish::get(&app.state, post.id).await.unwrap().deliveries.remove(0);
+    assert_eq!(delivery.status, DeliveryStatus::Published, "{:?}", delivery.error);
+    let shown = sandbox.page(&format!("/posts/{}", delivery.provider_url.unwrap().rsplit('/').next().unwrap())).await;
+    assert!(shown.find("alt=\"A croissant\"").unwrap() < shown.find("alt=\"The counter\"").unwrap(), "{shown}");
+    assert_eq!(sandbox.stats().await["media_uploads"], 2);
+
     // The refresher renews the session with refreshSession (the old refresh JWT is spent).
     let before = sandbox.stats().await["refreshes"].as_u64().unwrap();
     assert_eq!(worker::sweep(&app.state, || {}).await, 1);

@@ -13,6 +13,12 @@
 //!   `{"uri": "at://{did}/app.bsky.feed.post/{rkey}", "cid"}`; an expired one gets 400
 //!   `ExpiredToken` "Token has expired"; text over 300 characters or a facet whose byte range
 //!   does not hold its link gets 400 `InvalidRequest` (https://docs.bsky.app/docs/advanced-guides/post-richtext).
+//! - `POST /xrpc/com.atproto.repo.uploadBlob`: the raw bytes with their type as
+//!   `Content-Type` → `{"blob": {"$type": "blob", "ref": {"$link"}, "mimeType", "size"}}`
+//!   (lexicons/com/atproto/repo/uploadBlob.json). A record may embed them as
+//!   `app.bsky.embed.images`: at most 4, each with its `alt` (required) and an image blob of
+//!   this account of at most 1,000,000 bytes (lexicons/app/bsky/embed/images.json), else 400
+//!   `InvalidRequest`; the post page shows them.
 
 use crate::account::Account;
 use crate::faults::Endpoint;
@@ -129,10 +135,63 @@ pub async fn create_record(State(app): State<AppState>, headers: HeaderMap, body
         }
         link = link.or(uri.map(str::to_owned));
     }
-    let id = match app.store().posts.create(&account, text, link, None) {
-        PostOutcome::Created(id) | PostOutcome::Replayed(id) => id,
+    let mut store = app.store();
+    let media = match embedded_images(&store.media, &account, record.get("embed")) {
+        Ok(media) => media,
+        Err(message) => return error(StatusCode::BAD_REQUEST, "InvalidRequest", &message),
     };
+    let id = match store.posts.create(&account, text, link, None) {
+        PostOutcome::Created(id) => {
+            store.posts.attach_media(&id, media);
+            id
+        }
+        PostOutcome::Replayed(id) => id,
+    };
+    drop(store);
     Json(json!({ "uri": format!("at://{}/app.bsky.feed.post/{id}", account.id), "cid": format!("bafyrei{id}") })).into_response()
+}
+
+/// The largest image blob `app.bsky.embed.images` takes (its lexicon's `maxSize`).
+const IMAGE_MAX: usize = 1_000_000;
+
+/// The images of an `app.bsky.embed.images` embed, checked as the lexicon says.
+fn embedded_images(book: &crate::media::MediaBook, account: &Account, embed: Option<&Value>) -> Result<Vec<crate::media::Attachment>, String> {
+    let Some(embed) = embed.filter(|e| !e.is_null()) else { return Ok(Vec::new()) };
+    if embed.get("$type").and_then(Value::as_str) != Some("app.bsky.embed.images") {
+        return Err("the sandbox takes app.bsky.embed.images embeds only".into());
+    }
+    let images = embed.get("images").and_then(Value::as_array).ok_or("Invalid app.bsky.embed.images: images must be an array")?;
+    if images.is_empty() || images.len() > 4 {
+        return Err("Invalid app.bsky.embed.images: images must have 1 to 4 items".into());
+    }
+    images
+        .iter()
+        .map(|image| {
+            let alt = image.get("alt").and_then(Value::as_str).ok_or("Invalid app.bsky.embed.images: each image must have an alt")?;
+            let link = image.pointer("/image/ref/$link").and_then(Value::as_str).ok_or("Invalid app.bsky.embed.images: image must be a blob")?;
+            let (mime, size) = book.facts(&account.id, link).ok_or_else(|| format!("Could not find blob: {link}"))?;
+            if size > IMAGE_MAX {
+                return Err(format!("Invalid app.bsky.embed.images: image is {size} bytes; the maximum is {IMAGE_MAX}"));
+            }
+            Ok(crate::media::Attachment { id: link.to_owned(), mime, description: alt.to_owned() })
+        })
+        .collect()
+}
+
+/// `POST /xrpc/com.atproto.repo.uploadBlob`.
+pub async fn upload_blob(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    if let Some(response) = app.injected_fault(Endpoint::Media).await {
+        return response;
+    }
+    let Some(token) = bearer_token(&headers) else { return error(StatusCode::UNAUTHORIZED, "AuthenticationRequired", "Authentication Required") };
+    let account = match app.store().bluesky.account_for_access(token, Instant::now()) {
+        Ok(account) => account,
+        Err(message) => return error(StatusCode::BAD_REQUEST, "ExpiredToken", message),
+    };
+    let mime = headers.get(axum::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("application/octet-stream").to_owned();
+    let size = body.len();
+    let link = app.store().media.keep(&account.id, mime.clone(), body, String::new(), Duration::ZERO);
+    Json(json!({ "blob": { "$type": "blob", "ref": { "$link": link }, "mimeType": mime, "size": size } })).into_response()
 }
 
 /// Bluesky sessions: access JWTs with their expiry, refresh JWTs spent once.

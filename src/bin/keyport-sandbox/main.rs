@@ -157,6 +157,7 @@ fn router(app: state::AppState) -> Router {
         .route("/xrpc/com.atproto.server.createSession", post(bluesky::create_session))
         .route("/xrpc/com.atproto.server.refreshSession", post(bluesky::refresh_session))
         .route("/xrpc/com.atproto.repo.createRecord", post(bluesky::create_record))
+        .route("/xrpc/com.atproto.repo.uploadBlob", post(bluesky::upload_blob).layer(axum::extract::DefaultBodyLimit::max(media::FILE_MAX + 64 * 1024)))
         // The LinkedIn personality (linkedin.rs): its OAuth, userinfo and versioned Posts API.
         .route("/linkedin/oauth/v2/authorization", get(linkedin::consent).post(linkedin::decide))
         .route("/linkedin/oauth/v2/accessToken", post(linkedin::token))

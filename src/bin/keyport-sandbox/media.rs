@@ -64,6 +64,19 @@ pub struct MediaBook {
 }
 
 impl MediaBook {
+    /// Keeps an uploaded file; its id.
+    pub fn keep(&mut self, owner: &str, mime: String, bytes: Bytes, description: String, processing: Duration) -> String {
+        let id = uuid::Uuid::now_v7().simple().to_string();
+        self.files.insert(id.clone(), MediaFile { owner: owner.to_owned(), mime, bytes, description, ready_at: Instant::now() + processing });
+        self.uploads += 1;
+        id
+    }
+
+    /// A file's type and size, if `owner` uploaded it.
+    pub fn facts(&self, owner: &str, id: &str) -> Option<(String, usize)> {
+        self.files.get(id).filter(|f| f.owner == owner).map(|f| (f.mime.clone(), f.bytes.len()))
+    }
+
     /// The files `ids` names, checked as Mastodon checks them when a status attaches them.
     pub fn attach(&self, owner: &Account, ids: &[String]) -> Result<Vec<Attachment>, String> {
         if ids.len() > PER_POST {
@@ -144,12 +157,10 @@ pub async fn upload(State(app): State<AppState>, headers: HeaderMap, mut form: M
         return error(StatusCode::UNPROCESSABLE_ENTITY, &format!("Validation failed: File file size must be less than {} MB", FILE_MAX / 1024 / 1024));
     }
     let processing = if mime.starts_with("video/") { PROCESSING } else { Duration::ZERO };
-    let media = MediaFile { owner: account.id.clone(), mime, bytes, description, ready_at: Instant::now() + processing };
-    let id = uuid::Uuid::now_v7().simple().to_string();
-    let body = entity(&app, &id, &media);
     let mut store = app.store();
-    store.media.files.insert(id, media);
-    store.media.uploads += 1;
+    let id = store.media.keep(&account.id, mime, bytes, description, processing);
+    let body = entity(&app, &id, &store.media.files[&id]);
+    drop(store);
     let status = if processing.is_zero() { StatusCode::OK } else { StatusCode::ACCEPTED };
     (status, Json(body)).into_response()
 }

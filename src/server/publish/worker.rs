@@ -148,6 +148,7 @@ async fn outgoing(state: &AppState, post: &crate::domain::Post, delivery: uuid::
             media_type: attached.media.media_type,
             alt: attached.alt.clone(),
             bytes,
+            dimensions: attached.media.width.zip(attached.media.height),
             uploaded: held.iter().find(|(m, _)| *m == attached.media.id).map(|(_, r)| r.clone()),
         });
     }

@@ -2,9 +2,11 @@
 //! an `app.bsky.feed.post` record in the account's repo (its DID), answering `{"uri", "cid"}`
 //! (https://docs.bsky.app/docs/advanced-guides/posts). Links only become links through
 //! facets, whose ranges count UTF-8 bytes, start inclusive and end exclusive
-//! (https://docs.bsky.app/docs/advanced-guides/post-richtext).
+//! (https://docs.bsky.app/docs/advanced-guides/post-richtext). Images go first, each with
+//! `com.atproto.repo.uploadBlob`, and the record embeds them as `app.bsky.embed.images`
+//! with their alt text and aspect ratio (https://docs.bsky.app/docs/advanced-guides/posts).
 
-use super::{field, send, PublishError, Published, Request};
+use super::{during, field, posting, send, PublishError, Published, Request};
 use secrecy::SecretString;
 use serde_json::{json, Value};
 
@@ -17,12 +19,46 @@ pub async fn publish(http: &reqwest::Client, base: &str, did: Option<&str>, toke
         "createdAt": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
         "facets": link_facets(&text),
     });
+    let mut record = record;
+    if let Some(embed) = images(http, base, token, post).await? {
+        record["embed"] = embed;
+    }
     let body = json!({ "repo": did, "collection": "app.bsky.feed.post", "record": record });
-    let (_, answer) = send(http.post(format!("{base}/xrpc/com.atproto.repo.createRecord")).json(&body), token).await.map_err(expired_is_auth)?;
+    let (_, answer) = send(http.post(format!("{base}/xrpc/com.atproto.repo.createRecord")).json(&body), token).await.map_err(expired_is_auth).map_err(|e| posting(post, e))?;
     let uri = field(&answer, "/uri")?;
     // at://{did}/app.bsky.feed.post/{rkey} is shown at bsky.app/profile/{did}/post/{rkey}.
     let url = uri.rsplit('/').next().filter(|rkey| !rkey.is_empty()).map(|rkey| format!("https://bsky.app/profile/{did}/post/{rkey}"));
     Ok(Published { id: uri, url })
+}
+
+/// The post's images as an `app.bsky.embed.images` embed: each uploaded with
+/// `uploadBlob` (the raw bytes, their type as Content-Type) unless an earlier attempt did,
+/// its blob noted for a retry (https://docs.bsky.app/docs/advanced-guides/posts#images-embeds).
+async fn images(http: &reqwest::Client, base: &str, token: &SecretString, post: &Request<'_>) -> Result<Option<Value>, PublishError> {
+    if post.media.is_empty() {
+        return Ok(None);
+    }
+    let mut images = Vec::with_capacity(post.media.len());
+    for (i, file) in post.media.iter().enumerate() {
+        let step = format!("uploading file {} of {}", i + 1, post.media.len());
+        let known = file.uploaded.as_deref().and_then(|blob| serde_json::from_str::<Value>(blob).ok());
+        let blob = match known {
+            Some(blob) => blob,
+            None => {
+                let request = http.post(format!("{base}/xrpc/com.atproto.repo.uploadBlob")).header(reqwest::header::CONTENT_TYPE, file.media_type.as_str()).body(file.bytes.clone());
+                let (_, answer) = send(request, token).await.map_err(expired_is_auth).map_err(|e| during(&step, e))?;
+                let blob = answer.get("blob").filter(|b| b.is_object()).cloned().ok_or_else(|| PublishError::Rejected { message: format!("{step}: the answer has no blob") })?;
+                post.uploads.remember(file.id, &blob.to_string()).await;
+                blob
+            }
+        };
+        let mut image = json!({ "alt": file.alt, "image": blob });
+        if let Some((width, height)) = file.dimensions {
+            image["aspectRatio"] = json!({ "width": width, "height": height });
+        }
+        images.push(image);
+    }
+    Ok(Some(json!({ "$type": "app.bsky.embed.images", "images": images })))
 }
 
 /// A link facet for each http(s) URL in `text`, with its UTF-8 byte range.

@@ -34,6 +34,8 @@ pub struct Outgoing {
     pub media_type: crate::domain::MediaType,
     pub alt: String,
     pub bytes: bytes::Bytes,
+    /// Width and height in pixels, for an image.
+    pub dimensions: Option<(u32, u32)>,
     /// What the provider already holds of it from an earlier attempt (its media id).
     pub uploaded: Option<String>,
 }
