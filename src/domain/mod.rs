@@ -13,6 +13,7 @@ mod media;
 mod oauth;
 mod platform;
 mod posts;
+mod slots;
 
 pub use account::{
     check_password, parse_email, parse_token_expiry, safe_return_path, ApiToken, AuditEvent, AuditPage, NewApiToken, TokenScope, User, Viewer,
@@ -27,6 +28,7 @@ pub use import::{ImportProblem, ImportReport};
 pub use keys::{AttentionAction, AttentionItem, JobState, KeyPanel, RotationJob};
 pub use media::{file_problem, media_problem, size, Attached, Media, MediaLimits, MediaPick, MediaType, ALT_MAX, MEDIA_PER_POST_MAX};
 pub use oauth::{parse_subreddit, Account, OauthSettings, OauthSettingsForm, OauthView, PageChoice, PagePick, ProviderChoice, ProviderKey};
+pub use slots::{weekdays, PostingSlots};
 pub use posts::{char_count, shown, AccountText, Delivery, DeliveryStatus, Post, PostAction, PostFilter, PostForm, PostState, PublishTarget, Shown, ValidPost};
 pub use platform::{
     FacetCounts, Platform, PlatformDraft, PlatformFilter, PlatformForm, PlatformList, ValidPlatform,

@@ -185,6 +185,9 @@ pub struct Account {
     /// profile); `None`: the provider's default ([`Account::destination_or_default`]).
     #[serde(default)]
     pub destination: Option<String>,
+    /// When "Add to queue" posts to it; `None`: no slots set.
+    #[serde(default)]
+    pub slots: Option<super::PostingSlots>,
 }
 
 impl Account {

@@ -138,7 +138,7 @@ pub struct PostForm {
     pub link: String,
     /// The accounts to post to, by id.
     pub accounts: Vec<String>,
-    /// "draft", "now" or "schedule".
+    /// "draft", "now", "schedule" or "queue" (the next free posting slot).
     pub action: String,
     /// `YYYY-MM-DDTHH:MM` in the person's time zone (a datetime-local input).
     pub scheduled_local: String,
@@ -165,6 +165,8 @@ pub enum PostAction {
     Draft,
     Now,
     Schedule(DateTime<Utc>),
+    /// In the next posting slot of its accounts that no queued post holds.
+    Queue,
 }
 
 /// A post that passed every rule the form alone can check.
@@ -311,6 +313,7 @@ impl PostForm {
         let action = match self.action.as_str() {
             "draft" => PostAction::Draft,
             "now" => PostAction::Now,
+            "queue" => PostAction::Queue,
             "schedule" => match schedule_at(&self.scheduled_local, self.tz_offset, now) {
                 Ok(at) => PostAction::Schedule(at),
                 Err((field, message)) => {
@@ -319,7 +322,7 @@ impl PostForm {
                 }
             },
             _ => {
-                errors.add("action", "must be draft, now or schedule");
+                errors.add("action", "must be draft, now, schedule or queue");
                 PostAction::Draft
             }
         };

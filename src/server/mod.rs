@@ -21,6 +21,7 @@ pub mod rotation;
 pub mod router;
 pub mod secrets;
 pub mod shutdown;
+pub mod slots;
 pub mod state;
 pub mod store;
 pub mod text_input;

@@ -26,5 +26,6 @@ mod publishers;
 mod reddit;
 mod rotation;
 mod secrets;
+mod slots;
 mod startup;
 mod x;

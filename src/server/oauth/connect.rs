@@ -44,6 +44,7 @@ pub fn routes() -> Router<AppState> {
         .route("/oauth/{id}/callback", get(callback))
         .route("/oauth/{id}/accounts/{account}/disconnect", post(disconnect))
         .route("/oauth/{id}/accounts/{account}/destination", post(destination))
+        .route("/oauth/{id}/accounts/{account}/slots", post(slots))
         .route("/oauth/{id}/pages/{pick}", post(pick_pages))
         .route("/oauth/{id}/app-password", post(app_password))
 }
@@ -233,6 +234,28 @@ async fn destination(State(state): State<AppState>, Extension(caller): Extension
     let detail = format!("{}: posts go to {}", account.label(), destination.as_deref().unwrap_or("the account's profile"));
     audit::record(&state.db, &caller, Action::PlatformUpdated, Some(Target::platform(&platform)), Outcome::Ok, Some(detail)).await;
     Ok(Answer::back(platform.id, "destination_saved"))
+}
+
+/// `POST /oauth/{id}/accounts/{account}/slots`: the posting slots form, `day` once per
+/// ticked day, `times` as typed, `zone`; `clear` removes them.
+async fn slots(State(state): State<AppState>, Extension(caller): Extension<Caller>, Path((id, account)): Path<(String, String)>, body: Bytes) -> Answered {
+    let (platform, account) = account_for(&state, &caller, &id, &account).await?;
+    let form: Vec<(String, String)> = form_urlencoded::parse(&body).into_owned().collect();
+    let field = |name: &str| form.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default();
+    let slots = if form.iter().any(|(k, _)| k == "clear") {
+        None
+    } else {
+        let days: Vec<String> = form.iter().filter(|(k, _)| k == "day").map(|(_, v)| v.clone()).collect();
+        match crate::domain::PostingSlots::parse(&days, &field("times"), &field("zone")) {
+            Ok(slots) if crate::server::slots::known_zone(&slots.zone) => Some(slots),
+            Ok(_) => return Ok(Answer::back(platform.id, "slots_zone_unknown")),
+            Err(_) => return Ok(Answer::back(platform.id, "slots_invalid")),
+        }
+    };
+    store::accounts::set_slots(&state.db, account.id, slots.as_ref()).await.map_err(|e| Answer::internal(e, Some(platform.id)))?;
+    let detail = format!("{}: posting slots {}", account.label(), slots.as_ref().map_or_else(|| "cleared".to_owned(), |s| s.describe()));
+    audit::record(&state.db, &caller, Action::PlatformUpdated, Some(Target::platform(&platform)), Outcome::Ok, Some(detail)).await;
+    Ok(Answer::back(platform.id, "slots_saved"))
 }
 
 /// `POST /oauth/{id}/pages/{pick}`: the picker's form, `page` once per chosen Page and

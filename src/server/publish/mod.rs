@@ -80,13 +80,32 @@ async fn prepare(state: &AppState, form: PostForm) -> Result<(crate::domain::Val
     }
     errors.into_result(())?;
     let now = Utc::now();
+    let scheduled = |at| (PostState::Scheduled, Some(at), DeliveryStatus::Queued, at);
     let (state_, scheduled_at, status, due) = match post.action {
         PostAction::Draft => (PostState::Draft, None, DeliveryStatus::Waiting, now),
         PostAction::Now => (PostState::Sent, None, DeliveryStatus::Queued, now),
-        PostAction::Schedule(at) => (PostState::Scheduled, Some(at), DeliveryStatus::Queued, at),
+        PostAction::Schedule(at) => scheduled(at),
+        PostAction::Queue => scheduled(next_slot(state, &post.accounts, now).await?),
     };
     let deliveries = deliveries.into_iter().map(|(platform_id, account_id, text)| NewDelivery { text, platform_id, account_id, status, due_at: due }).collect();
     Ok((post, state_, scheduled_at, deliveries))
+}
+
+/// "Add to queue": the next posting slot of `accounts` that none of their queued posts holds.
+async fn next_slot(state: &AppState, accounts: &[Uuid], now: chrono::DateTime<Utc>) -> Result<chrono::DateTime<Utc>, AppError> {
+    let mut plans = Vec::new();
+    for id in accounts {
+        if let Some(slots) = store::accounts::get(&state.db, *id).await?.and_then(|row| row.account.slots) {
+            plans.push(slots);
+        }
+    }
+    if plans.is_empty() {
+        return Err(AppError::invalid("action", "Add to queue needs posting slots: set them for the account on its platform page, or choose a time"));
+    }
+    let taken = store::posts::queued_times(&state.db, accounts).await?;
+    super::slots::next_free(&plans, &taken, now).ok_or_else(|| {
+        AppError::invalid("action", format!("every posting slot of the next {} days is taken: add slots on the platform page, or choose a time", super::slots::HORIZON_DAYS))
+    })
 }
 
 /// The stored files a post attaches, in its order; a file no longer stored is an error.

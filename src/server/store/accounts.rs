@@ -36,7 +36,7 @@ fn select() -> &'static str {
         format!(
             "SELECT a.id, a.platform_id, a.instance_id, i.origin AS instance, a.external_id, a.name, a.avatar_url, a.scopes, \
              a.expires_at, a.connected_at, a.last_refreshed_at, a.last_error, a.refresh_failures, a.needs_attention, a.token_version, \
-             a.refresh_lease_until, a.destination, \
+             a.refresh_lease_until, a.destination, a.posting_slots, \
              EXISTS (SELECT 1 FROM secrets s WHERE s.owner_id = a.id AND s.field = 'access_token') AS connected, \
              EXISTS (SELECT 1 FROM secrets s WHERE s.owner_id = a.id AND s.field = 'refresh_token') AS has_refresh_token, \
              {} AS renews \
@@ -82,6 +82,7 @@ struct Row {
     has_refresh_token: bool,
     renews: bool,
     destination: Option<String>,
+    posting_slots: Option<String>,
 }
 
 fn decode(r: Row) -> AccountRow {
@@ -106,6 +107,8 @@ fn decode(r: Row) -> AccountRow {
             needs_attention: r.needs_attention,
             expired: !r.has_refresh_token && !r.renews && r.expires_at.is_some_and(|at| at <= Utc::now()),
             destination: r.destination,
+            // Written only by `set_slots`; an unreadable value reads as none.
+            slots: r.posting_slots.and_then(|json| serde_json::from_str(&json).ok()),
         },
         token_version: r.token_version,
         refresh_lease_until: r.refresh_lease_until,
@@ -137,6 +140,13 @@ pub async fn get(db: &Db, account_id: Uuid) -> Result<Option<AccountRow>, StoreE
 }
 
 /// Sets where the account's posts go (`None`: the provider's default).
+/// Sets (or, with `None`, clears) an account's posting slots.
+pub async fn set_slots(db: &Db, account_id: Uuid, slots: Option<&crate::domain::PostingSlots>) -> Result<(), StoreError> {
+    let json = slots.map(|s| serde_json::to_string(s).expect("slots serialize"));
+    on_db!(db, |pool| sqlx::query("UPDATE accounts SET posting_slots = $1, updated_at = $2 WHERE id = $3").bind(json).bind(now()).bind(account_id).execute(pool).await.map(|_| ()))?;
+    Ok(())
+}
+
 pub async fn set_destination(db: &Db, account_id: Uuid, destination: Option<&str>) -> Result<(), StoreError> {
     on_db!(db, |pool| sqlx::query("UPDATE accounts SET destination = $1, updated_at = $2 WHERE id = $3").bind(destination).bind(now()).bind(account_id).execute(pool).await.map(|_| ()))?;
     Ok(())

@@ -180,6 +180,13 @@ pub async fn claim(db: &Db, limit: i64, lease_until: DateTime<Utc>) -> Result<Ve
         .collect())
 }
 
+/// When the queued deliveries of `accounts` that have not started are due: the slots
+/// "Add to queue" must not give again.
+pub async fn queued_times(db: &Db, accounts: &[Uuid]) -> Result<Vec<DateTime<Utc>>, StoreError> {
+    let rows: Vec<(DateTime<Utc>,)> = crate::fetch_for_ids!(db, accounts, "SELECT due_at FROM deliveries WHERE status = 'queued' AND attempts = 0 AND account_id", "")?;
+    Ok(rows.into_iter().map(|(t,)| t).collect())
+}
+
 /// Deliveries a crashed worker left 'publishing' past their lease, with their platform's provider.
 pub async fn abandoned(db: &Db) -> Result<Vec<(Uuid, i32, Option<ProviderKey>)>, StoreError> {
     let rows: Vec<(Uuid, i32, Option<String>)> = on_db!(db, |pool| {

@@ -18,6 +18,7 @@ pub fn AccountsPanel(platform_id: String, oauth: OauthView) -> impl IntoView {
     let empty = oauth.accounts.is_empty();
     let connect_url = format!("/oauth/{platform_id}/connect");
     let chooses_destination = oauth.settings.provider == ProviderKey::Reddit;
+    let publishes = oauth.connect_only.is_none();
     let accounts = oauth.accounts.clone().into_iter().map(|a| {
         let label = a.label();
         let (badge, class) = match (a.needs_attention || !a.connected, a.expired) {
@@ -26,7 +27,9 @@ pub fn AccountsPanel(platform_id: String, oauth: OauthView) -> impl IntoView {
             (false, false) => ("Connected", "badge status-active"),
         };
         let disconnect = format!("/oauth/{platform_id}/accounts/{}/disconnect", a.id);
-        let destination = chooses_destination.then(|| view! { <DestinationForm platform_id=platform_id.clone() account=a.clone()/> });
+        // Boxed (`into_any`): the account item's view type is otherwise too deep for rustc.
+        let destination = chooses_destination.then(|| view! { <DestinationForm platform_id=platform_id.clone() account=a.clone()/> }.into_any());
+        let slots = publishes.then(|| view! { <SlotsForm platform_id=platform_id.clone() account=a.clone()/> }.into_any());
         view! {
             <li class="account" aria-label=label.clone()>
                 <div class="account-head">
@@ -55,6 +58,7 @@ pub fn AccountsPanel(platform_id: String, oauth: OauthView) -> impl IntoView {
                     }}</dd>
                 </dl>
                 {destination}
+                {slots}
                 <div class="form-actions">
                     // An app-password account re-authenticates through the sign-in form below.
                     {(!app_password).then(|| view! {
@@ -208,6 +212,56 @@ fn DestinationForm(platform_id: String, account: Account) -> impl IntoView {
             </div>
             <button type="submit" class="button" aria-label=format!("Save the subreddit of {}", account.label())>"Save"</button>
         </form>
+    }
+}
+
+/// When "Add to queue" posts to the account: days, times and a time zone. A plain form, so
+/// it works without JavaScript; with it, an empty zone starts as the browser's own.
+#[component]
+fn SlotsForm(platform_id: String, account: Account) -> impl IntoView {
+    let label = account.label();
+    let key = account.id;
+    let (days, times, zone) = match &account.slots {
+        Some(s) => (s.day_names(), s.times_text(), s.zone.clone()),
+        None => (Vec::new(), String::new(), String::new()),
+    };
+    let zone_value = RwSignal::new(zone);
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        if zone_value.get_untracked().is_empty() {
+            let browser = js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &js_sys::Object::new()).resolved_options();
+            if let Some(zone) = js_sys::Reflect::get(&browser, &"timeZone".into()).ok().and_then(|z| z.as_string()) {
+                zone_value.set(zone);
+            }
+        }
+    });
+    let summary = account.slots.as_ref().map_or_else(|| "Posting slots: none yet".to_owned(), |s| format!("Posting slots: {}", s.describe()));
+    view! {
+        <details class="slots">
+            <summary>{summary}</summary>
+            <form method="post" action=format!("/oauth/{platform_id}/accounts/{key}/slots") class="slots-form">
+                <fieldset class="field">
+                    <legend>{format!("Days {label} posts on")}</legend>
+                    {crate::domain::weekdays().map(|(name, day)| view! {
+                        <label class="check"><input type="checkbox" name="day" value=name checked=days.contains(&name)/>{day.to_string()}</label>
+                    }).collect_view()}
+                </fieldset>
+                <div class="field">
+                    <label for=format!("slot-times-{key}")>{format!("Times for {label}")}</label>
+                    <input id=format!("slot-times-{key}") name="times" type="text" value=times placeholder="09:00, 17:00" inputmode="numeric"/>
+                </div>
+                <div class="field">
+                    <label for=format!("slot-zone-{key}")>{format!("Time zone for {label}")}</label>
+                    <input id=format!("slot-zone-{key}") name="zone" type="text" prop:value=move || zone_value.get() placeholder="Europe/Paris" spellcheck="false" autocapitalize="none"/>
+                </div>
+                <div class="form-actions">
+                    <button type="submit" class="button" aria-label=format!("Save the posting slots of {label}")>"Save slots"</button>
+                    {account.slots.is_some().then(|| view! {
+                        <button type="submit" name="clear" value="1" class="button" aria-label=format!("Clear the posting slots of {label}")>"Clear"</button>
+                    })}
+                </div>
+            </form>
+        </details>
     }
 }
 

@@ -235,14 +235,16 @@ fn Composer(
             {move || field_error("accounts")().map(|e| view! { <p class="field-error">{e}</p> })}
         </fieldset>
         <Previews targets=previews selected text_value link_value own_texts attached/>
-        <fieldset class="field">
+        <fieldset class="field" class:has-error=move || field_error("action")().is_some()>
             <legend>"When"</legend>
-            {[("now", "Publish now"), ("schedule", "Schedule"), ("draft", "Save as draft")].into_iter().map(|(value, label)| view! {
+            {[("now", "Publish now"), ("schedule", "Schedule"), ("queue", "Add to queue"), ("draft", "Save as draft")].into_iter().map(|(value, label)| view! {
                 <label class="check">
                     <input type="radio" name="form[action]" value=value checked=value == when on:change=move |_| when_value.set(value.to_owned())/>
                     {label}
                 </label>
             }).collect_view()}
+            <p class="hint">"Add to queue: the next free posting slot of the chosen accounts (set on each platform page)."</p>
+            {move || field_error("action")().map(|e| view! { <p class="field-error">{e}</p> })}
         </fieldset>
         <div class="field" class:has-error=move || field_error("scheduled_local")().is_some()>
             <label for="post-when">"Publish at (your time zone)"</label>
@@ -252,7 +254,7 @@ fn Composer(
         </div>
         <div class="form-actions">
             <button type="submit" class="button primary">
-                {move || match when_value.get().as_str() { "schedule" => "Schedule", "draft" => "Save draft", _ => "Publish now" }}
+                {move || match when_value.get().as_str() { "schedule" => "Schedule", "queue" => "Add to queue", "draft" => "Save draft", _ => "Publish now" }}
             </button>
         </div>
     }
