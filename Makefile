@@ -5,7 +5,7 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 # cargo-leptos writes the WASM bundle, JS and CSS here; the server serves them.
 SITE := target/site
 
-.PHONY: run test setup build test-rust test-e2e fuzz release release-bundle release-tools clean-data
+.PHONY: run test setup build test-rust test-e2e fuzz bench release release-bundle release-tools clean-data
 
 run: setup build
 	@scripts/ensure-env.sh
@@ -29,6 +29,10 @@ test-rust:
 	# In parallel (one thread per core): building a server used to hang other tests'
 	# renders until router::page_routes generated the route list once. docs/operations.md.
 	cargo test --features ssr
+
+# Release-build benchmarks: prints the table docs/performance.md keeps, with each command.
+bench: setup
+	@scripts/bench.sh
 
 # Longer runs of what `make test` runs briefly: the property tests (any input to the
 # envelope parser, the return-path check, the forwarding headers, dates, provider answers)

@@ -15,8 +15,8 @@ use std::{fmt::Display, time::Duration};
 use tokio::io::AsyncWriteExt;
 use uuid::Uuid;
 
-/// The largest image kept (images are read whole to strip their metadata); the largest any
-/// provider takes is Pinterest's 20 MB.
+/// The largest image kept (images are read whole to strip their metadata): above every
+/// provider's image limit in the catalog (Mastodon's 16 MB is the largest).
 pub const IMAGE_MAX: u64 = 20 * 1024 * 1024;
 /// How long a link lent to a provider works: long enough to fetch and process a video.
 pub const LINK_LIFETIME: Duration = Duration::from_secs(3600);
