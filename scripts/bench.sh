@@ -22,8 +22,8 @@ for est in sorted(pathlib.Path("target/criterion").glob("*/*/new/estimates.json"
 PY
 }
 
-date +%s > target/.bench-start
 for bench in envelope calendar; do
+  date +%s > target/.bench-start
   cargo bench --features ssr --bench "$bench" >&2
   while IFS= read -r row; do rows+=("$row"); done < <(criterion "$bench")
 done
