@@ -69,10 +69,7 @@ pub async fn create_post(State(app): State<AppState>, headers: HeaderMap, body: 
         Ok(media) => media,
         Err(message) => return json_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_request", Some(&message)),
     };
-    let outcome = store.posts.create(&account, text, post.link, idempotency_key);
-    if let PostOutcome::Created(id) = &outcome {
-        store.posts.attach_media(id, media);
-    }
+    let outcome = store.posts.create(&account, text, post.link, idempotency_key, media);
     drop(store);
     let (status, id) = match outcome {
         PostOutcome::Created(id) => {

@@ -100,15 +100,21 @@ pub async fn refresh_session(State(app): State<AppState>, headers: HeaderMap) ->
     }
 }
 
+/// The account of the request's access JWT, or the PDS's answer to a missing (401) or an
+/// expired or unknown one (400 `ExpiredToken`).
+fn session(app: &AppState, headers: &HeaderMap) -> Result<Account, Response> {
+    let token = bearer_token(headers).ok_or_else(|| error(StatusCode::UNAUTHORIZED, "AuthenticationRequired", "Authentication Required"))?;
+    app.store().bluesky.account_for_access(token, Instant::now()).map_err(|message| error(StatusCode::BAD_REQUEST, "ExpiredToken", message))
+}
+
 /// `POST /xrpc/com.atproto.repo.createRecord`.
 pub async fn create_record(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
     if let Some(response) = app.injected_fault(Endpoint::Posts).await {
         return response;
     }
-    let Some(token) = bearer_token(&headers) else { return error(StatusCode::UNAUTHORIZED, "AuthenticationRequired", "Authentication Required") };
-    let account = match app.store().bluesky.account_for_access(token, Instant::now()) {
+    let account = match session(&app, &headers) {
         Ok(account) => account,
-        Err(message) => return error(StatusCode::BAD_REQUEST, "ExpiredToken", message),
+        Err(response) => return response,
     };
     let input: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     if input.get("repo").and_then(Value::as_str) != Some(account.id.as_str()) {
@@ -140,12 +146,8 @@ pub async fn create_record(State(app): State<AppState>, headers: HeaderMap, body
         Ok(media) => media,
         Err(message) => return error(StatusCode::BAD_REQUEST, "InvalidRequest", &message),
     };
-    let id = match store.posts.create(&account, text, link, None) {
-        PostOutcome::Created(id) => {
-            store.posts.attach_media(&id, media);
-            id
-        }
-        PostOutcome::Replayed(id) => id,
+    let id = match store.posts.create(&account, text, link, None, media) {
+        PostOutcome::Created(id) | PostOutcome::Replayed(id) => id,
     };
     drop(store);
     Json(json!({ "uri": format!("at://{}/app.bsky.feed.post/{id}", account.id), "cid": format!("bafyrei{id}") })).into_response()
@@ -183,10 +185,9 @@ pub async fn upload_blob(State(app): State<AppState>, headers: HeaderMap, body: 
     if let Some(response) = app.injected_fault(Endpoint::Media).await {
         return response;
     }
-    let Some(token) = bearer_token(&headers) else { return error(StatusCode::UNAUTHORIZED, "AuthenticationRequired", "Authentication Required") };
-    let account = match app.store().bluesky.account_for_access(token, Instant::now()) {
+    let account = match session(&app, &headers) {
         Ok(account) => account,
-        Err(message) => return error(StatusCode::BAD_REQUEST, "ExpiredToken", message),
+        Err(response) => return response,
     };
     let mime = headers.get(axum::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("application/octet-stream").to_owned();
     let size = body.len();

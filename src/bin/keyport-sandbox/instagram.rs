@@ -208,7 +208,7 @@ pub async fn publish_step(State(app): State<AppState>, Path((name, _version, use
             let Some((author, text)) = params.get("creation_id").and_then(|id| store.containers.remove(id)) else {
                 return graph_error(StatusCode::BAD_REQUEST, 24, Some(4279009), "The media container was not found or was published already");
             };
-            let id = match store.posts.create(&author, text, None, None) {
+            let id = match store.posts.create(&author, text, None, None, Vec::new()) {
                 PostOutcome::Created(id) | PostOutcome::Replayed(id) => id,
             };
             Json(json!({ "id": id })).into_response()

@@ -117,7 +117,7 @@ pub async fn create_post(State(app): State<AppState>, headers: HeaderMap, body: 
     if let Err(why) = validate_text(&text) {
         return error(StatusCode::UNPROCESSABLE_ENTITY, "UNPROCESSABLE_ENTITY", &format!("ERROR :: /commentary :: {why}"));
     }
-    let id = match app.store().posts.create(&m, text, None, None) {
+    let id = match app.store().posts.create(&m, text, None, None, Vec::new()) {
         PostOutcome::Created(id) | PostOutcome::Replayed(id) => id,
     };
     let mut response = StatusCode::CREATED.into_response();

@@ -31,7 +31,7 @@ use std::collections::HashMap;
 use std::time::Instant;
 
 /// Mastodon's error shape: `{"error": "…"}` with the status.
-fn error(status: StatusCode, message: &str) -> Response {
+pub(crate) fn error(status: StatusCode, message: &str) -> Response {
     (status, Json(json!({ "error": message }))).into_response()
 }
 
@@ -119,7 +119,8 @@ fn account_entity(app: &AppState, account: &Account) -> Value {
     })
 }
 
-fn authorized(app: &AppState, headers: &HeaderMap) -> Result<Account, Response> {
+/// The account behind the request's Bearer token, or Mastodon's 401.
+pub(crate) fn authorized(app: &AppState, headers: &HeaderMap) -> Result<Account, Response> {
     let token = bearer_token(headers).ok_or_else(|| error(StatusCode::UNAUTHORIZED, "The access token is invalid"))?;
     app.store().account_for_access_token(token, Instant::now()).cloned().ok_or_else(|| error(StatusCode::UNAUTHORIZED, "The access token is invalid"))
 }
@@ -166,12 +167,8 @@ pub async fn create_status(State(app): State<AppState>, headers: HeaderMap, body
         Ok(media) => media,
         Err(message) => return error(StatusCode::UNPROCESSABLE_ENTITY, &message),
     };
-    let id = match store.posts.create(&account, text.clone(), None, key) {
-        PostOutcome::Created(id) => {
-            store.posts.attach_media(&id, media);
-            id
-        }
-        PostOutcome::Replayed(id) => id,
+    let id = match store.posts.create(&account, text.clone(), None, key, media) {
+        PostOutcome::Created(id) | PostOutcome::Replayed(id) => id,
     };
     drop(store);
     let url = format!("{}/posts/{id}", app.base_url);

@@ -14,6 +14,7 @@
 
 use crate::account::Account;
 use crate::faults::Endpoint;
+use crate::mastodon::{authorized, error};
 use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::{Multipart, Path, State};
@@ -95,10 +96,6 @@ impl MediaBook {
     }
 }
 
-fn error(status: StatusCode, message: &str) -> Response {
-    (status, Json(json!({ "error": message }))).into_response()
-}
-
 /// Mastodon's MediaAttachment entity (https://docs.joinmastodon.org/entities/MediaAttachment/).
 fn entity(app: &AppState, id: &str, file: &MediaFile) -> Value {
     let ready = file.ready_at <= Instant::now();
@@ -112,11 +109,6 @@ fn entity(app: &AppState, id: &str, file: &MediaFile) -> Value {
         "description": (!file.description.is_empty()).then_some(file.description.clone()),
         "meta": {},
     })
-}
-
-fn authorized(app: &AppState, headers: &HeaderMap) -> Result<Account, Response> {
-    let token = crate::reply::bearer_token(headers).ok_or_else(|| error(StatusCode::UNAUTHORIZED, "The access token is invalid"))?;
-    app.store().account_for_access_token(token, Instant::now()).cloned().ok_or_else(|| error(StatusCode::UNAUTHORIZED, "The access token is invalid"))
 }
 
 /// `POST /api/media`, `POST /api/v2/media`.

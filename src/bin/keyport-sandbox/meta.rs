@@ -274,7 +274,7 @@ async fn feed(app: &AppState, page_id: &str, headers: &HeaderMap, query: Option<
     if let Err(why) = validate_text(&text) {
         return graph_error(StatusCode::BAD_REQUEST, 100, None, &format!("(#100) {why}"));
     }
-    let id = match store.posts.create(&page, text, link, None) {
+    let id = match store.posts.create(&page, text, link, None, Vec::new()) {
         PostOutcome::Created(id) | PostOutcome::Replayed(id) => id,
     };
     Json(json!({ "id": format!("{page_id}_{id}") })).into_response()

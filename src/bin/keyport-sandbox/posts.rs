@@ -41,26 +41,19 @@ pub struct PostBook {
 }
 
 impl PostBook {
-    /// Creates a post, or returns the one already made for this account and key.
-    pub fn create(&mut self, account: &Account, text: String, link: Option<String>, idempotency_key: Option<&str>) -> PostOutcome {
+    /// Creates a post with its files, or returns the one already made for this account and key.
+    pub fn create(&mut self, account: &Account, text: String, link: Option<String>, idempotency_key: Option<&str>, media: Vec<crate::media::Attachment>) -> PostOutcome {
         let key = idempotency_key.map(|key| (account.id.clone(), key.to_owned()));
         if let Some(existing) = key.as_ref().and_then(|key| self.idempotency.get(key)) {
             return PostOutcome::Replayed(existing.clone());
         }
         let id = uuid::Uuid::now_v7().simple().to_string();
-        let post = Post { account: account.clone(), text, link, created_at: Utc::now(), media: Vec::new() };
+        let post = Post { account: account.clone(), text, link, created_at: Utc::now(), media };
         self.posts.insert(id.clone(), post);
         if let Some(key) = key {
             self.idempotency.insert(key, id.clone());
         }
         PostOutcome::Created(id)
-    }
-
-    /// Puts files on a post just created.
-    pub fn attach_media(&mut self, id: &str, media: Vec<crate::media::Attachment>) {
-        if let Some(post) = self.posts.get_mut(id) {
-            post.media = media;
-        }
     }
 
     /// The text of the account's newest post (X refuses the same text twice in a row).
@@ -99,11 +92,11 @@ mod tests {
         let mut book = PostBook::default();
         let alice = account("Alice");
         let bob = account("Bob");
-        let first = book.create(&alice, "hi".into(), None, Some("k1"));
+        let first = book.create(&alice, "hi".into(), None, Some("k1"), Vec::new());
         let PostOutcome::Created(id) = first.clone() else { panic!("expected a new post") };
-        assert_eq!(book.create(&alice, "hi".into(), None, Some("k1")), PostOutcome::Replayed(id.clone()));
-        assert!(matches!(book.create(&bob, "hi".into(), None, Some("k1")), PostOutcome::Created(_)));
-        assert!(matches!(book.create(&alice, "hi".into(), None, None), PostOutcome::Created(_)));
+        assert_eq!(book.create(&alice, "hi".into(), None, Some("k1"), Vec::new()), PostOutcome::Replayed(id.clone()));
+        assert!(matches!(book.create(&bob, "hi".into(), None, Some("k1"), Vec::new()), PostOutcome::Created(_)));
+        assert!(matches!(book.create(&alice, "hi".into(), None, None, Vec::new()), PostOutcome::Created(_)));
         assert_eq!(book.count(), 3);
         assert_eq!(book.get(&id).map(|post| post.account.name.as_str()), Some("Alice"));
     }

@@ -160,7 +160,7 @@ pub async fn submit(State(app): State<AppState>, headers: HeaderMap, body: Bytes
         // Without api_type=json Reddit answers in its old jQuery shape; Keyport always asks for JSON.
         return (StatusCode::OK, Json(json!({ "jquery": [] }))).into_response();
     }
-    let id = match app.store().posts.create(&author, text, link, None) {
+    let id = match app.store().posts.create(&author, text, link, None, Vec::new()) {
         PostOutcome::Created(id) | PostOutcome::Replayed(id) => id,
     };
     // Reddit's ids are short base36; the tail of the sandbox's id is its random part.

@@ -105,7 +105,7 @@ pub async fn create_tweet(State(app): State<AppState>, headers: HeaderMap, body:
         let duplicate = json!({ "detail": "You are not allowed to create a Tweet with duplicate content.", "type": "about:blank", "title": "Forbidden", "status": 403 });
         return (StatusCode::FORBIDDEN, Json(duplicate)).into_response();
     }
-    let id = match store.posts.create(&author, text.clone(), None, None) {
+    let id = match store.posts.create(&author, text.clone(), None, None, Vec::new()) {
         PostOutcome::Created(id) | PostOutcome::Replayed(id) => id,
     };
     (StatusCode::CREATED, Json(json!({ "data": { "id": id, "text": text, "edit_history_tweet_ids": [id] } }))).into_response()

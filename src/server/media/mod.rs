@@ -51,10 +51,6 @@ pub async fn ingest<E: Display>(state: &AppState, uploader: Option<Uuid>, body: 
     }
     file.flush().await.map_err(internal)?;
     let media_type = inspect::sniff(&head).map_err(|why| AppError::invalid("file", why))?;
-    let unavailable = |e: object_store::Error| {
-        tracing::error!(error = %e, "media storage failed");
-        AppError::Unavailable { message: "media storage did not answer: try again in a moment".into() }
-    };
     let (sha256, bytes, dimensions) = if media_type.is_video() {
         let sha256 = hex::encode(hasher.finalize());
         let file = tokio::fs::File::open(&path).await.map_err(internal)?;
@@ -75,16 +71,19 @@ pub async fn ingest<E: Display>(state: &AppState, uploader: Option<Uuid>, body: 
     Ok(store::media::insert(&state.db, &NewMedia { sha256: &sha256, media_type, bytes, dimensions, created_by: uploader }).await?)
 }
 
+/// A storage failure: logged, and a 503 that asks to try again.
+fn unavailable(e: object_store::Error) -> AppError {
+    tracing::error!(error = %e, "media storage failed");
+    AppError::Unavailable { message: "media storage did not answer: try again in a moment".into() }
+}
+
 /// A stored file and its bytes, as a stream.
 pub async fn open(state: &AppState, id: Uuid) -> Result<(Media, futures::stream::BoxStream<'static, Result<Bytes, object_store::Error>>), AppError> {
     let (media, sha256) = store::media::get(&state.db, id).await?.ok_or_else(|| AppError::not_found(format!("media {id}")))?;
     use object_store::ObjectStoreExt;
     let found = state.media.get(&storage::key(&sha256)).await.map_err(|e| match e {
         object_store::Error::NotFound { .. } => internal(format!("media {id} is recorded but its file {sha256} is missing from storage")),
-        e => {
-            tracing::error!(error = %e, "media storage failed");
-            AppError::Unavailable { message: "media storage did not answer: try again in a moment".into() }
-        }
+        e => unavailable(e),
     })?;
     Ok((media, found.into_stream()))
 }
@@ -92,10 +91,7 @@ pub async fn open(state: &AppState, id: Uuid) -> Result<(Media, futures::stream:
 /// A stored file's bytes, whole (for a provider's upload).
 pub async fn read(state: &AppState, id: Uuid) -> Result<Bytes, AppError> {
     let (_, stream) = open(state, id).await?;
-    let parts: Vec<Bytes> = stream.try_collect().await.map_err(|e| {
-        tracing::error!(error = %e, "media storage failed");
-        AppError::Unavailable { message: "media storage did not answer: try again in a moment".into() }
-    })?;
+    let parts: Vec<Bytes> = stream.try_collect().await.map_err(unavailable)?;
     Ok(parts.concat().into())
 }
 
