@@ -35,11 +35,13 @@ bench: setup
 	@scripts/bench.sh
 
 # Longer runs of what `make test` runs briefly: the property tests (any input to the
-# envelope parser, the return-path check, the forwarding headers, dates, provider answers)
-# and the server-function form fuzzing (tests/it/forms.rs). See docs/security.md.
+# envelope parser, the return-path check, the forwarding headers, dates, provider answers),
+# the server-function form fuzzing (tests/it/forms.rs) and schemathesis against the JSON API
+# (tests/it/openapi.rs). See docs/security.md.
 fuzz: setup
 	PROPTEST_CASES=20000 cargo test --features ssr --lib any_
 	KEYPORT_FORM_ROUNDS=150 cargo test --features ssr --test it -- --nocapture forms::
+	SCHEMATHESIS_EXAMPLES=100 cargo test --features ssr --test it -- --nocapture openapi::schemathesis
 
 test-e2e:
 	@scripts/setup.sh --with-browser

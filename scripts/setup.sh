@@ -42,6 +42,13 @@ if ! python3 -c "import moto.server, flask" 2>/dev/null; then
   python3 -m pip install --quiet "moto[server]==5.2.1"
 fi
 
+# tests/it/openapi.rs runs schemathesis against the JSON API and its OpenAPI document.
+SCHEMATHESIS_VERSION=4.32.5
+if ! python3 -m schemathesis.cli --version 2>/dev/null | grep -q " $SCHEMATHESIS_VERSION\$"; then
+  step "installing schemathesis $SCHEMATHESIS_VERSION (for the API conformance test)"
+  python3 -m pip install --quiet "schemathesis==$SCHEMATHESIS_VERSION"
+fi
+
 for flag in "$@"; do
   case $flag in
     --with-browser) with_browser=1 ;;

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 /// A platform's encryption badge.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Encryption {
     pub state: EncryptionState,
     /// The key version of the secrets (the oldest one when they differ); `None` without secrets.
@@ -49,6 +50,7 @@ impl Encryption {
 
 /// One stored secret, described without its value.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SecretStatus {
     pub field: SecretField,
     pub key_version: u32,
@@ -61,6 +63,7 @@ pub struct SecretStatus {
 
 /// Everything shown about a platform's credentials.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Credentials {
     pub encryption: Encryption,
     pub secrets: Vec<SecretStatus>,

@@ -10,6 +10,7 @@ use std::fmt;
 
 /// A problem with one input field, named as the API and forms name it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct FieldError {
     pub field: String,
     pub message: String,
@@ -17,6 +18,7 @@ pub struct FieldError {
 
 /// Every problem found in one input, so a form can show them all at once.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(transparent)]
 pub struct FieldErrors(pub Vec<FieldError>);
 
@@ -63,6 +65,7 @@ impl fmt::Display for FieldErrors {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(tag = "code", rename_all = "snake_case")]
 pub enum AppError {
     /// The input breaks a rule; each field says which.

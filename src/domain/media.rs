@@ -31,6 +31,7 @@ pub const MEDIA_PER_POST_MAX: usize = 20;
 
 /// A stored file.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Media {
     pub id: Uuid,
     pub media_type: MediaType,
@@ -48,6 +49,7 @@ impl Media {
 
 /// A file on a post, with its description for people who cannot see it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Attached {
     pub media: Media,
     pub alt: String,
@@ -56,6 +58,7 @@ pub struct Attached {
 /// One file the compose form attaches (`form[media][i][id]`, `…[alt]`), in order.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct MediaPick {
     pub id: String,
     pub alt: String,

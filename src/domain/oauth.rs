@@ -35,6 +35,7 @@ impl Default for ProviderKey {
 
 /// A catalog entry as the "start from a provider" choice shows it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ProviderChoice {
     pub key: ProviderKey,
     pub category: super::Category,
@@ -45,6 +46,7 @@ pub struct ProviderChoice {
 /// A platform's OAuth client settings after every rule has been checked. `None` URLs fall
 /// back to the catalog's.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct OauthSettings {
     pub provider: ProviderKey,
     pub client_id: Option<String>,
@@ -64,7 +66,9 @@ pub struct OauthSettings {
 /// The settings form as a browser posts it (the JSON API takes the same fields).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct OauthSettingsForm {
+    #[cfg_attr(feature = "ssr", schema(value_type = ProviderKey))]
     pub provider: String,
     pub client_id: String,
     pub instance_url: String,
@@ -153,6 +157,7 @@ pub fn is_api_version(v: &str) -> bool {
 /// One connected account under a platform (a Page, a profile, a Mastodon user): what is
 /// known about it without decrypting anything.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Account {
     pub id: Uuid,
     pub platform_id: Uuid,
@@ -205,6 +210,7 @@ impl Account {
 
 /// The OAuth part of a platform page.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct OauthView {
     pub settings: OauthSettings,
     /// What to register with the provider, exactly.

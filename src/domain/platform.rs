@@ -15,6 +15,7 @@ pub const METADATA_MAX_BYTES: usize = 16 * 1024;
 
 /// A stored platform, as the API and pages show it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Platform {
     pub id: Uuid,
     pub name: String,
@@ -49,10 +50,14 @@ pub struct ValidPlatform {
 /// unknown value gets our message rather than serde's.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct PlatformDraft {
     pub name: Option<String>,
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<super::Category>))]
     pub category: Option<String>,
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<AuthType>))]
     pub auth_type: Option<String>,
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<Status>))]
     pub status: Option<String>,
     pub description: Option<String>,
     pub icon_url: Option<String>,

@@ -43,6 +43,7 @@ impl DeliveryStatus {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Delivery {
     pub id: Uuid,
     pub platform_id: Uuid,
@@ -64,6 +65,7 @@ pub struct Delivery {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Post {
     pub id: Uuid,
     pub text: String,

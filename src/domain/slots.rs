@@ -10,12 +10,15 @@ use serde::{Deserialize, Serialize};
 pub const TIMES_MAX: usize = 24;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct PostingSlots {
     /// An IANA time-zone name (`Europe/Paris`, `UTC`); the server checks it exists.
     pub zone: String,
     /// The days it posts on, Monday first.
+    #[cfg_attr(feature = "ssr", schema(value_type = Vec<String>, example = json!(["Mon", "Fri"])))]
     pub days: Vec<Weekday>,
     /// The times of day, earliest first.
+    #[cfg_attr(feature = "ssr", schema(value_type = Vec<String>, example = json!(["09:00:00", "17:00:00"])))]
     pub times: Vec<NaiveTime>,
 }
 

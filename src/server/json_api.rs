@@ -4,10 +4,11 @@
 //! JSON body `{"error": {"code", "message", …}}`, never a bare 500.
 
 mod media;
+pub mod openapi;
 mod posts;
 
 use super::{auth::Caller, error::status_of, oauth, platforms, secrets, state::AppState, store::{self, StoreError}};
-use crate::domain::{parse_id, AppError, FieldErrors, Platform, PlatformDraft, PlatformFilter, Role, SecretField, User};
+use crate::domain::{parse_id, Account, AppError, Credentials, FieldErrors, OauthSettings, OauthSettingsForm, OauthView, Platform, PlatformDraft, PlatformFilter, Role, SecretField, User};
 use uuid::Uuid;
 use secrecy::SecretString;
 use axum::{
@@ -16,29 +17,37 @@ use axum::{
     http::request::Parts,
     http::{header, HeaderMap, StatusCode},
     response::{IntoResponse, Response},
-    routing::{get, post, put},
     Json, Router,
 };
-use serde::Deserialize;
-use serde_json::{json, Map, Value};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, OpenApi, ToSchema};
+use utoipa_axum::{router::OpenApiRouter, routes};
+use serde_json::{Map, Value};
 
 /// Largest request body accepted; a platform is a few KiB at most.
 pub const BODY_LIMIT: usize = 64 * 1024;
 
 /// The routes, behind the layer that resolves API tokens (they open these and nothing else).
+/// Each is registered with its description (`routes!` reads the handler's
+/// `#[utoipa::path]`), so the OpenAPI document lists exactly the routes that exist.
 pub fn routes(state: &AppState) -> Router<AppState> {
-    Router::new()
-        .route("/platforms", get(list).post(create))
-        .route("/platforms/{id}", get(show).patch(update).delete(remove))
-        .route("/platforms/{id}/credentials", get(show_credentials))
-        .route("/platforms/{id}/secrets/{field}", put(put_secret).delete(delete_secret))
-        .route("/platforms/{id}/oauth", get(show_oauth).put(put_oauth))
-        .route("/platforms/{id}/accounts", get(list_accounts))
-        .route("/platforms/{id}/accounts/{account}", axum::routing::delete(disconnect_account))
-        .route("/platforms/{id}/accounts/{account}/token", post(ensure_token))
+    let (router, document) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .routes(routes!(list, create))
+        .routes(routes!(show, update, remove))
+        .routes(routes!(show_credentials))
+        .routes(routes!(put_secret, delete_secret))
+        .routes(routes!(show_oauth, put_oauth))
+        .routes(routes!(list_accounts))
+        .routes(routes!(disconnect_account))
+        .routes(routes!(ensure_token))
         .merge(posts::routes())
         .merge(media::routes(state))
+        .routes(routes!(openapi::document_json))
+        .routes(routes!(openapi::document_page))
+        .split_for_parts();
+    router
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), super::auth::middleware::api_token))
+        .layer(axum::Extension(openapi::Document::new(document)))
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, AppError::not_found("API route")) })
 }
 
@@ -49,7 +58,7 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    fn new(status: StatusCode, error: AppError) -> Self {
+    pub(crate) fn new(status: StatusCode, error: AppError) -> Self {
         Self { status, error }
     }
 
@@ -79,11 +88,7 @@ impl From<FieldErrors> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut body = serde_json::to_value(&self.error).unwrap_or_else(|_| json!({}));
-        if let Value::Object(map) = &mut body {
-            map.insert("message".into(), Value::String(self.error.to_string()));
-        }
-        (self.status, Json(json!({ "error": body }))).into_response()
+        (self.status, Json(openapi::ErrorBody::new(self.error))).into_response()
     }
 }
 
@@ -114,42 +119,101 @@ impl<S: Send + Sync> FromRequestParts<S> for Admin {
     }
 }
 
-#[derive(Deserialize)]
+/// The list's filters, each one of its wire names; empty means any.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
+    #[param(schema_with = openapi::or_empty::<crate::domain::Category>)]
     category: Option<String>,
+    #[param(schema_with = openapi::or_empty::<crate::domain::Status>)]
     status: Option<String>,
+    #[param(schema_with = openapi::or_empty::<crate::domain::EncryptionState>)]
     encryption: Option<String>,
 }
 
-async fn list(_: Member, State(state): State<AppState>, query: Result<Query<ListQuery>, QueryRejection>) -> ApiResult<Json<Value>> {
+/// Platforms, and how many.
+#[derive(Serialize, ToSchema)]
+struct PlatformList {
+    platforms: Vec<Platform>,
+    count: usize,
+}
+
+#[derive(Serialize, ToSchema)]
+struct PlatformBody {
+    platform: Platform,
+}
+
+/// Which secrets a platform holds and under which key: never a value.
+#[derive(Serialize, ToSchema)]
+struct CredentialsBody {
+    credentials: Credentials,
+}
+
+#[derive(Serialize, ToSchema)]
+struct OauthBody {
+    oauth: OauthView,
+}
+
+#[derive(Serialize, ToSchema)]
+struct SettingsBody {
+    settings: OauthSettings,
+}
+
+#[derive(Serialize, ToSchema)]
+struct AccountList {
+    accounts: Vec<Account>,
+}
+
+/// The account after the check: `usable` is always true here (a token that cannot be made
+/// usable is an error answer).
+#[derive(Serialize, ToSchema)]
+struct TokenCheck {
+    usable: bool,
+    account: Account,
+}
+
+/// The platforms, filtered; every one of them (paging comes with the scale work).
+#[utoipa::path(get, operation_id = "list_platforms", path = "/platforms", tag = "platforms", params(ListQuery), responses((status = 200, description = "The platforms that match", body = PlatformList)))]
+async fn list(_: Member, State(state): State<AppState>, query: Result<Query<ListQuery>, QueryRejection>) -> ApiResult<Json<PlatformList>> {
     let Query(q) = query.map_err(|e| ApiError::bad_request("query", e.body_text()))?;
     let filter = PlatformFilter::parse(q.category.as_deref(), q.status.as_deref(), q.encryption.as_deref())
         .map_err(|fields| ApiError::new(StatusCode::BAD_REQUEST, fields.into()))?;
-    let list = platforms::list(&state.db, &state.keyring, filter).await?;
-    Ok(Json(json!({ "platforms": list.platforms, "count": list.platforms.len() })))
+    let platforms = platforms::list(&state.db, &state.keyring, filter).await?.platforms;
+    Ok(Json(PlatformList { count: platforms.len(), platforms }))
 }
 
-async fn create(Admin(_, caller): Admin, State(state): State<AppState>, headers: HeaderMap, body: Body) -> ApiResult<Response> {
+/// Adds a platform (admins); every field but `name` has a default.
+#[utoipa::path(post, operation_id = "create_platform", path = "/platforms", tag = "platforms", request_body = PlatformDraft, responses(
+    (status = 201, description = "Created", body = PlatformBody, links(("show_platform" = (operation_id = "show_platform", parameters(("id" = "$response.body#/platform/id")))), ("update_platform" = (operation_id = "update_platform", parameters(("id" = "$response.body#/platform/id")))), ("delete_platform" = (operation_id = "delete_platform", parameters(("id" = "$response.body#/platform/id")))), ("show_credentials" = (operation_id = "show_credentials", parameters(("id" = "$response.body#/platform/id")))), ("show_oauth" = (operation_id = "show_oauth", parameters(("id" = "$response.body#/platform/id")))), ("set_oauth" = (operation_id = "set_oauth", parameters(("id" = "$response.body#/platform/id")))), ("list_accounts" = (operation_id = "list_accounts", parameters(("id" = "$response.body#/platform/id")))), ("set_secret" = (operation_id = "set_secret", parameters(("id" = "$response.body#/platform/id")))), ("delete_secret" = (operation_id = "delete_secret", parameters(("id" = "$response.body#/platform/id")))))),
+    (status = 409, description = "A platform has this name already", body = openapi::ErrorBody),
+))]
+async fn create(Admin(_, caller): Admin, State(state): State<AppState>, headers: HeaderMap, body: Body) -> ApiResult<(StatusCode, Json<PlatformBody>)> {
     let object = read_json_object(&headers, body).await?;
     let draft: PlatformDraft = parse_body(object)?;
     let platform = platforms::create(&state.db, &caller, draft.validate()?).await?;
-    Ok((StatusCode::CREATED, platform_json(&platform)).into_response())
+    Ok((StatusCode::CREATED, platform_json(platform)))
 }
 
-async fn show(_: Member, State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+/// One platform.
+#[utoipa::path(get, operation_id = "show_platform", path = "/platforms/{id}", tag = "platforms", params(("id" = Uuid, Path, description = "The platform's id")), responses((status = 200, description = "The platform", body = PlatformBody)))]
+async fn show(_: Member, State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<PlatformBody>> {
     let id = platform_id(&id)?;
-    Ok(platform_json(&platforms::get(&state.db, &state.keyring, id).await?))
+    Ok(platform_json(platforms::get(&state.db, &state.keyring, id).await?))
 }
 
 /// Applies the fields present in the body to the stored platform; `null` clears an optional
 /// field. The merged result is checked by the same rules as a new platform.
+#[utoipa::path(patch, operation_id = "update_platform", path = "/platforms/{id}", tag = "platforms", params(("id" = Uuid, Path, description = "The platform's id")), request_body = PlatformDraft, responses(
+    (status = 200, description = "The platform as changed", body = PlatformBody),
+    (status = 409, description = "Another platform has this name", body = openapi::ErrorBody),
+))]
 async fn update(
     Admin(_, caller): Admin,
     State(state): State<AppState>,
     Path(id): Path<String>,
     headers: HeaderMap,
     body: Body,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<PlatformBody>> {
     let id = platform_id(&id)?;
     let patch = read_json_object(&headers, body).await?;
     let current = platforms::get(&state.db, &state.keyring, id).await?;
@@ -158,47 +222,60 @@ async fn update(
     };
     merged.extend(patch);
     let draft: PlatformDraft = parse_body(merged)?;
-    Ok(platform_json(&platforms::update(&state.db, &state.keyring, &caller, id, draft.validate()?).await?))
+    Ok(platform_json(platforms::update(&state.db, &state.keyring, &caller, id, draft.validate()?).await?))
 }
 
+/// Deletes a platform with its secrets and accounts (admins).
+#[utoipa::path(delete, operation_id = "delete_platform", path = "/platforms/{id}", tag = "platforms", params(("id" = Uuid, Path, description = "The platform's id")), responses((status = 204, description = "Deleted")))]
 async fn remove(Admin(_, caller): Admin, State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<StatusCode> {
     let id = platform_id(&id)?;
     platforms::delete(&state, &caller, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn show_credentials(_: Admin, State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+/// Which secrets the platform holds, under which key version, and whether each decrypts
+/// (admins). Never a value.
+#[utoipa::path(get, operation_id = "show_credentials", path = "/platforms/{id}/credentials", tag = "secrets", params(("id" = Uuid, Path, description = "The platform's id")), responses((status = 200, description = "The credentials' status", body = CredentialsBody)))]
+async fn show_credentials(_: Admin, State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<CredentialsBody>> {
     let id = platform_id(&id)?;
     platforms::get(&state.db, &state.keyring, id).await?;
     let credentials = secrets::credentials(&state.db, &state.keyring, id).await?;
-    Ok(Json(json!({ "credentials": credentials })))
+    Ok(Json(CredentialsBody { credentials }))
 }
 
 /// A platform's OAuth settings, redirect URI and connection (never a token).
-async fn show_oauth(_: Member, State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+#[utoipa::path(get, operation_id = "show_oauth", path = "/platforms/{id}/oauth", tag = "oauth", params(("id" = Uuid, Path, description = "The platform's id")), responses(
+    (status = 200, description = "Its OAuth settings and accounts", body = OauthBody),
+    (status = 422, description = "The platform does not use OAuth 2.0 (field `auth_type`)", body = openapi::ErrorBody),
+))]
+async fn show_oauth(_: Member, State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<OauthBody>> {
     let id = platform_id(&id)?;
     let platform = platforms::get(&state.db, &state.keyring, id).await?;
-    let view = oauth::view(&state, &platform).await?.ok_or_else(|| AppError::invalid("auth_type", "this platform does not use OAuth 2.0"))?;
-    Ok(Json(json!({ "oauth": view })))
+    let oauth = oauth::view(&state, &platform).await?.ok_or_else(|| AppError::invalid("auth_type", "this platform does not use OAuth 2.0"))?;
+    Ok(Json(OauthBody { oauth }))
 }
 
-async fn put_oauth(Admin(_, caller): Admin, State(state): State<AppState>, Path(id): Path<String>, headers: HeaderMap, body: Body) -> ApiResult<Json<Value>> {
+/// Sets the platform's OAuth client settings (admins): the catalog provider and any
+/// overrides. The client secret is a secret (`PUT …/secrets/client_secret`).
+#[utoipa::path(put, operation_id = "set_oauth", path = "/platforms/{id}/oauth", tag = "oauth", params(("id" = Uuid, Path, description = "The platform's id")), request_body = OauthSettingsForm, responses((status = 200, description = "The settings as stored", body = SettingsBody)))]
+async fn put_oauth(Admin(_, caller): Admin, State(state): State<AppState>, Path(id): Path<String>, headers: HeaderMap, body: Body) -> ApiResult<Json<SettingsBody>> {
     let id = platform_id(&id)?;
-    let form: crate::domain::OauthSettingsForm = parse_body(read_json_object(&headers, body).await?)?;
+    let form: OauthSettingsForm = parse_body(read_json_object(&headers, body).await?)?;
     let platform = platforms::get(&state.db, &state.keyring, id).await?;
     let settings = oauth::save_settings(&state, &caller, &platform, form).await?;
-    Ok(Json(json!({ "settings": settings })))
+    Ok(Json(SettingsBody { settings }))
 }
 
 /// The platform's connected accounts (never a token).
-async fn list_accounts(_: Member, State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+#[utoipa::path(get, operation_id = "list_accounts", path = "/platforms/{id}/accounts", tag = "accounts", params(("id" = Uuid, Path, description = "The platform's id")), responses((status = 200, description = "Its accounts", body = AccountList)))]
+async fn list_accounts(_: Member, State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<AccountList>> {
     let id = platform_id(&id)?;
     platforms::get(&state.db, &state.keyring, id).await?;
-    Ok(Json(json!({ "accounts": store::accounts::list(&state.db, id).await? })))
+    Ok(Json(AccountList { accounts: store::accounts::list(&state.db, id).await? }))
 }
 
 /// One account of the platform, 404 when it is not the platform's.
-async fn account_of(state: &AppState, platform: Uuid, account: &str) -> ApiResult<crate::domain::Account> {
+async fn account_of(state: &AppState, platform: Uuid, account: &str) -> ApiResult<Account> {
     let missing = || ApiError::from(AppError::not_found(format!("account {account} of platform {platform}")));
     let id: Uuid = account.parse().map_err(|_| missing())?;
     let row = store::accounts::get(&state.db, id).await?;
@@ -206,7 +283,11 @@ async fn account_of(state: &AppState, platform: Uuid, account: &str) -> ApiResul
 }
 
 /// Disconnects one account: revokes its grant at the provider where it can, then forgets
-/// its tokens. 204; the revocation's outcome is in the audit log.
+/// its tokens. The revocation's outcome is in the audit log.
+#[utoipa::path(delete, operation_id = "disconnect_account", path = "/platforms/{id}/accounts/{account}", tag = "accounts", params(
+    ("id" = Uuid, Path, description = "The platform's id"),
+    ("account" = Uuid, Path, description = "The account's id"),
+), responses((status = 204, description = "Disconnected")))]
 async fn disconnect_account(Member(_, caller): Member, State(state): State<AppState>, Path((id, account)): Path<(String, String)>) -> ApiResult<StatusCode> {
     let id = platform_id(&id)?;
     let platform = platforms::get(&state.db, &state.keyring, id).await?;
@@ -216,45 +297,63 @@ async fn disconnect_account(Member(_, caller): Member, State(state): State<AppSt
 }
 
 /// Makes sure the account has a usable access token, refreshing it if it expires soon —
-/// what a publish does first. Answers with the account, never the token.
-async fn ensure_token(_: Admin, State(state): State<AppState>, Path((id, account)): Path<(String, String)>) -> ApiResult<Json<Value>> {
+/// what a publish does first (admins). Answers with the account, never the token.
+#[utoipa::path(post, operation_id = "ensure_token", path = "/platforms/{id}/accounts/{account}/token", tag = "accounts", params(
+    ("id" = Uuid, Path, description = "The platform's id"),
+    ("account" = Uuid, Path, description = "The account's id"),
+), responses(
+    (status = 200, description = "The token is usable", body = TokenCheck),
+    (status = 503, description = "No usable token: the account is not connected, or the provider refused or failed the refresh (the message says which)", body = openapi::ErrorBody),
+))]
+async fn ensure_token(_: Admin, State(state): State<AppState>, Path((id, account)): Path<(String, String)>) -> ApiResult<Json<TokenCheck>> {
     let id = platform_id(&id)?;
     platforms::get(&state.db, &state.keyring, id).await?;
     let account = account_of(&state, id, &account).await?;
     let result = oauth::tokens::access_token(&state, account.id).await;
     let account = account_of(&state, id, &account.id.to_string()).await?;
     match result {
-        Ok(_) => Ok(Json(json!({ "usable": true, "account": account }))),
+        Ok(_) => Ok(Json(TokenCheck { usable: true, account })),
         Err(e) => Err(AppError::from(e).into()),
     }
 }
 
 /// The body of `PUT /api/platforms/{id}/secrets/{field}`. The value is wrapped at once and
 /// never echoed back.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct SecretInput {
+    #[schema(value_type = String, format = Password)]
     value: SecretString,
+    /// The user name, for basic auth.
     username: Option<String>,
 }
 
-/// Sets or replaces one secret; answers with the credentials' status, never the value.
+/// Sets or replaces one secret (admins); answers with the credentials' status, never the value.
+#[utoipa::path(put, operation_id = "set_secret", path = "/platforms/{id}/secrets/{field}", tag = "secrets", params(
+    ("id" = Uuid, Path, description = "The platform's id"),
+    ("field" = SecretField, Path, description = "Which secret"),
+), request_body = SecretInput, responses((status = 200, description = "Stored, encrypted", body = CredentialsBody)))]
 async fn put_secret(
     Admin(_, caller): Admin,
     State(state): State<AppState>,
     Path((id, field)): Path<(String, String)>,
     headers: HeaderMap,
     body: Body,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<CredentialsBody>> {
     let id = platform_id(&id)?;
     let field: SecretField = field.parse().map_err(|m: String| ApiError::bad_request("field", m))?;
     let input: SecretInput = parse_body(read_json_object(&headers, body).await?)?;
     let platform = platforms::get(&state.db, &state.keyring, id).await?;
     secrets::set_typed(&state.db, &state.keyring, &caller, &platform, field, &input.value, input.username.as_deref()).await?;
     let credentials = secrets::credentials(&state.db, &state.keyring, id).await?;
-    Ok(Json(json!({ "credentials": credentials })))
+    Ok(Json(CredentialsBody { credentials }))
 }
 
+/// Deletes one secret (admins).
+#[utoipa::path(delete, operation_id = "delete_secret", path = "/platforms/{id}/secrets/{field}", tag = "secrets", params(
+    ("id" = Uuid, Path, description = "The platform's id"),
+    ("field" = SecretField, Path, description = "Which secret"),
+), responses((status = 204, description = "Deleted")))]
 async fn delete_secret(
     Admin(_, caller): Admin,
     State(state): State<AppState>,
@@ -267,8 +366,8 @@ async fn delete_secret(
     Ok(StatusCode::NO_CONTENT)
 }
 
-fn platform_json(platform: &Platform) -> Json<Value> {
-    Json(json!({ "platform": platform }))
+fn platform_json(platform: Platform) -> Json<PlatformBody> {
+    Json(PlatformBody { platform })
 }
 
 /// A platform id from the path; a malformed one is a 400, an unknown one a 404 later.

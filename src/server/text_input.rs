@@ -38,7 +38,7 @@ pub async fn refuse_nul(req: Request, next: Next) -> Response {
     let cap = if server_fn_paths().contains(parts.uri.path()) { MAX_SERVER_FN_BODY } else { MAX_API_BODY };
     let Ok(bytes) = to_bytes(body, cap).await else {
         let message = format!("the body is larger than {} MiB", cap / 1024 / 1024);
-        return (StatusCode::PAYLOAD_TOO_LARGE, axum::Json(serde_json::json!({ "error": { "code": "payload_too_large", "message": message } }))).into_response();
+        return ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, AppError::invalid("body", message)).into_response();
     };
     let field = if form { form_field_with_nul(&bytes) } else { serde_json::from_slice::<Value>(&bytes).ok().and_then(|v| json_field_with_nul(&v, "")) };
     match field {

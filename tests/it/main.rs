@@ -17,6 +17,7 @@ mod linkedin;
 mod mastodon;
 mod media;
 mod oauth;
+mod openapi;
 mod pages;
 mod platforms_api;
 mod providers;

@@ -3,37 +3,64 @@
 //! serves it to signed-in people (the composer's thumbnails); `GET /api/media/{id}/shared`
 //! serves it to anyone holding a link Keyport lent out, until the link expires.
 
-use super::{ApiError, ApiResult, Member};
+use super::{openapi::ErrorBody, ApiError, ApiResult, Member};
 use crate::{
     domain::{parse_id, AppError},
     server::{media, state::AppState},
 };
 use axum::{
     body::Body,
-    extract::{multipart::MultipartRejection, DefaultBodyLimit, Multipart, Path, Query, State},
+    extract::{multipart::MultipartRejection, rejection::QueryRejection, DefaultBodyLimit, Multipart, Path, Query, State},
     http::{header, HeaderValue, StatusCode},
     response::{IntoResponse, Response},
-    routing::{get, post},
-    Json, Router,
+    Json,
 };
 use futures::TryStreamExt;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::{router::{OpenApiRouter, UtoipaMethodRouterExt}, routes};
 use uuid::Uuid;
 
-pub fn routes(state: &AppState) -> Router<AppState> {
+pub fn routes(state: &AppState) -> OpenApiRouter<AppState> {
     // The body may hold the largest file plus the multipart framing; `ingest` enforces the
     // file's own limit as it streams.
     let body_limit = usize::try_from(state.config.media.upload_max).unwrap_or(usize::MAX).saturating_add(64 * 1024);
-    Router::new()
-        .route("/media", post(upload).layer(DefaultBodyLimit::max(body_limit)))
-        .route("/media/{id}", get(show))
-        .route("/media/{id}/content", get(content))
-        .route("/media/{id}/shared", get(shared))
+    OpenApiRouter::new()
+        .routes(routes!(upload).layer(DefaultBodyLimit::max(body_limit)))
+        .routes(routes!(show))
+        .routes(routes!(content))
+        .routes(routes!(shared))
 }
 
-/// Stores the file in the field `file`: 201 with `{"media": {...}}`.
-async fn upload(Member(user, _): Member, State(state): State<AppState>, multipart: Result<Multipart, MultipartRejection>) -> ApiResult<(StatusCode, Json<Value>)> {
+/// The multipart form `POST /api/media` reads.
+#[derive(ToSchema)]
+#[allow(dead_code)] // describes the form; the handler streams the field instead
+struct Upload {
+    /// The image (JPEG, PNG, GIF, WebP) or video (MP4); its type is read from its bytes.
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+}
+
+/// A stored file, and where a signed-in browser loads it.
+#[derive(Serialize, ToSchema)]
+struct MediaView {
+    #[serde(flatten)]
+    media: crate::domain::Media,
+    url: String,
+}
+
+#[derive(Serialize, ToSchema)]
+struct MediaBody {
+    media: MediaView,
+}
+
+/// Stores an image or a video for posts. Images lose their EXIF, XMP and IPTC data (the
+/// place a photo was taken); a file already stored is not stored twice.
+#[utoipa::path(post, operation_id = "upload_media", path = "/media", tag = "media", request_body(content = Upload, content_type = "multipart/form-data"), responses(
+    (status = 201, description = "Stored", body = MediaBody, links(("show_media" = (operation_id = "show_media", parameters(("id" = "$response.body#/media/id")))), ("media_content" = (operation_id = "media_content", parameters(("id" = "$response.body#/media/id")))))),
+    (status = 422, description = "Not a JPEG, PNG, GIF, WebP or MP4 file, empty, or larger than MEDIA_UPLOAD_MAX_MB (field `file`)", body = ErrorBody),
+))]
+async fn upload(Member(user, _): Member, State(state): State<AppState>, multipart: Result<Multipart, MultipartRejection>) -> ApiResult<(StatusCode, Json<MediaBody>)> {
     let mut multipart = multipart.map_err(|e| ApiError::bad_request("body", format!("must be multipart/form-data with the file in the field \"file\" ({})", e.body_text())))?;
     loop {
         let field = multipart.next_field().await.map_err(|e| ApiError::bad_request("body", format!("is not readable multipart/form-data ({e})")))?;
@@ -42,41 +69,55 @@ async fn upload(Member(user, _): Member, State(state): State<AppState>, multipar
         };
         if field.name() == Some("file") {
             let stored = media::ingest(&state, Some(user.id), field).await?;
-            return Ok((StatusCode::CREATED, Json(json!({ "media": with_url(&stored) }))));
+            return Ok((StatusCode::CREATED, media_json(stored)));
         }
     }
 }
 
-fn with_url(m: &crate::domain::Media) -> Value {
-    let mut value = json!(m);
-    value["url"] = Value::String(m.content_path());
-    value
+fn media_json(media: crate::domain::Media) -> Json<MediaBody> {
+    Json(MediaBody { media: MediaView { url: media.content_path(), media } })
 }
 
 fn media_id(id: &str) -> ApiResult<Uuid> {
     parse_id(id, "media").map_err(|error| ApiError::new(StatusCode::BAD_REQUEST, error))
 }
 
-async fn show(_: Member, State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
-    let stored = media::get(&state, media_id(&id)?).await?;
-    Ok(Json(json!({ "media": with_url(&stored) })))
+/// What a stored file is.
+#[utoipa::path(get, operation_id = "show_media", path = "/media/{id}", tag = "media", params(("id" = Uuid, Path, description = "The file's id")), responses((status = 200, description = "The file's type, size and dimensions", body = MediaBody)))]
+async fn show(_: Member, State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<MediaBody>> {
+    Ok(media_json(media::get(&state, media_id(&id)?).await?))
 }
 
+/// The file itself, for signed-in people.
+#[utoipa::path(get, operation_id = "media_content", path = "/media/{id}/content", tag = "media", params(("id" = Uuid, Path, description = "The file's id")), responses((status = 200, description = "The file, with its real type", content(("image/jpeg"), ("image/png"), ("image/gif"), ("image/webp"), ("video/mp4")))))]
 async fn content(_: Member, State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
     serve(&state, media_id(&id)?, "private, max-age=3600").await
 }
 
-#[derive(Deserialize)]
+/// What a lent link carries. Read as text, so a mangled link gets the same 403 as a forged
+/// one rather than a parse error.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct Lent {
-    expires: Option<i64>,
+    /// When the link stops working (Unix seconds).
+    #[param(value_type = Option<i64>)]
+    expires: Option<String>,
+    /// Keyport's signature of the file and the time.
     signature: Option<String>,
 }
 
-/// A lent link: the same answer for a forged, altered or expired one (403), so it says
-/// nothing about which files exist.
-async fn shared(State(state): State<AppState>, Path(id): Path<String>, Query(link): Query<Lent>) -> ApiResult<Response> {
+/// The file, for whoever holds a link Keyport lent out (a provider that fetches media by
+/// URL), until the link expires. The same answer for a forged, altered or expired link
+/// (403), so it says nothing about which files exist.
+#[utoipa::path(get, operation_id = "shared_media", path = "/media/{id}/shared", tag = "media", security(()), params(("id" = Uuid, Path, description = "The file's id"), Lent), responses(
+    (status = 200, description = "The file, with its real type", content(("image/jpeg"), ("image/png"), ("image/gif"), ("image/webp"), ("video/mp4"))),
+    (status = 403, description = "The link is not valid or has expired", body = ErrorBody),
+))]
+async fn shared(State(state): State<AppState>, Path(id): Path<String>, link: Result<Query<Lent>, QueryRejection>) -> ApiResult<Response> {
     let id = media_id(&id)?;
-    let genuine = matches!((link.expires, link.signature.as_deref()), (Some(expires), Some(signature)) if media::lent(&state, id, expires, signature));
+    let link = link.map(|Query(l)| l).unwrap_or(Lent { expires: None, signature: None });
+    let expires = link.expires.and_then(|e| e.parse::<i64>().ok());
+    let genuine = matches!((expires, link.signature.as_deref()), (Some(expires), Some(signature)) if media::lent(&state, id, expires, signature));
     if !genuine {
         return Err(AppError::Forbidden { message: "this media link is not valid or has expired".into() }.into());
     }

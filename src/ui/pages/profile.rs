@@ -37,7 +37,8 @@ pub fn ProfilePage() -> impl IntoView {
             <h2 id="tokens-heading">"API tokens"</h2>
             <p class="hint">
                 "For scripts and QA: send " <code>"Authorization: Bearer <token>"</code> " to the JSON API (" <code>"/api/platforms…"</code>
-                "). A token acts as you, with your role, on the JSON API only: it cannot open pages, manage users or make tokens."
+                "). A token acts as you, with your role, on the JSON API only: it cannot open pages, manage users or make tokens. "
+                <a href="/api/docs" rel="external">"API reference"</a> " (OpenAPI document: " <a href="/api/openapi.json" rel="external">"/api/openapi.json"</a> ")."
             </p>
             <FormAlert error/>
             <ActionForm action=create attr:class="inline-form">

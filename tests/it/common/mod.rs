@@ -142,10 +142,15 @@ impl TestApp {
 
     /// A client with a read-write API token of a new user with `role`, for the JSON API.
     pub async fn client_as(&self, role: Role) -> reqwest::Client {
+        http_client(Some(&self.token_as(role).await))
+    }
+
+    /// A read-write API token of a new user with `role`.
+    pub async fn token_as(&self, role: Role) -> String {
         let email = format!("{}-{}@example.com", role, uuid::Uuid::now_v7().simple());
         let user = users::create(&self.db, &Caller::default(), &email, &SecretText::new(PASSWORD), role).await.unwrap();
         let token = tokens::create(&self.db, &Caller { user: Some(user), ..Caller::default() }, "tests", "read_write", "never").await.unwrap();
-        http_client(Some(token.value.expose()))
+        token.value.expose().to_owned()
     }
 
     /// A browser signed in (session cookie) as a new user with `role`, sending this
