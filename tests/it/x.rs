@@ -1,9 +1,10 @@
 //! X against the sandbox's X personality (`/x/…`, X's paths and shapes): connect with PKCE
 //! and a confidential client, the account from `/2/users/me`, a rotating refresh token,
 //! a post through `/2/tweets`, a duplicate refused as the post's fault (not the token's),
-//! and disconnect with a revocation. SQLite and PostgreSQL.
+//! and disconnect with a revocation; images and a video through X's chunked media upload,
+//! each with its alt text, not uploaded again on a retry. SQLite and PostgreSQL.
 
-use crate::common::{browser_post, location, sandbox::{connect_as, platform_with, Sandbox}, signed_in_browser, TestApp};
+use crate::common::{browser_post, first_account, location, sandbox::{connect_as, platform_with, Sandbox}, signed_in_browser, TestApp};
 use keyport::{
     domain::{DeliveryStatus, PostForm, Role},
     server::{auth::Caller, oauth::tokens, publish},
@@ -11,17 +12,22 @@ use keyport::{
 use serde_json::json;
 use std::time::Duration;
 
-on_both_backends!(an_x_account_connects_with_pkce_refreshes_and_posts);
+on_both_backends!(an_x_account_connects_with_pkce_refreshes_and_posts, x_posts_carry_images_and_a_chunked_video_with_their_alt_text);
 
-async fn an_x_account_connects_with_pkce_refreshes_and_posts(app: TestApp) {
-    let sandbox = Sandbox::start(&[]).await;
+/// An X platform whose endpoints are the sandbox's X personality.
+async fn x_platform(app: &TestApp, sandbox: &Sandbox) -> String {
     let base = sandbox.url("/x");
     let settings = json!({
         "provider": "x",
         "authorize_url": format!("{base}/i/oauth2/authorize"), "token_url": format!("{base}/2/oauth2/token"),
         "revoke_url": format!("{base}/2/oauth2/revoke"), "userinfo_url": format!("{base}/2/users/me"), "api_base_url": base,
     });
-    let id = platform_with(&app, &sandbox, settings).await;
+    platform_with(app, sandbox, settings).await
+}
+
+async fn an_x_account_connects_with_pkce_refreshes_and_posts(app: TestApp) {
+    let sandbox = Sandbox::start(&[]).await;
+    let id = x_platform(&app, &sandbox).await;
 
     let (browser, _) = signed_in_browser(&app, Role::Marketer).await;
     assert_eq!(connect_as(&app, &sandbox, &browser, &id, "Crumb Shop").await, format!("/platforms/{id}?notice=connected"));
@@ -61,4 +67,53 @@ async fn an_x_account_connects_with_pkce_refreshes_and_posts(app: TestApp) {
     let r = browser_post(&app, &browser, &format!("/oauth/{id}/accounts/{account_id}/disconnect"), &[]).await;
     assert_eq!(location(&r), format!("/platforms/{id}?notice=disconnected"));
     assert_eq!(sandbox.stats().await["revocations"].as_u64().unwrap(), revocations + 1);
+}
+
+async fn x_posts_carry_images_and_a_chunked_video_with_their_alt_text(app: TestApp) {
+    let sandbox = Sandbox::start(&[]).await;
+    let id = x_platform(&app, &sandbox).await;
+    let (browser, _) = signed_in_browser(&app, Role::Marketer).await;
+    connect_as(&app, &sandbox, &browser, &id, "Crumb Shop").await;
+    let account = first_account(&app, &id).await;
+    let published = |post: serde_json::Value| {
+        let post: uuid::Uuid = post["post"]["id"].as_str().unwrap().parse().unwrap();
+        let app = &app;
+        async move {
+            publish::worker::process_due(&app.state).await;
+            publish::get(&app.state, post).await.unwrap().deliveries.remove(0)
+        }
+    };
+
+    // Two images; the post itself fails once after they went up.
+    let (one, two) = (crate::media::uploaded(&app, crate::media::PHOTO).await, crate::media::uploaded(&app, crate::media::PHOTO_2).await);
+    let media = json!([{"id": two["id"], "alt": "Loaves on the counter"}, {"id": one["id"], "alt": "The oven at dawn"}]);
+    sandbox.fault("posts", "500", 1, 0).await;
+    let (status, post) = app.post_json("/api/posts", json!({"text": "Fresh bread", "accounts": [account], "action": "now", "media": media})).await;
+    assert_eq!(status, 201, "{post}");
+    let d = published(post.clone()).await;
+    assert_eq!(d.status, DeliveryStatus::Queued, "retrying: {:?}", d.error);
+    assert!(d.error.as_deref().unwrap().starts_with("posting: the provider failed (HTTP 500)"), "{:?}", d.error);
+    assert_eq!(sandbox.stats().await["media_uploads"], 2);
+    app.execute("UPDATE deliveries SET due_at = '2000-01-01T00:00:00Z' WHERE status = 'queued'").await;
+    let d = published(post).await;
+    assert_eq!(d.status, DeliveryStatus::Published, "{:?}", d.error);
+    assert_eq!(sandbox.stats().await["media_uploads"], 2, "the retry reused the media ids X already had");
+    let page = sandbox.page(&format!("/posts/{}", d.provider_post_id.unwrap())).await;
+    let first = page.find("alt=\"Loaves on the counter\"").expect("the first image with its alt text (POST /2/media/metadata)");
+    let second = page.find("alt=\"The oven at dawn\"").expect("the second image with its alt text");
+    assert!(first < second, "in the order chosen");
+
+    // A 6 MiB video: initialize, two appends, finalize, processing; it arrives whole.
+    let mut video = b"\0\0\0\x18ftypmp42\0\0\0\0isommp42".to_vec();
+    video.extend((0..6 * 1024 * 1024).map(|i: u32| (i % 251) as u8));
+    let clip = crate::media::uploaded(&app, &video).await;
+    assert_eq!(clip["media_type"], "video/mp4");
+    let (_, post) = app.post_json("/api/posts", json!({"text": "How we shape a loaf", "accounts": [account], "action": "now", "media": [{"id": clip["id"], "alt": "Hands folding dough"}]})).await;
+    let d = published(post).await;
+    assert_eq!(d.status, DeliveryStatus::Published, "{:?}", d.error);
+    let page = sandbox.page(&format!("/posts/{}", d.provider_post_id.unwrap())).await;
+    let src = page.split("<video src=\"").nth(1).expect("a video on the post").split('"').next().unwrap();
+    assert!(page.contains("aria-label=\"Hands folding dough\""), "{page}");
+    let arrived = reqwest::get(sandbox.url(src)).await.unwrap().bytes().await.unwrap();
+    assert!(arrived[..] == video[..], "the segments were sent in order and complete ({} of {} bytes)", arrived.len(), video.len());
 }

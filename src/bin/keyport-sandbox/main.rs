@@ -30,6 +30,7 @@ mod state;
 mod store;
 mod urlenc;
 mod x;
+mod x_media;
 
 use axum::extract::Request;
 use axum::http::StatusCode;
@@ -169,6 +170,11 @@ fn router(app: state::AppState) -> Router {
         .route("/x/2/oauth2/revoke", post(x::revoke))
         .route("/x/2/users/me", get(x::me))
         .route("/x/2/tweets", post(x::create_tweet))
+        .route("/x/2/media/upload/initialize", post(x_media::initialize))
+        .route("/x/2/media/upload/{id}/append", post(x_media::append).layer(axum::extract::DefaultBodyLimit::max(x_media::SEGMENT_MAX + 64 * 1024)))
+        .route("/x/2/media/upload/{id}/finalize", post(x_media::finalize))
+        .route("/x/2/media/upload", get(x_media::status))
+        .route("/x/2/media/metadata", post(x_media::metadata))
         // The Reddit personality (reddit.rs): its OAuth (User-Agent rule, errors in 200), me, submit.
         .route("/reddit/api/v1/authorize", get(reddit::consent).post(reddit::decide))
         .route("/reddit/api/v1/access_token", post(reddit::token))

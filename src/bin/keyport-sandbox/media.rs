@@ -68,9 +68,24 @@ impl MediaBook {
     /// Keeps an uploaded file; its id.
     pub fn keep(&mut self, owner: &str, mime: String, bytes: Bytes, description: String, processing: Duration) -> String {
         let id = uuid::Uuid::now_v7().simple().to_string();
-        self.files.insert(id.clone(), MediaFile { owner: owner.to_owned(), mime, bytes, description, ready_at: Instant::now() + processing });
-        self.uploads += 1;
+        self.keep_as(&id, owner, mime, bytes, description, processing);
         id
+    }
+
+    /// Keeps a file under an id the upload chose (X names it at initialize).
+    pub fn keep_as(&mut self, id: &str, owner: &str, mime: String, bytes: Bytes, description: String, processing: Duration) {
+        self.files.insert(id.to_owned(), MediaFile { owner: owner.to_owned(), mime, bytes, description, ready_at: Instant::now() + processing });
+        self.uploads += 1;
+    }
+
+    /// Whether `owner`'s file has finished processing; `None` if it is not theirs.
+    pub fn ready(&self, owner: &str, id: &str) -> Option<bool> {
+        self.files.get(id).filter(|f| f.owner == owner).map(|f| f.ready_at <= Instant::now())
+    }
+
+    /// Sets the alt text of `owner`'s file; false if it is not theirs.
+    pub fn describe(&mut self, owner: &str, id: &str, description: &str) -> bool {
+        self.files.get_mut(id).filter(|f| f.owner == owner).map(|f| f.description = description.to_owned()).is_some()
     }
 
     /// A file's type and size, if `owner` uploaded it.

@@ -157,6 +157,8 @@ pub struct Store {
     pub posts: PostBook,
     /// Uploaded media (media.rs).
     pub media: crate::media::MediaBook,
+    /// X's chunked uploads not finalized yet (x_media.rs).
+    pub x_uploads: crate::x_media::Pending,
     /// Threads media containers not yet published: id → (author, text).
     pub containers: HashMap<String, (Account, String)>,
     /// Bluesky sessions (bluesky.rs).
@@ -179,6 +181,7 @@ impl Store {
             faults: FaultQueues::default(),
             posts: PostBook::default(),
             media: crate::media::MediaBook::default(),
+            x_uploads: crate::x_media::Pending::default(),
             containers: HashMap::new(),
             bluesky: Default::default(),
         }

@@ -16,6 +16,8 @@
 //!   account is `403 {"detail": "You are not allowed to create a Tweet with duplicate
 //!   content.", "type": "about:blank", "title": "Forbidden", "status": 403}`; a refused
 //!   token is `401 {"title": "Unauthorized", "type": "about:blank", "status": 401, "detail": "Unauthorized"}`.
+//!   With `"media": {"media_ids": […]}` (1 to 4) it attaches files uploaded through
+//!   x_media.rs, each the author's own and processed; its page shows them.
 
 use crate::account::Account;
 use crate::authorize::{consent_page, decision, Dialect};
@@ -62,10 +64,15 @@ pub async fn revoke(state: State<AppState>, headers: HeaderMap, body: Bytes) -> 
 }
 
 fn unauthorized() -> Response {
-    (StatusCode::UNAUTHORIZED, Json(json!({ "title": "Unauthorized", "type": "about:blank", "status": 401, "detail": "Unauthorized" }))).into_response()
+    problem(StatusCode::UNAUTHORIZED, "Unauthorized", "Unauthorized")
 }
 
-fn user(app: &AppState, headers: &HeaderMap) -> Result<Account, Response> {
+/// X's problem shape (RFC 7807 style, as X answers).
+pub(crate) fn problem(status: StatusCode, title: &str, detail: &str) -> Response {
+    (status, Json(json!({ "title": title, "type": "about:blank", "status": status.as_u16(), "detail": detail }))).into_response()
+}
+
+pub(crate) fn user(app: &AppState, headers: &HeaderMap) -> Result<Account, Response> {
     let token = bearer_token(headers).ok_or_else(unauthorized)?;
     app.store().account_for_access_token(token, Instant::now()).cloned().ok_or_else(unauthorized)
 }
@@ -82,7 +89,7 @@ pub async fn me(State(app): State<AppState>, headers: HeaderMap) -> Response {
 }
 
 /// X's ids are decimal strings.
-fn numeric(id: &str) -> String {
+pub(crate) fn numeric(id: &str) -> String {
     id.bytes().fold(0u64, |n, b| n.wrapping_mul(31).wrapping_add(u64::from(b))).to_string()
 }
 
@@ -95,18 +102,32 @@ pub async fn create_tweet(State(app): State<AppState>, headers: HeaderMap, body:
         Ok(a) => a,
         Err(response) => return response,
     };
-    let text = serde_json::from_slice::<Value>(&body).ok().and_then(|v| v.get("text").and_then(Value::as_str).map(str::to_owned)).unwrap_or_default();
+    let request = serde_json::from_slice::<Value>(&body).unwrap_or_default();
+    let text = request.get("text").and_then(Value::as_str).map(str::to_owned).unwrap_or_default();
     if text.trim().is_empty() {
         let problem = json!({ "errors": [{ "message": "$.text: is missing but it is required" }], "title": "Invalid Request", "detail": "One or more parameters to your request was invalid.", "type": "https://api.twitter.com/2/problems/invalid-request" });
         return (StatusCode::BAD_REQUEST, Json(problem)).into_response();
     }
     let mut store = app.store();
     if store.posts.latest_text_of(&author).as_deref() == Some(text.as_str()) {
-        let duplicate = json!({ "detail": "You are not allowed to create a Tweet with duplicate content.", "type": "about:blank", "title": "Forbidden", "status": 403 });
-        return (StatusCode::FORBIDDEN, Json(duplicate)).into_response();
+        return problem(StatusCode::FORBIDDEN, "Forbidden", "You are not allowed to create a Tweet with duplicate content.");
     }
-    let id = match store.posts.create(&author, text.clone(), None, None, Vec::new()) {
+    let media = match attachments(&store, &author, &request) {
+        Ok(media) => media,
+        Err(message) => return problem(StatusCode::BAD_REQUEST, "Invalid Request", &message),
+    };
+    let id = match store.posts.create(&author, text.clone(), None, None, media) {
         PostOutcome::Created(id) | PostOutcome::Replayed(id) => id,
     };
     (StatusCode::CREATED, Json(json!({ "data": { "id": id, "text": text, "edit_history_tweet_ids": [id] } }))).into_response()
+}
+
+/// The files of `media.media_ids` (1 to 4, each the author's own, processed: X's rules,
+/// https://docs.x.com/x-api/posts/create-post).
+fn attachments(store: &crate::store::Store, author: &Account, request: &Value) -> Result<Vec<crate::media::Attachment>, String> {
+    let Some(ids) = request.pointer("/media/media_ids") else {
+        return Ok(Vec::new());
+    };
+    let ids: Vec<String> = ids.as_array().filter(|a| (1..=4).contains(&a.len())).and_then(|a| a.iter().map(|v| v.as_str().map(str::to_owned)).collect()).ok_or("$.media.media_ids: must be 1 to 4 media ids")?;
+    store.media.attach(author, &ids).map_err(|_| "Your media IDs are invalid.".to_owned())
 }
