@@ -1,11 +1,12 @@
 //! LinkedIn against the sandbox's LinkedIn personality (`/linkedin/…`): connect without
 //! PKCE, a 60-day token and no refresh token, publish through the versioned Posts API as
-//! the member, and a retired version named as the platform's setting to fix. SQLite and
+//! the member, images through the Images API (one, or a MultiImage post) with their alt
+//! text, and a retired version named as the platform's setting to fix. SQLite and
 //! PostgreSQL.
 
 use crate::common::{sandbox::{connect_as, Sandbox}, signed_in_browser, TestApp};
 use keyport::{
-    domain::{DeliveryStatus, PostForm, Role},
+    domain::{DeliveryStatus, MediaPick, PostForm, Role},
     server::{auth::Caller, publish},
 };
 use serde_json::{json, Value};
@@ -53,6 +54,27 @@ async fn a_linkedin_member_connects_and_publishes_and_a_retired_version_is_named
     let urn = delivery.provider_post_id.unwrap();
     assert!(urn.starts_with("urn:li:share:"), "{urn}");
     assert!(sandbox.page(&format!("/posts/{}", urn.trim_start_matches("urn:li:share:"))).await.contains("Lee Member"));
+
+    // Images through the Images API, each with its alt text: one as `content.media`, two as
+    // a MultiImage post; a WebP, which LinkedIn does not take, is refused by name.
+    let (photo, png) = (crate::media::uploaded(&app, crate::media::PHOTO).await, crate::media::uploaded(&app, crate::media::PNG).await);
+    let with = |text: &str, files: &[(&Value, &str)]| PostForm {
+        media: files.iter().map(|(m, alt)| MediaPick { id: m["id"].as_str().unwrap().into(), alt: (*alt).into() }).collect(),
+        ..publish_now(text)
+    };
+    for (text, files) in [("Our office", vec![(&photo, "The office at noon")]), ("Team day", vec![(&png, "The team on the roof"), (&photo, "Lunch")])] {
+        let post = publish::create(&app.state, &Caller::default(), with(text, &files)).await.unwrap();
+        publish::worker::process_due(&app.state).await;
+        let delivery = publish::get(&app.state, post.id).await.unwrap().deliveries.remove(0);
+        assert_eq!(delivery.status, DeliveryStatus::Published, "{:?}", delivery.error);
+        let page = sandbox.page(&format!("/posts/{}", delivery.provider_post_id.unwrap().trim_start_matches("urn:li:share:"))).await;
+        let at: Vec<usize> = files.iter().map(|(_, alt)| page.find(&format!("alt=\"{alt}\"")).unwrap_or_else(|| panic!("{alt} on {page}"))).collect();
+        assert!(at.windows(2).all(|w| w[0] < w[1]), "in the order chosen");
+    }
+    assert_eq!(sandbox.stats().await["media_uploads"], 3, "initializeUpload and PUT once per file");
+    let webp = crate::media::uploaded(&app, crate::media::WEBP).await;
+    let refused = publish::create(&app.state, &Caller::default(), with("Pictured", &[(&webp, "A cake")])).await.unwrap_err().to_string();
+    assert!(refused.contains("LinkedIn takes JPEG image, PNG image, GIF image, not a WebP image"), "{refused}");
 
     // A platform still on a retired version: the platform's setting is named, not the post.
     let (status, body) = app.send_json(reqwest::Method::PUT, &path, settings(Some("202401"))).await;

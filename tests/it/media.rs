@@ -33,7 +33,7 @@ on_both_backends!(
 pub const PHOTO: &[u8] = include_bytes!("../fixtures/media/photo.jpg");
 pub const PHOTO_2: &[u8] = include_bytes!("../fixtures/media/photo-2.jpg");
 pub const PNG: &[u8] = include_bytes!("../fixtures/media/photo.png");
-const WEBP: &[u8] = include_bytes!("../fixtures/media/photo.webp");
+pub const WEBP: &[u8] = include_bytes!("../fixtures/media/photo.webp");
 const GIF: &[u8] = include_bytes!("../fixtures/media/anim.gif");
 const NOT_AN_IMAGE: &[u8] = include_bytes!("../fixtures/media/not-an-image.jpg");
 

@@ -65,7 +65,7 @@ pub async fn create_post(State(app): State<AppState>, headers: HeaderMap, body: 
     }
     let idempotency_key = headers.get("idempotency-key").and_then(|value| value.to_str().ok()).map(str::trim).filter(|key| !key.is_empty());
     let mut store = app.store();
-    let media = match store.media.attach(&account, &post.media_ids) {
+    let media = match store.media.attach(&account, &post.media_ids, crate::media::PER_POST) {
         Ok(media) => media,
         Err(message) => return json_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_request", Some(&message)),
     };

@@ -15,6 +15,8 @@
 //!   one gets `426 {"status": 426, "code": "NONEXISTENT_VERSION", "message": "Requested
 //!   version N is not active"}` (the body as users report it, github.com/n8n-io/n8n/issues/14678).
 //!   A missing header gets 400 `VERSION_MISSING` (unverified: LinkedIn's pages do not show it).
+//!   `content.media` (one image) or `content.multiImage.images` (2 to 20) attach images
+//!   uploaded through linkedin_media.rs, each with its `altText`.
 
 use crate::account::Account;
 use crate::authorize::{consent_page, decision, Dialect};
@@ -32,7 +34,7 @@ use chrono::Datelike;
 use serde_json::{json, Value};
 use std::time::Instant;
 
-fn error(status: StatusCode, code: &str, message: &str) -> Response {
+pub(crate) fn error(status: StatusCode, code: &str, message: &str) -> Response {
     (status, Json(json!({ "status": status.as_u16(), "code": code, "message": message }))).into_response()
 }
 
@@ -56,7 +58,7 @@ pub async fn token(State(app): State<AppState>, headers: HeaderMap, body: Bytes)
     }
 }
 
-fn member(app: &AppState, headers: &HeaderMap) -> Result<Account, Response> {
+pub(crate) fn member(app: &AppState, headers: &HeaderMap) -> Result<Account, Response> {
     let refused = || error(StatusCode::UNAUTHORIZED, "INVALID_ACCESS_TOKEN", "Invalid access token");
     let token = bearer_token(headers).ok_or_else(refused)?;
     app.store().account_for_access_token(token, Instant::now()).cloned().ok_or_else(refused)
@@ -91,21 +93,27 @@ fn active(version: &str) -> bool {
     (0..12).contains(&age)
 }
 
+/// The headers every versioned API requires: an active `LinkedIn-Version` and
+/// `X-Restli-Protocol-Version: 2.0.0`; then the member the token belongs to.
+pub(crate) fn versioned_member(app: &AppState, headers: &HeaderMap) -> Result<Account, Response> {
+    let Some(version) = headers.get("linkedin-version").and_then(|v| v.to_str().ok()) else {
+        return Err(error(StatusCode::BAD_REQUEST, "VERSION_MISSING", "A version must be present. Please specify a version by adding the LinkedIn-Version header."));
+    };
+    if !active(version) {
+        return Err(error(StatusCode::UPGRADE_REQUIRED, "NONEXISTENT_VERSION", &format!("Requested version {version} is not active")));
+    }
+    if headers.get("x-restli-protocol-version").and_then(|v| v.to_str().ok()) != Some("2.0.0") {
+        return Err(error(StatusCode::BAD_REQUEST, "ILLEGAL_ARGUMENT", "X-Restli-Protocol-Version 2.0.0 is required"));
+    }
+    member(app, headers)
+}
+
 /// `POST /linkedin/rest/posts`.
 pub async fn create_post(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
     if let Some(response) = app.injected_fault(Endpoint::Posts).await {
         return response;
     }
-    let Some(version) = headers.get("linkedin-version").and_then(|v| v.to_str().ok()) else {
-        return error(StatusCode::BAD_REQUEST, "VERSION_MISSING", "A version must be present. Please specify a version by adding the LinkedIn-Version header.");
-    };
-    if !active(version) {
-        return error(StatusCode::UPGRADE_REQUIRED, "NONEXISTENT_VERSION", &format!("Requested version {version} is not active"));
-    }
-    if headers.get("x-restli-protocol-version").and_then(|v| v.to_str().ok()) != Some("2.0.0") {
-        return error(StatusCode::BAD_REQUEST, "ILLEGAL_ARGUMENT", "X-Restli-Protocol-Version 2.0.0 is required");
-    }
-    let m = match member(&app, &headers) {
+    let m = match versioned_member(&app, &headers) {
         Ok(m) => m,
         Err(response) => return response,
     };
@@ -117,7 +125,12 @@ pub async fn create_post(State(app): State<AppState>, headers: HeaderMap, body: 
     if let Err(why) = validate_text(&text) {
         return error(StatusCode::UNPROCESSABLE_ENTITY, "UNPROCESSABLE_ENTITY", &format!("ERROR :: /commentary :: {why}"));
     }
-    let id = match app.store().posts.create(&m, text, None, None, Vec::new()) {
+    let mut store = app.store();
+    let media = match crate::linkedin_media::attachments(&mut store, &m, &post) {
+        Ok(media) => media,
+        Err(why) => return error(StatusCode::UNPROCESSABLE_ENTITY, "UNPROCESSABLE_ENTITY", &why),
+    };
+    let id = match store.posts.create(&m, text, None, None, media) {
         PostOutcome::Created(id) | PostOutcome::Replayed(id) => id,
     };
     let mut response = StatusCode::CREATED.into_response();

@@ -18,6 +18,7 @@ mod faults;
 mod html;
 mod instagram;
 mod linkedin;
+mod linkedin_media;
 mod mastodon;
 mod media;
 mod meta;
@@ -164,6 +165,8 @@ fn router(app: state::AppState) -> Router {
         .route("/linkedin/oauth/v2/accessToken", post(linkedin::token))
         .route("/linkedin/v2/userinfo", get(linkedin::userinfo))
         .route("/linkedin/rest/posts", post(linkedin::create_post))
+        .route("/linkedin/rest/images", post(linkedin_media::initialize))
+        .route("/linkedin/dms-uploads/{id}", axum::routing::put(linkedin_media::upload).layer(axum::extract::DefaultBodyLimit::max(media::FILE_MAX * 2)))
         // The X personality (x.rs): OAuth 2.0 with PKCE, users/me and the v2 Posts API.
         .route("/x/i/oauth2/authorize", get(x::consent).post(x::decide))
         .route("/x/2/oauth2/token", post(x::token))

@@ -163,7 +163,7 @@ pub async fn create_status(State(app): State<AppState>, headers: HeaderMap, body
         Err(message) => return error(StatusCode::UNPROCESSABLE_ENTITY, &message),
     };
     let mut store = app.store();
-    let media = match store.media.attach(&account, &ids) {
+    let media = match store.media.attach(&account, &ids, crate::media::PER_POST) {
         Ok(media) => media,
         Err(message) => return error(StatusCode::UNPROCESSABLE_ENTITY, &message),
     };

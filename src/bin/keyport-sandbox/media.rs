@@ -93,10 +93,11 @@ impl MediaBook {
         self.files.get(id).filter(|f| f.owner == owner).map(|f| (f.mime.clone(), f.bytes.len()))
     }
 
-    /// The files `ids` names, checked as Mastodon checks them when a status attaches them.
-    pub fn attach(&self, owner: &Account, ids: &[String]) -> Result<Vec<Attachment>, String> {
-        if ids.len() > PER_POST {
-            return Err(format!("Validation failed: Media attachments can include at most {PER_POST} files"));
+    /// The files `ids` names, checked as Mastodon checks them when a status attaches them
+    /// (at most `max`: Mastodon's [`PER_POST`], or the personality's own).
+    pub fn attach(&self, owner: &Account, ids: &[String], max: usize) -> Result<Vec<Attachment>, String> {
+        if ids.len() > max {
+            return Err(format!("Validation failed: Media attachments can include at most {max} files"));
         }
         let now = Instant::now();
         ids.iter()

@@ -159,6 +159,8 @@ pub struct Store {
     pub media: crate::media::MediaBook,
     /// X's chunked uploads not finalized yet (x_media.rs).
     pub x_uploads: crate::x_media::Pending,
+    /// LinkedIn images initialized and not uploaded yet (linkedin_media.rs).
+    pub linkedin_uploads: crate::linkedin_media::Pending,
     /// Threads media containers not yet published: id → (author, text).
     pub containers: HashMap<String, (Account, String)>,
     /// Bluesky sessions (bluesky.rs).
@@ -182,6 +184,7 @@ impl Store {
             posts: PostBook::default(),
             media: crate::media::MediaBook::default(),
             x_uploads: crate::x_media::Pending::default(),
+            linkedin_uploads: crate::linkedin_media::Pending::default(),
             containers: HashMap::new(),
             bluesky: Default::default(),
         }

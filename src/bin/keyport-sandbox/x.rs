@@ -129,5 +129,5 @@ fn attachments(store: &crate::store::Store, author: &Account, request: &Value) -
         return Ok(Vec::new());
     };
     let ids: Vec<String> = ids.as_array().filter(|a| (1..=4).contains(&a.len())).and_then(|a| a.iter().map(|v| v.as_str().map(str::to_owned)).collect()).ok_or("$.media.media_ids: must be 1 to 4 media ids")?;
-    store.media.attach(author, &ids).map_err(|_| "Your media IDs are invalid.".to_owned())
+    store.media.attach(author, &ids, 4).map_err(|_| "Your media IDs are invalid.".to_owned())
 }

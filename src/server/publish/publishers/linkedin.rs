@@ -2,6 +2,12 @@
 //! `X-Restli-Protocol-Version: 2.0.0`; answers 201 with the post's URN in `x-restli-id`.
 //! https://learn.microsoft.com/linkedin/marketing/community-management/shares/posts-api
 //!
+//! Images go first through the Images API (`POST /rest/images?action=initializeUpload`
+//! `{"initializeUploadRequest": {"owner"}}` → `value.uploadUrl` and `value.image`, then
+//! the bytes PUT to that URL, https://learn.microsoft.com/en-us/linkedin/marketing/community-management/shares/images-api);
+//! the post names one as `content.media` `{"id", "altText"}`, or 2 to 20 as
+//! `content.multiImage.images` (https://learn.microsoft.com/en-us/linkedin/marketing/community-management/shares/multiimage-post-api).
+//!
 //! The version comes from the catalog (providers.toml) or the platform's override. LinkedIn
 //! keeps each monthly version at least a year (https://learn.microsoft.com/en-us/linkedin/marketing/versioning)
 //! and then refuses it: `426 {"status": 426, "code": "NONEXISTENT_VERSION", "message":
@@ -9,8 +15,9 @@
 //! github.com/n8n-io/n8n/issues/14678; LinkedIn's pages do not show it). That is the
 //! platform's setting to fix, never the post's fault, and the message says so.
 
-use super::{send, PublishError, Published, Request};
+use super::{during, field, posting, send, Outgoing, PublishError, Published, Request};
 use secrecy::SecretString;
+use serde_json::json;
 
 /// The version used when neither the catalog nor the platform names one.
 const FALLBACK_VERSION: &str = "202608";
@@ -18,20 +25,36 @@ const FALLBACK_VERSION: &str = "202608";
 pub async fn publish(http: &reqwest::Client, base: &str, member_id: Option<&str>, version: Option<&str>, token: &SecretString, post: &Request<'_>) -> Result<Published, PublishError> {
     let member = member_id.ok_or_else(|| PublishError::Rejected { message: "the connected account has no member id: re-authenticate the platform".into() })?;
     let version = version.unwrap_or(FALLBACK_VERSION);
-    let body = serde_json::json!({
-        "author": format!("urn:li:person:{member}"),
+    let author = format!("urn:li:person:{member}");
+    let mut images = Vec::with_capacity(post.media.len());
+    for (i, file) in post.media.iter().enumerate() {
+        let step = format!("uploading file {} of {}", i + 1, post.media.len());
+        let urn = match &file.uploaded {
+            Some(urn) => urn.clone(),
+            None => {
+                let urn = upload_image(http, base, version, token, &author, file).await.map_err(|e| during(&step, retired_version(e, version)))?;
+                post.uploads.remember(file.id, &urn).await;
+                urn
+            }
+        };
+        images.push(json!({ "id": urn, "altText": file.alt }));
+    }
+    let mut body = json!({
+        "author": author,
         "commentary": crate::domain::shown(crate::domain::ProviderKey::Linkedin, post.text, post.link).body,
         "visibility": "PUBLIC",
         "distribution": { "feedDistribution": "MAIN_FEED", "targetEntities": [], "thirdPartyDistributionChannels": [] },
         "lifecycleState": "PUBLISHED",
         "isReshareDisabledByAuthor": false
     });
-    let request = http
-        .post(format!("{base}/rest/posts"))
-        .header("LinkedIn-Version", version)
-        .header("X-Restli-Protocol-Version", "2.0.0")
-        .json(&body);
-    let (headers, _) = send(request, token).await.map_err(|e| retired_version(e, version))?;
+    // One image is `content.media`; 2 to 20 are a MultiImage post.
+    match images.len() {
+        0 => {}
+        1 => body["content"] = json!({ "media": images.remove(0) }),
+        _ => body["content"] = json!({ "multiImage": { "images": images } }),
+    }
+    let request = versioned(http.post(format!("{base}/rest/posts")), version).json(&body);
+    let (headers, _) = send(request, token).await.map_err(|e| posting(post, retired_version(e, version)))?;
     let id = headers
         .get("x-restli-id")
         .and_then(|v| v.to_str().ok())
@@ -47,5 +70,50 @@ fn retired_version(e: PublishError, version: &str) -> PublishError {
             message: format!("LinkedIn no longer accepts API version {version}: an admin must set a newer version (YYYYMM) in the platform's OAuth settings, then Retry; the post itself is fine"),
         },
         other => other,
+    }
+}
+
+/// The headers every versioned LinkedIn API requires.
+fn versioned(request: reqwest::RequestBuilder, version: &str) -> reqwest::RequestBuilder {
+    request.header("LinkedIn-Version", version).header("X-Restli-Protocol-Version", "2.0.0")
+}
+
+/// Images API: `initializeUpload` for the author, then the bytes PUT to the upload URL it
+/// answered; the image's URN.
+async fn upload_image(http: &reqwest::Client, base: &str, version: &str, token: &SecretString, author: &str, file: &Outgoing) -> Result<String, PublishError> {
+    let init = json!({ "initializeUploadRequest": { "owner": author } });
+    let (_, answer) = send(versioned(http.post(format!("{base}/rest/images?action=initializeUpload")), version).json(&init), token).await?;
+    let (upload_url, urn) = (field(&answer, "/value/uploadUrl")?, field(&answer, "/value/image")?);
+    within_linkedin(&upload_url, base)?;
+    let put = http.put(&upload_url).header(reqwest::header::CONTENT_TYPE, "application/octet-stream").body(file.bytes.clone());
+    send(put, token).await?;
+    Ok(urn)
+}
+
+/// The upload URL comes from an answer, and the token goes with the bytes: only to
+/// LinkedIn's own hosts (or the API's own host: the sandbox).
+fn within_linkedin(upload_url: &str, base: &str) -> Result<(), PublishError> {
+    let host = |u: &str| url::Url::parse(u).ok().and_then(|u| u.host_str().map(str::to_ascii_lowercase));
+    let upload = host(upload_url);
+    let trusted = upload.as_deref().is_some_and(|h| Some(h) == host(base).as_deref() || h == "linkedin.com" || h.ends_with(".linkedin.com"));
+    if trusted {
+        return Ok(());
+    }
+    Err(PublishError::Rejected { message: format!("LinkedIn answered with an upload address outside LinkedIn ({}): Keyport does not send the token there", upload.unwrap_or_default()) })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_token_goes_only_to_linkedin_hosts() {
+        let base = "https://api.linkedin.com";
+        assert!(within_linkedin("https://www.linkedin.com/dms-uploads/abc", base).is_ok());
+        assert!(within_linkedin("https://linkedin.com/x", base).is_ok());
+        assert!(within_linkedin("http://127.0.0.1:9000/linkedin/dms-uploads/1", "http://127.0.0.1:9000/linkedin").is_ok(), "the API's own host");
+        for bad in ["https://evil.example/upload", "https://linkedin.com.evil.example/x", "https://notlinkedin.com/x", "not a url"] {
+            assert!(within_linkedin(bad, base).is_err(), "{bad}");
+        }
     }
 }
