@@ -76,6 +76,9 @@ pub struct MediaLimits {
     pub video_bytes: u64,
     /// Longest video, in seconds; 0: not checked.
     pub video_seconds: u32,
+    /// The provider takes no upload: it fetches each file from a link Keyport lends, so
+    /// `PUBLIC_URL` must be reachable from the internet (Threads).
+    pub by_url: bool,
 }
 
 impl MediaLimits {
@@ -140,7 +143,7 @@ mod tests {
     }
 
     fn x() -> MediaLimits {
-        MediaLimits { types: vec![MediaType::Jpeg, MediaType::Png, MediaType::Gif, MediaType::Webp, MediaType::Mp4], max_images: 4, image_bytes: 5 * 1024 * 1024, video_bytes: 512 * 1024 * 1024, video_seconds: 140 }
+        MediaLimits { types: vec![MediaType::Jpeg, MediaType::Png, MediaType::Gif, MediaType::Webp, MediaType::Mp4], max_images: 4, image_bytes: 5 * 1024 * 1024, video_bytes: 512 * 1024 * 1024, video_seconds: 140, by_url: false }
     }
 
     #[test]

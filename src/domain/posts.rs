@@ -130,6 +130,10 @@ pub struct PublishTarget {
     /// The images and video it takes.
     #[serde(default)]
     pub media: super::MediaLimits,
+    /// Why its provider cannot fetch files from this Keyport (it takes them by URL and
+    /// `PUBLIC_URL` is not reachable from the internet); shown when files are attached.
+    #[serde(default)]
+    pub unreachable: Option<String>,
 }
 
 /// What the compose form sends. `action` is the button pressed.

@@ -15,9 +15,9 @@
 //!   with `th_exchange_token` / `th_refresh_token`, and a flat `{"access_token", "user_id"}`
 //!   from the code exchange.
 //! - `GET /{app}/{version}/me`: Instagram `{"user_id", "username", "id"}`, Threads `{"id", "username"}`.
-//! - Threads text posts (https://developers.facebook.com/docs/threads/posts):
+//! - Threads posts (https://developers.facebook.com/docs/threads/posts):
 //!   `POST /threads/{version}/{user}/threads` (`media_type=TEXT`, `text` of at most 500
-//!   characters) → `{"id"}` of a container, `POST /threads/{version}/{user}/threads_publish`
+//!   characters; images, video and carousels: threads_media.rs) → `{"id"}` of a container, `POST /threads/{version}/{user}/threads_publish`
 //!   (`creation_id`) → `{"id"}` of the post, `GET /threads/{version}/{post}?fields=permalink`.
 //!
 //! Errors are Meta's JSON (`meta::graph_error`).
@@ -190,25 +190,18 @@ pub async fn publish_step(State(app): State<AppState>, Path((name, _version, use
     if crate::secrets::numeric_id(&account.name) != user {
         return graph_error(StatusCode::FORBIDDEN, 10, None, "(#10) The user cannot post as this Threads user");
     }
-    let mut store = app.store();
     match edge.as_str() {
-        "threads" => {
-            if params.get("media_type") != Some("TEXT") {
-                return graph_error(StatusCode::BAD_REQUEST, 100, None, "(#100) The sandbox makes TEXT containers only");
-            }
-            let text = params.get("text").unwrap_or_default().to_owned();
-            if text.trim().is_empty() || text.chars().count() > 500 {
-                return graph_error(StatusCode::BAD_REQUEST, 100, None, "(#100) text is required and limited to 500 characters");
-            }
-            let id = crate::secrets::numeric_id(&uuid::Uuid::now_v7().to_string());
-            store.containers.insert(id.clone(), (account, text));
-            Json(json!({ "id": id })).into_response()
-        }
+        "threads" => match crate::threads_media::make(&app, account, &params).await {
+            Ok(id) => Json(json!({ "id": id })).into_response(),
+            Err(response) => response,
+        },
         "threads_publish" => {
-            let Some((author, text)) = params.get("creation_id").and_then(|id| store.containers.remove(id)) else {
+            let mut store = app.store();
+            let container = params.get("creation_id").and_then(|id| store.containers.remove(id)).filter(|c| !c.carousel_item);
+            let Some(container) = container else {
                 return graph_error(StatusCode::BAD_REQUEST, 24, Some(4279009), "The media container was not found or was published already");
             };
-            let id = match store.posts.create(&author, text, None, None, Vec::new()) {
+            let id = match store.posts.create(&container.author, container.text, None, None, container.media) {
                 PostOutcome::Created(id) | PostOutcome::Replayed(id) => id,
             };
             Json(json!({ "id": id })).into_response()
@@ -217,7 +210,7 @@ pub async fn publish_step(State(app): State<AppState>, Path((name, _version, use
     }
 }
 
-/// `GET /threads/{version}/{post}?fields=permalink`.
+/// `GET /threads/{version}/{post}?fields=permalink`, and a container's status.
 pub async fn post(State(app): State<AppState>, Path((name, _version, id)): Path<(String, String, String)>, headers: HeaderMap, RawQuery(query): RawQuery) -> Response {
     if App::parse(&name) != Some(App::Threads) {
         return unknown();
@@ -226,7 +219,12 @@ pub async fn post(State(app): State<AppState>, Path((name, _version, id)): Path<
     if let Err(response) = author(&app, &headers, &params) {
         return response;
     }
-    match app.store().posts.get(&id) {
+    let store = app.store();
+    // A container is made at once, so it is always FINISHED (fields=status,error_message).
+    if store.containers.contains_key(&id) {
+        return Json(json!({ "id": id, "status": "FINISHED" })).into_response();
+    }
+    match store.posts.get(&id) {
         Some(_) => Json(json!({ "id": id, "permalink": format!("{}/posts/{id}", app.base_url) })).into_response(),
         None => graph_error(StatusCode::BAD_REQUEST, 100, Some(33), "Unsupported get request"),
     }

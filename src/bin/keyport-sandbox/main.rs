@@ -29,6 +29,7 @@ mod reply;
 mod secrets;
 mod state;
 mod store;
+mod threads_media;
 mod urlenc;
 mod x;
 mod x_media;

@@ -161,8 +161,8 @@ pub struct Store {
     pub x_uploads: crate::x_media::Pending,
     /// LinkedIn images initialized and not uploaded yet (linkedin_media.rs).
     pub linkedin_uploads: crate::linkedin_media::Pending,
-    /// Threads media containers not yet published: id → (author, text).
-    pub containers: HashMap<String, (Account, String)>,
+    /// Threads media containers not yet published (threads_media.rs).
+    pub containers: HashMap<String, crate::threads_media::Container>,
     /// Bluesky sessions (bluesky.rs).
     pub bluesky: crate::bluesky::Sessions,
 }

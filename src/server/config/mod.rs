@@ -81,6 +81,20 @@ impl WebConfig {
     pub fn https(&self) -> bool {
         self.public_url.starts_with("https://")
     }
+
+    /// Whether a provider on the internet can reach `public_url`: not a loopback, private or
+    /// link-local address, nor `localhost` or a name without a dot. Providers that fetch
+    /// media by URL (Threads) need it; the composer warns otherwise.
+    pub fn reachable_from_internet(&self) -> bool {
+        let Some(host) = url::Url::parse(&self.public_url).ok().and_then(|u| u.host().map(|h| h.to_owned())) else {
+            return false;
+        };
+        match host {
+            url::Host::Domain(name) => name.contains('.') && !name.eq_ignore_ascii_case("localhost") && !name.ends_with(".localhost") && !name.ends_with(".local") && !name.ends_with(".internal"),
+            url::Host::Ipv4(ip) => crate::server::egress::Policy::default().permits(ip.into()),
+            url::Host::Ipv6(ip) => crate::server::egress::Policy::default().permits(ip.into()),
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -339,6 +353,17 @@ fn redact_url_password(url: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_public_url_is_reachable_only_when_the_internet_can_reach_it() {
+        let reachable = |url: &str| WebConfig { public_url: url.into(), site_addr: DEFAULT_SITE_ADDR.parse().unwrap(), site_root: String::new(), trusted_proxies: Vec::new() }.reachable_from_internet();
+        for yes in ["https://keyport.example.com", "http://203.0.113.7:3000", "https://[2001:4860::1]"] {
+            assert!(reachable(yes), "{yes}");
+        }
+        for no in ["http://127.0.0.1:3000", "http://localhost:3000", "http://keyport:3000", "http://10.0.0.5", "http://192.168.1.2", "http://169.254.169.254", "http://printer.local", "http://[::1]:3000", "not a url"] {
+            assert!(!reachable(no), "{no}");
+        }
+    }
+
     use super::*;
     use keys::parse_key;
 

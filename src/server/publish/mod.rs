@@ -33,9 +33,15 @@ pub async fn choices(state: &AppState) -> Result<(Vec<PublishTarget>, Vec<String
             format!("{name} ({}): {why}", a.platform_name)
         })
         .collect();
+    let web = &state.config.web;
+    let reachable = web.reachable_from_internet();
     let targets = publishable
         .into_iter()
         .map(|a| {
+            let media = catalog::get(a.provider).media.clone();
+            let unreachable = (media.by_url && !reachable).then(|| {
+                format!("{} fetches each file from Keyport at {}, which the internet cannot reach: set PUBLIC_URL to Keyport's public address, or the post will fail there", a.provider.label(), web.public_url)
+            });
             let name = a.name.filter(|n| !n.is_empty()).unwrap_or_else(|| if a.external_id.is_empty() { a.platform_name.clone() } else { a.external_id.clone() });
             PublishTarget {
                 account_id: a.account_id,
@@ -45,7 +51,8 @@ pub async fn choices(state: &AppState) -> Result<(Vec<PublishTarget>, Vec<String
                 avatar_url: a.avatar_url,
                 provider: a.provider,
                 char_limit: catalog::get(a.provider).char_limit,
-                media: catalog::get(a.provider).media.clone(),
+                media,
+                unreachable,
             }
         })
         .collect();

@@ -150,6 +150,7 @@ async fn outgoing(state: &AppState, post: &crate::domain::Post, delivery: uuid::
             bytes,
             dimensions: attached.media.width.zip(attached.media.height),
             uploaded: held.iter().find(|(m, _)| *m == attached.media.id).map(|(_, r)| r.clone()),
+            link: crate::server::media::lend(state, attached.media.id),
         });
     }
     Ok(files)

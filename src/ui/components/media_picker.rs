@@ -33,6 +33,12 @@ pub fn MediaPicker(attached: RwSignal<Vec<Attached>>, targets: Vec<PublishTarget
         problems.dedup();
         problems
     };
+    // Providers that fetch files by URL, when PUBLIC_URL is out of their reach.
+    let unreachable = move || {
+        let mut warnings: Vec<String> = if attached.with(Vec::is_empty) { Vec::new() } else { chosen().into_iter().filter_map(|t| t.unreachable).collect() };
+        warnings.dedup();
+        warnings
+    };
     let server_error = move || errors.with(|e| e.as_ref().and_then(|e| e.fields()).and_then(|f| f.get("media")).map(str::to_owned));
     // Checks each file against the chosen accounts by the type and size the browser reports,
     // then sends the ones that pass.
@@ -100,6 +106,12 @@ pub fn MediaPicker(attached: RwSignal<Vec<Attached>>, targets: Vec<PublishTarget
                 let problems: Vec<String> = refused.get().into_iter().chain(over_limits()).chain(server_error()).collect();
                 (!problems.is_empty()).then(|| view! {
                     <ul class="field-error" role="alert">{problems.into_iter().map(|p| view! { <li>{p}</li> }).collect_view()}</ul>
+                })
+            }}
+            {move || {
+                let warnings = unreachable();
+                (!warnings.is_empty()).then(|| view! {
+                    <ul class="notice warning" role="status">{warnings.into_iter().map(|w| view! { <li>{w}</li> }).collect_view()}</ul>
                 })
             }}
             <ol class="media-list">

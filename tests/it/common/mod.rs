@@ -121,11 +121,16 @@ impl TestApp {
 
     /// Starts a server on the given database with extra configuration (keys).
     async fn spawn_with(url: &str, backend: Backend, cleanup: Cleanup, vars: &[(&str, &str)]) -> TestApp {
-        let config = config_for(url, vars);
+        // Listening first, so PUBLIC_URL is the real address: a provider that fetches media
+        // by URL (the sandbox's Threads) reaches this server through the links it lends.
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        let mut vars = vars.to_vec();
+        vars.push(("LEPTOS_SITE_ADDR", &addr));
+        let config = config_for(url, &vars);
         assert_eq!(config.database.backend, backend);
         let state = AppState::prepare(config).await.unwrap();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
+        let base = format!("http://{addr}");
         let app_state = state.clone();
         tokio::spawn(async move {
             let app = router::build(app_state).into_make_service_with_connect_info::<std::net::SocketAddr>();

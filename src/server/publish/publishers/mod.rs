@@ -38,6 +38,9 @@ pub struct Outgoing {
     pub dimensions: Option<(u32, u32)>,
     /// What the provider already holds of it from an earlier attempt (its media id).
     pub uploaded: Option<String>,
+    /// A link that serves it without signing in for an hour (`media::lend`), for a
+    /// provider that fetches media by URL.
+    pub link: String,
 }
 
 /// Remembers what a provider holds of a delivery's files.
