@@ -79,6 +79,8 @@ pub struct MediaLimits {
     /// The provider takes no upload: it fetches each file from a link Keyport lends, so
     /// `PUBLIC_URL` must be reachable from the internet (Threads).
     pub by_url: bool,
+    /// A post needs at least one file (Instagram has no text-only posts).
+    pub required: bool,
 }
 
 impl MediaLimits {
@@ -91,7 +93,7 @@ impl MediaLimits {
 /// in words; `None` when it takes them all.
 pub fn media_problem(provider: &str, limits: &MediaLimits, media: &[Media]) -> Option<String> {
     if media.is_empty() {
-        return None;
+        return limits.required.then(|| format!("{provider} posts need an image or a video: attach one, or untick the account"));
     }
     if !limits.takes_media() {
         return Some(format!("{provider} takes no images or video from Keyport yet: remove the media or untick the account"));
@@ -143,7 +145,7 @@ mod tests {
     }
 
     fn x() -> MediaLimits {
-        MediaLimits { types: vec![MediaType::Jpeg, MediaType::Png, MediaType::Gif, MediaType::Webp, MediaType::Mp4], max_images: 4, image_bytes: 5 * 1024 * 1024, video_bytes: 512 * 1024 * 1024, video_seconds: 140, by_url: false }
+        MediaLimits { types: vec![MediaType::Jpeg, MediaType::Png, MediaType::Gif, MediaType::Webp, MediaType::Mp4], max_images: 4, image_bytes: 5 * 1024 * 1024, video_bytes: 512 * 1024 * 1024, video_seconds: 140, by_url: false, required: false }
     }
 
     #[test]
@@ -158,6 +160,9 @@ mod tests {
         let jpeg_only = MediaLimits { types: vec![MediaType::Jpeg], ..x() };
         assert_eq!(media_problem("Instagram", &jpeg_only, &[file(MediaType::Png, 1)]).unwrap(), "file 1: Instagram takes JPEG image, not a PNG image");
         assert!(media_problem("Reddit", &MediaLimits::default(), &[img(1)]).unwrap().starts_with("Reddit takes no images or video"));
+        let instagram = MediaLimits { required: true, ..x() };
+        assert_eq!(media_problem("Instagram", &instagram, &[]).unwrap(), "Instagram posts need an image or a video: attach one, or untick the account");
+        assert_eq!(media_problem("Instagram", &instagram, &[img(1)]), None);
     }
 
     #[test]

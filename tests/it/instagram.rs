@@ -1,6 +1,6 @@
 //! Instagram and Threads against the sandbox's personalities (`/instagram/…`,
-//! `/threads/…`): Threads fetches a post's files from the links Keyport lends (one image,
-//! a carousel); the code's short-lived token is exchanged for a 60-day one at connect,
+//! `/threads/…`): Threads and Instagram fetch a post's files from the links Keyport lends
+//! (one image, a carousel); the code's short-lived token is exchanged for a 60-day one at connect,
 //! and the refresher renews it a week before it runs out, once it is a day old — with the
 //! token itself, there being no refresh token. Threads then publishes a text post
 //! (container, then publication). SQLite and PostgreSQL.
@@ -13,7 +13,7 @@ use keyport::{
 };
 use serde_json::{json, Value};
 
-on_both_backends!(instagram_and_threads_keep_a_long_lived_token_and_renew_it, threads_fetches_the_files_from_the_links_keyport_lends);
+on_both_backends!(instagram_and_threads_keep_a_long_lived_token_and_renew_it, threads_and_instagram_fetch_the_files_from_the_links_keyport_lends);
 
 async fn platform(app: &TestApp, sandbox: &Sandbox, provider: &str, version: &str) -> String {
     let base = sandbox.url(&format!("/{provider}"));
@@ -78,45 +78,55 @@ async fn instagram_and_threads_keep_a_long_lived_token_and_renew_it(app: TestApp
     }
 }
 
-async fn threads_fetches_the_files_from_the_links_keyport_lends(app: TestApp) {
+async fn threads_and_instagram_fetch_the_files_from_the_links_keyport_lends(app: TestApp) {
     let sandbox = Sandbox::start(&[]).await;
     let (browser, _) = signed_in_browser(&app, Role::Marketer).await;
-    let id = platform(&app, &sandbox, "threads", "v1.0").await;
-    connect_as(&app, &sandbox, &browser, &id, "Thread Bakery").await;
-    let account_id = account(&app, &id).await["id"].as_str().unwrap().to_owned();
-    let (photo, png) = (crate::media::uploaded(&app, crate::media::PHOTO).await, crate::media::uploaded(&app, crate::media::PNG).await);
-    let form = |text: &str, files: &[(&Value, &str)]| PostForm {
-        text: text.into(),
-        accounts: vec![account_id.clone()],
-        action: "now".into(),
-        media: files.iter().map(|(m, alt)| keyport::domain::MediaPick { id: m["id"].as_str().unwrap().into(), alt: (*alt).into() }).collect(),
-        ..Default::default()
-    };
-    // One image: an IMAGE container whose image_url is Keyport's lent link, fetched by the
-    // sandbox over HTTP; then a carousel of two, in order, each with its alt text.
-    for (text, files) in [("A loaf", vec![(&png, "A loaf on a board")]), ("Our morning", vec![(&photo, "The oven at dawn"), (&png, "A loaf on a board")])] {
-        let post = publish::create(&app.state, &Caller::default(), form(text, &files)).await.unwrap();
-        publish::worker::process_due(&app.state).await;
-        let delivery = publish::get(&app.state, post.id).await.unwrap().deliveries.remove(0);
-        assert_eq!(delivery.status, DeliveryStatus::Published, "{:?}", delivery.error);
-        let page = sandbox.page(delivery.provider_url.unwrap().trim_start_matches(&sandbox.base)).await;
-        let at: Vec<usize> = files.iter().map(|(_, alt)| page.find(&format!("alt=\"{alt}\"")).unwrap_or_else(|| panic!("{alt}: {page}"))).collect();
-        assert!(at.windows(2).all(|w| w[0] < w[1]), "in the order chosen");
-        // What Threads fetched is the file Keyport stored.
-        let src = page[..at[0]].rsplit("src=\"").next().unwrap().split('"').next().unwrap();
-        let fetched = reqwest::get(sandbox.url(src)).await.unwrap().bytes().await.unwrap();
-        let stored = app.client.get(app.url(&format!("/api/media/{}/content", files[0].0["id"].as_str().unwrap()))).send().await.unwrap().bytes().await.unwrap();
-        assert_eq!(fetched, stored);
-    }
-    // This server's PUBLIC_URL is loopback: the composer warns that Threads could not fetch
-    // files from it (here the sandbox can, being on the same machine).
-    let (targets, _) = publish::choices(&app.state).await.unwrap();
-    let threads = targets.iter().find(|t| t.account_id.to_string() == account_id).unwrap();
-    let warning = threads.unreachable.as_deref().expect("a warning for a loopback PUBLIC_URL");
-    assert!(warning.starts_with(&format!("Threads fetches each file from Keyport at {}, which the internet cannot reach: set PUBLIC_URL", app.base)), "{warning}");
-
-    // A WebP, which Threads does not take, is refused by name before anything is sent.
+    let (photo, photo_2) = (crate::media::uploaded(&app, crate::media::PHOTO).await, crate::media::uploaded(&app, crate::media::PHOTO_2).await);
     let webp = crate::media::uploaded(&app, crate::media::WEBP).await;
-    let refused = publish::create(&app.state, &Caller::default(), form("Cake", &[(&webp, "A cake")])).await.unwrap_err().to_string();
-    assert!(refused.contains("Threads takes JPEG image, PNG image, MP4 video, not a WebP image"), "{refused}");
+    for (provider, version, name, label, takes) in [("threads", "v1.0", "Thread Bakery", "Threads", "JPEG image, PNG image, MP4 video"), ("instagram", "v25.0", "Insta Bakery", "Instagram", "JPEG image, MP4 video")] {
+        let id = platform(&app, &sandbox, provider, version).await;
+        connect_as(&app, &sandbox, &browser, &id, name).await;
+        let account_id = account(&app, &id).await["id"].as_str().unwrap().to_owned();
+        let form = |text: &str, files: &[(&Value, &str)]| PostForm {
+            text: text.into(),
+            accounts: vec![account_id.clone()],
+            action: "now".into(),
+            media: files.iter().map(|(m, alt)| keyport::domain::MediaPick { id: m["id"].as_str().unwrap().into(), alt: (*alt).into() }).collect(),
+            ..Default::default()
+        };
+        // One image: a container whose image_url is Keyport's lent link, fetched by the
+        // sandbox over HTTP; then a carousel of two, in order, each with its alt text.
+        for (text, files) in [("A loaf", vec![(&photo_2, "A loaf on a board")]), ("Our morning", vec![(&photo, "The oven at dawn"), (&photo_2, "A loaf on a board")])] {
+            let post = publish::create(&app.state, &Caller::default(), form(text, &files)).await.unwrap();
+            publish::worker::process_due(&app.state).await;
+            let delivery = publish::get(&app.state, post.id).await.unwrap().deliveries.remove(0);
+            assert_eq!(delivery.status, DeliveryStatus::Published, "{provider}: {:?}", delivery.error);
+            let page = sandbox.page(delivery.provider_url.unwrap().trim_start_matches(&sandbox.base)).await;
+            assert!(page.contains(text), "{provider}: the caption");
+            let at: Vec<usize> = files.iter().map(|(_, alt)| page.find(&format!("alt=\"{alt}\"")).unwrap_or_else(|| panic!("{provider}: {alt}: {page}"))).collect();
+            assert!(at.windows(2).all(|w| w[0] < w[1]), "{provider}: in the order chosen");
+            // What the provider fetched is the file Keyport stored.
+            let src = page[..at[0]].rsplit("src=\"").next().unwrap().split('"').next().unwrap();
+            let fetched = reqwest::get(sandbox.url(src)).await.unwrap().bytes().await.unwrap();
+            let stored = app.client.get(app.url(&format!("/api/media/{}/content", files[0].0["id"].as_str().unwrap()))).send().await.unwrap().bytes().await.unwrap();
+            assert_eq!(fetched, stored, "{provider}");
+        }
+
+        // This server's PUBLIC_URL is loopback: the composer warns that the provider could
+        // not fetch files from it (here the sandbox can, being on the same machine).
+        let (targets, _) = publish::choices(&app.state).await.unwrap();
+        let target = targets.iter().find(|t| t.account_id.to_string() == account_id).unwrap();
+        let warning = target.unreachable.as_deref().expect("a warning for a loopback PUBLIC_URL");
+        assert!(warning.starts_with(&format!("{label} fetches each file from Keyport at {}, which the internet cannot reach: set PUBLIC_URL", app.base)), "{warning}");
+
+        // A type the provider does not take is refused by name before anything is sent.
+        let refused = publish::create(&app.state, &Caller::default(), form("Cake", &[(&webp, "A cake")])).await.unwrap_err().to_string();
+        assert!(refused.contains(&format!("{label} takes {takes}, not a WebP image")), "{refused}");
+        // Instagram has no text-only posts; Threads has.
+        let text_only = publish::create(&app.state, &Caller::default(), form("Just words", &[])).await;
+        match provider {
+            "instagram" => assert!(text_only.unwrap_err().to_string().contains("Instagram posts need an image or a video"), "{provider}"),
+            _ => assert!(text_only.is_ok(), "{provider}"),
+        }
+    }
 }

@@ -36,9 +36,9 @@ async fn a_connect_only_account_is_named_in_the_composer_and_never_offered(app: 
 
     let (targets, skipped) = publish::choices(&app.state).await.unwrap();
     assert!(targets.is_empty(), "a Pinterest account is no target");
-    assert_eq!(skipped, ["keyport_pins (Pinterest Team): a Pin needs an image, and Keyport's composer has no media yet"]);
+    assert_eq!(skipped, ["keyport_pins (Pinterest Team): Keyport does not create Pins yet (a Pin is an image on a board)"]);
     let html = app.page("/posts").await.text().await.unwrap();
-    assert!(html.contains("1 connected account(s) cannot be posted to") && html.contains("a Pin needs an image"), "the composer says why");
+    assert!(html.contains("1 connected account(s) cannot be posted to") && html.contains("Keyport does not create Pins yet"), "the composer says why");
     let page = app.page(&format!("/platforms/{id}")).await.text().await.unwrap();
     assert!(page.contains("Connect only: "), "the platform page says so too");
 

@@ -20,6 +20,10 @@
 //!   characters; images, video and carousels: threads_media.rs) → `{"id"}` of a container, `POST /threads/{version}/{user}/threads_publish`
 //!   (`creation_id`) → `{"id"}` of the post, `GET /threads/{version}/{post}?fields=permalink`.
 //!
+//! - Instagram posts (https://developers.facebook.com/docs/instagram-platform/instagram-api-with-instagram-login/content-publishing):
+//!   `POST /instagram/{version}/{user}/media` (an image by `image_url`, `REELS` by
+//!   `video_url`, carousels; threads_media.rs) → a container, `…/media_publish`.
+//!
 //! Errors are Meta's JSON (`meta::graph_error`).
 
 use crate::authorize::{consent_page, decision, Dialect};
@@ -171,11 +175,14 @@ fn author(app: &AppState, headers: &HeaderMap, params: &Params) -> Result<crate:
     app.store().account_for_access_token(token, Instant::now()).cloned().ok_or_else(|| refused(TokenError::InvalidGrant("the token is invalid or expired")))
 }
 
-/// `POST /threads/{version}/{user}/threads` and `…/threads_publish`.
+/// `POST /threads/{version}/{user}/threads` and `…/threads_publish`; Instagram's
+/// `POST /instagram/{version}/{user}/media` and `…/media_publish`.
 pub async fn publish_step(State(app): State<AppState>, Path((name, _version, user, edge)): Path<(String, String, String, String)>, headers: HeaderMap, body: Bytes) -> Response {
-    if App::parse(&name) != Some(App::Threads) {
-        return unknown();
-    }
+    let Some(which) = App::parse(&name) else { return unknown() };
+    let dialect = match which {
+        App::Threads => &crate::threads_media::THREADS,
+        App::Instagram => &crate::threads_media::INSTAGRAM,
+    };
     if let Some(response) = app.injected_fault(Endpoint::Posts).await {
         return response;
     }
@@ -191,11 +198,11 @@ pub async fn publish_step(State(app): State<AppState>, Path((name, _version, use
         return graph_error(StatusCode::FORBIDDEN, 10, None, "(#10) The user cannot post as this Threads user");
     }
     match edge.as_str() {
-        "threads" => match crate::threads_media::make(&app, account, &params).await {
+        e if e == dialect.create => match crate::threads_media::make(&app, account, &params, dialect).await {
             Ok(id) => Json(json!({ "id": id })).into_response(),
             Err(response) => response,
         },
-        "threads_publish" => {
+        e if e == dialect.publish => {
             let mut store = app.store();
             let container = params.get("creation_id").and_then(|id| store.containers.remove(id)).filter(|c| !c.carousel_item);
             let Some(container) = container else {
@@ -212,9 +219,8 @@ pub async fn publish_step(State(app): State<AppState>, Path((name, _version, use
 
 /// `GET /threads/{version}/{post}?fields=permalink`, and a container's status.
 pub async fn post(State(app): State<AppState>, Path((name, _version, id)): Path<(String, String, String)>, headers: HeaderMap, RawQuery(query): RawQuery) -> Response {
-    if App::parse(&name) != Some(App::Threads) {
-        return unknown();
-    }
+    let Some(which) = App::parse(&name) else { return unknown() };
+    let status_field = if which == App::Instagram { "status_code" } else { "status" };
     let params = parse_params(query.as_deref().unwrap_or_default()).unwrap_or_default();
     if let Err(response) = author(&app, &headers, &params) {
         return response;
@@ -222,7 +228,7 @@ pub async fn post(State(app): State<AppState>, Path((name, _version, id)): Path<
     let store = app.store();
     // A container is made at once, so it is always FINISHED (fields=status,error_message).
     if store.containers.contains_key(&id) {
-        return Json(json!({ "id": id, "status": "FINISHED" })).into_response();
+        return Json(json!({ "id": id, status_field: "FINISHED" })).into_response();
     }
     match store.posts.get(&id) {
         Some(_) => Json(json!({ "id": id, "permalink": format!("{}/posts/{id}", app.base_url) })).into_response(),

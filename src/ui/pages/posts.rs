@@ -86,7 +86,7 @@ fn NewPost(choices: PostChoices, create: ServerAction<CreatePost>) -> impl IntoV
         view! {
             <section class="card" aria-labelledby="compose-heading">
                 <h2 id="compose-heading">"New post"</h2>
-                <p class="muted">"No account can publish yet: connect one (Sandbox, Mastodon, Bluesky, X, Facebook Pages, LinkedIn or Threads) on its platform page."</p>
+                <p class="muted">"No account can publish yet: connect one (Sandbox, Mastodon, Bluesky, X, Facebook Pages, LinkedIn, Threads, Instagram or Reddit) on its platform page."</p>
                 {skipped}
             </section>
         }

@@ -5,9 +5,9 @@ mod bluesky;
 mod facebook;
 mod linkedin;
 mod mastodon;
+mod meta_containers;
 mod reddit;
 mod sandbox;
-mod threads;
 mod x;
 
 use crate::{domain::ProviderKey, server::oauth::client::{describe, read_capped, refusal, retry_after}};
@@ -107,7 +107,7 @@ pub enum PublishError {
 /// Providers Keyport can publish to.
 pub fn supports(provider: ProviderKey) -> bool {
     use ProviderKey as P;
-    matches!(provider, P::Sandbox | P::Mastodon | P::X | P::FacebookPages | P::Linkedin | P::Threads | P::Bluesky | P::Reddit)
+    matches!(provider, P::Sandbox | P::Mastodon | P::X | P::FacebookPages | P::Linkedin | P::Threads | P::Instagram | P::Bluesky | P::Reddit)
 }
 
 /// Whether the provider deduplicates by idempotency key, which makes a retry after an
@@ -124,7 +124,8 @@ pub async fn publish(http: &reqwest::Client, provider: ProviderKey, target: &Tar
         ProviderKey::X => x::publish(http, base, token, post).await,
         ProviderKey::FacebookPages => facebook::publish(http, base, target.account_id, token, post).await,
         ProviderKey::Bluesky => bluesky::publish(http, base, target.account_id, token, post).await,
-        ProviderKey::Threads => threads::publish(http, base, target.account_id, token, post).await,
+        ProviderKey::Threads => meta_containers::publish(http, base, target.account_id, token, post, &meta_containers::THREADS).await,
+        ProviderKey::Instagram => meta_containers::publish(http, base, target.account_id, token, post, &meta_containers::INSTAGRAM).await,
         ProviderKey::Linkedin => linkedin::publish(http, base, target.account_id, target.api_version, token, post).await,
         ProviderKey::Reddit => reddit::publish(http, base, target.destination, target.account_name, token, post).await,
         other => Err(PublishError::Rejected { message: format!("Keyport cannot publish to {} yet", other.label()) }),
