@@ -103,7 +103,8 @@ pub fn media_problem(provider: &str, limits: &MediaLimits, media: &[Media]) -> O
         return Some(format!("{provider} takes a video alone: attach one video, or only images"));
     }
     if media.len() > limits.max_images as usize && videos == 0 {
-        return Some(format!("{provider} takes at most {} images per post; this post has {}", limits.max_images, media.len()));
+        let most = if limits.max_images == 1 { "one image".to_owned() } else { format!("at most {} images", limits.max_images) };
+        return Some(format!("{provider} takes {most} per post; this post has {}", media.len()));
     }
     media.iter().enumerate().find_map(|(i, m)| file_problem(provider, limits, m).map(|p| format!("file {}: {p}", i + 1)))
 }

@@ -124,6 +124,26 @@ async fn a_marketer_picks_two_facebook_pages_and_publishes_to_both(app: TestApp)
         assert!(sandbox.page(&format!("/posts/{post_id}")).await.contains(account["name"].as_str().unwrap()));
     }
 
+    // With a photo: Facebook fetches it from the link Keyport lends (POST /{page}/photos
+    // with url and message); two photos are more than Keyport sends a Page.
+    let photo = crate::media::uploaded(&app, crate::media::PHOTO).await;
+    let pick = |m: &Value| keyport::domain::MediaPick { id: m["id"].as_str().unwrap().into(), alt: "A loaf".into() };
+    let page_account = listed[0]["id"].as_str().unwrap().to_owned();
+    let form = PostForm { text: "Pictured".into(), link: "https://example.com/bread".into(), accounts: vec![page_account.clone()], action: "now".into(), media: vec![pick(&photo)], ..Default::default() };
+    let post = publish::create(&app.state, &Caller::default(), form.clone()).await.unwrap();
+    publish::worker::process_due(&app.state).await;
+    let d = publish::get(&app.state, post.id).await.unwrap().deliveries.remove(0);
+    assert_eq!(d.status, DeliveryStatus::Published, "{:?}", d.error);
+    let page = sandbox.page(&format!("/posts/{}", d.provider_post_id.unwrap().split_once('_').unwrap().1)).await;
+    let src = page.split("<img src=\"").nth(1).expect("the photo on the post").split('"').next().unwrap();
+    let fetched = reqwest::get(sandbox.url(src)).await.unwrap().bytes().await.unwrap();
+    let stored = app.client.get(app.url(&format!("/api/media/{}/content", photo["id"].as_str().unwrap()))).send().await.unwrap().bytes().await.unwrap();
+    assert_eq!(fetched, stored, "the photo Keyport stored");
+    assert!(page.contains("https://example.com/bread"), "the link goes in the message");
+    let two = PostForm { media: vec![pick(&photo), pick(&crate::media::uploaded(&app, crate::media::PHOTO_2).await)], ..form };
+    let refused = publish::create(&app.state, &Caller::default(), two).await.unwrap_err().to_string();
+    assert!(refused.contains("Facebook Pages takes one image per post; this post has 2"), "{refused}");
+
     // Disconnecting one Page leaves the other.
     let first = listed[0]["id"].as_str().unwrap();
     let (status, _) = app.send_json(reqwest::Method::DELETE, &format!("/api/platforms/{id}/accounts/{first}"), Value::Null).await;

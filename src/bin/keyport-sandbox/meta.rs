@@ -18,6 +18,8 @@
 //!   without tokens; `GET /{page}?fields=access_token` gives a Page's token
 //!   https://developers.facebook.com/docs/graph-api/reference/business/owned_pages/
 //! - `POST /meta/{v}/{page}/feed` with the Page's token: `{"id": "{page}_{post}"}`
+//! - `POST /meta/{v}/{page}/photos` `url`, `message` with the Page's token: the photo
+//!   fetched from the URL, a post → `{"id", "post_id"}`
 //!   https://developers.facebook.com/docs/pages-api/posts
 //!
 //! Errors are Meta's: `{"error": {"message", "type": "OAuthException", "code",
@@ -126,6 +128,7 @@ pub async fn edge(
         (Method::GET, "oauth", "access_token") => access_token(&app, query.as_deref().unwrap_or_default().as_bytes()).await,
         (Method::POST, "oauth", "access_token") => access_token(&app, &body).await,
         (Method::POST, page, "feed") => feed(&app, page, &headers, query.as_deref(), &body).await,
+        (Method::POST, page, "photos") => photos(&app, page, &headers, query.as_deref(), &body).await,
         (Method::GET, _, _) => match user_of(&app, &headers, query.as_deref()) {
             Ok((query, user)) => read_edge(&app, &version, &node, &edge, &user, &query),
             Err(refusal) => refusal,
@@ -278,6 +281,46 @@ async fn feed(app: &AppState, page_id: &str, headers: &HeaderMap, query: Option<
         PostOutcome::Created(id) | PostOutcome::Replayed(id) => id,
     };
     Json(json!({ "id": format!("{page_id}_{id}") })).into_response()
+}
+
+/// `POST /{page}/photos` with `url` (fetched, as Meta does: a JPEG or PNG) and `message`: a
+/// published photo post on the Page whose token it is → `{"id", "post_id"}`
+/// (https://developers.facebook.com/docs/pages-api/posts, "Publish a Photo").
+async fn photos(app: &AppState, page_id: &str, headers: &HeaderMap, query: Option<&str>, body: &[u8]) -> Response {
+    if let Some(response) = app.injected_fault(Endpoint::Posts).await {
+        return response;
+    }
+    let query = parse_params(query.unwrap_or_default()).unwrap_or_default();
+    let Some(token) = token_of(headers, &query).map(str::to_owned) else { return invalid_token() };
+    let Ok(params) = parse_form(body) else {
+        return graph_error(StatusCode::BAD_REQUEST, 100, None, "(#100) Malformed body");
+    };
+    let page = {
+        let store = app.store();
+        match store.page_for_token(&token).cloned() {
+            Some(page) if page.id == page_id => page,
+            Some(_) => return permission_error("The Page access token is for another Page"),
+            None => return invalid_token(),
+        }
+    };
+    let Some(url) = params.get("url") else {
+        return graph_error(StatusCode::BAD_REQUEST, 100, None, "(#100) Requires a url or a file to upload");
+    };
+    let (mime, bytes) = match crate::threads_media::fetch(url, true).await {
+        Ok(file) => file,
+        Err(why) => return graph_error(StatusCode::BAD_REQUEST, 324, None, &format!("(#324) Requires upload file: {why}")),
+    };
+    let text = params.get("message").unwrap_or_default().to_owned();
+    if let Err(why) = validate_text(&text) {
+        return graph_error(StatusCode::BAD_REQUEST, 100, None, &format!("(#100) {why}"));
+    }
+    let mut store = app.store();
+    let photo = store.media.keep(&page.id, mime.to_owned(), bytes, String::new(), std::time::Duration::ZERO);
+    let media = vec![crate::media::Attachment { id: photo.clone(), mime: mime.to_owned(), description: String::new() }];
+    let id = match store.posts.create(&page, text, None, None, media) {
+        PostOutcome::Created(id) | PostOutcome::Replayed(id) => id,
+    };
+    Json(json!({ "id": photo, "post_id": format!("{page_id}_{id}") })).into_response()
 }
 
 #[cfg(test)]

@@ -102,9 +102,9 @@ pub async fn make(app: &AppState, author: Account, params: &Params, api: &Dialec
     Ok(id)
 }
 
-/// The file at `url`, as Threads fetches it: a JPEG or PNG image, or an MP4 video, within
-/// its size, read while it arrives.
-async fn fetch(url: &str, image: bool) -> Result<(&'static str, axum::body::Bytes), String> {
+/// The file at `url`, as Threads fetches it (and Facebook a Page photo): a JPEG or PNG
+/// image, or an MP4 video, within its size, read while it arrives.
+pub async fn fetch(url: &str, image: bool) -> Result<(&'static str, axum::body::Bytes), String> {
     let cap = if image { IMAGE_MAX } else { VIDEO_MAX };
     let client = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().map_err(|e| e.to_string())?;
     let mut response = client.get(url).send().await.map_err(|e| format!("the media could not be fetched from the URL ({e})"))?;
