@@ -81,6 +81,9 @@ pub struct MediaLimits {
     pub by_url: bool,
     /// A post needs at least one file (Instagram has no text-only posts).
     pub required: bool,
+    /// The widest and the tallest image it takes, as width:height (`[191, 100]` is 1.91:1).
+    pub widest: Option<[u32; 2]>,
+    pub tallest: Option<[u32; 2]>,
 }
 
 impl MediaLimits {
@@ -119,7 +122,27 @@ pub fn file_problem(provider: &str, limits: &MediaLimits, m: &Media) -> Option<S
         return Some(format!("{provider} takes {takes}, not a {}", m.media_type.label()));
     }
     let (cap, what) = if m.media_type.is_video() { (limits.video_bytes, "video") } else { (limits.image_bytes, "images") };
-    (m.bytes > cap).then(|| format!("{provider} takes {what} up to {}; this one is {}", size(cap), size(m.bytes)))
+    if m.bytes > cap {
+        return Some(format!("{provider} takes {what} up to {}; this one is {}", size(cap), size(m.bytes)));
+    }
+    aspect_problem(provider, limits, m)
+}
+
+/// An image wider or taller than the provider takes (known once stored: the browser does
+/// not say). Compared as cross products, so no ratio is rounded.
+fn aspect_problem(provider: &str, limits: &MediaLimits, m: &Media) -> Option<String> {
+    let (Some(w), Some(h)) = (m.width, m.height) else { return None };
+    if m.media_type.is_video() || h == 0 {
+        return None;
+    }
+    let (w, h) = (u64::from(w), u64::from(h));
+    let wider = |[a, b]: [u32; 2]| w * u64::from(b) > u64::from(a) * h;
+    let taller = |[a, b]: [u32; 2]| w * u64::from(b) < u64::from(a) * h;
+    let out = limits.widest.is_some_and(wider) || limits.tallest.is_some_and(taller);
+    out.then(|| {
+        let ratio = |r: Option<[u32; 2]>| r.map_or_else(|| "any".to_owned(), |[a, b]| format!("{}:{}", a as f64 / b as f64, 1));
+        format!("{provider} takes images from {} (tallest) to {} (widest); this one is {w}×{h}", ratio(limits.tallest), ratio(limits.widest))
+    })
 }
 
 /// A size as people read it: "977 KB", "5 MB", "15.5 MB" (of 1,024).
@@ -146,7 +169,7 @@ mod tests {
     }
 
     fn x() -> MediaLimits {
-        MediaLimits { types: vec![MediaType::Jpeg, MediaType::Png, MediaType::Gif, MediaType::Webp, MediaType::Mp4], max_images: 4, image_bytes: 5 * 1024 * 1024, video_bytes: 512 * 1024 * 1024, video_seconds: 140, by_url: false, required: false }
+        MediaLimits { types: vec![MediaType::Jpeg, MediaType::Png, MediaType::Gif, MediaType::Webp, MediaType::Mp4], max_images: 4, image_bytes: 5 * 1024 * 1024, video_bytes: 512 * 1024 * 1024, video_seconds: 140, by_url: false, required: false, widest: None, tallest: None }
     }
 
     #[test]
@@ -164,6 +187,18 @@ mod tests {
         let instagram = MediaLimits { required: true, ..x() };
         assert_eq!(media_problem("Instagram", &instagram, &[]).unwrap(), "Instagram posts need an image or a video: attach one, or untick the account");
         assert_eq!(media_problem("Instagram", &instagram, &[img(1)]), None);
+    }
+
+    #[test]
+    fn images_outside_the_aspect_ratios_are_named() {
+        let instagram = MediaLimits { types: vec![MediaType::Jpeg], widest: Some([191, 100]), tallest: Some([4, 5]), ..x() };
+        let image = |w, h| Media { width: Some(w), height: Some(h), ..file(MediaType::Jpeg, 1000) };
+        for (w, h) in [(1080, 1350), (1080, 1080), (1910, 1000), (1080, 566)] {
+            assert_eq!(file_problem("Instagram", &instagram, &image(w, h)), None, "{w}×{h}");
+        }
+        assert_eq!(file_problem("Instagram", &instagram, &image(1080, 1920)).unwrap(), "Instagram takes images from 0.8:1 (tallest) to 1.91:1 (widest); this one is 1080×1920");
+        assert!(file_problem("Instagram", &instagram, &image(3000, 1000)).is_some(), "3:1 is too wide");
+        assert_eq!(file_problem("X", &x(), &image(3000, 1000)), None, "X names no ratio");
     }
 
     #[test]

@@ -122,6 +122,13 @@ async fn threads_and_instagram_fetch_the_files_from_the_links_keyport_lends(app:
         // A type the provider does not take is refused by name before anything is sent.
         let refused = publish::create(&app.state, &Caller::default(), form("Cake", &[(&webp, "A cake")])).await.unwrap_err().to_string();
         assert!(refused.contains(&format!("{label} takes {takes}, not a WebP image")), "{refused}");
+        // Instagram takes images from 4:5 to 1.91:1: a 1:4 one is refused with its size.
+        if provider == "instagram" {
+            let tall = crate::media::uploaded(&app, &resized_jpeg(crate::media::PHOTO, 48, 192)).await;
+            assert_eq!((tall["width"].as_u64(), tall["height"].as_u64()), (Some(48), Some(192)), "{tall}");
+            let refused = publish::create(&app.state, &Caller::default(), form("Tall", &[(&tall, "A tall loaf")])).await.unwrap_err().to_string();
+            assert!(refused.contains("Instagram takes images from 0.8:1 (tallest) to 1.91:1 (widest); this one is 48×192"), "{refused}");
+        }
         // Instagram has no text-only posts; Threads has.
         let text_only = publish::create(&app.state, &Caller::default(), form("Just words", &[])).await;
         match provider {
@@ -129,4 +136,14 @@ async fn threads_and_instagram_fetch_the_files_from_the_links_keyport_lends(app:
             _ => assert!(text_only.is_ok(), "{provider}"),
         }
     }
+}
+
+/// The JPEG with other dimensions in its frame header (SOF0): enough for a size check,
+/// which reads the header, not the pixels.
+fn resized_jpeg(jpeg: &[u8], width: u16, height: u16) -> Vec<u8> {
+    let mut bytes = jpeg.to_vec();
+    let sof = bytes.windows(2).position(|w| w == [0xFF, 0xC0]).expect("a baseline JPEG");
+    bytes[sof + 5..sof + 7].copy_from_slice(&height.to_be_bytes());
+    bytes[sof + 7..sof + 9].copy_from_slice(&width.to_be_bytes());
+    bytes
 }
