@@ -38,6 +38,9 @@ pub struct Media {
     pub bytes: u64,
     pub width: Option<u32>,
     pub height: Option<u32>,
+    /// A video's length in milliseconds, from its header.
+    #[serde(default)]
+    pub duration_ms: Option<u64>,
 }
 
 impl Media {
@@ -125,6 +128,10 @@ pub fn file_problem(provider: &str, limits: &MediaLimits, m: &Media) -> Option<S
     if m.bytes > cap {
         return Some(format!("{provider} takes {what} up to {}; this one is {}", size(cap), size(m.bytes)));
     }
+    let longest = u64::from(limits.video_seconds) * 1000;
+    if let Some(ms) = m.duration_ms.filter(|ms| longest > 0 && *ms > longest) {
+        return Some(format!("{provider} takes video up to {}; this one is {}", length(longest), length(ms)));
+    }
     aspect_problem(provider, limits, m)
 }
 
@@ -143,6 +150,16 @@ fn aspect_problem(provider: &str, limits: &MediaLimits, m: &Media) -> Option<Str
         let ratio = |r: Option<[u32; 2]>| r.map_or_else(|| "any".to_owned(), |[a, b]| format!("{}:{}", a as f64 / b as f64, 1));
         format!("{provider} takes images from {} (tallest) to {} (widest); this one is {w}×{h}", ratio(limits.tallest), ratio(limits.widest))
     })
+}
+
+/// A length as people read it: "20 min", "2 min 20 s", "45 s".
+pub fn length(ms: u64) -> String {
+    let seconds = ms.div_ceil(1000);
+    match (seconds / 60, seconds % 60) {
+        (0, s) => format!("{s} s"),
+        (m, 0) => format!("{m} min"),
+        (m, s) => format!("{m} min {s} s"),
+    }
 }
 
 /// A size as people read it: "977 KB", "5 MB", "15.5 MB" (of 1,024).
@@ -165,7 +182,7 @@ mod tests {
     use super::*;
 
     fn file(media_type: MediaType, bytes: u64) -> Media {
-        Media { id: Uuid::nil(), media_type, bytes, width: Some(10), height: Some(10) }
+        Media { id: Uuid::nil(), media_type, bytes, width: Some(10), height: Some(10), duration_ms: None }
     }
 
     fn x() -> MediaLimits {
@@ -199,6 +216,17 @@ mod tests {
         assert_eq!(file_problem("Instagram", &instagram, &image(1080, 1920)).unwrap(), "Instagram takes images from 0.8:1 (tallest) to 1.91:1 (widest); this one is 1080×1920");
         assert!(file_problem("Instagram", &instagram, &image(3000, 1000)).is_some(), "3:1 is too wide");
         assert_eq!(file_problem("X", &x(), &image(3000, 1000)), None, "X names no ratio");
+    }
+
+    #[test]
+    fn a_video_longer_than_the_provider_takes_is_named() {
+        let video = |ms| Media { duration_ms: Some(ms), ..file(MediaType::Mp4, 1000) };
+        assert_eq!(file_problem("X", &x(), &video(140_000)), None);
+        assert_eq!(file_problem("X", &x(), &video(140_001)).unwrap(), "X takes video up to 2 min 20 s; this one is 2 min 21 s");
+        assert_eq!(file_problem("X", &x(), &Media { duration_ms: None, ..video(0) }), None, "an unknown length is not checked");
+        assert_eq!(file_problem("X", &MediaLimits { video_seconds: 0, ..x() }, &video(u64::MAX)), None, "0: no limit");
+        assert_eq!(length(45_000), "45 s");
+        assert_eq!(length(1_200_000), "20 min");
     }
 
     #[test]

@@ -116,4 +116,18 @@ async fn x_posts_carry_images_and_a_chunked_video_with_their_alt_text(app: TestA
     assert!(page.contains("aria-label=\"Hands folding dough\""), "{page}");
     let arrived = reqwest::get(sandbox.url(src)).await.unwrap().bytes().await.unwrap();
     assert!(arrived[..] == video[..], "the segments were sent in order and complete ({} of {} bytes)", arrived.len(), video.len());
+
+    // A video whose header says 21 minutes: stored with its length, refused for X (20).
+    let long = crate::media::uploaded(&app, &mp4_lasting(1_260_000)).await;
+    assert_eq!(long["duration_ms"], 1_260_000, "{long}");
+    let (status, refused) = app.post_json("/api/posts", json!({"text": "The whole bake", "accounts": [account], "action": "now", "media": [{"id": long["id"], "alt": "Baking, start to end"}]})).await;
+    assert_eq!(status, 422, "{refused}");
+    assert_eq!(refused["error"]["fields"][0]["message"], "file 1: X (Twitter) takes video up to 20 min; this one is 21 min");
+}
+
+/// An MP4 whose movie header (`moov` → `mvhd`, version 0, timescale 1000) says `ms`.
+fn mp4_lasting(ms: u32) -> Vec<u8> {
+    let boxed = |kind: &[u8], body: &[u8]| [&((body.len() + 8) as u32).to_be_bytes()[..], kind, body].concat();
+    let mvhd = [&[0u8; 4][..], &[0; 8], &1000u32.to_be_bytes(), &ms.to_be_bytes(), &[0; 80]].concat();
+    [boxed(b"ftyp", b"mp42\0\0\0\0isommp42"), boxed(b"moov", &boxed(b"mvhd", &mvhd)), boxed(b"mdat", &[5; 4096])].concat()
 }

@@ -51,6 +51,63 @@ pub fn dimensions(bytes: &[u8]) -> Option<(u32, u32)> {
     Some((u32::try_from(size.width).ok()?, u32::try_from(size.height).ok()?))
 }
 
+/// An MP4's length in milliseconds, from the movie header (`moov` → `mvhd`: its timescale
+/// and duration, ISO/IEC 14496-12 §8.2.2), wherever `moov` is in the file. `None` when
+/// there is none or it is malformed: the length is then not checked.
+pub fn mp4_duration_ms(file: &mut (impl std::io::Read + std::io::Seek)) -> Option<u64> {
+    use std::io::SeekFrom;
+    let end = file.seek(SeekFrom::End(0)).ok()?;
+    let moov = find_box(file, 0, end, b"moov")?;
+    let (body, body_end) = moov;
+    let (mvhd, _) = find_box(file, body, body_end, b"mvhd")?;
+    file.seek(SeekFrom::Start(mvhd)).ok()?;
+    let mut version = [0u8; 4];
+    file.read_exact(&mut version).ok()?;
+    let (timescale, duration) = if version[0] == 1 {
+        let mut b = [0u8; 28]; // creation (8), modification (8), timescale (4), duration (8)
+        file.read_exact(&mut b).ok()?;
+        (u32::from_be_bytes(b[16..20].try_into().ok()?), u64::from_be_bytes(b[20..28].try_into().ok()?))
+    } else {
+        let mut b = [0u8; 16]; // creation (4), modification (4), timescale (4), duration (4)
+        file.read_exact(&mut b).ok()?;
+        (u32::from_be_bytes(b[8..12].try_into().ok()?), u64::from(u32::from_be_bytes(b[12..16].try_into().ok()?)))
+    };
+    // All ones means "unknown"; a zero timescale would divide by zero.
+    (timescale > 0 && duration != u64::MAX && duration != u64::from(u32::MAX)).then(|| u64::try_from(u128::from(duration) * 1000 / u128::from(timescale)).unwrap_or(u64::MAX))
+}
+
+/// The body (start, end) of the first box of `kind` among the boxes from `start` to `end`.
+fn find_box(file: &mut (impl std::io::Read + std::io::Seek), mut at: u64, end: u64, kind: &[u8; 4]) -> Option<(u64, u64)> {
+    use std::io::SeekFrom;
+    // A file of a million boxes is not a video: bounded, so a crafted one cannot spin.
+    for _ in 0..1_000_000 {
+        if at.checked_add(8)? > end {
+            return None;
+        }
+        file.seek(SeekFrom::Start(at)).ok()?;
+        let mut header = [0u8; 8];
+        file.read_exact(&mut header).ok()?;
+        let (mut size, mut body) = (u64::from(u32::from_be_bytes(header[..4].try_into().ok()?)), at + 8);
+        if size == 1 {
+            let mut large = [0u8; 8];
+            file.read_exact(&mut large).ok()?;
+            size = u64::from_be_bytes(large);
+            body += 8;
+        } else if size == 0 {
+            size = end - at; // to the end of the file
+        }
+        let box_end = at.checked_add(size)?;
+        if size < body - at || box_end > end {
+            return None;
+        }
+        if &header[4..] == kind {
+            return Some((body, box_end));
+        }
+        at = box_end;
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -69,6 +126,51 @@ mod tests {
     fn scan(jpeg: &[u8]) -> &[u8] {
         let at = jpeg.windows(2).position(|w| w == [0xFF, 0xDA]).expect("a scan");
         &jpeg[at..]
+    }
+
+    /// A box of `kind` around `body`.
+    fn mp4_box(kind: &[u8; 4], body: &[u8]) -> Vec<u8> {
+        let mut b = ((body.len() + 8) as u32).to_be_bytes().to_vec();
+        b.extend_from_slice(kind);
+        b.extend_from_slice(body);
+        b
+    }
+
+    fn mvhd(version: u8, timescale: u32, duration: u64) -> Vec<u8> {
+        let mut body = vec![version, 0, 0, 0];
+        if version == 1 {
+            body.extend_from_slice(&[0; 16]);
+            body.extend_from_slice(&timescale.to_be_bytes());
+            body.extend_from_slice(&duration.to_be_bytes());
+        } else {
+            body.extend_from_slice(&[0; 8]);
+            body.extend_from_slice(&timescale.to_be_bytes());
+            body.extend_from_slice(&(duration as u32).to_be_bytes());
+        }
+        body.extend_from_slice(&[0; 80]); // rate, volume, matrix… as a real header has
+        mp4_box(b"mvhd", &body)
+    }
+
+    #[test]
+    fn reads_an_mp4s_length_wherever_its_header_is() {
+        let ftyp = mp4_box(b"ftyp", b"mp42\0\0\0\0isommp42");
+        let duration = |file: Vec<u8>| mp4_duration_ms(&mut std::io::Cursor::new(file));
+        // moov first, version 0: 61.5 s at a timescale of 600.
+        let first = [ftyp.clone(), mp4_box(b"moov", &mvhd(0, 600, 36_900)), mp4_box(b"mdat", &[7; 1000])].concat();
+        assert_eq!(duration(first), Some(61_500));
+        // moov after a large mdat written with a 64-bit size, version 1.
+        let mut mdat = 1u32.to_be_bytes().to_vec();
+        mdat.extend_from_slice(b"mdat");
+        mdat.extend_from_slice(&(16u64 + 5000).to_be_bytes());
+        mdat.extend_from_slice(&[9; 5000]);
+        let last = [ftyp.clone(), mdat, mp4_box(b"moov", &[mp4_box(b"free", &[0; 4]), mvhd(1, 90_000, 90_000 * 1261)].concat())].concat();
+        assert_eq!(duration(last), Some(1_261_000));
+        // No moov, a box that claims more than the file, a zero timescale: not known.
+        assert_eq!(duration(ftyp.clone()), None);
+        let mut lying = ftyp.clone();
+        lying.extend_from_slice(&[0xFF, 0xFF, 0xFF, 0xF0, b'm', b'o', b'o', b'v']);
+        assert_eq!(duration(lying), None);
+        assert_eq!(duration([ftyp, mp4_box(b"moov", &mvhd(0, 0, 100))].concat()), None);
     }
 
     #[test]

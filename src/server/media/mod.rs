@@ -51,11 +51,13 @@ pub async fn ingest<E: Display>(state: &AppState, uploader: Option<Uuid>, body: 
     }
     file.flush().await.map_err(internal)?;
     let media_type = inspect::sniff(&head).map_err(|why| AppError::invalid("file", why))?;
-    let (sha256, bytes, dimensions) = if media_type.is_video() {
+    let (sha256, bytes, dimensions, duration_ms) = if media_type.is_video() {
         let sha256 = hex::encode(hasher.finalize());
+        let header = path.to_path_buf();
+        let duration_ms = tokio::task::spawn_blocking(move || std::fs::File::open(header).ok().and_then(|mut f| inspect::mp4_duration_ms(&mut f))).await.map_err(internal)?;
         let file = tokio::fs::File::open(&path).await.map_err(internal)?;
         storage::put_file(&state.media, &storage::key(&sha256), file).await.map_err(unavailable)?;
-        (sha256, total, None)
+        (sha256, total, None, duration_ms)
     } else {
         if total > IMAGE_MAX {
             return Err(AppError::invalid("file", format!("is an image larger than {}, the most Keyport takes for an image", size(IMAGE_MAX))));
@@ -65,10 +67,10 @@ pub async fn ingest<E: Display>(state: &AppState, uploader: Option<Uuid>, body: 
         let sha256 = hex::encode(Sha256::digest(&kept));
         let (bytes, dimensions) = (kept.len() as u64, inspect::dimensions(&kept));
         storage::put_bytes(&state.media, &storage::key(&sha256), kept).await.map_err(unavailable)?;
-        (sha256, bytes, dimensions)
+        (sha256, bytes, dimensions, None)
     };
     drop(path); // removes the temporary file
-    Ok(store::media::insert(&state.db, &NewMedia { sha256: &sha256, media_type, bytes, dimensions, created_by: uploader }).await?)
+    Ok(store::media::insert(&state.db, &NewMedia { sha256: &sha256, media_type, bytes, dimensions, duration_ms, created_by: uploader }).await?)
 }
 
 /// A storage failure: logged, and a 503 that asks to try again.

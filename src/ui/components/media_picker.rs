@@ -45,7 +45,7 @@ pub fn MediaPicker(attached: RwSignal<Vec<Attached>>, targets: Vec<PublishTarget
     let take = move |files: Vec<(String, String, f64, FileHandle)>| {
         refused.set(Vec::new());
         for (name, kind, bytes, file) in files {
-            let guess = kind.parse::<MediaType>().ok().map(|media_type| Media { id: Uuid::nil(), media_type, bytes: bytes as u64, width: None, height: None });
+            let guess = kind.parse::<MediaType>().ok().map(|media_type| Media { id: Uuid::nil(), media_type, bytes: bytes as u64, width: None, height: None, duration_ms: None });
             let problem = match &guess {
                 None => Some("Keyport takes JPEG, PNG, GIF and WebP images and MP4 video".to_owned()),
                 Some(m) => chosen().iter().find_map(|t| file_problem(t.provider.label(), &t.media, m)),
