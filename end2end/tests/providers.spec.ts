@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { test, expect, open, platformAt, redditPlatform, connectAccount } from './fixtures';
+import path from 'node:path';
+import { test, expect, open, platformAt, redditPlatform, connectAccount, unique } from './fixtures';
 import { DATABASE_URL, SANDBOX_URL } from '../playwright.config';
 
 test.describe('Instagram\'s long-lived token', () => {
@@ -101,5 +102,40 @@ test.describe('Text per account', () => {
       expect(await (await request.get(href!)).text()).toContain(shown);
     }
     await expect(post.getByRole('row', { name: /spelt-baker/ })).toContainText('Own text: Spelt loaves');
+  });
+});
+
+test.describe('Instagram in the composer', () => {
+  test.use({ storageState: '.auth/marketer-2.json' });
+
+  test('a post needs a photo, Keyport says PUBLIC_URL is out of reach, and Instagram fetches the photo', async ({ page, api, request }) => {
+    const base = `${SANDBOX_URL}/instagram`;
+    const platform = await platformAt(api, request, 'instagram', {
+      authorize_url: `${base}/oauth/authorize`, token_url: `${base}/oauth/access_token`,
+      userinfo_url: `${base}/v25.0/me`, api_base_url: `${base}/v25.0`,
+    });
+    await connectAccount(page, platform.id, 'Insta Crumb');
+
+    await open(page, '/posts');
+    const text = unique('Crumb shot');
+    await page.getByLabel('Text', { exact: true }).fill(text);
+    await page.getByRole('group', { name: platform.name }).getByRole('checkbox', { name: /^insta-crumb/ }).check();
+    // No text-only posts on Instagram: said before anything is sent.
+    await expect(page.getByRole('alert').filter({ hasText: 'Instagram posts need an image or a video' })).toBeVisible();
+
+    await page.getByLabel('Add images or a video').setInputFiles(path.join(__dirname, '..', '..', 'tests', 'fixtures', 'media', 'photo.jpg'));
+    await page.getByLabel('Alt text for file 1').fill('A crumb, close up');
+    await expect(page.getByText('Instagram posts need an image or a video')).toHaveCount(0);
+    // This Keyport listens on loopback: Instagram could not fetch from it on the internet.
+    await expect(page.getByRole('status').filter({ hasText: /^Instagram fetches each file from Keyport at http:\/\/127\.0\.0\.1:\d+, which the internet cannot reach: set PUBLIC_URL/ })).toBeVisible();
+
+    // The sandbox, on this machine, can: the photo goes by the link Keyport lends.
+    await page.getByRole('button', { name: 'Publish now' }).click();
+    const row = page.getByRole('article', { name: `Post: ${text}`.slice(0, 46) }).getByRole('row', { name: /insta-crumb/ });
+    await expect(row.getByText('published', { exact: true })).toBeVisible({ timeout: 15_000 });
+    const href = await row.getByRole('link', { name: 'View post' }).getAttribute('href');
+    const shown = await (await request.get(href!)).text();
+    expect(shown).toContain(text);
+    expect(shown).toContain('alt="A crumb, close up"');
   });
 });
