@@ -98,6 +98,17 @@ async fn x_posts_carry_images_and_a_chunked_video_with_their_alt_text(app: TestA
     let d = published(post).await;
     assert_eq!(d.status, DeliveryStatus::Published, "{:?}", d.error);
     assert_eq!(sandbox.stats().await["media_uploads"], 2, "the retry reused the media ids X already had");
+    // A media id X no longer has (they expire after about a day) is uploaded again.
+    sandbox.fault("posts", "500", 1, 0).await;
+    let (_, again) = app.post_json("/api/posts", json!({"text": "Fresh bread, again", "accounts": [account], "action": "now", "media": [{"id": one["id"], "alt": "The oven at dawn"}]})).await;
+    let retried = published(again.clone()).await;
+    assert_eq!(retried.status, DeliveryStatus::Queued, "{:?}", retried.error);
+    app.execute("UPDATE delivery_media SET provider_ref = '1234567890'").await;
+    app.execute("UPDATE deliveries SET due_at = '2000-01-01T00:00:00Z' WHERE status = 'queued'").await;
+    let retried = published(again).await;
+    assert_eq!(retried.status, DeliveryStatus::Published, "{:?}", retried.error);
+    assert_eq!(sandbox.stats().await["media_uploads"], 4, "uploaded once more, after X said it had no such media");
+
     let page = sandbox.page(&format!("/posts/{}", d.provider_post_id.unwrap())).await;
     let first = page.find("alt=\"Loaves on the counter\"").expect("the first image with its alt text (POST /2/media/metadata)");
     let second = page.find("alt=\"The oven at dawn\"").expect("the second image with its alt text");

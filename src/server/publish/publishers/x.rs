@@ -39,11 +39,15 @@ pub async fn publish(http: &reqwest::Client, base: &str, token: &SecretString, p
     Ok(Published { url: Some(format!("https://x.com/i/web/status/{id}")), id })
 }
 
-/// One file's media id: uploaded now, or the one X holds from an earlier attempt; then
-/// its alt text (again on a retry: setting it twice is harmless) and its processing.
+/// One file's media id: the one X still holds from an earlier attempt, or uploaded now;
+/// then its alt text (again on a retry: setting it twice is harmless).
 async fn upload(http: &reqwest::Client, base: &str, token: &SecretString, post: &Request<'_>, file: &Outgoing) -> Result<String, PublishError> {
-    let id = match &file.uploaded {
-        Some(id) => id.clone(),
+    let held = match &file.uploaded {
+        Some(id) => still_held(http, base, token, id).await?,
+        None => None,
+    };
+    let id = match held {
+        Some(id) => id,
         None => {
             let init = json!({ "media_type": file.media_type.as_str(), "total_bytes": file.bytes.len(), "media_category": category(file.media_type) });
             let (_, json) = send(http.post(format!("{base}/2/media/upload/initialize")).json(&init), token).await?;
@@ -62,15 +66,24 @@ async fn upload(http: &reqwest::Client, base: &str, token: &SecretString, post: 
             id
         }
     };
-    if file.uploaded.is_some() {
-        let (_, json) = send(http.get(format!("{base}/2/media/upload")).query(&[("command", "STATUS"), ("media_id", id.as_str())]), token).await?;
-        if let Some(info) = json.pointer("/data/processing_info") {
-            processed(http, base, token, &id, info).await?;
-        }
-    }
     let alt = json!({ "id": id, "metadata": { "alt_text": { "text": file.alt } } });
     send(http.post(format!("{base}/2/media/metadata")).json(&alt), token).await?;
     Ok(id)
+}
+
+/// The media id if X still has it, processed; `None` when X refuses it (media ids expire
+/// after `expires_after_secs`, about a day): the file is then uploaded again.
+async fn still_held(http: &reqwest::Client, base: &str, token: &SecretString, id: &str) -> Result<Option<String>, PublishError> {
+    match send(http.get(format!("{base}/2/media/upload")).query(&[("command", "STATUS"), ("media_id", id)]), token).await {
+        Ok((_, json)) => {
+            if let Some(info) = json.pointer("/data/processing_info") {
+                processed(http, base, token, id, info).await?;
+            }
+            Ok(Some(id.to_owned()))
+        }
+        Err(PublishError::Rejected { .. }) => Ok(None),
+        Err(e) => Err(e),
+    }
 }
 
 /// X's category for a file: a GIF is `tweet_gif` (15 MB), other images `tweet_image`.
