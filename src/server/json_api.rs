@@ -172,7 +172,7 @@ struct TokenCheck {
     account: Account,
 }
 
-/// The platforms, filtered; every one of them (paging comes with the scale work).
+/// The platforms that match the filters, all of them (not paged yet).
 #[utoipa::path(get, operation_id = "list_platforms", path = "/platforms", tag = "platforms", params(ListQuery), responses((status = 200, description = "The platforms that match", body = PlatformList)))]
 async fn list(_: Member, State(state): State<AppState>, query: Result<Query<ListQuery>, QueryRejection>) -> ApiResult<Json<PlatformList>> {
     let Query(q) = query.map_err(|e| ApiError::bad_request("query", e.body_text()))?;

@@ -81,6 +81,9 @@ async fn the_document_describes_every_route_and_only_those() {
     let page = app.anonymous.get(app.url("/api/docs")).send().await.unwrap().text().await.unwrap();
     assert!(page.contains("<code>/api/posts/{id}/deliveries/{delivery}/retry</code>") && page.contains("id=\"schema-Platform\""), "{}", &page[..page.len().min(600)]);
     assert!(!page.contains("src=\"http") && !page.contains("href=\"http"), "the page loads nothing from elsewhere");
+    for id in &ids {
+        assert!(page.contains(&format!("<section id=\"{id}\">")), "{id} is missing from the page");
+    }
 }
 
 /// Routes are registered only with `routes!`, which takes each route's path from its

@@ -207,13 +207,20 @@ fn page(doc: &Value) -> String {
         d = esc(doc["info"]["description"].as_str().unwrap_or_default()),
     );
     let operations = operations(doc);
-    html.push_str("<nav aria-label=\"Operations\"><ul>");
-    for (method, path, op) in &operations {
+    html.push_str("<nav aria-label=\"Operations\">");
+    for (i, (tag, method, path, op)) in operations.iter().enumerate() {
+        if i == 0 || operations[i - 1].0 != *tag {
+            let _ = write!(html, "{}<h2 class=\"tag\">{}</h2><ul>", if i == 0 { "" } else { "</ul>" }, esc(tag));
+        }
         let _ = write!(html, "<li><a href=\"#{id}\"><code class=\"m {m}\">{M}</code> <code>{p}</code></a> {s}</li>", id = esc(op_id(op)), m = method, M = method.to_uppercase(), p = esc(path), s = esc(op["summary"].as_str().unwrap_or_default()));
     }
     html.push_str("</ul></nav>");
-    for (method, path, op) in &operations {
-        let _ = write!(html, "<section id=\"{id}\"><h2><code class=\"m {method}\">{M}</code> <code>{p}</code></h2>", id = esc(op_id(op)), M = method.to_uppercase(), p = esc(path));
+    for (i, (tag, method, path, op)) in operations.iter().enumerate() {
+        if i == 0 || operations[i - 1].0 != *tag {
+            let about = doc["tags"].as_array().into_iter().flatten().find(|t| t["name"] == *tag).and_then(|t| t["description"].as_str()).unwrap_or_default();
+            let _ = write!(html, "<h2 class=\"tag\">{}</h2><p>{}</p>", esc(tag), esc(about));
+        }
+        let _ = write!(html, "<section id=\"{id}\"><h3><code class=\"m {method}\">{M}</code> <code>{p}</code></h3>", id = esc(op_id(op)), M = method.to_uppercase(), p = esc(path));
         for key in ["summary", "description"] {
             if let Some(text) = op[key].as_str() {
                 let _ = write!(html, "<p>{}</p>", esc(text));
@@ -223,7 +230,7 @@ fn page(doc: &Value) -> String {
             html.push_str("<p><em>Public: no token needed.</em></p>");
         }
         if let Some(params) = op["parameters"].as_array() {
-            html.push_str("<h3>Parameters</h3><table><tr><th>Name</th><th>In</th><th>Type</th><th>Description</th></tr>");
+            html.push_str("<h4>Parameters</h4><table><tr><th>Name</th><th>In</th><th>Type</th><th>Description</th></tr>");
             for p in params {
                 let required = if p["required"].as_bool() == Some(true) { " <em>required</em>" } else { "" };
                 let _ = write!(html, "<tr><td><code>{}</code>{required}</td><td>{}</td><td>{}</td><td>{}</td></tr>", esc(p["name"].as_str().unwrap_or_default()), esc(p["in"].as_str().unwrap_or_default()), type_of(&p["schema"]), esc(p["description"].as_str().unwrap_or_default()));
@@ -231,13 +238,13 @@ fn page(doc: &Value) -> String {
             html.push_str("</table>");
         }
         if let Some(content) = op["requestBody"]["content"].as_object() {
-            html.push_str("<h3>Body</h3><ul>");
+            html.push_str("<h4>Body</h4><ul>");
             for (media, body) in content {
                 let _ = write!(html, "<li><code>{}</code>: {}</li>", esc(media), type_of(&body["schema"]));
             }
             html.push_str("</ul>");
         }
-        html.push_str("<h3>Answers</h3><table><tr><th>Status</th><th>Meaning</th><th>Body</th></tr>");
+        html.push_str("<h4>Answers</h4><table><tr><th>Status</th><th>Meaning</th><th>Body</th></tr>");
         for (status, response) in op["responses"].as_object().into_iter().flatten() {
             let response = resolve(doc, response);
             let bodies: Vec<String> = response["content"].as_object().into_iter().flatten().map(|(media, body)| format!("<code>{}</code> {}", esc(media), type_of(&body["schema"]))).collect();
@@ -245,7 +252,7 @@ fn page(doc: &Value) -> String {
         }
         html.push_str("</table></section>");
     }
-    html.push_str("<h2>Schemas</h2>");
+    html.push_str("<h2 class=\"tag\">Schemas</h2>");
     for (name, schema) in doc["components"]["schemas"].as_object().into_iter().flatten() {
         let _ = write!(html, "<section id=\"schema-{n}\"><h3>{n}</h3>", n = esc(name));
         if let Some(text) = schema["description"].as_str() {
@@ -271,13 +278,17 @@ fn page(doc: &Value) -> String {
     html
 }
 
-/// Every operation, in path order, with its method.
-fn operations(doc: &Value) -> Vec<(&'static str, &str, &Value)> {
+/// Every operation with its tag and method, grouped by tag in the document's order, in
+/// path order within a tag.
+fn operations(doc: &Value) -> Vec<(&str, &'static str, &str, &Value)> {
     let mut all = Vec::new();
-    for (path, item) in doc["paths"].as_object().into_iter().flatten() {
-        for method in ["get", "post", "put", "patch", "delete"] {
-            if item[method].is_object() {
-                all.push((method, path.as_str(), &item[method]));
+    for tag in doc["tags"].as_array().into_iter().flatten().filter_map(|t| t["name"].as_str()) {
+        for (path, item) in doc["paths"].as_object().into_iter().flatten() {
+            for method in ["get", "post", "put", "patch", "delete"] {
+                let op = &item[method];
+                if op["tags"].as_array().is_some_and(|t| t.first().and_then(Value::as_str) == Some(tag)) {
+                    all.push((tag, method, path.as_str(), op));
+                }
             }
         }
     }
@@ -337,4 +348,4 @@ const STYLE: &str = "body{font:15px/1.5 system-ui,sans-serif;color:#1f2933;margi
 main{max-width:960px;margin:0 auto;padding:1.5rem}section{background:#fff;border:1px solid #dde1e6;border-radius:8px;padding:0.5rem 1rem;margin:1rem 0}\
 table{border-collapse:collapse;width:100%}th,td{text-align:left;vertical-align:top;padding:0.3rem 0.5rem;border-bottom:1px solid #eceef1}\
 code{font-family:ui-monospace,monospace;font-size:0.92em}.m{font-weight:700;text-transform:uppercase}.get{color:#0b6e4f}.post{color:#1d4ed8}\
-.put,.patch{color:#9a5b00}.delete{color:#b42318}nav ul{list-style:none;padding:0}a{color:#1d4ed8}small{color:#52606d;font-weight:400}";
+.put,.patch{color:#9a5b00}.delete{color:#b42318}nav ul{list-style:none;padding:0}h2.tag{margin-top:2rem;text-transform:capitalize}a{color:#1d4ed8}small{color:#52606d;font-weight:400}";
