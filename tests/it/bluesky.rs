@@ -82,6 +82,19 @@ async fn a_bluesky_account_connects_with_an_app_password_publishes_a_link_and_re
     assert!(shown.find("alt=\"A croissant\"").unwrap() < shown.find("alt=\"The counter\"").unwrap(), "{shown}");
     assert_eq!(sandbox.stats().await["media_uploads"], 2);
 
+    // A video goes alone, as an app.bsky.embed.video with its alt text.
+    let mut video = b"\0\0\0\x18ftypmp42\0\0\0\0isommp42".to_vec();
+    video.resize(200 * 1024, 7);
+    let clip = crate::media::uploaded(&app, &video).await;
+    let media = vec![keyport::domain::MediaPick { id: clip["id"].as_str().unwrap().into(), alt: "Folding the dough".into() }];
+    let form = PostForm { text: "How we fold".into(), accounts: vec![account_id.clone()], action: "now".into(), media, ..Default::default() };
+    let post = publish::create(&app.state, &Caller::default(), form).await.unwrap();
+    publish::worker::process_due(&app.state).await;
+    let delivery = publish::get(&app.state, post.id).await.unwrap().deliveries.remove(0);
+    assert_eq!(delivery.status, DeliveryStatus::Published, "{:?}", delivery.error);
+    let shown = sandbox.page(&format!("/posts/{}", delivery.provider_url.unwrap().rsplit('/').next().unwrap())).await;
+    assert!(shown.contains("<video src=") && shown.contains("aria-label=\"Folding the dough\""), "{shown}");
+
     // The refresher renews the session with refreshSession (the old refresh JWT is spent).
     let before = sandbox.stats().await["refreshes"].as_u64().unwrap();
     assert_eq!(worker::sweep(&app.state, || {}).await, 1);

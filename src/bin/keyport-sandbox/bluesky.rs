@@ -17,7 +17,9 @@
 //!   `Content-Type` → `{"blob": {"$type": "blob", "ref": {"$link"}, "mimeType", "size"}}`
 //!   (lexicons/com/atproto/repo/uploadBlob.json). A record may embed them as
 //!   `app.bsky.embed.images`: at most 4, each with its `alt` (required) and an image blob of
-//!   this account of at most 1,000,000 bytes (lexicons/app/bsky/embed/images.json), else 400
+//!   this account of at most 1,000,000 bytes (lexicons/app/bsky/embed/images.json), or as
+//!   `app.bsky.embed.video`: one video/mp4 blob of at most 50,000,000 bytes with an optional
+//!   `alt` (lexicons/app/bsky/embed/video.json), else 400
 //!   `InvalidRequest`; the post page shows them.
 
 use crate::account::Account;
@@ -155,12 +157,27 @@ pub async fn create_record(State(app): State<AppState>, headers: HeaderMap, body
 
 /// The largest image blob `app.bsky.embed.images` takes (its lexicon's `maxSize`).
 const IMAGE_MAX: usize = 1_000_000;
+/// The largest video blob `app.bsky.embed.video` takes (lexicons/app/bsky/embed/video.json;
+/// newer copies say 100,000,000), and the longest `alt` (`maxGraphemes`).
+const VIDEO_MAX: usize = 50_000_000;
+const VIDEO_ALT_MAX: usize = 1000;
 
-/// The images of an `app.bsky.embed.images` embed, checked as the lexicon says.
+/// The files of an `app.bsky.embed.images` or `app.bsky.embed.video` embed, checked as
+/// the lexicons say.
 fn embedded_images(book: &crate::media::MediaBook, account: &Account, embed: Option<&Value>) -> Result<Vec<crate::media::Attachment>, String> {
     let Some(embed) = embed.filter(|e| !e.is_null()) else { return Ok(Vec::new()) };
-    if embed.get("$type").and_then(Value::as_str) != Some("app.bsky.embed.images") {
-        return Err("the sandbox takes app.bsky.embed.images embeds only".into());
+    match embed.get("$type").and_then(Value::as_str) {
+        Some("app.bsky.embed.images") => {}
+        Some("app.bsky.embed.video") => {
+            let link = embed.pointer("/video/ref/$link").and_then(Value::as_str).ok_or("Invalid app.bsky.embed.video: video must be a blob")?;
+            let (mime, size) = book.facts(&account.id, link).ok_or_else(|| format!("Could not find blob: {link}"))?;
+            let alt = embed.get("alt").and_then(Value::as_str).unwrap_or_default();
+            if mime != "video/mp4" || size > VIDEO_MAX || alt.chars().count() > VIDEO_ALT_MAX {
+                return Err(format!("Invalid app.bsky.embed.video: the video must be video/mp4 of at most {VIDEO_MAX} bytes, its alt at most {VIDEO_ALT_MAX} characters"));
+            }
+            return Ok(vec![crate::media::Attachment { id: link.to_owned(), mime, description: alt.to_owned() }]);
+        }
+        _ => return Err("the sandbox takes app.bsky.embed.images and app.bsky.embed.video embeds only".into()),
     }
     let images = embed.get("images").and_then(Value::as_array).ok_or("Invalid app.bsky.embed.images: images must be an array")?;
     if images.is_empty() || images.len() > 4 {

@@ -2,9 +2,12 @@
 //! an `app.bsky.feed.post` record in the account's repo (its DID), answering `{"uri", "cid"}`
 //! (https://docs.bsky.app/docs/advanced-guides/posts). Links only become links through
 //! facets, whose ranges count UTF-8 bytes, start inclusive and end exclusive
-//! (https://docs.bsky.app/docs/advanced-guides/post-richtext). Images go first, each with
-//! `com.atproto.repo.uploadBlob`, and the record embeds them as `app.bsky.embed.images`
-//! with their alt text and aspect ratio (https://docs.bsky.app/docs/advanced-guides/posts).
+//! (https://docs.bsky.app/docs/advanced-guides/post-richtext). Files go first, each with
+//! `com.atproto.repo.uploadBlob`; the record embeds images as `app.bsky.embed.images` with
+//! their alt text and aspect ratio (https://docs.bsky.app/docs/advanced-guides/posts), a
+//! video as `app.bsky.embed.video` with its alt text — the documented simple way, after
+//! which Bluesky processes the video once the post is out
+//! (https://docs.bsky.app/docs/tutorials/video).
 
 use super::{during, field, posting, send, PublishError, Published, Request};
 use secrecy::SecretString;
@@ -20,7 +23,7 @@ pub async fn publish(http: &reqwest::Client, base: &str, did: Option<&str>, toke
         "facets": link_facets(&text),
     });
     let mut record = record;
-    if let Some(embed) = images(http, base, token, post).await? {
+    if let Some(embed) = embed(http, base, token, post).await? {
         record["embed"] = embed;
     }
     let body = json!({ "repo": did, "collection": "app.bsky.feed.post", "record": record });
@@ -31,10 +34,11 @@ pub async fn publish(http: &reqwest::Client, base: &str, did: Option<&str>, toke
     Ok(Published { id: uri, url })
 }
 
-/// The post's images as an `app.bsky.embed.images` embed: each uploaded with
-/// `uploadBlob` (the raw bytes, their type as Content-Type) unless an earlier attempt did,
-/// its blob noted for a retry (https://docs.bsky.app/docs/advanced-guides/posts#images-embeds).
-async fn images(http: &reqwest::Client, base: &str, token: &SecretString, post: &Request<'_>) -> Result<Option<Value>, PublishError> {
+/// The post's files as the record's embed: each uploaded with `uploadBlob` (the raw bytes,
+/// their type as Content-Type) unless an earlier attempt did, its blob noted for a retry;
+/// a video alone as `app.bsky.embed.video`, images as `app.bsky.embed.images`
+/// (https://docs.bsky.app/docs/advanced-guides/posts#images-embeds).
+async fn embed(http: &reqwest::Client, base: &str, token: &SecretString, post: &Request<'_>) -> Result<Option<Value>, PublishError> {
     if post.media.is_empty() {
         return Ok(None);
     }
@@ -52,6 +56,9 @@ async fn images(http: &reqwest::Client, base: &str, token: &SecretString, post: 
                 blob
             }
         };
+        if file.media_type.is_video() {
+            return Ok(Some(json!({ "$type": "app.bsky.embed.video", "video": blob, "alt": file.alt })));
+        }
         let mut image = json!({ "alt": file.alt, "image": blob });
         if let Some((width, height)) = file.dimensions {
             image["aspectRatio"] = json!({ "width": width, "height": height });
