@@ -36,12 +36,14 @@ pub struct Dialect {
     video: &'static str,
     /// Image types it fetches.
     images: &'static [&'static str],
+    /// An image is `image_url` alone, with no `media_type` (Instagram).
+    untyped_images: bool,
     text_posts: bool,
 }
 
-pub const THREADS: Dialect = Dialect { create: "threads", publish: "threads_publish", text: "text", text_max: 500, video: "VIDEO", images: &["image/jpeg", "image/png"], text_posts: true };
+pub const THREADS: Dialect = Dialect { create: "threads", publish: "threads_publish", text: "text", text_max: 500, video: "VIDEO", images: &["image/jpeg", "image/png"], untyped_images: false, text_posts: true };
 /// "JPEG is the only image format supported"; a caption of up to 2,200 characters.
-pub const INSTAGRAM: Dialect = Dialect { create: "media", publish: "media_publish", text: "caption", text_max: 2200, video: "REELS", images: &["image/jpeg"], text_posts: false };
+pub const INSTAGRAM: Dialect = Dialect { create: "media", publish: "media_publish", text: "caption", text_max: 2200, video: "REELS", images: &["image/jpeg"], untyped_images: true, text_posts: false };
 
 /// A container made and not published yet.
 #[derive(Debug, Clone)]
@@ -63,8 +65,7 @@ pub async fn make(app: &AppState, author: Account, params: &Params, api: &Dialec
         return Err(bad(&format!("{} is limited to {} characters", api.text, api.text_max)));
     }
     let carousel_item = params.get("is_carousel_item") == Some("true");
-    // Instagram names no type for an image: `image_url` alone.
-    let kind = params.get("media_type").or_else(|| (api.create == "media" && params.get("image_url").is_some()).then_some("IMAGE"));
+    let kind = params.get("media_type").or_else(|| (api.untyped_images && params.get("image_url").is_some()).then_some("IMAGE"));
     let container = match kind {
         Some("TEXT") if api.text_posts && !text.trim().is_empty() && !carousel_item => Container { author, text, media: Vec::new(), carousel_item },
         Some("TEXT") => return Err(bad("text is required for a TEXT post")),

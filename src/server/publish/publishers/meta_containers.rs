@@ -33,7 +33,6 @@ const POLL_WAIT: Duration = Duration::from_secs(1);
 /// Where the two APIs differ.
 pub struct Dialect {
     provider: ProviderKey,
-    name: &'static str,
     /// Whether it has text-only posts.
     text_posts: bool,
     create: &'static str,
@@ -49,11 +48,11 @@ pub struct Dialect {
     video_alt: bool,
 }
 
-pub const THREADS: Dialect = Dialect { provider: ProviderKey::Threads, name: "Threads", text_posts: true, create: "threads", publish: "threads_publish", text: "text", status: "status", video: "VIDEO", carousel_video: "VIDEO", image: Some("IMAGE"), video_alt: true };
-pub const INSTAGRAM: Dialect = Dialect { provider: ProviderKey::Instagram, name: "Instagram", text_posts: false, create: "media", publish: "media_publish", text: "caption", status: "status_code", video: "REELS", carousel_video: "VIDEO", image: None, video_alt: false };
+pub const THREADS: Dialect = Dialect { provider: ProviderKey::Threads, text_posts: true, create: "threads", publish: "threads_publish", text: "text", status: "status", video: "VIDEO", carousel_video: "VIDEO", image: Some("IMAGE"), video_alt: true };
+pub const INSTAGRAM: Dialect = Dialect { provider: ProviderKey::Instagram, text_posts: false, create: "media", publish: "media_publish", text: "caption", status: "status_code", video: "REELS", carousel_video: "VIDEO", image: None, video_alt: false };
 
 pub async fn publish(http: &reqwest::Client, base: &str, user_id: Option<&str>, token: &SecretString, post: &Request<'_>, api: &Dialect) -> Result<Published, PublishError> {
-    let user = user_id.ok_or_else(|| PublishError::Rejected { message: format!("the connected account has no {} user id: re-authenticate the platform", api.name) })?;
+    let user = user_id.ok_or_else(|| PublishError::Rejected { message: format!("the connected account has no {} user id: re-authenticate the platform", api.provider.label()) })?;
     let text = crate::domain::shown(api.provider, post.text, post.link).body;
     // A text container is ready at once; one with files once the provider has fetched them.
     let with_files = !post.media.is_empty();
@@ -66,7 +65,7 @@ pub async fn publish(http: &reqwest::Client, base: &str, user_id: Option<&str>, 
         Ok::<_, PublishError>(id)
     };
     let creation_id = match post.media {
-        [] if !api.text_posts => return Err(PublishError::Rejected { message: format!("{} posts need an image or a video", api.name) }),
+        [] if !api.text_posts => return Err(PublishError::Rejected { message: format!("{} posts need an image or a video", api.provider.label()) }),
         [] => container(vec![("media_type", "TEXT".into()), (api.text, text)]).await?,
         [file] => {
             let mut params = item(file, api, false);
@@ -129,5 +128,5 @@ async fn finished(http: &reqwest::Client, base: &str, token: &SecretString, id: 
             _ => tokio::time::sleep(POLL_WAIT).await,
         }
     }
-    Err(PublishError::Retryable { message: format!("{} is still preparing it", api.name), retry_after: Some(Duration::from_secs(60)) })
+    Err(PublishError::Retryable { message: format!("{} is still preparing it", api.provider.label()), retry_after: Some(Duration::from_secs(60)) })
 }
