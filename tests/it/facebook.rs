@@ -140,9 +140,37 @@ async fn a_marketer_picks_two_facebook_pages_and_publishes_to_both(app: TestApp)
     let stored = app.client.get(app.url(&format!("/api/media/{}/content", photo["id"].as_str().unwrap()))).send().await.unwrap().bytes().await.unwrap();
     assert_eq!(fetched, stored, "the photo Keyport stored");
     assert!(page.contains("https://example.com/bread"), "the link goes in the message");
-    let two = PostForm { media: vec![pick(&photo), pick(&crate::media::uploaded(&app, crate::media::PHOTO_2).await)], ..form };
-    let refused = publish::create(&app.state, &Caller::default(), two).await.unwrap_err().to_string();
-    assert!(refused.contains("Facebook Pages takes one image per post; this post has 2"), "{refused}");
+
+    // Two photos: each unpublished (published=false), then one feed post attaching both
+    // (attached_media). The feed post fails once; the retry attaches the same photos.
+    sandbox.fault("posts", "500", 1, 0).await;
+    let uploads = sandbox.stats().await["media_uploads"].as_u64().unwrap();
+    let two = PostForm { media: vec![pick(&photo), pick(&crate::media::uploaded(&app, crate::media::PHOTO_2).await)], ..form.clone() };
+    let post = publish::create(&app.state, &Caller::default(), two).await.unwrap();
+    publish::worker::process_due(&app.state).await;
+    let d = publish::get(&app.state, post.id).await.unwrap().deliveries.remove(0);
+    assert_eq!(d.status, DeliveryStatus::Queued, "retrying: {:?}", d.error);
+    assert!(d.error.as_deref().unwrap().starts_with("posting: the provider failed (HTTP 500)"), "{:?}", d.error);
+    app.execute("UPDATE deliveries SET due_at = '2000-01-01T00:00:00Z' WHERE status = 'queued'").await;
+    publish::worker::process_due(&app.state).await;
+    let d = publish::get(&app.state, post.id).await.unwrap().deliveries.remove(0);
+    assert_eq!(d.status, DeliveryStatus::Published, "{:?}", d.error);
+    assert_eq!(sandbox.stats().await["media_uploads"].as_u64().unwrap(), uploads + 2, "each photo went up once");
+    let page = sandbox.page(&format!("/posts/{}", d.provider_post_id.unwrap().split_once('_').unwrap().1)).await;
+    assert_eq!(page.matches("<img src=").count(), 2, "{page}");
+    assert!(page.contains("https://example.com/bread"), "the link goes in the message");
+
+    // A video: POST /{page}/videos with file_url and description; the video is the post.
+    let mut video = b"\0\0\0\x18ftypmp42\0\0\0\0isommp42".to_vec();
+    video.resize(300 * 1024, 7);
+    let clip = crate::media::uploaded(&app, &video).await;
+    let post = publish::create(&app.state, &Caller::default(), PostForm { text: "How we knead".into(), link: String::new(), media: vec![pick(&clip)], ..form }).await.unwrap();
+    publish::worker::process_due(&app.state).await;
+    let d = publish::get(&app.state, post.id).await.unwrap().deliveries.remove(0);
+    assert_eq!(d.status, DeliveryStatus::Published, "{:?}", d.error);
+    let page = sandbox.page(&format!("/posts/{}", d.provider_post_id.as_deref().unwrap())).await;
+    assert!(page.contains("<video src=") && page.contains("How we knead"), "{page}");
+    assert!(d.provider_url.unwrap().ends_with(&format!("/videos/{}", d.provider_post_id.unwrap())));
 
     // Disconnecting one Page leaves the other.
     let first = listed[0]["id"].as_str().unwrap();

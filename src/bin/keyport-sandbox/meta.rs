@@ -17,10 +17,14 @@
 //!   and `/{business}/client_pages`: Pages held through a business portfolio, listed
 //!   without tokens; `GET /{page}?fields=access_token` gives a Page's token
 //!   https://developers.facebook.com/docs/graph-api/reference/business/owned_pages/
-//! - `POST /meta/{v}/{page}/feed` with the Page's token: `{"id": "{page}_{post}"}`
+//! - `POST /meta/{v}/{page}/feed` with the Page's token: `{"id": "{page}_{post}"}`;
+//!   `attached_media` `[{"media_fbid"}]` names unpublished photos of the Page
 //! - `POST /meta/{v}/{page}/photos` `url`, `message` with the Page's token: the photo
-//!   fetched from the URL, a post → `{"id", "post_id"}`
+//!   fetched from the URL, a post → `{"id", "post_id"}`; with `published=false` the photo
+//!   alone → `{"id"}`, for a feed post to attach
 //!   https://developers.facebook.com/docs/pages-api/posts
+//! - `POST /meta/{v}/{page}/videos` `file_url`, `description`: the video fetched from the
+//!   URL, a post that is the video → `{"id"}`
 //!
 //! Errors are Meta's: `{"error": {"message", "type": "OAuthException", "code",
 //! "error_subcode", "fbtrace_id"}}` (190: invalid token; 200: permissions; 100: parameter).
@@ -45,6 +49,9 @@ use std::time::Instant;
 /// The most Pages one page of a list holds (Graph API edges cap `limit` too).
 const MAX_LIMIT: usize = 100;
 const DEFAULT_LIMIT: usize = 25;
+/// The most photos one feed post attaches here (Meta's pages state no number; the
+/// catalog's Facebook limit is the same).
+const ATTACHED_MAX: usize = 10;
 
 pub fn graph_error(status: StatusCode, code: u32, subcode: Option<u32>, message: &str) -> Response {
     let mut error = json!({ "message": message, "type": "OAuthException", "code": code, "fbtrace_id": uuid::Uuid::now_v7().simple().to_string() });
@@ -129,6 +136,7 @@ pub async fn edge(
         (Method::POST, "oauth", "access_token") => access_token(&app, &body).await,
         (Method::POST, page, "feed") => feed(&app, page, &headers, query.as_deref(), &body).await,
         (Method::POST, page, "photos") => photos(&app, page, &headers, query.as_deref(), &body).await,
+        (Method::POST, page, "videos") => videos(&app, page, &headers, query.as_deref(), &body).await,
         (Method::GET, _, _) => match user_of(&app, &headers, query.as_deref()) {
             Ok((query, user)) => read_edge(&app, &version, &node, &edge, &user, &query),
             Err(refusal) => refusal,
@@ -249,13 +257,17 @@ async fn feed(app: &AppState, page_id: &str, headers: &HeaderMap, query: Option<
     let query = parse_params(query.unwrap_or_default()).unwrap_or_default();
     let Some(token) = token_of(headers, &query).map(str::to_owned) else { return invalid_token() };
     let json = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("application/json"));
-    let (message, link) = if json {
+    // `attached_media` is a JSON array in a JSON body, its JSON text in a form.
+    let (message, link, attached) = if json {
         let value: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
         let text = |k: &str| value.get(k).and_then(Value::as_str).map(str::to_owned);
-        (text("message"), text("link"))
+        (text("message"), text("link"), value.get("attached_media").cloned())
     } else {
         match parse_form(body) {
-            Ok(params) => (params.get("message").map(str::to_owned), params.get("link").map(str::to_owned)),
+            Ok(params) => {
+                let attached = params.get("attached_media").map(|a| serde_json::from_str(a).unwrap_or(Value::Null));
+                (params.get("message").map(str::to_owned), params.get("link").map(str::to_owned), attached)
+            }
             Err(_) => return graph_error(StatusCode::BAD_REQUEST, 100, None, "(#100) Malformed body"),
         }
     };
@@ -271,30 +283,39 @@ async fn feed(app: &AppState, page_id: &str, headers: &HeaderMap, query: Option<
         return permission_error("The Page access token is for another Page");
     }
     let text = message.unwrap_or_default();
-    if text.trim().is_empty() && link.is_none() {
+    let media = match attached.map(|a| attached_photos(&mut store, &page, &a)).transpose() {
+        Ok(media) => media.unwrap_or_default(),
+        Err(refusal) => return refusal,
+    };
+    if text.trim().is_empty() && link.is_none() && media.is_empty() {
         return graph_error(StatusCode::BAD_REQUEST, 100, None, "(#100) Missing message or link parameter");
     }
-    if let Err(why) = validate_text(&text) {
-        return graph_error(StatusCode::BAD_REQUEST, 100, None, &format!("(#100) {why}"));
+    // Photos may go without words.
+    if media.is_empty() || !text.is_empty() {
+        if let Err(why) = validate_text(&text) {
+            return graph_error(StatusCode::BAD_REQUEST, 100, None, &format!("(#100) {why}"));
+        }
     }
-    let id = match store.posts.create(&page, text, link, None, Vec::new()) {
+    let id = match store.posts.create(&page, text, link, None, media) {
         PostOutcome::Created(id) | PostOutcome::Replayed(id) => id,
     };
     Json(json!({ "id": format!("{page_id}_{id}") })).into_response()
 }
 
 /// `POST /{page}/photos` with `url` (fetched, as Meta does: a JPEG or PNG) and `message`: a
-/// published photo post on the Page whose token it is → `{"id", "post_id"}`
+/// published photo post on the Page whose token it is → `{"id", "post_id"}`; with
+/// `published=false`, the photo alone → `{"id"}`
 /// (https://developers.facebook.com/docs/pages-api/posts, "Publish a Photo").
 async fn photos(app: &AppState, page_id: &str, headers: &HeaderMap, query: Option<&str>, body: &[u8]) -> Response {
-    if let Some(response) = app.injected_fault(Endpoint::Posts).await {
+    let Ok(params) = parse_form(body) else {
+        return graph_error(StatusCode::BAD_REQUEST, 100, None, "(#100) Malformed body");
+    };
+    let unpublished = params.get("published") == Some("false");
+    if let Some(response) = app.injected_fault(if unpublished { Endpoint::Media } else { Endpoint::Posts }).await {
         return response;
     }
     let query = parse_params(query.unwrap_or_default()).unwrap_or_default();
     let Some(token) = token_of(headers, &query).map(str::to_owned) else { return invalid_token() };
-    let Ok(params) = parse_form(body) else {
-        return graph_error(StatusCode::BAD_REQUEST, 100, None, "(#100) Malformed body");
-    };
     let page = {
         let store = app.store();
         match store.page_for_token(&token).cloned() {
@@ -311,16 +332,67 @@ async fn photos(app: &AppState, page_id: &str, headers: &HeaderMap, query: Optio
         Err(why) => return graph_error(StatusCode::BAD_REQUEST, 324, None, &format!("(#324) Requires upload file: {why}")),
     };
     let text = params.get("message").unwrap_or_default().to_owned();
-    if let Err(why) = validate_text(&text) {
+    if let (false, Err(why)) = (unpublished, validate_text(&text)) {
         return graph_error(StatusCode::BAD_REQUEST, 100, None, &format!("(#100) {why}"));
     }
     let mut store = app.store();
     let photo = store.media.keep(&page.id, mime.to_owned(), bytes, String::new(), std::time::Duration::ZERO);
+    // Unpublished: held for a feed post's `attached_media`, no post of its own.
+    if unpublished {
+        return Json(json!({ "id": photo })).into_response();
+    }
     let media = vec![crate::media::Attachment { id: photo.clone(), mime: mime.to_owned(), description: String::new() }];
     let id = match store.posts.create(&page, text, None, None, media) {
         PostOutcome::Created(id) | PostOutcome::Replayed(id) => id,
     };
     Json(json!({ "id": photo, "post_id": format!("{page_id}_{id}") })).into_response()
+}
+
+/// The photos a feed post's `attached_media` names (`[{"media_fbid": id}, …]`), each an
+/// unpublished photo of this Page.
+fn attached_photos(store: &mut crate::store::Store, page: &crate::account::Account, attached: &Value) -> Result<Vec<crate::media::Attachment>, Response> {
+    let malformed = || graph_error(StatusCode::BAD_REQUEST, 100, None, "(#100) param attached_media must be an array of objects with media_fbid");
+    let ids: Vec<String> = attached
+        .as_array()
+        .ok_or_else(malformed)?
+        .iter()
+        .map(|a| a.get("media_fbid").and_then(Value::as_str).map(str::to_owned).ok_or_else(malformed))
+        .collect::<Result<_, _>>()?;
+    store.media.attach(page, &ids, ATTACHED_MAX).map_err(|why| graph_error(StatusCode::BAD_REQUEST, 100, None, &format!("(#100) attached_media: {why}")))
+}
+
+/// `POST /{page}/videos` with `file_url` (fetched, as Meta does: an MP4) and `description`:
+/// a video post on the Page whose token it is → `{"id"}`, the video's id.
+async fn videos(app: &AppState, page_id: &str, headers: &HeaderMap, query: Option<&str>, body: &[u8]) -> Response {
+    if let Some(response) = app.injected_fault(Endpoint::Posts).await {
+        return response;
+    }
+    let query = parse_params(query.unwrap_or_default()).unwrap_or_default();
+    let Some(token) = token_of(headers, &query).map(str::to_owned) else { return invalid_token() };
+    let Ok(params) = parse_form(body) else {
+        return graph_error(StatusCode::BAD_REQUEST, 100, None, "(#100) Malformed body");
+    };
+    let page = match app.store().page_for_token(&token).cloned() {
+        Some(page) if page.id == page_id => page,
+        Some(_) => return permission_error("The Page access token is for another Page"),
+        None => return invalid_token(),
+    };
+    let Some(url) = params.get("file_url") else {
+        return graph_error(StatusCode::BAD_REQUEST, 100, None, "(#100) Requires a file_url or a file to upload");
+    };
+    let (mime, bytes) = match crate::threads_media::fetch(url, false).await {
+        Ok(file) => file,
+        Err(why) => return graph_error(StatusCode::BAD_REQUEST, 351, None, &format!("(#351) Sorry, there was a problem with your video file: {why}")),
+    };
+    let text = params.get("description").unwrap_or_default().to_owned();
+    if let Err(why) = validate_text(&text) {
+        return graph_error(StatusCode::BAD_REQUEST, 100, None, &format!("(#100) {why}"));
+    }
+    let mut store = app.store();
+    let video = store.media.keep(&page.id, mime.to_owned(), bytes, String::new(), std::time::Duration::ZERO);
+    let media = vec![crate::media::Attachment { id: video.clone(), mime: mime.to_owned(), description: String::new() }];
+    store.posts.create_as(&video, &page, text, media);
+    Json(json!({ "id": video })).into_response()
 }
 
 #[cfg(test)]

@@ -56,6 +56,11 @@ impl PostBook {
         PostOutcome::Created(id)
     }
 
+    /// Makes a post under an id the provider chose (a Facebook video is its own post).
+    pub fn create_as(&mut self, id: &str, account: &Account, text: String, media: Vec<crate::media::Attachment>) {
+        self.posts.insert(id.to_owned(), Post { account: account.clone(), text, link: None, created_at: Utc::now(), media });
+    }
+
     /// The text of the account's newest post (X refuses the same text twice in a row).
     pub fn latest_text_of(&self, account: &Account) -> Option<String> {
         self.posts.values().filter(|p| p.account.id == account.id).max_by_key(|p| p.created_at).map(|p| p.text.clone())
