@@ -158,6 +158,7 @@ async fn a_marketer_picks_two_facebook_pages_and_publishes_to_both(app: TestApp)
     assert_eq!(sandbox.stats().await["media_uploads"].as_u64().unwrap(), uploads + 2, "each photo went up once");
     let page = sandbox.page(&format!("/posts/{}", d.provider_post_id.unwrap().split_once('_').unwrap().1)).await;
     assert_eq!(page.matches("<img src=").count(), 2, "{page}");
+    assert_eq!(page.matches("alt=\"A loaf\"").count(), 2, "each photo's alt text went as alt_text_custom: {page}");
     assert!(page.contains("https://example.com/bread"), "the link goes in the message");
 
     // A video: POST /{page}/videos with file_url and description; the video is the post.

@@ -21,10 +21,12 @@
 //!   `attached_media` `[{"media_fbid"}]` names unpublished photos of the Page
 //! - `POST /meta/{v}/{page}/photos` `url`, `message` with the Page's token: the photo
 //!   fetched from the URL, a post → `{"id", "post_id"}`; with `published=false` the photo
-//!   alone → `{"id"}`, for a feed post to attach
-//!   https://developers.facebook.com/docs/pages-api/posts
+//!   alone → `{"id"}`, for a feed post to attach; `alt_text_custom` is the photo's alt text
+//!   https://developers.facebook.com/docs/pages-api/posts,
+//!   https://developers.facebook.com/docs/graph-api/reference/page/photos/
 //! - `POST /meta/{v}/{page}/videos` `file_url`, `description`: the video fetched from the
 //!   URL, a post that is the video → `{"id"}`
+//!   https://developers.facebook.com/docs/graph-api/reference/page/videos/
 //!
 //! Errors are Meta's: `{"error": {"message", "type": "OAuthException", "code",
 //! "error_subcode", "fbtrace_id"}}` (190: invalid token; 200: permissions; 100: parameter).
@@ -336,12 +338,13 @@ async fn photos(app: &AppState, page_id: &str, headers: &HeaderMap, query: Optio
         return graph_error(StatusCode::BAD_REQUEST, 100, None, &format!("(#100) {why}"));
     }
     let mut store = app.store();
-    let photo = store.media.keep(&page.id, mime.to_owned(), bytes, String::new(), std::time::Duration::ZERO);
+    let alt = params.get("alt_text_custom").unwrap_or_default().to_owned();
+    let photo = store.media.keep(&page.id, mime.to_owned(), bytes, alt.clone(), std::time::Duration::ZERO);
     // Unpublished: held for a feed post's `attached_media`, no post of its own.
     if unpublished {
         return Json(json!({ "id": photo })).into_response();
     }
-    let media = vec![crate::media::Attachment { id: photo.clone(), mime: mime.to_owned(), description: String::new() }];
+    let media = vec![crate::media::Attachment { id: photo.clone(), mime: mime.to_owned(), description: alt }];
     let id = match store.posts.create(&page, text, None, None, media) {
         PostOutcome::Created(id) | PostOutcome::Replayed(id) => id,
     };

@@ -8,12 +8,18 @@
 //! - Several photos: each `POST /{page-id}/photos` with `url` and `published=false` →
 //!   `{"id"}`, then one feed post naming them in `attached_media` `[{"media_fbid"}]`. The
 //!   photo ids are remembered, so a retry after a failed feed post attaches them again
-//!   instead of uploading again.
+//!   instead of uploading again (Facebook keeps them about 24 hours; the worker retries
+//!   within minutes).
 //! - A video: `POST {base}/{page-id}/videos` with `file_url` and `description` → `{"id"}`,
 //!   the video, which is the post.
 //!
-//! A photo post has no link field: the link goes in the message. Facebook documents no alt
-//! text parameter for Page photos.
+//! A photo post has no link field: the link goes in the message. Each photo carries its alt
+//! text as `alt_text_custom` ("Accessible alternative description for an image").
+//! https://developers.facebook.com/docs/graph-api/reference/page/photos/ documents
+//! `published=false`, `alt_text_custom`, `attached_media` ("Publishing a multi-photo post
+//! with uploaded photos") and that unpublished photos are deleted after about 24 hours;
+//! https://developers.facebook.com/docs/graph-api/reference/page/videos/ documents
+//! `file_url` ("Accessible URL of a video file") and `description`.
 
 use super::{during, field, posting, send, PublishError, Published, Request};
 use secrecy::SecretString;
@@ -39,7 +45,7 @@ pub async fn publish(http: &reqwest::Client, base: &str, page_id: Option<&str>, 
             Ok(Published { url: Some(format!("https://www.facebook.com/{page_id}/videos/{id}")), id })
         }
         [photo] => {
-            let form = [("url", photo.link.as_str()), ("message", message.as_str())];
+            let form = [("url", photo.link.as_str()), ("message", message.as_str()), ("alt_text_custom", photo.alt.as_str())];
             let (_, json) = sent(http.post(format!("{base}/{page_id}/photos")).form(&form)).await.map_err(|e| during("posting the photo", e))?;
             Ok(post_at(field(&json, "/post_id")?))
         }
@@ -49,7 +55,7 @@ pub async fn publish(http: &reqwest::Client, base: &str, page_id: Option<&str>, 
                 let id = match &photo.uploaded {
                     Some(id) => id.clone(),
                     None => {
-                        let form = [("url", photo.link.as_str()), ("published", "false")];
+                        let form = [("url", photo.link.as_str()), ("published", "false"), ("alt_text_custom", photo.alt.as_str())];
                         let step = format!("uploading photo {} of {}", i + 1, photos.len());
                         let (_, json) = sent(http.post(format!("{base}/{page_id}/photos")).form(&form)).await.map_err(|e| during(&step, e))?;
                         let id = field(&json, "/id")?;
