@@ -27,7 +27,7 @@ pub use id::parse_id;
 pub use import::{ImportProblem, ImportReport};
 pub use keys::{AttentionAction, AttentionItem, JobState, KeyPanel, RotationJob};
 pub use media::{file_problem, media_problem, size, Attached, Media, MediaLimits, MediaPick, MediaType, ALT_MAX, MEDIA_PER_POST_MAX};
-pub use oauth::{parse_subreddit, Account, OauthSettings, OauthSettingsForm, OauthView, PageChoice, PagePick, ProviderChoice, ProviderKey};
+pub use oauth::{parse_board_id, parse_subreddit, Account, Board, OauthSettings, OauthSettingsForm, OauthView, PageChoice, PagePick, ProviderChoice, ProviderKey};
 pub use slots::{weekdays, PostingSlots};
 pub use posts::{char_count, shown, AccountText, Delivery, DeliveryStatus, Post, PostAction, PostFilter, PostForm, PostState, PublishTarget, Shown, ValidPost};
 pub use platform::{

@@ -328,9 +328,36 @@ pub fn parse_subreddit(text: &str) -> Result<String, &'static str> {
     }
 }
 
+/// A Pinterest board an account can pin to.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Board {
+    pub id: String,
+    pub name: String,
+    /// Only its owner sees it (Pinterest's `SECRET`).
+    pub secret: bool,
+}
+
+/// A Pinterest board id as the form sends it: Pinterest's ids are digits (`^\d+$` in its
+/// OpenAPI description).
+pub fn parse_board_id(text: &str) -> Result<String, &'static str> {
+    let t = text.trim();
+    match (1..=32).contains(&t.len()) && t.bytes().all(|b| b.is_ascii_digit()) {
+        true => Ok(t.to_owned()),
+        false => Err("must be one of the account's boards"),
+    }
+}
+
 #[cfg(test)]
 mod destination_tests {
     use super::*;
+
+    #[test]
+    fn a_board_id_is_digits() {
+        assert_eq!(parse_board_id(" 549755885175 ").as_deref(), Ok("549755885175"));
+        for bad in ["", "abc", "12 34", "1/2", &"9".repeat(33)] {
+            assert!(parse_board_id(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn a_subreddit_is_read_however_a_person_types_it() {

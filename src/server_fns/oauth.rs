@@ -37,3 +37,13 @@ pub async fn get_page_pick(id: String, pick: String) -> Result<crate::domain::Pa
     })
     .await
 }
+
+/// A Pinterest account's boards, for the board picker (read from Pinterest each time).
+#[server]
+pub async fn account_boards(id: String, account: String) -> Result<Vec<crate::domain::Board>, AppError> {
+    guarded(Role::Marketer, |cx| async move {
+        let state = &cx.state;
+        crate::server::publish::boards::list(state, &cx.caller, parse_id(&id, "platform")?, parse_id(&account, "account")?).await
+    })
+    .await
+}

@@ -234,6 +234,7 @@ fn server_function_expectations() -> Vec<(&'static str, String, Option<Role>)> {
         ("list_audit", String::new(), Some(Role::Admin)),
         ("provider_choices", String::new(), Some(Role::Marketer)),
         ("get_page_pick", format!("id={unknown}&pick={unknown}"), Some(Role::Marketer)),
+        ("account_boards", format!("id={unknown}&account={unknown}"), Some(Role::Marketer)),
         ("save_oauth_settings", format!("id={unknown}&form[provider]=x"), Some(Role::Admin)),
         ("get_key_panel", String::new(), Some(Role::Admin)),
         ("start_rotation", String::new(), Some(Role::Admin)),

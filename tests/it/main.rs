@@ -24,6 +24,7 @@ mod providers;
 mod publish;
 mod posts_api;
 mod publishers;
+mod pinterest;
 mod reddit;
 mod rotation;
 mod secrets;

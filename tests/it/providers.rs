@@ -24,21 +24,21 @@ on_both_backends!(
 );
 
 async fn a_connect_only_account_is_named_in_the_composer_and_never_offered(app: TestApp) {
-    let platform = app.create_platform(json!({"name": "Pinterest Team", "auth_type": "oauth2"})).await;
+    let platform = app.create_platform(json!({"name": "TikTok Team", "auth_type": "oauth2"})).await;
     let id = platform["id"].as_str().unwrap().to_owned();
-    let (status, body) = app.send_json(reqwest::Method::PUT, &format!("/api/platforms/{id}/oauth"), json!({"provider": "pinterest", "client_id": "abc"})).await;
+    let (status, body) = app.send_json(reqwest::Method::PUT, &format!("/api/platforms/{id}/oauth"), json!({"provider": "tiktok", "client_id": "abc"})).await;
     assert_eq!(status, 200, "{body}");
     // An account connected as the callback would store it.
-    let facts = TokenFacts { token_type: Some("bearer".into()), scopes: Some("boards:read pins:write".into()), expires_at: None };
-    let who = Identity { external_id: "549755885175".into(), name: Some("keyport_pins".into()), avatar_url: None };
+    let facts = TokenFacts { token_type: Some("bearer".into()), scopes: Some("user.info.basic video.publish".into()), expires_at: None };
+    let who = Identity { external_id: "7162361729036".into(), name: Some("keyport_clips".into()), avatar_url: None };
     let account = secrets::store_tokens(&app.db, &app.state.keyring, id.parse().unwrap(), &SecretString::from("token"), None, &facts, &Grant::New(who, None)).await.unwrap().unwrap();
     assert_eq!(count(&app, "SELECT COUNT(*) FROM accounts").await, 1);
 
     let (targets, skipped) = publish::choices(&app.state).await.unwrap();
-    assert!(targets.is_empty(), "a Pinterest account is no target");
-    assert_eq!(skipped, ["keyport_pins (Pinterest Team): Keyport does not create Pins yet (a Pin is an image on a board)"]);
+    assert!(targets.is_empty(), "a TikTok account is no target");
+    assert_eq!(skipped, ["keyport_clips (TikTok Team): Keyport does not send videos to TikTok yet"]);
     let html = app.page("/posts").await.text().await.unwrap();
-    assert!(html.contains("1 connected account(s) cannot be posted to") && html.contains("Keyport does not create Pins yet"), "the composer says why");
+    assert!(html.contains("1 connected account(s) cannot be posted to") && html.contains("Keyport does not send videos to TikTok yet"), "the composer says why");
     let page = app.page(&format!("/platforms/{id}")).await.text().await.unwrap();
     assert!(page.contains("Connect only: "), "the platform page says so too");
 
@@ -47,7 +47,7 @@ async fn a_connect_only_account_is_named_in_the_composer_and_never_offered(app: 
     let refused = publish::create(&app.state, &Caller::default(), form).await.unwrap_err();
     assert!(refused.fields().is_some_and(|f| f.get("accounts").is_some()), "{refused}");
     assert_eq!(count(&app, "SELECT COUNT(*) FROM deliveries").await, 0);
-    assert!(ProviderKey::Pinterest.label().contains("Pinterest"));
+    assert!(ProviderKey::Tiktok.label().contains("TikTok"));
 }
 
 async fn an_api_version_is_checked_and_kept(app: TestApp) {

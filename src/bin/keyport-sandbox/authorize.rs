@@ -47,6 +47,9 @@ pub enum Dialect {
     /// (https://github.com/reddit-archive/reddit/wiki/OAuth2, "Authorization"). The sandbox
     /// issues a refresh token for either duration.
     Reddit,
+    /// Pinterest's: comma-separated scopes, no PKCE (its OpenAPI description's
+    /// `securitySchemes` and api-quickstart show none).
+    Pinterest,
 }
 
 /// A short-lived Instagram or Threads token lives an hour.
@@ -81,13 +84,13 @@ pub fn validate(store: &Store, params: &Params, dialect: Dialect) -> Result<Auth
     }
     let code_challenge = match (params.get("code_challenge"), params.get("code_challenge_method"), dialect) {
         (Some(challenge), Some("S256"), _) => Some(challenge.to_owned()),
-        (None, None, Dialect::Meta | Dialect::LinkedIn | Dialect::MetaLogin | Dialect::Reddit) => None,
+        (None, None, Dialect::Meta | Dialect::LinkedIn | Dialect::MetaLogin | Dialect::Reddit | Dialect::Pinterest) => None,
         _ => return Err(fail("invalid_request", "PKCE S256 is required")),
     };
     let requested = params.get("scope").unwrap_or_default();
     let scope = match dialect {
         Dialect::OAuth | Dialect::LinkedIn => normalize_scope(requested),
-        Dialect::Meta | Dialect::MetaLogin | Dialect::Reddit => normalize_scope(&requested.replace(',', " ")),
+        Dialect::Meta | Dialect::MetaLogin | Dialect::Reddit | Dialect::Pinterest => normalize_scope(&requested.replace(',', " ")),
     };
     let duration = match (dialect, params.get("duration")) {
         (Dialect::Reddit, Some(d @ ("temporary" | "permanent"))) => Some(d.to_owned()),
@@ -212,7 +215,7 @@ pub async fn decision(app: &AppState, body: &[u8], dialect: Dialect) -> Response
                 ttl: match dialect {
                     Dialect::LinkedIn => Some(LINKEDIN_TTL),
                     Dialect::MetaLogin => Some(SHORT_LIVED_TTL),
-                    Dialect::OAuth | Dialect::Meta | Dialect::Reddit => None,
+                    Dialect::OAuth | Dialect::Meta | Dialect::Reddit | Dialect::Pinterest => None,
                 },
             };
             let code = store.issue_code(approval, Instant::now());

@@ -5,7 +5,7 @@
 //! This file holds the command line, startup, routing and shutdown. Modules:
 //! `store` (OAuth state and rules), `account` (the remote account), `posts` (the social
 //! API's data), `faults` (injected failures), `authorize` / `oauth` / `api` / `admin` (HTTP
-//! handlers), `mastodon` / `meta` / `linkedin` / `instagram` / `bluesky` / `reddit` / `x` (provider personalities at their providers' paths),
+//! handlers), `mastodon` / `meta` / `linkedin` / `instagram` / `bluesky` / `reddit` / `pinterest` / `x` (provider personalities at their providers' paths),
 //! `state` (what handlers share, the fault gate), `reply` (responses and request reading),
 //! `html` (pages), `urlenc` (URL and form encoding), `secrets` (random credentials and PKCE).
 
@@ -24,6 +24,7 @@ mod media;
 mod meta;
 mod oauth;
 mod posts;
+mod pinterest;
 mod reddit;
 mod reply;
 mod secrets;
@@ -185,6 +186,12 @@ fn router(app: state::AppState) -> Router {
         .route("/reddit/api/v1/revoke_token", post(reddit::revoke_token))
         .route("/reddit/api/v1/me", get(reddit::me))
         .route("/reddit/api/submit", post(reddit::submit))
+        // The Pinterest personality (pinterest.rs): OAuth with Basic, the account, boards, pins.
+        .route("/pinterest/oauth/", get(pinterest::consent).post(pinterest::decide))
+        .route("/pinterest/v5/oauth/token", post(pinterest::token))
+        .route("/pinterest/v5/user_account", get(pinterest::user_account))
+        .route("/pinterest/v5/boards", get(pinterest::boards))
+        .route("/pinterest/v5/pins", post(pinterest::create_pin))
         // The Meta personality (meta.rs): Facebook Login and the Graph API's Page paths.
         .route("/meta/{version}/{node}", get(meta::node))
         .route("/meta/{version}/{node}/{edge}", axum::routing::any(meta::edge))

@@ -3,7 +3,7 @@
 //! takes them back and stores the account's tokens (a new account, or the same provider
 //! account again: re-authentication), `POST /oauth/{id}/accounts/{account}/disconnect`
 //! revokes one account's grant and forgets it, `POST /oauth/{id}/accounts/{account}/destination`
-//! sets where its posts go (a Reddit account's subreddit). Facebook Pages goes through a pick
+//! sets where its posts go (a Reddit account's subreddit, a Pinterest account's board). Facebook Pages goes through a pick
 //! (`facebook`): the callback leaves the Pages on offer, `POST /oauth/{id}/pages/{pick}`
 //! connects the ones the person chose.
 
@@ -17,7 +17,7 @@ use super::{
     tokens::{self, TokenError},
 };
 use crate::{
-    domain::{parse_subreddit, Account, AuthType, OauthSettings, Platform, ProviderKey, Role},
+    domain::{parse_board_id, parse_subreddit, Account, AuthType, OauthSettings, Platform, ProviderKey, Role},
     server::{
         audit::{self, Action, Outcome, Target},
         auth::Caller,
@@ -218,20 +218,27 @@ async fn disconnect(State(state): State<AppState>, Extension(caller): Extension<
     Ok(Answer::back(platform.id, notice))
 }
 
-/// `POST /oauth/{id}/accounts/{account}/destination`: `subreddit` as a person types it
-/// (`r/rust`, `u/name`); empty goes back to the provider's default (the profile).
+/// `POST /oauth/{id}/accounts/{account}/destination`: a Reddit account's `subreddit` as a
+/// person types it (`r/rust`, `u/name`; empty: the profile), or a Pinterest account's
+/// `board` (its id, chosen from the account's boards; empty: none).
 async fn destination(State(state): State<AppState>, Extension(caller): Extension<Caller>, Path((id, account)): Path<(String, String)>, body: Bytes) -> Answered {
     let (platform, account) = account_for(&state, &caller, &id, &account).await?;
-    let typed = form_urlencoded::parse(&body).find(|(k, _)| k == "subreddit").map(|(_, v)| v.into_owned()).unwrap_or_default();
+    let provider = super::settings(&state, platform.id).await.map_err(|e| Answer::internal(e, Some(platform.id)))?.provider;
+    let (field, parse, invalid): (_, fn(&str) -> Result<String, &'static str>, _) = match provider {
+        ProviderKey::Pinterest => ("board", parse_board_id, "board_invalid"),
+        _ => ("subreddit", parse_subreddit, "destination_invalid"),
+    };
+    let typed = form_urlencoded::parse(&body).find(|(k, _)| k == field).map(|(_, v)| v.into_owned()).unwrap_or_default();
     let destination = match typed.trim() {
         "" => None,
-        typed => match parse_subreddit(typed) {
-            Ok(sr) => Some(sr),
-            Err(_) => return Ok(Answer::back(platform.id, "destination_invalid")),
+        typed => match parse(typed) {
+            Ok(place) => Some(place),
+            Err(_) => return Ok(Answer::back(platform.id, invalid)),
         },
     };
     store::accounts::set_destination(&state.db, account.id, destination.as_deref()).await.map_err(|e| Answer::internal(e, Some(platform.id)))?;
-    let detail = format!("{}: posts go to {}", account.label(), destination.as_deref().unwrap_or("the account's profile"));
+    let default = if provider == ProviderKey::Pinterest { "no board" } else { "the account's profile" };
+    let detail = format!("{}: posts go to {}", account.label(), destination.as_deref().unwrap_or(default));
     audit::record(&state.db, &caller, Action::PlatformUpdated, Some(Target::platform(&platform)), Outcome::Ok, Some(detail)).await;
     Ok(Answer::back(platform.id, "destination_saved"))
 }

@@ -1,6 +1,7 @@
 //! Posts and publishing: composing (drafts, now, scheduled), the durable delivery queue
 //! and its worker, and one publisher per provider. docs/publishing.md has the guarantees.
 
+pub mod boards;
 pub mod publishers;
 pub mod worker;
 

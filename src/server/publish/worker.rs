@@ -5,7 +5,7 @@
 
 use super::publishers::{self, PublishError, Published};
 use crate::{
-    domain::{DeliveryStatus, SecretField},
+    domain::{DeliveryStatus, ProviderKey, SecretField},
     server::{
         audit::{self, Action, Outcome as Audited, Target, TargetKind},
         auth::Caller,
@@ -208,7 +208,10 @@ async fn attempt(state: &AppState, caller: &Caller, c: &Claimed) -> Result<Publi
     let target = Target::new(TargetKind::Platform, c.platform_id, "");
     audit::record(&state.db, caller, Action::SecretUsed, Some(target), Audited::Ok, Some(format!("{} to publish delivery {}", SecretField::AccessToken.noun(), c.id))).await;
     let external_id = Some(account.external_id.as_str()).filter(|id| !id.is_empty());
-    let destination = account.destination_or_default();
+    let destination = match endpoints.provider.key {
+        ProviderKey::Reddit => account.destination_or_default(),
+        _ => account.destination.clone(),
+    };
     let publish_target = publishers::Target {
         api_base: &api_base,
         account_id: external_id,

@@ -30,6 +30,7 @@ fn notice(code: &str) -> Option<(&'static str, &'static str)> {
         "pick_none" => "Choose at least one Page, or press Cancel.",
         "slots_invalid" => "Posting slots: tick at least one day and type times like 09:00, 17:30. Nothing was changed.",
         "slots_zone_unknown" => "Posting slots: that time zone is unknown; type a name such as Europe/Paris, America/New_York or UTC. Nothing was changed.",
+        "board_invalid" => "That is not one of the account's boards: choose one from the list. Nothing was changed.",
         "destination_invalid" => "That is not a subreddit: type one like r/rust (3 to 21 letters, digits or underscores), or u/yourname for your profile. Nothing was changed.",
         "instance_invalid" => "That is not an instance address: type only its name, for example mastodon.social (no @user, path or query).",
         other => return success(other).map(|m| ("success", m)),

@@ -17,7 +17,7 @@ pub fn AccountsPanel(platform_id: String, oauth: OauthView) -> impl IntoView {
     let provider = oauth.settings.provider.label();
     let empty = oauth.accounts.is_empty();
     let connect_url = format!("/oauth/{platform_id}/connect");
-    let chooses_destination = oauth.settings.provider == ProviderKey::Reddit;
+    let provider_key = oauth.settings.provider;
     let publishes = oauth.connect_only.is_none();
     let accounts = oauth.accounts.clone().into_iter().map(|a| {
         let label = a.label();
@@ -28,7 +28,11 @@ pub fn AccountsPanel(platform_id: String, oauth: OauthView) -> impl IntoView {
         };
         let disconnect = format!("/oauth/{platform_id}/accounts/{}/disconnect", a.id);
         // Boxed (`into_any`): the account item's view type is otherwise too deep for rustc.
-        let destination = chooses_destination.then(|| view! { <DestinationForm platform_id=platform_id.clone() account=a.clone()/> }.into_any());
+        let destination = match provider_key {
+            ProviderKey::Reddit => Some(view! { <DestinationForm platform_id=platform_id.clone() account=a.clone()/> }.into_any()),
+            ProviderKey::Pinterest => Some(view! { <BoardForm platform_id=platform_id.clone() account=a.clone()/> }.into_any()),
+            _ => None,
+        };
         let slots = publishes.then(|| view! { <SlotsForm platform_id=platform_id.clone() account=a.clone()/> }.into_any());
         view! {
             <li class="account" aria-label=label.clone()>
@@ -211,6 +215,52 @@ fn DestinationForm(platform_id: String, account: Account) -> impl IntoView {
                 <p id=hint class="hint">"Posts go to " <strong>{goes_to}</strong> ". Type a subreddit like r/rust, or leave it empty for the profile. The community's rules apply (some refuse links or new accounts)."</p>
             </div>
             <button type="submit" class="button" aria-label=format!("Save the subreddit of {}", account.label())>"Save"</button>
+        </form>
+    }
+}
+
+/// Where a Pinterest account's Pins go: one of its boards, read from Pinterest when the
+/// page is drawn.
+#[component]
+fn BoardForm(platform_id: String, account: Account) -> impl IntoView {
+    let (platform, key) = (platform_id.clone(), account.id.to_string());
+    let boards = Resource::new(|| (), move |_| crate::server_fns::oauth::account_boards(platform.clone(), key.clone()));
+    let id = format!("board-{}", account.id);
+    let hint = format!("{id}-hint");
+    let chosen = account.destination.clone();
+    let label = account.label();
+    view! {
+        <form method="post" action=format!("/oauth/{platform_id}/accounts/{}/destination", account.id) class="destination-form">
+            <div class="field">
+                <label for=id.clone()>"Board"</label>
+                <Transition fallback=|| view! { <p class="hint" role="status">"Loading the boards from Pinterest…"</p> }>
+                    {move || boards.get().map(|answer| match answer {
+                        Ok(list) if list.is_empty() => view! { <p class="hint">"This account has no boards yet: make one on Pinterest, then reload this page."</p> }.into_any(),
+                        Ok(list) => {
+                            let named = chosen.as_ref().and_then(|c| list.iter().find(|b| &b.id == c)).map(|b| b.name.clone());
+                            let goes_to = match (&chosen, named) {
+                                (_, Some(name)) => format!("Pins go to {name}."),
+                                (Some(_), None) => "The chosen board is no longer among the account's boards: choose another.".to_owned(),
+                                (None, None) => "No board yet: choose one, or posts to this account fail.".to_owned(),
+                            };
+                            let options = list.into_iter().map(|b| {
+                                let selected = chosen.as_deref() == Some(b.id.as_str());
+                                let name = if b.secret { format!("{} (secret)", b.name) } else { b.name };
+                                view! { <option value=b.id selected=selected>{name}</option> }
+                            }).collect_view();
+                            view! {
+                                <select id=id.clone() name="board" aria-describedby=hint.clone()>
+                                    <option value="" selected=chosen.is_none()>"Choose a board"</option>
+                                    {options}
+                                </select>
+                                <p id=hint.clone() class="hint">{goes_to}</p>
+                            }.into_any()
+                        }
+                        Err(e) => view! { <p class="notice error" role="alert">{e.to_string()}</p> }.into_any(),
+                    })}
+                </Transition>
+            </div>
+            <button type="submit" class="button" aria-label=format!("Save the board of {label}")>"Save"</button>
         </form>
     }
 }

@@ -67,7 +67,7 @@ impl Sandbox {
     /// Answers the consent page signed in at the sandbox as `account`.
     pub async fn decide_as(&self, authorize_url: &str, decision: &str, account: &str) -> String {
         let url = reqwest::Url::parse(authorize_url).unwrap();
-        let dialogs = ["/authorize?", "/oauth/authorize?", "/linkedin/oauth/v2/authorization?", "/instagram/oauth/authorize?", "/threads/oauth/authorize?", "/reddit/api/v1/authorize?", "/x/i/oauth2/authorize?"];
+        let dialogs = ["/authorize?", "/oauth/authorize?", "/linkedin/oauth/v2/authorization?", "/instagram/oauth/authorize?", "/threads/oauth/authorize?", "/reddit/api/v1/authorize?", "/x/i/oauth2/authorize?", "/pinterest/oauth/?"];
         assert!(dialogs.iter().any(|d| authorize_url.starts_with(&self.url(d))), "{authorize_url}");
         let page = self.http.get(authorize_url).send().await.unwrap();
         assert_eq!(page.status(), 200, "the consent page shows");

@@ -6,6 +6,7 @@ mod facebook;
 mod linkedin;
 mod mastodon;
 mod meta_containers;
+pub mod pinterest;
 mod reddit;
 mod sandbox;
 mod x;
@@ -79,7 +80,7 @@ pub struct Target<'a> {
     pub account_id: Option<&'a str>,
     /// The API version to name (LinkedIn-Version): the platform's, else the catalog's.
     pub api_version: Option<&'a str>,
-    /// Where the account posts, for a provider that asks (a Reddit subreddit).
+    /// Where the account posts, for a provider that asks (a Reddit subreddit, a Pinterest board).
     pub destination: Option<&'a str>,
     /// The account's name at the provider (Reddit's User-Agent names it).
     pub account_name: Option<&'a str>,
@@ -107,7 +108,7 @@ pub enum PublishError {
 /// Providers Keyport can publish to.
 pub fn supports(provider: ProviderKey) -> bool {
     use ProviderKey as P;
-    matches!(provider, P::Sandbox | P::Mastodon | P::X | P::FacebookPages | P::Linkedin | P::Threads | P::Instagram | P::Bluesky | P::Reddit)
+    matches!(provider, P::Sandbox | P::Mastodon | P::X | P::FacebookPages | P::Linkedin | P::Threads | P::Instagram | P::Bluesky | P::Reddit | P::Pinterest)
 }
 
 /// Whether the provider deduplicates by idempotency key, which makes a retry after an
@@ -128,6 +129,7 @@ pub async fn publish(http: &reqwest::Client, provider: ProviderKey, target: &Tar
         ProviderKey::Instagram => meta_containers::publish(http, base, target.account_id, token, post, &meta_containers::INSTAGRAM).await,
         ProviderKey::Linkedin => linkedin::publish(http, base, target.account_id, target.api_version, token, post).await,
         ProviderKey::Reddit => reddit::publish(http, base, target.destination, target.account_name, token, post).await,
+        ProviderKey::Pinterest => pinterest::publish(http, base, target.destination, token, post).await,
         other => Err(PublishError::Rejected { message: format!("Keyport cannot publish to {} yet", other.label()) }),
     }
 }
