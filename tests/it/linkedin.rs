@@ -74,7 +74,21 @@ async fn a_linkedin_member_connects_and_publishes_and_a_retired_version_is_named
     assert_eq!(sandbox.stats().await["media_uploads"], 3, "initializeUpload and PUT once per file");
     let webp = crate::media::uploaded(&app, crate::media::WEBP).await;
     let refused = publish::create(&app.state, &Caller::default(), with("Pictured", &[(&webp, "A cake")])).await.unwrap_err().to_string();
-    assert!(refused.contains("LinkedIn takes JPEG image, PNG image, GIF image, not a WebP image"), "{refused}");
+    assert!(refused.contains("LinkedIn takes JPEG image, PNG image, GIF image, MP4 video, not a WebP image"), "{refused}");
+
+    // A video through the Videos API: initializeUpload, two 4 MiB parts PUT with their
+    // ETags collected, finalizeUpload, then the post once LinkedIn has processed it.
+    let mut video = b"\0\0\0\x18ftypmp42\0\0\0\0isommp42".to_vec();
+    video.extend((0..6 * 1024 * 1024).map(|i| (i % 251) as u8));
+    let clip = crate::media::uploaded(&app, &video).await;
+    let post = publish::create(&app.state, &Caller::default(), with("How we work", &[(&clip, "A morning at the office")])).await.unwrap();
+    publish::worker::process_due(&app.state).await;
+    let delivery = publish::get(&app.state, post.id).await.unwrap().deliveries.remove(0);
+    assert_eq!(delivery.status, DeliveryStatus::Published, "{:?}", delivery.error);
+    let page = sandbox.page(&format!("/posts/{}", delivery.provider_post_id.unwrap().trim_start_matches("urn:li:share:"))).await;
+    let src = page.split("<video src=\"").nth(1).unwrap_or_else(|| panic!("the video on {page}")).split('"').next().unwrap();
+    let arrived = reqwest::get(sandbox.url(src)).await.unwrap().bytes().await.unwrap();
+    assert!(arrived[..] == video[..], "the video arrived whole, its parts in order");
 
     // A platform still on a retired version: the platform's setting is named, not the post.
     let (status, body) = app.send_json(reqwest::Method::PUT, &path, settings(Some("202401"))).await;

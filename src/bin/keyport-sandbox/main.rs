@@ -19,6 +19,7 @@ mod html;
 mod instagram;
 mod linkedin;
 mod linkedin_media;
+mod linkedin_video;
 mod mastodon;
 mod media;
 mod meta;
@@ -169,6 +170,9 @@ fn router(app: state::AppState) -> Router {
         .route("/linkedin/rest/posts", post(linkedin::create_post))
         .route("/linkedin/rest/images", post(linkedin_media::initialize))
         .route("/linkedin/dms-uploads/{id}", axum::routing::put(linkedin_media::upload).layer(axum::extract::DefaultBodyLimit::max(media::FILE_MAX * 2)))
+        .route("/linkedin/rest/videos", post(linkedin_video::action))
+        .route("/linkedin/rest/videos/{urn}", get(linkedin_video::status))
+        .route("/linkedin/dms-uploads/video/{id}/{part}", axum::routing::put(linkedin_video::part).layer(axum::extract::DefaultBodyLimit::max(5 * 1024 * 1024)))
         // The X personality (x.rs): OAuth 2.0 with PKCE, users/me and the v2 Posts API.
         .route("/x/i/oauth2/authorize", get(x::consent).post(x::decide))
         .route("/x/2/oauth2/token", post(x::token))

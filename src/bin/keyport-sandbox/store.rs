@@ -161,6 +161,7 @@ pub struct Store {
     pub x_uploads: crate::x_media::Pending,
     /// LinkedIn images initialized and not uploaded yet (linkedin_media.rs).
     pub linkedin_uploads: crate::linkedin_media::Pending,
+    pub linkedin_videos: crate::linkedin_video::Videos,
     /// Threads media containers not yet published (threads_media.rs).
     pub containers: HashMap<String, crate::threads_media::Container>,
     /// Bluesky sessions (bluesky.rs).
@@ -185,6 +186,7 @@ impl Store {
             media: crate::media::MediaBook::default(),
             x_uploads: crate::x_media::Pending::default(),
             linkedin_uploads: crate::linkedin_media::Pending::default(),
+            linkedin_videos: crate::linkedin_video::Videos::default(),
             containers: HashMap::new(),
             bluesky: Default::default(),
         }

@@ -7,6 +7,9 @@
 //! the bytes PUT to that URL, https://learn.microsoft.com/en-us/linkedin/marketing/community-management/shares/images-api);
 //! the post names one as `content.media` `{"id", "altText"}`, or 2 to 20 as
 //! `content.multiImage.images` (https://learn.microsoft.com/en-us/linkedin/marketing/community-management/shares/multiimage-post-api).
+//! A video goes through the Videos API (`upload_video`,
+//! https://learn.microsoft.com/en-us/linkedin/marketing/community-management/shares/videos-api)
+//! and is named alone as `content.media` `{"id"}` once `AVAILABLE`.
 //!
 //! The version comes from the catalog (providers.toml) or the platform's override. LinkedIn
 //! keeps each monthly version at least a year (https://learn.microsoft.com/en-us/linkedin/marketing/versioning)
@@ -15,9 +18,14 @@
 //! github.com/n8n-io/n8n/issues/14678; LinkedIn's pages do not show it). That is the
 //! platform's setting to fix, never the post's fault, and the message says so.
 
-use super::{during, field, posting, send, Outgoing, PublishError, Published, Request};
+use super::{during, field, posting, send, send_unsigned, Outgoing, PublishError, Published, Request};
 use secrecy::SecretString;
-use serde_json::json;
+use serde_json::{json, Value};
+use std::time::Duration;
+
+/// Status checks of a video before the attempt gives up (and is retried later).
+const POLLS: u32 = 30;
+const POLL_WAIT: Duration = Duration::from_secs(2);
 
 /// The version used when neither the catalog nor the platform names one.
 const FALLBACK_VERSION: &str = "202608";
@@ -32,12 +40,21 @@ pub async fn publish(http: &reqwest::Client, base: &str, member_id: Option<&str>
         let urn = match &file.uploaded {
             Some(urn) => urn.clone(),
             None => {
-                let urn = upload_image(http, base, version, token, &author, file).await.map_err(|e| during(&step, retired_version(e, version)))?;
+                let upload = match file.media_type.is_video() {
+                    true => upload_video(http, base, version, token, &author, file).await,
+                    false => upload_image(http, base, version, token, &author, file).await,
+                };
+                let urn = upload.map_err(|e| during(&step, retired_version(e, version)))?;
                 post.uploads.remember(file.id, &urn).await;
                 urn
             }
         };
-        images.push(json!({ "id": urn, "altText": file.alt }));
+        if file.media_type.is_video() {
+            available(http, base, version, token, &urn).await.map_err(|e| during("processing the video", retired_version(e, version)))?;
+            images.push(json!({ "id": urn }));
+        } else {
+            images.push(json!({ "id": urn, "altText": file.alt }));
+        }
     }
     let mut body = json!({
         "author": author,
@@ -88,6 +105,54 @@ async fn upload_image(http: &reqwest::Client, base: &str, version: &str, token: 
     let put = http.put(&upload_url).header(reqwest::header::CONTENT_TYPE, "application/octet-stream").body(file.bytes.clone());
     send(put, token).await?;
     Ok(urn)
+}
+
+/// Videos API: `initializeUpload` with the size, each part (`firstByte`..=`lastByte`) PUT
+/// to its signed `uploadUrl` without the token, then `finalizeUpload` with the parts'
+/// `ETag`s in order; the video's URN.
+async fn upload_video(http: &reqwest::Client, base: &str, version: &str, token: &SecretString, author: &str, file: &Outgoing) -> Result<String, PublishError> {
+    let size = file.bytes.len();
+    let init = json!({ "initializeUploadRequest": { "owner": author, "fileSizeBytes": size, "uploadCaptions": false, "uploadThumbnail": false } });
+    let (_, answer) = send(versioned(http.post(format!("{base}/rest/videos?action=initializeUpload")), version).json(&init), token).await?;
+    let urn = field(&answer, "/value/video")?;
+    let upload_token = answer.pointer("/value/uploadToken").and_then(Value::as_str).unwrap_or_default().to_owned();
+    let instructions = answer.pointer("/value/uploadInstructions").and_then(Value::as_array).filter(|i| !i.is_empty()).ok_or_else(|| PublishError::Rejected { message: "LinkedIn answered initializeUpload without uploadInstructions".into() })?;
+    let mut etags = Vec::with_capacity(instructions.len());
+    for instruction in instructions {
+        let url = field(instruction, "/uploadUrl")?;
+        within_linkedin(&url, base)?;
+        let range = |k: &str| instruction.get(k).and_then(Value::as_u64).and_then(|b| usize::try_from(b).ok());
+        // The range comes from an answer: it must lie inside the file.
+        let part = match (range("firstByte"), range("lastByte")) {
+            (Some(first), Some(last)) if first <= last && last < size => file.bytes.slice(first..=last),
+            _ => return Err(PublishError::Rejected { message: format!("LinkedIn asked for a byte range outside the {size}-byte video") }),
+        };
+        let (headers, _) = send_unsigned(http.put(&url).header(reqwest::header::CONTENT_TYPE, "application/octet-stream").body(part)).await?;
+        let etag = headers.get(reqwest::header::ETAG).and_then(|v| v.to_str().ok()).ok_or_else(|| PublishError::Rejected { message: "LinkedIn took a video part without answering its ETag".into() })?;
+        etags.push(etag.to_owned());
+    }
+    let finalize = json!({ "finalizeUploadRequest": { "video": urn, "uploadToken": upload_token, "uploadedPartIds": etags } });
+    send(versioned(http.post(format!("{base}/rest/videos?action=finalizeUpload")), version).json(&finalize), token).await?;
+    Ok(urn)
+}
+
+/// Waits until LinkedIn has processed the video (`GET /rest/videos/{urn}`, `status`
+/// `AVAILABLE`): a post naming a video still processing is refused. Still processing after
+/// [`POLLS`] checks is worth a later retry, which reuses the upload.
+async fn available(http: &reqwest::Client, base: &str, version: &str, token: &SecretString, urn: &str) -> Result<(), PublishError> {
+    let url = format!("{base}/rest/videos/{}", percent_encoding::utf8_percent_encode(urn, percent_encoding::NON_ALPHANUMERIC));
+    for _ in 0..POLLS {
+        let (_, json) = send(versioned(http.get(&url), version), token).await?;
+        match json.get("status").and_then(Value::as_str) {
+            Some("AVAILABLE") => return Ok(()),
+            Some("PROCESSING_FAILED") => {
+                let why = json.get("processingFailureReason").and_then(Value::as_str).unwrap_or("no reason given");
+                return Err(PublishError::Rejected { message: format!("LinkedIn could not process the video ({why})") });
+            }
+            _ => tokio::time::sleep(POLL_WAIT).await,
+        }
+    }
+    Err(PublishError::Retryable { message: "LinkedIn is still processing the video; the next attempt uses the same upload".into(), retry_after: None })
 }
 
 /// The upload URL comes from an answer, and the token goes with the bytes: only to

@@ -137,7 +137,12 @@ pub async fn publish(http: &reqwest::Client, provider: ProviderKey, target: &Tar
 /// Sends a request with the bearer token; a 2xx answer's headers and JSON body (`Null`
 /// when empty), or what the failure means.
 async fn send(request: reqwest::RequestBuilder, token: &SecretString) -> Result<(reqwest::header::HeaderMap, Value), PublishError> {
-    let response = request.bearer_auth(token.expose_secret()).send().await.map_err(|e| match refusal(&e) {
+    send_unsigned(request.bearer_auth(token.expose_secret())).await
+}
+
+/// [`send`] without a token: for an address that is itself signed (an upload URL).
+async fn send_unsigned(request: reqwest::RequestBuilder) -> Result<(reqwest::header::HeaderMap, Value), PublishError> {
+    let response = request.send().await.map_err(|e| match refusal(&e) {
         // The egress policy refused the address the name resolved to: no retry will help.
         Some(message) => PublishError::Rejected { message },
         None => PublishError::Retryable { message: describe(&e), retry_after: None },
