@@ -79,6 +79,8 @@ pub struct MediaLimits {
     pub video_bytes: u64,
     /// Longest video, in seconds; 0: not checked.
     pub video_seconds: u32,
+    /// Shortest video, in seconds; 0: not checked.
+    pub video_min_seconds: u32,
     /// The provider takes no upload: it fetches each file from a link Keyport lends, so
     /// `PUBLIC_URL` must be reachable from the internet (Threads).
     pub by_url: bool,
@@ -131,6 +133,11 @@ pub fn file_problem(provider: &str, limits: &MediaLimits, m: &Media) -> Option<S
     let longest = u64::from(limits.video_seconds) * 1000;
     if let Some(ms) = m.duration_ms.filter(|ms| longest > 0 && *ms > longest) {
         return Some(format!("{provider} takes video up to {}; this one is {}", length(longest), length(ms)));
+    }
+    let shortest = u64::from(limits.video_min_seconds) * 1000;
+    if let Some(ms) = m.duration_ms.filter(|ms| *ms < shortest) {
+        // Tenths, so a 2.6-second clip does not read as "3 s" beside a 3-second minimum.
+        return Some(format!("{provider} takes video of at least {}; this one is {:.1} s", length(shortest), ms as f64 / 1000.0));
     }
     aspect_problem(provider, limits, m)
 }
@@ -186,7 +193,7 @@ mod tests {
     }
 
     fn x() -> MediaLimits {
-        MediaLimits { types: vec![MediaType::Jpeg, MediaType::Png, MediaType::Gif, MediaType::Webp, MediaType::Mp4], max_images: 4, image_bytes: 5 * 1024 * 1024, video_bytes: 512 * 1024 * 1024, video_seconds: 140, by_url: false, required: false, widest: None, tallest: None }
+        MediaLimits { types: vec![MediaType::Jpeg, MediaType::Png, MediaType::Gif, MediaType::Webp, MediaType::Mp4], max_images: 4, image_bytes: 5 * 1024 * 1024, video_bytes: 512 * 1024 * 1024, video_seconds: 140, video_min_seconds: 0, by_url: false, required: false, widest: None, tallest: None }
     }
 
     #[test]
@@ -225,6 +232,10 @@ mod tests {
         assert_eq!(file_problem("X", &x(), &video(140_001)).unwrap(), "X takes video up to 2 min 20 s; this one is 2 min 21 s");
         assert_eq!(file_problem("X", &x(), &Media { duration_ms: None, ..video(0) }), None, "an unknown length is not checked");
         assert_eq!(file_problem("X", &MediaLimits { video_seconds: 0, ..x() }, &video(u64::MAX)), None, "0: no limit");
+        let linkedin = MediaLimits { video_min_seconds: 3, ..x() };
+        assert_eq!(file_problem("LinkedIn", &linkedin, &video(3_000)), None);
+        assert_eq!(file_problem("LinkedIn", &linkedin, &video(2_600)).unwrap(), "LinkedIn takes video of at least 3 s; this one is 2.6 s");
+        assert_eq!(file_problem("X", &x(), &video(1)), None, "0: no minimum");
         assert_eq!(length(45_000), "45 s");
         assert_eq!(length(1_200_000), "20 min");
     }
