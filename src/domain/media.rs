@@ -101,7 +101,8 @@ impl MediaLimits {
 /// in words; `None` when it takes them all.
 pub fn media_problem(provider: &str, limits: &MediaLimits, media: &[Media]) -> Option<String> {
     if media.is_empty() {
-        return limits.required.then(|| format!("{provider} posts need an image or a video: attach one, or untick the account"));
+        let what = if limits.types.iter().any(|t| t.is_video()) { "an image or a video" } else { "an image" };
+        return limits.required.then(|| format!("{provider} posts need {what}: attach one, or untick the account"));
     }
     if !limits.takes_media() {
         return Some(format!("{provider} takes no images or video from Keyport yet: remove the media or untick the account"));
@@ -211,6 +212,8 @@ mod tests {
         let instagram = MediaLimits { required: true, ..x() };
         assert_eq!(media_problem("Instagram", &instagram, &[]).unwrap(), "Instagram posts need an image or a video: attach one, or untick the account");
         assert_eq!(media_problem("Instagram", &instagram, &[img(1)]), None);
+        let pinterest = MediaLimits { required: true, types: vec![MediaType::Jpeg, MediaType::Png], ..x() };
+        assert_eq!(media_problem("Pinterest", &pinterest, &[]).unwrap(), "Pinterest posts need an image: attach one, or untick the account");
     }
 
     #[test]

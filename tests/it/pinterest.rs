@@ -41,7 +41,7 @@ async fn a_pinterest_account_chooses_a_board_and_pins_images(app: TestApp) {
     // A Pin needs an image: the composer refuses a text-only post to Pinterest.
     let text_only = PostForm { text: "Rye loaves".into(), accounts: vec![account_id.clone()], action: "now".into(), ..Default::default() };
     let refused = publish::create(&app.state, &Caller::default(), text_only.clone()).await.unwrap_err().to_string();
-    assert!(refused.contains("Pinterest"), "{refused}");
+    assert!(refused.contains("Pinterest posts need an image: attach one"), "{refused}");
 
     // Without a board the delivery fails in words that say what to do.
     let photo = crate::media::uploaded(&app, crate::media::PHOTO).await;
