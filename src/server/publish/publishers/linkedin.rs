@@ -23,8 +23,9 @@ use secrecy::SecretString;
 use serde_json::{json, Value};
 use std::time::Duration;
 
-/// Status checks of a video before the attempt gives up (and is retried later).
-const POLLS: u32 = 30;
+/// Status checks of a video before the attempt gives up and is retried later: 30 s, as
+/// for Meta's containers, well inside the delivery's lease.
+const POLLS: u32 = 15;
 const POLL_WAIT: Duration = Duration::from_secs(2);
 
 /// The version used when neither the catalog nor the platform names one.
