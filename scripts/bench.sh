@@ -32,6 +32,9 @@ rows+=("| 1,000 deliveries through the worker | ${publish:-see output} | \`cargo
 cargo build --release --features ssr --bin keyport >&2
 upload=$(scripts/measure-upload.sh target/release/keyport)
 rows+=("| 50 MiB video upload (server memory) | ${upload#upload of 50 MiB: } | \`scripts/measure-upload.sh target/release/keyport\` |")
+while IFS= read -r line; do
+  rows+=("| bytes on the wire, ${line%%:*} | ${line#*: } | \`scripts/measure-compression.sh target/release/keyport\` |")
+done < <(scripts/measure-compression.sh target/release/keyport)
 
 echo
 echo "| measurement | result | command |"

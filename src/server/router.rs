@@ -28,7 +28,11 @@ use axum::{
 use leptos::{config::LeptosOptions, nonce::Nonce, prelude::{provide_context, use_context}};
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use std::{net::SocketAddr, time::Duration};
-use tower_http::{catch_panic::CatchPanicLayer, trace::TraceLayer};
+use tower_http::{
+    catch_panic::CatchPanicLayer,
+    compression::{predicate::{NotForContentType, Predicate}, CompressionLayer, DefaultPredicate},
+    trace::TraceLayer,
+};
 use tower_sessions::{cookie::SameSite, Expiry, SessionManagerLayer};
 
 /// Leptos options built from our [`Config`], so the server does not depend on the
@@ -106,9 +110,17 @@ pub fn build(state: AppState) -> Router {
         .layer(session_layer(&state))
         .layer(CatchPanicLayer::custom(panicked))
         .layer(from_fn_with_state(state.clone(), security_headers))
+        .layer(compression())
         // The path only, at every level: a query may hold an OAuth callback's code and state.
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| tracing::debug_span!("request", method = %req.method(), path = %req.uri().path())))
         .with_state(state)
+}
+
+/// Text answers (pages, JSON, the WASM, CSS and JS) go compressed to a client that accepts
+/// gzip or Brotli. Images and video are compressed already, and an event stream must flush
+/// as it goes (the default predicate skips images, gRPC, event streams and tiny bodies).
+fn compression() -> CompressionLayer<impl Predicate> {
+    CompressionLayer::new().gzip(true).br(true).compress_when(DefaultPredicate::new().and(NotForContentType::const_new("video/")))
 }
 
 /// A handler that panics answers 500 with the reference of the logged cause, rather than

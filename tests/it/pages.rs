@@ -17,6 +17,7 @@ on_both_backends!(
     form_post_without_js_reports_field_errors_back_to_the_form,
     form_post_without_js_updates_and_deletes,
     malformed_server_function_bodies_answer_400_naming_the_field,
+    text_goes_compressed_and_images_as_they_are,
 );
 
 async fn page(app: &TestApp, path: &str) -> (u16, String) {
@@ -150,4 +151,36 @@ async fn malformed_server_function_bodies_answer_400_naming_the_field(app: TestA
     }
     let (_, list) = app.get_json("/api/platforms").await;
     assert_eq!(list["count"], 0, "nothing was stored");
+}
+
+/// Pages and JSON go gzip- or Brotli-compressed to a client that asks; an image does not
+/// (it is compressed already), and a client that does not ask gets plain bytes.
+async fn text_goes_compressed_and_images_as_they_are(app: TestApp) {
+    for n in 0..30 {
+        app.create_platform(json!({"name": format!("Platform {n}"), "category": "payment", "description": "A payment provider with a long enough description"})).await;
+    }
+    let get = |client: &reqwest::Client, path: &str, encoding: Option<&str>| {
+        let mut request = client.get(app.url(path));
+        if let Some(e) = encoding {
+            request = request.header("accept-encoding", e);
+        }
+        request.send()
+    };
+    let plain = get(&app.browser, "/platforms", None).await.unwrap();
+    assert_eq!(plain.headers().get("content-encoding"), None);
+    let plain = plain.bytes().await.unwrap();
+    let gzipped = get(&app.browser, "/platforms", Some("gzip")).await.unwrap();
+    assert_eq!(gzipped.headers()["content-encoding"], "gzip");
+    let gzipped = gzipped.bytes().await.unwrap();
+    let mut html = String::new();
+    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&gzipped[..]), &mut html).unwrap();
+    assert!(html.contains("Platform 29") && html.contains("</html>"), "the whole page, decompressed");
+    assert!(gzipped.len() * 3 < plain.len(), "{} bytes gzipped, {} plain", gzipped.len(), plain.len());
+    let api = get(&app.client, "/api/platforms", Some("br")).await.unwrap();
+    assert_eq!((api.status().as_u16(), api.headers()["content-encoding"].to_str().unwrap()), (200, "br"));
+
+    let photo = crate::media::uploaded(&app, crate::media::PHOTO).await;
+    let image = get(&app.client, &format!("/api/media/{}/content", photo["id"].as_str().unwrap()), Some("gzip, br")).await.unwrap();
+    assert_eq!(image.status(), 200);
+    assert_eq!(image.headers().get("content-encoding"), None, "a JPEG goes as it is");
 }
