@@ -50,14 +50,17 @@ test-e2e:
 # A production build: optimized server and WASM bundle. cargo-leptos finds wasm-opt on PATH
 # (npm's binaryen, installed by setup.sh --with-release); were it missing, cargo-leptos would
 # try to download it from GitHub, fail, and say only "Error:". `release-bundle` builds the
-# WASM/JS/CSS bundle alone (CI does, so the release door stays open).
+# WASM/JS/CSS bundle alone (CI does, so the release door stays open). `--precompress`
+# writes a .gz and a .br beside each file of the bundle, once; the server sends them to a
+# browser that accepts them instead of compressing the bundle on every request.
 RELEASE_PATH := $(CURDIR)/scripts/release-tools/node_modules/.bin:$(PATH)
 
 release: release-tools
-	PATH="$(RELEASE_PATH)" cargo leptos build --release
+	PATH="$(RELEASE_PATH)" cargo leptos build --release --precompress
 
 release-bundle: release-tools
-	PATH="$(RELEASE_PATH)" cargo leptos build --release --frontend-only
+	PATH="$(RELEASE_PATH)" cargo leptos build --release --precompress --frontend-only
+	@ls target/site/pkg/*.wasm.br target/site/pkg/*.wasm.gz >/dev/null || { echo "the bundle was not precompressed" >&2; exit 1; }
 
 release-tools: setup
 	@scripts/setup.sh --with-release
