@@ -11,6 +11,7 @@ pub mod db;
 pub mod egress;
 pub mod error;
 pub mod import;
+pub mod integrity;
 pub mod json_api;
 pub mod media;
 pub mod oauth;

@@ -93,6 +93,7 @@ async fn reseal_next(state: &AppState, cursor: &Cursor, platform: Option<Uuid>) 
             Err(e) => {
                 failed += 1;
                 tracing::warn!(platform.id = %s.platform_id, secret.owner = %s.owner_id, secret.field = %s.field, error = %e, "secret left as it is: it does not decrypt");
+                super::secrets::record(&state.db, s, false).await?;
             }
         }
     }

@@ -215,7 +215,9 @@ fn start_workers(state: &AppState) -> Vec<tokio::task::JoinHandle<()>> {
     let (s, owner) = (state.clone(), uuid::Uuid::now_v7());
     let rotation = workers::spawn(w, "key rotation", super::rotation::ROUND_WAIT, move |hb| super::rotation::round(s.clone(), owner, move || hb.beat()));
     let sweeper = workers::spawn(w, "session sweeper", SESSION_SWEEP, move |_| sweep_expired_sessions(sessions.clone()));
-    vec![refresher, publisher, rotation, sweeper]
+    let s = state.clone();
+    let integrity = workers::spawn(w, "integrity sweep", Duration::from_secs(60), move |hb| super::integrity::round(s.clone(), move || hb.beat()));
+    vec![refresher, publisher, rotation, sweeper, integrity]
 }
 
 /// Often enough that an expired Page pick (10 minutes) is gone soon after.

@@ -207,7 +207,9 @@ pub async fn resolve_optional(db: &Db, keyring: &Keyring, owner_id: Uuid, field:
     let Some(sealed) = store::one(db, owner_id, field).await? else {
         return Ok(None);
     };
-    let plaintext = keyring.open(&sealed.ciphertext, &sealed.slot()).map_err(|e| {
+    let opened = keyring.open(&sealed.ciphertext, &sealed.slot());
+    record(db, &sealed, opened.is_ok()).await?;
+    let plaintext = opened.map_err(|e| {
         tracing::warn!(platform.id = %sealed.platform_id, secret.owner = %owner_id, secret.field = %field, error = %e, "secret does not decrypt");
         SecretError::Undecryptable { field, cause: e }
     })?;
@@ -228,30 +230,54 @@ pub async fn encryption(db: &Db, keyring: &Keyring, platform_id: Uuid) -> Result
 
 /// The platform's own secrets (`own`), or those and its accounts' tokens.
 async fn statuses(db: &Db, keyring: &Keyring, platform_id: Uuid, own: bool) -> Result<Vec<SecretStatus>, AppError> {
-    let sealed = store::for_platform(db, platform_id, own).await?;
-    Ok(sealed.iter().map(|s| status(keyring, s)).collect())
-}
-
-/// The encryption badge of every platform that has secrets (the others have none).
-pub async fn badges(db: &Db, keyring: &Keyring) -> Result<HashMap<Uuid, Encryption>, AppError> {
-    let mut by_platform: HashMap<Uuid, Vec<SecretStatus>> = HashMap::new();
-    for sealed in store::all(db).await? {
-        by_platform.entry(sealed.platform_id).or_default().push(status(keyring, &sealed));
+    let mut statuses = Vec::new();
+    for sealed in store::for_platform(db, platform_id, own).await? {
+        statuses.push(status(db, keyring, &sealed).await?);
     }
-    Ok(by_platform.into_iter().map(|(id, s)| (id, Encryption::of(&s, keyring.current_version()))).collect())
+    Ok(statuses)
 }
 
-/// Describes a sealed secret; decrypts it only to learn whether it can be decrypted.
-fn status(keyring: &Keyring, sealed: &store::SealedSecret) -> SecretStatus {
-    let readable = Keyring::key_version_of(&sealed.ciphertext) == Some(sealed.key_version)
-        && keyring.open(&sealed.ciphertext, &sealed.slot()).is_ok();
-    SecretStatus {
+/// The encryption badge of every platform that has secrets (the others have none), from
+/// what is recorded about each secret: its key version, and whether it failed to open when
+/// last tried (on use, on its platform's page, or by the integrity sweep). Nothing is
+/// decrypted.
+pub async fn badges(db: &Db, keyring: &Keyring) -> Result<HashMap<Uuid, Encryption>, AppError> {
+    let current = keyring.current_version();
+    let mut by_platform: HashMap<Uuid, Vec<SecretStatus>> = HashMap::new();
+    for fact in store::facts(db).await? {
+        let status = SecretStatus { field: fact.field, key_version: fact.key_version, current_key: fact.key_version == current, readable: !fact.failing, updated_at: fact.updated_at };
+        by_platform.entry(fact.platform_id).or_default().push(status);
+    }
+    Ok(by_platform.into_iter().map(|(id, s)| (id, Encryption::of(&s, current))).collect())
+}
+
+/// Describes a sealed secret, opening it to learn whether it opens, and records the answer
+/// when it changed what is known.
+async fn status(db: &Db, keyring: &Keyring, sealed: &store::SealedSecret) -> Result<SecretStatus, AppError> {
+    let readable = opens(keyring, sealed);
+    record(db, sealed, readable).await?;
+    Ok(SecretStatus {
         field: sealed.field,
         key_version: sealed.key_version,
         current_key: sealed.key_version == keyring.current_version(),
         readable,
         updated_at: sealed.updated_at,
+    })
+}
+
+/// Whether the secret opens with the configured keys (its header naming the version it is
+/// stored under, and the ciphertext bound to its slot).
+pub fn opens(keyring: &Keyring, sealed: &store::SealedSecret) -> bool {
+    Keyring::key_version_of(&sealed.ciphertext) == Some(sealed.key_version) && keyring.open(&sealed.ciphertext, &sealed.slot()).is_ok()
+}
+
+/// Records whether the secret opened, when that differs from what was known (so a secret
+/// used often costs no write).
+pub async fn record(db: &Db, sealed: &store::SealedSecret, opened: bool) -> Result<(), super::store::StoreError> {
+    if sealed.failing == opened {
+        store::record_check(db, sealed.owner_id, sealed.field, opened).await?;
     }
+    Ok(())
 }
 
 /// Checks every configured key against the check value stored for its version (recording

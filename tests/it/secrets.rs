@@ -7,7 +7,7 @@ use common::TestApp;
 use keyport::{
     server_fns::credentials::SetSecret,
     domain::{AppError, SecretField},
-    server::{secrets, state::AppState},
+    server::{integrity, secrets, state::AppState},
 };
 use leptos::server_fn::ServerFn;
 use reqwest::Method;
@@ -26,6 +26,7 @@ on_both_backends!(
     deleting_a_platform_deletes_its_secrets,
     rejects_secrets_that_do_not_fit_the_platform,
     a_ciphertext_moved_to_another_platform_fails_to_decrypt,
+    the_list_opens_no_secret_and_the_integrity_sweep_finds_a_tampered_one,
     old_key_versions_still_decrypt_after_rotation,
     a_wrong_key_for_a_known_version_refuses_to_start,
     refuses_to_encrypt_once_a_key_reached_its_limit,
@@ -153,6 +154,36 @@ async fn a_ciphertext_moved_to_another_platform_fails_to_decrypt(app: TestApp) {
     assert_eq!(failed["platforms"][0]["name"], "B");
     let html = app.page(&format!("/platforms/{b}")).await.text().await.unwrap();
     assert!(html.contains("Decryption failed (wrong key or tampered)"));
+}
+
+async fn the_list_opens_no_secret_and_the_integrity_sweep_finds_a_tampered_one(app: TestApp) {
+    let a = platform(&app, "A", "api_key").await;
+    let b = platform(&app, "B", "api_key").await;
+    put_secret(&app, a, "api_key", json!({"value": PLANTED})).await;
+    put_secret(&app, b, "api_key", json!({"value": "b's own key"})).await;
+    let hex: String = stored_ciphertexts(&app).await.into_iter().find(|r| r.0 == a).unwrap().2.iter().map(|b| format!("{b:02x}")).collect();
+    app.execute(&format!("UPDATE secrets SET ciphertext = {} WHERE platform_id = {}", app.blob_literal(&hex), app.uuid_literal(b))).await;
+    let state_in_list = |list: &Value, name: &str| list["platforms"].as_array().unwrap().iter().find(|p| p["name"] == name).unwrap()["encryption"]["state"].clone();
+
+    // The list draws badges from what is recorded: it opens nothing, so it cannot know yet.
+    let (_, list) = app.get_json("/api/platforms").await;
+    assert_eq!(state_in_list(&list, "B"), "current", "no list request decrypts");
+
+    // Nothing is due within the period (a write counts as a check)...
+    assert_eq!(integrity::sweep(&app.state).await.unwrap(), (0, 0));
+    // ...and once the period has passed, the sweep opens both and records B's failure.
+    app.execute("UPDATE secrets SET updated_at = '2000-01-01T00:00:00Z'").await;
+    assert_eq!(integrity::sweep(&app.state).await.unwrap(), (2, 1));
+    let (_, list) = app.get_json("/api/platforms").await;
+    assert_eq!((state_in_list(&list, "A"), state_in_list(&list, "B")), ("current".into(), "failed".into()));
+    let (_, failed) = app.get_json("/api/platforms?encryption=failed").await;
+    assert_eq!(failed["platforms"].as_array().unwrap().len(), 1);
+    assert_eq!(integrity::sweep(&app.state).await.unwrap(), (0, 0), "each secret once per period");
+
+    // A new value replaces the tampered one: the recorded failure was about the old one.
+    put_secret(&app, b, "api_key", json!({"value": "b's new key"})).await;
+    let (_, list) = app.get_json("/api/platforms").await;
+    assert_eq!(state_in_list(&list, "B"), "current");
 }
 
 async fn old_key_versions_still_decrypt_after_rotation(app: TestApp) {

@@ -32,6 +32,7 @@ pub struct Config {
     pub sessions: SessionConfig,
     pub oauth: OauthConfig,
     pub publishing: PublishConfig,
+    pub integrity: IntegrityConfig,
     pub media: MediaConfig,
     /// What to log, as a tracing filter.
     pub rust_log: String,
@@ -129,6 +130,14 @@ pub struct PublishConfig {
     pub max_attempts: i32,
     /// The first retry waits about this long; each further one twice as long.
     pub retry_base: Duration,
+}
+
+/// The integrity sweep (`server::integrity`): every secret is opened once per `period`, at
+/// most `per_second` a second, so a tampered or unreadable one shows on the list's badges.
+#[derive(Debug)]
+pub struct IntegrityConfig {
+    pub period: Duration,
+    pub per_second: u64,
 }
 
 #[derive(Debug)]
@@ -326,12 +335,16 @@ impl Config {
             max_attempts: r.count("PUBLISH_MAX_ATTEMPTS", 5, 100, "attempts") as i32,
             retry_base: r.seconds("PUBLISH_RETRY_BASE_SECONDS", 10, 1, "seconds"),
         };
+        let integrity = IntegrityConfig {
+            period: r.seconds("INTEGRITY_CHECK_HOURS", 24, 3600, "hours"),
+            per_second: r.count("INTEGRITY_CHECKS_PER_SECOND", 200, 100_000, "secrets a second").max(1),
+        };
         let media = r.media();
         let rust_log = r.get("RUST_LOG").unwrap_or_else(|| "info".to_owned());
 
         match by_version {
             Some(by_version) if r.errors.is_empty() => {
-                Ok(Self { database, keys: KeyConfig { current, by_version, legacy }, web, sessions, oauth, publishing, media, rust_log })
+                Ok(Self { database, keys: KeyConfig { current, by_version, legacy }, web, sessions, oauth, publishing, integrity, media, rust_log })
             }
             _ => Err(ConfigErrors(r.errors)),
         }

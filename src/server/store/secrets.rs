@@ -23,6 +23,8 @@ pub struct SealedSecret {
     pub ciphertext: Vec<u8>,
     pub key_version: u32,
     pub updated_at: DateTime<Utc>,
+    /// It failed to open when last tried, since it was written.
+    pub failing: bool,
 }
 
 impl SealedSecret {
@@ -47,19 +49,81 @@ impl std::fmt::Debug for SealedSecret {
     }
 }
 
-/// The columns of [`Row`], in order.
-pub(super) const COLUMNS: &str = "owner_id, platform_id, account_id, instance_id, field, ciphertext, key_version, updated_at";
+/// Whether a row's last recorded failure to open is about its current ciphertext.
+macro_rules! failing {
+    () => {
+        "CASE WHEN decrypt_failed_at >= updated_at THEN 1 ELSE 0 END"
+    };
+}
+const FAILING: &str = failing!();
 
-/// A `secrets` row: owner_id, platform_id, account_id, instance_id, field, ciphertext, key_version, updated_at.
-pub(super) type Row = (Uuid, Uuid, Option<Uuid>, Option<Uuid>, String, Vec<u8>, i32, DateTime<Utc>);
+/// The columns of [`Row`], in order.
+pub(super) const COLUMNS: &str = concat!("owner_id, platform_id, account_id, instance_id, field, ciphertext, key_version, updated_at, ", failing!());
+
+/// A `secrets` row: owner_id, platform_id, account_id, instance_id, field, ciphertext, key_version, updated_at, failing.
+pub(super) type Row = (Uuid, Uuid, Option<Uuid>, Option<Uuid>, String, Vec<u8>, i32, DateTime<Utc>, i32);
 
 pub(super) fn decode(rows: Vec<Row>) -> Result<Vec<SealedSecret>, StoreError> {
     rows.into_iter()
-        .map(|(owner_id, platform_id, account_id, instance_id, field, ciphertext, key_version, updated_at)| {
+        .map(|(owner_id, platform_id, account_id, instance_id, field, ciphertext, key_version, updated_at, failing)| {
             let field = field.parse().map_err(StoreError::Corrupt)?;
-            Ok(SealedSecret { owner_id, platform_id, account_id, instance_id, field, ciphertext, key_version: key_version as u32, updated_at })
+            Ok(SealedSecret { owner_id, platform_id, account_id, instance_id, field, ciphertext, key_version: key_version as u32, updated_at, failing: failing != 0 })
         })
         .collect()
+}
+
+/// What the badges need to know of a secret, without its ciphertext.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SecretFact {
+    pub platform_id: Uuid,
+    pub field: SecretField,
+    pub key_version: u32,
+    pub updated_at: DateTime<Utc>,
+    pub failing: bool,
+}
+
+/// Every secret's facts, for the badges of the platform list: nothing is decrypted.
+pub async fn facts(db: &Db) -> Result<Vec<SecretFact>, StoreError> {
+    let rows: Vec<(Uuid, String, i32, DateTime<Utc>, i32)> = on_db!(db, |pool| {
+        sqlx::query_as(&format!("SELECT platform_id, field, key_version, updated_at, {FAILING} FROM secrets")).fetch_all(pool).await
+    })?;
+    rows.into_iter()
+        .map(|(platform_id, field, key_version, updated_at, failing)| {
+            Ok(SecretFact { platform_id, field: field.parse().map_err(StoreError::Corrupt)?, key_version: key_version as u32, updated_at, failing: failing != 0 })
+        })
+        .collect()
+}
+
+/// Records that the secret was just opened, and whether it opened.
+pub async fn record_check(db: &Db, owner_id: Uuid, field: SecretField, opens: bool) -> Result<(), StoreError> {
+    let at = now();
+    let failed_at = (!opens).then_some(at);
+    on_db!(db, |pool| {
+        sqlx::query("UPDATE secrets SET checked_at = $1, decrypt_failed_at = $2 WHERE owner_id = $3 AND field = $4")
+            .bind(at)
+            .bind(failed_at)
+            .bind(owner_id)
+            .bind(field.as_str())
+            .execute(pool)
+            .await
+            .map(|_| ())
+    })?;
+    Ok(())
+}
+
+/// Up to `limit` secrets not checked since `before` (a write counts as a check), the
+/// longest unchecked first: the integrity sweep's next batch.
+pub async fn due_for_check(db: &Db, before: DateTime<Utc>, limit: i64) -> Result<Vec<SealedSecret>, StoreError> {
+    let rows: Vec<Row> = on_db!(db, |pool| {
+        sqlx::query_as(&format!(
+            "SELECT {COLUMNS} FROM secrets WHERE coalesce(checked_at, updated_at) < $1 ORDER BY coalesce(checked_at, updated_at), owner_id, field LIMIT $2"
+        ))
+        .bind(before)
+        .bind(limit)
+        .fetch_all(pool)
+        .await
+    })?;
+    decode(rows)
 }
 
 /// Counts `n` encryptions with `key_version` inside a write's transaction, refusing
@@ -126,12 +190,6 @@ pub async fn for_platform(db: &Db, platform_id: Uuid, own: bool) -> Result<Vec<S
     decode(rows)
 }
 
-/// Every stored secret, for the encryption badges of the platform list.
-pub async fn all(db: &Db) -> Result<Vec<SealedSecret>, StoreError> {
-    let rows: Vec<Row> = on_db!(db, |pool| sqlx::query_as(&format!("SELECT {COLUMNS} FROM secrets")).fetch_all(pool).await)?;
-    decode(rows)
-}
-
 /// The `field` of its owner (a platform, or an account).
 pub async fn one(db: &Db, owner_id: Uuid, field: SecretField) -> Result<Option<SealedSecret>, StoreError> {
     let row: Option<Row> = on_db!(db, |pool| {
@@ -149,7 +207,8 @@ pub async fn one(db: &Db, owner_id: Uuid, field: SecretField) -> Result<Option<S
 pub async fn unbound_tokens(db: &Db) -> Result<Vec<SealedSecret>, StoreError> {
     let rows: Vec<Row> = on_db!(db, |pool| {
         sqlx::query_as(
-            "SELECT s.owner_id, s.platform_id, s.account_id, s.instance_id, s.field, s.ciphertext, s.key_version, s.updated_at FROM secrets s \
+            "SELECT s.owner_id, s.platform_id, s.account_id, s.instance_id, s.field, s.ciphertext, s.key_version, s.updated_at, \
+             CASE WHEN s.decrypt_failed_at >= s.updated_at THEN 1 ELSE 0 END FROM secrets s \
              JOIN accounts a ON a.id = s.owner_id WHERE s.account_id IS NULL AND s.field IN ('access_token', 'refresh_token')",
         )
         .fetch_all(pool)
