@@ -31,5 +31,5 @@ pub use oauth::{parse_board_id, parse_subreddit, Account, Board, OauthSettings, 
 pub use slots::{weekdays, PostingSlots};
 pub use posts::{char_count, shown, AccountText, Delivery, DeliveryStatus, Post, PostAction, PostFilter, PostForm, PostState, PublishTarget, Shown, ValidPost};
 pub use platform::{
-    FacetCounts, Platform, PlatformDraft, PlatformFilter, PlatformForm, PlatformList, ValidPlatform,
+    FacetCounts, FacetKey, Platform, PlatformDraft, PlatformFilter, PlatformForm, PlatformList, ValidPlatform,
 };

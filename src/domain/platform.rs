@@ -339,13 +339,14 @@ pub struct FacetCounts {
 pub type FacetKey = (Category, Status, EncryptionState);
 
 impl FacetCounts {
-    /// Counts each choice of one filter among the platforms that match the other filters.
-    pub fn new(platforms: &[FacetKey], filter: &PlatformFilter) -> Self {
+    /// Counts each choice of one filter among the platforms that match the other filters,
+    /// from how many platforms share each combination (a grouped query's rows).
+    pub fn new(groups: &[(FacetKey, i64)], filter: &PlatformFilter) -> Self {
         let count = |other_filters: PlatformFilter, choice: &dyn Fn(&FacetKey) -> bool| -> i64 {
-            platforms.iter().filter(|&&(c, s, e)| other_filters.matches(c, s, e) && choice(&(c, s, e))).count() as i64
+            groups.iter().filter(|&&((c, s, e), _)| other_filters.matches(c, s, e) && choice(&(c, s, e))).map(|(_, n)| n).sum()
         };
         Self {
-            total: platforms.len() as i64,
+            total: groups.iter().map(|(_, n)| n).sum(),
             by_category: Category::ALL
                 .iter()
                 .map(|&c| (c, count(PlatformFilter { category: None, ..*filter }, &|k| k.0 == c)))
@@ -504,6 +505,7 @@ mod tests {
             (Category::Payment, Status::Active, Current),
             (Category::Payment, Status::Active, OldKey),
         ];
+        let platforms: Vec<(FacetKey, i64)> = platforms.into_iter().map(|k| (k, 1)).collect();
         let all = FacetCounts::new(&platforms, &PlatformFilter::default());
         assert_eq!((all.total, all.category(Category::Social), all.status(Status::Active)), (6, 4, 5));
         assert_eq!((all.encryption(Current), all.encryption(NoSecret), all.encryption(Failed)), (2, 2, 1));
@@ -517,5 +519,9 @@ mod tests {
         assert_eq!((c.status(Status::Active), c.status(Status::Error)), (1, 0));
         assert_eq!(c.category(Category::Payment), 1);
         assert_eq!(c.encryption(NoSecret), 2);
+        // One row per combination, with its count, says the same.
+        let grouped = [((Category::Social, Status::Active, NoSecret), 2), ((Category::Social, Status::Active, Current), 1)];
+        let c = FacetCounts::new(&grouped, &PlatformFilter::default());
+        assert_eq!((c.total, c.category(Category::Social), c.encryption(NoSecret)), (3, 3, 2));
     }
 }

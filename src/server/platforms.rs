@@ -12,7 +12,7 @@ use super::{
     store::platforms as store,
 };
 use crate::domain::{
-    AppError, AuthType, EncryptionState, FacetCounts, OauthSettingsForm, Platform, PlatformFilter, PlatformForm, PlatformList, ValidPlatform,
+    AppError, AuthType, FacetCounts, OauthSettingsForm, Platform, PlatformFilter, PlatformForm, PlatformList, ValidPlatform,
 };
 use uuid::Uuid;
 
@@ -20,21 +20,19 @@ fn missing(id: Uuid) -> AppError {
     AppError::not_found(format!("platform {id}"))
 }
 
-/// The platforms matching `filter`, each with its badge, and the counts for every filter
-/// choice. Category and status filter in SQL; the encryption state is only known after
-/// looking at the secrets, so that filter applies here.
+/// The platforms matching `filter`, each with its badge (from stored facts: nothing is
+/// decrypted), and the counts for every filter choice (one grouped query). Category and
+/// status filter in SQL; the encryption state applies here.
 pub async fn list(db: &Db, keyring: &Keyring, filter: PlatformFilter) -> Result<PlatformList, AppError> {
     let sql_filter = PlatformFilter { encryption: None, ..filter };
-    let (platforms, summaries) = tokio::try_join!(store::list(db, &sql_filter), store::summaries(db))?;
+    let (platforms, facets) = tokio::try_join!(store::list(db, &sql_filter), store::facets(db, keyring.current_version()))?;
     let badges = secrets::badges(db, keyring).await?;
-    let state_of = |id: &Uuid| badges.get(id).map_or(EncryptionState::NoSecret, |b| b.state);
-    let keys: Vec<_> = summaries.iter().map(|(id, c, s)| (*c, *s, state_of(id))).collect();
     let platforms = platforms
         .into_iter()
         .map(|p| Platform { encryption: badges.get(&p.id).copied().unwrap_or_default(), ..p })
         .filter(|p| filter.encryption.is_none_or(|e| e == p.encryption.state))
         .collect();
-    Ok(PlatformList { platforms, counts: FacetCounts::new(&keys, &filter) })
+    Ok(PlatformList { platforms, counts: FacetCounts::new(&facets, &filter) })
 }
 
 pub async fn get(db: &Db, keyring: &Keyring, id: Uuid) -> Result<Platform, AppError> {

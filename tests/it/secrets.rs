@@ -178,6 +178,8 @@ async fn the_list_opens_no_secret_and_the_integrity_sweep_finds_a_tampered_one(a
     assert_eq!((state_in_list(&list, "A"), state_in_list(&list, "B")), ("current".into(), "failed".into()));
     let (_, failed) = app.get_json("/api/platforms?encryption=failed").await;
     assert_eq!(failed["platforms"].as_array().unwrap().len(), 1);
+    let html = app.page("/platforms").await.text().await.unwrap();
+    assert!(html.contains("Decryption failed (1)") && html.contains("Encrypted (current key) (1)"), "the grouped counts beside the filter");
     assert_eq!(integrity::sweep(&app.state).await.unwrap(), (0, 0), "each secret once per period");
 
     // A new value replaces the tampered one: the recorded failure was about the old one.

@@ -2,7 +2,7 @@
 
 use super::{now, StoreError, Unique};
 use crate::{
-    domain::{Category, Platform, PlatformFilter, Status, ValidPlatform},
+    domain::{Category, FacetKey, Platform, PlatformFilter, Status, ValidPlatform},
     on_db,
     server::db::Db,
 };
@@ -114,13 +114,28 @@ pub async fn list(db: &Db, filter: &PlatformFilter) -> Result<Vec<Platform>, Sto
     rows.into_iter().map(Platform::try_from).collect()
 }
 
-/// Every platform's id, category and status, for the counts beside the filters.
-pub async fn summaries(db: &Db) -> Result<Vec<(Uuid, Category, Status)>, StoreError> {
-    let rows: Vec<(Uuid, String, String)> = on_db!(db, |pool| {
-        sqlx::query_as("SELECT id, category, status FROM platforms").fetch_all(pool).await
+/// How many platforms share each category, status and encryption state: one grouped query
+/// for the counts beside the filters. The state is the badge's rule (`Encryption::of`) on
+/// stored facts: no secret; any secret failing to open; the oldest key not `current`; else
+/// current.
+pub async fn facets(db: &Db, current: u32) -> Result<Vec<(FacetKey, i64)>, StoreError> {
+    let rows: Vec<(String, String, String, i64)> = on_db!(db, |pool| {
+        sqlx::query_as(
+            "SELECT p.category, p.status, \
+                    CASE WHEN s.platform_id IS NULL THEN 'none' WHEN s.failing > 0 THEN 'failed' WHEN s.oldest <> $1 THEN 'old_key' ELSE 'current' END AS state, \
+                    COUNT(*) \
+             FROM platforms p LEFT JOIN ( \
+                 SELECT platform_id, MAX(CASE WHEN decrypt_failed_at >= updated_at THEN 1 ELSE 0 END) AS failing, MIN(key_version) AS oldest \
+                 FROM secrets GROUP BY platform_id \
+             ) s ON s.platform_id = p.id \
+             GROUP BY p.category, p.status, state",
+        )
+        .bind(current as i32)
+        .fetch_all(pool)
+        .await
     })?;
     rows.into_iter()
-        .map(|(id, c, s)| Ok((id, c.parse().map_err(StoreError::Corrupt)?, s.parse().map_err(StoreError::Corrupt)?)))
+        .map(|(c, s, e, n)| Ok(((c.parse().map_err(StoreError::Corrupt)?, s.parse().map_err(StoreError::Corrupt)?, e.parse().map_err(StoreError::Corrupt)?), n)))
         .collect()
 }
 
