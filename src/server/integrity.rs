@@ -26,7 +26,7 @@ pub async fn sweep(state: &AppState) -> Result<(usize, usize), StoreError> {
             failing += 1;
             tracing::warn!(platform.id = %sealed.platform_id, secret.owner = %sealed.owner_id, secret.field = %sealed.field, "integrity sweep: the secret does not decrypt (wrong key or tampered)");
         }
-        store::record_check(&state.db, sealed.owner_id, sealed.field, opened).await?;
+        store::record_check(&state.db, sealed, opened).await?;
     }
     Ok((due.len(), failing))
 }

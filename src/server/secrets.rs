@@ -275,7 +275,7 @@ pub fn opens(keyring: &Keyring, sealed: &store::SealedSecret) -> bool {
 /// used often costs no write).
 pub async fn record(db: &Db, sealed: &store::SealedSecret, opened: bool) -> Result<(), super::store::StoreError> {
     if sealed.failing == opened {
-        store::record_check(db, sealed.owner_id, sealed.field, opened).await?;
+        store::record_check(db, sealed, opened).await?;
     }
     Ok(())
 }

@@ -120,16 +120,16 @@ pub async fn list(db: &Db, filter: &PlatformFilter) -> Result<Vec<Platform>, Sto
 /// current.
 pub async fn facets(db: &Db, current: u32) -> Result<Vec<(FacetKey, i64)>, StoreError> {
     let rows: Vec<(String, String, String, i64)> = on_db!(db, |pool| {
-        sqlx::query_as(
+        sqlx::query_as(&format!(
             "SELECT p.category, p.status, \
                     CASE WHEN s.platform_id IS NULL THEN 'none' WHEN s.failing > 0 THEN 'failed' WHEN s.oldest <> $1 THEN 'old_key' ELSE 'current' END AS state, \
                     COUNT(*) \
              FROM platforms p LEFT JOIN ( \
-                 SELECT platform_id, MAX(CASE WHEN decrypt_failed_at >= updated_at THEN 1 ELSE 0 END) AS failing, MIN(key_version) AS oldest \
-                 FROM secrets GROUP BY platform_id \
+                 SELECT platform_id, MAX({}) AS failing, MIN(key_version) AS oldest FROM secrets GROUP BY platform_id \
              ) s ON s.platform_id = p.id \
              GROUP BY p.category, p.status, state",
-        )
+            super::secrets::FAILING
+        ))
         .bind(current as i32)
         .fetch_all(pool)
         .await

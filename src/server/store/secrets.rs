@@ -55,7 +55,7 @@ macro_rules! failing {
         "CASE WHEN decrypt_failed_at >= updated_at THEN 1 ELSE 0 END"
     };
 }
-const FAILING: &str = failing!();
+pub(super) const FAILING: &str = failing!();
 
 /// The columns of [`Row`], in order.
 pub(super) const COLUMNS: &str = concat!("owner_id, platform_id, account_id, instance_id, field, ciphertext, key_version, updated_at, ", failing!());
@@ -94,16 +94,18 @@ pub async fn facts(db: &Db) -> Result<Vec<SecretFact>, StoreError> {
         .collect()
 }
 
-/// Records that the secret was just opened, and whether it opened.
-pub async fn record_check(db: &Db, owner_id: Uuid, field: SecretField, opens: bool) -> Result<(), StoreError> {
+/// Records that the secret was just opened, and whether it opened: only if its ciphertext
+/// is still the one opened (a write in between replaced what was checked).
+pub async fn record_check(db: &Db, sealed: &SealedSecret, opens: bool) -> Result<(), StoreError> {
     let at = now();
     let failed_at = (!opens).then_some(at);
     on_db!(db, |pool| {
-        sqlx::query("UPDATE secrets SET checked_at = $1, decrypt_failed_at = $2 WHERE owner_id = $3 AND field = $4")
+        sqlx::query("UPDATE secrets SET checked_at = $1, decrypt_failed_at = $2 WHERE owner_id = $3 AND field = $4 AND ciphertext = $5")
             .bind(at)
             .bind(failed_at)
-            .bind(owner_id)
-            .bind(field.as_str())
+            .bind(sealed.owner_id)
+            .bind(sealed.field.as_str())
+            .bind(&sealed.ciphertext)
             .execute(pool)
             .await
             .map(|_| ())
