@@ -150,6 +150,11 @@ test.describe('Pinterest', () => {
       userinfo_url: `${base}/v5/user_account`, api_base_url: `${base}/v5`,
     });
     const account = await connectAccount(page, platform.id, 'Pin Baker', 'pin_baker');
+    // Without a board the composer says so as soon as the account is ticked.
+    await open(page, '/posts');
+    await page.getByRole('group', { name: platform.name }).getByRole('checkbox', { name: /^pin_baker/ }).check();
+    await expect(page.getByRole('status').filter({ hasText: 'has no board yet: choose one on its platform page, or save the post as a draft' })).toBeVisible();
+    await open(page, `/platforms/${platform.id}`);
     // The boards come from Pinterest; none is chosen yet, and the page says what that means.
     await expect(account).toContainText('No board yet: choose one, or posts to this account fail.');
     const board = account.getByRole('combobox', { name: 'Board' });

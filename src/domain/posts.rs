@@ -134,6 +134,10 @@ pub struct PublishTarget {
     /// `PUBLIC_URL` is not reachable from the internet); shown when files are attached.
     #[serde(default)]
     pub unreachable: Option<String>,
+    /// What the account lacks before it can be posted to (a Pinterest account's board):
+    /// a post to it can be saved as a draft, not sent or scheduled.
+    #[serde(default)]
+    pub missing: Option<String>,
 }
 
 /// What the compose form sends. `action` is the button pressed.

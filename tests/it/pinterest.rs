@@ -43,13 +43,14 @@ async fn a_pinterest_account_chooses_a_board_and_pins_images(app: TestApp) {
     let refused = publish::create(&app.state, &Caller::default(), text_only.clone()).await.unwrap_err().to_string();
     assert!(refused.contains("Pinterest posts need an image: attach one"), "{refused}");
 
-    // Without a board the delivery fails in words that say what to do.
+    // Without a board it cannot be sent or scheduled, only kept as a draft.
     let photo = crate::media::uploaded(&app, crate::media::PHOTO).await;
     let pick = |m: &Value, alt: &str| MediaPick { id: m["id"].as_str().unwrap().into(), alt: alt.into() };
     let one = PostForm { link: "https://example.com/rye".into(), media: vec![pick(&photo, "A rye loaf on a board")], ..text_only };
-    let d = pin(&app, one.clone()).await;
-    assert_eq!(d.status, DeliveryStatus::Failed);
-    assert!(d.error.as_deref().unwrap().contains("choose one on the platform page"), "{:?}", d.error);
+    let refused = publish::create(&app.state, &Caller::default(), one.clone()).await.unwrap_err().to_string();
+    assert!(refused.contains("flour_studio (pinterest ") && refused.contains(") has no board yet: choose one on its platform page"), "{refused}");
+    let draft = PostForm { action: "draft".into(), ..one.clone() };
+    publish::create(&app.state, &Caller::default(), draft).await.expect("a draft needs no board");
 
     // The platform page lists the account's boards (read from Pinterest with its token).
     let page = browser.get(app.url(&format!("/platforms/{id}"))).send().await.unwrap().text().await.unwrap();

@@ -44,6 +44,8 @@ pub async fn choices(state: &AppState) -> Result<(Vec<PublishTarget>, Vec<String
                 format!("{} fetches each file from Keyport at {}, which the internet cannot reach: set PUBLIC_URL to Keyport's public address, or the post will fail there", a.provider.label(), web.public_url)
             });
             let name = a.name.filter(|n| !n.is_empty()).unwrap_or_else(|| if a.external_id.is_empty() { a.platform_name.clone() } else { a.external_id.clone() });
+            let missing = (a.provider == crate::domain::ProviderKey::Pinterest && a.destination.is_none())
+                .then(|| format!("{name} ({}) has no board yet: choose one on its platform page, or save the post as a draft", a.platform_name));
             PublishTarget {
                 account_id: a.account_id,
                 platform_id: a.platform_id,
@@ -54,6 +56,7 @@ pub async fn choices(state: &AppState) -> Result<(Vec<PublishTarget>, Vec<String
                 char_limit: catalog::get(a.provider).char_limit,
                 media,
                 unreachable,
+                missing,
             }
         })
         .collect();
@@ -72,6 +75,9 @@ async fn prepare(state: &AppState, form: PostForm) -> Result<(crate::domain::Val
         match targets.iter().find(|t| t.account_id == *id) {
             None => errors.add("accounts", "one of the accounts is not connected (or cannot publish): connect it first"),
             Some(t) => {
+                if let Some(why) = t.missing.as_ref().filter(|_| post.action != PostAction::Draft) {
+                    errors.add("accounts", why.clone());
+                }
                 let own = post.texts.iter().find(|(a, _)| a == id).map(|(_, text)| text.clone());
                 let length = crate::domain::char_count(t.provider, own.as_deref().unwrap_or(&post.text), post.link.as_deref());
                 if let Some(limit) = t.char_limit.filter(|l| length > *l as usize) {

@@ -173,15 +173,17 @@ pub struct Publishable {
     pub name: Option<String>,
     pub external_id: String,
     pub avatar_url: Option<String>,
+    /// Where its posts go, for a provider that asks (a Reddit subreddit, a Pinterest board).
+    pub destination: Option<String>,
 }
 
 /// Accounts with an access token, under OAuth platforms that are not switched off, in one
 /// query (platform name, then account name).
 pub async fn publishable(db: &Db) -> Result<Vec<Publishable>, StoreError> {
-    type Row = (Uuid, Uuid, String, String, Option<String>, String, Option<String>);
+    type Row = (Uuid, Uuid, String, String, Option<String>, String, Option<String>, Option<String>);
     let rows: Vec<Row> = on_db!(db, |pool| {
         sqlx::query_as(
-            "SELECT a.id, a.platform_id, p.name, o.provider, a.name, a.external_id, a.avatar_url FROM accounts a \
+            "SELECT a.id, a.platform_id, p.name, o.provider, a.name, a.external_id, a.avatar_url, a.destination FROM accounts a \
              JOIN platforms p ON p.id = a.platform_id JOIN oauth_settings o ON o.platform_id = a.platform_id \
              WHERE p.auth_type = 'oauth2' AND p.status <> 'inactive' \
              AND EXISTS (SELECT 1 FROM secrets s WHERE s.owner_id = a.id AND s.field = 'access_token') \
@@ -191,9 +193,9 @@ pub async fn publishable(db: &Db) -> Result<Vec<Publishable>, StoreError> {
         .await
     })?;
     rows.into_iter()
-        .map(|(account_id, platform_id, platform_name, provider, name, external_id, avatar_url)| {
+        .map(|(account_id, platform_id, platform_name, provider, name, external_id, avatar_url, destination)| {
             let provider = provider.parse().map_err(StoreError::Corrupt)?;
-            Ok(Publishable { account_id, platform_id, platform_name, provider, name, external_id, avatar_url })
+            Ok(Publishable { account_id, platform_id, platform_name, provider, name, external_id, avatar_url, destination })
         })
         .collect()
 }

@@ -226,6 +226,7 @@ fn Composer(
                                 <Avatar url=t.avatar_url.clone() name=t.name.clone()/>
                                 {format!("{}{limit}", t.name)}
                             </label>
+                            {t.missing.clone().map(|why| view! { <p class="notice warning" role="status" hidden=move || !selected.get().contains(&id)>{why}</p> })}
                             <OwnText index=positions.iter().position(|a| *a == id).unwrap_or_default() account=id name=t.name.clone()
                                 initial=texts.get(&id).cloned().unwrap_or_default() own_texts errors/>
                         }
