@@ -316,15 +316,9 @@ async fn photos(app: &AppState, page_id: &str, headers: &HeaderMap, query: Optio
     if let Some(response) = app.injected_fault(if unpublished { Endpoint::Media } else { Endpoint::Posts }).await {
         return response;
     }
-    let query = parse_params(query.unwrap_or_default()).unwrap_or_default();
-    let Some(token) = token_of(headers, &query).map(str::to_owned) else { return invalid_token() };
-    let page = {
-        let store = app.store();
-        match store.page_for_token(&token).cloned() {
-            Some(page) if page.id == page_id => page,
-            Some(_) => return permission_error("The Page access token is for another Page"),
-            None => return invalid_token(),
-        }
+    let page = match page_of(app, page_id, headers, query) {
+        Ok(page) => page,
+        Err(refusal) => return refusal,
     };
     let Some(url) = params.get("url") else {
         return graph_error(StatusCode::BAD_REQUEST, 100, None, "(#100) Requires a url or a file to upload");
@@ -351,6 +345,18 @@ async fn photos(app: &AppState, page_id: &str, headers: &HeaderMap, query: Optio
     Json(json!({ "id": photo, "post_id": format!("{page_id}_{id}") })).into_response()
 }
 
+/// The Page `page_id` whose Page access token the request carries (header or query), or
+/// Meta's refusal.
+fn page_of(app: &AppState, page_id: &str, headers: &HeaderMap, query: Option<&str>) -> Result<crate::account::Account, Response> {
+    let query = parse_params(query.unwrap_or_default()).unwrap_or_default();
+    let token = token_of(headers, &query).ok_or_else(invalid_token)?;
+    match app.store().page_for_token(token).cloned() {
+        Some(page) if page.id == page_id => Ok(page),
+        Some(_) => Err(permission_error("The Page access token is for another Page")),
+        None => Err(invalid_token()),
+    }
+}
+
 /// The photos a feed post's `attached_media` names (`[{"media_fbid": id}, …]`), each an
 /// unpublished photo of this Page.
 fn attached_photos(store: &mut crate::store::Store, page: &crate::account::Account, attached: &Value) -> Result<Vec<crate::media::Attachment>, Response> {
@@ -370,15 +376,12 @@ async fn videos(app: &AppState, page_id: &str, headers: &HeaderMap, query: Optio
     if let Some(response) = app.injected_fault(Endpoint::Posts).await {
         return response;
     }
-    let query = parse_params(query.unwrap_or_default()).unwrap_or_default();
-    let Some(token) = token_of(headers, &query).map(str::to_owned) else { return invalid_token() };
+    let page = match page_of(app, page_id, headers, query) {
+        Ok(page) => page,
+        Err(refusal) => return refusal,
+    };
     let Ok(params) = parse_form(body) else {
         return graph_error(StatusCode::BAD_REQUEST, 100, None, "(#100) Malformed body");
-    };
-    let page = match app.store().page_for_token(&token).cloned() {
-        Some(page) if page.id == page_id => page,
-        Some(_) => return permission_error("The Page access token is for another Page"),
-        None => return invalid_token(),
     };
     let Some(url) = params.get("file_url") else {
         return graph_error(StatusCode::BAD_REQUEST, 100, None, "(#100) Requires a file_url or a file to upload");
