@@ -208,11 +208,10 @@ pub async fn one(db: &Db, owner_id: Uuid, field: SecretField) -> Result<Option<S
 /// each now belongs to (the migration gave it the platform's id).
 pub async fn unbound_tokens(db: &Db) -> Result<Vec<SealedSecret>, StoreError> {
     let rows: Vec<Row> = on_db!(db, |pool| {
-        sqlx::query_as(
-            "SELECT s.owner_id, s.platform_id, s.account_id, s.instance_id, s.field, s.ciphertext, s.key_version, s.updated_at, \
-             CASE WHEN s.decrypt_failed_at >= s.updated_at THEN 1 ELSE 0 END FROM secrets s \
-             JOIN accounts a ON a.id = s.owner_id WHERE s.account_id IS NULL AND s.field IN ('access_token', 'refresh_token')",
-        )
+        sqlx::query_as(&format!(
+            "SELECT {COLUMNS} FROM secrets \
+             WHERE account_id IS NULL AND field IN ('access_token', 'refresh_token') AND owner_id IN (SELECT id FROM accounts)"
+        ))
         .fetch_all(pool)
         .await
     })?;
