@@ -137,14 +137,20 @@ async fn rejects_secrets_that_do_not_fit_the_platform(app: TestApp) {
     assert!(stored_ciphertexts(&app).await.is_empty(), "nothing was stored");
 }
 
-async fn a_ciphertext_moved_to_another_platform_fails_to_decrypt(app: TestApp) {
-    let a = platform(&app, "A", "api_key").await;
-    let b = platform(&app, "B", "api_key").await;
-    put_secret(&app, a, "api_key", json!({"value": PLANTED})).await;
-    put_secret(&app, b, "api_key", json!({"value": "b's own key"})).await;
-    // An attacker with database access copies A's ciphertext onto B's row.
-    let hex: String = stored_ciphertexts(&app).await.into_iter().find(|r| r.0 == a).unwrap().2.iter().map(|b| format!("{b:02x}")).collect();
+/// Platforms A and B with an API key each, then, as an attacker with database access
+/// would, A's ciphertext copied onto B's row. Returns (A, B).
+async fn b_holds_a_ciphertext_of_a(app: &TestApp) -> (Uuid, Uuid) {
+    let a = platform(app, "A", "api_key").await;
+    let b = platform(app, "B", "api_key").await;
+    put_secret(app, a, "api_key", json!({"value": PLANTED})).await;
+    put_secret(app, b, "api_key", json!({"value": "b's own key"})).await;
+    let hex: String = stored_ciphertexts(app).await.into_iter().find(|r| r.0 == a).unwrap().2.iter().map(|b| format!("{b:02x}")).collect();
     app.execute(&format!("UPDATE secrets SET ciphertext = {} WHERE platform_id = {}", app.blob_literal(&hex), app.uuid_literal(b))).await;
+    (a, b)
+}
+
+async fn a_ciphertext_moved_to_another_platform_fails_to_decrypt(app: TestApp) {
+    let (a, b) = b_holds_a_ciphertext_of_a(&app).await;
 
     let err = secrets::resolve(&app.db, &app.state.keyring, b, SecretField::ApiKey).await.unwrap_err();
     assert!(err.to_string().contains("does not decrypt"), "{err}");
@@ -157,12 +163,7 @@ async fn a_ciphertext_moved_to_another_platform_fails_to_decrypt(app: TestApp) {
 }
 
 async fn the_list_opens_no_secret_and_the_integrity_sweep_finds_a_tampered_one(app: TestApp) {
-    let a = platform(&app, "A", "api_key").await;
-    let b = platform(&app, "B", "api_key").await;
-    put_secret(&app, a, "api_key", json!({"value": PLANTED})).await;
-    put_secret(&app, b, "api_key", json!({"value": "b's own key"})).await;
-    let hex: String = stored_ciphertexts(&app).await.into_iter().find(|r| r.0 == a).unwrap().2.iter().map(|b| format!("{b:02x}")).collect();
-    app.execute(&format!("UPDATE secrets SET ciphertext = {} WHERE platform_id = {}", app.blob_literal(&hex), app.uuid_literal(b))).await;
+    let (_, b) = b_holds_a_ciphertext_of_a(&app).await;
     let state_in_list = |list: &Value, name: &str| list["platforms"].as_array().unwrap().iter().find(|p| p["name"] == name).unwrap()["encryption"]["state"].clone();
 
     // The list draws badges from what is recorded: it opens nothing, so it cannot know yet.
