@@ -8,13 +8,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=${1:-target/debug/keyport}
 count=${COUNT:-1000}
-port=3191
-work=$(mktemp -d)
-trap 'kill "$server" 2>/dev/null || true; rm -rf "$work"' EXIT
-
-export KEYPORT_DOTENV=off DATABASE_URL="sqlite://$work/keyport.db" MEDIA_DIR="$work/media" LEPTOS_SITE_ADDR="127.0.0.1:$port" RUST_LOG=warn
-ENCRYPTION_KEY=$("$bin" keys generate)
-export ENCRYPTION_KEY
+. scripts/fresh-server.sh
+fresh_server 3191
 python3 - "$count" > "$work/platforms.json" <<'PY'
 import json, sys
 n = int(sys.argv[1])
@@ -22,14 +17,7 @@ print(json.dumps([{"name": f"Platform {i:05}", "category": ["payment", "social",
                    "description": f"Integration number {i}", "api_config": {"api_key": f"key-{i:08}-abcdefghijklmnop", "webhook_secret": f"whsec-{i:08}"}} for i in range(n)]))
 PY
 "$bin" import "$work/platforms.json" >/dev/null
-echo "correct horse battery" | "$bin" user create --email bench@example.com --role admin >/dev/null
-"$bin" serve >/dev/null &
-server=$!
-for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.2; done
-
-base="http://127.0.0.1:$port"
-action=$(curl -s "$base/login" | grep -o 'action="/api/sign_in[^"]*"' | head -n1 | cut -d'"' -f2)
-curl -s -c "$work/jar" -o /dev/null -H "Origin: $base" --data-urlencode email=bench@example.com --data-urlencode "password=correct horse battery" "$base$action"
+serve_signed_in admin
 wasm=$(curl -s "$base/login" | grep -o '/pkg/[^"]*\.wasm' | head -n1)
 
 # One line per path: its bytes plain, gzipped and with Brotli, and the time each took.

@@ -7,21 +7,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=${1:-target/debug/keyport}
 size=${SIZE_MB:-50}
-port=3190
-work=$(mktemp -d)
-trap 'kill "$server" 2>/dev/null || true; rm -rf "$work"' EXIT
-
-export KEYPORT_DOTENV=off DATABASE_URL="sqlite://$work/keyport.db" MEDIA_DIR="$work/media" LEPTOS_SITE_ADDR="127.0.0.1:$port" RUST_LOG=warn
-ENCRYPTION_KEY=$("$bin" keys generate)
-export ENCRYPTION_KEY
-echo "correct horse battery" | "$bin" user create --email bench@example.com --role marketer >/dev/null
-"$bin" serve >/dev/null &
-server=$!
-for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.2; done
-
-base="http://127.0.0.1:$port"
-action=$(curl -s "$base/login" | grep -o 'action="/api/sign_in[^"]*"' | head -n1 | cut -d'"' -f2)
-curl -s -c "$work/jar" -o /dev/null -H "Origin: $base" --data-urlencode email=bench@example.com --data-urlencode "password=correct horse battery" "$base$action"
+. scripts/fresh-server.sh
+fresh_server 3190
+serve_signed_in marketer
 
 # An MP4 header, then random bytes (nothing compresses or deduplicates them).
 { printf '\0\0\0\030ftypmp42\0\0\0\0isommp42'; head -c $((size * 1024 * 1024)) /dev/urandom; } > "$work/clip.mp4"

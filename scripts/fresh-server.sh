@@ -1,0 +1,24 @@
+# Sourced by the measure-*.sh scripts: a Keyport server ($bin) on a fresh SQLite database
+# and media folder in a temporary directory, removed (and the server stopped) on exit.
+#   fresh_server PORT       sets $work, $base and the environment, with a new key
+#   serve_signed_in ROLE    creates bench@example.com with ROLE, starts the server, waits
+#                           for it and signs in (cookie jar: $work/jar); sets $server
+
+fresh_server() {
+  work=$(mktemp -d)
+  trap 'kill "${server:-}" 2>/dev/null || true; rm -rf "$work"' EXIT
+  base="http://127.0.0.1:$1"
+  export KEYPORT_DOTENV=off DATABASE_URL="sqlite://$work/keyport.db" MEDIA_DIR="$work/media" LEPTOS_SITE_ADDR="127.0.0.1:$1" RUST_LOG=warn
+  ENCRYPTION_KEY=$("$bin" keys generate)
+  export ENCRYPTION_KEY
+}
+
+serve_signed_in() {
+  echo "correct horse battery" | "$bin" user create --email bench@example.com --role "$1" >/dev/null
+  "$bin" serve >/dev/null &
+  server=$!
+  for _ in $(seq 100); do curl -sf "$base/healthz" >/dev/null && break; sleep 0.2; done
+  local action
+  action=$(curl -s "$base/login" | grep -o 'action="/api/sign_in[^"]*"' | head -n1 | cut -d'"' -f2)
+  curl -s -c "$work/jar" -o /dev/null -H "Origin: $base" --data-urlencode email=bench@example.com --data-urlencode "password=correct horse battery" "$base$action"
+}
