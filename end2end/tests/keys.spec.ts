@@ -56,7 +56,7 @@ test('an admin re-encrypts every secret to the current key and watches it finish
   await expect(job).toContainText('Finished');
   await expect(versions).toContainText('v1 is no longer used: it is safe to remove ENCRYPTION_KEY_V1 from the environment.');
 
-  await open(page, '/platforms');
+  await open(page, '/platforms?q=Old%20key');
   for (const name of names) {
     await expect(page.getByRole('row').filter({ hasText: name })).toContainText('Encrypted (current key v2)');
   }

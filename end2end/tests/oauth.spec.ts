@@ -9,7 +9,7 @@ test.describe('OAuth connect as a marketer', () => {
   test.use({ storageState: '.auth/marketer.json' });
 
   test('connects the Sandbox platform, then re-authenticates after the grant is revoked', async ({ page, api, request }) => {
-    await open(page, '/platforms');
+    await open(page, '/platforms?q=Sandbox');
     await page.getByRole('link', { name: 'Sandbox', exact: true }).click();
     await page.locator('body[data-hydrated="true"]').waitFor();
     const accounts = page.getByRole('region', { name: 'Accounts' });
@@ -49,7 +49,7 @@ test.describe('OAuth connect as a marketer', () => {
   });
 
   test('a second account lives under the same platform and is disconnected on its own', async ({ page }) => {
-    await open(page, '/platforms');
+    await open(page, '/platforms?q=Sandbox');
     await page.getByRole('link', { name: 'Sandbox', exact: true }).click();
     const accounts = page.getByRole('region', { name: 'Accounts' });
     await accounts.getByRole('button', { name: 'Connect another account' }).click();
@@ -63,7 +63,7 @@ test.describe('OAuth connect as a marketer', () => {
     await expect(choices.getByRole('checkbox')).toHaveCount(2);
     await expect(choices.getByRole('checkbox', { name: /^E2E Second Brand/ })).toBeVisible();
 
-    await open(page, '/platforms');
+    await open(page, '/platforms?q=Sandbox');
     await page.getByRole('link', { name: 'Sandbox', exact: true }).click();
     await accounts.getByRole('button', { name: 'Disconnect E2E Second Brand' }).click();
     await expect(page.getByRole('status')).toContainText(/[Dd]isconnected/);
@@ -104,7 +104,7 @@ test.describe('OAuth connect as a marketer', () => {
   });
 
   test('denying at the provider explains what happened and stores nothing', async ({ page }) => {
-    await open(page, '/platforms');
+    await open(page, '/platforms?q=Sandbox');
     await page.getByRole('link', { name: 'Sandbox', exact: true }).click();
     const accounts = page.getByRole('region', { name: 'Accounts' });
     await accounts.getByRole('button', { name: /^Connect/ }).click();
@@ -114,7 +114,7 @@ test.describe('OAuth connect as a marketer', () => {
 });
 
 test('an admin sees the exact redirect URI to register, with a copy button', async ({ page }) => {
-  await open(page, '/platforms');
+  await open(page, '/platforms?q=Sandbox');
   await page.getByRole('link', { name: 'Sandbox', exact: true }).click();
   await page.locator('body[data-hydrated="true"]').waitFor();
   const settings = page.getByRole('region', { name: 'OAuth settings' });

@@ -21,6 +21,13 @@ test.describe('platform registry', () => {
     await expect(page.getByText('https://mastodon.social')).toBeVisible();
 
     await page.getByRole('link', { name: '← All platforms' }).click();
+    // The list is paged: the search box finds it wherever it sorts.
+    const search = page.getByRole('searchbox', { name: 'Search' });
+    await search.fill(name.toUpperCase());
+    await search.press('Enter');
+    await expect(page).toHaveURL(/\?q=MASTODON/);
+    await expect(search).toHaveValue(name.toUpperCase());
+    await expect(page.getByText(/^1 platform matching/)).toBeVisible();
     const row = page.getByRole('row').filter({ hasText: name });
     await expect(row).toBeVisible();
     await expect(row).toContainText('Social');
@@ -61,9 +68,18 @@ test.describe('platform registry', () => {
     await open(page, '/platforms?category=email');
     await expect(rowNamed('Mail')).toBeVisible();
     await expect(rowNamed('Shop')).toHaveCount(0);
-    await page.getByRole('link', { name: 'Clear filters' }).click();
+    await page.getByRole('link', { name: 'Clear search and filters' }).click();
     await expect(page).toHaveURL(/\/platforms$/);
+    await expect(page.getByLabel('Category')).toHaveValue('');
+
+    // Search and filters combine; sorting keeps both.
+    await open(page, `/platforms?q=${encodeURIComponent(tag)}&category=payment`);
     await expect(rowNamed('Shop')).toBeVisible();
+    await expect(rowNamed('Mail')).toHaveCount(0);
+    await page.getByLabel('Sort by').selectOption('status');
+    await expect(page).toHaveURL(/category=payment&q=.*&sort=status$/);
+    await expect(page.getByRole('row').nth(1)).toContainText(`${tag} Shop`);
+    await expect(page.getByRole('row').nth(2)).toContainText(`${tag} Broken Pay`);
   });
 
   test('edit a platform', async ({ page, api }) => {
@@ -137,7 +153,7 @@ test.describe('without JavaScript', () => {
 
     await page.goto('/platforms');
     await page.getByLabel('Category').selectOption('crm');
-    await page.getByRole('button', { name: 'Apply filters' }).click();
+    await page.getByRole('button', { name: 'Apply' }).click();
     await expect(page).toHaveURL(/category=crm/);
     await expect(page.getByRole('row').filter({ hasText: name })).toBeVisible();
   });

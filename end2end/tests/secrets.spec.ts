@@ -24,7 +24,7 @@ test.describe('credentials', () => {
     expect(source).not.toContain(key);
 
     // The list shows the badge and filters by it.
-    await open(page, '/platforms');
+    await open(page, `/platforms?q=${encodeURIComponent(name)}`);
     await page.getByLabel('Encryption').selectOption('current');
     await expect(page).toHaveURL(/encryption=current/);
     await expect(page.getByRole('row').filter({ hasText: name })).toContainText('Encrypted (current key v2)');

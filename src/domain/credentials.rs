@@ -23,10 +23,15 @@ impl Default for EncryptionState {
 impl Encryption {
     /// The badge of a platform whose secrets have these statuses.
     pub fn of(secrets: &[SecretStatus], current_version: u32) -> Self {
-        let oldest = secrets.iter().map(|s| s.key_version).min();
-        let state = if secrets.is_empty() {
+        Self::of_facts(secrets.iter().map(|s| s.key_version).min(), secrets.iter().any(|s| !s.readable), current_version)
+    }
+
+    /// The badge from a platform's oldest key version (`None`: no secret) and whether any
+    /// of its secrets fails to open.
+    pub fn of_facts(oldest: Option<u32>, failing: bool, current_version: u32) -> Self {
+        let state = if oldest.is_none() {
             EncryptionState::NoSecret
-        } else if secrets.iter().any(|s| !s.readable) {
+        } else if failing {
             EncryptionState::Failed
         } else if oldest != Some(current_version) {
             EncryptionState::OldKey

@@ -1,7 +1,7 @@
 //! A platform is one integration (a social network, a payment provider, …). This module
 //! holds its shape, the inputs it is created from (JSON and HTML form) and their rules.
 
-use super::{AuthType, Category, Encryption, EncryptionState, FieldErrors, Status};
+use super::{AuthType, Category, Encryption, FieldErrors, Status};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -219,7 +219,7 @@ fn parse_enum<T: std::str::FromStr<Err = String> + Default>(
     }
 }
 
-fn parse_choice<T: std::str::FromStr<Err = String>>(
+pub(super) fn parse_choice<T: std::str::FromStr<Err = String>>(
     errors: &mut FieldErrors,
     field: &str,
     value: Option<&str>,
@@ -279,112 +279,6 @@ fn check_http_url(text: &str) -> Result<(), String> {
     }
 }
 
-/// Which platforms a list shows; `None` means any.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PlatformFilter {
-    pub category: Option<Category>,
-    pub status: Option<Status>,
-    pub encryption: Option<EncryptionState>,
-}
-
-impl PlatformFilter {
-    /// Reads the filter from URL query values; an empty value means "any".
-    pub fn parse(category: Option<&str>, status: Option<&str>, encryption: Option<&str>) -> Result<Self, FieldErrors> {
-        let mut errors = FieldErrors::default();
-        let category = parse_choice(&mut errors, "category", category);
-        let status = parse_choice(&mut errors, "status", status);
-        let encryption = parse_choice(&mut errors, "encryption", encryption);
-        errors.into_result(Self { category, status, encryption })
-    }
-
-    /// Whether a platform with these properties is shown.
-    pub fn matches(&self, category: Category, status: Status, encryption: EncryptionState) -> bool {
-        self.category.is_none_or(|c| c == category)
-            && self.status.is_none_or(|s| s == status)
-            && self.encryption.is_none_or(|e| e == encryption)
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.category.is_none() && self.status.is_none() && self.encryption.is_none()
-    }
-
-    /// The query string for this filter (without `?`), empty when nothing is filtered.
-    pub fn to_query(&self) -> String {
-        let mut parts = Vec::new();
-        if let Some(c) = self.category {
-            parts.push(format!("category={c}"));
-        }
-        if let Some(s) = self.status {
-            parts.push(format!("status={s}"));
-        }
-        if let Some(e) = self.encryption {
-            parts.push(format!("encryption={e}"));
-        }
-        parts.join("&")
-    }
-}
-
-/// How many platforms each filter choice would show, given the other filters: the numbers
-/// beside the category, status and encryption choices.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FacetCounts {
-    /// All platforms, unfiltered.
-    pub total: i64,
-    pub by_category: Vec<(Category, i64)>,
-    pub by_status: Vec<(Status, i64)>,
-    pub by_encryption: Vec<(EncryptionState, i64)>,
-}
-
-/// The properties a platform is filtered by.
-pub type FacetKey = (Category, Status, EncryptionState);
-
-impl FacetCounts {
-    /// Counts each choice of one filter among the platforms that match the other filters,
-    /// from how many platforms share each combination (a grouped query's rows).
-    pub fn new(groups: &[(FacetKey, i64)], filter: &PlatformFilter) -> Self {
-        let count = |other_filters: PlatformFilter, choice: &dyn Fn(&FacetKey) -> bool| -> i64 {
-            groups.iter().filter(|&&((c, s, e), _)| other_filters.matches(c, s, e) && choice(&(c, s, e))).map(|(_, n)| n).sum()
-        };
-        Self {
-            total: groups.iter().map(|(_, n)| n).sum(),
-            by_category: Category::ALL
-                .iter()
-                .map(|&c| (c, count(PlatformFilter { category: None, ..*filter }, &|k| k.0 == c)))
-                .collect(),
-            by_status: Status::ALL
-                .iter()
-                .map(|&s| (s, count(PlatformFilter { status: None, ..*filter }, &|k| k.1 == s)))
-                .collect(),
-            by_encryption: EncryptionState::ALL
-                .iter()
-                .map(|&e| (e, count(PlatformFilter { encryption: None, ..*filter }, &|k| k.2 == e)))
-                .collect(),
-        }
-    }
-
-    pub fn category(&self, category: Category) -> i64 {
-        lookup(&self.by_category, category)
-    }
-
-    pub fn status(&self, status: Status) -> i64 {
-        lookup(&self.by_status, status)
-    }
-
-    pub fn encryption(&self, state: EncryptionState) -> i64 {
-        lookup(&self.by_encryption, state)
-    }
-}
-
-fn lookup<T: PartialEq>(counts: &[(T, i64)], key: T) -> i64 {
-    counts.iter().find(|(k, _)| *k == key).map_or(0, |x| x.1)
-}
-
-/// One page of the platforms list: the rows and the counts beside the filters.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct PlatformList {
-    pub platforms: Vec<Platform>,
-    pub counts: FacetCounts,
-}
 
 #[cfg(test)]
 mod tests {
@@ -480,48 +374,5 @@ mod tests {
         assert_eq!(v.status, Status::Pending);
         assert_eq!(v.metadata, p.metadata);
         assert_eq!(v.base_url, p.base_url);
-    }
-
-    #[test]
-    fn filter_reads_the_url_and_rejects_unknown_values() {
-        let f = PlatformFilter::parse(Some("payment"), Some(""), Some("old_key")).unwrap();
-        assert_eq!(
-            f,
-            PlatformFilter { category: Some(Category::Payment), status: None, encryption: Some(EncryptionState::OldKey) }
-        );
-        assert_eq!(f.to_query(), "category=payment&encryption=old_key");
-        let err = PlatformFilter::parse(Some("games"), Some("dead"), Some("maybe")).unwrap_err();
-        assert!(err.get("category").is_some() && err.get("status").is_some() && err.get("encryption").is_some());
-    }
-
-    #[test]
-    fn facet_counts_respect_the_other_filters() {
-        use EncryptionState::*;
-        let platforms = [
-            (Category::Social, Status::Active, Current),
-            (Category::Social, Status::Active, NoSecret),
-            (Category::Social, Status::Active, NoSecret),
-            (Category::Social, Status::Error, Failed),
-            (Category::Payment, Status::Active, Current),
-            (Category::Payment, Status::Active, OldKey),
-        ];
-        let platforms: Vec<(FacetKey, i64)> = platforms.into_iter().map(|k| (k, 1)).collect();
-        let all = FacetCounts::new(&platforms, &PlatformFilter::default());
-        assert_eq!((all.total, all.category(Category::Social), all.status(Status::Active)), (6, 4, 5));
-        assert_eq!((all.encryption(Current), all.encryption(NoSecret), all.encryption(Failed)), (2, 2, 1));
-        let active = PlatformFilter { status: Some(Status::Active), ..Default::default() };
-        let c = FacetCounts::new(&platforms, &active);
-        assert_eq!(c.category(Category::Social), 3);
-        assert_eq!(c.status(Status::Error), 1, "status counts ignore the status filter itself");
-        assert_eq!(c.encryption(Failed), 0);
-        let social_current = PlatformFilter { category: Some(Category::Social), encryption: Some(Current), status: None };
-        let c = FacetCounts::new(&platforms, &social_current);
-        assert_eq!((c.status(Status::Active), c.status(Status::Error)), (1, 0));
-        assert_eq!(c.category(Category::Payment), 1);
-        assert_eq!(c.encryption(NoSecret), 2);
-        // One row per combination, with its count, says the same.
-        let grouped = [((Category::Social, Status::Active, NoSecret), 2), ((Category::Social, Status::Active, Current), 1)];
-        let c = FacetCounts::new(&grouped, &PlatformFilter::default());
-        assert_eq!((c.total, c.category(Category::Social), c.encryption(NoSecret)), (3, 3, 2));
     }
 }

@@ -8,7 +8,7 @@ pub mod openapi;
 mod posts;
 
 use super::{auth::Caller, error::status_of, oauth, platforms, secrets, state::AppState, store::{self, StoreError}};
-use crate::domain::{parse_id, Account, AppError, Credentials, FieldErrors, OauthSettings, OauthSettingsForm, OauthView, Platform, PlatformDraft, PlatformFilter, Role, SecretField, User};
+use crate::domain::{parse_id, Account, AppError, Credentials, FieldErrors, OauthSettings, OauthSettingsForm, OauthView, ListParams, Platform, PlatformDraft, PlatformQuery, Role, SecretField, User};
 use uuid::Uuid;
 use secrecy::SecretString;
 use axum::{
@@ -119,7 +119,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Admin {
     }
 }
 
-/// The list's filters, each one of its wire names; empty means any.
+/// The list's filters (each one of its wire names; empty means any), search, order and page.
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 struct ListQuery {
@@ -129,13 +129,25 @@ struct ListQuery {
     status: Option<String>,
     #[param(schema_with = openapi::or_empty::<crate::domain::EncryptionState>)]
     encryption: Option<String>,
+    /// Text the name or description contains, case-insensitive (at most 100 characters).
+    q: Option<String>,
+    #[param(schema_with = openapi::or_empty::<crate::domain::PlatformSort>)]
+    sort: Option<String>,
+    /// A page's `next_cursor` or `prev_cursor`, as given; absent for the first page.
+    cursor: Option<String>,
+    /// Rows per page, 1 to 500 (default 50).
+    limit: Option<String>,
 }
 
-/// Platforms, and how many.
+/// One page of platforms: `count` on this page, `total` matching the filters and search
+/// on all pages, and the cursors of the pages on either side (absent at either end).
 #[derive(Serialize, ToSchema)]
 struct PlatformList {
     platforms: Vec<Platform>,
     count: usize,
+    total: i64,
+    next_cursor: Option<String>,
+    prev_cursor: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -172,14 +184,18 @@ struct TokenCheck {
     account: Account,
 }
 
-/// The platforms that match the filters, all of them (not paged yet).
+/// A page of the platforms that match the filters and search, in the order asked for.
 #[utoipa::path(get, operation_id = "list_platforms", path = "/platforms", tag = "platforms", params(ListQuery), responses((status = 200, description = "The platforms that match", body = PlatformList)))]
 async fn list(_: Member, State(state): State<AppState>, query: Result<Query<ListQuery>, QueryRejection>) -> ApiResult<Json<PlatformList>> {
     let Query(q) = query.map_err(|e| ApiError::bad_request("query", e.body_text()))?;
-    let filter = PlatformFilter::parse(q.category.as_deref(), q.status.as_deref(), q.encryption.as_deref())
-        .map_err(|fields| ApiError::new(StatusCode::BAD_REQUEST, fields.into()))?;
-    let platforms = platforms::list(&state.db, &state.keyring, filter).await?.platforms;
-    Ok(Json(PlatformList { count: platforms.len(), platforms }))
+    let params = ListParams { category: q.category, status: q.status, encryption: q.encryption, q: q.q, sort: q.sort, cursor: q.cursor, limit: q.limit };
+    let query = PlatformQuery::parse(&params).map_err(|fields| ApiError::new(StatusCode::BAD_REQUEST, fields.into()))?;
+    // A cursor is a query value: one the server cannot read is a bad request, like the rest.
+    let list = platforms::list(&state.db, &state.keyring, &query).await.map_err(|e| match e {
+        e @ AppError::Invalid { .. } => ApiError::new(StatusCode::BAD_REQUEST, e),
+        e => e.into(),
+    })?;
+    Ok(Json(PlatformList { count: list.platforms.len(), total: list.counts.matching, platforms: list.platforms, next_cursor: list.next, prev_cursor: list.prev }))
 }
 
 /// Adds a platform (admins); every field but `name` has a default.

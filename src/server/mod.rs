@@ -15,6 +15,7 @@ pub mod integrity;
 pub mod json_api;
 pub mod media;
 pub mod oauth;
+pub mod paging;
 pub mod platforms;
 pub mod publish;
 pub mod retry;

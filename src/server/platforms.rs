@@ -9,10 +9,11 @@ use super::{
     db::Db,
     oauth, secrets,
     state::AppState,
-    store::platforms as store,
+    paging::{paginate, Cursor},
+    store::platforms::{self as store, PlatformKey},
 };
 use crate::domain::{
-    AppError, AuthType, FacetCounts, OauthSettingsForm, Platform, PlatformFilter, PlatformForm, PlatformList, ValidPlatform,
+    AppError, AuthType, FacetCounts, FieldErrors, OauthSettingsForm, Platform, PlatformForm, PlatformList, PlatformQuery, ValidPlatform,
 };
 use uuid::Uuid;
 
@@ -20,19 +21,34 @@ fn missing(id: Uuid) -> AppError {
     AppError::not_found(format!("platform {id}"))
 }
 
-/// The platforms matching `filter`, each with its badge (from stored facts: nothing is
-/// decrypted), and the counts for every filter choice (one grouped query). Category and
-/// status filter in SQL; the encryption state applies here.
-pub async fn list(db: &Db, keyring: &Keyring, filter: PlatformFilter) -> Result<PlatformList, AppError> {
-    let sql_filter = PlatformFilter { encryption: None, ..filter };
-    let (platforms, facets) = tokio::try_join!(store::list(db, &sql_filter), store::facets(db, keyring.current_version()))?;
-    let badges = secrets::badges(db, keyring).await?;
-    let platforms = platforms
-        .into_iter()
-        .map(|p| Platform { encryption: badges.get(&p.id).copied().unwrap_or_default(), ..p })
-        .filter(|p| filter.encryption.is_none_or(|e| e == p.encryption.state))
-        .collect();
-    Ok(PlatformList { platforms, counts: FacetCounts::new(&facets, &filter) })
+/// One page of the platforms the query asks for, each with its badge (from stored facts:
+/// nothing is decrypted), the cursors around it, and the counts for every filter choice
+/// (one grouped query).
+pub async fn list(db: &Db, keyring: &Keyring, query: &PlatformQuery) -> Result<PlatformList, AppError> {
+    let from = query.cursor.as_deref().map(Cursor::<PlatformKey>::decode).transpose()?;
+    if from.as_ref().is_some_and(|c| c.key.sort() != query.sort) {
+        return Err(FieldErrors::single("cursor", "belongs to another order: start again from the first page").into());
+    }
+    let current = keyring.current_version();
+    let page = store::PageQuery {
+        filter: &query.filter,
+        search: query.search.as_deref(),
+        sort: query.sort,
+        from: from.as_ref().map(|c| &c.key),
+        before: from.as_ref().is_some_and(|c| c.before),
+        rows: query.limit + 1,
+        current,
+    };
+    let counts = FacetCounts::new(&store::facets(db, current, query.search.as_deref()).await?, &query.filter);
+    // The counts know when nothing matches: a rare filter then walks no index at all.
+    let rows = if counts.matching > 0 { store::page(db, &page).await? } else { Vec::new() };
+    let page = paginate(rows, query.limit as usize, from.as_ref(), |row| row.key.clone());
+    Ok(PlatformList {
+        platforms: page.rows.into_iter().map(|row| row.platform).collect(),
+        counts,
+        next: page.next,
+        prev: page.prev,
+    })
 }
 
 pub async fn get(db: &Db, keyring: &Keyring, id: Uuid) -> Result<Platform, AppError> {

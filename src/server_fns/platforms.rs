@@ -2,14 +2,14 @@
 
 #[cfg(feature = "ssr")]
 use super::prelude::*;
-use crate::domain::{AppError, Platform, PlatformForm, PlatformList};
+use crate::domain::{AppError, ListParams, Platform, PlatformForm, PlatformList};
 use leptos::prelude::*;
 
 #[server]
-pub async fn list_platforms(category: Option<String>, status: Option<String>, encryption: Option<String>) -> Result<PlatformList, AppError> {
+pub async fn list_platforms(#[server(default)] params: ListParams) -> Result<PlatformList, AppError> {
     guarded(Role::Marketer, |cx| async move {
-        let filter = crate::domain::PlatformFilter::parse(category.as_deref(), status.as_deref(), encryption.as_deref())?;
-        platforms::list(&cx.state.db, &cx.state.keyring, filter).await
+        let query = crate::domain::PlatformQuery::parse(&params)?;
+        platforms::list(&cx.state.db, &cx.state.keyring, &query).await
     })
     .await
 }

@@ -11,6 +11,7 @@ use serde_json::json;
 on_both_backends!(
     list_page_shows_platforms_counts_and_url_filters,
     list_page_has_an_empty_state,
+    list_page_searches_sorts_and_pages_in_the_url,
     detail_page_shows_the_platform_and_404s_for_unknown_ids,
     unknown_filter_in_the_url_is_explained,
     form_post_without_js_creates_and_redirects_to_the_new_platform,
@@ -47,10 +48,32 @@ async fn list_page_shows_platforms_counts_and_url_filters(app: TestApp) {
     assert!(html.contains("2 platforms"));
     let (_, html) = page(&app, "/platforms?category=payment").await;
     assert!(html.contains(">Stripe</a>") && !html.contains(">Mastodon</a>"));
-    assert!(html.contains("Showing 1 of 2 platforms"));
+    assert!(html.contains("1 platform (of 2)"), "{html}");
     assert!(html.contains("<option value=\"payment\" selected"), "the filter control shows the URL's choice");
     let (_, html) = page(&app, "/platforms?category=social&status=error").await;
     assert!(html.contains("No platforms match these filters"));
+}
+
+async fn list_page_searches_sorts_and_pages_in_the_url(app: TestApp) {
+    for (name, description) in [("Stripe", "Card payments"), ("PayPal", ""), ("Paddle", ""), ("Mastodon", "Social")] {
+        app.create_platform(json!({"name": name, "description": description})).await;
+    }
+    let (status, html) = page(&app, "/platforms?q=pa&limit=2").await;
+    assert_eq!(status, 200);
+    assert!(html.contains(">Paddle</a>") && html.contains(">PayPal</a>") && !html.contains(">Stripe</a>"), "{html}");
+    assert!(html.contains("Showing 2 of 3 platforms matching “pa”"), "{html}");
+    assert!(html.contains(r#"value="pa""#), "the search box shows the URL's search");
+    let link = &html[html[..html.find(r#"rel="next""#).unwrap()].rfind("<a").unwrap()..];
+    let next = link.split("href=\"").nth(1).and_then(|h| h.split('"').next()).unwrap().replace("&amp;", "&");
+    assert!(next.starts_with("/platforms?q=pa&limit=2&cursor="), "the next link keeps the search: {next}");
+    let (_, html) = page(&app, &next).await;
+    assert!(html.contains(">Stripe</a>") && !html.contains(">PayPal</a>"), "{html}");
+    assert!(html.contains(r#"rel="prev""#) && !html.contains(r#"rel="next""#), "the last page links back only");
+    let (_, html) = page(&app, "/platforms?q=zzz").await;
+    assert!(html.contains("No platforms match your search"));
+    let (status, html) = page(&app, "/platforms?limit=9999").await;
+    assert_eq!(status, 422);
+    assert!(html.contains("from 1 to 500"), "{html}");
 }
 
 async fn list_page_has_an_empty_state(app: TestApp) {

@@ -11,6 +11,10 @@ on_both_backends!(
     creates_with_every_field,
     lists_by_name_and_filters_alone_and_combined,
     rejects_unknown_filter_values,
+    pages_through_every_platform_in_each_order_and_back,
+    a_platform_added_between_pages_is_not_shown_twice,
+    searches_names_and_descriptions_ignoring_case,
+    rejects_bad_paging_values_naming_them,
     updates_only_the_fields_sent,
     patch_with_null_clears_optional_fields,
     deletes_and_then_answers_404,
@@ -57,9 +61,6 @@ async fn lists_by_name_and_filters_alone_and_combined(app: TestApp) {
     ] {
         app.create_platform(json!({"name": name, "category": category, "status": status})).await;
     }
-    let names = |json: &serde_json::Value| -> Vec<String> {
-        json["platforms"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap().to_owned()).collect()
-    };
     let (status, all) = app.get_json("/api/platforms").await;
     assert_eq!(status, 200);
     assert_eq!(names(&all), ["LinkedIn", "Mailgun", "mastodon", "Stripe"], "sorted by name ignoring case");
@@ -82,6 +83,114 @@ async fn rejects_unknown_filter_values(app: TestApp) {
     assert_eq!(body["error"]["code"], "invalid");
     assert_eq!(body["error"]["fields"][0]["field"], "category");
     assert!(body["error"]["message"].as_str().unwrap().contains("expected one of social"));
+}
+
+fn names(json: &serde_json::Value) -> Vec<String> {
+    json["platforms"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap().to_owned()).collect()
+}
+
+/// Follows `next_cursor` from `first` to the last page, then `prev_cursor` back to the
+/// first, returning the names in the order met each way.
+async fn walk(app: &TestApp, first: &str) -> (Vec<String>, Vec<String>) {
+    let join = |url: &str, cursor: &str| format!("{url}&cursor={cursor}");
+    let (status, mut page) = app.get_json(first).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page["prev_cursor"].is_null(), "the first page has no previous page");
+    let mut forward = names(&page);
+    while let Some(next) = page["next_cursor"].as_str().map(str::to_owned) {
+        page = app.get_json(&join(first, &next)).await.1;
+        assert!(page["count"].as_u64().unwrap() > 0, "a next cursor leads to rows");
+        forward.extend(names(&page));
+    }
+    let mut backward = names(&page);
+    while let Some(prev) = page["prev_cursor"].as_str().map(str::to_owned) {
+        page = app.get_json(&join(first, &prev)).await.1;
+        backward.splice(0..0, names(&page));
+    }
+    (forward, backward)
+}
+
+async fn pages_through_every_platform_in_each_order_and_back(app: TestApp) {
+    // Created oldest first: "updated" order is the reverse of this list.
+    let made = [("delta", "active"), ("Alpha", "error"), ("echo", "active"), ("Charlie", "pending"), ("bravo", "error"), ("Foxtrot", "active"), ("golf", "inactive")];
+    for (name, status) in made {
+        app.create_platform(json!({"name": name, "status": status})).await;
+    }
+    let by_name = ["Alpha", "bravo", "Charlie", "delta", "echo", "Foxtrot", "golf"];
+    let by_updated: Vec<&str> = made.iter().rev().map(|m| m.0).collect();
+    let by_status = ["delta", "echo", "Foxtrot", "Alpha", "bravo", "golf", "Charlie"];
+    for (sort, expected) in [("name", by_name.to_vec()), ("updated", by_updated), ("status", by_status.to_vec())] {
+        let (forward, backward) = walk(&app, &format!("/api/platforms?limit=3&sort={sort}")).await;
+        assert_eq!(forward, expected, "sort={sort}, next");
+        assert_eq!(backward, expected, "sort={sort}, prev");
+    }
+    let (_, first) = app.get_json("/api/platforms?limit=3").await;
+    assert_eq!((first["count"].as_u64(), first["total"].as_i64()), (Some(3), Some(7)), "count on the page, total on all pages");
+    let (_, filtered) = walk(&app, "/api/platforms?limit=2&status=error&sort=updated").await;
+    assert_eq!(filtered, ["bravo", "Alpha"], "filters and order combine");
+    let (_, whole) = app.get_json("/api/platforms").await;
+    assert_eq!((whole["count"].as_u64(), whole["next_cursor"].clone()), (Some(7), json!(null)), "a page of 50 by default");
+}
+
+async fn a_platform_added_between_pages_is_not_shown_twice(app: TestApp) {
+    for name in ["b1", "b2", "b3", "b4"] {
+        app.create_platform(json!({"name": name})).await;
+    }
+    let (_, first) = app.get_json("/api/platforms?limit=2").await;
+    assert_eq!(names(&first), ["b1", "b2"]);
+    // An offset would now repeat b2; the cursor starts after it.
+    app.create_platform(json!({"name": "a0"})).await;
+    let next = first["next_cursor"].as_str().unwrap();
+    let (_, second) = app.get_json(&format!("/api/platforms?limit=2&cursor={next}")).await;
+    assert_eq!(names(&second), ["b3", "b4"]);
+}
+
+async fn searches_names_and_descriptions_ignoring_case(app: TestApp) {
+    app.create_platform(json!({"name": "PayPal", "category": "payment"})).await;
+    app.create_platform(json!({"name": "Stripe", "category": "payment", "description": "Card PAYments"})).await;
+    app.create_platform(json!({"name": "Mailgun", "category": "email", "description": "100% delivery_rate"})).await;
+    app.create_platform(json!({"name": "Mastodon"})).await;
+    let (status, pay) = app.get_json("/api/platforms?q=pay").await;
+    assert_eq!(status, 200);
+    assert_eq!((names(&pay), pay["total"].as_i64()), (vec!["PayPal".to_owned(), "Stripe".to_owned()], Some(2)));
+    let (_, trimmed) = app.get_json("/api/platforms?q=%20%20MAIL%20").await;
+    assert_eq!(names(&trimmed), ["Mailgun"], "trimmed, any case");
+    let (_, literal) = app.get_json("/api/platforms?q=0%25%20d").await;
+    assert_eq!(names(&literal), ["Mailgun"], "% is a character, not a wildcard");
+    let (_, underscore) = app.get_json("/api/platforms?q=y_r").await;
+    assert_eq!(names(&underscore), ["Mailgun"], "_ is a character, not a wildcard");
+    let (_, none) = app.get_json("/api/platforms?q=a_r").await;
+    assert_eq!(none["count"], 0);
+    let (_, combined) = app.get_json("/api/platforms?q=ma&category=email").await;
+    assert_eq!(names(&combined), ["Mailgun"], "search and filters combine");
+    let (_, blank) = app.get_json("/api/platforms?q=%20").await;
+    assert_eq!(blank["count"], 4, "a blank search is no search");
+}
+
+async fn rejects_bad_paging_values_naming_them(app: TestApp) {
+    for name in ["x1", "x2"] {
+        app.create_platform(json!({"name": name})).await;
+    }
+    let long = "q".repeat(101);
+    for (query, field) in [
+        ("limit=0", "limit"),
+        ("limit=501", "limit"),
+        ("limit=ten", "limit"),
+        ("sort=price", "sort"),
+        ("cursor=not-a-cursor", "cursor"),
+        ("cursor=eyJrIjp7Im4iOjF9fQ", "cursor"),
+        (&format!("q={long}") as &str, "q"),
+    ] {
+        let (status, body) = app.get_json(&format!("/api/platforms?{query}")).await;
+        assert_eq!(status, 400, "{query}: {body}");
+        assert_eq!(body["error"]["fields"][0]["field"], field, "{query}: {body}");
+    }
+    let (_, page) = app.get_json("/api/platforms?limit=1").await;
+    let cursor = page["next_cursor"].as_str().unwrap();
+    let (status, body) = app.get_json(&format!("/api/platforms?limit=1&sort=updated&cursor={cursor}")).await;
+    assert_eq!((status, body["error"]["fields"][0]["field"].as_str()), (400, Some("cursor")), "a cursor of another order: {body}");
+    let (status, _) = app.get_json("/api/platforms?limit=500").await;
+    assert_eq!(status, 200, "500 is allowed");
 }
 
 async fn updates_only_the_fields_sent(app: TestApp) {

@@ -27,6 +27,7 @@ on_both_backends!(
     rejects_secrets_that_do_not_fit_the_platform,
     a_ciphertext_moved_to_another_platform_fails_to_decrypt,
     the_list_opens_no_secret_and_the_integrity_sweep_finds_a_tampered_one,
+    the_kept_list_counts_match_a_recount_after_every_kind_of_write,
     old_key_versions_still_decrypt_after_rotation,
     a_wrong_key_for_a_known_version_refuses_to_start,
     refuses_to_encrypt_once_a_key_reached_its_limit,
@@ -187,6 +188,53 @@ async fn the_list_opens_no_secret_and_the_integrity_sweep_finds_a_tampered_one(a
     put_secret(&app, b, "api_key", json!({"value": "b's new key"})).await;
     let (_, list) = app.get_json("/api/platforms").await;
     assert_eq!(state_in_list(&list, "B"), "current");
+}
+
+/// The counts the triggers keep (migration 0022) against a recount from the secrets
+/// themselves, as the list computed them before it kept them.
+async fn assert_counts_match_a_recount(app: &TestApp, after: &str) {
+    type Row = (String, String, i32, i32, i64);
+    let kept: Vec<Row> = keyport::on_db!(&app.db, |pool| sqlx::query_as(
+        "SELECT category, status, key_min, failing, CAST(n AS BIGINT) FROM platform_facets WHERE n <> 0 ORDER BY 1, 2, 3, 4"
+    ).fetch_all(pool).await).unwrap();
+    let recounted: Vec<Row> = keyport::on_db!(&app.db, |pool| sqlx::query_as(
+        "SELECT p.category, p.status, coalesce(s.oldest, 0), CASE WHEN s.failing > 0 THEN 1 ELSE 0 END, COUNT(*) \
+         FROM platforms p LEFT JOIN (SELECT platform_id, MIN(key_version) AS oldest, \
+             SUM(CASE WHEN decrypt_failed_at >= updated_at THEN 1 ELSE 0 END) AS failing FROM secrets GROUP BY platform_id) s \
+         ON s.platform_id = p.id GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4"
+    ).fetch_all(pool).await).unwrap();
+    assert_eq!(kept, recounted, "after {after}");
+}
+
+async fn the_kept_list_counts_match_a_recount_after_every_kind_of_write(app: TestApp) {
+    let (a, b) = b_holds_a_ciphertext_of_a(&app).await;
+    let c = platform(&app, "C", "api_key").await;
+    assert_counts_match_a_recount(&app, "creating platforms and secrets").await;
+    put_secret(&app, c, "api_key", json!({"value": "c key"})).await;
+    app.send_json(Method::PATCH, &format!("/api/platforms/{c}"), json!({"category": "crm", "status": "error"})).await;
+    assert_counts_match_a_recount(&app, "moving a platform to another category and status").await;
+    app.execute("UPDATE secrets SET updated_at = '2000-01-01T00:00:00Z'").await;
+    assert_eq!(integrity::sweep(&app.state).await.unwrap(), (3, 1));
+    assert_counts_match_a_recount(&app, "the sweep recording a failure").await;
+    let (_, failed) = app.get_json("/api/platforms?encryption=failed").await;
+    assert_eq!(failed["platforms"][0]["id"], b.to_string());
+    let (status, _) = app.send_json(Method::DELETE, &format!("/api/platforms/{a}/secrets/api_key"), json!(null)).await;
+    assert_eq!(status, 204);
+    assert_counts_match_a_recount(&app, "deleting a secret").await;
+    let (_, none) = app.get_json("/api/platforms?encryption=none").await;
+    assert_eq!(none["platforms"][0]["id"], a.to_string(), "a platform whose last secret went has none");
+    put_secret(&app, b, "api_key", json!({"value": "b's new key"})).await;
+    assert_counts_match_a_recount(&app, "replacing the failing secret").await;
+    let rotated = app.reopen(&[("ENCRYPTION_KEY", KEY_V2), ("ENCRYPTION_KEY_VERSION", "2"), ("ENCRYPTION_KEY_V1", KEY_V1)]).await;
+    put_secret(&rotated, a, "api_key", json!({"value": "under v2"})).await;
+    let (_, old) = rotated.get_json("/api/platforms?encryption=old_key").await;
+    assert_eq!(old["total"], 2, "B and C still use v1");
+    assert_counts_match_a_recount(&rotated, "a secret under a new key").await;
+    let (status, _) = rotated.send_json(Method::DELETE, &format!("/api/platforms/{c}"), json!(null)).await;
+    assert_eq!(status, 204);
+    assert_counts_match_a_recount(&rotated, "deleting a platform with its secrets").await;
+    let html = rotated.page("/platforms").await.text().await.unwrap();
+    assert!(html.contains("Encrypted with an old key (1)") && html.contains("Encrypted (current key) (1)"), "the counts beside the filter");
 }
 
 async fn old_key_versions_still_decrypt_after_rotation(app: TestApp) {

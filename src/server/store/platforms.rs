@@ -2,11 +2,12 @@
 
 use super::{now, StoreError, Unique};
 use crate::{
-    domain::{Category, FacetKey, Platform, PlatformFilter, Status, ValidPlatform},
+    domain::{Encryption, EncryptionState, FacetKey, Platform, PlatformFilter, PlatformSort, ValidPlatform},
     on_db,
     server::db::Db,
 };
 use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use sqlx::types::Json;
 use uuid::Uuid;
@@ -96,44 +97,205 @@ pub async fn get(db: &Db, id: Uuid) -> Result<Option<Platform>, StoreError> {
     row.map(Platform::try_from).transpose()
 }
 
-/// Platforms matching `filter`, by name (case-insensitive).
-pub async fn list(db: &Db, filter: &PlatformFilter) -> Result<Vec<Platform>, StoreError> {
-    let category = filter.category.map(Category::as_str);
-    let status = filter.status.map(Status::as_str);
-    let rows: Vec<PlatformRow> = on_db!(db, |pool| {
-        sqlx::query_as(concat!(
-            "SELECT ", columns!(), " FROM platforms ",
-            "WHERE ($1 IS NULL OR category = $1) AND ($2 IS NULL OR status = $2) ",
-            "ORDER BY lower(name), id"
-        ))
-        .bind(category)
-        .bind(status)
-        .fetch_all(pool)
-        .await
-    })?;
-    rows.into_iter().map(Platform::try_from).collect()
+/// Where a page of the list starts, in the list's order: the sort key of a row.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum PlatformKey {
+    /// `lower(name)` as the database computes it (unique).
+    #[serde(rename = "n")]
+    Name(String),
+    #[serde(rename = "u")]
+    Updated(DateTime<Utc>, Uuid),
+    /// Status, then `lower(name)`.
+    #[serde(rename = "s")]
+    Status(String, String),
 }
 
-/// How many platforms share each category, status and encryption state: one grouped query
-/// for the counts beside the filters. The state is the badge's rule (`Encryption::of`) on
-/// stored facts: no secret; any secret failing to open; the oldest key not `current`; else
-/// current.
-pub async fn facets(db: &Db, current: u32) -> Result<Vec<(FacetKey, i64)>, StoreError> {
-    let rows: Vec<(String, String, String, i64)> = on_db!(db, |pool| {
-        sqlx::query_as(&format!(
-            "SELECT p.category, p.status, \
-                    CASE WHEN s.platform_id IS NULL THEN 'none' WHEN s.failing > 0 THEN 'failed' WHEN s.oldest <> $1 THEN 'old_key' ELSE 'current' END AS state, \
-                    COUNT(*) \
-             FROM platforms p LEFT JOIN ( \
-                 SELECT platform_id, MAX({}) AS failing, MIN(key_version) AS oldest FROM secrets GROUP BY platform_id \
-             ) s ON s.platform_id = p.id \
-             GROUP BY p.category, p.status, state",
-            super::secrets::FAILING
-        ))
-        .bind(current as i32)
-        .fetch_all(pool)
-        .await
-    })?;
+impl PlatformKey {
+    pub fn sort(&self) -> PlatformSort {
+        match self {
+            Self::Name(_) => PlatformSort::Name,
+            Self::Updated(..) => PlatformSort::Updated,
+            Self::Status(..) => PlatformSort::Status,
+        }
+    }
+}
+
+/// One page's worth of the list: what it shows, in which order, from where.
+pub struct PageQuery<'a> {
+    pub filter: &'a PlatformFilter,
+    pub search: Option<&'a str>,
+    pub sort: PlatformSort,
+    /// The key to start after (or, with `before`, to end before); `None` from the start.
+    pub from: Option<&'a PlatformKey>,
+    pub before: bool,
+    /// Rows to read: a page and one more, to tell whether another page follows.
+    pub rows: u32,
+    /// The key version that makes a badge "current".
+    pub current: u32,
+}
+
+/// A row of the list: the platform with its badge, and its sort key.
+pub struct Listed {
+    pub platform: Platform,
+    pub key: PlatformKey,
+}
+
+#[derive(sqlx::FromRow)]
+struct ListedRow {
+    #[sqlx(flatten)]
+    platform: PlatformRow,
+    sort_name: String,
+    secret_key_min: Option<i32>,
+    secrets_failing: i32,
+}
+
+/// A query's text with its arguments, numbered as they are added.
+#[derive(Default)]
+struct Sql {
+    text: String,
+    args: Vec<Arg>,
+}
+
+enum Arg {
+    Text(String),
+    Int(i32),
+    At(DateTime<Utc>),
+    Id(Uuid),
+}
+
+impl Sql {
+    /// Adds an argument, returning its placeholder.
+    fn arg(&mut self, arg: Arg) -> String {
+        self.args.push(arg);
+        format!("${}", self.args.len())
+    }
+}
+
+/// Runs a [`Sql`] on either database, binding its arguments in order.
+macro_rules! fetch_all {
+    ($db:expr, $sql:expr) => {
+        on_db!($db, |pool| {
+            let mut query = sqlx::query_as(&$sql.text);
+            for arg in &$sql.args {
+                query = match arg {
+                    Arg::Text(t) => query.bind(t.as_str()),
+                    Arg::Int(n) => query.bind(*n),
+                    Arg::At(at) => query.bind(*at),
+                    Arg::Id(id) => query.bind(*id),
+                };
+            }
+            query.fetch_all(pool).await
+        })
+    };
+}
+
+/// The badge's rule (`Encryption::of`) in SQL, on a platform's oldest key version (NULL:
+/// no secret) and how many of its secrets fail to open: migration 0022 keeps both.
+fn state_sql(key_min: &str, failing: &str, current: &str) -> String {
+    format!("CASE WHEN {key_min} IS NULL THEN 'none' WHEN {failing} > 0 THEN 'failed' WHEN {key_min} <> {current} THEN 'old_key' ELSE 'current' END")
+}
+
+/// The same rule as [`state_sql`], as the condition "has badge `state`" on `p`, written so
+/// the two rare states' partial indexes serve it.
+fn state_is(state: EncryptionState, current: &str) -> String {
+    match state {
+        EncryptionState::NoSecret => "p.secret_key_min IS NULL".into(),
+        EncryptionState::Failed => "p.secrets_failing > 0".into(),
+        EncryptionState::OldKey => format!("p.secrets_failing = 0 AND p.secret_key_min <> {current}"),
+        EncryptionState::Current => format!("p.secrets_failing = 0 AND p.secret_key_min = {current}"),
+    }
+}
+
+/// The condition "name or description contains the search" on `p`, case-insensitive
+/// (`lower` on both sides, so each database applies its own rule to both). LIKE's
+/// wildcards in the search are taken literally.
+fn search_sql(sql: &mut Sql, search: &str) -> String {
+    let mut pattern = String::from("%");
+    for c in search.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    let pattern = sql.arg(Arg::Text(pattern));
+    format!(r"(lower(p.name) LIKE lower({pattern}) ESCAPE '\' OR lower(p.description) LIKE lower({pattern}) ESCAPE '\')")
+}
+
+/// One page of the list, badges included (from the platform's own columns: no secret row
+/// is read, nothing is decrypted).
+pub async fn page(db: &Db, q: &PageQuery<'_>) -> Result<Vec<Listed>, StoreError> {
+    let mut sql = Sql::default();
+    let mut conditions = vec!["TRUE".to_owned()];
+    if let Some(c) = q.filter.category {
+        conditions.push(format!("p.category = {}", sql.arg(Arg::Text(c.as_str().into()))));
+    }
+    if let Some(s) = q.filter.status {
+        conditions.push(format!("p.status = {}", sql.arg(Arg::Text(s.as_str().into()))));
+    }
+    if let Some(state) = q.filter.encryption {
+        let current = sql.arg(Arg::Int(q.current as i32));
+        conditions.push(state_is(state, &current));
+    }
+    if let Some(search) = q.search {
+        conditions.push(search_sql(&mut sql, search));
+    }
+    // Reading backward flips the order and the comparison; the caller reverses the rows.
+    let (cmp, newer) = if q.before { ("<", ">") } else { (">", "<") };
+    let (asc, desc) = if q.before { ("DESC", "ASC") } else { ("ASC", "DESC") };
+    if let Some(key) = q.from {
+        conditions.push(match key {
+            PlatformKey::Name(name) => format!("lower(p.name) {cmp} {}", sql.arg(Arg::Text(name.clone()))),
+            PlatformKey::Updated(at, id) => format!("(p.updated_at, p.id) {newer} ({}, {})", sql.arg(Arg::At(*at)), sql.arg(Arg::Id(*id))),
+            PlatformKey::Status(status, name) => {
+                format!("(p.status, lower(p.name)) {cmp} ({}, {})", sql.arg(Arg::Text(status.clone())), sql.arg(Arg::Text(name.clone())))
+            }
+        });
+    }
+    let order = match q.sort {
+        PlatformSort::Name => format!("lower(p.name) {asc}"),
+        PlatformSort::Updated => format!("p.updated_at {desc}, p.id {desc}"),
+        PlatformSort::Status => format!("p.status {asc}, lower(p.name) {asc}"),
+    };
+    let limit = sql.arg(Arg::Int(q.rows as i32));
+    sql.text = format!(
+        "SELECT {}, lower(p.name) AS sort_name, p.secret_key_min, p.secrets_failing FROM platforms p WHERE {} ORDER BY {order} LIMIT {limit}",
+        columns!(),
+        conditions.join(" AND "),
+    );
+    let rows: Vec<ListedRow> = fetch_all!(db, sql)?;
+    rows.into_iter()
+        .map(|r| {
+            let encryption = Encryption::of_facts(r.secret_key_min.map(|v| v as u32), r.secrets_failing > 0, q.current);
+            let platform = Platform { encryption, ..Platform::try_from(r.platform)? };
+            let key = match q.sort {
+                PlatformSort::Name => PlatformKey::Name(r.sort_name),
+                PlatformSort::Updated => PlatformKey::Updated(platform.updated_at, platform.id),
+                PlatformSort::Status => PlatformKey::Status(platform.status.as_str().into(), r.sort_name),
+            };
+            Ok(Listed { platform, key })
+        })
+        .collect()
+}
+
+/// How many platforms share each category, status and encryption state: the counts beside
+/// the filters. Without a search they are read from `platform_facets` (a few dozen rows
+/// whatever the number of platforms); with one, counted among the platforms it finds.
+pub async fn facets(db: &Db, current: u32, search: Option<&str>) -> Result<Vec<(FacetKey, i64)>, StoreError> {
+    let mut sql = Sql::default();
+    let current = sql.arg(Arg::Int(current as i32));
+    sql.text = match search {
+        None => format!(
+            "SELECT category, status, {} AS state, SUM(n) FROM platform_facets WHERE n > 0 GROUP BY category, status, state",
+            state_sql("NULLIF(key_min, 0)", "failing", &current)
+        ),
+        Some(search) => format!(
+            "SELECT p.category, p.status, {} AS state, COUNT(*) FROM platforms p WHERE {} GROUP BY p.category, p.status, state",
+            state_sql("p.secret_key_min", "p.secrets_failing", &current),
+            search_sql(&mut sql, search)
+        ),
+    };
+    let rows: Vec<(String, String, String, i64)> = fetch_all!(db, sql)?;
     rows.into_iter()
         .map(|(c, s, e, n)| Ok(((c.parse().map_err(StoreError::Corrupt)?, s.parse().map_err(StoreError::Corrupt)?, e.parse().map_err(StoreError::Corrupt)?), n)))
         .collect()

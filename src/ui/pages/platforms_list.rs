@@ -1,9 +1,10 @@
-//! `/platforms`: the registry, filterable by category and status. The filters live in the
-//! URL, so a view can be bookmarked, shared and reloaded.
+//! `/platforms`: the registry, a page at a time, filterable by category, status and
+//! encryption state, searchable and sortable. All of it lives in the URL, so a view can be
+//! bookmarked, shared and reloaded.
 
 use crate::{
     server_fns::platforms::list_platforms,
-    domain::{Choice, FacetCounts, Platform, PlatformFilter, PlatformList},
+    domain::{Choice, FacetCounts, ListParams, Platform, PlatformList, PlatformQuery, PlatformSort},
     ui::components::{
         badges::{CategoryBadge, EncryptionBadge, StatusBadge},
         error_view::ErrorView,
@@ -16,17 +17,14 @@ use crate::{
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::{
-    components::{Form, A},
+    components::A,
     hooks::{use_navigate, use_query_map},
 };
 
 #[component]
 pub fn PlatformsPage() -> impl IntoView {
     let query = use_query_map();
-    let list = Resource::new(
-        move || query.with(|q| (q.get("category"), q.get("status"), q.get("encryption"))),
-        |(category, status, encryption)| list_platforms(category, status, encryption),
-    );
+    let list = Resource::new(move || query.with(list_params), list_platforms);
     let (pending, set_pending) = signal(false);
     view! {
         <Title text="Platforms"/>
@@ -57,26 +55,74 @@ pub fn PlatformsPage() -> impl IntoView {
     }
 }
 
+/// The list's values in the URL, as the server function takes them.
+fn list_params(q: &leptos_router::params::ParamsMap) -> ListParams {
+    ListParams {
+        category: q.get("category"),
+        status: q.get("status"),
+        encryption: q.get("encryption"),
+        q: q.get("q"),
+        sort: q.get("sort"),
+        cursor: q.get("cursor"),
+        limit: q.get("limit"),
+    }
+}
+
+/// `/platforms` with the query of `view` at `cursor`.
+fn href(view: &PlatformQuery, cursor: Option<&str>) -> String {
+    match view.to_query(cursor) {
+        query if query.is_empty() => "/platforms".into(),
+        query => format!("/platforms?{query}"),
+    }
+}
+
+/// "1,234": counts read at a glance.
+fn thousands(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, d) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(d);
+    }
+    if n < 0 { format!("-{out}") } else { out }
+}
+
 #[component]
 fn Registry(list: PlatformList, pending: ReadSignal<bool>) -> impl IntoView {
-    let query = use_query_map();
     // The server accepted the query, so it parses.
-    let filter = query
-        .with_untracked(|q| PlatformFilter::parse(q.get_str("category"), q.get_str("status"), q.get_str("encryption")))
-        .unwrap_or_default();
+    let view = use_query_map().with_untracked(|q| PlatformQuery::parse(&list_params(q))).unwrap_or_default();
     let shown = list.platforms.len();
-    let total = list.counts.total;
+    let (total, matching) = (list.counts.total, list.counts.matching);
+    // "Showing 50 of 1,234 platforms (of 100,000)", "3 platforms matching “pay”": the parts
+    // that apply. With a search, every count is among the platforms it finds.
+    let mut summary = format!("{} platform{}", thousands(matching), if matching == 1 { "" } else { "s" });
+    match &view.search {
+        Some(search) => summary = format!("{summary} matching “{search}”"),
+        None if !view.filter.is_empty() => summary = format!("{summary} (of {})", thousands(total)),
+        None => {}
+    }
+    if (shown as i64) < matching {
+        summary = format!("Showing {shown} of {summary}");
+    }
+    let pager = (list.prev.is_some() || list.next.is_some()).then(|| {
+        let link = |cursor: &Option<String>, text: &'static str, rel: &'static str| match cursor {
+            Some(c) => view! { <A href=href(&view, Some(c)) attr:rel=rel>{text}</A> }.into_any(),
+            None => view! { <span class="muted" aria-disabled="true">{text}</span> }.into_any(),
+        };
+        view! {
+            <nav class="pager" aria-label="Platform pages">
+                {link(&list.prev, "← Previous", "prev")}
+                {link(&list.next, "Next →", "next")}
+            </nav>
+        }
+    });
     view! {
-        <FilterBar counts=list.counts filter/>
-        <p class="summary" aria-live="polite">
-            {if filter.is_empty() {
-                format!("{total} platform{}", if total == 1 { "" } else { "s" })
-            } else {
-                format!("Showing {shown} of {total} platforms")
-            }}
-        </p>
+        <FilterBar counts=list.counts view=view.clone()/>
+        <p class="summary" aria-live="polite">{summary}</p>
         <div class="table-wrap" aria-busy=move || pending.get().to_string()>
-            {if total == 0 {
+            {if total == 0 && view.search.is_none() {
                 view! {
                     <div class="empty">
                         <h2>"No platforms yet"</h2>
@@ -86,10 +132,11 @@ fn Registry(list: PlatformList, pending: ReadSignal<bool>) -> impl IntoView {
                 }
                 .into_any()
             } else if shown == 0 {
+                let what = if view.search.is_some() { "your search" } else { "these filters" };
                 view! {
                     <div class="empty">
-                        <h2>"No platforms match these filters"</h2>
-                        <p><A href="/platforms">"Clear filters"</A></p>
+                        <h2>{format!("No platforms match {what}")}</h2>
+                        <p><A href="/platforms">"Clear search and filters"</A></p>
                     </div>
                 }
                 .into_any()
@@ -97,43 +144,67 @@ fn Registry(list: PlatformList, pending: ReadSignal<bool>) -> impl IntoView {
                 view! { <PlatformTable platforms=list.platforms/> }.into_any()
             }}
         </div>
+        {pager}
     }
 }
 
-/// The category, status and encryption filters. A plain GET form, so it works without the WASM
-/// bundle; once hydrated, choosing an option applies it at once.
+/// The search box, the filters and the order. A plain GET form, so it works without the
+/// WASM bundle; once hydrated, choosing an option applies it at once and Enter in the
+/// search box searches, from the first page, with a URL that names only what is set.
 #[component]
-fn FilterBar(counts: FacetCounts, filter: PlatformFilter) -> impl IntoView {
+fn FilterBar(counts: FacetCounts, view: PlatformQuery) -> impl IntoView {
     let navigate = use_navigate();
+    let filter = view.filter;
+    let current = view.clone();
     let apply = move |form_field: &'static str, value: String| {
-        let mut next = filter;
+        let mut next = PlatformQuery { cursor: None, ..current.clone() };
         match form_field {
-            "category" => next.category = value.parse().ok(),
-            "status" => next.status = value.parse().ok(),
-            _ => next.encryption = value.parse().ok(),
+            "category" => next.filter.category = value.parse().ok(),
+            "status" => next.filter.status = value.parse().ok(),
+            "sort" => next.sort = value.parse().unwrap_or_default(),
+            "q" => next.search = Some(value.trim().to_owned()).filter(|q| !q.is_empty()),
+            _ => next.filter.encryption = value.parse().ok(),
         }
-        let query = next.to_query();
-        navigate(&if query.is_empty() { "/platforms".into() } else { format!("/platforms?{query}") }, Default::default());
+        navigate(&href(&next, None), Default::default());
     };
     let on = move |name: &'static str| {
         let apply = apply.clone();
         Callback::new(move |value: String| apply(name, value))
     };
+    let sort = on("sort");
+    let search = on("q");
+    let search_box = NodeRef::<leptos::html::Input>::new();
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        search.run(search_box.get().map(|input| input.value()).unwrap_or_default());
+    };
     let hydrated = RwSignal::new(false);
     Effect::new(move |_| hydrated.set(true));
     view! {
-        <Form method="GET" action="/platforms">
-            <div class="filters" role="search" aria-label="Filter platforms">
+        <form method="GET" action="/platforms" on:submit=submit>
+            <div class="filters" role="search" aria-label="Search and filter platforms">
+                <div class="field inline search">
+                    <label for="platform-search">"Search"</label>
+                    <input id="platform-search" type="search" name="q" node_ref=search_box value=view.search.clone().unwrap_or_default()
+                        placeholder="Name or description" maxlength="100" autocomplete="off"/>
+                </div>
                 <FilterSelect label="Category" name="category" any="All categories" on_pick=on("category")
                     choices=choices(filter.category, |c| counts.category(c))/>
                 <FilterSelect label="Status" name="status" any="All statuses" on_pick=on("status")
                     choices=choices(filter.status, |s| counts.status(s))/>
                 <FilterSelect label="Encryption" name="encryption" any="Any encryption state" on_pick=on("encryption")
                     choices=choices(filter.encryption, |e| counts.encryption(e))/>
-                <button type="submit" class="button" hidden=move || hydrated.get()>"Apply filters"</button>
-                {(!filter.is_empty()).then(|| view! { <A href="/platforms" attr:class="clear-filters">"Clear filters"</A> })}
+                <div class="field inline">
+                    <label for="sort">"Sort by"</label>
+                    <select id="sort" name="sort" on:change=move |ev| sort.run(event_target_value(&ev))>
+                        {PlatformSort::ALL.iter().map(|&s| view! { <option value=s.as_str() selected=s == view.sort>{s.label()}</option> }).collect_view()}
+                    </select>
+                </div>
+                {(view.limit != crate::domain::PAGE_DEFAULT).then(|| view! { <input type="hidden" name="limit" value=view.limit.to_string()/> })}
+                <button type="submit" class="button" hidden=move || hydrated.get()>"Apply"</button>
+                {view.narrows().then(|| view! { <A href="/platforms" attr:class="clear-filters">"Clear search and filters"</A> })}
             </div>
-        </Form>
+        </form>
     }
 }
 
