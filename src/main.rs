@@ -179,10 +179,26 @@ async fn keys_rotate(config: config::Config) -> Result<(), String> {
     }
 }
 
+/// The import's progress on stderr: a bar redrawn in place on a terminal, a line per tenth
+/// otherwise (a log keeps ten lines, not one per batch).
+fn progress_bar(done: usize, total: usize, started: std::time::Instant) {
+    use std::io::IsTerminal;
+    let percent = done * 100 / total.max(1);
+    let rate = done as f64 / started.elapsed().as_secs_f64().max(1e-3);
+    let bar: String = (0..30).map(|i| if i * 100 < percent * 30 { '#' } else { '.' }).collect();
+    let line = format!("[{bar}] {done} of {total} entries ({percent} %), {rate:.0} per second");
+    if std::io::stderr().is_terminal() {
+        eprint!("\r{line}{}", if done == total { "\n" } else { "" });
+    } else if done == total || (done * 10 / total.max(1)) > ((done.saturating_sub(keyport::server::import::BATCH)) * 10 / total.max(1)) {
+        eprintln!("{line}");
+    }
+}
+
 async fn import(config: config::Config, file: std::path::PathBuf) -> Result<(), String> {
     let bytes = zeroize::Zeroizing::new(std::fs::read(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))?);
     let state = AppState::prepare(config).await?;
-    let report = keyport::server::import::run(&state, &command_line(), &bytes).await.map_err(|e| e.to_string())?;
+    let started = std::time::Instant::now();
+    let report = keyport::server::import::run(&state, &command_line(), &bytes, |done, total| progress_bar(done, total, started)).await.map_err(|e| e.to_string())?;
     state.db.close().await;
     println!("{}", report.summary());
     for p in &report.problems {

@@ -5,19 +5,14 @@
 //! with the one action that fixes it.
 
 use super::{
-    secrets,
     state::AppState,
     store::{accounts, oauth as store},
 };
-use crate::domain::{Account, AppError, AttentionAction, AttentionItem, AuthType, EncryptionState, Status};
+use crate::domain::{Account, AppError, AttentionAction, AttentionItem, AuthType, Status};
 use std::collections::HashMap;
 
 pub async fn list(state: &AppState) -> Result<Vec<AttentionItem>, AppError> {
-    let (rows, all, badges) = tokio::try_join!(
-        async { Ok(store::health(&state.db).await?) },
-        async { Ok(accounts::all(&state.db).await?) },
-        secrets::badges(&state.db, &state.keyring)
-    )?;
+    let (rows, all) = tokio::try_join!(store::health(&state.db), accounts::all(&state.db))?;
     let soon = super::clock::from_now(super::oauth::worker::EXPIRY_WARNING);
     let mut by_platform: HashMap<_, Vec<Account>> = HashMap::new();
     for account in all {
@@ -43,7 +38,7 @@ pub async fn list(state: &AppState) -> Result<Vec<AttentionItem>, AppError> {
             if row.status == Status::Error && reasons.is_empty() {
                 reasons.push("the platform's status is Error".into());
             }
-            if badges.get(&row.platform_id).is_some_and(|b| b.state == EncryptionState::Failed) {
+            if row.secret_failing {
                 reasons.push("a stored secret cannot be decrypted (wrong or missing key, or tampered)".into());
             }
             if oauth && accounts.is_empty() {

@@ -6,39 +6,66 @@
 use super::{
     audit::{self, Action, Outcome},
     auth::Caller,
-    crypto::legacy,
-    platforms, secrets,
+    crypto::{legacy, SecretSlot, ENCRYPTIONS_REFUSE_AT},
+    secrets,
     state::AppState,
-    store::{accounts, secrets as store},
+    store::{accounts, import::{self as import_store, NewPlatform}, secrets as store},
 };
-use crate::domain::{AppError, AuthType, ImportProblem, ImportReport, PlatformDraft, SecretField};
+use crate::domain::{AppError, AuthType, ImportProblem, ImportReport, PlatformDraft, SecretField, ValidPlatform};
+use std::collections::HashSet;
+use uuid::Uuid;
 use base64::{engine::general_purpose::STANDARD, Engine};
 use secrecy::SecretString;
 use serde_json::{Map, Value};
 use zeroize::Zeroizing;
 
-/// Largest file accepted: an export of a few thousand platforms.
+/// Largest file the admin form accepts; `keyport import` reads any size.
 pub const IMPORT_MAX_BYTES: usize = 10 * 1024 * 1024;
+/// Platforms written per transaction: a batch lands whole or not at all, with one commit.
+pub const BATCH: usize = 500;
 
-/// Imports every platform of `file`; what could not be imported is in the report, not an
-/// error. An error means nothing could be read at all (or the database failed).
-pub async fn run(state: &AppState, caller: &Caller, file: &[u8]) -> Result<ImportReport, AppError> {
+/// Imports every platform of `file`, a batch at a time, calling `progress(done, total)`
+/// after each; what could not be imported is in the report, not an error. Should the
+/// database fail halfway, the batches before stay imported and the report says where it
+/// stopped: importing the same file again skips the names already there and imports the
+/// rest. An error means nothing could be read at all.
+pub async fn run(state: &AppState, caller: &Caller, file: &[u8], mut progress: impl FnMut(usize, usize)) -> Result<ImportReport, AppError> {
     let mut report = ImportReport::default();
     let file_problem = |reason: String| ImportReport {
         problems: vec![ImportProblem { platform: "(the file)".into(), field: None, reason }],
         ..Default::default()
     };
-    if file.len() > IMPORT_MAX_BYTES {
-        return Ok(file_problem(format!("the file is larger than {} MiB", IMPORT_MAX_BYTES / 1024 / 1024)));
-    }
     let entries = match serde_json::from_slice::<Value>(file) {
         Ok(Value::Array(entries)) => entries,
         Ok(_) => return Ok(file_problem("the file must be a JSON array of platforms".into())),
         // The position only: serde's message could quote the file's content.
         Err(e) => return Ok(file_problem(format!("the file is not valid JSON (line {}, column {})", e.line(), e.column()))),
     };
+    let total = entries.len();
+    let mut batch = Vec::with_capacity(BATCH);
+    let mut written_through = 0;
     for (index, entry) in entries.into_iter().enumerate() {
-        import_one(state, caller, index, entry, &mut report).await?;
+        batch.extend(read_entry(state, index, entry, &mut report));
+        if batch.len() == BATCH || index + 1 == total {
+            if let Err(e) = write_batch(state, std::mem::take(&mut batch), &mut report).await {
+                tracing::error!(error = %e, after = written_through, "import stopped: a batch could not be written");
+                report.problems.push(ImportProblem {
+                    platform: "(the file)".into(),
+                    field: None,
+                    reason: format!(
+                        "stopped after entry {written_through}: the next batch could not be written ({e}). The platforms of entries 1 to {written_through} are imported; importing the same file again skips them and imports the rest"
+                    ),
+                });
+                break;
+            }
+            written_through = index + 1;
+            progress(written_through, total);
+        }
+    }
+    if report.platforms_created > 0 {
+        if let Err(e) = import_store::refresh_statistics(&state.db).await {
+            tracing::warn!(error = %e, "could not refresh the planner's statistics after the import");
+        }
     }
     tracing::info!(summary = %report.summary(), "import finished");
     let outcome = if report.problems.is_empty() { Outcome::Ok } else { Outcome::Failed };
@@ -53,10 +80,20 @@ struct Found {
     from_plaintext: bool,
 }
 
-async fn import_one(state: &AppState, caller: &Caller, index: usize, entry: Value, report: &mut ImportReport) -> Result<(), AppError> {
+/// An entry that passed every rule, still to be written.
+struct Entry {
+    label: String,
+    fields: ValidPlatform,
+    found: Vec<Found>,
+    plaintext_seen: bool,
+}
+
+/// Reads one entry of the file: its platform and the secrets it carries (legacy
+/// ciphertext opened with the legacy keys), or the problems that skip it.
+fn read_entry(state: &AppState, index: usize, entry: Value, report: &mut ImportReport) -> Option<Entry> {
     let Value::Object(mut entry) = entry else {
         report.problems.push(ImportProblem { platform: format!("entry {}", index + 1), field: None, reason: "is not a JSON object".into() });
-        return Ok(());
+        return None;
     };
     let name = entry.get("name").and_then(Value::as_str).map(str::to_owned);
     let label = name.clone().unwrap_or_else(|| format!("entry {}", index + 1));
@@ -66,7 +103,7 @@ async fn import_one(state: &AppState, caller: &Caller, index: usize, entry: Valu
         Some(Value::Object(config)) => config,
         Some(_) => {
             report.problems.push(problem(Some("api_config"), "is not a JSON object: platform skipped".into()));
-            return Ok(());
+            return None;
         }
     };
     let mut found = Vec::new();
@@ -91,8 +128,10 @@ async fn import_one(state: &AppState, caller: &Caller, index: usize, entry: Valu
             (None, Some(plain)) => Some((Zeroizing::new(plain.to_owned()), true)),
             (None, None) => None,
         };
-        if let Some((value, from_plaintext)) = value {
-            found.push(Found { field: *field, value, from_plaintext });
+        match value.map(|(value, from_plaintext)| (secrets::check_size(value.as_bytes()).map(|()| value), from_plaintext)) {
+            Some((Ok(value), from_plaintext)) => found.push(Found { field: *field, value, from_plaintext }),
+            Some((Err(e), _)) => report.problems.push(problem(Some(field.as_str()), format!("not imported: {e}"))),
+            None => {}
         }
     }
 
@@ -108,53 +147,59 @@ async fn import_one(state: &AppState, caller: &Caller, index: usize, entry: Valu
         base_url: text("base_url"),
         metadata: None,
     };
-    let valid = match draft.validate() {
-        Ok(valid) => valid,
+    match draft.validate() {
+        Ok(fields) => Some(Entry { label, fields, found, plaintext_seen }),
         Err(fields) => {
             report.problems.push(problem(None, format!("platform skipped: {fields}")));
-            return Ok(());
-        }
-    };
-    let platform = match platforms::create(&state.db, caller, valid).await {
-        Ok(p) => p,
-        Err(AppError::Conflict { .. }) => {
-            report.problems.push(problem(None, "a platform with this name already exists: skipped (nothing changed)".into()));
-            return Ok(());
-        }
-        Err(e) => return Err(e),
-    };
-    report.platforms_created += 1;
-    // An OAuth platform's tokens belong to an account: the imported connection becomes its first.
-    let is_token = |f: &Found| platform.auth_type == AuthType::Oauth2 && matches!(f.field, SecretField::AccessToken | SecretField::RefreshToken);
-    let (tokens, own): (Vec<Found>, Vec<Found>) = found.into_iter().partition(is_token);
-    for f in own {
-        let secret = SecretString::from(f.value.as_str().to_owned());
-        match secrets::store_secret(&state.db, &state.keyring, caller, &platform, f.field, &secret).await {
-            Ok(()) if f.from_plaintext => report.from_plaintext += 1,
-            Ok(()) => report.from_ciphertext += 1,
-            Err(e) => report.problems.push(problem(Some(f.field.as_str()), format!("not imported: {e}"))),
+            None
         }
     }
-    let token = |field| tokens.iter().find(|f| f.field == field);
-    match (token(SecretField::AccessToken), token(SecretField::RefreshToken)) {
-        (None, None) => {}
-        (None, Some(_)) => report.problems.push(problem(Some("refresh_token"), "not imported: a refresh token without its access token makes no account; connect the account instead".into())),
-        (Some(access), refresh) => {
-            let secret = |f: &Found| SecretString::from(f.value.as_str().to_owned());
-            let facts = accounts::TokenFacts { token_type: Some("bearer".into()), scopes: None, expires_at: None };
-            let grant = accounts::Grant::New(accounts::Identity::default(), None);
-            match secrets::store_tokens(&state.db, &state.keyring, platform.id, &secret(access), refresh.map(secret).as_ref(), &facts, &grant).await {
-                Ok(_) => {
-                    for f in std::iter::once(access).chain(refresh) {
-                        if f.from_plaintext { report.from_plaintext += 1 } else { report.from_ciphertext += 1 }
-                    }
+}
+
+/// Writes a batch: the platforms and their own secrets, sealed for them, in one
+/// transaction; then the OAuth tokens of the new ones, each through the account store.
+async fn write_batch(state: &AppState, entries: Vec<Entry>, report: &mut ImportReport) -> Result<(), AppError> {
+    let mut batch = Vec::with_capacity(entries.len());
+    let mut rest = Vec::with_capacity(entries.len());
+    for entry in entries {
+        let id = Uuid::now_v7();
+        // An OAuth platform's tokens belong to an account: the imported connection becomes its first.
+        let oauth = entry.fields.auth_type == AuthType::Oauth2;
+        let (tokens, own): (Vec<Found>, Vec<Found>) =
+            entry.found.into_iter().partition(|f| oauth && matches!(f.field, SecretField::AccessToken | SecretField::RefreshToken));
+        let secrets = own.iter().map(|f| (f.field, state.keyring.seal(f.value.as_bytes(), &SecretSlot::platform_secret(id, f.field)))).collect();
+        batch.push(NewPlatform { id, fields: entry.fields, secrets, imported_plaintext: entry.plaintext_seen });
+        rest.push((entry.label, own, tokens));
+    }
+    let version = state.keyring.current_version();
+    let inserted: HashSet<Uuid> = import_store::insert_batch(&state.db, &batch, version, ENCRYPTIONS_REFUSE_AT).await?.into_iter().collect();
+    for (new, (label, own, tokens)) in batch.iter().zip(rest) {
+        let problem = |field: Option<&str>, reason: String| ImportProblem { platform: label.clone(), field: field.map(str::to_owned), reason };
+        if !inserted.contains(&new.id) {
+            report.problems.push(problem(None, "a platform with this name already exists: skipped (nothing changed)".into()));
+            continue;
+        }
+        report.platforms_created += 1;
+        let mut count = |f: &Found| if f.from_plaintext { report.from_plaintext += 1 } else { report.from_ciphertext += 1 };
+        own.iter().for_each(&mut count);
+        let token = |field| tokens.iter().find(|f| f.field == field);
+        match (token(SecretField::AccessToken), token(SecretField::RefreshToken)) {
+            (None, None) => {}
+            (None, Some(_)) => report.problems.push(problem(Some("refresh_token"), "not imported: a refresh token without its access token makes no account; connect the account instead".into())),
+            (Some(access), refresh) => {
+                let secret = |f: &Found| SecretString::from(f.value.as_str().to_owned());
+                let facts = accounts::TokenFacts { token_type: Some("bearer".into()), scopes: None, expires_at: None };
+                let grant = accounts::Grant::New(accounts::Identity::default(), None);
+                match secrets::store_tokens(&state.db, &state.keyring, new.id, &secret(access), refresh.map(secret).as_ref(), &facts, &grant).await {
+                    Ok(_) => std::iter::once(access).chain(refresh).for_each(&mut count),
+                    Err(e) => report.problems.push(problem(Some("access_token"), format!("not imported: {e}"))),
                 }
-                Err(e) => report.problems.push(problem(Some("access_token"), format!("not imported: {e}"))),
+                // Storing tokens counts as a fresh value: the platform stays flagged.
+                if new.imported_plaintext {
+                    store::flag_imported_plaintext(&state.db, new.id).await?;
+                }
             }
         }
-    }
-    if plaintext_seen {
-        store::flag_imported_plaintext(&state.db, platform.id).await?;
     }
     Ok(())
 }

@@ -11,7 +11,6 @@ use super::{
 };
 use crate::domain::{AppError, Credentials, Encryption, KeyVersionStatus, Platform, SecretField, SecretStatus};
 use secrecy::{ExposeSecret, SecretString};
-use std::collections::HashMap;
 use uuid::Uuid;
 
 /// Largest secret accepted: tokens and keys are a few KiB at most.
@@ -44,17 +43,23 @@ pub async fn store_secret(
 ) -> Result<(), AppError> {
     let platform_id = platform.id;
     let plaintext = value.expose_secret().as_bytes();
+    check_size(plaintext)?;
+    let slot = SecretSlot::platform_secret(platform_id, field);
+    let version = keyring.current_version();
+    store::put(db, platform_id, field, version, ENCRYPTIONS_REFUSE_AT, || keyring.seal(plaintext, &slot)).await?;
+    tracing::info!(platform.id = %platform_id, secret.field = %field, key.version = version, "secret stored");
+    audit::record(db, caller, Action::SecretSet, Some(Target::platform(platform)), Outcome::Ok, Some(format!("{field}, key v{version}"))).await;
+    Ok(())
+}
+
+/// A secret's value must hold something and fit the limit.
+pub fn check_size(plaintext: &[u8]) -> Result<(), AppError> {
     if plaintext.is_empty() {
         return Err(AppError::invalid("value", "must not be empty"));
     }
     if plaintext.len() > SECRET_MAX_BYTES {
         return Err(AppError::invalid("value", format!("must be at most {} KiB", SECRET_MAX_BYTES / 1024)));
     }
-    let slot = SecretSlot::platform_secret(platform_id, field);
-    let version = keyring.current_version();
-    store::put(db, platform_id, field, version, ENCRYPTIONS_REFUSE_AT, || keyring.seal(plaintext, &slot)).await?;
-    tracing::info!(platform.id = %platform_id, secret.field = %field, key.version = version, "secret stored");
-    audit::record(db, caller, Action::SecretSet, Some(Target::platform(platform)), Outcome::Ok, Some(format!("{field}, key v{version}"))).await;
     Ok(())
 }
 
@@ -235,20 +240,6 @@ async fn statuses(db: &Db, keyring: &Keyring, platform_id: Uuid, own: bool) -> R
         statuses.push(status(db, keyring, &sealed).await?);
     }
     Ok(statuses)
-}
-
-/// The encryption badge of every platform that has secrets (the others have none), from
-/// what is recorded about each secret: its key version, and whether it failed to open when
-/// last tried (on use, on its platform's page, or by the integrity sweep). Nothing is
-/// decrypted.
-pub async fn badges(db: &Db, keyring: &Keyring) -> Result<HashMap<Uuid, Encryption>, AppError> {
-    let current = keyring.current_version();
-    let mut by_platform: HashMap<Uuid, Vec<SecretStatus>> = HashMap::new();
-    for fact in store::facts(db).await? {
-        let status = SecretStatus { field: fact.field, key_version: fact.key_version, current_key: fact.key_version == current, readable: !fact.failing, updated_at: fact.updated_at };
-        by_platform.entry(fact.platform_id).or_default().push(status);
-    }
-    Ok(by_platform.into_iter().map(|(id, s)| (id, Encryption::of(&s, current))).collect())
 }
 
 /// Describes a sealed secret, opening it to learn whether it opens, and records the answer

@@ -12,7 +12,10 @@ pub async fn import_platforms(export: SecretText) -> Result<ImportReport, AppErr
         if export.expose().trim().is_empty() {
             return Err(AppError::invalid("export", "is empty: paste the exported JSON or choose the file"));
         }
-        import::run(&cx.state, &cx.caller, export.expose().as_bytes()).await
+        if export.expose().len() > import::IMPORT_MAX_BYTES {
+            return Err(AppError::invalid("export", format!("is larger than {} MiB: import it with `keyport import FILE`", import::IMPORT_MAX_BYTES / 1024 / 1024)));
+        }
+        import::run(&cx.state, &cx.caller, export.expose().as_bytes(), |_, _| {}).await
     })
     .await
 }

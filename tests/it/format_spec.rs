@@ -47,7 +47,7 @@ async fn python_decrypts_an_account_token_only_in_the_accounts_slot() {
     let app = TestApp::sqlite().await;
     let token = "account-token-independent-check";
     let file = json!([{"name": "Imported", "auth_type": "oauth2", "api_config": {"access_token": token}}]);
-    let report = keyport::server::import::run(&app.state, &keyport::server::auth::Caller::default(), file.to_string().as_bytes()).await.unwrap();
+    let report = keyport::server::import::run(&app.state, &keyport::server::auth::Caller::default(), file.to_string().as_bytes(), |_, _| {}).await.unwrap();
     assert_eq!(report.problems, []);
     let (envelope, account, platform): (Vec<u8>, uuid::Uuid, uuid::Uuid) = keyport::on_db!(&app.db, |pool| {
         sqlx::query_as("SELECT ciphertext, account_id, platform_id FROM secrets WHERE field = 'access_token'").fetch_one(pool).await

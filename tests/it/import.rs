@@ -23,6 +23,7 @@ const LEGACY_V1_HEX: &str = "000102030405060708090a0b0c0d0e0f1011121314151617181
 const LEGACY_V2_B64: &str = "ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8=";
 
 on_both_backends!(
+    a_batch_lands_whole_and_a_second_run_imports_the_rest,
     imports_plaintext_and_legacy_ciphertext_and_stores_no_plaintext,
     reports_tampered_unknown_version_and_malformed_entries,
     a_file_that_is_not_a_list_of_platforms_imports_nothing,
@@ -83,7 +84,7 @@ async fn imports_plaintext_and_legacy_ciphertext_and_stores_no_plaintext(app: Te
          "api_config": {"access_token_encrypted": legacy_seal(1, 12, tokens[2]), "refresh_token_encrypted": legacy_seal(2, 16, tokens[3])}},
         {"name": "Both", "api_config": {"access_token": tokens[4], "access_token_encrypted": legacy_seal(1, 16, tokens[4])}},
     ]);
-    let report = import::run(&app.state, &Caller::default(), file.to_string().as_bytes()).await.unwrap();
+    let report = import::run(&app.state, &Caller::default(), file.to_string().as_bytes(), |_, _| {}).await.unwrap();
     assert_eq!(report.problems, []);
     assert_eq!((report.platforms_created, report.from_plaintext, report.from_ciphertext), (3, 2, 3));
 
@@ -172,10 +173,40 @@ async fn a_file_that_is_not_a_list_of_platforms_imports_nothing(app: TestApp) {
         (&b"{\"name\": \"x\"}"[..], "the file must be a JSON array of platforms"),
         (b"[{\"name\": \"x\", \"api_config\": {\"access_token\": \"sec", "the file is not valid JSON (line 1, column 50)"),
     ] {
-        let report = import::run(&app.state, &Caller::default(), file).await.unwrap();
+        let report = import::run(&app.state, &Caller::default(), file, |_, _| {}).await.unwrap();
         assert_eq!(report.problems.len(), 1);
         assert_eq!(report.problems[0].reason, reason);
         assert_eq!(report.platforms_created, 0);
     }
     assert_eq!(app.get_json("/api/platforms").await.1["count"], before);
+}
+
+/// The seed format: `n` platforms with an API key each, in plaintext.
+fn api_key_export(n: usize) -> Vec<u8> {
+    let entries: Vec<Value> = (0..n).map(|i| json!({"name": format!("Bulk {i:04}"), "category": "payment", "auth_type": "api_key", "api_config": {"api_key": format!("key-{i:04}")}})).collect();
+    serde_json::to_vec(&entries).unwrap()
+}
+
+async fn a_batch_lands_whole_and_a_second_run_imports_the_rest(app: TestApp) {
+    let total = import::BATCH + 100;
+    // The key has room for one batch of encryptions only: the second batch is refused.
+    let room = keyport::server::crypto::ENCRYPTIONS_REFUSE_AT - import::BATCH as i64;
+    app.execute(&format!("UPDATE encryption_keys SET encryptions = {room}")).await;
+    let mut seen = Vec::new();
+    let report = import::run(&app.state, &Caller::default(), &api_key_export(total), |done, all| seen.push((done, all))).await.unwrap();
+    assert_eq!((report.platforms_created, report.from_plaintext), (import::BATCH as u32, import::BATCH as u32));
+    assert_eq!(seen, [(import::BATCH, total)], "progress after each batch written");
+    let stop = &report.problems.last().unwrap().reason;
+    assert!(stop.contains(&format!("stopped after entry {}", import::BATCH)) && stop.contains("importing the same file again"), "{stop}");
+    assert!(stop.contains("the safe limit"), "the cause is named: {stop}");
+    let (_, list) = app.get_json("/api/platforms?limit=1").await;
+    assert_eq!(list["total"], import::BATCH, "nothing of the refused batch was written");
+
+    app.execute("UPDATE encryption_keys SET encryptions = 0").await;
+    let again = import::run(&app.state, &Caller::default(), &api_key_export(total), |_, _| {}).await.unwrap();
+    assert_eq!(again.platforms_created, 100, "the rest");
+    assert_eq!(again.problems.len(), import::BATCH, "the first batch's names are skipped, each named");
+    assert!(again.problems[0].reason.contains("already exists"));
+    assert_eq!(app.get_json("/api/platforms?limit=1").await.1["total"], total);
+    assert_eq!(secret(&app, "Bulk 0549", SecretField::ApiKey).await.as_deref(), Some("key-0549"), "a secret of the second run opens");
 }

@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod import;
 pub mod instances;
 pub mod keys;
 pub mod media;

@@ -65,26 +65,29 @@ pub struct HealthRow {
     pub auth_type: AuthType,
     pub status: Status,
     pub imported_plaintext: bool,
+    /// A stored secret failed to open when last tried (kept by migration 0022's triggers).
+    pub secret_failing: bool,
 }
 
 pub async fn health(db: &Db) -> Result<Vec<HealthRow>, StoreError> {
-    type Row = (Uuid, String, String, String, Option<bool>);
+    type Row = (Uuid, String, String, String, Option<bool>, i32);
     let rows: Vec<Row> = on_db!(db, |pool| {
         sqlx::query_as(
-            "SELECT p.id, p.name, p.auth_type, p.status, c.imported_plaintext \
+            "SELECT p.id, p.name, p.auth_type, p.status, c.imported_plaintext, p.secrets_failing \
              FROM platforms p LEFT JOIN credentials c ON c.platform_id = p.id WHERE p.status <> 'inactive' ORDER BY lower(p.name)",
         )
         .fetch_all(pool)
         .await
     })?;
     rows.into_iter()
-        .map(|(platform_id, name, auth_type, status, imported)| {
+        .map(|(platform_id, name, auth_type, status, imported, failing)| {
             Ok(HealthRow {
                 platform_id,
                 name,
                 auth_type: auth_type.parse().map_err(StoreError::Corrupt)?,
                 status: status.parse().map_err(StoreError::Corrupt)?,
                 imported_plaintext: imported.unwrap_or(false),
+                secret_failing: failing > 0,
             })
         })
         .collect()

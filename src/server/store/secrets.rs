@@ -55,7 +55,6 @@ macro_rules! failing {
         "CASE WHEN decrypt_failed_at >= updated_at THEN 1 ELSE 0 END"
     };
 }
-pub(super) const FAILING: &str = failing!();
 
 /// The columns of [`Row`], in order.
 pub(super) const COLUMNS: &str = concat!("owner_id, platform_id, account_id, instance_id, field, ciphertext, key_version, updated_at, ", failing!());
@@ -68,28 +67,6 @@ pub(super) fn decode(rows: Vec<Row>) -> Result<Vec<SealedSecret>, StoreError> {
         .map(|(owner_id, platform_id, account_id, instance_id, field, ciphertext, key_version, updated_at, failing)| {
             let field = field.parse().map_err(StoreError::Corrupt)?;
             Ok(SealedSecret { owner_id, platform_id, account_id, instance_id, field, ciphertext, key_version: key_version as u32, updated_at, failing: failing != 0 })
-        })
-        .collect()
-}
-
-/// What the badges need to know of a secret, without its ciphertext.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SecretFact {
-    pub platform_id: Uuid,
-    pub field: SecretField,
-    pub key_version: u32,
-    pub updated_at: DateTime<Utc>,
-    pub failing: bool,
-}
-
-/// Every secret's facts, for the badges of the platform list: nothing is decrypted.
-pub async fn facts(db: &Db) -> Result<Vec<SecretFact>, StoreError> {
-    let rows: Vec<(Uuid, String, i32, DateTime<Utc>, i32)> = on_db!(db, |pool| {
-        sqlx::query_as(&format!("SELECT platform_id, field, key_version, updated_at, {FAILING} FROM secrets")).fetch_all(pool).await
-    })?;
-    rows.into_iter()
-        .map(|(platform_id, field, key_version, updated_at, failing)| {
-            Ok(SecretFact { platform_id, field: field.parse().map_err(StoreError::Corrupt)?, key_version: key_version as u32, updated_at, failing: failing != 0 })
         })
         .collect()
 }
