@@ -31,7 +31,8 @@ test-rust:
 	cargo test --features ssr
 
 # Release-build benchmarks: prints the table docs/performance.md keeps, with each command.
-bench: setup
+bench:
+	@scripts/setup.sh --with-bench
 	@scripts/bench.sh
 
 # Longer runs of what `make test` runs briefly: the property tests (any input to the

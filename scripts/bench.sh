@@ -35,6 +35,9 @@ rows+=("| 50 MiB video upload (server memory) | ${upload#upload of 50 MiB: } | \
 while IFS= read -r line; do
   rows+=("| bytes on the wire, ${line%%:*} | ${line#*: } | \`scripts/measure-compression.sh target/release/keyport\` |")
 done < <(scripts/measure-compression.sh target/release/keyport)
+while IFS= read -r line; do
+  rows+=("| ${line%: *} | ${line##*: } | \`scripts/measure-list.sh target/release/keyport\` |")
+done < <(scripts/measure-list.sh target/release/keyport)
 
 echo
 echo "| measurement | result | command |"

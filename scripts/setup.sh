@@ -53,7 +53,8 @@ for flag in "$@"; do
   case $flag in
     --with-browser) with_browser=1 ;;
     --with-release) with_release=1 ;;
-    *) echo "setup.sh: unknown flag $flag (use --with-browser or --with-release)" >&2; exit 2 ;;
+    --with-bench) with_bench=1 ;;
+    *) echo "setup.sh: unknown flag $flag (use --with-browser, --with-release or --with-bench)" >&2; exit 2 ;;
   esac
 done
 
@@ -65,6 +66,15 @@ if [ -n "${with_release:-}" ]; then
   if [ ! -x $tools/node_modules/.bin/wasm-opt ] || [ $tools/package-lock.json -nt $tools/node_modules/.package-lock.json ]; then
     step "installing wasm-opt (npm binaryen) for release builds"
     (cd $tools && npm ci --no-audit --no-fund)
+  fi
+fi
+
+if [ -n "${with_bench:-}" ]; then
+  # The load generator of `make bench` (scripts/measure-list.sh), from the Rust registry.
+  OHA_VERSION=1.16.0
+  if ! oha --version 2>/dev/null | grep -q " $OHA_VERSION\$"; then
+    step "installing oha $OHA_VERSION (load generator for make bench)"
+    cargo install oha --locked --version "$OHA_VERSION"
   fi
 fi
 

@@ -9,6 +9,8 @@ pub const PAGE_DEFAULT: u32 = 50;
 pub const PAGE_MAX: u32 = 500;
 /// Longest search text: a name is at most 100 characters.
 pub const SEARCH_MAX: usize = 100;
+/// A search counts its matches up to this many ("1,000+").
+pub const SEARCH_COUNT_MAX: i64 = 1000;
 
 wire_enum! {
     /// The order of the platforms list.
@@ -157,13 +159,17 @@ impl PlatformFilter {
 }
 
 /// How many platforms each filter choice would show, given the other filters: the numbers
-/// beside the category, status and encryption choices.
+/// beside the category, status and encryption choices. A search has no per-choice
+/// numbers (counting every match of a common word costs more than the page), and counts
+/// its matches up to [`SEARCH_COUNT_MAX`].
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FacetCounts {
     /// All platforms, unfiltered.
     pub total: i64,
-    /// The platforms the filters let through (all pages).
+    /// The platforms the filters (and search) let through, on all pages.
     pub matching: i64,
+    /// `matching` stopped at [`SEARCH_COUNT_MAX`]: there are more.
+    pub capped: bool,
     pub by_category: Vec<(Category, i64)>,
     pub by_status: Vec<(Status, i64)>,
     pub by_encryption: Vec<(EncryptionState, i64)>,
@@ -182,6 +188,7 @@ impl FacetCounts {
         Self {
             total: groups.iter().map(|(_, n)| n).sum(),
             matching: count(*filter, &|_| true),
+            capped: false,
             by_category: Category::ALL
                 .iter()
                 .map(|&c| (c, count(PlatformFilter { category: None, ..*filter }, &|k| k.0 == c)))
@@ -195,6 +202,17 @@ impl FacetCounts {
                 .map(|&e| (e, count(PlatformFilter { encryption: None, ..*filter }, &|k| k.2 == e)))
                 .collect(),
         }
+    }
+
+    /// The counts of a search: `matching` platforms found (at most [`SEARCH_COUNT_MAX`],
+    /// `capped` when there are more), no number per choice.
+    pub fn searched(self, matching: i64, capped: bool) -> Self {
+        Self { total: self.total, matching, capped, ..Default::default() }
+    }
+
+    /// Whether there is a number for each choice.
+    pub fn per_choice(&self) -> bool {
+        !self.by_category.is_empty()
     }
 
     pub fn category(&self, category: Category) -> i64 {
@@ -227,6 +245,43 @@ pub struct PlatformList {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn params(pairs: &[(&str, &str)]) -> ListParams {
+        let get = |k: &str| pairs.iter().find(|p| p.0 == k).map(|p| p.1.to_owned());
+        ListParams { category: get("category"), status: get("status"), encryption: get("encryption"), q: get("q"), sort: get("sort"), cursor: get("cursor"), limit: get("limit") }
+    }
+
+    #[test]
+    fn a_query_reads_the_url_with_defaults_and_writes_only_what_differs() {
+        let plain = PlatformQuery::parse(&params(&[("q", "  "), ("limit", ""), ("sort", "")])).unwrap();
+        assert_eq!(plain, PlatformQuery::default());
+        assert_eq!((plain.limit, plain.to_query(None), plain.narrows()), (50, String::new(), false));
+        let q = PlatformQuery::parse(&params(&[("q", " Pay & Go "), ("sort", "updated"), ("limit", "500"), ("category", "payment")])).unwrap();
+        assert_eq!(q.search.as_deref(), Some("Pay & Go"), "trimmed");
+        assert!(q.narrows());
+        assert_eq!(q.to_query(Some("abc")), "category=payment&q=Pay+%26+Go&sort=updated&limit=500&cursor=abc");
+    }
+
+    #[test]
+    fn every_bad_list_value_is_named() {
+        let long = "x".repeat(SEARCH_MAX + 1);
+        let err = PlatformQuery::parse(&params(&[("limit", "0"), ("sort", "price"), ("q", &long), ("status", "dead")])).unwrap_err();
+        for field in ["limit", "sort", "q", "status"] {
+            assert!(err.get(field).is_some(), "{field}: {err}");
+        }
+        for limit in ["501", "-1", "ten", "1.5"] {
+            assert!(PlatformQuery::parse(&params(&[("limit", limit)])).unwrap_err().get("limit").is_some(), "{limit}");
+        }
+        assert!(PlatformQuery::parse(&params(&[("q", &"é".repeat(SEARCH_MAX))])).is_ok(), "characters, not bytes");
+    }
+
+    #[test]
+    fn a_search_keeps_the_total_and_drops_the_per_choice_counts() {
+        let groups = [((Category::Social, Status::Active, EncryptionState::Current), 7)];
+        let searched = FacetCounts::new(&groups, &PlatformFilter::default()).searched(1000, true);
+        assert_eq!((searched.total, searched.matching, searched.capped, searched.per_choice()), (7, 1000, true, false));
+        assert!(FacetCounts::new(&groups, &PlatformFilter::default()).per_choice());
+    }
 
     #[test]
     fn filter_reads_the_url_and_rejects_unknown_values() {

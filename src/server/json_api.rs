@@ -140,12 +140,14 @@ struct ListQuery {
 }
 
 /// One page of platforms: `count` on this page, `total` matching the filters and search
-/// on all pages, and the cursors of the pages on either side (absent at either end).
+/// on all pages (a search counts up to 1,000: `total_capped` says there are more), and the
+/// cursors of the pages on either side (absent at either end).
 #[derive(Serialize, ToSchema)]
 struct PlatformList {
     platforms: Vec<Platform>,
     count: usize,
     total: i64,
+    total_capped: bool,
     next_cursor: Option<String>,
     prev_cursor: Option<String>,
 }
@@ -195,7 +197,7 @@ async fn list(_: Member, State(state): State<AppState>, query: Result<Query<List
         e @ AppError::Invalid { .. } => ApiError::new(StatusCode::BAD_REQUEST, e),
         e => e.into(),
     })?;
-    Ok(Json(PlatformList { count: list.platforms.len(), total: list.counts.matching, platforms: list.platforms, next_cursor: list.next, prev_cursor: list.prev }))
+    Ok(Json(PlatformList { count: list.platforms.len(), total: list.counts.matching, total_capped: list.counts.capped, platforms: list.platforms, next_cursor: list.next, prev_cursor: list.prev }))
 }
 
 /// Adds a platform (admins); every field but `name` has a default.

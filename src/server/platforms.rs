@@ -13,7 +13,7 @@ use super::{
     store::platforms::{self as store, PlatformKey},
 };
 use crate::domain::{
-    AppError, AuthType, FacetCounts, FieldErrors, OauthSettingsForm, Platform, PlatformForm, PlatformList, PlatformQuery, ValidPlatform,
+    AppError, AuthType, FacetCounts, FieldErrors, OauthSettingsForm, Platform, PlatformForm, PlatformList, PlatformQuery, ValidPlatform, SEARCH_COUNT_MAX,
 };
 use uuid::Uuid;
 
@@ -39,9 +39,17 @@ pub async fn list(db: &Db, keyring: &Keyring, query: &PlatformQuery) -> Result<P
         rows: query.limit + 1,
         current,
     };
-    let counts = FacetCounts::new(&store::facets(db, current, query.search.as_deref()).await?, &query.filter);
+    let mut counts = FacetCounts::new(&store::facets(db, current).await?, &query.filter);
     // The counts know when nothing matches: a rare filter then walks no index at all.
     let rows = if counts.matching > 0 { store::page(db, &page).await? } else { Vec::new() };
+    if let Some(search) = query.search.as_deref() {
+        // A first page that is not full has counted its matches already.
+        let matching = match (rows.len() as u32 <= query.limit, &from) {
+            (true, None) => rows.len() as i64,
+            _ => store::count_matching(db, &query.filter, Some(search), current, SEARCH_COUNT_MAX + 1).await?,
+        };
+        counts = counts.searched(matching.min(SEARCH_COUNT_MAX), matching > SEARCH_COUNT_MAX);
+    }
     let page = paginate(rows, query.limit as usize, from.as_ref(), |row| row.key.clone());
     Ok(PlatformList {
         platforms: page.rows.into_iter().map(|row| row.platform).collect(),

@@ -63,6 +63,7 @@ async fn list_page_searches_sorts_and_pages_in_the_url(app: TestApp) {
     assert!(html.contains(">Paddle</a>") && html.contains(">PayPal</a>") && !html.contains(">Stripe</a>"), "{html}");
     assert!(html.contains("Showing 2 of 3 platforms matching “pa”"), "{html}");
     assert!(html.contains(r#"value="pa""#), "the search box shows the URL's search");
+    assert!(html.contains(">Social</option>") && !html.contains("Social ("), "a search has no per-choice counts");
     let link = &html[html[..html.find(r#"rel="next""#).unwrap()].rfind("<a").unwrap()..];
     let next = link.split("href=\"").nth(1).and_then(|h| h.split('"').next()).unwrap().replace("&amp;", "&");
     assert!(next.starts_with("/platforms?q=pa&limit=2&cursor="), "the next link keeps the search: {next}");

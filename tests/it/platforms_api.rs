@@ -14,6 +14,7 @@ on_both_backends!(
     pages_through_every_platform_in_each_order_and_back,
     a_platform_added_between_pages_is_not_shown_twice,
     searches_names_and_descriptions_ignoring_case,
+    a_search_counts_up_to_a_thousand,
     rejects_bad_paging_values_naming_them,
     updates_only_the_fields_sent,
     patch_with_null_clears_optional_fields,
@@ -165,6 +166,21 @@ async fn searches_names_and_descriptions_ignoring_case(app: TestApp) {
     assert_eq!(names(&combined), ["Mailgun"], "search and filters combine");
     let (_, blank) = app.get_json("/api/platforms?q=%20").await;
     assert_eq!(blank["count"], 4, "a blank search is no search");
+}
+
+async fn a_search_counts_up_to_a_thousand(app: TestApp) {
+    let entries: Vec<serde_json::Value> = (0..1001).map(|i| json!({"name": format!("Many {i:04}"), "auth_type": "api_key"})).collect();
+    let export = serde_json::to_vec(&entries).unwrap();
+    let report = keyport::server::import::run(&app.state, &keyport::server::auth::Caller::default(), &export, |_, _| {}).await.unwrap();
+    assert_eq!(report.platforms_created, 1001);
+    let (_, many) = app.get_json("/api/platforms?q=many&limit=10").await;
+    assert_eq!((many["count"].as_u64(), many["total"].as_i64(), many["total_capped"].as_bool()), (Some(10), Some(1000), Some(true)));
+    let (_, some) = app.get_json("/api/platforms?q=many%2009&limit=5").await;
+    assert_eq!((some["count"].as_u64(), some["total"].as_i64(), some["total_capped"].as_bool()), (Some(5), Some(100), Some(false)), "0900 to 0999");
+    let html = app.page("/platforms?q=many").await.text().await.unwrap();
+    assert!(html.contains("Showing 50 of 1,000+ platforms matching “many”"), "{html}");
+    let (_, unsearched) = app.get_json("/api/platforms?limit=1").await;
+    assert_eq!((unsearched["total"].as_i64(), unsearched["total_capped"].as_bool()), (Some(1001), Some(false)), "without a search, an exact count");
 }
 
 async fn rejects_bad_paging_values_naming_them(app: TestApp) {

@@ -222,24 +222,30 @@ fn search_sql(sql: &mut Sql, search: &str) -> String {
     format!(r"(lower(p.name) LIKE lower({pattern}) ESCAPE '\' OR lower(p.description) LIKE lower({pattern}) ESCAPE '\')")
 }
 
+/// The conditions of the list's filters and search on `p`, their arguments added to `sql`.
+fn matching(sql: &mut Sql, filter: &PlatformFilter, search: Option<&str>, current: u32) -> Vec<String> {
+    let mut conditions = vec!["TRUE".to_owned()];
+    if let Some(c) = filter.category {
+        conditions.push(format!("p.category = {}", sql.arg(Arg::Text(c.as_str().into()))));
+    }
+    if let Some(s) = filter.status {
+        conditions.push(format!("p.status = {}", sql.arg(Arg::Text(s.as_str().into()))));
+    }
+    if let Some(state) = filter.encryption {
+        let current = sql.arg(Arg::Int(current as i32));
+        conditions.push(state_is(state, &current));
+    }
+    if let Some(search) = search {
+        conditions.push(search_sql(sql, search));
+    }
+    conditions
+}
+
 /// One page of the list, badges included (from the platform's own columns: no secret row
 /// is read, nothing is decrypted).
 pub async fn page(db: &Db, q: &PageQuery<'_>) -> Result<Vec<Listed>, StoreError> {
     let mut sql = Sql::default();
-    let mut conditions = vec!["TRUE".to_owned()];
-    if let Some(c) = q.filter.category {
-        conditions.push(format!("p.category = {}", sql.arg(Arg::Text(c.as_str().into()))));
-    }
-    if let Some(s) = q.filter.status {
-        conditions.push(format!("p.status = {}", sql.arg(Arg::Text(s.as_str().into()))));
-    }
-    if let Some(state) = q.filter.encryption {
-        let current = sql.arg(Arg::Int(q.current as i32));
-        conditions.push(state_is(state, &current));
-    }
-    if let Some(search) = q.search {
-        conditions.push(search_sql(&mut sql, search));
-    }
+    let mut conditions = matching(&mut sql, q.filter, q.search, q.current);
     // Reading backward flips the order and the comparison; the caller reverses the rows.
     let (cmp, newer) = if q.before { ("<", ">") } else { (">", "<") };
     let (asc, desc) = if q.before { ("DESC", "ASC") } else { ("ASC", "DESC") };
@@ -279,26 +285,29 @@ pub async fn page(db: &Db, q: &PageQuery<'_>) -> Result<Vec<Listed>, StoreError>
 }
 
 /// How many platforms share each category, status and encryption state: the counts beside
-/// the filters. Without a search they are read from `platform_facets` (a few dozen rows
-/// whatever the number of platforms); with one, counted among the platforms it finds.
-pub async fn facets(db: &Db, current: u32, search: Option<&str>) -> Result<Vec<(FacetKey, i64)>, StoreError> {
+/// the filters, read from `platform_facets` (a few dozen rows whatever the number of
+/// platforms).
+pub async fn facets(db: &Db, current: u32) -> Result<Vec<(FacetKey, i64)>, StoreError> {
     let mut sql = Sql::default();
     let current = sql.arg(Arg::Int(current as i32));
-    sql.text = match search {
-        None => format!(
-            "SELECT category, status, {} AS state, SUM(n) FROM platform_facets WHERE n > 0 GROUP BY category, status, state",
-            state_sql("NULLIF(key_min, 0)", "failing", &current)
-        ),
-        Some(search) => format!(
-            "SELECT p.category, p.status, {} AS state, COUNT(*) FROM platforms p WHERE {} GROUP BY p.category, p.status, state",
-            state_sql("p.secret_key_min", "p.secrets_failing", &current),
-            search_sql(&mut sql, search)
-        ),
-    };
+    sql.text = format!(
+        "SELECT category, status, {} AS state, SUM(n) FROM platform_facets WHERE n > 0 GROUP BY category, status, state",
+        state_sql("NULLIF(key_min, 0)", "failing", &current)
+    );
     let rows: Vec<(String, String, String, i64)> = fetch_all!(db, sql)?;
     rows.into_iter()
         .map(|(c, s, e, n)| Ok(((c.parse().map_err(StoreError::Corrupt)?, s.parse().map_err(StoreError::Corrupt)?, e.parse().map_err(StoreError::Corrupt)?), n)))
         .collect()
+}
+
+/// How many platforms the filters and search let through, counting no further than `cap`.
+pub async fn count_matching(db: &Db, filter: &PlatformFilter, search: Option<&str>, current: u32, cap: i64) -> Result<i64, StoreError> {
+    let mut sql = Sql::default();
+    let conditions = matching(&mut sql, filter, search, current);
+    let cap = sql.arg(Arg::Int(cap as i32));
+    sql.text = format!("SELECT COUNT(*) FROM (SELECT 1 FROM platforms p WHERE {} LIMIT {cap}) x", conditions.join(" AND "));
+    let rows: Vec<(i64,)> = fetch_all!(db, sql)?;
+    Ok(rows.first().map_or(0, |r| r.0))
 }
 
 /// Replaces every editable field; `None` when no such platform exists.

@@ -97,7 +97,8 @@ fn Registry(list: PlatformList, pending: ReadSignal<bool>) -> impl IntoView {
     let (total, matching) = (list.counts.total, list.counts.matching);
     // "Showing 50 of 1,234 platforms (of 100,000)", "3 platforms matching “pay”": the parts
     // that apply. With a search, every count is among the platforms it finds.
-    let mut summary = format!("{} platform{}", thousands(matching), if matching == 1 { "" } else { "s" });
+    let more = if list.counts.capped { "+" } else { "" };
+    let mut summary = format!("{}{more} platform{}", thousands(matching), if matching == 1 && more.is_empty() { "" } else { "s" });
     match &view.search {
         Some(search) => summary = format!("{summary} matching “{search}”"),
         None if !view.filter.is_empty() => summary = format!("{summary} (of {})", thousands(total)),
@@ -173,6 +174,7 @@ fn FilterBar(counts: FacetCounts, view: PlatformQuery) -> impl IntoView {
     };
     let sort = on("sort");
     let search = on("q");
+    let counted = counts.per_choice();
     let search_box = NodeRef::<leptos::html::Input>::new();
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -189,11 +191,11 @@ fn FilterBar(counts: FacetCounts, view: PlatformQuery) -> impl IntoView {
                         placeholder="Name or description" maxlength="100" autocomplete="off"/>
                 </div>
                 <FilterSelect label="Category" name="category" any="All categories" on_pick=on("category")
-                    choices=choices(filter.category, |c| counts.category(c))/>
+                    choices=choices(filter.category, counted.then_some(|c| counts.category(c)))/>
                 <FilterSelect label="Status" name="status" any="All statuses" on_pick=on("status")
-                    choices=choices(filter.status, |s| counts.status(s))/>
+                    choices=choices(filter.status, counted.then_some(|s| counts.status(s)))/>
                 <FilterSelect label="Encryption" name="encryption" any="Any encryption state" on_pick=on("encryption")
-                    choices=choices(filter.encryption, |e| counts.encryption(e))/>
+                    choices=choices(filter.encryption, counted.then_some(|e| counts.encryption(e)))/>
                 <div class="field inline">
                     <label for="sort">"Sort by"</label>
                     <select id="sort" name="sort" on:change=move |ev| sort.run(event_target_value(&ev))>
@@ -208,9 +210,14 @@ fn FilterBar(counts: FacetCounts, view: PlatformQuery) -> impl IntoView {
     }
 }
 
-/// `(wire name, "Label (count)", selected)` for every value of a filter.
-fn choices<T: Choice>(selected: Option<T>, count: impl Fn(T) -> i64) -> Vec<(&'static str, String, bool)> {
-    T::all().iter().map(|&c| (c.wire(), format!("{} ({})", c.text(), count(c)), selected == Some(c))).collect()
+/// `(wire name, "Label (count)", selected)` for every value of a filter; without counts
+/// (a search), the label alone.
+fn choices<T: Choice>(selected: Option<T>, count: Option<impl Fn(T) -> i64>) -> Vec<(&'static str, String, bool)> {
+    let label = |c: T| match &count {
+        Some(count) => format!("{} ({})", c.text(), count(c)),
+        None => c.text().to_owned(),
+    };
+    T::all().iter().map(|&c| (c.wire(), label(c), selected == Some(c))).collect()
 }
 
 /// One labelled filter; picking a value applies it at once once the app is hydrated.
