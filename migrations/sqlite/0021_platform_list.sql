@@ -2,12 +2,7 @@
 -- with a category or status filter or none; each order has an index that yields it, so a
 -- page is a short index walk at any depth (server/paging.rs). Name order is the existing
 -- unique index on lower(name). Mirrors migrations/postgres/0021_platform_list.sql.
---
--- The search (name or description contains, any case) is LIKE over lower(name) and
--- lower(description) here: it stops at the first page of matches in name order, so a common
--- word costs little, but a rare one reads every row (measured in docs/performance.md).
--- PostgreSQL has trigram indexes for it. FTS5's trigram tokenizer would index it here, but
--- it keys rows by rowid, which VACUUM may renumber on a table whose key is a uuid.
+-- The search's index comes in 0023.
 CREATE INDEX platforms_updated ON platforms (updated_at, id);
 CREATE INDEX platforms_status_name ON platforms (status, lower(name));
 CREATE INDEX platforms_category_name ON platforms (category, lower(name));

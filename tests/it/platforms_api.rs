@@ -166,6 +166,25 @@ async fn searches_names_and_descriptions_ignoring_case(app: TestApp) {
     assert_eq!(names(&combined), ["Mailgun"], "search and filters combine");
     let (_, blank) = app.get_json("/api/platforms?q=%20").await;
     assert_eq!(blank["count"], 4, "a blank search is no search");
+    let (_, short) = app.get_json("/api/platforms?q=ST").await;
+    assert_eq!(names(&short), ["Mastodon", "Stripe"], "one or two characters search too");
+    let (_, quoted) = app.get_json("/api/platforms?q=%22pay").await;
+    assert_eq!(quoted["count"], 0, "a quote is a character, not syntax");
+
+    // The search follows every write: a rename, a new description, a deletion.
+    let mastodon = id_of(&app, "Mastodon").await;
+    app.send_json(Method::PATCH, &format!("/api/platforms/{mastodon}"), json!({"name": "Fediverse", "description": "toots"})).await;
+    let (_, renamed) = app.get_json("/api/platforms?q=fedi").await;
+    assert_eq!(names(&renamed), ["Fediverse"]);
+    assert_eq!(app.get_json("/api/platforms?q=mastodon").await.1["count"], 0, "the old name is not found");
+    assert_eq!(names(&app.get_json("/api/platforms?q=toot").await.1), ["Fediverse"]);
+    app.send_json(Method::DELETE, &format!("/api/platforms/{mastodon}"), json!(null)).await;
+    assert_eq!(app.get_json("/api/platforms?q=fedi").await.1["count"], 0, "a deleted platform is not found");
+}
+
+async fn id_of(app: &TestApp, name: &str) -> String {
+    let (_, list) = app.get_json(&format!("/api/platforms?q={name}")).await;
+    list["platforms"][0]["id"].as_str().unwrap().to_owned()
 }
 
 async fn a_search_counts_up_to_a_thousand(app: TestApp) {

@@ -206,10 +206,16 @@ fn state_is(state: EncryptionState, current: &str) -> String {
     }
 }
 
-/// The condition "name or description contains the search" on `p`, case-insensitive
-/// (`lower` on both sides, so each database applies its own rule to both). LIKE's
-/// wildcards in the search are taken literally.
-fn search_sql(sql: &mut Sql, search: &str) -> String {
+/// The condition "name or description contains the search" on `p`, any case. On SQLite a
+/// search of three characters or more asks the FTS5 trigram index (migration 0023), as a
+/// phrase with its quotes doubled; otherwise LIKE on `lower` of both sides (each database
+/// applying its own rule to both) with LIKE's wildcards taken literally, which
+/// PostgreSQL's trigram indexes serve (0021).
+fn search_sql(sql: &mut Sql, search: &str, fts: bool) -> String {
+    if fts && search.chars().count() >= 3 {
+        let phrase = sql.arg(Arg::Text(format!("\"{}\"", search.replace('"', "\"\""))));
+        return format!("p.search_key IN (SELECT rowid FROM platform_search WHERE platform_search MATCH {phrase})");
+    }
     let mut pattern = String::from("%");
     for c in search.chars() {
         if matches!(c, '%' | '_' | '\\') {
@@ -223,7 +229,7 @@ fn search_sql(sql: &mut Sql, search: &str) -> String {
 }
 
 /// The conditions of the list's filters and search on `p`, their arguments added to `sql`.
-fn matching(sql: &mut Sql, filter: &PlatformFilter, search: Option<&str>, current: u32) -> Vec<String> {
+fn matching(db: &Db, sql: &mut Sql, filter: &PlatformFilter, search: Option<&str>, current: u32) -> Vec<String> {
     let mut conditions = vec!["TRUE".to_owned()];
     if let Some(c) = filter.category {
         conditions.push(format!("p.category = {}", sql.arg(Arg::Text(c.as_str().into()))));
@@ -236,7 +242,7 @@ fn matching(sql: &mut Sql, filter: &PlatformFilter, search: Option<&str>, curren
         conditions.push(state_is(state, &current));
     }
     if let Some(search) = search {
-        conditions.push(search_sql(sql, search));
+        conditions.push(search_sql(sql, search, matches!(db, Db::Sqlite(_))));
     }
     conditions
 }
@@ -245,7 +251,7 @@ fn matching(sql: &mut Sql, filter: &PlatformFilter, search: Option<&str>, curren
 /// is read, nothing is decrypted).
 pub async fn page(db: &Db, q: &PageQuery<'_>) -> Result<Vec<Listed>, StoreError> {
     let mut sql = Sql::default();
-    let mut conditions = matching(&mut sql, q.filter, q.search, q.current);
+    let mut conditions = matching(db, &mut sql, q.filter, q.search, q.current);
     // Reading backward flips the order and the comparison; the caller reverses the rows.
     let (cmp, newer) = if q.before { ("<", ">") } else { (">", "<") };
     let (asc, desc) = if q.before { ("DESC", "ASC") } else { ("ASC", "DESC") };
@@ -303,7 +309,7 @@ pub async fn facets(db: &Db, current: u32) -> Result<Vec<(FacetKey, i64)>, Store
 /// How many platforms the filters and search let through, counting no further than `cap`.
 pub async fn count_matching(db: &Db, filter: &PlatformFilter, search: Option<&str>, current: u32, cap: i64) -> Result<i64, StoreError> {
     let mut sql = Sql::default();
-    let conditions = matching(&mut sql, filter, search, current);
+    let conditions = matching(db, &mut sql, filter, search, current);
     let cap = sql.arg(Arg::Int(cap as i32));
     sql.text = format!("SELECT COUNT(*) FROM (SELECT 1 FROM platforms p WHERE {} LIMIT {cap}) x", conditions.join(" AND "));
     let rows: Vec<(i64,)> = fetch_all!(db, sql)?;
