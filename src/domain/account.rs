@@ -130,8 +130,9 @@ pub struct AuditEvent {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditPage {
     pub events: Vec<AuditEvent>,
-    pub page: u32,
-    pub has_more: bool,
+    /// Cursors of the older and the newer page, where there is one.
+    pub next: Option<String>,
+    pub prev: Option<String>,
     /// The users and actions that appear in the log, for the filters.
     pub actors: Vec<String>,
     pub actions: Vec<String>,

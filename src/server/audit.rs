@@ -3,9 +3,12 @@
 use super::{
     auth::Caller,
     db::Db,
+    paging::{paginate, Cursor},
     store::{audit::{self as store, Entry, Filter}, cut},
 };
 use crate::domain::{wire_enum, AppError, AuditPage, Platform};
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
 
 pub const PAGE_SIZE: i64 = 50;
 
@@ -119,14 +122,14 @@ pub async fn record(db: &Db, caller: &Caller, action: Action, target: Option<Tar
     }
 }
 
-/// One page of the log, newest first.
-pub async fn page(db: &Db, filter: Filter, page: u32) -> Result<AuditPage, AppError> {
-    let offset = i64::from(page.saturating_sub(1)) * PAGE_SIZE;
-    let mut events = store::list(db, &filter, PAGE_SIZE + 1, offset).await?;
-    let has_more = events.len() as i64 > PAGE_SIZE;
-    events.truncate(PAGE_SIZE as usize);
+/// One page of the log, newest first, from `cursor` (a page's `next` or `prev`): keyset
+/// pages, so a page deep in a long log costs what the first does.
+pub async fn page(db: &Db, filter: Filter, cursor: Option<&str>) -> Result<AuditPage, AppError> {
+    let from = cursor.map(Cursor::<(DateTime<Utc>, Uuid)>::decode).transpose()?;
+    let rows = store::list(db, &filter, from.as_ref().map(|c| (&c.key, c.before)), PAGE_SIZE + 1).await?;
+    let page = paginate(rows, PAGE_SIZE as usize, from.as_ref(), |e| (e.at, e.id));
     let (actors, actions) = store::facets(db).await?;
-    Ok(AuditPage { events, page: page.max(1), has_more, actors, actions })
+    Ok(AuditPage { events: page.rows, next: page.next, prev: page.prev, actors, actions })
 }
 
 #[cfg(test)]

@@ -17,6 +17,7 @@ use leptos::server_fn::ServerFn;
 use serde_json::{json, Value};
 
 on_both_backends!(
+    the_audit_log_pages_through_every_entry_once_each_way,
     first_run_leads_to_a_one_time_set_up,
     sign_in_rotates_the_session_and_sign_out_ends_it,
     anonymous_pages_redirect_to_sign_in_and_come_back,
@@ -470,7 +471,7 @@ async fn actions_are_audited_without_secrets(app: TestApp) {
     app.send_json(reqwest::Method::PUT, &format!("/api/platforms/{id}/secrets/api_key"), json!({"value": "sk_AUDIT_secret_value"})).await;
     app.client.delete(app.url(&format!("/api/platforms/{id}"))).send().await.unwrap();
     browser_post(&app, &http_client(None), SignIn::PATH, &[("email", &email), ("password", "wrong password!")]).await;
-    let r = browser.post(app.url(keyport::server_fns::audit::ListAudit::PATH)).header("origin", &app.base).form(&[("page", "1")]).send().await.unwrap();
+    let r = browser.post(app.url(keyport::server_fns::audit::ListAudit::PATH)).header("origin", &app.base).form(&[("actor", "")]).send().await.unwrap();
     let body = r.text().await.unwrap();
     for action in ["login", "login_failed", "platform_created", "secret_set", "platform_deleted"] {
         assert!(body.contains(&format!("\"action\":\"{action}\"")), "{action} missing: {body}");
@@ -584,4 +585,26 @@ async fn disabling_a_user_or_resetting_the_password_ends_their_sessions(app: Tes
     assert!(location(&r).contains("__err="), "and cannot sign in");
     users::update_access(&app.db, &Caller::default(), id, Role::Marketer, false).await.unwrap();
     assert_eq!(api(script).await, 401, "enabling the user again does not bring back the tokens made before");
+}
+
+async fn the_audit_log_pages_through_every_entry_once_each_way(app: TestApp) {
+    use keyport::server::{audit, auth::Caller, store::audit::Filter};
+    for i in 0..120 {
+        audit::record(&app.db, &Caller::default(), audit::Action::Import, None, audit::Outcome::Ok, Some(format!("entry {i:03}"))).await;
+    }
+    let details = |p: &keyport::domain::AuditPage| p.events.iter().filter(|e| e.action == "import").filter_map(|e| e.detail.clone()).collect::<Vec<_>>();
+    let mut page = audit::page(&app.db, Filter::default(), None).await.unwrap();
+    assert_eq!((page.events.len(), page.prev.is_none()), (50, true), "the newest 50 first");
+    let mut older = details(&page);
+    while let Some(next) = page.next.clone() {
+        page = audit::page(&app.db, Filter::default(), Some(&next)).await.unwrap();
+        older.extend(details(&page));
+    }
+    let expected: Vec<String> = (0..120).rev().map(|i| format!("entry {i:03}")).collect();
+    assert_eq!(older, expected, "newest first, each once");
+    let prev = page.prev.clone().unwrap();
+    let newer = audit::page(&app.db, Filter::default(), Some(&prev)).await.unwrap();
+    assert_eq!(details(&newer), expected[50..100], "back one page, in the same order");
+    let err = audit::page(&app.db, Filter::default(), Some("garbage")).await.unwrap_err();
+    assert!(err.to_string().contains("cursor"), "{err}");
 }

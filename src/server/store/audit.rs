@@ -53,21 +53,33 @@ pub struct Filter {
 
 type Row = (Uuid, DateTime<Utc>, String, String, Option<String>, Option<String>, Option<String>, String, Option<String>, Option<String>);
 
-/// Newest first; `limit + 1` rows are asked for so the caller knows whether more follow.
-pub async fn list(db: &Db, f: &Filter, limit: i64, offset: i64) -> Result<Vec<AuditEvent>, StoreError> {
+/// Up to `rows` entries, newest first, or, with `from`, just older than its `(at, id)`
+/// (oldest first when `before`: just newer than it; the caller turns them round).
+pub async fn list(db: &Db, f: &Filter, from: Option<(&(DateTime<Utc>, Uuid), bool)>, rows: i64) -> Result<Vec<AuditEvent>, StoreError> {
+    let (at, id, before) = match from {
+        Some(((at, id), before)) => (Some(*at), Some(*id), before),
+        None => (None, None, false),
+    };
+    // Two statements rather than one with a flipped comparison: each is a plain index walk.
+    let sql = if before {
+        "SELECT id, at, actor, action, target_type, target_id, target_label, outcome, client_addr, detail FROM audit_events \
+         WHERE ($1 IS NULL OR actor = $1) AND ($2 IS NULL OR action = $2) AND ($3 IS NULL OR target_id = $3) \
+           AND (at, id) > ($4, $5) ORDER BY at ASC, id ASC LIMIT $6"
+    } else {
+        "SELECT id, at, actor, action, target_type, target_id, target_label, outcome, client_addr, detail FROM audit_events \
+         WHERE ($1 IS NULL OR actor = $1) AND ($2 IS NULL OR action = $2) AND ($3 IS NULL OR target_id = $3) \
+           AND ($4 IS NULL OR (at, id) < ($4, $5)) ORDER BY at DESC, id DESC LIMIT $6"
+    };
     let rows: Vec<Row> = on_db!(db, |pool| {
-        sqlx::query_as(
-            "SELECT id, at, actor, action, target_type, target_id, target_label, outcome, client_addr, detail FROM audit_events \
-             WHERE ($1 IS NULL OR actor = $1) AND ($2 IS NULL OR action = $2) AND ($3 IS NULL OR target_id = $3) \
-             ORDER BY at DESC, id DESC LIMIT $4 OFFSET $5",
-        )
-        .bind(&f.actor)
-        .bind(&f.action)
-        .bind(&f.target_id)
-        .bind(limit)
-        .bind(offset)
-        .fetch_all(pool)
-        .await
+        sqlx::query_as(sql)
+            .bind(&f.actor)
+            .bind(&f.action)
+            .bind(&f.target_id)
+            .bind(at)
+            .bind(id)
+            .bind(rows)
+            .fetch_all(pool)
+            .await
     })?;
     Ok(rows
         .into_iter()

@@ -18,8 +18,8 @@ pub fn AuditLogPage() -> impl IntoView {
 fn AuditLog() -> impl IntoView {
     let query = use_query_map();
     let page = Resource::new(
-        move || query.with(|q| (q.get("actor"), q.get("action"), q.get("target"), q.get("page").and_then(|p| p.parse().ok()))),
-        |(actor, action, target, page)| list_audit(actor, action, target, page),
+        move || query.with(|q| (q.get("actor"), q.get("action"), q.get("target"), q.get("cursor"))),
+        |(actor, action, target, cursor)| list_audit(actor, action, target, cursor),
     );
     view! {
         <Title text="Audit log"/>
@@ -42,7 +42,13 @@ fn AuditTable(page: AuditPage) -> impl IntoView {
     let (actor, action, target) = (current("actor"), current("action"), current("target"));
     let link = {
         let (actor, action, target) = (actor.clone(), action.clone(), target.clone());
-        move |n: u32| format!("/audit?actor={actor}&action={action}&target={target}&page={n}")
+        move |cursor: &str| {
+            let query = url::form_urlencoded::Serializer::new(String::new())
+                .extend_pairs([("actor", &actor), ("action", &action), ("target", &target)].into_iter().filter(|p| !p.1.is_empty()))
+                .append_pair("cursor", cursor)
+                .finish();
+            format!("/audit?{query}")
+        }
     };
     let options = |values: Vec<String>, selected: String, any: &'static str| {
         view! {
@@ -84,9 +90,8 @@ fn AuditTable(page: AuditPage) -> impl IntoView {
             }}
         </div>
         <nav class="pager" aria-label="Audit log pages">
-            {(page.page > 1).then(|| view! { <A href=link(page.page - 1)>"← Newer"</A> })}
-            <span>{format!("Page {}", page.page)}</span>
-            {page.has_more.then(|| view! { <A href=link(page.page + 1)>"Older →"</A> })}
+            {page.prev.as_deref().map(|c| view! { <A href=link(c) attr:rel="prev">"← Newer"</A> })}
+            {page.next.as_deref().map(|c| view! { <A href=link(c) attr:rel="next">"Older →"</A> })}
         </nav>
     }
 }
