@@ -9,6 +9,7 @@ use crate::{
     transaction,
 };
 use sqlx::types::Json;
+use std::collections::HashSet;
 use uuid::Uuid;
 
 /// One platform of a batch: its id (the secrets are sealed for it), fields and secrets.
@@ -29,52 +30,59 @@ pub async fn insert_batch(db: &Db, batch: &[NewPlatform], key_version: u32, limi
     transaction!(db, |tx| {
         count_encryptions!(tx, sealed, key_version, limit);
     } sqlite {
-        // In-process: one statement per row costs no round trip.
-        let mut inserted = Vec::new();
+        // One multi-row statement per table: each statement is a round trip to sqlx's
+        // SQLite worker thread, which cost more than the rows themselves. Parameters:
+        // $1 (and $2) are shared, then each row's own, numbered on.
+        let rows = |n: usize, first: usize, per_row: usize, row: &dyn Fn(&[String]) -> String| -> String {
+            (0..n)
+                .map(|i| row(&(0..per_row).map(|k| format!("${}", first + i * per_row + k)).collect::<Vec<_>>()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let sql = format!(
+            "INSERT INTO platforms (id, name, category, auth_type, status, description, icon_url, base_url, metadata, created_at, updated_at) \
+             VALUES {} ON CONFLICT DO NOTHING RETURNING id",
+            rows(batch.len(), 2, 9, &|own| format!("({}, $1, $1)", own.join(", ")))
+        );
+        let mut query = sqlx::query_as::<_, (Uuid,)>(&sql).bind(at);
         for p in batch {
             let f = &p.fields;
-            let done = sqlx::query(
-                "INSERT INTO platforms (id, name, category, auth_type, status, description, icon_url, base_url, metadata, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) ON CONFLICT DO NOTHING",
-            )
-            .bind(p.id)
-            .bind(&f.name)
-            .bind(f.category.as_str())
-            .bind(f.auth_type.as_str())
-            .bind(f.status.as_str())
-            .bind(&f.description)
-            .bind(&f.icon_url)
-            .bind(&f.base_url)
-            .bind(Json(&f.metadata))
-            .bind(at)
-            .execute(&mut *tx)
-            .await?;
-            if done.rows_affected() == 0 {
-                continue;
-            }
-            for (field, ciphertext) in &p.secrets {
-                sqlx::query(
-                    "INSERT INTO secrets (owner_id, platform_id, field, ciphertext, key_version, created_at, updated_at) VALUES ($1, $1, $2, $3, $4, $5, $5)",
-                )
+            query = query
                 .bind(p.id)
-                .bind(field.as_str())
-                .bind(ciphertext)
-                .bind(key_version as i32)
-                .bind(at)
-                .execute(&mut *tx)
-                .await?;
-            }
-            if p.imported_plaintext {
-                sqlx::query("INSERT INTO credentials (platform_id, imported_plaintext, updated_at) VALUES ($1, $2, $3)")
-                    .bind(p.id)
-                    .bind(true)
-                    .bind(at)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            inserted.push(p.id);
+                .bind(&f.name)
+                .bind(f.category.as_str())
+                .bind(f.auth_type.as_str())
+                .bind(f.status.as_str())
+                .bind(&f.description)
+                .bind(&f.icon_url)
+                .bind(&f.base_url)
+                .bind(Json(&f.metadata));
         }
-        Ok(inserted)
+        let inserted: HashSet<Uuid> = query.fetch_all(&mut *tx).await?.into_iter().map(|(id,)| id).collect();
+        let written: Vec<&NewPlatform> = batch.iter().filter(|p| inserted.contains(&p.id)).collect();
+        let secrets: Vec<(Uuid, &str, &Vec<u8>)> = written.iter().flat_map(|p| p.secrets.iter().map(|(f, c)| (p.id, f.as_str(), c))).collect();
+        if !secrets.is_empty() {
+            let sql = format!(
+                "INSERT INTO secrets (owner_id, field, ciphertext, platform_id, key_version, created_at, updated_at) VALUES {}",
+                // The owner is the platform: its parameter twice.
+                rows(secrets.len(), 3, 3, &|own| format!("({0}, {1}, {2}, {0}, $1, $2, $2)", own[0], own[1], own[2]))
+            );
+            let mut query = sqlx::query(&sql).bind(key_version as i32).bind(at);
+            for (owner, field, ciphertext) in &secrets {
+                query = query.bind(*owner).bind(*field).bind(*ciphertext);
+            }
+            query.execute(&mut *tx).await?;
+        }
+        let flagged: Vec<Uuid> = written.iter().filter(|p| p.imported_plaintext).map(|p| p.id).collect();
+        if !flagged.is_empty() {
+            let sql = format!("INSERT INTO credentials (platform_id, imported_plaintext, updated_at) VALUES {}", rows(flagged.len(), 2, 1, &|own| format!("({}, TRUE, $1)", own[0])));
+            let mut query = sqlx::query(&sql).bind(at);
+            for id in &flagged {
+                query = query.bind(*id);
+            }
+            query.execute(&mut *tx).await?;
+        }
+        Ok(written.iter().map(|p| p.id).collect())
     } postgres {
         // Over the network: one statement per table for the whole batch.
         let column = |get: fn(&NewPlatform) -> Option<String>| batch.iter().map(get).collect::<Vec<_>>();

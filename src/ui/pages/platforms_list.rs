@@ -78,7 +78,7 @@ fn href(view: &PlatformQuery, cursor: Option<&str>) -> String {
 
 /// "1,234": counts read at a glance.
 fn thousands(n: i64) -> String {
-    let digits = n.unsigned_abs().to_string();
+    let digits = n.max(0).to_string();
     let mut out = String::new();
     for (i, d) in digits.chars().enumerate() {
         if i > 0 && (digits.len() - i) % 3 == 0 {
@@ -86,7 +86,7 @@ fn thousands(n: i64) -> String {
         }
         out.push(d);
     }
-    if n < 0 { format!("-{out}") } else { out }
+    out
 }
 
 #[component]
@@ -95,8 +95,8 @@ fn Registry(list: PlatformList, pending: ReadSignal<bool>) -> impl IntoView {
     let view = use_query_map().with_untracked(|q| PlatformQuery::parse(&list_params(q))).unwrap_or_default();
     let shown = list.platforms.len();
     let (total, matching) = (list.counts.total, list.counts.matching);
-    // "Showing 50 of 1,234 platforms (of 100,000)", "3 platforms matching “pay”": the parts
-    // that apply. With a search, every count is among the platforms it finds.
+    // "Showing 50 of 1,234 platforms (of 100,000)", "1,000+ platforms matching “pay”": the
+    // parts that apply.
     let more = if list.counts.capped { "+" } else { "" };
     let mut summary = format!("{}{more} platform{}", thousands(matching), if matching == 1 && more.is_empty() { "" } else { "s" });
     match &view.search {
@@ -123,7 +123,7 @@ fn Registry(list: PlatformList, pending: ReadSignal<bool>) -> impl IntoView {
         <FilterBar counts=list.counts view=view.clone()/>
         <p class="summary" aria-live="polite">{summary}</p>
         <div class="table-wrap" aria-busy=move || pending.get().to_string()>
-            {if total == 0 && view.search.is_none() {
+            {if total == 0 {
                 view! {
                     <div class="empty">
                         <h2>"No platforms yet"</h2>
