@@ -47,7 +47,12 @@ pub async fn run(state: &AppState, caller: &Caller, file: &[u8], mut progress: i
     for (index, entry) in entries.into_iter().enumerate() {
         batch.extend(read_entry(state, index, entry, &mut report));
         if batch.len() == BATCH || index + 1 == total {
-            if let Err(e) = write_batch(state, std::mem::take(&mut batch), &mut report).await {
+            // A last batch can be empty: every entry in it was skipped.
+            let written = match batch.is_empty() {
+                true => Ok(()),
+                false => write_batch(state, std::mem::take(&mut batch), &mut report).await,
+            };
+            if let Err(e) = written {
                 tracing::error!(error = %e, after = written_through, "import stopped: a batch could not be written");
                 report.problems.push(ImportProblem {
                     platform: "(the file)".into(),

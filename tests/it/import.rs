@@ -172,6 +172,7 @@ async fn a_file_that_is_not_a_list_of_platforms_imports_nothing(app: TestApp) {
     for (file, reason) in [
         (&b"{\"name\": \"x\"}"[..], "the file must be a JSON array of platforms"),
         (b"[{\"name\": \"x\", \"api_config\": {\"access_token\": \"sec", "the file is not valid JSON (line 1, column 50)"),
+        (b"[{\"name\": \" \"}]", "platform skipped: name: is required"),
     ] {
         let report = import::run(&app.state, &Caller::default(), file, |_, _| {}).await.unwrap();
         assert_eq!(report.problems.len(), 1);
