@@ -141,21 +141,6 @@ impl PlatformFilter {
     pub fn is_empty(&self) -> bool {
         self.category.is_none() && self.status.is_none() && self.encryption.is_none()
     }
-
-    /// The query string for this filter (without `?`), empty when nothing is filtered.
-    pub fn to_query(&self) -> String {
-        let mut parts = Vec::new();
-        if let Some(c) = self.category {
-            parts.push(format!("category={c}"));
-        }
-        if let Some(s) = self.status {
-            parts.push(format!("status={s}"));
-        }
-        if let Some(e) = self.encryption {
-            parts.push(format!("encryption={e}"));
-        }
-        parts.join("&")
-    }
 }
 
 /// How many platforms each filter choice would show, given the other filters: the numbers
@@ -256,10 +241,10 @@ mod tests {
         let plain = PlatformQuery::parse(&params(&[("q", "  "), ("limit", ""), ("sort", "")])).unwrap();
         assert_eq!(plain, PlatformQuery::default());
         assert_eq!((plain.limit, plain.to_query(None), plain.narrows()), (50, String::new(), false));
-        let q = PlatformQuery::parse(&params(&[("q", " Pay & Go "), ("sort", "updated"), ("limit", "500"), ("category", "payment")])).unwrap();
+        let q = PlatformQuery::parse(&params(&[("q", " Pay & Go "), ("sort", "updated"), ("limit", "500"), ("category", "payment"), ("encryption", "old_key")])).unwrap();
         assert_eq!(q.search.as_deref(), Some("Pay & Go"), "trimmed");
         assert!(q.narrows());
-        assert_eq!(q.to_query(Some("abc")), "category=payment&q=Pay+%26+Go&sort=updated&limit=500&cursor=abc");
+        assert_eq!(q.to_query(Some("abc")), "category=payment&encryption=old_key&q=Pay+%26+Go&sort=updated&limit=500&cursor=abc");
     }
 
     #[test]
@@ -290,7 +275,6 @@ mod tests {
             f,
             PlatformFilter { category: Some(Category::Payment), status: None, encryption: Some(EncryptionState::OldKey) }
         );
-        assert_eq!(f.to_query(), "category=payment&encryption=old_key");
         let err = PlatformFilter::parse(Some("games"), Some("dead"), Some("maybe")).unwrap_err();
         assert!(err.get("category").is_some() && err.get("status").is_some() && err.get("encryption").is_some());
     }

@@ -23,7 +23,7 @@ fn missing(id: Uuid) -> AppError {
 
 /// One page of the platforms the query asks for, each with its badge (from stored facts:
 /// nothing is decrypted), the cursors around it, and the counts for every filter choice
-/// (one grouped query).
+/// (kept by triggers in `platform_facets`; a search counts its own matches).
 pub async fn list(db: &Db, keyring: &Keyring, query: &PlatformQuery) -> Result<PlatformList, AppError> {
     let from = query.cursor.as_deref().map(Cursor::<PlatformKey>::decode).transpose()?;
     if from.as_ref().is_some_and(|c| c.key.sort() != query.sort) {
@@ -46,7 +46,7 @@ pub async fn list(db: &Db, keyring: &Keyring, query: &PlatformQuery) -> Result<P
         // A first page that is not full has counted its matches already.
         let matching = match (rows.len() as u32 <= query.limit, &from) {
             (true, None) => rows.len() as i64,
-            _ => store::count_matching(db, &query.filter, Some(search), current, SEARCH_COUNT_MAX + 1).await?,
+            _ => store::count_matching(db, &query.filter, search, current, SEARCH_COUNT_MAX + 1).await?,
         };
         counts = counts.searched(matching.min(SEARCH_COUNT_MAX), matching > SEARCH_COUNT_MAX);
     }

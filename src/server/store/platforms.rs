@@ -307,9 +307,9 @@ pub async fn facets(db: &Db, current: u32) -> Result<Vec<(FacetKey, i64)>, Store
 }
 
 /// How many platforms the filters and search let through, counting no further than `cap`.
-pub async fn count_matching(db: &Db, filter: &PlatformFilter, search: Option<&str>, current: u32, cap: i64) -> Result<i64, StoreError> {
+pub async fn count_matching(db: &Db, filter: &PlatformFilter, search: &str, current: u32, cap: i64) -> Result<i64, StoreError> {
     let mut sql = Sql::default();
-    let conditions = matching(db, &mut sql, filter, search, current);
+    let conditions = matching(db, &mut sql, filter, Some(search), current);
     let cap = sql.arg(Arg::Int(cap as i32));
     sql.text = format!("SELECT COUNT(*) FROM (SELECT 1 FROM platforms p WHERE {} LIMIT {cap}) x", conditions.join(" AND "));
     let rows: Vec<(i64,)> = fetch_all!(db, sql)?;
