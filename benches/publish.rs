@@ -1,6 +1,7 @@
-//! 1,000 deliveries to keyport-sandbox through the delivery worker (SQLite), against the
-//! same 1,000 HTTP calls made directly with the same concurrency: deliveries per second
-//! and the worker's overhead per delivery beyond the HTTP call itself.
+//! 1,000 deliveries to keyport-sandbox through the delivery worker (SQLite), spread over 16
+//! accounts (the worker sends one delivery per account at a time), against the same 1,000
+//! HTTP calls made directly with the same concurrency: deliveries per second and the
+//! worker's overhead per delivery beyond the HTTP call itself.
 //! `cargo bench --features ssr --bench publish`.
 
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
@@ -14,7 +15,7 @@ use std::time::Instant;
 use tokio::io::AsyncBufReadExt;
 
 const DELIVERIES: usize = 1000;
-const CONCURRENCY: usize = 16; // what the worker claims per round
+const CONCURRENCY: usize = 16; // accounts, and what the worker claims per round
 
 #[tokio::main]
 async fn main() {
@@ -66,8 +67,11 @@ async fn main() {
     oauth::save_settings(&state, &caller, &platform, settings).await.unwrap();
     let access = SecretString::from(tokens["access_token"].as_str().unwrap().to_owned());
     let facts = TokenFacts { token_type: Some("Bearer".into()), scopes: None, expires_at: None };
-    let who = Identity { external_id: "bench".into(), name: Some("Bench".into()), avatar_url: None };
-    let account = secrets::store_tokens(&state.db, &state.keyring, platform.id, &access, None, &facts, &Grant::New(who, None)).await.unwrap().expect("a new account");
+    let mut accounts = Vec::new();
+    for i in 0..CONCURRENCY {
+        let who = Identity { external_id: format!("bench-{i}"), name: Some(format!("Bench {i}")), avatar_url: None };
+        accounts.push(secrets::store_tokens(&state.db, &state.keyring, platform.id, &access, None, &facts, &Grant::New(who, None)).await.unwrap().expect("a new account"));
+    }
 
     // Baseline: the HTTP calls alone, CONCURRENCY at a time.
     let started = Instant::now();
@@ -83,6 +87,7 @@ async fn main() {
     let http_seconds = started.elapsed().as_secs_f64();
 
     for i in 0..DELIVERIES {
+        let account = accounts[i % CONCURRENCY];
         let form = PostForm { text: format!("Bench post {i}"), accounts: vec![account.to_string()], action: "draft".into(), ..Default::default() };
         publish::create(&state, &caller, form).await.unwrap();
     }

@@ -103,10 +103,10 @@ pub const TARGET_LABEL_MAX: usize = 300;
 pub const CLIENT_ADDR_MAX: usize = 64;
 pub const DETAIL_MAX: usize = 2000;
 
-/// Appends one entry; texts longer than the schema allows are cut, so an entry is never
-/// lost to its length. A failure to write it is logged, not shown: the action happened.
-pub async fn record(db: &Db, caller: &Caller, action: Action, target: Option<Target<'_>>, outcome: Outcome, detail: Option<String>) {
-    let entry = Entry {
+/// An entry as the log keeps it: texts longer than the schema allows are cut, so an
+/// entry is never lost to its length.
+pub fn entry(caller: &Caller, action: Action, target: Option<Target<'_>>, outcome: Outcome, detail: Option<String>) -> Entry {
+    Entry {
         actor_id: caller.user.as_ref().map(|u| u.id),
         actor: cut(caller.actor(), ACTOR_MAX),
         action: action.as_str(),
@@ -116,9 +116,23 @@ pub async fn record(db: &Db, caller: &Caller, action: Action, target: Option<Tar
         outcome: outcome.as_str(),
         client_addr: caller.client_addr.clone().map(|a| cut(a, CLIENT_ADDR_MAX)),
         detail: detail.map(|d| cut(d, DETAIL_MAX)),
-    };
-    if let Err(e) = store::insert(db, &entry).await {
+    }
+}
+
+/// Appends one entry. A failure to write it is logged, not shown: the action happened.
+pub async fn record(db: &Db, caller: &Caller, action: Action, target: Option<Target<'_>>, outcome: Outcome, detail: Option<String>) {
+    if let Err(e) = store::insert(db, &entry(caller, action, target, outcome, detail)).await {
         tracing::error!(error = %e, action = action.as_str(), "could not write the audit log");
+    }
+}
+
+/// Appends several entries in one commit, as [`record`] does one.
+pub async fn record_all(db: &Db, entries: &[Entry]) {
+    if entries.is_empty() {
+        return;
+    }
+    if let Err(e) = store::insert_all(db, entries).await {
+        tracing::error!(error = %e, entries = entries.len(), "could not write the audit log");
     }
 }
 

@@ -293,7 +293,7 @@ async fn an_attempt_interrupted_by_a_crash_is_retried_or_reported(app: TestApp) 
     let (sandbox, _, _, account) = connected(&app).await;
     let post = publish::create(&app.state, &Caller::default(), form("Crash test", &account, "now")).await.unwrap();
     // A worker claims it, reaches the provider, and dies before writing the outcome.
-    let claimed = store::posts::claim(&app.db, 10, chrono::Utc::now() - chrono::Duration::seconds(1)).await.unwrap();
+    let claimed = store::posts::claim(&app.db, 10, chrono::Utc::now() - chrono::Duration::seconds(1)).await.unwrap().claimed;
     assert_eq!(claimed.len(), 1);
     let token = oauth::tokens::access_token(&app.state, account.parse().unwrap()).await.unwrap();
     let first = reqwest::Client::new()

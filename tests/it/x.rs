@@ -2,7 +2,8 @@
 //! and a confidential client, the account from `/2/users/me`, a rotating refresh token,
 //! a post through `/2/tweets`, a duplicate refused as the post's fault (not the token's),
 //! and disconnect with a revocation; images and a video through X's chunked media upload,
-//! each with its alt text, not uploaded again on a retry. SQLite and PostgreSQL.
+//! each with its alt text, not uploaded again on a retry; a burst of posts kept to X's
+//! posting limit, one at a time and in order. SQLite and PostgreSQL.
 
 use crate::common::{browser_post, first_account, location, sandbox::{connect_as, platform_with, Sandbox}, signed_in_browser, TestApp};
 use keyport::{
@@ -12,7 +13,11 @@ use keyport::{
 use serde_json::json;
 use std::time::Duration;
 
-on_both_backends!(an_x_account_connects_with_pkce_refreshes_and_posts, x_posts_carry_images_and_a_chunked_video_with_their_alt_text);
+on_both_backends!(
+    an_x_account_connects_with_pkce_refreshes_and_posts,
+    x_posts_carry_images_and_a_chunked_video_with_their_alt_text,
+    a_burst_to_one_x_account_goes_in_order_and_keeps_to_xs_posting_limit,
+);
 
 /// An X platform whose endpoints are the sandbox's X personality.
 async fn x_platform(app: &TestApp, sandbox: &Sandbox) -> String {
@@ -141,4 +146,47 @@ fn mp4_lasting(ms: u32) -> Vec<u8> {
     let boxed = |kind: &[u8], body: &[u8]| [&((body.len() + 8) as u32).to_be_bytes()[..], kind, body].concat();
     let mvhd = [&[0u8; 4][..], &[0; 8], &1000u32.to_be_bytes(), &ms.to_be_bytes(), &[0; 80]].concat();
     [boxed(b"ftyp", b"mp42\0\0\0\0isommp42"), boxed(b"moov", &boxed(b"mvhd", &mvhd)), boxed(b"mdat", &[5; 4096])].concat()
+}
+
+/// 101 posts due at once to one X account and one to another: the worker sends one per
+/// account at a time, in the order they fell due, stops at X's 100 posts per 15 minutes
+/// (providers.toml) and says so on the 101st, which waits until the first leaves the
+/// window; the other account is not held up.
+async fn a_burst_to_one_x_account_goes_in_order_and_keeps_to_xs_posting_limit(app: TestApp) {
+    let sandbox = Sandbox::start(&[]).await;
+    let id = x_platform(&app, &sandbox).await;
+    let (browser, _) = signed_in_browser(&app, Role::Marketer).await;
+    connect_as(&app, &sandbox, &browser, &id, "Crumb Shop").await;
+    let busy = first_account(&app, &id).await;
+    connect_as(&app, &sandbox, &browser, &id, "Rye Corner").await;
+    let (_, accounts) = app.get_json(&format!("/api/platforms/{id}/accounts")).await;
+    let other = accounts["accounts"].as_array().unwrap().iter().map(|a| a["id"].as_str().unwrap().to_owned()).find(|a| *a != busy).unwrap();
+    let now = |account: &str, text: String| PostForm { text, accounts: vec![account.to_owned()], action: "now".into(), ..Default::default() };
+    let mut burst = Vec::new();
+    for i in 1..=101 {
+        burst.push(publish::create(&app.state, &Caller::default(), now(&busy, format!("Loaf number {i}"))).await.unwrap().id);
+    }
+    let elsewhere = publish::create(&app.state, &Caller::default(), now(&other, "Rye at noon".into())).await.unwrap().id;
+
+    assert_eq!(publish::worker::process_due(&app.state).await, 2, "one delivery per account in a round");
+    assert_eq!(publish::get(&app.state, elsewhere).await.unwrap().deliveries[0].status, DeliveryStatus::Published, "the other account is not held up");
+    let mut rounds = 1;
+    while publish::worker::process_due(&app.state).await > 0 {
+        rounds += 1;
+    }
+    assert_eq!(rounds, 100, "one of the busy account's deliveries per round");
+
+    let mut sent = Vec::new();
+    for post in &burst[..100] {
+        let d = publish::get(&app.state, *post).await.unwrap().deliveries.remove(0);
+        assert_eq!(d.status, DeliveryStatus::Published, "{:?}", d.error);
+        sent.push(d.updated_at);
+    }
+    assert!(sent.windows(2).all(|w| w[0] < w[1]), "published in the order they fell due: {sent:?}");
+    let waiting = publish::get(&app.state, burst[100]).await.unwrap().deliveries.remove(0);
+    assert_eq!((waiting.status, waiting.attempts), (DeliveryStatus::Queued, 0), "not an attempt: nothing was sent");
+    assert_eq!(waiting.error.as_deref(), Some("waiting for X (Twitter)'s limit of 100 posts per 15 minutes from one account"));
+    let wait = waiting.due_at - chrono::Utc::now();
+    assert!(wait > chrono::Duration::minutes(14) && wait <= chrono::Duration::minutes(15), "until the first post leaves the window: {wait}");
+    assert_eq!(sandbox.stats().await["posts"], 101, "X saw 100 posts from the busy account and one from the other");
 }

@@ -109,6 +109,10 @@ pub struct Provider {
     pub api_version: Option<String>,
     #[serde(default)]
     pub authorize_params: BTreeMap<String, String>,
+    /// How many posts one account may publish in a window (all must hold); none: no
+    /// documented limit beyond a 429's Retry-After, which the worker already honours.
+    #[serde(default)]
+    pub publish_limits: Vec<crate::server::publish::pacing::Limit>,
     pub client_id_param: Option<String>,
 }
 

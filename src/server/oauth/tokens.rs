@@ -230,17 +230,24 @@ async fn exchange_refresh(state: &AppState, account: &crate::domain::Account, cl
 }
 
 /// The endpoints and client secret (absent for public clients) an account's grant goes
-/// through: the platform's, or — for an account on an instance where Keyport registered
-/// its own app (`instance`) — that instance's, with none of the platform's URL overrides
-/// (a secret goes only to the instance it was issued by).
+/// through (see [`endpoints`]).
 pub async fn endpoints_and_secret(state: &AppState, platform_id: Uuid, instance: Option<Uuid>) -> Result<(Endpoints, Option<SecretString>), TokenError> {
+    let endpoints = endpoints(state, platform_id, instance).await?;
+    // An instance's app has its own secret, kept under the instance's id.
+    let secret = match instance {
+        None => secrets::resolve_optional(&state.db, &state.keyring, platform_id, SecretField::ClientSecret).await,
+        Some(instance) => secrets::resolve(&state.db, &state.keyring, instance, SecretField::ClientSecret).await.map(Some),
+    };
+    Ok((endpoints, secret.map_err(|e| GrantError::Misconfigured(e.to_string()))?))
+}
+
+/// The endpoints an account's requests go to: the platform's, or — for an account on an
+/// instance where Keyport registered its own app (`instance`) — that instance's, with
+/// none of the platform's URL overrides (a secret goes only to the instance it was issued by).
+pub async fn endpoints(state: &AppState, platform_id: Uuid, instance: Option<Uuid>) -> Result<Endpoints, TokenError> {
     let settings = super::settings(state, platform_id).await?;
     let Some(instance) = instance else {
-        let endpoints = Endpoints::resolve(&settings).map_err(GrantError::Misconfigured)?;
-        let secret = secrets::resolve_optional(&state.db, &state.keyring, platform_id, SecretField::ClientSecret)
-            .await
-            .map_err(|e| GrantError::Misconfigured(e.to_string()))?;
-        return Ok((endpoints, secret));
+        return Ok(Endpoints::resolve(&settings).map_err(GrantError::Misconfigured)?);
     };
     let gone = || GrantError::Misconfigured("the app Keyport registered on this account's instance is gone: connect the account again".into());
     let client = crate::server::store::instances::get(&state.db, instance).await?.filter(|c| c.platform_id == platform_id).ok_or_else(gone)?;
@@ -251,11 +258,7 @@ pub async fn endpoints_and_secret(state: &AppState, platform_id: Uuid, instance:
         scopes: Some(client.scopes),
         ..Default::default()
     };
-    let endpoints = Endpoints::resolve(&on_instance).map_err(GrantError::Misconfigured)?;
-    let secret = secrets::resolve(&state.db, &state.keyring, instance, SecretField::ClientSecret)
-        .await
-        .map_err(|e| GrantError::Misconfigured(e.to_string()))?;
-    Ok((endpoints, Some(secret)))
+    Ok(Endpoints::resolve(&on_instance).map_err(GrantError::Misconfigured)?)
 }
 
 /// The HTTP client the `oauth2` crate calls through.

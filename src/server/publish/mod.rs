@@ -2,6 +2,7 @@
 //! and its worker, and one publisher per provider. docs/publishing.md has the guarantees.
 
 pub mod boards;
+pub mod pacing;
 pub mod publishers;
 pub mod worker;
 

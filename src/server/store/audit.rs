@@ -1,6 +1,6 @@
 //! The `audit_events` table: append-only (this module has no UPDATE or DELETE).
 
-use super::{now, StoreError};
+use super::StoreError;
 use crate::{domain::AuditEvent, on_db, server::db::Db};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
@@ -19,14 +19,16 @@ pub struct Entry {
     pub detail: Option<String>,
 }
 
-pub async fn insert(db: &Db, e: &Entry) -> Result<(), StoreError> {
-    on_db!(db, |pool| {
+/// Runs the INSERT of one entry on `$executor` (a pool or a transaction).
+macro_rules! insert_entry {
+    ($executor:expr, $e:expr) => {{
+        let e: &$crate::server::store::audit::Entry = $e;
         sqlx::query(
             "INSERT INTO audit_events (id, at, actor_id, actor, action, target_type, target_id, target_label, outcome, client_addr, detail) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         )
-        .bind(Uuid::now_v7())
-        .bind(now())
+        .bind(uuid::Uuid::now_v7())
+        .bind($crate::server::store::now())
         .bind(e.actor_id)
         .bind(&e.actor)
         .bind(e.action)
@@ -36,11 +38,25 @@ pub async fn insert(db: &Db, e: &Entry) -> Result<(), StoreError> {
         .bind(e.outcome)
         .bind(&e.client_addr)
         .bind(&e.detail)
-        .execute(pool)
+        .execute($executor)
         .await
-        .map(|_| ())
-    })?;
+    }};
+}
+pub(crate) use insert_entry;
+
+pub async fn insert(db: &Db, e: &Entry) -> Result<(), StoreError> {
+    on_db!(db, |pool| insert_entry!(pool, e).map(|_| ()))?;
     Ok(())
+}
+
+/// Appends several entries in one commit.
+pub async fn insert_all(db: &Db, entries: &[Entry]) -> Result<(), StoreError> {
+    crate::transaction!(db, |tx| {
+        for e in entries {
+            insert_entry!(&mut *tx, e)?;
+        }
+        Ok(())
+    })
 }
 
 /// Filters of the audit page; `None` means any.

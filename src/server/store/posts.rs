@@ -5,10 +5,14 @@ use super::{now, StoreError};
 use crate::{
     domain::{Delivery, DeliveryStatus, Post, PostFilter, PostState, ProviderKey},
     on_db,
-    server::db::Db,
+    server::{
+        db::Db,
+        publish::pacing::{self, Due, Used},
+    },
     transaction,
 };
 use chrono::{DateTime, Utc};
+use std::collections::{BTreeMap, HashMap};
 use uuid::Uuid;
 
 /// A delivery to create with its post.
@@ -160,24 +164,103 @@ pub struct Claimed {
     pub idempotency_key: String,
 }
 
-/// Claims up to `limit` due deliveries until `lease_until`, recording the attempt before
-/// any provider is called.
-pub async fn claim(db: &Db, limit: i64, lease_until: DateTime<Utc>) -> Result<Vec<Claimed>, StoreError> {
-    // PostgreSQL instances skip the rows another one is claiming; SQLite has one writer.
-    const SQLITE: &str = "UPDATE deliveries SET status = 'publishing', lease_until = $1, attempts = attempts + 1, attempt_started_at = $2, updated_at = $2 \
-         WHERE id IN (SELECT id FROM deliveries WHERE status = 'queued' AND due_at <= $2 ORDER BY due_at LIMIT $3) \
-         RETURNING id, post_id, platform_id, account_id, attempts, idempotency_key";
-    const POSTGRES: &str = "UPDATE deliveries SET status = 'publishing', lease_until = $1, attempts = attempts + 1, attempt_started_at = $2, updated_at = $2 \
-         WHERE id IN (SELECT id FROM deliveries WHERE status = 'queued' AND due_at <= $2 ORDER BY due_at LIMIT $3 FOR UPDATE SKIP LOCKED) \
-         RETURNING id, post_id, platform_id, account_id, attempts, idempotency_key";
-    let sql = on_db!(db, sqlite |_pool| SQLITE, postgres |_pool| POSTGRES);
+/// A round's claim: what it owns now, and how many it left waiting for a posting limit.
+pub struct Claim {
+    pub claimed: Vec<Claimed>,
+    pub deferred: usize,
+}
+
+/// Due deliveries a claim looks at: enough that accounts at their limit or busy do not
+/// starve the others.
+const LOOK_AT: i64 = 256;
+/// The oldest due deliveries of accounts with none in flight.
+const DUE: &str = "SELECT d.id, d.account_id, s.provider FROM deliveries d LEFT JOIN oauth_settings s ON s.platform_id = d.platform_id \
+     WHERE d.status = 'queued' AND d.due_at <= $1 \
+     AND NOT EXISTS (SELECT 1 FROM deliveries busy WHERE busy.account_id = d.account_id AND busy.status = 'publishing') \
+     ORDER BY d.due_at LIMIT $2";
+/// Per account of `{ids}`: its attempts since $1 and the oldest of them.
+const USED: &str = "SELECT account_id, COUNT(*), MIN(attempt_started_at) FROM deliveries WHERE attempt_started_at >= $1 AND account_id {ids} GROUP BY account_id";
+const CLAIM: &str = "UPDATE deliveries SET status = 'publishing', lease_until = $1, attempts = attempts + 1, attempt_started_at = $2, updated_at = $2 \
+     WHERE status = 'queued' AND id {ids} RETURNING id, post_id, platform_id, account_id, attempts, idempotency_key";
+const DEFER: &str = "UPDATE deliveries SET due_at = $1, error = $2, updated_at = $3 WHERE id = $4 AND status = 'queued'";
+
+/// Inside a transaction: `$sql` with `{ids}` standing for "is one of `$ids`", which are
+/// bound last, after `$bind`s (SQLite: a JSON array of hex, as uuids are 16-byte blobs;
+/// PostgreSQL: an array).
+macro_rules! fetch_in_ids {
+    (sqlite, $tx:ident, $sql:expr, $ids:expr, $($bind:expr),*) => {{
+        let n = [$(stringify!($bind)),*].len() + 1;
+        let hex: Vec<String> = $ids.iter().map(|id: &Uuid| id.simple().to_string()).collect();
+        let sql = $sql.replace("{ids}", &format!("IN (SELECT unhex(value) FROM json_each(${n}))"));
+        sqlx::query_as(&sql)$(.bind($bind))*.bind(serde_json::to_string(&hex).expect("strings serialize")).fetch_all(&mut *$tx).await
+    }};
+    (postgres, $tx:ident, $sql:expr, $ids:expr, $($bind:expr),*) => {{
+        let n = [$(stringify!($bind)),*].len() + 1;
+        sqlx::query_as(&$sql.replace("{ids}", &format!("= ANY(${n})")))$(.bind($bind))*.bind($ids).fetch_all(&mut *$tx).await
+    }};
+}
+
+/// Inside the claim's transaction: reads what is due and each limited account's recent
+/// attempts, lets `pacing` choose, then claims and defers.
+macro_rules! claim_in {
+    ($backend:ident, $tx:ident, $due:expr, $take:expr, $lease_until:expr, $at:expr) => {{
+        let rows: Vec<(Uuid, Option<Uuid>, Option<String>)> = sqlx::query_as($due).bind($at).bind(LOOK_AT).fetch_all(&mut *$tx).await?;
+        let due = rows
+            .into_iter()
+            .map(|(id, account_id, provider)| Ok(Due { id, account_id, provider: provider.map(|p| p.parse()).transpose().map_err(StoreError::Corrupt)? }))
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        // Each window length the due accounts' providers limit, with those accounts.
+        let mut windows: BTreeMap<u32, Vec<Uuid>> = BTreeMap::new();
+        for d in &due {
+            for limit in pacing::limits(d.provider) {
+                windows.entry(limit.seconds).or_default().extend(d.account_id);
+            }
+        }
+        let mut used = HashMap::new();
+        for (seconds, accounts) in windows {
+            let since = $at - chrono::Duration::seconds(seconds.into());
+            let rows: Vec<(Uuid, i64, DateTime<Utc>)> = fetch_in_ids!($backend, $tx, USED, &accounts, since)?;
+            used.extend(rows.into_iter().map(|(account, count, oldest)| ((account, seconds), Used { count: u32::try_from(count).unwrap_or(u32::MAX), oldest })));
+        }
+        let choice = pacing::choose(&due, &used, $take, $at);
+        for d in &choice.defer {
+            sqlx::query(DEFER).bind(d.until).bind(&d.why).bind($at).bind(d.id).execute(&mut *$tx).await?;
+        }
+        let rows: Vec<(Uuid, Uuid, Uuid, Option<Uuid>, i32, String)> =
+            if choice.claim.is_empty() { Vec::new() } else { fetch_in_ids!($backend, $tx, CLAIM, &choice.claim, $lease_until, $at)? };
+        let claimed = rows
+            .into_iter()
+            .map(|(id, post_id, platform_id, account_id, attempts, idempotency_key)| Claimed { id, post_id, platform_id, account_id, attempts, idempotency_key })
+            .collect();
+        Claim { claimed, deferred: choice.defer.len() }
+    }};
+}
+
+/// Claims up to `take` due deliveries until `lease_until`, recording the attempt before
+/// any provider is called: the oldest due of each account that has none in flight and
+/// room under its provider's posting limits; one over a limit gets a later `due_at`
+/// instead (`publish::pacing`). One transaction, in which no other claim runs, so two
+/// instances never claim the same delivery nor two of one account at once.
+pub async fn claim(db: &Db, take: usize, lease_until: DateTime<Utc>) -> Result<Claim, StoreError> {
     let at = now();
-    let rows: Vec<(Uuid, Uuid, Uuid, Option<Uuid>, i32, String)> =
-        on_db!(db, |pool| sqlx::query_as(sql).bind(lease_until).bind(at).bind(limit).fetch_all(pool).await)?;
-    Ok(rows
-        .into_iter()
-        .map(|(id, post_id, platform_id, account_id, attempts, idempotency_key)| Claimed { id, post_id, platform_id, account_id, attempts, idempotency_key })
-        .collect())
+    on_db!(
+        db,
+        sqlite |pool| {
+            // Starts as the writer: a read first could not become the writer later if another wrote between.
+            let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+            let claim = claim_in!(sqlite, tx, DUE, take, lease_until, at);
+            tx.commit().await?;
+            Ok(claim)
+        },
+        postgres |pool| {
+            let mut tx = pool.begin().await?;
+            // Claims queue behind each other; the lock ends with the transaction.
+            sqlx::query("SELECT pg_advisory_xact_lock(7150401)").execute(&mut *tx).await?;
+            let claim = claim_in!(postgres, tx, &format!("{DUE} FOR UPDATE OF d SKIP LOCKED"), take, lease_until, at);
+            tx.commit().await?;
+            Ok(claim)
+        },
+    )
 }
 
 /// When the queued deliveries of `accounts` that have not started are due: the slots
@@ -211,29 +294,53 @@ pub struct Outcome<'a> {
     pub due_at: Option<DateTime<Utc>>,
 }
 
-/// Records an attempt's outcome, if the attempt is still the delivery's latest (a worker
-/// whose lease ran out must not overwrite its successor's result).
-pub async fn record(db: &Db, id: Uuid, attempt: i32, outcome: &Outcome<'_>) -> Result<bool, StoreError> {
+/// Records a round's outcomes and their audit entries in one commit. Each outcome is
+/// written only if its attempt is still the delivery's latest (a worker whose lease ran
+/// out must not overwrite its successor's result): the answer says which were, in order.
+pub async fn record(db: &Db, outcomes: &[(Uuid, i32, Outcome<'_>)], audit: &[super::audit::Entry]) -> Result<Vec<bool>, StoreError> {
     let at = now();
-    let n = on_db!(db, |pool| {
-        sqlx::query(
-            "UPDATE deliveries SET status = $1, provider_post_id = COALESCE($2, provider_post_id), provider_url = COALESCE($3, provider_url), \
-             error = $4, due_at = COALESCE($5, due_at), lease_until = NULL, updated_at = $6 \
-             WHERE id = $7 AND attempts = $8 AND status = 'publishing'",
-        )
-        .bind(outcome.status.as_str())
-        .bind(outcome.provider_post_id)
-        .bind(outcome.provider_url)
-        .bind(outcome.error)
-        .bind(outcome.due_at)
-        .bind(at)
-        .bind(id)
-        .bind(attempt)
-        .execute(pool)
-        .await
-        .map(|r| r.rows_affected())
-    })?;
-    Ok(n == 1)
+    transaction!(db, |tx| {
+        let mut written = Vec::with_capacity(outcomes.len());
+        for (id, attempt, outcome) in outcomes {
+            let n = sqlx::query(
+                "UPDATE deliveries SET status = $1, provider_post_id = COALESCE($2, provider_post_id), provider_url = COALESCE($3, provider_url), \
+                 error = $4, due_at = COALESCE($5, due_at), lease_until = NULL, updated_at = $6 \
+                 WHERE id = $7 AND attempts = $8 AND status = 'publishing'",
+            )
+            .bind(outcome.status.as_str())
+            .bind(outcome.provider_post_id)
+            .bind(outcome.provider_url)
+            .bind(outcome.error)
+            .bind(outcome.due_at)
+            .bind(at)
+            .bind(id)
+            .bind(attempt)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            written.push(n == 1);
+        }
+        for e in audit {
+            super::audit::insert_entry!(&mut *tx, e)?;
+        }
+        Ok(written)
+    })
+}
+
+/// Extends the leases of attempts still running (each fenced by its attempt number), so
+/// a slow round is not taken for an abandoned one.
+pub async fn renew(db: &Db, attempts: &[(Uuid, i32)], lease_until: DateTime<Utc>) -> Result<(), StoreError> {
+    transaction!(db, |tx| {
+        for (id, attempt) in attempts {
+            sqlx::query("UPDATE deliveries SET lease_until = $1 WHERE id = $2 AND attempts = $3 AND status = 'publishing'")
+                .bind(lease_until)
+                .bind(id)
+                .bind(attempt)
+                .execute(&mut *tx)
+                .await?;
+        }
+        Ok(())
+    })
 }
 
 /// The post a delivery belongs to.
@@ -291,6 +398,12 @@ pub async fn list(db: &Db, filter: &PostFilter, before: Option<Uuid>, limit: i64
         .await
     })?;
     with_deliveries(db, posts).await
+}
+
+/// The posts of `ids` that exist, with their deliveries and files.
+pub async fn get_many(db: &Db, ids: &[Uuid]) -> Result<Vec<Post>, StoreError> {
+    let rows: Vec<PostRow> = crate::fetch_for_ids!(db, ids, "SELECT id, text, link, state, scheduled_at, created_by, created_by_id, created_at, updated_at FROM posts WHERE id", "")?;
+    with_deliveries(db, rows).await
 }
 
 pub async fn get(db: &Db, id: Uuid) -> Result<Option<Post>, StoreError> {

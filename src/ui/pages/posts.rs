@@ -533,7 +533,12 @@ fn DeliveryRow(d: Delivery, retry: ServerAction<RetryDelivery>, mine: bool) -> i
     let details = match (d.status, d.provider_url.clone(), d.error.clone()) {
         (DeliveryStatus::Published, Some(url), _) => view! { <a href=url target="_blank" rel="noopener noreferrer">"View post"</a> }.into_any(),
         (DeliveryStatus::Published, None, _) => view! { <span class="mono">{d.provider_post_id.clone().unwrap_or_default()}</span> }.into_any(),
-        (DeliveryStatus::Queued, _, _) if d.attempts == 0 => view! { <span>"due " <Timestamp at=d.due_at/></span> }.into_any(),
+        // Not tried yet: when it goes, and why then when a posting limit moved it.
+        (DeliveryStatus::Queued, _, note) if d.attempts == 0 => view! {
+            <span>"due " <Timestamp at=d.due_at/></span>
+            {note.map(|note| view! { <p class="muted">{note}</p> })}
+        }
+        .into_any(),
         (_, _, Some(error)) => view! { <span class="delivery-error">{error}</span> }.into_any(),
         _ => view! { <span class="muted">"—"</span> }.into_any(),
     };
