@@ -136,13 +136,11 @@ async fn deliver(state: &AppState, claimed: Vec<Claimed>) {
         .map(|c| tracing::info_span!("delivery", delivery.id = %c.id, platform.id = %c.platform_id, account.id = ?c.account_id, attempt = c.attempts))
         .collect();
     let post_ids: Vec<Uuid> = claimed.iter().map(|c| c.post_id).collect::<HashSet<_>>().into_iter().collect();
-    let posts: HashMap<Uuid, Post> = match store::posts::get_many(&state.db, &post_ids).await {
-        Ok(posts) => posts.into_iter().map(|p| (p.id, p)).collect(),
-        Err(e) => {
-            tracing::warn!(error = %e, "cannot read the round's posts; its deliveries will be recovered after their lease");
-            return;
-        }
-    };
+    // Nothing is sent without its post: a failed read is a retry for each, recorded as such.
+    let posts: Result<HashMap<Uuid, Post>, Failure> = store::posts::get_many(&state.db, &post_ids)
+        .await
+        .map(|posts| posts.into_iter().map(|p| (p.id, p)).collect())
+        .map_err(|e| Failure::Retry { message: format!("cannot read the post: {e}"), retry_after: None });
     let accounts = join_all(claimed.iter().zip(&spans).map(|(c, span)| account_of(state, c).instrument(span.clone()))).await;
     let mut endpoints = HashMap::new();
     for key in accounts.iter().zip(&claimed).filter_map(|(a, c)| Some((c.platform_id, a.as_ref().ok()?.instance_id))).collect::<HashSet<_>>() {
@@ -150,12 +148,19 @@ async fn deliver(state: &AppState, claimed: Vec<Claimed>) {
     }
     let ready = join_all(claimed.iter().zip(accounts).zip(&spans).map(|((c, account), span)| {
         let (posts, endpoints) = (&posts, &endpoints);
-        async move {
-            let post = posts.get(&c.post_id).ok_or_else(|| Failure::Final("the post no longer exists".into()))?;
+        let prepare = async move {
+            let post = posts.as_ref().map_err(Failure::clone)?.get(&c.post_id).ok_or_else(|| Failure::Final("the post no longer exists".into()))?;
             let account = account?;
             let (endpoints, api_base) = endpoints[&(c.platform_id, account.instance_id)].as_ref().map_err(Failure::clone)?;
             let token = token_of(state, account.id).await?;
             Ok::<_, Failure>(Ready { post, account, endpoints, api_base: api_base.clone(), token })
+        };
+        // Nothing has been sent yet, whatever happens here.
+        async move {
+            workers::survive(prepare).await.unwrap_or_else(|cause| {
+                tracing::error!(%cause, "preparing a delivery panicked");
+                Err(Failure::Retry { message: "Keyport hit an internal error before sending (logged)".into(), retry_after: None })
+            })
         }
         .instrument(span.clone())
     }))
