@@ -84,13 +84,16 @@ pub async fn insert_batch(db: &Db, batch: &[NewPlatform], key_version: u32, limi
         }
         Ok(written.iter().map(|p| p.id).collect())
     } postgres {
-        // Over the network: one statement per table for the whole batch.
+        // Over the network: one statement per table for the whole batch. Each platform
+        // arrives with the facts its secrets will give it (0022), so the secrets'
+        // statement trigger finds nothing to rewrite.
         let column = |get: fn(&NewPlatform) -> Option<String>| batch.iter().map(get).collect::<Vec<_>>();
+        let key_min: Vec<Option<i32>> = batch.iter().map(|p| (!p.secrets.is_empty()).then_some(key_version as i32)).collect();
         let inserted: Vec<(Uuid,)> = sqlx::query_as(
-            "INSERT INTO platforms (id, name, category, auth_type, status, description, icon_url, base_url, metadata, created_at, updated_at) \
-             SELECT id, name, category, auth_type, status, description, icon_url, base_url, metadata, $10, $10 \
-             FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::jsonb[]) \
-                  AS t(id, name, category, auth_type, status, description, icon_url, base_url, metadata) \
+            "INSERT INTO platforms (id, name, category, auth_type, status, description, icon_url, base_url, metadata, secret_key_min, created_at, updated_at) \
+             SELECT id, name, category, auth_type, status, description, icon_url, base_url, metadata, key_min, $10, $10 \
+             FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::jsonb[], $11::int[]) \
+                  AS t(id, name, category, auth_type, status, description, icon_url, base_url, metadata, key_min) \
              ON CONFLICT DO NOTHING RETURNING id",
         )
         .bind(batch.iter().map(|p| p.id).collect::<Vec<_>>())
@@ -103,6 +106,7 @@ pub async fn insert_batch(db: &Db, batch: &[NewPlatform], key_version: u32, limi
         .bind(column(|p| p.fields.base_url.clone()))
         .bind(batch.iter().map(|p| Json(&p.fields.metadata)).collect::<Vec<_>>())
         .bind(at)
+        .bind(&key_min)
         .fetch_all(&mut *tx)
         .await?;
         let inserted: Vec<Uuid> = inserted.into_iter().map(|(id,)| id).collect();
@@ -121,7 +125,8 @@ pub async fn insert_batch(db: &Db, batch: &[NewPlatform], key_version: u32, limi
         .bind(&inserted)
         .execute(&mut *tx)
         .await?;
-        let flagged: Vec<Uuid> = batch.iter().filter(|p| p.imported_plaintext && inserted.contains(&p.id)).map(|p| p.id).collect();
+        let written: HashSet<Uuid> = inserted.iter().copied().collect();
+        let flagged: Vec<Uuid> = batch.iter().filter(|p| p.imported_plaintext && written.contains(&p.id)).map(|p| p.id).collect();
         sqlx::query("INSERT INTO credentials (platform_id, imported_plaintext, updated_at) SELECT id, TRUE, $2 FROM UNNEST($1::uuid[]) AS t(id)")
             .bind(&flagged)
             .bind(at)
