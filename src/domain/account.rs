@@ -18,6 +18,14 @@ pub struct User {
     pub created_at: DateTime<Utc>,
 }
 
+/// One page of the users, with the cursors of the pages around it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UsersPage {
+    pub users: Vec<User>,
+    pub next: Option<String>,
+    pub prev: Option<String>,
+}
+
 impl User {
     pub fn is_admin(&self) -> bool {
         self.role == Role::Admin

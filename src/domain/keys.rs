@@ -157,6 +157,14 @@ pub enum AttentionAction {
     SetSecret,
 }
 
+/// One page of the "needs attention" list, with the cursors of the pages around it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttentionPage {
+    pub items: Vec<AttentionItem>,
+    pub next: Option<String>,
+    pub prev: Option<String>,
+}
+
 /// A platform that needs a human, and why.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AttentionItem {

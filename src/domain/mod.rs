@@ -17,7 +17,7 @@ mod posts;
 mod slots;
 
 pub use account::{
-    check_password, parse_email, parse_token_expiry, safe_return_path, ApiToken, AuditEvent, AuditPage, NewApiToken, TokenScope, User, Viewer,
+    check_password, parse_email, parse_token_expiry, safe_return_path, ApiToken, AuditEvent, AuditPage, NewApiToken, TokenScope, User, UsersPage, Viewer,
     EMAIL_MAX, PASSWORD_MIN, TOKEN_DAYS_MAX,
 };
 pub use credentials::{Credentials, Encryption, KeyVersionStatus, PlatformDetails, SecretStatus, SecretText};
@@ -26,7 +26,7 @@ pub(crate) use enums::wire_enum;
 pub use error::{AppError, FieldError, FieldErrors};
 pub use id::parse_id;
 pub use import::{ImportProblem, ImportReport};
-pub use keys::{AttentionAction, AttentionItem, JobState, KeyPanel, RotationJob};
+pub use keys::{AttentionAction, AttentionItem, AttentionPage, JobState, KeyPanel, RotationJob};
 pub use media::{file_problem, media_problem, size, Attached, Media, MediaLimits, MediaPick, MediaType, ALT_MAX, MEDIA_PER_POST_MAX};
 pub use oauth::{parse_board_id, parse_subreddit, Account, Board, OauthSettings, OauthSettingsForm, OauthView, PageChoice, PagePick, ProviderChoice, ProviderKey};
 pub use slots::{weekdays, PostingSlots};

@@ -2,13 +2,14 @@
 //! manage. Every change is audited; no password or hash ever leaves this module.
 
 use super::{
+    paging::{paginate, Cursor},
     audit::{self, Action, Outcome, Target, TargetKind},
     auth::{passwords, throttle, Caller},
     config::Config,
     db::Db,
     store::{tokens as tokens_store, users as store},
 };
-use crate::domain::{check_password, parse_email, AppError, FieldErrors, Role, SecretText, User, EMAIL_MAX};
+use crate::domain::{check_password, parse_email, AppError, FieldErrors, Role, SecretText, User, UsersPage, EMAIL_MAX};
 use chrono::Utc;
 use secrecy::SecretString;
 use sha2::{Digest, Sha256};
@@ -121,8 +122,15 @@ pub async fn from_session(db: &Db, session: &Session, config: &Config) -> Result
     Ok(valid)
 }
 
-pub async fn list(db: &Db) -> Result<Vec<User>, AppError> {
-    Ok(store::list(db).await?)
+/// Users per page.
+const PAGE_SIZE: usize = 50;
+
+/// One page of the users in email order, from `cursor` (a page's `next` or `prev`).
+pub async fn page(db: &Db, cursor: Option<&str>) -> Result<UsersPage, AppError> {
+    let from = cursor.map(Cursor::<(String, Uuid)>::decode).transpose()?;
+    let rows = store::page(db, from.as_ref().map(|c| (&c.key, c.before)), PAGE_SIZE as i64 + 1).await?;
+    let page = paginate(rows, PAGE_SIZE, from.as_ref(), |(key, user)| (key.clone(), user.id));
+    Ok(UsersPage { users: page.rows.into_iter().map(|(_, user)| user).collect(), next: page.next, prev: page.prev })
 }
 
 pub async fn create(db: &Db, caller: &Caller, email: &str, password: &SecretText, role: Role) -> Result<User, AppError> {

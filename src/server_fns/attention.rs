@@ -2,10 +2,10 @@
 
 #[cfg(feature = "ssr")]
 use super::prelude::*;
-use crate::domain::{AppError, AttentionItem};
+use crate::domain::{AppError, AttentionPage};
 use leptos::prelude::*;
 
 #[server]
-pub async fn list_attention() -> Result<Vec<AttentionItem>, AppError> {
-    guarded(Role::Marketer, |cx| async move { attention::list(&cx.state).await }).await
+pub async fn list_attention(cursor: Option<String>) -> Result<AttentionPage, AppError> {
+    guarded(Role::Marketer, |cx| async move { attention::page(&cx.state, cursor.as_deref()).await }).await
 }

@@ -2,12 +2,12 @@
 
 #[cfg(feature = "ssr")]
 use super::prelude::*;
-use crate::domain::{AppError, SecretText, User};
+use crate::domain::{AppError, SecretText, User, UsersPage};
 use leptos::prelude::*;
 
 #[server]
-pub async fn list_users() -> Result<Vec<User>, AppError> {
-    guarded(Role::Admin, |cx| async move { users::list(&cx.state.db).await }).await
+pub async fn list_users(cursor: Option<String>) -> Result<UsersPage, AppError> {
+    guarded(Role::Admin, |cx| async move { users::page(&cx.state.db, cursor.as_deref()).await }).await
 }
 
 #[server]

@@ -18,6 +18,7 @@ use serde_json::{json, Value};
 
 on_both_backends!(
     the_audit_log_pages_through_every_entry_once_each_way,
+    the_users_page_through_everyone_in_email_order,
     first_run_leads_to_a_one_time_set_up,
     sign_in_rotates_the_session_and_sign_out_ends_it,
     anonymous_pages_redirect_to_sign_in_and_come_back,
@@ -607,4 +608,24 @@ async fn the_audit_log_pages_through_every_entry_once_each_way(app: TestApp) {
     assert_eq!(details(&newer), expected[50..100], "back one page, in the same order");
     let err = audit::page(&app.db, Filter::default(), Some("garbage")).await.unwrap_err();
     assert!(err.to_string().contains("cursor"), "{err}");
+}
+
+/// 70 users besides the first admin: pages of 50 in email order (whatever the case),
+/// each once, back again; the page shows its links.
+async fn the_users_page_through_everyone_in_email_order(app: TestApp) {
+    use keyport::server::{auth::Caller, users};
+    for i in 0..70 {
+        let email = if i % 2 == 0 { format!("user{i:03}@example.com") } else { format!("User{i:03}@Example.com") };
+        users::create(&app.db, &Caller::default(), &email, &keyport::domain::SecretText::new(PASSWORD), Role::Marketer).await.unwrap();
+    }
+    let emails = |p: &keyport::domain::UsersPage| p.users.iter().map(|u| u.email.to_lowercase()).filter(|e| e.starts_with("user")).collect::<Vec<_>>();
+    let first = users::page(&app.db, None).await.unwrap();
+    assert_eq!((first.users.len(), first.prev.is_none()), (50, true));
+    let second = users::page(&app.db, first.next.as_deref()).await.unwrap();
+    assert!(second.next.is_none());
+    let everyone = [emails(&first), emails(&second)].concat();
+    assert_eq!(everyone, (0..70).map(|i| format!("user{i:03}@example.com")).collect::<Vec<_>>(), "each once, in order");
+    assert_eq!(users::page(&app.db, second.prev.as_deref()).await.unwrap(), first, "back to the first page");
+    let html = app.page(&format!("/users?cursor={}", first.next.unwrap())).await.text().await.unwrap();
+    assert!(html.contains("rel=\"prev\"") && html.contains("069@"), "the second page, with a link back");
 }

@@ -97,9 +97,10 @@ async fn imports_plaintext_and_legacy_ciphertext_and_stores_no_plaintext(app: Te
     assert_eq!(list["count"], 3, "everything is in Keyport's format under the current key");
 
     // Plaintext that lay in the old store: flagged until re-authenticated.
-    let flagged: Vec<String> = attention::list(&app.state)
+    let flagged: Vec<String> = attention::page(&app.state, None)
         .await
         .unwrap()
+        .items
         .into_iter()
         .filter(|i| i.reasons.iter().any(|r| r.contains("plaintext store")))
         .inspect(|i| assert_eq!(i.action, AttentionAction::Reauthenticate))

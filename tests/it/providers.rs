@@ -21,6 +21,7 @@ on_both_backends!(
     an_api_version_is_checked_and_kept,
     a_custom_provider_is_configured_from_its_issuer_alone,
     a_token_nothing_can_renew_is_flagged_a_week_ahead_and_audited_once,
+    needs_attention_pages_through_only_the_platforms_that_need_a_person,
 );
 
 async fn a_connect_only_account_is_named_in_the_composer_and_never_offered(app: TestApp) {
@@ -117,7 +118,7 @@ async fn a_token_nothing_can_renew_is_flagged_a_week_ahead_and_audited_once(app:
     store("Later", 30, None).await;
     store("Renewable", 3, Some("refresh")).await;
 
-    let items = attention::list(&app.state).await.unwrap();
+    let items = attention::page(&app.state, None).await.unwrap().items;
     let reasons: Vec<&String> = items.iter().filter(|i| i.platform_id == id).flat_map(|i| &i.reasons).collect();
     assert_eq!(reasons.len(), 1, "{reasons:?}");
     assert!(reasons[0].starts_with("Soon: the access token expires ") && reasons[0].ends_with("re-authenticate before then"), "{}", reasons[0]);
@@ -129,4 +130,38 @@ async fn a_token_nothing_can_renew_is_flagged_a_week_ahead_and_audited_once(app:
     // Re-authenticating brings a new expiry, which is warned about in its turn.
     store("Soon", 5, None).await;
     assert_eq!(warn_expiring(&app.state).await, 1);
+}
+
+/// 120 platforms, of which 60 need a person for one reason or another: the list pages
+/// through those 60 in name order (50, then 10), back again, and never shows the others.
+async fn needs_attention_pages_through_only_the_platforms_that_need_a_person(app: TestApp) {
+    for i in 0..60 {
+        // Fine: an API-key platform, active, nothing imported.
+        app.create_platform(json!({"name": format!("Fine {i:03}"), "auth_type": "api_key"})).await;
+        // Needs a person: OAuth without an account, or in error.
+        let body = match i % 2 {
+            0 => json!({"name": format!("Needs {i:03}"), "auth_type": "oauth2"}),
+            _ => json!({"name": format!("needs {i:03}"), "auth_type": "api_key", "status": "error"}),
+        };
+        app.create_platform(body).await;
+    }
+    let first = attention::page(&app.state, None).await.unwrap();
+    assert_eq!(first.items.len(), 50);
+    assert!(first.prev.is_none());
+    let names = |p: &keyport::domain::AttentionPage| p.items.iter().map(|i| i.name.to_lowercase()).collect::<Vec<_>>();
+    let mut all = names(&first);
+    let second = attention::page(&app.state, first.next.as_deref()).await.unwrap();
+    assert_eq!(second.items.len(), 10);
+    assert!(second.next.is_none());
+    all.extend(names(&second));
+    assert_eq!(all, (0..60).map(|i| format!("needs {i:03}")).collect::<Vec<_>>(), "every one once, in name order whatever the case");
+    assert!(second.items.iter().all(|i| !i.reasons.is_empty()));
+    let back = attention::page(&app.state, second.prev.as_deref()).await.unwrap();
+    assert_eq!(names(&back), names(&first), "back to the first page");
+    let refused = app.page("/attention?cursor=not-a-cursor").await.text().await.unwrap();
+    assert!(refused.contains("is not a cursor of this list"), "a cursor from elsewhere is named, not a 500");
+
+    let html = app.page(&format!("/attention?cursor={}", first.next.unwrap())).await.text().await.unwrap();
+    assert!(html.contains("Needs 050") && !html.contains("Needs 048"), "the second page, rendered");
+    assert!(html.contains("rel=\"prev\""), "with a link back");
 }

@@ -48,7 +48,8 @@ fn select() -> &'static str {
 
 /// SQL that is true for an account (`a`) whose provider renews the access token itself.
 /// The keys are the catalog's own (lower-case identifiers), never input.
-fn renews() -> &'static str {
+/// Whether account `a` renews its own token (`refresh = "renew"` in the catalog), in SQL.
+pub(super) fn renews() -> &'static str {
     static RENEWS: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     RENEWS.get_or_init(|| {
         use crate::server::oauth::catalog::{all, Refresh};
@@ -127,8 +128,17 @@ pub async fn list(db: &Db, platform_id: Uuid) -> Result<Vec<Account>, StoreError
 }
 
 /// Every account, for the "needs attention" list.
-pub async fn all(db: &Db) -> Result<Vec<Account>, StoreError> {
-    let rows: Vec<Row> = on_db!(db, |pool| sqlx::query_as(&format!("{} ORDER BY a.platform_id", select())).fetch_all(pool).await)?;
+/// The accounts of the platforms `ids`.
+pub async fn of_platforms(db: &Db, ids: &[Uuid]) -> Result<Vec<Account>, StoreError> {
+    let rows: Vec<Row> = on_db!(
+        db,
+        sqlite |pool| {
+            let hex: Vec<String> = ids.iter().map(|id| id.simple().to_string()).collect();
+            let sql = format!("{} WHERE a.platform_id IN (SELECT unhex(value) FROM json_each($1)) ORDER BY a.platform_id", select());
+            sqlx::query_as(&sql).bind(serde_json::to_string(&hex).expect("strings serialize")).fetch_all(pool).await
+        },
+        postgres |pool| sqlx::query_as(&format!("{} WHERE a.platform_id = ANY($1) ORDER BY a.platform_id", select())).bind(ids).fetch_all(pool).await,
+    )?;
     Ok(rows.into_iter().map(|r| decode(r).account).collect())
 }
 

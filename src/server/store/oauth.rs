@@ -7,6 +7,7 @@ use crate::{
     on_db,
     server::db::Db,
 };
+use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 type SettingsRow = (String, Option<String>, Option<String>, Option<String>, Option<String>, Option<String>, Option<String>, Option<String>, Option<String>, Option<String>);
@@ -62,6 +63,8 @@ pub async fn put_settings(db: &Db, platform_id: Uuid, s: &OauthSettings) -> Resu
 pub struct HealthRow {
     pub platform_id: Uuid,
     pub name: String,
+    /// The list's order, `lower(name)` as the database computes it: the page's cursor.
+    pub sort_key: String,
     pub auth_type: AuthType,
     pub status: Status,
     pub imported_plaintext: bool,
@@ -69,21 +72,41 @@ pub struct HealthRow {
     pub secret_failing: bool,
 }
 
-pub async fn health(db: &Db) -> Result<Vec<HealthRow>, StoreError> {
-    type Row = (Uuid, String, String, String, Option<bool>, i32);
-    let rows: Vec<Row> = on_db!(db, |pool| {
-        sqlx::query_as(
-            "SELECT p.id, p.name, p.auth_type, p.status, c.imported_plaintext, p.secrets_failing \
-             FROM platforms p LEFT JOIN credentials c ON c.platform_id = p.id WHERE p.status <> 'inactive' ORDER BY lower(p.name)",
-        )
-        .fetch_all(pool)
-        .await
-    })?;
+/// Up to `rows` platforms that may need a person, in name order from `from` (its sort
+/// key and id; backward when `before`, the caller turns them round): in error, a secret
+/// failing, secrets imported in clear, or an OAuth platform without an account or with
+/// one that is flagged, disconnected, or expiring by `soon` with nothing to renew it. The
+/// same rules as `server::attention`, which words the reasons: the database only finds
+/// the rows, walking the name index, so a page reads no more than it must.
+pub async fn health_page(db: &Db, soon: DateTime<Utc>, from: Option<(&(String, Uuid), bool)>, rows: i64) -> Result<Vec<HealthRow>, StoreError> {
+    type Row = (Uuid, String, String, String, String, Option<bool>, i32);
+    let (key, id, before) = match from {
+        Some(((key, id), before)) => (Some(key.as_str()), Some(*id), before),
+        None => (None, None, false),
+    };
+    let account_needs_a_person = format!(
+        "a.needs_attention \
+         OR NOT EXISTS (SELECT 1 FROM secrets s WHERE s.owner_id = a.id AND s.field = 'access_token') \
+         OR (a.expires_at <= $1 AND NOT EXISTS (SELECT 1 FROM secrets s WHERE s.owner_id = a.id AND s.field = 'refresh_token') AND NOT {})",
+        super::accounts::renews()
+    );
+    let (compare, order) = if before { ("<", "DESC") } else { (">", "ASC") };
+    let sql = format!(
+        "SELECT p.id, p.name, lower(p.name), p.auth_type, p.status, c.imported_plaintext, p.secrets_failing \
+         FROM platforms p LEFT JOIN credentials c ON c.platform_id = p.id \
+         WHERE p.status <> 'inactive' AND ($2 IS NULL OR (lower(p.name), p.id) {compare} ($2, $3)) \
+           AND (p.status = 'error' OR p.secrets_failing > 0 OR c.imported_plaintext \
+                OR (p.auth_type = 'oauth2' AND (NOT EXISTS (SELECT 1 FROM accounts a WHERE a.platform_id = p.id) \
+                    OR EXISTS (SELECT 1 FROM accounts a WHERE a.platform_id = p.id AND ({account_needs_a_person}))))) \
+         ORDER BY lower(p.name) {order}, p.id {order} LIMIT $4"
+    );
+    let rows: Vec<Row> = on_db!(db, |pool| sqlx::query_as(&sql).bind(soon).bind(key).bind(id).bind(rows).fetch_all(pool).await)?;
     rows.into_iter()
-        .map(|(platform_id, name, auth_type, status, imported, failing)| {
+        .map(|(platform_id, name, sort_key, auth_type, status, imported, failing)| {
             Ok(HealthRow {
                 platform_id,
                 name,
+                sort_key,
                 auth_type: auth_type.parse().map_err(StoreError::Corrupt)?,
                 status: status.parse().map_err(StoreError::Corrupt)?,
                 imported_plaintext: imported.unwrap_or(false),

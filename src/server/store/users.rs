@@ -97,11 +97,22 @@ pub async fn get_with_hash(db: &Db, id: Uuid) -> Result<Option<(User, String)>, 
     row.map(decode_with_hash).transpose()
 }
 
-pub async fn list(db: &Db) -> Result<Vec<User>, StoreError> {
-    let rows: Vec<Row> = on_db!(db, |pool| {
-        sqlx::query_as("SELECT id, email, role, disabled, created_at FROM users ORDER BY lower(email)").fetch_all(pool).await
-    })?;
-    rows.into_iter().map(decode).collect()
+/// Up to `rows` users in email order, each with its sort key (`lower(email)`, as the
+/// database computes it), from `from` (its key and id; backward when `before`: the caller
+/// turns them round).
+pub async fn page(db: &Db, from: Option<(&(String, Uuid), bool)>, rows: i64) -> Result<Vec<(String, User)>, StoreError> {
+    let (key, id, before) = match from {
+        Some(((key, id), before)) => (Some(key.as_str()), Some(*id), before),
+        None => (None, None, false),
+    };
+    let sql = if before {
+        "SELECT lower(email), id, email, role, disabled, created_at FROM users WHERE (lower(email), id) < ($1, $2) ORDER BY lower(email) DESC, id DESC LIMIT $3"
+    } else {
+        "SELECT lower(email), id, email, role, disabled, created_at FROM users WHERE ($1 IS NULL OR (lower(email), id) > ($1, $2)) ORDER BY lower(email), id LIMIT $3"
+    };
+    type Keyed = (String, Uuid, String, String, bool, DateTime<Utc>);
+    let rows: Vec<Keyed> = on_db!(db, |pool| sqlx::query_as(sql).bind(key).bind(id).bind(rows).fetch_all(pool).await)?;
+    rows.into_iter().map(|(key, id, email, role, disabled, created_at)| Ok((key, decode((id, email, role, disabled, created_at))?))).collect()
 }
 
 /// Changes role and disabled flag, refusing (`LastAdmin`) when no active admin would remain.

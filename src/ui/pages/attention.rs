@@ -2,16 +2,17 @@
 
 use crate::{
     server_fns::attention::list_attention,
-    domain::{AttentionAction, AttentionItem},
+    domain::{AttentionAction, AttentionItem, AttentionPage},
     ui::components::{error_view::ErrorView, viewer::viewer},
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::A;
+use leptos_router::{components::A, hooks::use_query_map};
 
 #[component]
 pub fn AttentionPage() -> impl IntoView {
-    let items = Resource::new(|| (), |_| list_attention());
+    let query = use_query_map();
+    let page = Resource::new(move || query.with(|q| q.get("cursor")), list_attention);
     view! {
         <Title text="Needs attention"/>
         <div class="page-header"><div>
@@ -20,11 +21,17 @@ pub fn AttentionPage() -> impl IntoView {
         </div></div>
         <Transition fallback=|| view! { <p class="loading" role="status">"Checking platforms…"</p> }>
             {move || Suspend::new(async move {
-                match items.await {
-                    Ok(items) if items.is_empty() => view! {
+                match page.await {
+                    Ok(page) if page.items.is_empty() && page.prev.is_none() => view! {
                         <div class="card empty"><p>"Nothing needs attention: every platform is connected and its secrets decrypt."</p></div>
                     }.into_any(),
-                    Ok(items) => view! { <AttentionTable items/> }.into_any(),
+                    Ok(AttentionPage { items, next, prev }) => view! {
+                        <AttentionTable items/>
+                        <nav class="pager" aria-label="Needs attention pages">
+                            {prev.map(|c| view! { <A href=format!("/attention?cursor={c}") attr:rel="prev">"← Previous"</A> })}
+                            {next.map(|c| view! { <A href=format!("/attention?cursor={c}") attr:rel="next">"Next →"</A> })}
+                        </nav>
+                    }.into_any(),
                     Err(error) => view! { <ErrorView error/> }.into_any(),
                 }
             })}

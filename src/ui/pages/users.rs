@@ -2,7 +2,7 @@
 
 use crate::{
     server_fns::users::{list_users, CreateUser, ResetPassword, UpdateUser},
-    domain::{Role, User},
+    domain::{Role, User, UsersPage},
     ui::components::{
         error_view::{ErrorView, FormAlert},
         notice::Notice,
@@ -12,6 +12,7 @@ use crate::{
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::{components::A, hooks::use_query_map};
 
 #[component]
 pub fn UsersPage() -> impl IntoView {
@@ -23,7 +24,11 @@ fn Users() -> impl IntoView {
     let create = ServerAction::<CreateUser>::new();
     let update = ServerAction::<UpdateUser>::new();
     let reset = ServerAction::<ResetPassword>::new();
-    let users = Resource::new(move || (create.version().get(), update.version().get(), reset.version().get()), |_| list_users());
+    let query = use_query_map();
+    let users = Resource::new(
+        move || (query.with(|q| q.get("cursor")), create.version().get(), update.version().get(), reset.version().get()),
+        |(cursor, ..)| list_users(cursor),
+    );
     let create_error = Signal::derive(move || create.value().get().and_then(Result::err));
     let update_error = Signal::derive(move || update.value().get().and_then(Result::err).or_else(|| reset.value().get().and_then(Result::err)));
     view! {
@@ -35,7 +40,13 @@ fn Users() -> impl IntoView {
         <Transition fallback=|| view! { <p class="loading" role="status">"Loading users…"</p> }>
             {move || Suspend::new(async move {
                 match users.await {
-                    Ok(list) => view! { <UserTable users=list update reset/> }.into_any(),
+                    Ok(UsersPage { users, next, prev }) => view! {
+                        <UserTable users update reset/>
+                        <nav class="pager" aria-label="User pages">
+                            {prev.map(|c| view! { <A href=format!("/users?cursor={c}") attr:rel="prev">"← Previous"</A> })}
+                            {next.map(|c| view! { <A href=format!("/users?cursor={c}") attr:rel="next">"Next →"</A> })}
+                        </nav>
+                    }.into_any(),
                     Err(error) => view! { <ErrorView error/> }.into_any(),
                 }
             })}
