@@ -206,15 +206,31 @@ fn state_is(state: EncryptionState, current: &str) -> String {
     }
 }
 
-/// The condition "name or description contains the search" on `p`, any case. On SQLite a
-/// search of three characters or more asks the FTS5 trigram index (migration 0023), as a
-/// phrase with its quotes doubled; otherwise LIKE on `lower` of both sides (each database
-/// applying its own rule to both) with LIKE's wildcards taken literally, which
+/// The FTS5 phrase for `search` where SQLite's trigram index (migration 0023) answers it:
+/// three characters or more, its quotes doubled. `None`: LIKE does.
+fn fts_phrase(db: &Db, search: &str) -> Option<String> {
+    (matches!(db, Db::Sqlite(_)) && search.chars().count() >= 3).then(|| format!("\"{}\"", search.replace('"', "\"\"")))
+}
+
+/// Where the FTS5 index is read: as a list of keys `p`'s rows are looked up in, or as
+/// `s`, joined to `p` by the query, whose matches it walks.
+#[derive(Clone, Copy, PartialEq)]
+enum Fts {
+    Lookup,
+    Joined,
+}
+
+/// The condition "name or description contains the search" on `p`, any case: the FTS5
+/// index where it answers ([`fts_phrase`]), otherwise LIKE on `lower` of both sides (each
+/// database applying its own rule to both) with LIKE's wildcards taken literally, which
 /// PostgreSQL's trigram indexes serve (0021).
-fn search_sql(sql: &mut Sql, search: &str, fts: bool) -> String {
-    if fts && search.chars().count() >= 3 {
-        let phrase = sql.arg(Arg::Text(format!("\"{}\"", search.replace('"', "\"\""))));
-        return format!("p.search_key IN (SELECT rowid FROM platform_search WHERE platform_search MATCH {phrase})");
+fn search_sql(db: &Db, sql: &mut Sql, search: &str, fts: Fts) -> String {
+    if let Some(phrase) = fts_phrase(db, search) {
+        let phrase = sql.arg(Arg::Text(phrase));
+        return match fts {
+            Fts::Lookup => format!("p.search_key IN (SELECT rowid FROM platform_search WHERE platform_search MATCH {phrase})"),
+            Fts::Joined => format!("s.platform_search MATCH {phrase}"),
+        };
     }
     let mut pattern = String::from("%");
     for c in search.chars() {
@@ -229,7 +245,7 @@ fn search_sql(sql: &mut Sql, search: &str, fts: bool) -> String {
 }
 
 /// The conditions of the list's filters and search on `p`, their arguments added to `sql`.
-fn matching(db: &Db, sql: &mut Sql, filter: &PlatformFilter, search: Option<&str>, current: u32) -> Vec<String> {
+fn matching(db: &Db, sql: &mut Sql, filter: &PlatformFilter, search: Option<&str>, current: u32, fts: Fts) -> Vec<String> {
     let mut conditions = vec!["TRUE".to_owned()];
     if let Some(c) = filter.category {
         conditions.push(format!("p.category = {}", sql.arg(Arg::Text(c.as_str().into()))));
@@ -242,7 +258,7 @@ fn matching(db: &Db, sql: &mut Sql, filter: &PlatformFilter, search: Option<&str
         conditions.push(state_is(state, &current));
     }
     if let Some(search) = search {
-        conditions.push(search_sql(sql, search, matches!(db, Db::Sqlite(_))));
+        conditions.push(search_sql(db, sql, search, fts));
     }
     conditions
 }
@@ -251,7 +267,7 @@ fn matching(db: &Db, sql: &mut Sql, filter: &PlatformFilter, search: Option<&str
 /// is read, nothing is decrypted).
 pub async fn page(db: &Db, q: &PageQuery<'_>) -> Result<Vec<Listed>, StoreError> {
     let mut sql = Sql::default();
-    let mut conditions = matching(db, &mut sql, q.filter, q.search, q.current);
+    let mut conditions = matching(db, &mut sql, q.filter, q.search, q.current, Fts::Lookup);
     // Reading backward flips the order and the comparison; the caller reverses the rows.
     let (cmp, newer) = if q.before { ("<", ">") } else { (">", "<") };
     let (asc, desc) = if q.before { ("DESC", "ASC") } else { ("ASC", "DESC") };
@@ -309,9 +325,13 @@ pub async fn facets(db: &Db, current: u32) -> Result<Vec<(FacetKey, i64)>, Store
 /// How many platforms the filters and search let through, counting no further than `cap`.
 pub async fn count_matching(db: &Db, filter: &PlatformFilter, search: &str, current: u32, cap: i64) -> Result<i64, StoreError> {
     let mut sql = Sql::default();
-    let conditions = matching(db, &mut sql, filter, Some(search), current);
+    let joined = fts_phrase(db, search).is_some();
+    let conditions = matching(db, &mut sql, filter, Some(search), current, if joined { Fts::Joined } else { Fts::Lookup });
     let cap = sql.arg(Arg::Int(cap as i32));
-    sql.text = format!("SELECT COUNT(*) FROM (SELECT 1 FROM platforms p WHERE {} LIMIT {cap}) x", conditions.join(" AND "));
+    // Where the FTS5 index answers the search, the count walks its matches and stops at the
+    // cap (a word in 15 % of 100,000 rows: 0.5 ms instead of 4.9 ms for gathering them all).
+    let from = if joined { "platform_search s JOIN platforms p ON p.search_key = s.rowid" } else { "platforms p" };
+    sql.text = format!("SELECT COUNT(*) FROM (SELECT 1 FROM {from} WHERE {} LIMIT {cap}) x", conditions.join(" AND "));
     let rows: Vec<(i64,)> = fetch_all!(db, sql)?;
     Ok(rows.first().map_or(0, |r| r.0))
 }
