@@ -83,15 +83,12 @@ pub fn choose(due: &[Due], used: &HashMap<(Uuid, u32), Used>, take: usize, now: 
         if !seen.insert(account) {
             continue;
         }
-        let full = limits(d.provider).iter().filter_map(|limit| {
+        let full = d.provider.into_iter().flat_map(|p| limits(Some(p)).iter().map(move |limit| (p, limit))).filter_map(|(provider, limit)| {
             let used = used.get(&(account, limit.seconds)).filter(|u| u.count >= limit.posts)?;
-            Some((used.oldest + chrono::Duration::seconds(limit.seconds.into()), limit))
+            Some((used.oldest + chrono::Duration::seconds(limit.seconds.into()), limit.describe(provider)))
         });
         match full.max_by_key(|(until, _)| *until) {
-            Some((until, limit)) => {
-                let why = limit.describe(d.provider.expect("only a known provider has limits"));
-                choice.defer.push(Deferral { id: d.id, until: until.max(now), why });
-            }
+            Some((until, why)) => choice.defer.push(Deferral { id: d.id, until: until.max(now), why }),
             None => choice.claim.push(d.id),
         }
     }

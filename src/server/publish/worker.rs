@@ -112,7 +112,7 @@ async fn recover_abandoned(state: &AppState) {
         };
         let detail = if idempotent { "interrupted; requeued" } else { "interrupted; unconfirmed" };
         let entry = audit::entry(&Caller::job("publisher"), Action::DeliveryInterrupted, Some(Target::new(TargetKind::Delivery, id, "")), Audited::Failed, Some(detail.into()));
-        if matches!(store::posts::record(&state.db, &[(id, attempt, outcome)], &[entry]).await.as_deref(), Ok([true])) {
+        if matches!(store::posts::record(&state.db, &[(id, attempt, outcome, entry)]).await.as_deref(), Ok([true])) {
             tracing::warn!(delivery.id = %id, idempotent, "recovered an interrupted delivery");
         }
     }
@@ -188,19 +188,19 @@ async fn deliver(state: &AppState, claimed: Vec<Claimed>) {
     }))
     .await;
     let settled: Vec<Settled> = claimed.iter().zip(results).map(|(c, result)| settle(state, c, result)).collect();
-    let outcomes: Vec<_> = claimed.iter().zip(&settled).map(|(c, s)| (c.id, c.attempts, s.outcome())).collect();
-    let entries: Vec<_> = claimed
+    let outcomes: Vec<_> = claimed
         .iter()
         .zip(&settled)
         .map(|(c, s)| {
             let (action, audited) = if s.published.is_some() { (Action::DeliveryPublished, Audited::Ok) } else { (Action::DeliveryFailed, Audited::Failed) };
-            audit::entry(&caller, action, Some(Target::new(TargetKind::Delivery, c.id, "")), audited, Some(s.detail.clone()))
+            let entry = audit::entry(&caller, action, Some(Target::new(TargetKind::Delivery, c.id, "")), audited, Some(s.detail.clone()));
+            (c.id, c.attempts, s.outcome(), entry)
         })
         .collect();
-    match store::posts::record(&state.db, &outcomes, &entries).await {
+    match store::posts::record(&state.db, &outcomes).await {
         Ok(written) => {
-            for (span, _) in spans.iter().zip(written).filter(|(_, w)| !w) {
-                span.in_scope(|| tracing::warn!("the delivery changed hands during the attempt; its new owner records the outcome"));
+            for ((span, s), _) in spans.iter().zip(&settled).zip(written).filter(|(_, w)| !w) {
+                span.in_scope(|| tracing::warn!(detail = %s.detail, "the delivery changed hands during the attempt; its new owner records the outcome"));
             }
         }
         Err(e) => tracing::error!(error = %e, deliveries = outcomes.len(), "cannot record the round's outcomes; they will be recovered after their lease"),

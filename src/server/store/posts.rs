@@ -294,14 +294,15 @@ pub struct Outcome<'a> {
     pub due_at: Option<DateTime<Utc>>,
 }
 
-/// Records a round's outcomes and their audit entries in one commit. Each outcome is
+/// Records a round's outcomes, each with its audit entry, in one commit. An outcome is
 /// written only if its attempt is still the delivery's latest (a worker whose lease ran
-/// out must not overwrite its successor's result): the answer says which were, in order.
-pub async fn record(db: &Db, outcomes: &[(Uuid, i32, Outcome<'_>)], audit: &[super::audit::Entry]) -> Result<Vec<bool>, StoreError> {
+/// out must not overwrite its successor's result), and its entry only with it: the answer
+/// says which were, in order.
+pub async fn record(db: &Db, outcomes: &[(Uuid, i32, Outcome<'_>, super::audit::Entry)]) -> Result<Vec<bool>, StoreError> {
     let at = now();
     transaction!(db, |tx| {
         let mut written = Vec::with_capacity(outcomes.len());
-        for (id, attempt, outcome) in outcomes {
+        for (id, attempt, outcome, entry) in outcomes {
             let n = sqlx::query(
                 "UPDATE deliveries SET status = $1, provider_post_id = COALESCE($2, provider_post_id), provider_url = COALESCE($3, provider_url), \
                  error = $4, due_at = COALESCE($5, due_at), lease_until = NULL, updated_at = $6 \
@@ -318,10 +319,10 @@ pub async fn record(db: &Db, outcomes: &[(Uuid, i32, Outcome<'_>)], audit: &[sup
             .execute(&mut *tx)
             .await?
             .rows_affected();
+            if n == 1 {
+                super::audit::insert_entry!(&mut *tx, entry)?;
+            }
             written.push(n == 1);
-        }
-        for e in audit {
-            super::audit::insert_entry!(&mut *tx, e)?;
         }
         Ok(written)
     })
