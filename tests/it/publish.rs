@@ -28,6 +28,7 @@ on_both_backends!(
     secrets_go_only_where_the_egress_policy_allows,
     a_refused_token_marks_the_platform_and_is_not_retried,
     an_attempt_interrupted_by_a_crash_is_retried_or_reported,
+    a_burst_to_one_account_does_not_hold_up_another,
 );
 
 /// A platform connected to a fresh sandbox, a marketer's browser session, and the id of
@@ -359,4 +360,20 @@ async fn two_processes_publish_200_scheduled_deliveries_exactly_once() {
     assert_eq!(count(&app, "SELECT COUNT(*) FROM deliveries WHERE status = 'published'").await, 200);
     assert_eq!(count(&app, "SELECT COUNT(*) FROM deliveries WHERE attempts <> 1").await, 0, "every delivery claimed once");
     assert_eq!(sandbox.stats().await["posts"], 200, "the sandbox received each post once");
+}
+
+/// 100 posts due to one account, then one to another: each account holds one place in
+/// the queue, so the second account's post goes in the first round, not after the 100.
+async fn a_burst_to_one_account_does_not_hold_up_another(app: TestApp) {
+    let (sandbox, id, browser, busy) = connected(&app).await;
+    common::sandbox::connect_as(&app, &sandbox, &browser, &id, "Second Bakery").await;
+    let (_, accounts) = app.get_json(&format!("/api/platforms/{id}/accounts")).await;
+    let other = accounts["accounts"].as_array().unwrap().iter().map(|a| a["id"].as_str().unwrap().to_owned()).find(|a| *a != busy).unwrap();
+    for i in 0..100 {
+        publish::create(&app.state, &Caller::default(), form(&format!("Batch {i}"), &busy, "now")).await.unwrap();
+    }
+    let late = publish::create(&app.state, &Caller::default(), form("Not held up", &other, "now")).await.unwrap();
+    assert_eq!(publish::worker::process_due(&app.state).await, 2, "one of each account");
+    assert_eq!(delivery(&app, late.id).await.status, DeliveryStatus::Published);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM deliveries WHERE status = 'published'").await, 2);
 }

@@ -47,10 +47,11 @@ pub struct Used {
     pub oldest: DateTime<Utc>,
 }
 
-/// A delivery that waits for its account's window.
+/// A delivery that waits for its account's window, with the account's later ones.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Deferral {
     pub id: Uuid,
+    pub account: Uuid,
     pub until: DateTime<Utc>,
     pub why: String,
 }
@@ -88,7 +89,7 @@ pub fn choose(due: &[Due], used: &HashMap<(Uuid, u32), Used>, take: usize, now: 
             Some((used.oldest + chrono::Duration::seconds(limit.seconds.into()), limit.describe(provider)))
         });
         match full.max_by_key(|(until, _)| *until) {
-            Some((until, why)) => choice.defer.push(Deferral { id: d.id, until: until.max(now), why }),
+            Some((until, why)) => choice.defer.push(Deferral { id: d.id, account, until: until.max(now), why }),
             None => choice.claim.push(d.id),
         }
     }
@@ -126,7 +127,7 @@ mod tests {
         let used = HashMap::from([((a, 900), Used { count: x.posts, oldest: at(2) }), ((b, 900), Used { count: x.posts - 1, oldest: at(1) })]);
         let choice = choose(&list, &used, 16, at(10));
         assert_eq!(choice.claim, vec![list[1].id], "one under its limit goes");
-        assert_eq!(choice.defer, vec![Deferral { id: list[0].id, until: at(17), why: "waiting for X (Twitter)'s limit of 100 posts per 15 minutes from one account".into() }]);
+        assert_eq!(choice.defer, vec![Deferral { id: list[0].id, account: a, until: at(17), why: "waiting for X (Twitter)'s limit of 100 posts per 15 minutes from one account".into() }]);
     }
 
     #[test]

@@ -170,19 +170,24 @@ pub struct Claim {
     pub deferred: usize,
 }
 
-/// Due deliveries a claim looks at: enough that accounts at their limit or busy do not
-/// starve the others.
-const LOOK_AT: i64 = 256;
-/// The oldest due deliveries of accounts with none in flight.
+/// Due deliveries a claim looks at, each its account's first: a few more than a round
+/// takes, for the accounts at a limit.
+const LOOK_AT: i64 = 64;
+/// The first due delivery of each account with none in flight, oldest first: an account
+/// with a thousand due deliveries holds one place, not a thousand.
 const DUE: &str = "SELECT d.id, d.account_id, s.provider FROM deliveries d LEFT JOIN oauth_settings s ON s.platform_id = d.platform_id \
      WHERE d.status = 'queued' AND d.due_at <= $1 \
      AND NOT EXISTS (SELECT 1 FROM deliveries busy WHERE busy.account_id = d.account_id AND busy.status = 'publishing') \
-     ORDER BY d.due_at LIMIT $2";
+     AND NOT EXISTS (SELECT 1 FROM deliveries earlier WHERE earlier.account_id = d.account_id AND earlier.status = 'queued' \
+                     AND (earlier.due_at < d.due_at OR (earlier.due_at = d.due_at AND earlier.id < d.id))) \
+     ORDER BY d.due_at, d.id LIMIT $2";
 /// Per account of `{ids}`: its attempts since $1 and the oldest of them.
 const USED: &str = "SELECT account_id, COUNT(*), MIN(attempt_started_at) FROM deliveries WHERE attempt_started_at >= $1 AND account_id {ids} GROUP BY account_id";
 const CLAIM: &str = "UPDATE deliveries SET status = 'publishing', lease_until = $1, attempts = attempts + 1, attempt_started_at = $2, updated_at = $2 \
      WHERE status = 'queued' AND id {ids} RETURNING id, post_id, platform_id, account_id, attempts, idempotency_key";
-const DEFER: &str = "UPDATE deliveries SET due_at = $1, error = $2, updated_at = $3 WHERE id = $4 AND status = 'queued'";
+/// An account at a limit: its queued deliveries due before the window frees wait until then
+/// (in their order: ids follow creation).
+const DEFER: &str = "UPDATE deliveries SET due_at = $1, error = $2, updated_at = $3 WHERE account_id = $4 AND status = 'queued' AND due_at < $1";
 
 /// Inside a transaction: `$sql` with `{ids}` standing for "is one of `$ids`", which are
 /// bound last, after `$bind`s (SQLite: a JSON array of hex, as uuids are 16-byte blobs;
@@ -224,7 +229,7 @@ macro_rules! claim_in {
         }
         let choice = pacing::choose(&due, &used, $take, $at);
         for d in &choice.defer {
-            sqlx::query(DEFER).bind(d.until).bind(&d.why).bind($at).bind(d.id).execute(&mut *$tx).await?;
+            sqlx::query(DEFER).bind(d.until).bind(&d.why).bind($at).bind(d.account).execute(&mut *$tx).await?;
         }
         let rows: Vec<(Uuid, Uuid, Uuid, Option<Uuid>, i32, String)> =
             if choice.claim.is_empty() { Vec::new() } else { fetch_in_ids!($backend, $tx, CLAIM, &choice.claim, $lease_until, $at)? };
