@@ -68,8 +68,8 @@ pub fn limits(provider: Option<ProviderKey>) -> &'static [Limit] {
 }
 
 /// From `due` (oldest first) picks up to `take` to claim: the first of each account, unless
-/// one of its provider's limits is reached in `used` (keyed by account and window), then it
-/// waits until that window has room. Later deliveries of an account stay queued untouched.
+/// one of its provider's limits is reached in `used` (keyed by account and window); then it
+/// waits until that window has room (the store moves the account's later ones with it).
 pub fn choose(due: &[Due], used: &HashMap<(Uuid, u32), Used>, take: usize, now: DateTime<Utc>) -> Choice {
     let mut seen = HashSet::new();
     let mut choice = Choice::default();
