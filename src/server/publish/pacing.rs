@@ -4,10 +4,13 @@
 //! attempts the database records, so every instance sees the same ones. A delivery over a
 //! limit is not an attempt: it waits, queued, until the oldest post in the window leaves it.
 
-use crate::domain::ProviderKey;
+use crate::{domain::ProviderKey, server::clock};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
-use std::collections::{HashMap, HashSet};
+use std::{
+    collections::{HashMap, HashSet},
+    time::Duration,
+};
 use uuid::Uuid;
 
 /// At most `posts` posts from one account in any `seconds`.
@@ -86,7 +89,8 @@ pub fn choose(due: &[Due], used: &HashMap<(Uuid, u32), Used>, take: usize, now: 
         }
         let full = d.provider.into_iter().flat_map(|p| limits(Some(p)).iter().map(move |limit| (p, limit))).filter_map(|(provider, limit)| {
             let used = used.get(&(account, limit.seconds)).filter(|u| u.count >= limit.posts)?;
-            Some((used.oldest + chrono::Duration::seconds(limit.seconds.into()), limit.describe(provider)))
+            // `oldest` comes from the database: checked, as every time from outside.
+            Some((clock::after(used.oldest, Duration::from_secs(limit.seconds.into())), limit.describe(provider)))
         });
         match full.max_by_key(|(until, _)| *until) {
             Some((until, why)) => choice.defer.push(Deferral { id: d.id, account, until: until.max(now), why }),

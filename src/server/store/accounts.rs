@@ -130,15 +130,7 @@ pub async fn list(db: &Db, platform_id: Uuid) -> Result<Vec<Account>, StoreError
 /// Every account, for the "needs attention" list.
 /// The accounts of the platforms `ids`.
 pub async fn of_platforms(db: &Db, ids: &[Uuid]) -> Result<Vec<Account>, StoreError> {
-    let rows: Vec<Row> = on_db!(
-        db,
-        sqlite |pool| {
-            let hex: Vec<String> = ids.iter().map(|id| id.simple().to_string()).collect();
-            let sql = format!("{} WHERE a.platform_id IN (SELECT unhex(value) FROM json_each($1)) ORDER BY a.platform_id", select());
-            sqlx::query_as(&sql).bind(serde_json::to_string(&hex).expect("strings serialize")).fetch_all(pool).await
-        },
-        postgres |pool| sqlx::query_as(&format!("{} WHERE a.platform_id = ANY($1) ORDER BY a.platform_id", select())).bind(ids).fetch_all(pool).await,
-    )?;
+    let rows: Vec<Row> = crate::fetch_for_ids!(db, ids, format!("{} WHERE a.platform_id", select()), "ORDER BY a.platform_id")?;
     Ok(rows.into_iter().map(|r| decode(r).account).collect())
 }
 

@@ -70,23 +70,29 @@ impl StoreError {
     }
 }
 
-/// Runs `$sql` (a literal with `$ids` where a list of ids goes, as the only parameter)
+/// Runs `$before … $after` (with the list of ids between them, as the only parameter)
 /// once for all of `$ids`: an array on PostgreSQL (`= ANY($1)`), a JSON array of hex on
-/// SQLite, where uuids are 16-byte blobs (`IN (SELECT unhex(value) FROM json_each($1))`).
+/// SQLite, where uuids are 16-byte blobs (`IN (SELECT unhex(value) FROM json_each($1))`,
+/// its parameter from [`hex_json`]).
 #[macro_export]
 macro_rules! fetch_for_ids {
-    ($db:expr, $ids:expr, $before:literal, $after:literal) => {{
+    ($db:expr, $ids:expr, $before:expr, $after:expr) => {{
         let ids: &[uuid::Uuid] = $ids;
         $crate::on_db!(
             $db,
             sqlite |pool| {
-                let hex: Vec<String> = ids.iter().map(|id| id.simple().to_string()).collect();
-                let json = serde_json::to_string(&hex).expect("strings serialize");
-                sqlx::query_as(concat!($before, " IN (SELECT unhex(value) FROM json_each($1)) ", $after)).bind(json).fetch_all(pool).await
+                let sql = format!("{} IN (SELECT unhex(value) FROM json_each($1)) {}", $before, $after);
+                sqlx::query_as(&sql).bind($crate::server::store::hex_json(ids)).fetch_all(pool).await
             },
-            postgres |pool| sqlx::query_as(concat!($before, " = ANY($1) ", $after)).bind(ids).fetch_all(pool).await,
+            postgres |pool| sqlx::query_as(&format!("{} = ANY($1) {}", $before, $after)).bind(ids).fetch_all(pool).await,
         )
     }};
+}
+
+/// `ids` as SQLite's side of an id list takes them: a JSON array of their hex.
+pub fn hex_json(ids: &[uuid::Uuid]) -> String {
+    let hex: Vec<String> = ids.iter().map(|id| id.simple().to_string()).collect();
+    serde_json::to_string(&hex).expect("strings serialize")
 }
 
 /// Now, at the precision both databases keep (microseconds), so what we write is what we read.

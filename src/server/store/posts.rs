@@ -189,15 +189,13 @@ const CLAIM: &str = "UPDATE deliveries SET status = 'publishing', lease_until = 
 /// (in their order: ids follow creation).
 const DEFER: &str = "UPDATE deliveries SET due_at = $1, error = $2, updated_at = $3 WHERE account_id = $4 AND status = 'queued' AND due_at < $1";
 
-/// Inside a transaction: `$sql` with `{ids}` standing for "is one of `$ids`", which are
-/// bound last, after `$bind`s (SQLite: a JSON array of hex, as uuids are 16-byte blobs;
-/// PostgreSQL: an array).
+/// [`fetch_for_ids!`](crate::fetch_for_ids) inside a transaction: `$sql` with `{ids}`
+/// standing for "is one of `$ids`", which are bound last, after `$bind`s.
 macro_rules! fetch_in_ids {
     (sqlite, $tx:ident, $sql:expr, $ids:expr, $($bind:expr),*) => {{
         let n = [$(stringify!($bind)),*].len() + 1;
-        let hex: Vec<String> = $ids.iter().map(|id: &Uuid| id.simple().to_string()).collect();
         let sql = $sql.replace("{ids}", &format!("IN (SELECT unhex(value) FROM json_each(${n}))"));
-        sqlx::query_as(&sql)$(.bind($bind))*.bind(serde_json::to_string(&hex).expect("strings serialize")).fetch_all(&mut *$tx).await
+        sqlx::query_as(&sql)$(.bind($bind))*.bind(super::hex_json($ids)).fetch_all(&mut *$tx).await
     }};
     (postgres, $tx:ident, $sql:expr, $ids:expr, $($bind:expr),*) => {{
         let n = [$(stringify!($bind)),*].len() + 1;
