@@ -2,4 +2,5 @@
 //! from the server functions in `api/`.
 
 pub mod components;
+pub mod format;
 pub mod pages;

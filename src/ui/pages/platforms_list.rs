@@ -76,17 +76,9 @@ fn href(view: &PlatformQuery, cursor: Option<&str>) -> String {
     }
 }
 
-/// "1,234": counts read at a glance.
+/// "1,234" for a count the database gave (never negative).
 fn thousands(n: i64) -> String {
-    let digits = n.max(0).to_string();
-    let mut out = String::new();
-    for (i, d) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(d);
-    }
-    out
+    crate::ui::format::thousands(n.max(0) as u64)
 }
 
 #[component]
