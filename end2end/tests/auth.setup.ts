@@ -7,6 +7,9 @@ import { open } from './fixtures';
 // creates a marketer and an API token. Other tests reuse the sessions and the token.
 
 setup('first-run set-up, a marketer and an API token', async ({ page, browser }) => {
+  // Seven password hashes and six page loads of the debug build: 20 s on a quiet machine,
+  // past the default 30 s on a loaded one (a CI run on 2026-12-04).
+  setup.setTimeout(120_000);
   mkdirSync('.auth', { recursive: true });
   await page.goto('/platforms');
   await expect(page).toHaveURL(/\/setup$/);
