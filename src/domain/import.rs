@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ImportReport {
     pub platforms_created: u32,
     /// Secrets that arrived in plaintext (their platforms are flagged for re-authentication).
@@ -14,6 +15,7 @@ pub struct ImportReport {
 
 /// One thing that was not imported (or not as it was), and why.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ImportProblem {
     /// The platform's name, or its position in the file when it has none.
     pub platform: String,

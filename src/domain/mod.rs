@@ -31,5 +31,5 @@ pub use media::{file_problem, media_problem, size, Attached, Media, MediaLimits,
 pub use oauth::{parse_board_id, parse_subreddit, Account, Board, OauthSettings, OauthSettingsForm, OauthView, PageChoice, PagePick, ProviderChoice, ProviderKey};
 pub use slots::{weekdays, PostingSlots};
 pub use posts::{char_count, shown, AccountText, Delivery, DeliveryStatus, Post, PostAction, PostFilter, PostForm, PostState, PublishTarget, Shown, ValidPost};
-pub use platform::{Platform, PlatformDraft, PlatformForm, ValidPlatform};
+pub use platform::{Platform, PlatformDraft, PlatformForm, ValidPlatform, NAME_MAX};
 pub use platform_list::{FacetCounts, FacetKey, ListParams, PlatformFilter, PlatformList, PlatformQuery, PlatformSort, PAGE_DEFAULT, PAGE_MAX, SEARCH_COUNT_MAX};

@@ -9,18 +9,20 @@ use super::{
     crypto::{legacy, SecretSlot, ENCRYPTIONS_REFUSE_AT},
     secrets,
     state::AppState,
+    text_input,
     store::{accounts, import::{self as import_store, NewPlatform}, secrets as store},
 };
-use crate::domain::{AppError, AuthType, ImportProblem, ImportReport, PlatformDraft, SecretField, ValidPlatform};
+use crate::domain::{AppError, AuthType, ImportProblem, ImportReport, PlatformDraft, SecretField, ValidPlatform, NAME_MAX};
 use std::collections::HashSet;
 use uuid::Uuid;
 use base64::{engine::general_purpose::STANDARD, Engine};
 use secrecy::SecretString;
-use serde_json::{Map, Value};
+use serde_json::{value::RawValue, Map, Value};
 use zeroize::Zeroizing;
 
-/// Largest file the admin form accepts; `keyport import` reads any size.
-pub const IMPORT_MAX_BYTES: usize = 10 * 1024 * 1024;
+/// Largest file `POST /api/imports` (and so the import form) accepts, about 200,000
+/// platforms with two secrets each; `keyport import` reads any size.
+pub const UPLOAD_MAX_BYTES: usize = 64 * 1024 * 1024;
 /// Platforms written per transaction: a batch lands whole or not at all, with one commit.
 pub const BATCH: usize = 500;
 
@@ -29,18 +31,26 @@ pub const BATCH: usize = 500;
 /// database fail halfway, the batches before stay imported and the report says where it
 /// stopped: importing the same file again skips the names already there and imports the
 /// rest. An error means nothing could be read at all.
-pub async fn run(state: &AppState, caller: &Caller, file: &[u8], mut progress: impl FnMut(usize, usize)) -> Result<ImportReport, AppError> {
-    let mut report = ImportReport::default();
-    let file_problem = |reason: String| ImportReport {
-        problems: vec![ImportProblem { platform: "(the file)".into(), field: None, reason }],
-        ..Default::default()
-    };
-    let entries = match serde_json::from_slice::<Value>(file) {
-        Ok(Value::Array(entries)) => entries,
-        Ok(_) => return Ok(file_problem("the file must be a JSON array of platforms".into())),
+pub async fn run(state: &AppState, caller: &Caller, file: &[u8], progress: impl FnMut(usize, usize)) -> Result<ImportReport, AppError> {
+    match entries_of(file) {
+        Ok(entries) => run_entries(state, caller, entries, progress).await,
+        Err(reason) => Ok(ImportReport { problems: vec![ImportProblem { platform: "(the file)".into(), field: None, reason }], ..Default::default() }),
+    }
+}
+
+/// The file's entries, each still unread (a few bytes of bookkeeping each beside the
+/// file), or why the file is not a list of platforms.
+pub fn entries_of(file: &[u8]) -> Result<Vec<&RawValue>, String> {
+    serde_json::from_slice::<Vec<&RawValue>>(file).map_err(|e| match e.classify() {
+        serde_json::error::Category::Data => "the file must be a JSON array of platforms".to_owned(),
         // The position only: serde's message could quote the file's content.
-        Err(e) => return Ok(file_problem(format!("the file is not valid JSON (line {}, column {})", e.line(), e.column()))),
-    };
+        _ => format!("the file is not valid JSON (line {}, column {})", e.line(), e.column()),
+    })
+}
+
+/// [`run`], for entries already found.
+pub async fn run_entries(state: &AppState, caller: &Caller, entries: Vec<&RawValue>, mut progress: impl FnMut(usize, usize)) -> Result<ImportReport, AppError> {
+    let mut report = ImportReport::default();
     let total = entries.len();
     let mut batch = Vec::with_capacity(BATCH);
     let mut written_through = 0;
@@ -95,14 +105,27 @@ struct Entry {
 
 /// Reads one entry of the file: its platform and the secrets it carries (legacy
 /// ciphertext opened with the legacy keys), or the problems that skip it.
-fn read_entry(state: &AppState, index: usize, entry: Value, report: &mut ImportReport) -> Option<Entry> {
+fn read_entry(state: &AppState, index: usize, entry: &RawValue, report: &mut ImportReport) -> Option<Entry> {
+    // It parsed once already, as part of the file.
+    let entry = serde_json::from_str::<Value>(entry.get()).unwrap_or_default();
+    let name = entry.get("name").and_then(Value::as_str).filter(|n| !n.contains('\0')).map(str::to_owned);
+    // A name too long to keep is shown cut, not as the file has it.
+    let label = match &name {
+        Some(name) if name.chars().count() > NAME_MAX => format!("{}…", name.chars().take(NAME_MAX).collect::<String>()),
+        Some(name) => name.clone(),
+        None => format!("entry {}", index + 1),
+    };
+    let problem = |field: Option<&str>, reason: String| ImportProblem { platform: label.clone(), field: field.map(str::to_owned), reason };
+    // No text in the database may hold a NUL (PostgreSQL's cannot): the entry is skipped
+    // here, rather than its whole batch refused by the database.
+    if let Some(field) = text_input::json_field_with_nul(&entry, "") {
+        report.problems.push(problem(Some(&field), "holds a NUL character, which Keyport cannot store: platform skipped".into()));
+        return None;
+    }
     let Value::Object(mut entry) = entry else {
-        report.problems.push(ImportProblem { platform: format!("entry {}", index + 1), field: None, reason: "is not a JSON object".into() });
+        report.problems.push(problem(None, "is not a JSON object".into()));
         return None;
     };
-    let name = entry.get("name").and_then(Value::as_str).map(str::to_owned);
-    let label = name.clone().unwrap_or_else(|| format!("entry {}", index + 1));
-    let problem = |field: Option<&str>, reason: String| ImportProblem { platform: label.clone(), field: field.map(str::to_owned), reason };
     let config = match entry.remove("api_config") {
         None | Some(Value::Null) => Map::new(),
         Some(Value::Object(config)) => config,

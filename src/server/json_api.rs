@@ -3,6 +3,7 @@
 //! (`posts`). Every failure is a
 //! JSON body `{"error": {"code", "message", …}}`, never a bare 500.
 
+mod imports;
 mod media;
 pub mod openapi;
 mod posts;
@@ -42,6 +43,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .routes(routes!(ensure_token))
         .merge(posts::routes())
         .merge(media::routes(state))
+        .merge(imports::routes())
         .routes(routes!(openapi::document_json))
         .routes(routes!(openapi::document_page))
         .split_for_parts();
@@ -393,17 +395,20 @@ fn platform_id(id: &str) -> ApiResult<Uuid> {
     parse_id(id, "platform").map_err(|error| ApiError::new(StatusCode::BAD_REQUEST, error))
 }
 
+/// 415 without a JSON content type (which also keeps plain cross-site form posts out).
+fn require_json(headers: &HeaderMap) -> ApiResult<()> {
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let mime = content_type.split(';').next().unwrap_or_default().trim();
+    match mime.eq_ignore_ascii_case("application/json") || mime.ends_with("+json") {
+        true => Ok(()),
+        false => Err(ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, AppError::invalid("content-type", "must be application/json"))),
+    }
+}
+
 /// Reads the body as a JSON object: 415 without a JSON content type (which also keeps plain
 /// cross-site form posts out), 413 over [`BODY_LIMIT`], 400 when it is not a JSON object.
 async fn read_json_object(headers: &HeaderMap, body: Body) -> ApiResult<Map<String, Value>> {
-    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
-    let mime = content_type.split(';').next().unwrap_or_default().trim();
-    if !(mime.eq_ignore_ascii_case("application/json") || mime.ends_with("+json")) {
-        return Err(ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            AppError::invalid("content-type", "must be application/json"),
-        ));
-    }
+    require_json(headers)?;
     let bytes = to_bytes(body, BODY_LIMIT).await.map_err(|_| {
         ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,

@@ -117,10 +117,12 @@ pub fn build(state: AppState) -> Router {
 }
 
 /// Text answers (pages, JSON, the WASM, CSS and JS) go compressed to a client that accepts
-/// gzip or Brotli. Images and video are compressed already, and an event stream must flush
-/// as it goes (the default predicate skips images, gRPC, event streams and tiny bodies).
+/// gzip or Brotli. Images and video are compressed already, and an event stream or an
+/// import's progress must flush as it goes (the default predicate skips images, gRPC, event
+/// streams and tiny bodies).
 fn compression() -> CompressionLayer<impl Predicate> {
-    CompressionLayer::new().gzip(true).br(true).compress_when(DefaultPredicate::new().and(NotForContentType::const_new("video/")))
+    let skipped = NotForContentType::const_new("video/").and(NotForContentType::const_new("application/x-ndjson"));
+    CompressionLayer::new().gzip(true).br(true).compress_when(DefaultPredicate::new().and(skipped))
 }
 
 /// A handler that panics answers 500 with the reference of the logged cause, rather than

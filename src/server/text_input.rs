@@ -18,26 +18,27 @@ use leptos::server_fn::error::{FromServerFnError, ServerFnUrlError, SERVER_FN_ER
 use serde_json::Value;
 use std::{collections::HashSet, sync::OnceLock};
 
-/// The largest body read for the check, larger ones are refused (413): a server function
-/// (an import is one form) may take 16 MiB, the JSON API no more than its extractors accept.
-const MAX_SERVER_FN_BODY: usize = 16 * 1024 * 1024;
-const MAX_API_BODY: usize = 2 * 1024 * 1024;
+/// The largest body read for the check, larger ones are refused (413): no server function
+/// takes more than a form of text, the JSON API no more than its extractors accept.
+const MAX_BODY: usize = 2 * 1024 * 1024;
 
 pub async fn refuse_nul(req: Request, next: Next) -> Response {
     let query_field = req.uri().query().and_then(|q| form_field_with_nul(q.as_bytes()));
     let kind = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_ascii_lowercase).unwrap_or_default();
     let has_body = matches!(*req.method(), Method::POST | Method::PUT | Method::PATCH | Method::DELETE);
     let (form, json) = (kind.starts_with("application/x-www-form-urlencoded"), kind.starts_with("application/json"));
-    if query_field.is_none() && !(has_body && (form || json)) {
+    // An import is checked entry by entry (`server::import`), so one bad entry is a
+    // problem in its report, and its file is not held twice in memory.
+    let streamed = req.uri().path() == "/api/imports";
+    if query_field.is_none() && !(has_body && (form || json) && !streamed) {
         return next.run(req).await;
     }
     let (parts, body) = req.into_parts();
     if let Some(field) = query_field {
         return refusal(&parts, &field);
     }
-    let cap = if server_fn_paths().contains(parts.uri.path()) { MAX_SERVER_FN_BODY } else { MAX_API_BODY };
-    let Ok(bytes) = to_bytes(body, cap).await else {
-        let message = format!("the body is larger than {} MiB", cap / 1024 / 1024);
+    let Ok(bytes) = to_bytes(body, MAX_BODY).await else {
+        let message = format!("the body is larger than {} MiB", MAX_BODY / 1024 / 1024);
         return ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, AppError::invalid("body", message)).into_response();
     };
     let field = if form { form_field_with_nul(&bytes) } else { serde_json::from_slice::<Value>(&bytes).ok().and_then(|v| json_field_with_nul(&v, "")) };
@@ -53,7 +54,7 @@ fn form_field_with_nul(form: &[u8]) -> Option<String> {
 }
 
 /// The JSON Pointer of the first string (or key) holding a NUL.
-fn json_field_with_nul(value: &Value, at: &str) -> Option<String> {
+pub(crate) fn json_field_with_nul(value: &Value, at: &str) -> Option<String> {
     match value {
         Value::String(s) if s.contains('\0') => Some(if at.is_empty() { "body".into() } else { at.trim_start_matches('/').to_owned() }),
         Value::Array(items) => items.iter().enumerate().find_map(|(i, v)| json_field_with_nul(v, &format!("{at}/{i}"))),

@@ -6,7 +6,6 @@ pub mod attention;
 pub mod audit;
 pub mod auth;
 pub mod credentials;
-pub mod import;
 pub mod keys;
 pub mod oauth;
 pub mod platforms;
@@ -23,6 +22,6 @@ mod prelude {
     pub use super::guard::{guarded, Access::Anyone};
     pub use crate::{
         domain::{parse_id, Role},
-        server::{attention, audit, auth::tokens, import, oauth, platforms, publish, rotation, secrets, users},
+        server::{attention, audit, auth::tokens, oauth, platforms, publish, rotation, secrets, users},
     };
 }

@@ -243,7 +243,6 @@ fn server_function_expectations() -> Vec<(&'static str, String, Option<Role>)> {
         ("pause_rotation", "paused=true".into(), Some(Role::Admin)),
         ("reencrypt_platform", format!("id={unknown}"), Some(Role::Admin)),
         ("list_attention", String::new(), Some(Role::Marketer)),
-        ("import_platforms", "export=%5B%5D".into(), Some(Role::Admin)),
         ("list_posts", String::new(), Some(Role::Marketer)),
         ("compose_choices", String::new(), Some(Role::Marketer)),
         ("create_post", "form[text]=x&form[action]=draft".into(), Some(Role::Marketer)),

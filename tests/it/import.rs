@@ -27,6 +27,9 @@ on_both_backends!(
     imports_plaintext_and_legacy_ciphertext_and_stores_no_plaintext,
     reports_tampered_unknown_version_and_malformed_entries,
     a_file_that_is_not_a_list_of_platforms_imports_nothing,
+    the_import_api_streams_progress_then_the_report_and_runs_on_without_the_caller,
+    the_import_api_refuses_what_is_not_an_export_with_the_reason,
+    hostile_entries_are_each_reported_and_the_import_goes_on,
 );
 
 async fn with_legacy_keys(app: &TestApp) -> TestApp {
@@ -211,4 +214,146 @@ async fn a_batch_lands_whole_and_a_second_run_imports_the_rest(app: TestApp) {
     assert!(again.problems[0].reason.contains("already exists"));
     assert_eq!(app.get_json("/api/platforms?limit=1").await.1["total"], total);
     assert_eq!(secret(&app, "Bulk 0549", SecretField::ApiKey).await.as_deref(), Some("key-0549"), "a secret of the second run opens");
+}
+
+/// The lines of an answer of `POST /api/imports`.
+fn lines(body: &str) -> Vec<Value> {
+    body.lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+}
+
+async fn the_import_api_streams_progress_then_the_report_and_runs_on_without_the_caller(app: TestApp) {
+    let total = import::BATCH + 100;
+    let mut file: Value = serde_json::from_slice(&api_key_export(total)).unwrap();
+    file.as_array_mut().unwrap().push(json!({"name": "Nul\0here", "category": "payment", "auth_type": "api_key"}));
+    let send = |file: Vec<u8>| app.client.post(app.url("/api/imports")).header("content-type", "application/json").header("accept-encoding", "gzip, br").body(file).send();
+    let mut answer = send(serde_json::to_vec(&file).unwrap()).await.unwrap();
+    assert_eq!(answer.status(), 200);
+    assert_eq!(answer.headers()["content-type"], "application/x-ndjson");
+    assert!(answer.headers().get("content-encoding").is_none(), "progress is not held back by compression");
+    // The first line arrives while the batches are being written.
+    let first = String::from_utf8(answer.chunk().await.unwrap().unwrap().to_vec()).unwrap();
+    assert!(first.starts_with(&format!("{{\"done\":0,\"total\":{}}}\n", total + 1)), "{first}");
+    assert!(!first.contains("report"), "the report comes last, not all at once: {first}");
+    let rest = String::from_utf8(answer.bytes().await.unwrap().to_vec()).unwrap();
+    let all = lines(&(first + &rest));
+    let progress: Vec<(u64, u64)> = all.iter().filter_map(|l| Some((l["done"].as_u64()?, l["total"].as_u64()?))).collect();
+    let total = total as u64 + 1;
+    assert_eq!(progress, [(0, total), (import::BATCH as u64, total), (total, total)], "a line per batch");
+    let report = &all.last().unwrap()["report"];
+    assert_eq!((report["platforms_created"].as_u64(), report["from_plaintext"].as_u64()), (Some(total - 1), Some(total - 1)), "{report}");
+    let problems = report["problems"].as_array().unwrap();
+    assert_eq!(problems.len(), 1, "{report}");
+    assert_eq!((problems[0]["platform"].as_str(), problems[0]["field"].as_str()), (Some("entry 601"), Some("name")));
+    assert!(problems[0]["reason"].as_str().unwrap().contains("NUL"), "{report}");
+    assert_eq!(secret(&app, "Bulk 0599", SecretField::ApiKey).await.as_deref(), Some("key-0599"));
+
+    // A caller that hangs up after the first line: the import goes on to its end, and its
+    // report is in the audit log.
+    let file: Vec<Value> = (0..import::BATCH * 2).map(|i| json!({"name": format!("Later {i:04}"), "category": "crm", "auth_type": "api_key"})).collect();
+    let mut answer = send(serde_json::to_vec(&file).unwrap()).await.unwrap();
+    answer.chunk().await.unwrap();
+    drop(answer);
+    let reports = || async {
+        let events = keyport::server::audit::page(&app.db, Default::default(), None).await.unwrap().events;
+        events.into_iter().filter(|e| e.action == "import").filter_map(|e| e.detail).collect::<Vec<_>>()
+    };
+    let mut waited = 0;
+    while !reports().await.iter().any(|d| d.starts_with("1000 platforms created")) {
+        assert!(waited < 600, "the import did not finish after its caller left: {:?}", reports().await);
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        waited += 1;
+    }
+    assert_eq!(app.get_json("/api/platforms?q=Later&limit=1").await.1["total"], import::BATCH * 2);
+}
+
+async fn the_import_api_refuses_what_is_not_an_export_with_the_reason(app: TestApp) {
+    let post = |client: reqwest::Client, kind: &'static str, body: Vec<u8>| {
+        let url = app.url("/api/imports");
+        async move { common::json_of(client.post(url).header("content-type", kind).body(body).send().await.unwrap()).await }
+    };
+    let json = "application/json";
+    for (body, reason) in [
+        (&b"{\"name\": \"x\"}"[..], "the file must be a JSON array of platforms"),
+        (b"[{\"name\": \"x\"", "the file is not valid JSON (line 1, column 13)"),
+        (b"", "the file is not valid JSON (line 1, column 0)"),
+    ] {
+        let (status, answer) = post(app.client.clone(), json, body.to_vec()).await;
+        assert_eq!((status, answer["error"]["fields"][0]["field"].as_str(), answer["error"]["fields"][0]["message"].as_str()), (400, Some("body"), Some(reason)), "{answer}");
+    }
+    let (status, answer) = post(app.client.clone(), "text/plain", b"[]".to_vec()).await;
+    assert_eq!((status, answer["error"]["fields"][0]["field"].as_str()), (415, Some("content-type")), "{answer}");
+    let (status, answer) = post(app.client.clone(), json, vec![b' '; import::UPLOAD_MAX_BYTES + 1]).await;
+    assert_eq!(status, 413, "{answer}");
+    assert!(answer["error"]["message"].as_str().unwrap().contains("keyport import FILE"), "{answer}");
+    let marketer = app.client_as(keyport::domain::Role::Marketer).await;
+    assert_eq!(post(marketer, json, api_key_export(1)).await.0, 403, "admins only");
+    assert_eq!(app.get_json("/api/platforms?limit=1").await.1["total"], 0, "nothing was imported");
+}
+
+/// Shapes no exporter writes, each in an entry of its own between good ones: every one is a
+/// problem in the report (named), none stops the import or reaches the database.
+async fn hostile_entries_are_each_reported_and_the_import_goes_on(app: TestApp) {
+    let app = with_legacy_keys(&app).await;
+    let sealed = |change: Value| {
+        let mut s = legacy_seal(1, 12, "a-token-0001");
+        s.as_object_mut().unwrap().extend(change.as_object().unwrap().clone());
+        json!({"access_token_encrypted": s})
+    };
+    let hostile = [
+        json!({"name": "H config", "api_config": "access_token=x"}),
+        json!({"name": "H number", "api_config": {"access_token_encrypted": 7}}),
+        json!({"name": "H array", "api_config": {"api_key_encrypted": ["a", "b"]}}),
+        json!({"name": "H no iv", "api_config": {"access_token_encrypted": {"encrypted": "AAAA", "authTag": "AAAA"}}}),
+        sealed(json!({"iv": STANDARD.encode([1u8; 5])})).pipe_into("H short iv"),
+        sealed(json!({"authTag": STANDARD.encode([1u8; 3])})).pipe_into("H short tag"),
+        sealed(json!({"keyVersion": -1})).pipe_into("H negative version"),
+        sealed(json!({"keyVersion": 1.5})).pipe_into("H fractional version"),
+        sealed(json!({"keyVersion": 1u64 << 40})).pipe_into("H huge version"),
+        sealed(json!({"keyVersion": true})).pipe_into("H boolean version"),
+        json!({"name": 12, "category": "payment"}),
+        json!({"name": "x".repeat(10_000)}),
+        json!({"name": "H token number", "auth_type": "api_key", "api_config": {"api_key": 42}, "category": "nonsense"}),
+        json!({"name": "H huge secret", "auth_type": "api_key", "api_config": {"api_key": "k".repeat(64 * 1024)}}),
+        json!(null),
+        json!([[[]]]),
+    ];
+    let mut file = vec![json!({"name": "Good first", "auth_type": "api_key", "api_config": {"api_key": "good-key-1"}})];
+    file.extend(hostile.iter().cloned());
+    file.push(json!({"name": "Good last", "auth_type": "api_key", "api_config": {"api_key": "good-key-2"}}));
+    let report = import::run(&app.state, &Caller::default(), &serde_json::to_vec(&file).unwrap(), |_, _| {}).await.unwrap();
+    let reasons: Vec<String> = report.problems.iter().map(|p| format!("{}: {}", p.platform, p.reason)).collect();
+    assert_eq!(report.platforms_created, 2 + 10, "the good ones, and the nine with a broken secret and the one with a secret too large to keep, each without it: {reasons:#?}");
+    for expected in [
+        "H config: is not a JSON object: platform skipped",
+        "H number: not imported: malformed: must be an object with encrypted, iv, authTag and keyVersion",
+        "H no iv: not imported: malformed: iv is missing",
+        "H short iv: not imported: ",
+        "H short tag: not imported: ",
+        "H negative version: not imported: malformed: keyVersion is not a whole number",
+        "H fractional version: not imported: malformed: keyVersion is not a whole number",
+        "H huge version: not imported: malformed: keyVersion is not a whole number",
+        "H boolean version: not imported: malformed: keyVersion is not a whole number",
+        "entry 12: platform skipped: name: is required",
+        "H token number: platform skipped: category",
+        "H huge secret: not imported: ",
+        "entry 16: is not a JSON object",
+        "entry 17: is not a JSON object",
+    ] {
+        assert!(reasons.iter().any(|r| r.starts_with(expected)), "missing {expected:?} in {reasons:#?}");
+    }
+    let long = format!("{}…: platform skipped: name: must be at most 100 characters", "x".repeat(100));
+    assert!(reasons.contains(&long), "a name of 10,000 characters is shown cut: {reasons:#?}");
+    assert_eq!(secret(&app, "Good last", SecretField::ApiKey).await.as_deref(), Some("good-key-2"), "the import went on to the end");
+    assert_eq!(secret(&app, "H short iv", SecretField::AccessToken).await, None);
+}
+
+/// An entry of the hostile table: `api_config` with this name.
+trait PipeInto {
+    fn pipe_into(self, name: &str) -> Value;
+}
+
+impl PipeInto for Value {
+    fn pipe_into(self, name: &str) -> Value {
+        json!({"name": name, "api_config": self})
+    }
 }

@@ -37,6 +37,7 @@ use utoipa::{
         (name = "accounts", description = "The accounts connected under a platform"),
         (name = "posts", description = "Posts and their deliveries, as the composer makes them"),
         (name = "media", description = "Images and video for posts"),
+        (name = "import", description = "Platforms exported from the older Medusa-style store"),
         (name = "documentation", description = "This document"),
     ),
 )]

@@ -89,10 +89,11 @@ macro_rules! fetch_for_ids {
     }};
 }
 
-/// `ids` as SQLite's side of an id list takes them: a JSON array of their hex.
+/// `ids` as SQLite's side of an id list takes them: a JSON array of their hex (hex digits
+/// need no escaping, so it is written directly).
 pub fn hex_json(ids: &[uuid::Uuid]) -> String {
-    let hex: Vec<String> = ids.iter().map(|id| id.simple().to_string()).collect();
-    serde_json::to_string(&hex).expect("strings serialize")
+    let quoted: Vec<String> = ids.iter().map(|id| format!("\"{}\"", id.simple())).collect();
+    format!("[{}]", quoted.join(","))
 }
 
 /// Now, at the precision both databases keep (microseconds), so what we write is what we read.
@@ -106,5 +107,16 @@ pub fn cut(text: String, max: usize) -> String {
     match text.char_indices().nth(max.saturating_sub(1)) {
         Some((end, _)) if text.chars().count() > max => format!("{}…", &text[..end]),
         _ => text,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn hex_json_is_the_json_array_of_the_ids_hex() {
+        let ids = [uuid::Uuid::nil(), uuid::Uuid::max()];
+        let parsed: Vec<String> = serde_json::from_str(&super::hex_json(&ids)).unwrap();
+        assert_eq!(parsed, ids.map(|id| id.simple().to_string()));
+        assert_eq!(super::hex_json(&[]), "[]");
     }
 }
