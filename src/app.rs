@@ -24,7 +24,7 @@ use crate::{
     },
 };
 use leptos::{prelude::*, server_fn::ServerFn};
-use leptos_meta::{provide_meta_context, Link, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, HashedStylesheet, Link, MetaTags, Title};
 use leptos_router::{
     components::{Redirect, Route, Router, Routes, A},
     path, SsrMode,
@@ -39,6 +39,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <meta name="color-scheme" content="light dark"/>
                 <AutoReload options=options.clone()/>
+                // The bundle's names carry their content's hash (cargo-leptos `hash-files`),
+                // so browsers keep them for a year and a new build is a new name.
+                <HashedStylesheet options=options.clone() id="leptos"/>
                 <HydrationScripts options/>
                 <MetaTags/>
                 // Who the page was rendered for, so hydration shows the same controls. In the
@@ -70,7 +73,6 @@ pub fn App() -> impl IntoView {
     // Pages render completely on the server (SsrMode::Async) so they work before, and
     // without, the WASM bundle: out-of-order streaming would need JS to place content.
     view! {
-        <Stylesheet id="leptos" href="/pkg/keyport.css"/>
         <Link rel="icon" type_="image/svg+xml" href="/favicon.svg"/>
         <Title formatter=|title: String| if title.is_empty() { "Keyport".to_owned() } else { format!("{title} · Keyport") }/>
         <Router>

@@ -36,13 +36,17 @@ use tower_http::{
 use tower_sessions::{cookie::SameSite, Expiry, SessionManagerLayer};
 
 /// Leptos options built from our [`Config`], so the server does not depend on the
-/// environment cargo-leptos sets.
+/// environment cargo-leptos sets. The bundle's names are hashed when cargo-leptos left its
+/// hash file beside this binary (leptos reads it there; an absolute name is taken as is).
 pub fn leptos_options(config: &Config) -> LeptosOptions {
+    let beside_binary = std::env::current_exe().ok().and_then(|exe| exe.parent().map(|dir| dir.join(&config.web.hash_file)));
     LeptosOptions::builder()
         .output_name("keyport")
         .site_root(config.web.site_root.as_str())
         .site_pkg_dir("pkg")
         .site_addr(config.web.site_addr)
+        .hash_files(beside_binary.is_some_and(|file| file.is_file()))
+        .hash_file(config.web.hash_file.as_str().into())
         .build()
 }
 

@@ -19,6 +19,7 @@ on_both_backends!(
     form_post_without_js_updates_and_deletes,
     malformed_server_function_bodies_answer_400_naming_the_field,
     text_goes_compressed_and_images_as_they_are,
+    the_bundle_goes_by_hashed_names_kept_a_year,
 );
 
 async fn page(app: &TestApp, path: &str) -> (u16, String) {
@@ -207,4 +208,34 @@ async fn text_goes_compressed_and_images_as_they_are(app: TestApp) {
     let image = get(&app.client, &format!("/api/media/{}/content", photo["id"].as_str().unwrap()), Some("gzip, br")).await.unwrap();
     assert_eq!(image.status(), 200);
     assert_eq!(image.headers().get("content-encoding"), None, "a JPEG goes as it is");
+}
+
+/// cargo-leptos `hash-files`: the page names the hashed bundle, which goes with a year's
+/// cache lifetime; without the hash file, the plain names, asked again each time.
+async fn the_bundle_goes_by_hashed_names_kept_a_year(app: TestApp) {
+    let site = tempfile::tempdir().unwrap();
+    std::fs::create_dir(site.path().join("pkg")).unwrap();
+    for name in ["keyport.Wh4sh.wasm", "keyport.wasm"] {
+        std::fs::write(site.path().join("pkg").join(name), b"\0asm").unwrap();
+    }
+    let hash_file = site.path().join("hash.txt");
+    std::fs::write(&hash_file, "js: Jh4sh\nwasm: Wh4sh\ncss: Ch4sh\n").unwrap();
+    let root = site.path().to_str().unwrap();
+    let get = |app: &TestApp, path: &str| app.browser.get(app.url(path)).send();
+
+    let hashed = app.reopen(&[("ENCRYPTION_KEY", common::TEST_KEY), ("LEPTOS_SITE_ROOT", root), ("LEPTOS_HASH_FILE_NAME", hash_file.to_str().unwrap())]).await;
+    let html = get(&hashed, "/platforms").await.unwrap().text().await.unwrap();
+    for name in ["/pkg/keyport.Jh4sh.js", "/pkg/keyport.Wh4sh.wasm", "/pkg/keyport.Ch4sh.css"] {
+        assert!(html.contains(name), "{name} in the page");
+    }
+    let wasm = get(&hashed, "/pkg/keyport.Wh4sh.wasm").await.unwrap();
+    assert_eq!((wasm.status().as_u16(), wasm.headers()["cache-control"].to_str().unwrap()), (200, "public, max-age=31536000, immutable"));
+    let missing = get(&hashed, "/pkg/keyport.0ld.wasm").await.unwrap();
+    assert_eq!((missing.status().as_u16(), missing.headers()["cache-control"].to_str().unwrap()), (404, "no-cache"), "a miss is not kept");
+
+    let plain = app.reopen(&[("ENCRYPTION_KEY", common::TEST_KEY), ("LEPTOS_SITE_ROOT", root)]).await;
+    let html = get(&plain, "/platforms").await.unwrap().text().await.unwrap();
+    assert!(html.contains("/pkg/keyport.js") && html.contains("/pkg/keyport.css") && !html.contains("h4sh"), "plain names without the hash file");
+    let wasm = get(&plain, "/pkg/keyport.wasm").await.unwrap();
+    assert_eq!((wasm.status().as_u16(), wasm.headers()["cache-control"].to_str().unwrap()), (200, "no-cache"));
 }

@@ -41,6 +41,7 @@ pub async fn security_headers(State(state): State<AppState>, mut req: Request, n
     let path = req.uri().path().to_owned();
     req.extensions_mut().insert(CspNonce(nonce.clone()));
     let mut res = next.run(req).await;
+    let ok = res.status() == StatusCode::OK;
     let h = res.headers_mut();
     let csp = format!(
         "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; \
@@ -53,10 +54,17 @@ pub async fn security_headers(State(state): State<AppState>, mut req: Request, n
     if state.config.web.https() {
         h.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000"));
     }
-    if !is_static(&path) {
+    let cache = if !is_static(&path) {
         // Pages and API answers may hold data only this user may see.
-        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    }
+        "no-store"
+    } else if state.leptos_options.hash_files && path.starts_with("/pkg/") && ok {
+        // A hashed name never changes content: kept a year, never asked again.
+        "public, max-age=31536000, immutable"
+    } else {
+        // The same name may hold a new build: asked again each time (a 304 when unchanged).
+        "no-cache"
+    };
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
     res
 }
 

@@ -73,6 +73,9 @@ pub struct WebConfig {
     pub site_addr: SocketAddr,
     /// Where cargo-leptos put the compiled CSS, JS and WASM.
     pub site_root: String,
+    /// The hashes cargo-leptos added to those files' names (`hash-files`), which it writes
+    /// beside the server binary: `LEPTOS_HASH_FILE_NAME`, relative to the binary's folder.
+    pub hash_file: String,
     /// Reverse proxies whose `X-Forwarded-For` / `Forwarded` headers name the client.
     pub trusted_proxies: Vec<ipnet::IpNet>,
 }
@@ -316,7 +319,9 @@ impl Config {
             Some(_) => r.http_url("PUBLIC_URL", "the http:// or https:// address people open Keyport at").unwrap_or_default(),
         };
         let trusted_proxies = r.networks("TRUSTED_PROXIES");
-        let web = WebConfig { public_url, site_addr, site_root: r.get("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".to_owned()), trusted_proxies };
+        let site_root = r.get("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".to_owned());
+        let hash_file = r.get("LEPTOS_HASH_FILE_NAME").unwrap_or_else(|| "hash.txt".to_owned());
+        let web = WebConfig { public_url, site_addr, site_root, hash_file, trusted_proxies };
 
         let sessions = SessionConfig {
             idle: r.seconds("SESSION_IDLE_MINUTES", 60, 60, "minutes"),
@@ -368,7 +373,7 @@ fn redact_url_password(url: &str) -> String {
 mod tests {
     #[test]
     fn a_public_url_is_reachable_only_when_the_internet_can_reach_it() {
-        let reachable = |url: &str| WebConfig { public_url: url.into(), site_addr: DEFAULT_SITE_ADDR.parse().unwrap(), site_root: String::new(), trusted_proxies: Vec::new() }.reachable_from_internet();
+        let reachable = |url: &str| WebConfig { public_url: url.into(), site_addr: DEFAULT_SITE_ADDR.parse().unwrap(), site_root: String::new(), hash_file: String::new(), trusted_proxies: Vec::new() }.reachable_from_internet();
         for yes in ["https://keyport.example.com", "http://203.0.113.7:3000", "https://[2001:4860::1]"] {
             assert!(reachable(yes), "{yes}");
         }
