@@ -1,26 +1,23 @@
-//! Re-encrypting 100,000 secrets from key v1 to v2 with the rotation job, on SQLite and
-//! (with TEST_DATABASE_URL) PostgreSQL. Prints secrets per second; docs/performance.md
-//! records the numbers. `cargo bench --features ssr --bench rotation`.
+//! Rotate now with 100,000 secrets under data key v1: the new key, then the re-encryption
+//! job to it, on SQLite and (with TEST_DATABASE_URL) PostgreSQL. Prints secrets per
+//! second; docs/performance.md records the numbers. `cargo bench --features ssr --bench rotation`.
 
 use keyport::{
     domain::SecretField,
     on_db,
-    server::{auth::Caller, config::Config, crypto::SecretSlot, rotation, state::AppState},
+    server::{auth::Caller, config::Config, crypto::SecretSlot, keys, rotation, state::AppState},
 };
 use std::time::Instant;
 use uuid::Uuid;
 
-const KEY_1: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
-const KEY_2: &str = "ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8=";
+const ROOT: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 /// `BENCH_SECRETS` overrides the count (for a quick look).
 fn secrets() -> usize {
     std::env::var("BENCH_SECRETS").ok().and_then(|n| n.parse().ok()).unwrap_or(100_000)
 }
 
-async fn state(url: &str, vars: &[(&str, &str)]) -> AppState {
-    let mut all = vec![("DATABASE_URL", url), ("LEPTOS_SITE_ADDR", "127.0.0.1:0")];
-    all.extend_from_slice(vars);
-    AppState::prepare(Config::from_vars(all).unwrap()).await.unwrap()
+async fn state(url: &str) -> AppState {
+    AppState::prepare(Config::from_vars([("DATABASE_URL", url), ("LEPTOS_SITE_ADDR", "127.0.0.1:0"), ("ENCRYPTION_KEY", ROOT)]).unwrap()).await.unwrap()
 }
 
 /// 20,000 platforms with five secrets each, sealed with v1, inserted in one transaction.
@@ -43,11 +40,11 @@ async fn seed(state: &AppState) {
 }
 
 async fn bench(backend: &str, url: &str) {
-    seed(&state(url, &[("ENCRYPTION_KEY", KEY_1)]).await).await;
-    let v2 = state(url, &[("ENCRYPTION_KEY", KEY_2), ("ENCRYPTION_KEY_VERSION", "2"), ("ENCRYPTION_KEY_V1", KEY_1)]).await;
+    let state = state(url).await;
+    seed(&state).await;
     let started = Instant::now();
-    rotation::start(&v2, &Caller::default()).await.unwrap();
-    let job = rotation::work(&v2, Uuid::now_v7(), |_| {}).await.unwrap().unwrap();
+    keys::rotate(&state, &Caller::default(), None).await.unwrap();
+    let job = rotation::work(&state, Uuid::now_v7(), |_| {}).await.unwrap().unwrap();
     let seconds = started.elapsed().as_secs_f64();
     assert_eq!((job.done, job.failed), (secrets() as i64, 0));
     println!("{backend:<10} re-encrypted {} secrets in {seconds:.2} s: {:.0} secrets/s", secrets(), secrets() as f64 / seconds);

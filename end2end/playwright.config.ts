@@ -8,12 +8,11 @@ const baseURL = `http://127.0.0.1:${PORT}`;
 // keyport-sandbox, the offline OAuth provider; Keyport seeds its "Sandbox" platform at start.
 // Tokens live 60 s, inside Keyport's 5-minute refresh window: every use refreshes them.
 export const SANDBOX_URL = `http://127.0.0.1:${PORT + 1}`;
-// The server runs on key v2 with v1 still configured, as after a rotation; the keys
-// journey stores secrets under v1 with a second process. Set once in the runner's
-// environment so every worker (which re-reads this file) sees the same keys.
-process.env.E2E_KEY_V1 ??= randomBytes(32).toString('base64');
-process.env.E2E_KEY_V2 ??= randomBytes(32).toString('base64');
-export const KEY_V1 = process.env.E2E_KEY_V1;
+// The root key, set once in the runner's environment so every worker (which re-reads this
+// file) sees the same. A new database's first data key takes ENCRYPTION_KEY_VERSION, so
+// the journeys see v2; the keys journey rotates to v3 after all of them (project
+// 'rotation').
+process.env.E2E_ROOT_KEY ??= randomBytes(32).toString('base64');
 export const DATABASE_URL = 'sqlite://target/e2e/keyport.db';
 
 const chromium = {
@@ -42,6 +41,7 @@ export default defineConfig({
       name: 'hydrated',
       use: { ...chromium, storageState: '.auth/admin.json' },
       grepInvert: /@nojs/,
+      testIgnore: /keys\.spec\.ts/,
       dependencies: ['setup'],
     },
     // The same server without JavaScript: pages and forms must work before the WASM loads.
@@ -50,6 +50,13 @@ export default defineConfig({
       use: { ...chromium, javaScriptEnabled: false, storageState: '.auth/admin.json' },
       grep: /@nojs/,
       dependencies: ['setup'],
+    },
+    // Rotate now changes the key every badge names: last, alone.
+    {
+      name: 'rotation',
+      use: { ...chromium, storageState: '.auth/admin.json' },
+      testMatch: /keys\.spec\.ts/,
+      dependencies: ['hydrated', 'no-js'],
     },
   ],
   webServer: [{
@@ -75,9 +82,8 @@ export default defineConfig({
       PUBLIC_URL: baseURL,
       DATABASE_URL,
       MEDIA_DIR: 'target/e2e/media',
-      ENCRYPTION_KEY: process.env.E2E_KEY_V2,
+      ENCRYPTION_KEY: process.env.E2E_ROOT_KEY,
       ENCRYPTION_KEY_VERSION: '2',
-      ENCRYPTION_KEY_V1: KEY_V1,
       LEPTOS_SITE_ADDR: `127.0.0.1:${PORT}`,
       LEPTOS_SITE_ROOT: 'target/site',
       SANDBOX_URL,

@@ -2,7 +2,7 @@
 //! fresh encryption key.
 
 use clap::{Parser, Subcommand};
-use keyport::server::{config, crypto, router, secrets, state::AppState};
+use keyport::server::{config, crypto, router, state::AppState};
 use std::process::ExitCode;
 use tracing_subscriber::EnvFilter;
 
@@ -49,11 +49,19 @@ enum UserCommand {
 enum KeysCommand {
     /// Print a new random 256-bit key, base64 encoded, for ENCRYPTION_KEY.
     Generate,
-    /// Show the key versions configured and how many stored secrets each protects.
+    /// Show the data keys, their state and how many stored secrets each protects.
     Status,
-    /// Re-encrypt every secret to the current key (resumes a paused or interrupted job),
-    /// with a progress bar. Safe while the app runs.
+    /// Make a new data key the active one (every running instance picks it up within
+    /// seconds) and re-encrypt every secret to it, with a progress bar.
     Rotate,
+    /// Re-encrypt every secret to the active key without making a new one (resumes a
+    /// paused or interrupted job), with a progress bar. Safe while the app runs.
+    Reencrypt,
+    /// Erase a decrypt-only data key that no secret uses.
+    Retire {
+        /// The key version, as `keys status` shows it (`2` or `v2`).
+        version: String,
+    },
 }
 
 fn main() -> ExitCode {
@@ -64,7 +72,9 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Keys { command: KeysCommand::Status } => run(|config| async move { keys_status(config).await }),
-        Command::Keys { command: KeysCommand::Rotate } => run(|config| async move { keys_rotate(config).await }),
+        Command::Keys { command: KeysCommand::Rotate } => run(|config| async move { keys_reencrypt(config, true).await }),
+        Command::Keys { command: KeysCommand::Reencrypt } => run(|config| async move { keys_reencrypt(config, false).await }),
+        Command::Keys { command: KeysCommand::Retire { version } } => run(|config| async move { keys_retire(config, version).await }),
         Command::Import { file } => run(|config| async move { import(config, file).await }),
         Command::User { command: UserCommand::Create { email, role } } => run(|config| async move { create_user(config, email, role).await }),
         Command::Serve => run(router::serve),
@@ -81,8 +91,10 @@ where
         Ok(config) => config,
         Err(errors) => return fail(&errors.to_string()),
     };
+    // The log goes to stderr: a command's own output (`keys status`) stays clean on stdout.
     tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::try_new(&config.rust_log).unwrap_or_else(|_| EnvFilter::new("info")))
+        .with_writer(std::io::stderr)
         .init();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
@@ -109,27 +121,31 @@ async fn create_user(config: config::Config, email: String, role: String) -> Res
 
 async fn keys_status(config: config::Config) -> Result<(), String> {
     let state = AppState::prepare(config).await?;
-    let versions = secrets::key_versions(&state.db, &state.keyring).await.map_err(|e| e.to_string())?;
-    println!("{:<9} {:<26} {:>8} {:>12}", "VERSION", "STATE", "SECRETS", "ENCRYPTIONS");
-    for v in &versions {
-        let state = match (v.current, v.configured) {
-            (true, _) => "current (ENCRYPTION_KEY)".to_owned(),
-            (false, true) => format!("configured (…_V{})", v.version),
-            (false, false) => "NOT CONFIGURED".to_owned(),
-        };
-        println!("{:<9} {:<26} {:>8} {:>12}", format!("v{}", v.version), state, v.secrets, v.encryptions);
-    }
-    for v in &versions {
-        if !v.configured && v.secrets > 0 {
-            println!("! {} secrets use v{1} but ENCRYPTION_KEY_V{1} is not set: they cannot be decrypted.", v.secrets, v.version);
-        } else if !v.current && v.configured && v.secrets == 0 {
-            println!("- v{} protects no secret: ENCRYPTION_KEY_V{0} can be removed.", v.version);
-        }
+    let panel = keyport::server::rotation::panel(&state).await.map_err(|e| e.to_string())?;
+    println!("root key: {} (check value {})", panel.root_source, panel.root_check_value);
+    println!("{:<9} {:<14} {:<12} {:>8} {:>12}  CHECK VALUE", "VERSION", "STATE", "CREATED", "SECRETS", "ENCRYPTIONS");
+    for v in &panel.versions {
+        let state = if v.available || v.state == keyport::domain::KeyState::Retired { v.state.label().to_owned() } else { "NOT AVAILABLE".to_owned() };
+        let created = v.created_at.format("%Y-%m-%d").to_string();
+        println!("{:<9} {:<14} {:<12} {:>8} {:>12}  {}", format!("v{}", v.version), state, created, v.secrets, v.encryptions, v.check_value);
         if v.encryptions >= crypto::ENCRYPTIONS_WARN_AT {
             println!("! v{} has made {} encryptions (limit 2^31): rotate to a new key soon.", v.version, v.encryptions);
         }
     }
+    for step in &panel.next_steps {
+        println!("- {step}");
+    }
     state.db.close().await;
+    Ok(())
+}
+
+async fn keys_retire(config: config::Config, version: String) -> Result<(), String> {
+    let number = version.trim_start_matches(['v', 'V']).parse::<u32>().map_err(|_| format!("{version} is not a key version: give it as keys status shows it, e.g. v2"))?;
+    let state = AppState::prepare(config).await?;
+    let retired = keyport::server::keys::retire(&state, &command_line(), number).await.map_err(|e| e.to_string());
+    state.db.close().await;
+    retired?;
+    println!("Data key v{number} retired.");
     Ok(())
 }
 
@@ -137,10 +153,14 @@ fn command_line() -> keyport::server::auth::Caller {
     keyport::server::auth::Caller { client_addr: Some("command line".into()), ..Default::default() }
 }
 
-async fn keys_rotate(config: config::Config) -> Result<(), String> {
-    use keyport::{domain::JobState, server::{rotation, store}};
+async fn keys_reencrypt(config: config::Config, rotate: bool) -> Result<(), String> {
+    use keyport::{domain::JobState, server::{keys, rotation, store}};
     let state = AppState::prepare(config).await?;
     let caller = command_line();
+    if rotate {
+        let job = keys::rotate(&state, &caller, None).await.map_err(|e| e.to_string())?;
+        println!("Data key v{} is now active; re-encrypting {} secrets to it.", job.target_version, job.total);
+    }
     match store::rotation::latest(&state.db).await.map_err(|e| e.to_string())? {
         Some((job, _)) if job.state == JobState::Paused => {
             rotation::set_paused(&state, &caller, false).await.map_err(|e| e.to_string())?;

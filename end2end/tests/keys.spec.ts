@@ -1,65 +1,49 @@
-import { spawn } from 'node:child_process';
 import { test, expect, open, unique } from './fixtures';
-import { DATABASE_URL, KEY_V1 } from '../playwright.config';
 
-/**
- * Puts secrets under the old key v1, as if they were stored before the rotation: a second
- * Keyport process on the same database, configured with v1 as its current key.
- */
-async function storeUnderOldKey(token: string, names: string[]): Promise<string[]> {
-  const port = 3100 + 3 + Math.floor(Math.random() * 50);
-  const base = `http://127.0.0.1:${port}`;
-  const old = spawn('./target/debug/keyport', ['serve'], {
-    cwd: '..',
-    env: { PATH: process.env.PATH, KEYPORT_DOTENV: 'off', DATABASE_URL, ENCRYPTION_KEY: KEY_V1, LEPTOS_SITE_ADDR: `127.0.0.1:${port}`, RUST_LOG: 'warn' },
-    stdio: 'ignore',
-  });
-  try {
-    for (let i = 0; i < 100; i++) {
-      const ready = await fetch(`${base}/readyz`).then((r) => r.ok, () => false);
-      if (ready) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    const headers = { Authorization: `Bearer ${token}`, 'content-type': 'application/json' };
-    const ids: string[] = [];
-    for (const name of names) {
-      const created = await fetch(`${base}/api/platforms`, { method: 'POST', headers, body: JSON.stringify({ name, auth_type: 'api_key' }) });
-      const { platform } = await created.json();
-      const put = await fetch(`${base}/api/platforms/${platform.id}/secrets/api_key`, { method: 'PUT', headers, body: JSON.stringify({ value: `key-of-${name}` }) });
-      expect(put.ok).toBe(true);
-      ids.push(platform.id);
-    }
-    return ids;
-  } finally {
-    old.kill('SIGTERM');
+// Runs last, alone (project 'rotation' in playwright.config.ts): Rotate now changes the key
+// every other journey's badges name.
+test('an admin rotates the data key and watches every secret move to it, with no restart', async ({ page, api }) => {
+  const names = [unique('Rotated A'), unique('Rotated B'), unique('Rotated C')];
+  for (const name of names) {
+    const created = await api.post('/api/platforms', { data: { name, auth_type: 'api_key' } });
+    const { platform } = await created.json();
+    expect((await api.put(`/api/platforms/${platform.id}/secrets/api_key`, { data: { value: `key-of-${name}` } })).ok()).toBe(true);
   }
-}
-
-test('an admin re-encrypts every secret to the current key and watches it finish', async ({ page }) => {
-  const token = (await import('node:fs')).readFileSync('.auth/token.txt', 'utf8').trim();
-  const names = [unique('Old key A'), unique('Old key B'), unique('Old key C')];
-  const [first] = await storeUnderOldKey(token, names);
-
-  await open(page, `/platforms/${first}`);
-  await expect(page.getByText('Encrypted with an old key (v1 — re-encrypt)').first()).toBeVisible();
 
   await open(page, '/keys');
-  const versions = page.getByRole('region', { name: 'Key versions' });
-  await expect(versions.getByRole('row', { name: /^v1 / })).toContainText('configured');
-  await expect(versions).toContainText(/\d+ secrets? still uses? v1 — re-encrypt them, then ENCRYPTION_KEY_V1 can be removed\./);
+  const keys = page.getByRole('region', { name: 'Data keys' });
+  await expect(keys).toContainText('Root key: ENCRYPTION_KEY (local)');
+  const active = keys.getByRole('row').filter({ has: page.locator('.badge', { hasText: /^active$/ }) });
+  const current = Number((await active.getByRole('cell').first().innerText()).replace('v', ''));
+  const next = current + 1;
+
+  // A confirmation first: it says what will happen, and nothing has yet.
+  const rotate = page.getByRole('region', { name: 'Rotate' });
+  await rotate.getByText('Rotate now…').click();
+  await expect(rotate).toContainText(`Makes a new random data key, v${next}, active on every instance within seconds (no restart)`);
+  await rotate.getByRole('button', { name: `Rotate to v${next}` }).click();
 
   const job = page.getByRole('region', { name: 'Re-encryption' });
-  await job.getByRole('button', { name: 'Re-encrypt all to the current key (v2)' }).click();
   await expect(job.getByRole('progressbar', { name: 'Re-encryption progress' })).toBeVisible();
   // The page polls while the job runs: the bar reaches the end without a reload.
   await expect(job.getByRole('status')).toContainText('(100%)', { timeout: 15_000 });
   await expect(job).toContainText('Finished');
-  await expect(versions).toContainText('v1 is no longer used: it is safe to remove ENCRYPTION_KEY_V1 from the environment.');
+  await expect(job).toContainText(`to key v${next}`);
+  await expect(keys.getByRole('row', { name: new RegExp(`^v${next} `) })).toContainText('active');
+  await expect(keys).toContainText(`v${current} protects nothing any more: retire it.`);
 
-  await open(page, '/platforms?q=Old%20key');
+  await open(page, '/platforms?q=Rotated');
   for (const name of names) {
-    await expect(page.getByRole('row').filter({ hasText: name })).toContainText('Encrypted (current key v2)');
+    await expect(page.getByRole('row').filter({ hasText: name })).toContainText(`Encrypted (current key v${next})`);
   }
+
+  // The old key protects nothing now: retired, after its own confirmation.
+  await open(page, '/keys');
+  await keys.getByText(`Retire v${current}…`).click();
+  await expect(keys).toContainText(`v${current} protects 0 secrets. Retiring erases its wrapped copy`);
+  await keys.getByRole('button', { name: `Retire v${current}`, exact: true }).click();
+  await expect(keys.getByRole('row', { name: new RegExp(`^v${current} `) })).toContainText('retired');
+  await expect(keys.getByText(`Retire v${current}…`)).toHaveCount(0);
 });
 
 test.describe('marketer', () => {

@@ -86,17 +86,29 @@ pub struct PlatformDetails {
     pub oauth: Option<super::OauthView>,
 }
 
-/// One key version as the keys view and `keyport keys status` show it.
+/// One data key as the keys view and `keyport keys status` show it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct KeyVersionStatus {
     pub version: u32,
-    pub current: bool,
-    /// Whether the key is configured (and so matched its stored check value at start-up).
-    pub configured: bool,
+    pub state: super::KeyState,
+    /// Whether this server holds the key (unwrapped with the root key, or supplied by
+    /// `ENCRYPTION_KEY_V{n}` for a version from before data keys).
+    pub available: bool,
+    /// Identifies the key without revealing it (docs/encryption.md).
+    pub check_value: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
     /// Stored secrets encrypted with this version.
     pub secrets: i64,
     /// Encryptions made with this version so far.
     pub encryptions: i64,
+}
+
+impl KeyVersionStatus {
+    /// The key new secrets are sealed with.
+    pub fn is_active(&self) -> bool {
+        self.state == super::KeyState::Active
+    }
 }
 
 /// A secret typed into a form, on its way to the server: `Debug` never shows it and its

@@ -15,8 +15,18 @@ wire_enum! {
     }
 }
 
+wire_enum! {
+    /// What a data key may do: seal and open (one key), open only, or nothing (erased).
+    KeyState, "key state" {
+        Active => "active", "Active";
+        DecryptOnly => "decrypt_only", "Decrypt only";
+        Retired => "retired", "Retired";
+    }
+}
+
 /// A re-encryption job: every secret not on `target_version` re-sealed with it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct RotationJob {
     pub id: Uuid,
     pub state: JobState,
@@ -60,9 +70,17 @@ impl RotationJob {
 
 /// Everything the keys panel shows.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct KeyPanel {
+    /// The active data key's version.
     pub current_version: u32,
     pub versions: Vec<KeyVersionStatus>,
+    /// Where the root key comes from ("ENCRYPTION_KEY (local)"), never the key.
+    pub root_source: String,
+    /// The root key's check value, to compare instances without revealing it.
+    pub root_check_value: String,
+    /// `KEY_ROTATION_DAYS`, when data keys are rotated on a schedule.
+    pub rotate_every_days: Option<u64>,
     /// The latest job, if any was ever started.
     pub job: Option<RotationJob>,
     /// What to do next, one sentence per step.
@@ -70,34 +88,24 @@ pub struct KeyPanel {
 }
 
 impl KeyPanel {
-    /// The advice for these versions: put back missing keys, re-encrypt, remove unused keys.
+    /// The advice for these keys: re-encrypt what an old key holds, retire what nothing
+    /// uses, supply a key from before data keys that is missing.
     pub fn advise(current_version: u32, versions: &[KeyVersionStatus]) -> Vec<String> {
         let plural = |n: i64| if n == 1 { "secret still uses" } else { "secrets still use" };
         let mut steps = Vec::new();
-        for v in versions.iter().filter(|v| !v.current) {
-            match (v.configured, v.secrets) {
-                (false, 0) => {}
+        for v in versions.iter().filter(|v| v.state == KeyState::DecryptOnly) {
+            match (v.available, v.secrets) {
+                (false, 0) => steps.push(format!("v{} protects nothing and is not available here: retire it.", v.version)),
                 (false, n) => steps.push(format!(
-                    "{n} {} v{} but ENCRYPTION_KEY_V{} is not set: they cannot be decrypted until you put that key back.",
+                    "{n} {} v{}, which is not available (it predates data keys and was never supplied): set ENCRYPTION_KEY_V{} once to bring it in.",
                     plural(n), v.version, v.version
                 )),
-                (true, 0) => steps.push(format!(
-                    "v{} is no longer used: it is safe to remove ENCRYPTION_KEY_V{} from the environment.",
-                    v.version, v.version
-                )),
-                (true, n) => steps.push(format!(
-                    "{n} {} v{} — re-encrypt them, then ENCRYPTION_KEY_V{} can be removed.",
-                    plural(n), v.version, v.version
-                )),
+                (true, 0) => steps.push(format!("v{} protects nothing any more: retire it.", v.version)),
+                (true, n) => steps.push(format!("{n} {} v{} — re-encrypt them to v{current_version}, then retire v{}.", plural(n), v.version, v.version)),
             }
         }
         if steps.is_empty() {
-            steps.push(format!(
-                "Every secret uses the current key v{current_version}. To rotate: run `keyport keys generate`, set the new key as \
-                 ENCRYPTION_KEY with ENCRYPTION_KEY_VERSION={next}, keep the current one as ENCRYPTION_KEY_V{current_version}, \
-                 restart every instance, then press Re-encrypt.",
-                next = current_version + 1
-            ));
+            steps.push(format!("Every secret uses the active data key v{current_version}. Rotate now makes a new one and re-encrypts everything to it, with no restart."));
         }
         steps
     }
@@ -107,20 +115,22 @@ impl KeyPanel {
 mod tests {
     use super::*;
 
-    fn version(version: u32, current: bool, configured: bool, secrets: i64) -> KeyVersionStatus {
-        KeyVersionStatus { version, current, configured, secrets, encryptions: secrets }
+    fn version(version: u32, state: KeyState, available: bool, secrets: i64) -> KeyVersionStatus {
+        KeyVersionStatus { version, state, available, check_value: String::new(), created_at: Utc::now(), secrets, encryptions: secrets }
     }
 
     #[test]
-    fn advice_names_the_variable_and_the_count() {
-        let steps = KeyPanel::advise(2, &[version(1, false, true, 12), version(2, true, true, 3)]);
-        assert_eq!(steps, ["12 secrets still use v1 — re-encrypt them, then ENCRYPTION_KEY_V1 can be removed."]);
-        let steps = KeyPanel::advise(2, &[version(1, false, true, 0), version(2, true, true, 15)]);
-        assert_eq!(steps, ["v1 is no longer used: it is safe to remove ENCRYPTION_KEY_V1 from the environment."]);
-        let steps = KeyPanel::advise(3, &[version(1, false, false, 1), version(3, true, true, 1)]);
-        assert!(steps[0].starts_with("1 secret still uses v1 but ENCRYPTION_KEY_V1 is not set"), "{steps:?}");
-        let steps = KeyPanel::advise(1, &[version(1, true, true, 4)]);
-        assert!(steps[0].contains("ENCRYPTION_KEY_VERSION=2"), "{steps:?}");
+    fn advice_says_what_to_re_encrypt_and_what_to_retire() {
+        use KeyState::*;
+        let steps = KeyPanel::advise(2, &[version(1, DecryptOnly, true, 12), version(2, Active, true, 3)]);
+        assert_eq!(steps, ["12 secrets still use v1 — re-encrypt them to v2, then retire v1."]);
+        let steps = KeyPanel::advise(2, &[version(1, DecryptOnly, true, 0), version(2, Active, true, 15)]);
+        assert_eq!(steps, ["v1 protects nothing any more: retire it."]);
+        let steps = KeyPanel::advise(3, &[version(1, DecryptOnly, false, 1), version(2, Retired, false, 0), version(3, Active, true, 1)]);
+        assert_eq!(steps.len(), 1, "a retired key needs nothing: {steps:?}");
+        assert!(steps[0].starts_with("1 secret still uses v1, which is not available") && steps[0].contains("ENCRYPTION_KEY_V1"), "{steps:?}");
+        let steps = KeyPanel::advise(1, &[version(1, Active, true, 4)]);
+        assert!(steps[0].contains("Rotate now"), "{steps:?}");
     }
 
     #[test]

@@ -47,6 +47,8 @@ wire_enum! {
         RotationPaused => "rotation_paused", "Re-encryption paused";
         RotationResumed => "rotation_resumed", "Re-encryption resumed";
         RotationFinished => "rotation_finished", "Re-encryption finished";
+        KeyRotated => "key_rotated", "Data key rotated";
+        KeyRetired => "key_retired", "Data key retired";
         Import => "import", "Import";
         PostCreated => "post_created", "Post created";
         PostUpdated => "post_updated", "Post changed";

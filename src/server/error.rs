@@ -26,13 +26,17 @@ impl From<StoreError> for AppError {
             StoreError::Duplicate(Unique::UserEmail) => conflict("email", "another user has this email"),
             StoreError::Duplicate(Unique::ActiveRotation) => conflict("job", "a re-encryption is already running or paused: resume or wait for it"),
             StoreError::Duplicate(Unique::InstanceClient) => conflict("instance", "an app was registered on this instance at the same moment: try again"),
+            StoreError::Duplicate(Unique::ActiveKey) => conflict("key", "another rotation made a new key at the same moment: it is the active key now"),
             StoreError::LastAdmin => conflict("role", "this is the last active admin: make another user admin first"),
             StoreError::MissingPlatform => AppError::not_found("the platform"),
             StoreError::KeyExhausted { version } => AppError::Unavailable {
                 message: format!(
-                    "key version {version} has made 2^31 encryptions, the safe limit: add a new key and rotate \
-                     (see docs/encryption.md) before encrypting more secrets"
+                    "key version {version} has made 2^31 encryptions, the safe limit: rotate to a new data key \
+                     (keys panel, Rotate now) before encrypting more secrets"
                 ),
+            },
+            StoreError::KeyRetired { version } => AppError::Unavailable {
+                message: format!("key version {version} was just retired and this server had not yet seen the new key: try again in a few seconds"),
             },
             StoreError::Corrupt(_) | StoreError::Database(_) => internal(e),
         }

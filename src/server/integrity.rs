@@ -21,7 +21,7 @@ pub async fn sweep(state: &AppState) -> Result<(usize, usize), StoreError> {
     let due = store::due_for_check(&state.db, Utc::now() - period, BATCH).await?;
     let mut failing = 0;
     for sealed in &due {
-        let opened = secrets::opens(&state.keyring, sealed);
+        let opened = secrets::opens(&state.db, &state.keyring, sealed).await;
         if !opened {
             failing += 1;
             tracing::warn!(platform.id = %sealed.platform_id, secret.owner = %sealed.owner_id, secret.field = %sealed.field, "integrity sweep: the secret does not decrypt (wrong key or tampered)");

@@ -4,6 +4,7 @@
 //! JSON body `{"error": {"code", "message", …}}`, never a bare 500.
 
 mod imports;
+mod keys;
 mod media;
 pub mod openapi;
 mod posts;
@@ -44,6 +45,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .merge(posts::routes())
         .merge(media::routes(state))
         .merge(imports::routes())
+        .merge(keys::routes())
         .routes(routes!(openapi::document_json))
         .routes(routes!(openapi::document_page))
         .split_for_parts();

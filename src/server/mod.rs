@@ -13,6 +13,7 @@ pub mod error;
 pub mod import;
 pub mod integrity;
 pub mod json_api;
+pub mod keys;
 pub mod media;
 pub mod oauth;
 pub mod paging;

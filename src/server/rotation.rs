@@ -28,10 +28,22 @@ const LEASE: Duration = Duration::from_secs(30);
 
 /// What the keys panel shows.
 pub async fn panel(state: &AppState) -> Result<KeyPanel, AppError> {
+    super::keys::refresh(&state.db, &state.keyring).await?;
     let versions = secrets::key_versions(&state.db, &state.keyring).await?;
     let job = store::latest(&state.db).await?.map(|(job, _)| job);
     let current_version = state.keyring.current_version();
-    Ok(KeyPanel { next_steps: KeyPanel::advise(current_version, &versions), current_version, versions, job })
+    let root = state.keyring.root();
+    Ok(KeyPanel {
+        next_steps: KeyPanel::advise(current_version, &versions),
+        current_version,
+        versions,
+        root_source: match root.map(|r| r.source()) {
+            Some(super::crypto::RootSource::Local) | None => "ENCRYPTION_KEY (local)".to_owned(),
+        },
+        root_check_value: root.map(|r| r.check_value().to_owned()).unwrap_or_default(),
+        rotate_every_days: state.config.keys.rotate_every.map(|d| d.as_secs() / 86_400),
+        job,
+    })
 }
 
 /// Starts re-encrypting every secret not on the current key. Refuses when a job is
@@ -43,6 +55,14 @@ pub async fn start(state: &AppState, caller: &Caller) -> Result<RotationJob, App
     tracing::info!(job.id = %job.id, key.version = version, total, "re-encryption started");
     audit::record(&state.db, caller, Action::RotationStarted, Some(Target::new(TargetKind::Key, version, "")), Outcome::Ok, Some(format!("{total} secrets to v{version}"))).await;
     Ok(job)
+}
+
+/// Ends a job that re-encrypts to an older key than `version`, which a rotation just made.
+pub async fn supersede(state: &AppState, version: u32) -> Result<(), AppError> {
+    if store::supersede(&state.db, version).await? {
+        tracing::info!(key.version = version, "the re-encryption under way was superseded by a newer key");
+    }
+    Ok(())
 }
 
 /// Pauses the running job, or resumes the paused one.
@@ -81,6 +101,13 @@ async fn reseal_next(state: &AppState, cursor: &Cursor, platform: Option<Uuid>) 
     let next = sealed.last().map(|s| (s.owner_id, s.field.as_str().to_owned()));
     let mut failed = 0;
     let mut batch = Vec::with_capacity(sealed.len());
+    // A key another instance made is loaded once per batch, not looked up per secret.
+    let mut versions: Vec<u32> = sealed.iter().map(|s| s.key_version).collect();
+    versions.sort_unstable();
+    versions.dedup();
+    for version in versions {
+        super::keys::ensure(&state.db, &state.keyring, version).await;
+    }
     for s in &sealed {
         let slot = s.slot();
         match state.keyring.open(&s.ciphertext, &slot) {
@@ -128,6 +155,10 @@ pub async fn work(state: &AppState, owner: Uuid, mut progress: impl FnMut(&Rotat
             }
             continue;
         };
+        if job.target_version != state.keyring.current_version() {
+            // Another instance may have rotated a moment ago: look before giving up.
+            super::keys::refresh(&state.db, &state.keyring).await?;
+        }
         if job.target_version != state.keyring.current_version() {
             // The key changed under the job (restart with a newer key): stop; a new job is needed.
             return Err(AppError::Conflict {

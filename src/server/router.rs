@@ -223,7 +223,9 @@ fn start_workers(state: &AppState) -> Vec<tokio::task::JoinHandle<()>> {
     let sweeper = workers::spawn(w, "session sweeper", SESSION_SWEEP, move |_| sweep_expired_sessions(sessions.clone()));
     let s = state.clone();
     let integrity = workers::spawn(w, "integrity sweep", Duration::from_secs(60), move |hb| super::integrity::round(s.clone(), move || hb.beat()));
-    vec![refresher, publisher, rotation, sweeper, integrity]
+    let s = state.clone();
+    let keys = workers::spawn(w, "data keys", s.config.keys.refresh_interval, move |_| super::keys::round(s.clone()));
+    vec![refresher, publisher, rotation, sweeper, integrity, keys]
 }
 
 /// Often enough that an expired Page pick (10 minutes) is gone soon after.

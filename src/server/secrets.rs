@@ -122,6 +122,7 @@ pub async fn bind_legacy_tokens(db: &Db, keyring: &Keyring) -> Result<usize, Str
     let version = keyring.current_version();
     let mut bound = 0;
     for sealed in &unbound {
+        super::keys::ensure(db, keyring, sealed.key_version).await;
         let plaintext = match keyring.open(&sealed.ciphertext, &sealed.slot()) {
             Ok(plaintext) => plaintext,
             Err(e) => {
@@ -212,6 +213,7 @@ pub async fn resolve_optional(db: &Db, keyring: &Keyring, owner_id: Uuid, field:
     let Some(sealed) = store::one(db, owner_id, field).await? else {
         return Ok(None);
     };
+    super::keys::ensure(db, keyring, sealed.key_version).await;
     let opened = keyring.open(&sealed.ciphertext, &sealed.slot());
     record(db, &sealed, opened.is_ok()).await?;
     let plaintext = opened.map_err(|e| {
@@ -245,7 +247,7 @@ async fn statuses(db: &Db, keyring: &Keyring, platform_id: Uuid, own: bool) -> R
 /// Describes a sealed secret, opening it to learn whether it opens, and records the answer
 /// when it changed what is known.
 async fn status(db: &Db, keyring: &Keyring, sealed: &store::SealedSecret) -> Result<SecretStatus, AppError> {
-    let readable = opens(keyring, sealed);
+    let readable = opens(db, keyring, sealed).await;
     record(db, sealed, readable).await?;
     Ok(SecretStatus {
         field: sealed.field,
@@ -256,9 +258,10 @@ async fn status(db: &Db, keyring: &Keyring, sealed: &store::SealedSecret) -> Res
     })
 }
 
-/// Whether the secret opens with the configured keys (its header naming the version it is
-/// stored under, and the ciphertext bound to its slot).
-pub fn opens(keyring: &Keyring, sealed: &store::SealedSecret) -> bool {
+/// Whether the secret opens with the data keys (its header naming the version it is stored
+/// under, and the ciphertext bound to its slot); a key another instance made is loaded first.
+pub async fn opens(db: &Db, keyring: &Keyring, sealed: &store::SealedSecret) -> bool {
+    super::keys::ensure(db, keyring, sealed.key_version).await;
     Keyring::key_version_of(&sealed.ciphertext) == Some(sealed.key_version) && keyring.open(&sealed.ciphertext, &sealed.slot()).is_ok()
 }
 
@@ -271,43 +274,20 @@ pub async fn record(db: &Db, sealed: &store::SealedSecret, opened: bool) -> Resu
     Ok(())
 }
 
-/// Checks every configured key against the check value stored for its version (recording
-/// it the first time a version is seen). A mismatch means the key is not the one that
-/// encrypted the data: refuse to start rather than fail on every decryption later.
-pub async fn verify_keys(db: &Db, keyring: &Keyring) -> Result<(), String> {
-    for (version, check_value) in keyring.versions() {
-        let stored = keys::record_check_value(db, version, check_value)
-            .await
-            .map_err(|e| format!("DATABASE_URL: cannot read the key check values ({e})."))?;
-        if stored != check_value {
-            let variable = if version == keyring.current_version() {
-                format!("ENCRYPTION_KEY for version {version}")
-            } else {
-                format!("ENCRYPTION_KEY_V{version}")
-            };
-            return Err(format!(
-                "{variable} does not match the key that encrypted existing data; put back the key used for version \
-                 {version}, or give the new key a new version number (ENCRYPTION_KEY_VERSION)."
-            ));
-        }
-    }
-    Ok(())
-}
-
-/// Every key version that is configured or was ever used, with what it protects.
+/// Every data key, with what it protects and whether this server holds it, oldest first.
 pub async fn key_versions(db: &Db, keyring: &Keyring) -> Result<Vec<KeyVersionStatus>, AppError> {
-    let usage = keys::usage(db).await?;
-    let mut versions: Vec<u32> = usage.iter().map(|u| u.version).chain(keyring.versions().map(|(v, _)| v)).collect();
-    versions.sort_unstable();
-    versions.dedup();
-    Ok(versions
+    let (rows, usage) = tokio::try_join!(keys::rows(db), keys::usage(db))?;
+    let held = keyring.versions();
+    Ok(rows
         .into_iter()
-        .map(|version| {
-            let used = usage.iter().find(|u| u.version == version);
+        .map(|row| {
+            let used = usage.iter().find(|u| u.version == row.version);
             KeyVersionStatus {
-                version,
-                current: version == keyring.current_version(),
-                configured: keyring.versions().any(|(v, _)| v == version),
+                version: row.version,
+                state: row.state,
+                available: held.iter().any(|(v, _)| *v == row.version),
+                check_value: row.check_value,
+                created_at: row.created_at,
                 secrets: used.map_or(0, |u| u.secrets),
                 encryptions: used.map_or(0, |u| u.encryptions),
             }

@@ -29,8 +29,8 @@ impl FromRef<AppState> for LeptosOptions {
 }
 
 impl AppState {
-    /// Connects to the database, applies migrations, checks every key against the stored
-    /// check values and re-binds tokens sealed before accounts existed. Each failure is one sentence naming the variable to fix.
+    /// Connects to the database, applies migrations, unwraps the data keys with the root key
+    /// (bringing a database from before data keys over) and re-binds tokens sealed before accounts existed. Each failure is one sentence naming the variable to fix.
     pub async fn prepare(config: Config) -> Result<Self, String> {
         let db = Db::connect(&config.database.url, config.database.backend).await.map_err(|e| {
             format!(
@@ -39,8 +39,7 @@ impl AppState {
             )
         })?;
         db.migrate().await.map_err(|e| format!("DATABASE_URL: migrating {} failed: {e}.", config.database.url_redacted()))?;
-        let keyring = Keyring::new(config.keys.current, &config.keys.by_version);
-        secrets::verify_keys(&db, &keyring).await?;
+        let keyring = super::keys::open(&db, &config.keys).await?;
         secrets::bind_legacy_tokens(&db, &keyring).await?;
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())

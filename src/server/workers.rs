@@ -1,6 +1,5 @@
 //! The background loops (token refresher, delivery worker, key rotation, session sweeper,
-//! integrity sweep)
-//! run supervised: a panic in one round is logged with its cause and the loop goes on with
+//! integrity sweep, data keys) run supervised: a panic in one round is logged with its cause and the loop goes on with
 //! the next. Each loop beats a heartbeat as it makes progress, and `/readyz` reports a loop
 //! that has gone quiet for longer than its rounds take.
 

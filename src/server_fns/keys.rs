@@ -1,4 +1,5 @@
-//! Server functions of the keys panel (admins only): key versions, the re-encryption job.
+//! Server functions of the keys panel (admins only): data keys, rotation, retirement and
+//! the re-encryption job.
 
 #[cfg(feature = "ssr")]
 use super::prelude::*;
@@ -8,6 +9,19 @@ use leptos::prelude::*;
 #[server]
 pub async fn get_key_panel() -> Result<KeyPanel, AppError> {
     guarded(Role::Admin, |cx| async move { rotation::panel(&cx.state).await }).await
+}
+
+/// Makes a new data key the active one on every instance and re-encrypts to it. `from` is
+/// the active version the page showed: a second press (or two admins) rotates once.
+#[server]
+pub async fn rotate_key(from: u32) -> Result<RotationJob, AppError> {
+    guarded(Role::Admin, |cx| async move { keys::rotate(&cx.state, &cx.caller, Some(from)).await }).await
+}
+
+/// Erases a decrypt-only data key that no secret uses.
+#[server]
+pub async fn retire_key(version: u32) -> Result<(), AppError> {
+    guarded(Role::Admin, |cx| async move { keys::retire(&cx.state, &cx.caller, version).await }).await
 }
 
 /// Starts re-encrypting every secret to the current key (a background job).

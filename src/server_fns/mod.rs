@@ -22,6 +22,6 @@ mod prelude {
     pub use super::guard::{guarded, Access::Anyone};
     pub use crate::{
         domain::{parse_id, Role},
-        server::{attention, audit, auth::tokens, oauth, platforms, publish, rotation, secrets, users},
+        server::{attention, audit, auth::tokens, keys, oauth, platforms, publish, rotation, secrets, users},
     };
 }

@@ -241,6 +241,9 @@ fn server_function_expectations() -> Vec<(&'static str, String, Option<Role>)> {
         ("get_key_panel", String::new(), Some(Role::Admin)),
         ("start_rotation", String::new(), Some(Role::Admin)),
         ("pause_rotation", "paused=true".into(), Some(Role::Admin)),
+        // An admin's call changes nothing: v999 is not the active key, nor a key at all.
+        ("rotate_key", "from=999".into(), Some(Role::Admin)),
+        ("retire_key", "version=999".into(), Some(Role::Admin)),
         ("reencrypt_platform", format!("id={unknown}"), Some(Role::Admin)),
         ("list_attention", String::new(), Some(Role::Marketer)),
         ("list_posts", String::new(), Some(Role::Marketer)),

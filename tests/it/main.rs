@@ -13,6 +13,7 @@ mod format_spec;
 mod forms;
 mod import;
 mod instagram;
+mod keys;
 mod linkedin;
 mod mastodon;
 mod media;

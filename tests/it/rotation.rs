@@ -1,23 +1,21 @@
-//! Key rotation: re-encryption across three key versions, pause and resume, refreshes
-//! running beside it, a server killed mid-job, and removing the old keys afterwards.
-//! SQLite and PostgreSQL.
+//! Key rotation: re-encryption across three data keys, pause and resume, refreshes running
+//! beside it, a server killed mid-job, and retiring the old keys afterwards. SQLite and
+//! PostgreSQL. (tests/it/keys.rs: the data keys themselves.)
 
 use crate::common;
 
 use common::{
+    rotate,
     sandbox::{connect, sandbox_platform, Sandbox},
     signed_in_browser, TestApp, TEST_KEY,
 };
 use keyport::{
     domain::{JobState, Role, SecretField},
     on_db,
-    server::{auth::Caller, crypto::SecretSlot, rotation, secrets, state::AppState},
+    server::{auth::Caller, crypto::SecretSlot, keys, rotation, secrets, state::AppState},
 };
 use serde_json::json;
 use uuid::Uuid;
-
-const KEY_2: &str = "ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8=";
-const KEY_3: &str = "QEFCQ0RFRkdISUpLTE1OT1BRUlNUVVZXWFlaW1xdXl8=";
 
 on_both_backends!(
     reencrypts_secrets_under_three_key_versions_and_the_old_keys_can_go,
@@ -26,14 +24,6 @@ on_both_backends!(
     a_server_killed_mid_job_resumes_after_restart,
     every_kind_of_owner_is_re_encrypted_in_its_own_slot,
 );
-
-/// The app as an operator restarts it with key `version` current and the older ones kept.
-async fn with_keys(app: &TestApp, version: u32) -> TestApp {
-    match version {
-        2 => app.reopen(&[("ENCRYPTION_KEY", KEY_2), ("ENCRYPTION_KEY_VERSION", "2"), ("ENCRYPTION_KEY_V1", TEST_KEY)]).await,
-        _ => app.reopen(&[("ENCRYPTION_KEY", KEY_3), ("ENCRYPTION_KEY_VERSION", "3"), ("ENCRYPTION_KEY_V1", TEST_KEY), ("ENCRYPTION_KEY_V2", KEY_2)]).await,
-    }
-}
 
 async fn add_secret(app: &TestApp, name: &str, value: &str) -> String {
     let p = app.create_platform(json!({"name": name, "auth_type": "api_key"})).await;
@@ -54,38 +44,44 @@ async fn run_to_end(state: &AppState) -> keyport::domain::RotationJob {
 
 async fn reencrypts_secrets_under_three_key_versions_and_the_old_keys_can_go(app: TestApp) {
     let mut expected = vec![(add_secret(&app, "One", "secret-under-v1").await, "secret-under-v1")];
-    let v2 = with_keys(&app, 2).await;
-    expected.push((add_secret(&v2, "Two", "secret-under-v2").await, "secret-under-v2"));
-    let v3 = with_keys(&app, 3).await;
-    expected.push((add_secret(&v3, "Three", "secret-under-v3").await, "secret-under-v3"));
-    assert_eq!(versions(&v3).await, [(1, 1), (2, 1), (3, 1)]);
+    let first = rotate(&app).await;
+    assert_eq!((first.target_version, first.total, first.state), (2, 1, JobState::Running));
+    // "Re-encrypt now" on one platform, before the job gets to it.
+    let one = keyport::server::platforms::get(&app.db, &app.state.keyring, expected[0].0.parse().unwrap()).await.unwrap();
+    assert_eq!(rotation::reencrypt_platform(&app.state, &Caller::default(), &one).await.unwrap(), (1, 0));
+    expected.push((add_secret(&app, "Two", "secret-under-v2").await, "secret-under-v2"));
+    // A second rotation while the first job is unfinished: that job gives way to one to v3.
+    let job = rotate(&app).await;
+    assert_eq!((job.target_version, job.total), (3, 2));
+    expected.push((add_secret(&app, "Three", "secret-under-v3").await, "secret-under-v3"));
+    assert_eq!(versions(&app).await, [(2, 2), (3, 1)]);
+    let panel = rotation::panel(&app.state).await.unwrap();
+    assert_eq!(panel.current_version, 3);
+    assert!(panel.next_steps.contains(&"2 secrets still use v2 — re-encrypt them to v3, then retire v2.".to_owned()), "{:?}", panel.next_steps);
+    assert!(panel.next_steps.contains(&"v1 protects nothing any more: retire it.".to_owned()), "{:?}", panel.next_steps);
+    assert!(rotation::start(&app.state, &Caller::default()).await.is_err(), "one job at a time");
+    let job = run_to_end(&app.state).await;
+    assert_eq!((job.state, job.done, job.failed, job.percent()), (JobState::Done, 2, 0, 100));
+    assert_eq!(versions(&app).await, [(3, 3)]);
+    for version in [1, 2] {
+        keys::retire(&app.state, &Caller::default(), version).await.unwrap();
+    }
 
-    let panel = rotation::panel(&v3.state).await.unwrap();
-    assert!(panel.next_steps.iter().any(|s| s.starts_with("1 secret still uses v1 — re-encrypt them")), "{:?}", panel.next_steps);
-    // "Re-encrypt now" on one platform first.
-    let one = keyport::server::platforms::get(&v3.db, &v3.state.keyring, expected[0].0.parse().unwrap()).await.unwrap();
-    assert_eq!(rotation::reencrypt_platform(&v3.state, &Caller::default(), &one).await.unwrap(), (1, 0));
-    assert_eq!(versions(&v3).await, [(2, 1), (3, 2)]);
-    let job = rotation::start(&v3.state, &Caller::default()).await.unwrap();
-    assert_eq!((job.total, job.state), (1, JobState::Running));
-    assert!(rotation::start(&v3.state, &Caller::default()).await.is_err(), "one job at a time");
-    let job = run_to_end(&v3.state).await;
-    assert_eq!((job.state, job.done, job.failed), (JobState::Done, 1, 0));
-    assert_eq!(versions(&v3).await, [(3, 3)]);
-    let panel = rotation::panel(&v3.state).await.unwrap();
-    assert!(panel.next_steps.iter().any(|s| s.contains("safe to remove ENCRYPTION_KEY_V1")), "{:?}", panel.next_steps);
-    assert!(panel.next_steps.iter().any(|s| s.contains("safe to remove ENCRYPTION_KEY_V2")), "{:?}", panel.next_steps);
-
-    // Restart with the current key only: the app starts and every secret decrypts.
-    let only_v3 = app.reopen(&[("ENCRYPTION_KEY", KEY_3), ("ENCRYPTION_KEY_VERSION", "3")]).await;
+    // Restart: the app starts with the root key alone, and every secret decrypts.
+    let restarted = app.reopen(&[("ENCRYPTION_KEY", TEST_KEY)]).await;
+    assert_eq!(restarted.state.keyring.versions().into_iter().map(|(v, _)| v).collect::<Vec<_>>(), [3], "the retired keys are gone");
     for (id, value) in expected {
-        let secret = secrets::resolve(&only_v3.db, &only_v3.state.keyring, id.parse().unwrap(), SecretField::ApiKey).await.unwrap();
+        let secret = secrets::resolve(&restarted.db, &restarted.state.keyring, id.parse().unwrap(), SecretField::ApiKey).await.unwrap();
         assert_eq!(secrecy::ExposeSecret::expose_secret(&secret), value);
     }
-    let (_, list) = only_v3.get_json("/api/platforms?encryption=current").await;
+    let (_, list) = restarted.get_json("/api/platforms?encryption=current").await;
     assert_eq!(list["count"], 3, "every badge says current key");
-    let actions: Vec<(String,)> = on_db!(&app.db, |pool| sqlx::query_as("SELECT action FROM audit_events WHERE action LIKE 'rotation_%' ORDER BY at").fetch_all(pool).await).unwrap();
-    assert_eq!(actions.into_iter().map(|a| a.0).collect::<Vec<_>>(), ["rotation_started", "rotation_finished"]);
+    let actions: Vec<(String,)> = on_db!(&app.db, |pool| {
+        sqlx::query_as("SELECT action FROM audit_events WHERE action LIKE 'rotation_%' OR action LIKE 'key_%' ORDER BY at").fetch_all(pool).await
+    })
+    .unwrap();
+    let actions: Vec<String> = actions.into_iter().map(|a| a.0).collect();
+    assert_eq!(actions, ["key_rotated", "rotation_started", "key_rotated", "rotation_started", "rotation_finished", "key_retired", "key_retired"]);
 }
 
 /// Inserts `n` platforms with five secrets each, sealed with the app's current key, in
@@ -112,8 +108,8 @@ async fn seed(app: &TestApp, platforms: usize) {
 
 async fn pauses_and_resumes_where_it_stopped(app: TestApp) {
     seed(&app, 500).await; // 2,500 secrets: three batches
-    let v2 = with_keys(&app, 2).await;
-    rotation::start(&v2.state, &Caller::default()).await.unwrap();
+    rotate(&app).await;
+    let v2 = &app;
     let mut seen = Vec::new();
     let state = v2.state.clone();
     // Pause from "another admin" right after the first batch.
@@ -145,8 +141,8 @@ async fn refreshes_during_re_encryption_lose_nothing(app: TestApp) {
     let (browser, _) = signed_in_browser(&app, Role::Marketer).await;
     connect(&app, &sandbox, &browser, &id).await;
     seed(&app, 300).await;
-    let v2 = with_keys(&app, 2).await;
-    rotation::start(&v2.state, &Caller::default()).await.unwrap();
+    rotate(&app).await;
+    let v2 = &app;
     let account = common::first_account(&v2, &id).await;
     // Refreshes (each rotating the refresh token) race the re-encryption.
     let refreshes = async {
@@ -167,9 +163,9 @@ async fn refreshes_during_re_encryption_lose_nothing(app: TestApp) {
 
 async fn a_server_killed_mid_job_resumes_after_restart(app: TestApp) {
     seed(&app, 8000).await; // 40,000 secrets
-    let v2 = with_keys(&app, 2).await;
-    let job = rotation::start(&v2.state, &Caller::default()).await.unwrap();
-    let new_keys = [("ENCRYPTION_KEY", KEY_2), ("ENCRYPTION_KEY_VERSION", "2"), ("ENCRYPTION_KEY_V1", TEST_KEY)];
+    let job = rotate(&app).await;
+    let v2 = &app;
+    let new_keys = [("ENCRYPTION_KEY", TEST_KEY)];
     let progress = || async {
         let (done,): (i64,) = on_db!(&app.db, |pool| sqlx::query_as("SELECT done FROM rotation_jobs").fetch_one(pool).await).unwrap();
         done
@@ -195,11 +191,13 @@ async fn a_server_killed_mid_job_resumes_after_restart(app: TestApp) {
     };
     assert_eq!(finished, (40_000, 0), "every secret counted once");
     assert_eq!(versions(&v2).await, [(2, 40_000)]);
-    // Every secret decrypts with the new key alone.
+    // Every secret decrypts with the new key alone: v1 retired, a fresh start holds v2 only.
+    keys::retire(&app.state, &Caller::default(), 1).await.unwrap();
+    let only_v2 = app.reopen(&new_keys).await;
+    assert_eq!(only_v2.state.keyring.versions().len(), 1);
     let rows: Vec<(Uuid, String, Vec<u8>)> = on_db!(&app.db, |pool| sqlx::query_as("SELECT platform_id, field, ciphertext FROM secrets").fetch_all(pool).await).unwrap();
-    let only_v2 = keyport::server::crypto::Keyring::new(2, &v2.state.config.keys.by_version.iter().filter(|(v, _)| **v == 2).map(|(v, k)| (*v, keyport::server::config::EncryptionKey::from_bytes(*k.bytes()))).collect());
     for (id, field, ciphertext) in rows {
-        only_v2.open(&ciphertext, &SecretSlot::platform_secret(id, field.parse().unwrap())).unwrap();
+        only_v2.state.keyring.open(&ciphertext, &SecretSlot::platform_secret(id, field.parse().unwrap())).unwrap();
     }
 }
 
@@ -223,10 +221,10 @@ async fn every_kind_of_owner_is_re_encrypted_in_its_own_slot(app: TestApp) {
     };
     secrets::store_instance_client(&app.db, &app.state.keyring, &client, &secrecy::SecretString::from("instance-secret")).await.unwrap();
 
-    let v2 = with_keys(&app, 2).await;
-    rotation::start(&v2.state, &Caller::default()).await.unwrap();
-    assert_eq!(run_to_end(&v2.state).await.state, JobState::Done);
-    let only_v2 = app.reopen(&[("ENCRYPTION_KEY", KEY_2), ("ENCRYPTION_KEY_VERSION", "2")]).await;
+    rotate(&app).await;
+    assert_eq!(run_to_end(&app.state).await.state, JobState::Done);
+    keys::retire(&app.state, &Caller::default(), 1).await.unwrap();
+    let only_v2 = app.reopen(&[("ENCRYPTION_KEY", TEST_KEY)]).await;
     assert!(versions(&only_v2).await.iter().all(|(v, _)| *v == 2), "{:?}", versions(&only_v2).await);
     let open = |owner: Uuid, field| secrets::resolve(&only_v2.db, &only_v2.state.keyring, owner, field);
     use secrecy::ExposeSecret;

@@ -6,7 +6,7 @@ use crate::common;
 use common::TestApp;
 use keyport::{
     server_fns::credentials::SetSecret,
-    domain::{AppError, SecretField},
+    domain::{AppError, KeyState, SecretField},
     server::{auth::Caller, import, integrity, secrets, state::AppState},
 };
 use leptos::server_fn::ServerFn;
@@ -29,7 +29,7 @@ on_both_backends!(
     the_list_opens_no_secret_and_the_integrity_sweep_finds_a_tampered_one,
     the_kept_list_counts_match_a_recount_after_every_kind_of_write,
     old_key_versions_still_decrypt_after_rotation,
-    a_wrong_key_for_a_known_version_refuses_to_start,
+    a_wrong_root_key_refuses_to_start,
     refuses_to_encrypt_once_a_key_reached_its_limit,
     planted_secret_never_appears_in_pages_or_responses,
     basic_auth_form_stores_password_and_username,
@@ -235,8 +235,9 @@ async fn the_kept_list_counts_match_a_recount_after_every_kind_of_write(app: Tes
     assert_eq!(none["platforms"][0]["id"], a.to_string(), "a platform whose last secret went has none");
     put_secret(&app, b, "api_key", json!({"value": "b's new key"})).await;
     assert_counts_match_a_recount(&app, "replacing the failing secret").await;
-    let rotated = app.reopen(&[("ENCRYPTION_KEY", KEY_V2), ("ENCRYPTION_KEY_VERSION", "2"), ("ENCRYPTION_KEY_V1", KEY_V1)]).await;
-    put_secret(&rotated, a, "api_key", json!({"value": "under v2"})).await;
+    common::rotate(&app).await;
+    let rotated = &app;
+    put_secret(rotated, a, "api_key", json!({"value": "under v2"})).await;
     let (_, old) = rotated.get_json("/api/platforms?encryption=old_key").await;
     assert_eq!(old["total"], 3, "B, C and D still use v1");
     assert_counts_match_a_recount(&rotated, "a secret under a new key").await;
@@ -250,37 +251,36 @@ async fn the_kept_list_counts_match_a_recount_after_every_kind_of_write(app: Tes
 async fn old_key_versions_still_decrypt_after_rotation(app: TestApp) {
     let id = platform(&app, "Old", "bearer").await;
     put_secret(&app, id, "access_token", json!({"value": PLANTED})).await;
-    // The operator adds a new key as version 2 and keeps version 1 for decryption.
-    let rotated = app.reopen(&[("ENCRYPTION_KEY", KEY_V2), ("ENCRYPTION_KEY_VERSION", "2"), ("ENCRYPTION_KEY_V1", KEY_V1)]).await;
-    assert_eq!(encryption_of(&rotated, id).await, json!({"state": "old_key", "key_version": 1}));
-    let resolved = secrets::resolve(&rotated.db, &rotated.state.keyring, id, SecretField::AccessToken).await.unwrap();
-    assert_eq!(resolved.expose_secret(), PLANTED);
-    let fresh = platform(&rotated, "New", "bearer").await;
-    let (_, body) = put_secret(&rotated, fresh, "access_token", json!({"value": "new"})).await;
+    // Another instance presses Rotate now; this one has not looked at the keys since.
+    let other = app.reopen(&[("ENCRYPTION_KEY", KEY_V1)]).await;
+    common::rotate(&other).await;
+    let fresh = platform(&other, "New", "bearer").await;
+    let (_, body) = put_secret(&other, fresh, "access_token", json!({"value": "new"})).await;
     assert_eq!(body["credentials"]["secrets"][0]["key_version"], 2);
-    let (_, old) = rotated.get_json("/api/platforms?encryption=old_key").await;
+    assert_eq!(app.state.keyring.current_version(), 1, "this instance has not looked yet");
+    let resolved = secrets::resolve(&app.db, &app.state.keyring, fresh, SecretField::AccessToken).await.unwrap();
+    assert_eq!(resolved.expose_secret(), "new", "a secret under a key it had not seen opens: it loads the key first");
+    assert_eq!(app.state.keyring.current_version(), 2, "and seals with the new key from then on");
+    assert_eq!(encryption_of(&app, id).await, json!({"state": "old_key", "key_version": 1}));
+    let resolved = secrets::resolve(&app.db, &app.state.keyring, id, SecretField::AccessToken).await.unwrap();
+    assert_eq!(resolved.expose_secret(), PLANTED);
+    let (_, old) = app.get_json("/api/platforms?encryption=old_key").await;
     assert_eq!(old["count"], 1);
-    let versions = secrets::key_versions(&rotated.db, &rotated.state.keyring).await.unwrap();
-    let summary: Vec<_> = versions.iter().map(|v| (v.version, v.current, v.configured, v.secrets)).collect();
-    assert_eq!(summary, [(1, false, true, 1), (2, true, true, 1)], "what `keyport keys status` prints");
-    // Without version 1 configured, its secrets cannot be read, and the badge says so.
-    let without_v1 = app.reopen(&[("ENCRYPTION_KEY", KEY_V2), ("ENCRYPTION_KEY_VERSION", "2")]).await;
-    assert_eq!(encryption_of(&without_v1, id).await["state"], "failed");
-    let err = secrets::resolve(&without_v1.db, &without_v1.state.keyring, id, SecretField::AccessToken).await.unwrap_err();
-    assert!(err.to_string().contains("ENCRYPTION_KEY_V1"), "{err}");
+    let versions = secrets::key_versions(&app.db, &app.state.keyring).await.unwrap();
+    let summary: Vec<_> = versions.iter().map(|v| (v.version, v.state, v.available, v.secrets)).collect();
+    assert_eq!(summary, [(1, KeyState::DecryptOnly, true, 1), (2, KeyState::Active, true, 1)], "what `keyport keys status` prints");
 }
 
-async fn a_wrong_key_for_a_known_version_refuses_to_start(app: TestApp) {
+async fn a_wrong_root_key_refuses_to_start(app: TestApp) {
     let err = AppState::prepare(app.config_with(&[("ENCRYPTION_KEY", KEY_V2)])).await.err().unwrap();
     assert_eq!(
         err,
-        "ENCRYPTION_KEY for version 1 does not match the key that encrypted existing data; put back the key used \
-         for version 1, or give the new key a new version number (ENCRYPTION_KEY_VERSION)."
+        "ENCRYPTION_KEY does not unwrap data key v1: it is not the root key the data keys were wrapped with. Put back \
+         the key it replaced, or keep the new one and set the one it replaced as ENCRYPTION_KEY_PREVIOUS so the data \
+         keys are rewrapped (docs/encryption.md, \"Changing the root key\")."
     );
-    let err = AppState::prepare(app.config_with(&[("ENCRYPTION_KEY", KEY_V1), ("ENCRYPTION_KEY_VERSION", "2"), ("ENCRYPTION_KEY_V1", KEY_V2)]))
-        .await
-        .err();
-    assert!(err.is_some_and(|e| e.starts_with("ENCRYPTION_KEY_V1 does not match")), "an old key is checked too");
+    let err = AppState::prepare(app.config_with(&[("ENCRYPTION_KEY", KEY_V2), ("ENCRYPTION_KEY_PREVIOUS", KEY_V2)])).await.err();
+    assert!(err.is_some_and(|e| e.starts_with("neither ENCRYPTION_KEY nor ENCRYPTION_KEY_PREVIOUS unwraps data key v1")));
 }
 
 async fn refuses_to_encrypt_once_a_key_reached_its_limit(app: TestApp) {

@@ -97,18 +97,32 @@ fn user_create_reads_the_password_from_stdin() {
 }
 
 #[test]
-fn keys_status_counts_secrets_per_version() {
+fn keys_status_rotate_and_retire_from_the_command_line() {
     let dir = tempfile::tempdir().unwrap();
-    let out = keyport(dir.path(), &[("ENCRYPTION_KEY", common::TEST_KEY)]).args(["keys", "status"]).output().unwrap();
-    let stdout = String::from_utf8(out.stdout).unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let keys = |args: &[&str]| {
+        let out = keyport(dir.path(), &[("ENCRYPTION_KEY", common::TEST_KEY)]).arg("keys").args(args).output().unwrap();
+        (out.status.code(), String::from_utf8(out.stdout).unwrap(), String::from_utf8(out.stderr).unwrap())
+    };
+    let (code, stdout, stderr) = keys(&["status"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stdout.starts_with("root key: ENCRYPTION_KEY (local) (check value "), "{stdout}");
     let row = stdout.lines().find(|l| l.starts_with("v1")).unwrap_or_else(|| panic!("{stdout}"));
-    assert!(row.contains("current (ENCRYPTION_KEY)"), "{stdout}");
-    assert_eq!(row.split_whitespace().rev().take(2).collect::<Vec<_>>(), ["0", "0"], "no secrets, no encryptions yet: {stdout}");
+    let columns: Vec<_> = row.split_whitespace().collect();
+    assert_eq!((columns[1], columns[3], columns[4], columns[5].len()), ("Active", "0", "0", 32), "no secrets, no encryptions yet: {stdout}");
+    let (code, stdout, stderr) = keys(&["rotate"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stdout.contains("Data key v2 is now active; re-encrypting 0 secrets to it."), "{stdout}");
+    let (code, _, stderr) = keys(&["retire", "v2"]);
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("v2 is the active key: rotate to a new key first"), "{stderr}");
+    let (code, stdout, stderr) = keys(&["retire", "v1"]);
+    assert_eq!((code, stdout.trim()), (Some(0), "Data key v1 retired."), "{stderr}");
+    let (_, stdout, _) = keys(&["status"]);
+    assert!(stdout.lines().any(|l| l.starts_with("v1") && l.contains("Retired")) && stdout.lines().any(|l| l.starts_with("v2") && l.contains("Active")), "{stdout}");
 }
 
 #[test]
-fn refuses_to_start_with_a_different_key_for_a_known_version() {
+fn refuses_to_start_with_another_root_key() {
     let dir = tempfile::tempdir().unwrap();
     serve_then_stop(dir.path(), common::TEST_KEY);
     let other = "ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8=";
@@ -116,7 +130,7 @@ fn refuses_to_start_with_a_different_key_for_a_known_version() {
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(
-        stderr.starts_with("keyport: ENCRYPTION_KEY for version 1 does not match the key that encrypted existing data"),
+        stderr.starts_with("keyport: ENCRYPTION_KEY does not unwrap data key v1: it is not the root key the data keys were wrapped with."),
         "{stderr}"
     );
 }

@@ -21,6 +21,14 @@ impl EncryptionKey {
     pub fn bytes(&self) -> &[u8; 32] {
         self.0.expose_secret()
     }
+
+    /// A fresh key from the operating system's random source.
+    pub fn random() -> Self {
+        use rand::RngCore;
+        let mut bytes = Zeroizing::new([0u8; 32]);
+        rand::rngs::OsRng.fill_bytes(bytes.as_mut());
+        Self::from_bytes(*bytes)
+    }
 }
 
 impl fmt::Debug for EncryptionKey {
@@ -90,6 +98,16 @@ pub(super) fn read_keys(vars: &HashMap<String, String>, current: u32, errors: &m
         keys.insert(version, (name, key));
     }
     (errors.len() == before && keys.contains_key(&current)).then(|| keys.into_iter().map(|(v, (_, k))| (v, k)).collect())
+}
+
+/// `ENCRYPTION_KEY_PREVIOUS[_FILE]`: the root key's former `ENCRYPTION_KEY`, for rewrapping.
+pub(super) fn read_previous_key(vars: &HashMap<String, String>, errors: &mut Vec<String>) -> Option<EncryptionKey> {
+    let text = read_key_text(vars, "ENCRYPTION_KEY_PREVIOUS", errors).ok()??;
+    parse_key(&text)
+        .map_err(|problem| {
+            errors.push(format!("ENCRYPTION_KEY_PREVIOUS {problem}: it must be the base64 key ENCRYPTION_KEY held before (32 bytes)."))
+        })
+        .ok()
 }
 
 /// `LEGACY_ENCRYPTION_KEY_V{n}[_FILE]`: the older store's keys, base64 or 64 hex digits

@@ -5,7 +5,7 @@
 mod keys;
 
 pub use keys::{generate_key, EncryptionKey};
-use keys::{read_keys, read_legacy_keys};
+use keys::{read_keys, read_legacy_keys, read_previous_key};
 use std::{
     collections::{BTreeMap, HashMap},
     fmt,
@@ -58,10 +58,20 @@ impl fmt::Debug for DatabaseConfig {
 
 #[derive(Debug)]
 pub struct KeyConfig {
-    /// The version new secrets are sealed with.
+    /// `ENCRYPTION_KEY_VERSION`: before data keys were wrapped in the database, the version
+    /// new secrets were sealed with; now read once, to bring such a database over.
     pub current: u32,
-    /// Every configured key by version, `current` among them.
+    /// Every configured key by version, `current` (`ENCRYPTION_KEY`, from which the root
+    /// key is derived) among them. The others only supply keys a database from before data
+    /// keys has not wrapped yet.
     pub by_version: BTreeMap<u32, EncryptionKey>,
+    /// `ENCRYPTION_KEY_PREVIOUS`: the key `ENCRYPTION_KEY` replaced, while the data keys are
+    /// rewrapped under the new root (a root key rotation).
+    pub previous: Option<EncryptionKey>,
+    /// `KEY_ROTATION_DAYS`: a new data key this often (off when unset).
+    pub rotate_every: Option<Duration>,
+    /// How often an instance looks for a data key another instance made.
+    pub refresh_interval: Duration,
     /// Keys of the older Medusa-style store, by its `keyVersion`, for `keyport import`.
     pub legacy: BTreeMap<u32, EncryptionKey>,
 }
@@ -307,6 +317,9 @@ impl Config {
             },
         };
         let by_version = read_keys(&r.vars, current, &mut r.errors);
+        let previous = read_previous_key(&r.vars, &mut r.errors);
+        let rotate_every = r.get("KEY_ROTATION_DAYS").is_some().then(|| r.seconds("KEY_ROTATION_DAYS", 90, 86_400, "days"));
+        let refresh_interval = r.seconds("KEY_REFRESH_SECONDS", 2, 1, "seconds");
         let legacy = read_legacy_keys(&r.vars, &mut r.errors);
 
         let site_addr_text = r.get("LEPTOS_SITE_ADDR").unwrap_or_else(|| DEFAULT_SITE_ADDR.to_owned());
@@ -349,7 +362,7 @@ impl Config {
 
         match by_version {
             Some(by_version) if r.errors.is_empty() => {
-                Ok(Self { database, keys: KeyConfig { current, by_version, legacy }, web, sessions, oauth, publishing, integrity, media, rust_log })
+                Ok(Self { database, keys: KeyConfig { current, by_version, previous, rotate_every, refresh_interval, legacy }, web, sessions, oauth, publishing, integrity, media, rust_log })
             }
             _ => Err(ConfigErrors(r.errors)),
         }

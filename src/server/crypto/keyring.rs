@@ -2,6 +2,7 @@
 //! configured one for opening. Keys never leave it; `Debug` lists versions only.
 
 use super::envelope::{self, ParseError, SecretSlot, HEADER_LEN, NONCE_LEN, TAG_LEN};
+use super::root::RootKey;
 use crate::server::config::EncryptionKey;
 use aes_gcm::{
     aead::{array::Array, AeadInOut, KeyInit},
@@ -10,7 +11,8 @@ use aes_gcm::{
 use hmac::{Hmac, Mac};
 use rand::RngCore;
 use sha2::Sha256;
-use std::{collections::BTreeMap, fmt};
+use arc_swap::ArcSwap;
+use std::{collections::BTreeMap, fmt, sync::Arc};
 use zeroize::Zeroizing;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -19,7 +21,7 @@ pub enum CryptoError {
     Malformed,
     #[error("the stored ciphertext uses envelope format {0}, which this version of Keyport cannot read")]
     UnknownFormat(u8),
-    #[error("the secret is encrypted with key version {0}, which is not configured (set ENCRYPTION_KEY_V{0})")]
+    #[error("the secret is encrypted with key version {0}, which is not available (retired, or from before data keys and never supplied: set ENCRYPTION_KEY_V{0})")]
     UnknownKeyVersion(u32),
     #[error("the secret does not decrypt: wrong key, or the ciphertext was altered or moved")]
     Rejected,
@@ -32,14 +34,23 @@ struct VersionKey {
     link_key: Zeroizing<[u8; 32]>,
 }
 
+/// The data keys this server can use: `current` seals, every one opens. Replaced whole
+/// (`install`) when another key is rotated in; readers never wait for that.
 pub struct Keyring {
+    keys: ArcSwap<Keys>,
+    /// Unwraps data keys another instance made (`server::keys`); `None` in unit tests.
+    root: Option<RootKey>,
+}
+
+struct Keys {
     current: u32,
-    keys: BTreeMap<u32, VersionKey>,
+    by_version: BTreeMap<u32, VersionKey>,
 }
 
 impl fmt::Debug for Keyring {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Keyring").field("current", &self.current).field("versions", &self.keys.keys()).finish()
+        let keys = self.keys.load();
+        f.debug_struct("Keyring").field("current", &keys.current).field("versions", &keys.by_version.keys()).finish_non_exhaustive()
     }
 }
 
@@ -49,17 +60,16 @@ pub fn check_value(key: &[u8; 32]) -> String {
     hex::encode(&hmac(key, b"keyport key check v1")[..16])
 }
 
-fn hmac(key: &[u8], message: &[u8]) -> [u8; 32] {
+pub(super) fn hmac(key: &[u8], message: &[u8]) -> [u8; 32] {
     let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC takes any key length");
     mac.update(message);
     mac.finalize().into_bytes().into()
 }
 
-impl Keyring {
-    /// `keys` must contain `current` (the configuration guarantees it).
-    pub fn new(current: u32, keys: &BTreeMap<u32, EncryptionKey>) -> Self {
-        assert!(keys.contains_key(&current), "the current key version must be configured");
-        let keys = keys
+impl Keys {
+    fn new(current: u32, keys: &BTreeMap<u32, EncryptionKey>) -> Self {
+        assert!(keys.contains_key(&current), "the current key version must be available");
+        let by_version = keys
             .iter()
             .map(|(&version, key)| {
                 let cipher = Aes256Gcm::new_from_slice(key.bytes()).expect("32-byte key");
@@ -68,16 +78,42 @@ impl Keyring {
                 (version, VersionKey { cipher, check_value: check_value(key.bytes()), link_key })
             })
             .collect();
-        Self { current, keys }
+        Self { current, by_version }
+    }
+}
+
+impl Keyring {
+    /// `keys` must contain `current`.
+    pub fn new(current: u32, keys: &BTreeMap<u32, EncryptionKey>) -> Self {
+        Self { keys: ArcSwap::from_pointee(Keys::new(current, keys)), root: None }
+    }
+
+    /// The server's keyring: its data keys, and the root key that unwraps new ones.
+    pub fn with_root(root: RootKey, current: u32, keys: &BTreeMap<u32, EncryptionKey>) -> Self {
+        Self { root: Some(root), ..Self::new(current, keys) }
+    }
+
+    pub fn root(&self) -> Option<&RootKey> {
+        self.root.as_ref()
+    }
+
+    /// Replaces every key at once (a rotation seen, a key retired); `keys` must contain
+    /// `current`. Seals and opens already under way finish with the keys they started with.
+    pub fn install(&self, current: u32, keys: &BTreeMap<u32, EncryptionKey>) {
+        self.keys.store(Arc::new(Keys::new(current, keys)));
     }
 
     pub fn current_version(&self) -> u32 {
-        self.current
+        self.keys.load().current
     }
 
-    /// Configured versions with their check values, oldest first.
-    pub fn versions(&self) -> impl Iterator<Item = (u32, &str)> {
-        self.keys.iter().map(|(v, k)| (*v, k.check_value.as_str()))
+    /// Available versions with their check values, oldest first.
+    pub fn versions(&self) -> Vec<(u32, String)> {
+        self.keys.load().by_version.iter().map(|(v, k)| (*v, k.check_value.clone())).collect()
+    }
+
+    pub fn has(&self, version: u32) -> bool {
+        self.keys.load().by_version.contains_key(&version)
     }
 
     /// Encrypts `plaintext` for `slot` with the current key and a fresh random nonce from
@@ -85,12 +121,13 @@ impl Keyring {
     pub fn seal(&self, plaintext: &[u8], slot: &SecretSlot) -> Vec<u8> {
         let mut nonce = [0u8; NONCE_LEN];
         rand::rngs::OsRng.fill_bytes(&mut nonce);
-        let key = &self.keys[&self.current];
-        let mut out = envelope::layout(self.current, &nonce, plaintext);
+        let keys = self.keys.load();
+        let key = &keys.by_version[&keys.current];
+        let mut out = envelope::layout(keys.current, &nonce, plaintext);
         let body_end = out.len() - TAG_LEN;
         let tag = key
             .cipher
-            .encrypt_inout_detached(&Array::from(nonce), slot.aad(self.current).as_bytes(), (&mut out[HEADER_LEN..body_end]).into())
+            .encrypt_inout_detached(&Array::from(nonce), slot.aad(keys.current).as_bytes(), (&mut out[HEADER_LEN..body_end]).into())
             .expect("AES-GCM encrypts any plaintext under 64 GiB");
         out[body_end..].copy_from_slice(&tag);
         out
@@ -103,7 +140,8 @@ impl Keyring {
             ParseError::TooShort => CryptoError::Malformed,
             ParseError::UnknownFormat(f) => CryptoError::UnknownFormat(f),
         })?;
-        let key = self.keys.get(&parsed.key_version).ok_or(CryptoError::UnknownKeyVersion(parsed.key_version))?;
+        let keys = self.keys.load();
+        let key = keys.by_version.get(&parsed.key_version).ok_or(CryptoError::UnknownKeyVersion(parsed.key_version))?;
         let mut plaintext = Zeroizing::new(parsed.ciphertext.to_vec());
         key.cipher
             .decrypt_inout_detached(
@@ -119,7 +157,8 @@ impl Keyring {
     /// Signs a link Keyport lends out (a media file for a provider to fetch):
     /// `{version}.{HMAC-SHA256 in hex}` under the current key's link key.
     pub fn sign_link(&self, message: &str) -> String {
-        format!("{}.{}", self.current, hex::encode(hmac(&self.keys[&self.current].link_key[..], message.as_bytes())))
+        let keys = self.keys.load();
+        format!("{}.{}", keys.current, hex::encode(hmac(&keys.by_version[&keys.current].link_key[..], message.as_bytes())))
     }
 
     /// Whether `signature` is [`sign_link`](Self::sign_link)'s for `message` under any
@@ -128,7 +167,8 @@ impl Keyring {
     pub fn verify_link(&self, message: &str, signature: &str) -> bool {
         let Some((version, tag)) = signature.split_once('.') else { return false };
         let (Ok(version), Ok(tag)) = (version.parse::<u32>(), hex::decode(tag)) else { return false };
-        let Some(key) = self.keys.get(&version) else { return false };
+        let keys = self.keys.load();
+        let Some(key) = keys.by_version.get(&version) else { return false };
         let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&key.link_key[..]).expect("HMAC takes any key length");
         mac.update(message.as_bytes());
         mac.verify_slice(&tag).is_ok()
@@ -261,7 +301,7 @@ mod tests {
         assert_eq!(a, check_value(&[7; 32]));
         assert_ne!(a, check_value(&[8; 32]));
         let debug = format!("{:?}", ring(1, &[(1, 7)]));
-        assert_eq!(debug, "Keyring { current: 1, versions: [1] }");
+        assert_eq!(debug, "Keyring { current: 1, versions: [1], .. }");
     }
 
     /// Wycheproof's AES-GCM vectors (256-bit keys, 96-bit nonces, 128-bit tags) against

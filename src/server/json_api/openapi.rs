@@ -38,6 +38,7 @@ use utoipa::{
         (name = "posts", description = "Posts and their deliveries, as the composer makes them"),
         (name = "media", description = "Images and video for posts"),
         (name = "import", description = "Platforms exported from the older Medusa-style store"),
+        (name = "keys", description = "Data keys (admins): rotate to a new one, retire one nothing uses; a key is never shown"),
         (name = "documentation", description = "This document"),
     ),
 )]

@@ -29,6 +29,8 @@ pub enum Unique {
     ActiveRotation,
     /// One registered app per platform and instance.
     InstanceClient,
+    /// One active data key, each version once (two Rotate presses at one moment).
+    ActiveKey,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -48,6 +50,9 @@ pub enum StoreError {
     /// The key version has made as many encryptions as it may.
     #[error("key version {version} has reached its encryption limit")]
     KeyExhausted { version: u32 },
+    /// The key version was retired (erased) since this server last looked.
+    #[error("key version {version} is retired")]
+    KeyRetired { version: u32 },
     #[error(transparent)]
     Database(#[from] sqlx::Error),
 }

@@ -255,3 +255,22 @@ pub async fn finish(db: &Db, id: Uuid, owner: Uuid) -> Result<bool, StoreError> 
     })?;
     Ok(n == 1)
 }
+
+/// Ends the running or paused job when it re-encrypts to another key than `version` (a
+/// rotation made a newer one); `true` when there was one.
+pub async fn supersede(db: &Db, version: u32) -> Result<bool, StoreError> {
+    let at = now();
+    let n = on_db!(db, |pool| {
+        sqlx::query(
+            "UPDATE rotation_jobs SET state = 'done', active = NULL, lease_owner = NULL, lease_until = NULL, finished_at = $1, \
+             updated_at = $1, last_error = $2 WHERE active = 1 AND target_version <> $3",
+        )
+        .bind(at)
+        .bind(format!("superseded by the rotation to v{version}"))
+        .bind(version as i32)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected())
+    })?;
+    Ok(n > 0)
+}

@@ -106,14 +106,18 @@ pub async fn due_for_check(db: &Db, before: DateTime<Utc>, limit: i64) -> Result
 }
 
 /// Counts `n` encryptions with `key_version` inside a write's transaction, refusing
-/// (`KeyExhausted`) once the key has made `limit`: no secret is written uncounted.
+/// (`KeyExhausted`) once the key has made `limit`, or once it is retired (an instance that
+/// has not yet seen a rotation): no secret is written uncounted or under an erased key.
 macro_rules! count_encryptions {
     ($tx:ident, $n:expr, $key_version:expr, $limit:expr) => {{
-        let (count,): (i64,) = sqlx::query_as("UPDATE encryption_keys SET encryptions = encryptions + $1 WHERE version = $2 RETURNING encryptions")
+        let counted: Option<(i64,)> = sqlx::query_as("UPDATE encryption_keys SET encryptions = encryptions + $1 WHERE version = $2 AND state <> 'retired' RETURNING encryptions")
             .bind($n as i64)
             .bind($key_version as i32)
-            .fetch_one(&mut *$tx)
+            .fetch_optional(&mut *$tx)
             .await?;
+        let Some((count,)) = counted else {
+            return Err(StoreError::KeyRetired { version: $key_version });
+        };
         if count > $limit {
             return Err(StoreError::KeyExhausted { version: $key_version });
         }

@@ -1,9 +1,10 @@
-//! `/keys` (admins): every key version and what it protects, the next step in plain
-//! words, and the re-encryption job with a live progress bar, pause and resume.
+//! `/keys` (admins): every data key and what it protects, the root key's source, Rotate
+//! now and Retire (each behind a confirmation), the next step in plain words, and the
+//! re-encryption job with a live progress bar, pause and resume.
 
 use crate::{
-    server_fns::keys::{get_key_panel, PauseRotation, StartRotation},
-    domain::{JobState, KeyPanel, RotationJob},
+    server_fns::keys::{get_key_panel, PauseRotation, RetireKey, RotateKey, StartRotation},
+    domain::{JobState, KeyPanel, KeyState, RotationJob},
     ui::components::{
         error_view::{ErrorView, FormAlert},
         poll::poll_while,
@@ -21,19 +22,27 @@ pub fn KeysPage() -> impl IntoView {
 
 #[component]
 fn Keys() -> impl IntoView {
-    let start = ServerAction::<StartRotation>::new();
-    let pause = ServerAction::<PauseRotation>::new();
+    let actions = Actions { rotate: ServerAction::new(), retire: ServerAction::new(), start: ServerAction::new(), pause: ServerAction::new() };
     // While a job runs the page asks again every second, so the bar moves by itself.
     let tick = RwSignal::new(0u32);
     let running = RwSignal::new(false);
-    let panel = Resource::new(move || (tick.get(), start.version().get(), pause.version().get()), |_| get_key_panel());
+    let panel = Resource::new(
+        move || (tick.get(), actions.rotate.version().get(), actions.retire.version().get(), actions.start.version().get(), actions.pause.version().get()),
+        |_| get_key_panel(),
+    );
     poll_while(running, tick, 1);
-    let error = Signal::derive(move || start.value().get().and_then(Result::err).or_else(|| pause.value().get().and_then(Result::err)));
+    let error = Signal::derive(move || {
+        let a = actions;
+        a.rotate.value().get().and_then(Result::err)
+            .or_else(|| a.retire.value().get().and_then(Result::err))
+            .or_else(|| a.start.value().get().and_then(Result::err))
+            .or_else(|| a.pause.value().get().and_then(Result::err))
+    });
     view! {
         <Title text="Encryption keys"/>
         <div class="page-header"><div>
             <h1>"Encryption keys"</h1>
-            <p class="lede">"Which key protects how many secrets, and re-encryption to the current key. Keys themselves are never shown."</p>
+            <p class="lede">"The data keys that seal every secret, what each protects, and rotation to a new one. Keys themselves are never shown."</p>
         </div></div>
         <FormAlert error/>
         <Transition fallback=|| view! { <p class="loading" role="status">"Loading keys…"</p> }>
@@ -41,7 +50,7 @@ fn Keys() -> impl IntoView {
                 match panel.await {
                     Ok(p) => {
                         running.set(p.job.as_ref().is_some_and(|j| j.state == JobState::Running));
-                        view! { <Panel panel=p start pause/> }.into_any()
+                        view! { <Panel panel=p actions/> }.into_any()
                     }
                     Err(error) => view! { <ErrorView error/> }.into_any(),
                 }
@@ -51,39 +60,100 @@ fn Keys() -> impl IntoView {
     }
 }
 
+/// The page's buttons.
+#[derive(Clone, Copy)]
+struct Actions {
+    rotate: ServerAction<RotateKey>,
+    retire: ServerAction<RetireKey>,
+    start: ServerAction<StartRotation>,
+    pause: ServerAction<PauseRotation>,
+}
+
 #[component]
-fn Panel(panel: KeyPanel, start: ServerAction<StartRotation>, pause: ServerAction<PauseRotation>) -> impl IntoView {
-    let stale: i64 = panel.versions.iter().filter(|v| !v.current).map(|v| v.secrets).sum();
-    let active = panel.job.as_ref().is_some_and(|j| j.state != JobState::Done);
+fn Panel(panel: KeyPanel, actions: Actions) -> impl IntoView {
+    let Actions { rotate, retire, start, pause } = actions;
+    let stale: i64 = panel.versions.iter().filter(|v| !v.is_active()).map(|v| v.secrets).sum();
+    let protected: i64 = panel.versions.iter().map(|v| v.secrets).sum();
+    let active_job = panel.job.as_ref().is_some_and(|j| j.state != JobState::Done);
+    let current = panel.current_version;
+    let next = panel.versions.iter().map(|v| v.version).max().unwrap_or(current) + 1;
+    let schedule = match panel.rotate_every_days {
+        Some(days) => format!("Rotated automatically every {days} days (KEY_ROTATION_DAYS)."),
+        None => "No rotation schedule (set KEY_ROTATION_DAYS to rotate every N days).".to_owned(),
+    };
     view! {
         <section class="card" aria-labelledby="versions-heading">
-            <h2 id="versions-heading">"Key versions"</h2>
+            <h2 id="versions-heading">"Data keys"</h2>
+            <p>
+                "Root key: " <strong>{panel.root_source.clone()}</strong>
+                " · check value " <code>{panel.root_check_value.clone()}</code>
+                ". It only wraps the data keys below."
+            </p>
             <table>
-                <thead><tr><th scope="col">"Version"</th><th scope="col">"Key"</th><th scope="col">"Secrets"</th><th scope="col">"Encryptions"</th></tr></thead>
+                <thead><tr>
+                    <th scope="col">"Version"</th><th scope="col">"State"</th><th scope="col">"Created"</th>
+                    <th scope="col">"Secrets"</th><th scope="col">"Encryptions"</th><th scope="col">"Check value"</th><th scope="col"><span class="sr-only">"Actions"</span></th>
+                </tr></thead>
                 <tbody>
-                    {panel.versions.iter().map(|v| view! {
-                        <tr>
-                            <td>{format!("v{}", v.version)}{v.current.then(|| view! { " " <span class="badge status-active">"current"</span> })}</td>
-                            <td>{if v.configured { "configured; matches its check value" } else { "not configured" }}</td>
-                            <td>{v.secrets}</td>
-                            <td>{v.encryptions}</td>
-                        </tr>
+                    {panel.versions.iter().map(|v| {
+                        let version = v.version;
+                        let state = match (v.state, v.available) {
+                            (KeyState::Active, _) => view! { <span class="badge status-active">"active"</span> }.into_any(),
+                            (KeyState::DecryptOnly, true) => view! { <span class="badge">"decrypt only"</span> }.into_any(),
+                            (KeyState::DecryptOnly, false) => view! { <span class="badge status-error">"not available"</span> }.into_any(),
+                            (KeyState::Retired, _) => view! { <span class="badge muted">"retired"</span> }.into_any(),
+                        };
+                        let retirable = v.state == KeyState::DecryptOnly && v.secrets == 0;
+                        view! {
+                            <tr>
+                                <td>{format!("v{version}")}</td>
+                                <td>{state}</td>
+                                <td><Timestamp at=v.created_at/></td>
+                                <td>{v.secrets}</td>
+                                <td>{v.encryptions}</td>
+                                <td><code>{v.check_value.chars().take(16).collect::<String>()}</code></td>
+                                <td>{retirable.then(|| view! {
+                                    <details class="confirm">
+                                        <summary class="button">{format!("Retire v{version}…")}</summary>
+                                        <p>{format!("v{version} protects 0 secrets. Retiring erases its wrapped copy: nothing sealed with it could be opened again.")}</p>
+                                        <ActionForm action=retire>
+                                            <input type="hidden" name="version" value=version/>
+                                            <button type="submit" class="button danger" disabled=move || retire.pending().get()>{format!("Retire v{version}")}</button>
+                                        </ActionForm>
+                                    </details>
+                                })}</td>
+                            </tr>
+                        }
                     }).collect_view()}
                 </tbody>
             </table>
             <h3>"Next step"</h3>
             <ul class="next-steps">{panel.next_steps.iter().map(|s| view! { <li>{s.clone()}</li> }).collect_view()}</ul>
         </section>
+        <section class="card" aria-labelledby="rotate-heading">
+            <h2 id="rotate-heading">"Rotate"</h2>
+            <p>{schedule}</p>
+            <details class="confirm">
+                <summary class="button primary">"Rotate now…"</summary>
+                <p>{format!(
+                    "Makes a new random data key, v{next}, active on every instance within seconds (no restart), then re-encrypts the {protected} stored secrets to it. v{current} keeps decrypting until you retire it."
+                )}</p>
+                <ActionForm action=rotate>
+                    <input type="hidden" name="from" value=current/>
+                    <button type="submit" class="button primary" disabled=move || rotate.pending().get()>{format!("Rotate to v{next}")}</button>
+                </ActionForm>
+            </details>
+        </section>
         <section class="card" aria-labelledby="job-heading">
             <h2 id="job-heading">"Re-encryption"</h2>
             {panel.job.clone().map(|job| view! { <JobProgress job pause/> })}
-            {(!active).then(|| view! {
+            {(!active_job).then(|| view! {
                 <ActionForm action=start>
-                    <button type="submit" class="button primary" disabled=move || start.pending().get() || stale == 0>
-                        {format!("Re-encrypt all to the current key (v{})", panel.current_version)}
+                    <button type="submit" class="button" disabled=move || start.pending().get() || stale == 0>
+                        {format!("Re-encrypt all to the active key (v{current})")}
                     </button>
                 </ActionForm>
-                {(stale == 0).then(|| view! { <p class="hint">"Nothing to re-encrypt: every secret uses the current key."</p> })}
+                {(stale == 0).then(|| view! { <p class="hint">"Nothing to re-encrypt: every secret uses the active key."</p> })}
             })}
         </section>
     }
@@ -142,18 +212,17 @@ fn human_seconds(s: f64) -> String {
     }
 }
 
-/// The procedure, short; docs/encryption.md has the same in full.
+/// The model, short; docs/encryption.md has it in full.
 #[component]
 fn RotationGuide() -> impl IntoView {
     view! {
         <section class="card" aria-labelledby="guide-heading">
-            <h2 id="guide-heading">"How to rotate the key"</h2>
+            <h2 id="guide-heading">"How keys work here"</h2>
             <ol>
-                <li>"Generate a new key: " <code>"keyport keys generate"</code>"."</li>
-                <li>"Move the current key to " <code>"ENCRYPTION_KEY_V<n>"</code> " (n = its version), put the new key in " <code>"ENCRYPTION_KEY"</code> " and raise " <code>"ENCRYPTION_KEY_VERSION"</code> " by one."</li>
-                <li>"Restart every instance. New secrets use the new key at once; old ones still decrypt with theirs."</li>
-                <li>"Press " <em>"Re-encrypt all"</em> " here (or run " <code>"keyport keys rotate"</code> "). It can be paused, and survives restarts."</li>
-                <li>"When the old version shows 0 secrets, remove its " <code>"ENCRYPTION_KEY_V<n>"</code> " and restart."</li>
+                <li>"Secrets are sealed with the active " <em>"data key"</em> ". Data keys are random, and stored in the database wrapped by the " <em>"root key"</em> ", which never seals a secret."</li>
+                <li><em>"Rotate now"</em> " (or " <code>"keyport keys rotate"</code> ") makes a new data key; every instance uses it within seconds, without a restart, and the re-encryption below moves every secret to it. It can be paused, and survives restarts."</li>
+                <li>"When an old key protects nothing, " <em>"Retire"</em> " erases it."</li>
+                <li>"The root key comes from " <code>"ENCRYPTION_KEY"</code> ". To change it, set the new one as " <code>"ENCRYPTION_KEY"</code> " and the old one as " <code>"ENCRYPTION_KEY_PREVIOUS"</code> ", restart: only the data keys are rewrapped, in an instant. Then remove " <code>"ENCRYPTION_KEY_PREVIOUS"</code> "."</li>
             </ol>
         </section>
     }

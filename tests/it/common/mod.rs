@@ -103,6 +103,11 @@ impl Blank {
     pub async fn serve(self) -> TestApp {
         TestApp::spawn(&self.url, self.backend, self.cleanup).await
     }
+
+    /// A server on it configured with `vars` (keys).
+    pub async fn serve_with(self, vars: &[(&str, &str)]) -> TestApp {
+        TestApp::spawn_with(&self.url, self.backend, self.cleanup, vars).await
+    }
 }
 
 impl TestApp {
@@ -365,6 +370,12 @@ pub async fn wait_ready(base: &str) {
 }
 
 /// The id of the platform's first connected account (by name), as the JSON API lists them.
+/// Rotate now, as the keys panel presses it: a new active data key, and the re-encryption
+/// job to it (left for the test to run: test servers run no background loops).
+pub async fn rotate(app: &TestApp) -> keyport::domain::RotationJob {
+    keyport::server::keys::rotate(&app.state, &Caller::default(), None).await.unwrap()
+}
+
 pub async fn first_account(app: &TestApp, platform_id: &str) -> String {
     let (status, json) = app.get_json(&format!("/api/platforms/{platform_id}/accounts")).await;
     assert_eq!(status, 200, "{json}");
