@@ -12,9 +12,7 @@ use keyport::{
     on_db,
     server::{
         auth::Caller,
-        config::Backend,
         crypto::{Keyring, SecretSlot},
-        db::Db,
         publish, secrets,
     },
 };
@@ -123,22 +121,7 @@ async fn postgres_a_connection_from_before_accounts_becomes_the_first_account() 
 /// A server started on it moves the connection to an account, re-binds the tokens to the
 /// account's slot (never writing plaintext) and points the delivery at the account.
 async fn a_connection_from_before_accounts_becomes_the_first_account(blank: Blank) {
-    let backend = blank.backend;
-    let folder = match backend {
-        Backend::Sqlite => "migrations/sqlite",
-        Backend::Postgres => "migrations/postgres",
-    };
-    let before = tempfile::tempdir().unwrap();
-    for entry in std::fs::read_dir(folder).unwrap() {
-        let path = entry.unwrap().path();
-        let name = path.file_name().unwrap().to_string_lossy().into_owned();
-        if name.as_str() < "0011" {
-            std::fs::copy(&path, before.path().join(name)).unwrap();
-        }
-    }
-    let db = Db::connect(&blank.url, backend).await.unwrap();
-    let migrator = sqlx::migrate::Migrator::new(before.path()).await.unwrap();
-    on_db!(&db, |pool| migrator.run(pool).await).unwrap();
+    let db = blank.migrated_before("0011").await;
     let config = blank.config();
     let keyring = Keyring::new(config.keys.current, &config.keys.by_version);
     // As Keyport recorded a key then: its check value, no wrapped copy (data keys came later).

@@ -177,21 +177,7 @@ fn hex(bytes: &[u8]) -> String {
 /// first start wraps them (the current one active) and every secret still opens; after
 /// that the old variables can go.
 async fn a_database_from_before_data_keys_is_brought_over(blank: Blank) {
-    let folder = match blank.backend {
-        keyport::server::config::Backend::Sqlite => "migrations/sqlite",
-        keyport::server::config::Backend::Postgres => "migrations/postgres",
-    };
-    let before = tempfile::tempdir().unwrap();
-    for entry in std::fs::read_dir(folder).unwrap() {
-        let path = entry.unwrap().path();
-        let name = path.file_name().unwrap().to_string_lossy().into_owned();
-        if name.as_str() < "0028" {
-            std::fs::copy(&path, before.path().join(name)).unwrap();
-        }
-    }
-    let db = Db::connect(&blank.url, blank.backend).await.unwrap();
-    let migrator = sqlx::migrate::Migrator::new(before.path()).await.unwrap();
-    on_db!(&db, |pool| migrator.run(pool).await).unwrap();
+    let db = blank.migrated_before("0028").await;
     // Two versions then: v1 (ENCRYPTION_KEY_V1 = TEST_KEY) and v2 current (NEW_ROOT).
     let (k1, k2) = (base64_32(TEST_KEY), base64_32(NEW_ROOT));
     let now = chrono::Utc::now();

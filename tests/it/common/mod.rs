@@ -104,6 +104,27 @@ impl Blank {
         TestApp::spawn(&self.url, self.backend, self.cleanup).await
     }
 
+    /// The database as Keyport left it before migration `first_missing` (such as "0011"):
+    /// the earlier ones applied, none after; a server started on it then applies the rest.
+    pub async fn migrated_before(&self, first_missing: &str) -> keyport::server::db::Db {
+        let folder = match self.backend {
+            Backend::Sqlite => "migrations/sqlite",
+            Backend::Postgres => "migrations/postgres",
+        };
+        let before = tempfile::tempdir().unwrap();
+        for entry in std::fs::read_dir(folder).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            if name.as_str() < first_missing {
+                std::fs::copy(&path, before.path().join(name)).unwrap();
+            }
+        }
+        let db = keyport::server::db::Db::connect(&self.url, self.backend).await.unwrap();
+        let migrator = sqlx::migrate::Migrator::new(before.path()).await.unwrap();
+        keyport::on_db!(&db, |pool| migrator.run(pool).await).unwrap();
+        db
+    }
+
     /// A server on it configured with `vars` (keys).
     pub async fn serve_with(self, vars: &[(&str, &str)]) -> TestApp {
         TestApp::spawn_with(&self.url, self.backend, self.cleanup, vars).await
