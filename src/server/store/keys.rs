@@ -99,11 +99,11 @@ pub async fn activate_if_none(db: &Db, version: u32) -> Result<(), StoreError> {
 /// when `from` is no longer the active key or `version` is taken (another rotation won).
 pub async fn rotate(db: &Db, from: u32, version: u32, check_value: &str, wrapped: &[u8]) -> Result<bool, StoreError> {
     let result = transaction!(db, |tx| {
-        let retired = sqlx::query("UPDATE encryption_keys SET state = 'decrypt_only' WHERE version = $1 AND state = 'active'")
+        let demoted = sqlx::query("UPDATE encryption_keys SET state = 'decrypt_only' WHERE version = $1 AND state = 'active'")
             .bind(from as i32)
             .execute(&mut *tx)
             .await?;
-        if retired.rows_affected() != 1 {
+        if demoted.rows_affected() != 1 {
             return Err(StoreError::Duplicate(Unique::ActiveKey));
         }
         sqlx::query("INSERT INTO encryption_keys (version, state, check_value, wrapped, encryptions, created_at) VALUES ($1, 'active', $2, $3, 0, $4)")
