@@ -189,17 +189,18 @@ fn read_entry(state: &AppState, index: usize, entry: &RawValue, report: &mut Imp
 async fn write_batch(state: &AppState, entries: Vec<Entry>, report: &mut ImportReport) -> Result<(), AppError> {
     let mut batch = Vec::with_capacity(entries.len());
     let mut rest = Vec::with_capacity(entries.len());
+    let sealer = state.keyring.sealer();
     for entry in entries {
         let id = Uuid::now_v7();
         // An OAuth platform's tokens belong to an account: the imported connection becomes its first.
         let oauth = entry.fields.auth_type == AuthType::Oauth2;
         let (tokens, own): (Vec<Found>, Vec<Found>) =
             entry.found.into_iter().partition(|f| oauth && matches!(f.field, SecretField::AccessToken | SecretField::RefreshToken));
-        let secrets = own.iter().map(|f| (f.field, state.keyring.seal(f.value.as_bytes(), &SecretSlot::platform_secret(id, f.field)))).collect();
+        let secrets = own.iter().map(|f| (f.field, sealer.seal(f.value.as_bytes(), &SecretSlot::platform_secret(id, f.field)))).collect();
         batch.push(NewPlatform { id, fields: entry.fields, secrets, imported_plaintext: entry.plaintext_seen });
         rest.push((entry.label, own, tokens));
     }
-    let version = state.keyring.current_version();
+    let version = sealer.version();
     let inserted: HashSet<Uuid> = import_store::insert_batch(&state.db, &batch, version, ENCRYPTIONS_REFUSE_AT).await?.into_iter().collect();
     for (new, (label, own, tokens)) in batch.iter().zip(rest) {
         let problem = |field: Option<&str>, reason: String| ImportProblem { platform: label.clone(), field: field.map(str::to_owned), reason };

@@ -8,7 +8,7 @@ use super::{
     audit::{self, Action, Outcome, Target, TargetKind},
     auth::Caller,
     clock,
-    crypto::ENCRYPTIONS_REFUSE_AT,
+    crypto::{Sealer, ENCRYPTIONS_REFUSE_AT},
     secrets,
     state::AppState,
     store::{
@@ -83,20 +83,19 @@ pub async fn set_paused(state: &AppState, caller: &Caller, paused: bool) -> Resu
 
 /// One platform's secrets, now (the "Re-encrypt now" button). Returns (re-encrypted, failed).
 pub async fn reencrypt_platform(state: &AppState, caller: &Caller, platform: &Platform) -> Result<(u64, i64), AppError> {
-    let (batch, failed, _) = reseal_next(state, &None, Some(platform.id)).await?;
-    let written = store::apply(&state.db, state.keyring.current_version(), ENCRYPTIONS_REFUSE_AT, &batch, None)
-        .await
-        ?
-        .unwrap_or(0);
-    let detail = format!("{written} re-encrypted to v{}, {failed} could not be decrypted", state.keyring.current_version());
+    let sealer = state.keyring.sealer();
+    let (batch, failed, _) = reseal_next(state, &sealer, &None, Some(platform.id)).await?;
+    let written = store::apply(&state.db, sealer.version(), ENCRYPTIONS_REFUSE_AT, &batch, None).await?.unwrap_or(0);
+    let detail = format!("{written} re-encrypted to v{}, {failed} could not be decrypted", sealer.version());
     audit::record(&state.db, caller, Action::PlatformReencrypted, Some(Target::platform(platform)), Outcome::Ok, Some(detail)).await;
     Ok((written, failed))
 }
 
-/// Reads the next batch after `cursor` and re-seals what decrypts. Returns the re-sealed
-/// secrets, how many could not be decrypted, and the new cursor (`None`: nothing left).
-async fn reseal_next(state: &AppState, cursor: &Cursor, platform: Option<Uuid>) -> Result<(Vec<Resealed>, i64, Cursor), StoreError> {
-    let version = state.keyring.current_version();
+/// Reads the next batch after `cursor` not on `sealer`'s key and re-seals what decrypts
+/// with it. Returns the re-sealed secrets, how many could not be decrypted, and the new
+/// cursor (`None`: nothing left).
+async fn reseal_next(state: &AppState, sealer: &Sealer, cursor: &Cursor, platform: Option<Uuid>) -> Result<(Vec<Resealed>, i64, Cursor), StoreError> {
+    let version = sealer.version();
     let sealed = store::next_batch(&state.db, version, cursor, platform, BATCH).await?;
     let next = sealed.last().map(|s| (s.owner_id, s.field.as_str().to_owned()));
     let mut failed = 0;
@@ -115,7 +114,7 @@ async fn reseal_next(state: &AppState, cursor: &Cursor, platform: Option<Uuid>) 
                 owner_id: s.owner_id,
                 field: s.field,
                 old_version: s.key_version,
-                ciphertext: state.keyring.seal(&plaintext, &slot),
+                ciphertext: sealer.seal(&plaintext, &slot),
             }),
             Err(e) => {
                 failed += 1;
@@ -142,7 +141,18 @@ pub async fn work(state: &AppState, owner: Uuid, mut progress: impl FnMut(&Rotat
             return Ok(Some(job)); // another instance works on it
         }
         let started = Instant::now();
-        let (batch, failed, next) = reseal_next(state, &cursor, None).await?;
+        if job.target_version != state.keyring.current_version() {
+            // Another instance may have rotated a moment ago: look before giving up.
+            super::keys::refresh(&state.db, &state.keyring).await?;
+        }
+        let sealer = state.keyring.sealer();
+        if job.target_version != sealer.version() {
+            // The key changed under the job: stop; the rotation that changed it started a new one.
+            return Err(AppError::Conflict {
+                fields: FieldErrors::single("job", format!("the job re-encrypts to v{}, but the active key is now v{}: pause it and start a new one", job.target_version, sealer.version())),
+            });
+        }
+        let (batch, failed, next) = reseal_next(state, &sealer, &cursor, None).await?;
         let Some(next) = next else {
             if store::finish(&state.db, job.id, owner).await? {
                 let finished = store::latest(&state.db).await?.map(|(j, _)| j).unwrap_or(job);
@@ -155,16 +165,6 @@ pub async fn work(state: &AppState, owner: Uuid, mut progress: impl FnMut(&Rotat
             }
             continue;
         };
-        if job.target_version != state.keyring.current_version() {
-            // Another instance may have rotated a moment ago: look before giving up.
-            super::keys::refresh(&state.db, &state.keyring).await?;
-        }
-        if job.target_version != state.keyring.current_version() {
-            // The key changed under the job (restart with a newer key): stop; a new job is needed.
-            return Err(AppError::Conflict {
-                fields: FieldErrors::single("job", format!("the job re-encrypts to v{}, but the current key is now v{}: pause it and start a new one", job.target_version, state.keyring.current_version())),
-            });
-        }
         let p = Progress { job: job.id, owner, failed, cursor: &next, busy_seconds: started.elapsed().as_secs_f64() };
         if store::apply(&state.db, job.target_version, ENCRYPTIONS_REFUSE_AT, &batch, Some(p)).await?.is_none() {
             continue; // paused or taken over meanwhile: look again

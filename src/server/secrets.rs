@@ -45,8 +45,9 @@ pub async fn store_secret(
     let plaintext = value.expose_secret().as_bytes();
     check_size(plaintext)?;
     let slot = SecretSlot::platform_secret(platform_id, field);
-    let version = keyring.current_version();
-    store::put(db, platform_id, field, version, ENCRYPTIONS_REFUSE_AT, || keyring.seal(plaintext, &slot)).await?;
+    let sealer = keyring.sealer();
+    let version = sealer.version();
+    store::put(db, platform_id, field, version, ENCRYPTIONS_REFUSE_AT, || sealer.seal(plaintext, &slot)).await?;
     tracing::info!(platform.id = %platform_id, secret.field = %field, key.version = version, "secret stored");
     audit::record(db, caller, Action::SecretSet, Some(Target::platform(platform)), Outcome::Ok, Some(format!("{field}, key v{version}"))).await;
     Ok(())
@@ -91,10 +92,11 @@ pub async fn store_tokens(
         (None, false) => accounts::RefreshWrite::Delete,
     };
     let limit = if refreshing { ENCRYPTIONS_HARD_CAP } else { ENCRYPTIONS_REFUSE_AT };
-    let version = keyring.current_version();
+    let sealer = keyring.sealer();
+    let version = sealer.version();
     let seal = |account_id: Uuid, field: SecretField| {
         let value = if field == SecretField::RefreshToken { refresh.unwrap_or(access) } else { access };
-        keyring.seal(value.expose_secret().as_bytes(), &SecretSlot::account_token(account_id, field))
+        sealer.seal(value.expose_secret().as_bytes(), &SecretSlot::account_token(account_id, field))
     };
     let saved = accounts::save_tokens(db, platform_id, version, limit, write, facts, grant, seal).await?;
     if let Some(account_id) = saved {
@@ -107,8 +109,9 @@ pub async fn store_tokens(
 /// instance client's slot, with the registration (one transaction). `Conflict`: another
 /// request registered on this instance first.
 pub async fn store_instance_client(db: &Db, keyring: &Keyring, client: &InstanceClient, secret: &SecretString) -> Result<(), AppError> {
-    let version = keyring.current_version();
-    let seal = |id| keyring.seal(secret.expose_secret().as_bytes(), &SecretSlot::instance_client(id, SecretField::ClientSecret));
+    let sealer = keyring.sealer();
+    let version = sealer.version();
+    let seal = |id| sealer.seal(secret.expose_secret().as_bytes(), &SecretSlot::instance_client(id, SecretField::ClientSecret));
     instances::insert(db, client, version, ENCRYPTIONS_REFUSE_AT, seal).await?;
     Ok(())
 }
@@ -119,7 +122,8 @@ pub async fn store_instance_client(db: &Db, keyring: &Keyring, client: &Instance
 /// decrypt stays as it is (its account shows as needing a reconnect). Returns how many.
 pub async fn bind_legacy_tokens(db: &Db, keyring: &Keyring) -> Result<usize, String> {
     let unbound = store::unbound_tokens(db).await.map_err(|e| format!("cannot read the tokens to re-bind to accounts: {e}"))?;
-    let version = keyring.current_version();
+    let sealer = keyring.sealer();
+    let version = sealer.version();
     let mut bound = 0;
     for sealed in &unbound {
         super::keys::ensure(db, keyring, sealed.key_version).await;
@@ -130,7 +134,7 @@ pub async fn bind_legacy_tokens(db: &Db, keyring: &Keyring) -> Result<usize, Str
                 continue;
             }
         };
-        let ciphertext = keyring.seal(&plaintext, &SecretSlot::account_token(sealed.owner_id, sealed.field));
+        let ciphertext = sealer.seal(&plaintext, &SecretSlot::account_token(sealed.owner_id, sealed.field));
         match store::bind_to_account(db, sealed, version, ENCRYPTIONS_REFUSE_AT, ciphertext).await {
             Ok(true) => bound += 1,
             Ok(false) => {}

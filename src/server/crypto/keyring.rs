@@ -82,6 +82,30 @@ impl Keys {
     }
 }
 
+/// A snapshot of the keyring's keys that seals with one version ([`Keyring::sealer`]).
+pub struct Sealer(Arc<Keys>);
+
+impl Sealer {
+    pub fn version(&self) -> u32 {
+        self.0.current
+    }
+
+    pub fn seal(&self, plaintext: &[u8], slot: &SecretSlot) -> Vec<u8> {
+        let mut nonce = [0u8; NONCE_LEN];
+        rand::rngs::OsRng.fill_bytes(&mut nonce);
+        let keys = &self.0;
+        let key = &keys.by_version[&keys.current];
+        let mut out = envelope::layout(keys.current, &nonce, plaintext);
+        let body_end = out.len() - TAG_LEN;
+        let tag = key
+            .cipher
+            .encrypt_inout_detached(&Array::from(nonce), slot.aad(keys.current).as_bytes(), (&mut out[HEADER_LEN..body_end]).into())
+            .expect("AES-GCM encrypts any plaintext under 64 GiB");
+        out[body_end..].copy_from_slice(&tag);
+        out
+    }
+}
+
 impl Keyring {
     /// `keys` must contain `current`.
     pub fn new(current: u32, keys: &BTreeMap<u32, EncryptionKey>) -> Self {
@@ -119,18 +143,14 @@ impl Keyring {
     /// Encrypts `plaintext` for `slot` with the current key and a fresh random nonce from
     /// the operating system.
     pub fn seal(&self, plaintext: &[u8], slot: &SecretSlot) -> Vec<u8> {
-        let mut nonce = [0u8; NONCE_LEN];
-        rand::rngs::OsRng.fill_bytes(&mut nonce);
-        let keys = self.keys.load();
-        let key = &keys.by_version[&keys.current];
-        let mut out = envelope::layout(keys.current, &nonce, plaintext);
-        let body_end = out.len() - TAG_LEN;
-        let tag = key
-            .cipher
-            .encrypt_inout_detached(&Array::from(nonce), slot.aad(keys.current).as_bytes(), (&mut out[HEADER_LEN..body_end]).into())
-            .expect("AES-GCM encrypts any plaintext under 64 GiB");
-        out[body_end..].copy_from_slice(&tag);
-        out
+        self.sealer().seal(plaintext, slot)
+    }
+
+    /// The keys as they are now, for one write: the version it names (the row's
+    /// `key_version`, the key counted) and the key it seals with agree even if another key
+    /// is installed meanwhile.
+    pub fn sealer(&self) -> Sealer {
+        Sealer(self.keys.load_full())
     }
 
     /// Decrypts an envelope sealed for `slot`. Any change to its bytes, or opening it in
@@ -225,6 +245,18 @@ mod tests {
         assert_eq!(sealed.len(), HEADER_LEN + TOKEN.len() + TAG_LEN);
         assert_eq!(Keyring::key_version_of(&sealed), Some(1));
         assert!(!sealed.windows(TOKEN.len()).any(|w| w == TOKEN), "ciphertext must not contain the plaintext");
+        assert_eq!(ring.open(&sealed, &s).unwrap().as_slice(), TOKEN);
+    }
+
+    #[test]
+    fn a_sealer_keeps_the_version_it_was_taken_with() {
+        let ring = ring(1, &[(1, 1)]);
+        let s = slot(SecretField::ApiKey);
+        let sealer = ring.sealer();
+        ring.install(2, &[(1, key(1)), (2, key(2))].into_iter().collect());
+        let sealed = sealer.seal(TOKEN, &s);
+        assert_eq!((sealer.version(), Keyring::key_version_of(&sealed)), (1, Some(1)), "the row's version and the envelope's agree");
+        assert_eq!(Keyring::key_version_of(&ring.seal(TOKEN, &s)), Some(2), "the keyring itself seals with the key installed");
         assert_eq!(ring.open(&sealed, &s).unwrap().as_slice(), TOKEN);
     }
 

@@ -7,7 +7,7 @@ mod keyring;
 mod root;
 
 pub use envelope::{SecretSlot, FORMAT_V1, HEADER_LEN, TAG_LEN};
-pub use keyring::{check_value, CryptoError, Keyring};
+pub use keyring::{check_value, CryptoError, Keyring, Sealer};
 pub use root::{RootKey, RootSource, UnwrapError};
 
 /// Encryptions with one key after which the keys view warns (NIST SP 800-38D caps

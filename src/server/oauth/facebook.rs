@@ -134,8 +134,8 @@ pub async fn begin(state: &AppState, caller: &Caller, platform: &Platform, code:
     let plaintext = Zeroizing::new(serde_json::to_vec(&offer).map_err(|e| TokenError::App(crate::server::error::internal(e)))?);
     drop(offer);
     let id = Uuid::now_v7();
-    let version = state.keyring.current_version();
-    let sealed = state.keyring.seal(&plaintext, &SecretSlot::page_pick(id));
+    let sealer = state.keyring.sealer();
+    let (version, sealed) = (sealer.version(), sealer.seal(&plaintext, &SecretSlot::page_pick(id)));
     let expires_at = crate::server::clock::from_now(std::time::Duration::from_secs(PICK_MINUTES * 60));
     picks::insert(&state.db, id, platform.id, user_id, expires_at, version, ENCRYPTIONS_REFUSE_AT, sealed).await.map_err(TokenError::from)?;
     Ok(id)
