@@ -140,7 +140,7 @@ async fn keys_status(config: config::Config) -> Result<(), String> {
 }
 
 async fn keys_retire(config: config::Config, version: String) -> Result<(), String> {
-    let number = version.trim_start_matches(['v', 'V']).parse::<u32>().map_err(|_| format!("{version} is not a key version: give it as keys status shows it, e.g. v2"))?;
+    let number = keyport::domain::parse_key_version(&version).ok_or_else(|| format!("{version} is not a key version: give it as keys status shows it, e.g. v2"))?;
     let state = AppState::prepare(config).await?;
     let retired = keyport::server::keys::retire(&state, &command_line(), number).await.map_err(|e| e.to_string());
     state.db.close().await;

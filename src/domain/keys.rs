@@ -24,6 +24,12 @@ wire_enum! {
     }
 }
 
+/// A key version as people write it, with or without its `v` (`2`, `v2`, as `keys status`
+/// and the panel show it).
+pub fn parse_key_version(text: &str) -> Option<u32> {
+    text.strip_prefix(['v', 'V']).unwrap_or(text).parse().ok()
+}
+
 /// A re-encryption job: every secret not on `target_version` re-sealed with it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -131,6 +137,12 @@ mod tests {
         assert!(steps[0].starts_with("1 secret still uses v1, which is not available") && steps[0].contains("ENCRYPTION_KEY_V1"), "{steps:?}");
         let steps = KeyPanel::advise(1, &[version(1, Active, true, 4)]);
         assert!(steps[0].contains("Rotate now"), "{steps:?}");
+    }
+
+    #[test]
+    fn key_versions_are_read_with_or_without_their_v() {
+        assert_eq!(["2", "v2", "V2", "v17"].map(parse_key_version), [Some(2), Some(2), Some(2), Some(17)]);
+        assert_eq!(["", "v", "vv2", " v2", "two", "-1", "v4294967296"].map(parse_key_version), [None; 7]);
     }
 
     #[test]

@@ -26,7 +26,7 @@ pub(crate) use enums::wire_enum;
 pub use error::{AppError, FieldError, FieldErrors};
 pub use id::parse_id;
 pub use import::{ImportProblem, ImportReport};
-pub use keys::{AttentionAction, AttentionItem, AttentionPage, JobState, KeyPanel, KeyState, RotationJob};
+pub use keys::{parse_key_version, AttentionAction, AttentionItem, AttentionPage, JobState, KeyPanel, KeyState, RotationJob};
 pub use media::{file_problem, media_problem, size, Attached, Media, MediaLimits, MediaPick, MediaType, ALT_MAX, MEDIA_PER_POST_MAX};
 pub use oauth::{parse_board_id, parse_subreddit, Account, Board, OauthSettings, OauthSettingsForm, OauthView, PageChoice, PagePick, ProviderChoice, ProviderKey};
 pub use slots::{weekdays, PostingSlots};

@@ -74,13 +74,12 @@ impl RootKey {
         if wrapped.len() != WRAPPED_LEN {
             return Err(refused);
         }
-        let (nonce, rest) = wrapped.split_at(12);
-        let (body_bytes, tag) = rest.split_at(32);
+        let Some((nonce, rest)) = wrapped.split_first_chunk::<12>() else { return Err(refused) };
+        let Some((body_bytes, tag)) = rest.split_last_chunk::<16>() else { return Err(refused) };
         let mut body = Zeroizing::new([0u8; 32]);
         body.copy_from_slice(body_bytes);
-        let (nonce, tag): ([u8; 12], [u8; 16]) = (nonce.try_into().expect("12 bytes"), tag.try_into().expect("16 bytes"));
         self.cipher
-            .decrypt_inout_detached(&Array::from(nonce), aad(version).as_bytes(), (&mut body[..]).into(), &Array::from(tag))
+            .decrypt_inout_detached(&Array::from(*nonce), aad(version).as_bytes(), (&mut body[..]).into(), &Array::from(*tag))
             .map_err(|_| refused)?;
         Ok(EncryptionKey::from_bytes(*body))
     }

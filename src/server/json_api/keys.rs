@@ -2,7 +2,7 @@
 
 use super::{openapi::ErrorBody, parse_body, read_json_object, Admin, ApiError, ApiResult};
 use crate::{
-    domain::{AppError, KeyPanel, RotationJob},
+    domain::{parse_key_version, AppError, KeyPanel, RotationJob},
     server::{keys, rotation, state::AppState},
 };
 use axum::{
@@ -58,10 +58,7 @@ async fn rotate_key(Admin(_, caller): Admin, State(state): State<AppState>, head
         (status = 409, description = "It is the active key, or secrets still use it", body = ErrorBody),
     ))]
 async fn retire_key(Admin(_, caller): Admin, State(state): State<AppState>, Path(version): Path<String>) -> ApiResult<StatusCode> {
-    let version = version
-        .trim_start_matches(['v', 'V'])
-        .parse::<u32>()
-        .map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, AppError::invalid("version", "must be a key version such as 2")))?;
+    let version = parse_key_version(&version).ok_or_else(|| ApiError::new(StatusCode::BAD_REQUEST, AppError::invalid("version", "must be a key version such as 2")))?;
     keys::retire(&state, &caller, version).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -9,7 +9,6 @@ use chrono::{DateTime, Utc};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyUsage {
     pub version: u32,
-    pub check_value: String,
     pub encryptions: i64,
     /// How many stored secrets are encrypted with this version.
     pub secrets: i64,
@@ -165,9 +164,9 @@ pub async fn retire(db: &Db, version: u32) -> Result<Retired, StoreError> {
 
 /// Every key version the database has seen, with its counts, oldest first.
 pub async fn usage(db: &Db) -> Result<Vec<KeyUsage>, StoreError> {
-    let rows: Vec<(i32, String, i64, i64)> = on_db!(db, |pool| {
+    let rows: Vec<(i32, i64, i64)> = on_db!(db, |pool| {
         sqlx::query_as(
-            "SELECT k.version, k.check_value, k.encryptions, \
+            "SELECT k.version, k.encryptions, \
                     (SELECT COUNT(*) FROM secrets s WHERE s.key_version = k.version) \
              FROM encryption_keys k ORDER BY k.version",
         )
@@ -176,7 +175,7 @@ pub async fn usage(db: &Db) -> Result<Vec<KeyUsage>, StoreError> {
     })?;
     Ok(rows
         .into_iter()
-        .map(|(version, check_value, encryptions, secrets)| KeyUsage { version: version as u32, check_value, encryptions, secrets })
+        .map(|(version, encryptions, secrets)| KeyUsage { version: version as u32, encryptions, secrets })
         .collect())
 }
 
