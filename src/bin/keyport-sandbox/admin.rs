@@ -57,9 +57,15 @@ pub struct RevokeQuery {
     account: Option<String>,
 }
 
-/// `POST /admin/revoke-all[?account=NAME]`.
+/// `POST /admin/revoke-all[?account=NAME]`; without an account, the Vault personality's
+/// AppRole tokens too.
 pub async fn revoke_all(State(app): State<AppState>, axum::extract::Query(query): axum::extract::Query<RevokeQuery>) -> StatusCode {
-    app.store().revoke_all(query.account.as_deref());
+    let mut store = app.store();
+    store.revoke_all(query.account.as_deref());
+    if query.account.is_none() {
+        store.vault.revoke_tokens();
+    }
+    drop(store);
     tracing::info!(account = ?query.account, "grants revoked");
     StatusCode::NO_CONTENT
 }

@@ -13,6 +13,8 @@ pub enum Endpoint {
     Posts,
     /// Media uploads (`POST /api/media`, `/api/v2/media`).
     Media,
+    /// The Vault personality's transit encrypt and decrypt.
+    Vault,
 }
 
 impl FromStr for Endpoint {
@@ -25,7 +27,8 @@ impl FromStr for Endpoint {
             "userinfo" => Self::Userinfo,
             "posts" => Self::Posts,
             "media" => Self::Media,
-            other => return Err(format!("unknown endpoint {other:?} (expected authorize, token, revoke, userinfo, posts or media)")),
+            "vault" => Self::Vault,
+            other => return Err(format!("unknown endpoint {other:?} (expected authorize, token, revoke, userinfo, posts, media or vault)")),
         })
     }
 }

@@ -33,6 +33,7 @@ mod state;
 mod store;
 mod threads_media;
 mod urlenc;
+mod vault;
 mod x;
 mod x_media;
 
@@ -64,6 +65,9 @@ struct Cli {
     /// renewed; Meta's rule is a day, tests set 0.
     #[arg(long, default_value_t = 86_400)]
     min_renew_age: u64,
+    /// Lifetime in seconds of a token the Vault personality's AppRole login grants.
+    #[arg(long, default_value_t = 3600)]
+    vault_token_ttl: u64,
     /// Preload a fault, e.g. `token=500:2`; may be repeated.
     #[arg(long = "fault", value_name = "ENDPOINT=MODE[:COUNT]", value_parser = parse_fault_plan)]
     faults: Vec<FaultPlan>,
@@ -97,6 +101,7 @@ async fn main() -> ExitCode {
 
     let mut store = store::Store::new(cli.token_ttl);
     store.min_renew_age = std::time::Duration::from_secs(cli.min_renew_age);
+    store.vault.token_ttl = std::time::Duration::from_secs(cli.vault_token_ttl);
     for plan in cli.faults {
         store.faults.push(plan);
     }
@@ -199,6 +204,10 @@ fn router(app: state::AppState) -> Router {
         // The Meta personality (meta.rs): Facebook Login and the Graph API's Page paths.
         .route("/meta/{version}/{node}", get(meta::node))
         .route("/meta/{version}/{node}/{edge}", axum::routing::any(meta::edge))
+        // The Vault personality (vault.rs): transit encrypt/decrypt/rotate and AppRole login.
+        .route("/vault/v1/auth/approle/login", post(vault::login))
+        .route("/vault/v1/{mount}/{operation}/{name}", post(vault::operate))
+        .route("/vault/v1/{mount}/keys/{name}/{action}", post(vault::manage))
         .route("/faults", post(admin::add_fault).delete(admin::clear_faults))
         .route("/admin/revoke-all", post(admin::revoke_all))
         .route("/admin/config", post(admin::config))

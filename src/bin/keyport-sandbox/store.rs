@@ -166,6 +166,8 @@ pub struct Store {
     pub containers: HashMap<String, crate::threads_media::Container>,
     /// Bluesky sessions (bluesky.rs).
     pub bluesky: crate::bluesky::Sessions,
+    /// The Vault personality's transit keys and AppRole tokens (vault.rs).
+    pub vault: crate::vault::Vault,
 }
 
 impl Store {
@@ -189,6 +191,7 @@ impl Store {
             linkedin_videos: crate::linkedin_video::Videos::default(),
             containers: HashMap::new(),
             bluesky: Default::default(),
+            vault: crate::vault::Vault::default(),
         }
     }
 
