@@ -8,7 +8,7 @@ use super::{
     audit::{self, Action, Outcome, Target, TargetKind},
     auth::Caller,
     config::{EncryptionKey, KeyConfig},
-    crypto::{check_value, Keyring, RootKey},
+    crypto::{check_value, Keyring, RootError, RootKey},
     db::Db,
     rotation,
     state::AppState,
@@ -23,21 +23,23 @@ use std::collections::BTreeMap;
 /// unwraps is refused with the sentence that says what to set, unless
 /// `ENCRYPTION_KEY_PREVIOUS` unwraps it, in which case it is rewrapped under the new root.
 pub async fn open(db: &Db, config: &KeyConfig) -> Result<Keyring, String> {
-    let seed = config.by_version.get(&config.current).expect("the configuration holds ENCRYPTION_KEY");
-    let root = RootKey::local(seed);
+    let root = RootKey::from_config(&config.root, config.by_version.get(&config.current))?;
     let previous = config.previous.as_ref().map(RootKey::local);
     let db_error = |e: StoreError| format!("DATABASE_URL: cannot read or write the data keys ({e}).");
+    let root_error = |e: RootError| format!("the root key ({}) cannot be used: {e}.", root.describe());
 
     let mut rows = store::rows(db).await.map_err(db_error)?;
     if rows.is_empty() {
         let key = EncryptionKey::random();
-        store::insert(db, config.current, KeyState::Active, &check_value(key.bytes()), &root.wrap(config.current, &key)).await.map_err(db_error)?;
+        let wrapped = root.wrap(config.current, &key).await.map_err(root_error)?;
+        store::insert(db, config.current, KeyState::Active, &check_value(key.bytes()), &wrapped).await.map_err(db_error)?;
         rows = store::rows(db).await.map_err(db_error)?;
     }
     let bringing_over = !rows.iter().any(|r| r.state == KeyState::Active);
     if bringing_over {
         for (&version, key) in config.by_version.iter().filter(|(v, _)| !rows.iter().any(|r| r.version == **v)) {
-            store::insert(db, version, KeyState::DecryptOnly, &check_value(key.bytes()), &root.wrap(version, key)).await.map_err(db_error)?;
+            let wrapped = root.wrap(version, key).await.map_err(root_error)?;
+            store::insert(db, version, KeyState::DecryptOnly, &check_value(key.bytes()), &wrapped).await.map_err(db_error)?;
         }
         rows = store::rows(db).await.map_err(db_error)?;
     }
@@ -47,19 +49,29 @@ pub async fn open(db: &Db, config: &KeyConfig) -> Result<Keyring, String> {
     let mut used_previous = false;
     for row in rows.iter().filter(|r| r.state != KeyState::Retired) {
         let key = match &row.wrapped {
-            Some(wrapped) => match root.unwrap(row.version, wrapped) {
-                Ok(key) => key,
-                Err(_) => {
-                    let key = previous.as_ref().and_then(|p| p.unwrap(row.version, wrapped).ok()).ok_or_else(|| wrong_root(row.version, previous.is_some()))?;
-                    used_previous = true;
-                    rewrapped.push((row.version, Some(wrapped.clone()), root.wrap(row.version, &key)));
+            Some(wrapped) => match root.unwrap(row.version, wrapped).await {
+                Ok(key) => {
+                    if let Some(fresh) = root.rewrapped_if_older(row.version, &key, wrapped).await.map_err(root_error)? {
+                        rewrapped.push((row.version, Some(wrapped.clone()), fresh));
+                    }
                     key
                 }
+                Err(RootError::Refused { .. }) => {
+                    let unwrapped = match &previous {
+                        Some(previous) => previous.unwrap(row.version, wrapped).await.ok(),
+                        None => None,
+                    };
+                    let key = unwrapped.ok_or_else(|| wrong_root(row.version, previous.is_some(), &root))?;
+                    used_previous = true;
+                    rewrapped.push((row.version, Some(wrapped.clone()), root.wrap(row.version, &key).await.map_err(root_error)?));
+                    key
+                }
+                Err(e) => return Err(root_error(e)),
             },
             // From before data keys: its variable supplies it, once.
             None => match config.by_version.get(&row.version) {
                 Some(key) => {
-                    rewrapped.push((row.version, None, root.wrap(row.version, key)));
+                    rewrapped.push((row.version, None, root.wrap(row.version, key).await.map_err(root_error)?));
                     EncryptionKey::from_bytes(*key.bytes())
                 }
                 None => continue, // lost before it was wrapped: its secrets say "not available"
@@ -75,7 +87,7 @@ pub async fn open(db: &Db, config: &KeyConfig) -> Result<Keyring, String> {
         store::activate_if_none(db, config.current).await.map_err(db_error)?;
     }
     if config.previous.is_some() && !used_previous {
-        tracing::warn!("ENCRYPTION_KEY_PREVIOUS is set, but every data key unwraps with ENCRYPTION_KEY: remove ENCRYPTION_KEY_PREVIOUS");
+        tracing::warn!("ENCRYPTION_KEY_PREVIOUS is set, but every data key unwraps with the root key: remove ENCRYPTION_KEY_PREVIOUS");
     }
     for version in config.by_version.keys().filter(|v| **v != config.current && rows.iter().any(|r| r.version == **v && r.wrapped.is_some())) {
         tracing::warn!("ENCRYPTION_KEY_V{version} is no longer read (data key v{version} is wrapped in the database): remove it");
@@ -89,12 +101,20 @@ pub async fn open(db: &Db, config: &KeyConfig) -> Result<Keyring, String> {
         ));
     }
     if !rewrapped.is_empty() {
-        tracing::info!(keys = rewrapped.len(), "data keys wrapped under the root key");
+        tracing::info!(keys = rewrapped.len(), root = %root.describe(), "data keys wrapped under the root key");
     }
     Ok(Keyring::with_root(root, active, &keys))
 }
 
-fn wrong_root(version: u32, had_previous: bool) -> String {
+fn wrong_root(version: u32, had_previous: bool, root: &RootKey) -> String {
+    if let RootKey::Transit(_) = root {
+        return format!(
+            "the root key ({}) does not unwrap data key v{version}: it is not the key the data keys were wrapped with. \
+             If they were wrapped by ENCRYPTION_KEY until now, set that key as ENCRYPTION_KEY_PREVIOUS for one start so \
+             they are rewrapped in Vault (docs/encryption.md, \"Changing the root key\").",
+            root.describe()
+        );
+    }
     if had_previous {
         format!(
             "neither ENCRYPTION_KEY nor ENCRYPTION_KEY_PREVIOUS unwraps data key v{version}: one of them must be the key \
@@ -139,9 +159,15 @@ pub async fn refresh(db: &Db, keyring: &Keyring) -> Result<bool, StoreError> {
     }
     let mut keys = BTreeMap::new();
     for row in live {
-        match root.unwrap(row.version, row.wrapped.as_deref().unwrap_or_default()) {
+        match root.unwrap(row.version, row.wrapped.as_deref().unwrap_or_default()).await {
             Ok(key) if check_value(key.bytes()) == row.check_value => {
                 keys.insert(row.version, key);
+            }
+            // Installing without it would make its secrets unreadable here: keep the keys
+            // held, try again next round.
+            Err(RootError::Unavailable(why)) => {
+                tracing::warn!(key.version = row.version, %why, "cannot unwrap a data key just now; the keys held stay in use");
+                return Ok(false);
             }
             _ => tracing::error!(key.version = row.version, "data key does not unwrap with this server's root key: its secrets cannot be opened here"),
         }
@@ -179,7 +205,8 @@ pub async fn rotate(state: &AppState, caller: &Caller, from: Option<u32>) -> Res
     let rows = store::rows(db).await?;
     let version = rows.iter().map(|r| r.version).max().unwrap_or(0).checked_add(1).ok_or_else(|| AppError::Unavailable { message: "no key version is left".into() })?;
     let key = EncryptionKey::random();
-    if !store::rotate(db, active, version, &check_value(key.bytes()), &root.wrap(version, &key)).await? {
+    let wrapped = root.wrap(version, &key).await.map_err(|e| AppError::Unavailable { message: format!("the root key ({}) cannot wrap a new data key: {e}", root.describe()) })?;
+    if !store::rotate(db, active, version, &check_value(key.bytes()), &wrapped).await? {
         refresh(db, keyring).await?;
         return Err(StoreError::Duplicate(Unique::ActiveKey).into());
     }

@@ -37,9 +37,7 @@ pub async fn panel(state: &AppState) -> Result<KeyPanel, AppError> {
         next_steps: KeyPanel::advise(current_version, &versions),
         current_version,
         versions,
-        root_source: match root.map(|r| r.source()) {
-            Some(super::crypto::RootSource::Local) | None => "ENCRYPTION_KEY (local)".to_owned(),
-        },
+        root_source: root.map(|r| r.describe()).unwrap_or_else(|| "ENCRYPTION_KEY (local)".to_owned()),
         root_check_value: root.map(|r| r.check_value().to_owned()).unwrap_or_default(),
         rotate_every_days: state.config.keys.rotate_every.map(|d| d.as_secs() / 86_400),
         job,

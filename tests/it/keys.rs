@@ -4,14 +4,12 @@
 
 use crate::common;
 
-use common::{rotate, Blank, TestApp, TEST_KEY};
+use common::{open_api_key, put_api_key, rotate, Blank, TestApp, TEST_KEY};
 use keyport::{
     domain::{KeyState, SecretField},
     on_db,
     server::{config::EncryptionKey, crypto::{Keyring, SecretSlot}, db::Db, keys, rotation, secrets, state::AppState},
 };
-use reqwest::Method;
-use secrecy::ExposeSecret;
 use serde_json::json;
 use uuid::Uuid;
 
@@ -25,24 +23,12 @@ on_both_backends!(
     the_schedule_rotates_an_old_key,
 );
 
-async fn put_secret(app: &TestApp, name: &str, value: &str) -> Uuid {
-    let p = app.create_platform(json!({"name": name, "auth_type": "api_key"})).await;
-    let id = p["id"].as_str().unwrap();
-    let (status, body) = app.send_json(Method::PUT, &format!("/api/platforms/{id}/secrets/api_key"), json!({"value": value})).await;
-    assert_eq!(status, 200, "{body}");
-    id.parse().unwrap()
-}
-
-async fn open(app: &TestApp, id: Uuid) -> String {
-    secrets::resolve(&app.db, &app.state.keyring, id, SecretField::ApiKey).await.unwrap().expose_secret().to_owned()
-}
-
 async fn key_rows(db: &Db) -> Vec<(i32, String, Option<Vec<u8>>)> {
     on_db!(db, |pool| sqlx::query_as("SELECT version, state, wrapped FROM encryption_keys ORDER BY version").fetch_all(pool).await).unwrap()
 }
 
 async fn rotate_now_reaches_a_second_instance_without_a_restart(app: TestApp) {
-    let before = put_secret(&app, "Before", "sealed-with-v1").await;
+    let before = put_api_key(&app, "Before", "sealed-with-v1").await;
     let second = app.reopen(&[("ENCRYPTION_KEY", TEST_KEY)]).await;
     let (status, job) = app.post_json("/api/keys/rotate", json!({"from": 1})).await;
     assert_eq!(status, 201, "{job}");
@@ -53,10 +39,10 @@ async fn rotate_now_reaches_a_second_instance_without_a_restart(app: TestApp) {
     // KEY_REFRESH_SECONDS) picks the key up, and from then on it seals with it.
     assert_eq!(second.state.keyring.current_version(), 1);
     assert!(keys::refresh(&second.db, &second.state.keyring).await.unwrap(), "the round found a change");
-    let after = put_secret(&second, "After", "sealed-with-v2").await;
+    let after = put_api_key(&second, "After", "sealed-with-v2").await;
     let (_, body) = second.get_json(&format!("/api/platforms/{after}/credentials")).await;
     assert_eq!(body["credentials"]["secrets"][0]["key_version"], 2, "{body}");
-    assert_eq!((open(&second, before).await, open(&app, after).await), ("sealed-with-v1".into(), "sealed-with-v2".into()));
+    assert_eq!((open_api_key(&second, before).await, open_api_key(&app, after).await), ("sealed-with-v1".into(), "sealed-with-v2".into()));
 
     // The job moves the old secret; then v1 can be retired, and both instances drop it.
     rotation::work(&app.state, Uuid::now_v7(), |_| {}).await.unwrap();
@@ -65,7 +51,7 @@ async fn rotate_now_reaches_a_second_instance_without_a_restart(app: TestApp) {
     keys::refresh(&app.db, &app.state.keyring).await.unwrap();
     for instance in [&app, &second] {
         assert_eq!(instance.state.keyring.versions().into_iter().map(|(v, _)| v).collect::<Vec<_>>(), [2]);
-        assert_eq!(open(instance, before).await, "sealed-with-v1");
+        assert_eq!(open_api_key(instance, before).await, "sealed-with-v1");
     }
     let rows = key_rows(&app.db).await;
     assert_eq!(rows.iter().map(|(v, s, w)| (*v, s.as_str(), w.is_some())).collect::<Vec<_>>(), [(1, "retired", false), (2, "active", true)]);
@@ -76,7 +62,7 @@ async fn rotate_now_reaches_a_second_instance_without_a_restart(app: TestApp) {
 }
 
 async fn two_rotate_presses_at_once_make_one_key(app: TestApp) {
-    put_secret(&app, "Kept", "one-secret").await;
+    put_api_key(&app, "Kept", "one-secret").await;
     let second = app.reopen(&[("ENCRYPTION_KEY", TEST_KEY)]).await;
     let (a, b) = tokio::join!(app.post_json("/api/keys/rotate", json!({"from": 1})), second.post_json("/api/keys/rotate", json!({"from": 1})));
     let mut statuses = [a.0, b.0];
@@ -95,9 +81,9 @@ async fn two_rotate_presses_at_once_make_one_key(app: TestApp) {
 }
 
 async fn a_new_root_key_rewraps_only_the_data_keys(app: TestApp) {
-    let id = put_secret(&app, "Survivor", "sealed-before-the-root-changed").await;
+    let id = put_api_key(&app, "Survivor", "sealed-before-the-root-changed").await;
     rotate(&app).await;
-    let second = put_secret(&app, "Second", "sealed-with-v2").await;
+    let second = put_api_key(&app, "Second", "sealed-with-v2").await;
     let secrets_before: Vec<(Vec<u8>,)> = on_db!(&app.db, |pool| sqlx::query_as("SELECT ciphertext FROM secrets ORDER BY ciphertext").fetch_all(pool).await).unwrap();
     let wrapped_before = key_rows(&app.db).await;
 
@@ -113,18 +99,18 @@ async fn a_new_root_key_rewraps_only_the_data_keys(app: TestApp) {
     }
     let secrets_after: Vec<(Vec<u8>,)> = on_db!(&app.db, |pool| sqlx::query_as("SELECT ciphertext FROM secrets ORDER BY ciphertext").fetch_all(pool).await).unwrap();
     assert_eq!(secrets_before, secrets_after, "O(keys): no secret was touched");
-    assert_eq!(open(&rewrapped, id).await, "sealed-before-the-root-changed");
+    assert_eq!(open_api_key(&rewrapped, id).await, "sealed-before-the-root-changed");
 
     // The restart with the new root alone; the old root is now refused in turn.
     let only_new = app.reopen(&[("ENCRYPTION_KEY", NEW_ROOT)]).await;
-    assert_eq!((open(&only_new, id).await, open(&only_new, second).await), ("sealed-before-the-root-changed".into(), "sealed-with-v2".into()));
+    assert_eq!((open_api_key(&only_new, id).await, open_api_key(&only_new, second).await), ("sealed-before-the-root-changed".into(), "sealed-with-v2".into()));
     assert_eq!(only_new.state.keyring.current_version(), 2);
     let old_root = AppState::prepare(app.config_with(&[("ENCRYPTION_KEY", TEST_KEY)])).await.err().unwrap();
     assert!(old_root.starts_with("ENCRYPTION_KEY does not unwrap data key v1"), "{old_root}");
 }
 
 async fn a_key_is_retired_only_when_nothing_uses_it(app: TestApp) {
-    let id = put_secret(&app, "Holder", "keeps-v1-busy").await;
+    let id = put_api_key(&app, "Holder", "keeps-v1-busy").await;
     rotate(&app).await;
     let retire = |version: &str| {
         let path = format!("/api/keys/{version}/retire");
@@ -145,7 +131,7 @@ async fn a_key_is_retired_only_when_nothing_uses_it(app: TestApp) {
     rotation::work(&app.state, Uuid::now_v7(), |_| {}).await.unwrap();
     assert_eq!(retire("v1").await.0, 204);
     assert_eq!(retire("1").await.0, 404, "retired already");
-    assert_eq!(open(&app, id).await, "keeps-v1-busy");
+    assert_eq!(open_api_key(&app, id).await, "keeps-v1-busy");
     // A write sealed with a retired key (an instance that had not seen the rotation) is
     // refused, not stored under a key nobody holds.
     let stale = Keyring::new(1, &[(1, EncryptionKey::from_bytes([9; 32]))].into_iter().collect());
@@ -197,12 +183,12 @@ async fn a_database_from_before_data_keys_is_brought_over(blank: Blank) {
     db.close().await;
 
     let app = blank.serve_with(&[("ENCRYPTION_KEY", NEW_ROOT), ("ENCRYPTION_KEY_VERSION", "2"), ("ENCRYPTION_KEY_V1", TEST_KEY)]).await;
-    assert_eq!((open(&app, p1).await, open(&app, p2).await), ("Under v1".into(), "Under v2".into()));
+    assert_eq!((open_api_key(&app, p1).await, open_api_key(&app, p2).await), ("Under v1".into(), "Under v2".into()));
     let rows = key_rows(&app.db).await;
     assert_eq!(rows.iter().map(|(v, s, w)| (*v, s.as_str(), w.is_some())).collect::<Vec<_>>(), [(1, "decrypt_only", true), (2, "active", true)]);
     // The old variables can go: the data keys are in the database now.
     let after = app.reopen(&[("ENCRYPTION_KEY", NEW_ROOT)]).await;
-    assert_eq!((open(&after, p1).await, open(&after, p2).await), ("Under v1".into(), "Under v2".into()));
+    assert_eq!((open_api_key(&after, p1).await, open_api_key(&after, p2).await), ("Under v1".into(), "Under v2".into()));
     let versions = secrets::key_versions(&after.db, &after.state.keyring).await.unwrap();
     assert_eq!(versions.iter().map(|v| (v.version, v.state, v.available)).collect::<Vec<_>>(), [(1, KeyState::DecryptOnly, true), (2, KeyState::Active, true)]);
     assert_eq!(rotate(&after).await.target_version, 3, "and Rotate goes on from there");

@@ -31,4 +31,5 @@ mod rotation;
 mod secrets;
 mod slots;
 mod startup;
+mod vault;
 mod x;

@@ -38,9 +38,10 @@ impl fmt::Debug for EncryptionKey {
 }
 
 /// Reads `ENCRYPTION_KEY` (the current version) and `ENCRYPTION_KEY_V{n}` (older ones), each
-/// from the variable or from the file its `_FILE` twin names. `None` when the current key is
-/// missing or any key is unusable; the reasons go to `errors`.
-pub(super) fn read_keys(vars: &HashMap<String, String>, current: u32, errors: &mut Vec<String>) -> Option<BTreeMap<u32, EncryptionKey>> {
+/// from the variable or from the file its `_FILE` twin names. `None` when any key is
+/// unusable, or the current key is missing and `required` (it seeds the local root key);
+/// the reasons go to `errors`.
+pub(super) fn read_keys(vars: &HashMap<String, String>, current: u32, required: bool, errors: &mut Vec<String>) -> Option<BTreeMap<u32, EncryptionKey>> {
     let before = errors.len();
     // (version, variable): the current key first within its version.
     let mut names: Vec<(u32, String)> = vec![(current, "ENCRYPTION_KEY".to_owned())];
@@ -63,7 +64,7 @@ pub(super) fn read_keys(vars: &HashMap<String, String>, current: u32, errors: &m
     for (version, name) in names {
         let Ok(text) = read_key_text(vars, &name, errors) else { continue };
         let Some(text) = text else {
-            if name == "ENCRYPTION_KEY" {
+            if name == "ENCRYPTION_KEY" && required {
                 errors.push(
                     "ENCRYPTION_KEY is not set: generate one with `keyport keys generate` and put it in .env, or name a \
                      file holding it in ENCRYPTION_KEY_FILE (`make run` creates .env with a fresh key)."
@@ -97,7 +98,7 @@ pub(super) fn read_keys(vars: &HashMap<String, String>, current: u32, errors: &m
         }
         keys.insert(version, (name, key));
     }
-    (errors.len() == before && keys.contains_key(&current)).then(|| keys.into_iter().map(|(v, (_, k))| (v, k)).collect())
+    (errors.len() == before && (keys.contains_key(&current) || !required)).then(|| keys.into_iter().map(|(v, (_, k))| (v, k)).collect())
 }
 
 /// `ENCRYPTION_KEY_PREVIOUS[_FILE]`: the root key's former `ENCRYPTION_KEY`, for rewrapping.
@@ -141,7 +142,7 @@ pub(super) fn read_legacy_keys(vars: &HashMap<String, String>, errors: &mut Vec<
 
 /// The key text from `NAME`, or from the file `NAME_FILE` points at (not both); `Ok(None)`
 /// when neither is set, `Err` when the problem is already in `errors`.
-fn read_key_text(vars: &HashMap<String, String>, name: &str, errors: &mut Vec<String>) -> Result<Option<Zeroizing<String>>, ()> {
+pub(super) fn read_key_text(vars: &HashMap<String, String>, name: &str, errors: &mut Vec<String>) -> Result<Option<Zeroizing<String>>, ()> {
     let value = vars.get(name).map(|v| v.trim()).filter(|v| !v.is_empty());
     let file_var = format!("{name}_FILE");
     let file = vars.get(&file_var).map(|v| v.trim()).filter(|v| !v.is_empty());

@@ -3,8 +3,10 @@
 //! concern; the keys are read in `keys`.
 
 mod keys;
+mod root;
 
 pub use keys::{generate_key, EncryptionKey};
+pub use root::{RootConfig, VaultAuth, VaultConfig};
 use keys::{read_keys, read_legacy_keys, read_previous_key};
 use std::{
     collections::{BTreeMap, HashMap},
@@ -61,13 +63,15 @@ pub struct KeyConfig {
     /// `ENCRYPTION_KEY_VERSION`: before data keys were wrapped in the database, the version
     /// new secrets were sealed with; now read once, to bring such a database over.
     pub current: u32,
-    /// Every configured key by version, `current` (`ENCRYPTION_KEY`, from which the root
-    /// key is derived) among them. The others only supply keys a database from before data
-    /// keys has not wrapped yet.
+    /// Every configured key by version, `current` (`ENCRYPTION_KEY`, from which the local
+    /// root key is derived) among them. The others only supply keys a database from before
+    /// data keys has not wrapped yet. Empty only with a root key in Vault.
     pub by_version: BTreeMap<u32, EncryptionKey>,
     /// `ENCRYPTION_KEY_PREVIOUS`: the key `ENCRYPTION_KEY` replaced, while the data keys are
-    /// rewrapped under the new root (a root key rotation).
+    /// rewrapped under the new root (a root key rotation, or the move to Vault).
     pub previous: Option<EncryptionKey>,
+    /// `ROOT_KEY_SOURCE`: where the root key lives.
+    pub root: RootConfig,
     /// `KEY_ROTATION_DAYS`: a new data key this often (off when unset).
     pub rotate_every: Option<Duration>,
     /// How often an instance looks for a data key another instance made.
@@ -316,7 +320,8 @@ impl Config {
                 }
             },
         };
-        let by_version = read_keys(&r.vars, current, &mut r.errors);
+        let root = r.root();
+        let by_version = read_keys(&r.vars, current, matches!(root, RootConfig::Local), &mut r.errors);
         let previous = read_previous_key(&r.vars, &mut r.errors);
         let rotate_every = r.get("KEY_ROTATION_DAYS").is_some().then(|| r.seconds("KEY_ROTATION_DAYS", 90, 86_400, "days"));
         let refresh_interval = r.seconds("KEY_REFRESH_SECONDS", 2, 1, "seconds");
@@ -362,7 +367,7 @@ impl Config {
 
         match by_version {
             Some(by_version) if r.errors.is_empty() => {
-                Ok(Self { database, keys: KeyConfig { current, by_version, previous, rotate_every, refresh_interval, legacy }, web, sessions, oauth, publishing, integrity, media, rust_log })
+                Ok(Self { database, keys: KeyConfig { current, by_version, previous, root, rotate_every, refresh_interval, legacy }, web, sessions, oauth, publishing, integrity, media, rust_log })
             }
             _ => Err(ConfigErrors(r.errors)),
         }
@@ -412,6 +417,31 @@ mod tests {
         assert_eq!(c.keys.current, 1);
         assert_eq!(c.web.public_url, "http://127.0.0.1:3000");
         assert_eq!(c.keys.by_version[&1].bytes()[31], 31);
+    }
+
+    #[test]
+    fn a_root_key_in_vault_needs_an_address_and_a_way_in_but_no_encryption_key() {
+        let c = config(&[("ROOT_KEY_SOURCE", "vault-transit"), ("VAULT_ADDR", "https://vault.internal:8200/"), ("VAULT_TOKEN", "hvs.x")]).unwrap();
+        assert!(c.keys.by_version.is_empty());
+        let RootConfig::VaultTransit(vault) = &c.keys.root else { panic!("{:?}", c.keys.root) };
+        assert_eq!((vault.addr.as_str(), vault.mount.as_str(), vault.key.as_str()), ("https://vault.internal:8200", "transit", "keyport"));
+        assert!(!format!("{c:?}").contains("hvs.x"), "the token is redacted");
+        let c = config(&[("ROOT_KEY_SOURCE", "vault-transit"), ("VAULT_ADDR", "http://127.0.0.1:8200"), ("VAULT_ROLE_ID", "r"), ("VAULT_SECRET_ID", "s"), ("VAULT_TRANSIT_MOUNT", "kms/transit")]).unwrap();
+        let RootConfig::VaultTransit(vault) = &c.keys.root else { panic!() };
+        assert!(matches!(&vault.auth, VaultAuth::AppRole { mount, role_id, .. } if mount == "approle" && role_id == "r"));
+        assert_eq!(vault.mount, "kms/transit");
+
+        let problems = |vars: &[(&str, &str)]| config(vars).unwrap_err().0;
+        assert!(problems(&[("ROOT_KEY_SOURCE", "kms")])[0].starts_with("ROOT_KEY_SOURCE must be local or vault-transit"));
+        let missing = problems(&[("ROOT_KEY_SOURCE", "vault-transit")]);
+        assert!(missing[0].starts_with("VAULT_ADDR must be set") && missing[1].starts_with("VAULT_TOKEN (or VAULT_TOKEN_FILE)"), "{missing:?}");
+        let plain = problems(&[("ROOT_KEY_SOURCE", "vault-transit"), ("VAULT_ADDR", "http://vault.internal:8200"), ("VAULT_TOKEN", "t")]);
+        assert_eq!(plain, ["VAULT_ADDR must be https:// (plain http only to this machine) (it is \"http://vault.internal:8200\")."]);
+        let both = problems(&[("ROOT_KEY_SOURCE", "vault-transit"), ("VAULT_ADDR", "https://v"), ("VAULT_TOKEN", "t"), ("VAULT_ROLE_ID", "r")]);
+        assert!(both[0].starts_with("VAULT_TOKEN and VAULT_ROLE_ID are both set"), "{both:?}");
+        let half = problems(&[("ROOT_KEY_SOURCE", "vault-transit"), ("VAULT_ADDR", "https://v"), ("VAULT_ROLE_ID", "r"), ("VAULT_TRANSIT_KEY", "../sys")]);
+        assert!(half.iter().any(|p| p.starts_with("VAULT_TRANSIT_KEY must be a Vault path")) && half.iter().any(|p| p.starts_with("VAULT_SECRET_ID")), "{half:?}");
+        assert!(problems(&[])[0].starts_with("ENCRYPTION_KEY is not set"), "a local root still needs its key");
     }
 
     #[test]

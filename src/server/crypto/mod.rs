@@ -5,10 +5,11 @@ mod envelope;
 pub mod legacy;
 mod keyring;
 mod root;
+mod transit;
 
 pub use envelope::{SecretSlot, FORMAT_V1, HEADER_LEN, TAG_LEN};
 pub use keyring::{check_value, CryptoError, Keyring, Sealer};
-pub use root::{RootKey, RootSource, UnwrapError};
+pub use root::{RootError, RootKey};
 
 /// Encryptions with one key after which the keys view warns (NIST SP 800-38D caps
 /// random-nonce GCM at 2^32 per key; we stop well before).

@@ -86,7 +86,7 @@ fn Panel(panel: KeyPanel, actions: Actions) -> impl IntoView {
             <h2 id="versions-heading">"Data keys"</h2>
             <p>
                 "Root key: " <strong>{panel.root_source.clone()}</strong>
-                " · check value " <code>{panel.root_check_value.clone()}</code>
+                {(!panel.root_check_value.is_empty()).then(|| view! { " · check value " <code>{panel.root_check_value.clone()}</code> })}
                 ". It only wraps the data keys below."
             </p>
             <table>
@@ -222,7 +222,7 @@ fn RotationGuide() -> impl IntoView {
                 <li>"Secrets are sealed with the active " <em>"data key"</em> ". Data keys are random, and stored in the database wrapped by the " <em>"root key"</em> ", which never seals a secret."</li>
                 <li><em>"Rotate now"</em> " (or " <code>"keyport keys rotate"</code> ") makes a new data key; every instance uses it within seconds, without a restart, and the re-encryption below moves every secret to it. It can be paused, and survives restarts."</li>
                 <li>"When an old key protects nothing, " <em>"Retire"</em> " erases it."</li>
-                <li>"The root key comes from " <code>"ENCRYPTION_KEY"</code> ". To change it, set the new one as " <code>"ENCRYPTION_KEY"</code> " and the old one as " <code>"ENCRYPTION_KEY_PREVIOUS"</code> ", restart: only the data keys are rewrapped, in an instant. Then remove " <code>"ENCRYPTION_KEY_PREVIOUS"</code> "."</li>
+                <li>"The root key comes from " <code>"ENCRYPTION_KEY"</code> ", or stays in Vault's transit engine (" <code>"ROOT_KEY_SOURCE=vault-transit"</code> "). To change a local one, set the new one as " <code>"ENCRYPTION_KEY"</code> " and the old one as " <code>"ENCRYPTION_KEY_PREVIOUS"</code> ", restart: only the data keys are rewrapped, in an instant. Then remove " <code>"ENCRYPTION_KEY_PREVIOUS"</code> ". A key in Vault is rotated in Vault; the next start rewraps the data keys under its new version."</li>
             </ol>
         </section>
     }

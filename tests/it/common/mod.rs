@@ -390,13 +390,29 @@ pub async fn wait_ready(base: &str) {
     panic!("{base} did not become ready");
 }
 
-/// The id of the platform's first connected account (by name), as the JSON API lists them.
 /// Rotate now, as the keys panel presses it: a new active data key, and the re-encryption
 /// job to it (left for the test to run: test servers run no background loops).
 pub async fn rotate(app: &TestApp) -> keyport::domain::RotationJob {
     keyport::server::keys::rotate(&app.state, &Caller::default(), None).await.unwrap()
 }
 
+/// A new API-key platform named `name` whose key is `value`, through the JSON API.
+pub async fn put_api_key(app: &TestApp, name: &str, value: &str) -> uuid::Uuid {
+    let p = app.create_platform(serde_json::json!({"name": name, "auth_type": "api_key"})).await;
+    let id = p["id"].as_str().unwrap();
+    let (status, body) = app.send_json(reqwest::Method::PUT, &format!("/api/platforms/{id}/secrets/api_key"), serde_json::json!({"value": value})).await;
+    assert_eq!(status, 200, "{body}");
+    id.parse().unwrap()
+}
+
+/// That platform's API key, opened with the server's keyring as a worker would.
+pub async fn open_api_key(app: &TestApp, id: uuid::Uuid) -> String {
+    use secrecy::ExposeSecret;
+    let secret = keyport::server::secrets::resolve(&app.db, &app.state.keyring, id, keyport::domain::SecretField::ApiKey).await.unwrap();
+    secret.expose_secret().to_owned()
+}
+
+/// The id of the platform's first connected account (by name), as the JSON API lists them.
 pub async fn first_account(app: &TestApp, platform_id: &str) -> String {
     let (status, json) = app.get_json(&format!("/api/platforms/{platform_id}/accounts")).await;
     assert_eq!(status, 200, "{json}");
