@@ -7,6 +7,7 @@
 use crate::common;
 
 use common::{
+    moto::Moto,
     json_of,
     sandbox::{connect, sandbox_platform, Sandbox},
     signed_in_browser, TestApp, TEST_KEY,
@@ -223,35 +224,6 @@ async fn the_composer_refuses_media_a_network_does_not_take(app: TestApp) {
     let (status, json) = create_post(&app, json!({"text": "Gallery", "accounts": [account], "action": "draft", "media": five})).await;
     assert_eq!(status, 422, "{json}");
     assert_eq!(json["error"]["fields"][0]["message"], "Sandbox takes at most 4 images per post; this post has 5");
-}
-
-/// moto's S3 server (PyPI `moto[server]`, installed by scripts/setup.sh) on a free port.
-struct Moto {
-    base: String,
-    _child: tokio::process::Child,
-}
-
-impl Moto {
-    async fn start() -> Option<Moto> {
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let child = tokio::process::Command::new("python3").args(["-m", "moto.server", "-p", &port.to_string()]).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).kill_on_drop(true).spawn();
-        let Ok(child) = child else { return Self::missing() };
-        let base = format!("http://127.0.0.1:{port}");
-        for _ in 0..100 {
-            if reqwest::get(&base).await.is_ok() {
-                return Some(Moto { base, _child: child });
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        }
-        Self::missing()
-    }
-
-    /// `None` with a note, unless `KEYPORT_REQUIRE_S3` says the run must include S3 (CI).
-    fn missing() -> Option<Moto> {
-        assert!(std::env::var_os("KEYPORT_REQUIRE_S3").is_none(), "KEYPORT_REQUIRE_S3 is set but moto's server did not start (pip install \"moto[server]\")");
-        eprintln!("skipped: moto's S3 server is not installed");
-        None
-    }
 }
 
 async fn media_is_stored_on_an_s3_server(app: TestApp) {

@@ -2,6 +2,7 @@
 //! SQLite in a temporary folder, or PostgreSQL in a fresh schema of `TEST_DATABASE_URL`.
 #![allow(dead_code)]
 
+pub mod moto;
 pub mod sandbox;
 
 use keyport::{
