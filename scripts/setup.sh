@@ -36,9 +36,10 @@ if ! python3 -c "import cryptography" 2>/dev/null; then
   python3 -m pip install --quiet cryptography
 fi
 
-# tests/it/media.rs stores media on an S3-compatible server: moto's server mode.
+# tests/it/media.rs stores media on an S3-compatible server, tests/it/kms.rs wraps data
+# keys with a KMS key: moto's server mode.
 if ! python3 -c "import moto.server, flask" 2>/dev/null; then
-  step "installing moto's S3 server (for the media storage tests)"
+  step "installing moto's server (for the S3 media and AWS KMS tests)"
   python3 -m pip install --quiet "moto[server]==5.2.1"
 fi
 

@@ -56,17 +56,23 @@ pub async fn open(db: &Db, config: &KeyConfig) -> Result<Keyring, String> {
                     }
                     key
                 }
-                Err(RootError::Refused { .. }) => {
+                // Not the root's: the previous root's, to be rewrapped (a KMS may call a
+                // blob it never made malformed rather than refused, so any error counts).
+                Err(e) => {
                     let unwrapped = match &previous {
                         Some(previous) => previous.unwrap(row.version, wrapped).await.ok(),
                         None => None,
                     };
-                    let key = unwrapped.ok_or_else(|| wrong_root(row.version, previous.is_some(), &root))?;
+                    let Some(key) = unwrapped else {
+                        return Err(match e {
+                            RootError::Refused { .. } => wrong_root(row.version, previous.is_some(), &root),
+                            e => root_error(e),
+                        });
+                    };
                     used_previous = true;
                     rewrapped.push((row.version, Some(wrapped.clone()), root.wrap(row.version, &key).await.map_err(root_error)?));
                     key
                 }
-                Err(e) => return Err(root_error(e)),
             },
             // From before data keys: its variable supplies it, once.
             None => match config.by_version.get(&row.version) {
@@ -107,11 +113,11 @@ pub async fn open(db: &Db, config: &KeyConfig) -> Result<Keyring, String> {
 }
 
 fn wrong_root(version: u32, had_previous: bool, root: &RootKey) -> String {
-    if let RootKey::Transit(_) = root {
+    if !matches!(root, RootKey::Local { .. }) {
         return format!(
             "the root key ({}) does not unwrap data key v{version}: it is not the key the data keys were wrapped with. \
              If they were wrapped by ENCRYPTION_KEY until now, set that key as ENCRYPTION_KEY_PREVIOUS for one start so \
-             they are rewrapped in Vault (docs/encryption.md, \"Changing the root key\").",
+             they are rewrapped by it (docs/encryption.md, \"A root key in Vault or AWS KMS\").",
             root.describe()
         );
     }

@@ -14,6 +14,7 @@ mod forms;
 mod import;
 mod instagram;
 mod keys;
+mod kms;
 mod linkedin;
 mod mastodon;
 mod media;

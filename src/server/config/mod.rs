@@ -6,7 +6,7 @@ mod keys;
 mod root;
 
 pub use keys::{generate_key, EncryptionKey};
-pub use root::{RootConfig, VaultAuth, VaultConfig};
+pub use root::{KmsConfig, RootConfig, VaultAuth, VaultConfig};
 use keys::{read_keys, read_legacy_keys, read_previous_key};
 use std::{
     collections::{BTreeMap, HashMap},
@@ -432,7 +432,7 @@ mod tests {
         assert_eq!(vault.mount, "kms/transit");
 
         let problems = |vars: &[(&str, &str)]| config(vars).unwrap_err().0;
-        assert!(problems(&[("ROOT_KEY_SOURCE", "kms")])[0].starts_with("ROOT_KEY_SOURCE must be local or vault-transit"));
+        assert!(problems(&[("ROOT_KEY_SOURCE", "kms")])[0].starts_with("ROOT_KEY_SOURCE must be local, vault-transit or aws-kms"));
         let missing = problems(&[("ROOT_KEY_SOURCE", "vault-transit")]);
         assert!(missing[0].starts_with("VAULT_ADDR must be set") && missing[1].starts_with("VAULT_TOKEN (or VAULT_TOKEN_FILE)"), "{missing:?}");
         let plain = problems(&[("ROOT_KEY_SOURCE", "vault-transit"), ("VAULT_ADDR", "http://vault.internal:8200"), ("VAULT_TOKEN", "t")]);
@@ -442,6 +442,18 @@ mod tests {
         let half = problems(&[("ROOT_KEY_SOURCE", "vault-transit"), ("VAULT_ADDR", "https://v"), ("VAULT_ROLE_ID", "r"), ("VAULT_TRANSIT_KEY", "../sys")]);
         assert!(half.iter().any(|p| p.starts_with("VAULT_TRANSIT_KEY must be a Vault path")) && half.iter().any(|p| p.starts_with("VAULT_SECRET_ID")), "{half:?}");
         assert!(problems(&[])[0].starts_with("ENCRYPTION_KEY is not set"), "a local root still needs its key");
+    }
+
+    #[test]
+    fn a_root_key_in_aws_kms_names_its_key_region_and_credentials() {
+        let c = config(&[("ROOT_KEY_SOURCE", "aws-kms"), ("AWS_KMS_KEY_ID", "alias/keyport"), ("AWS_DEFAULT_REGION", "eu-west-1"), ("AWS_ACCESS_KEY_ID", "AKIA1"), ("AWS_SECRET_ACCESS_KEY", "s3cr3t")]).unwrap();
+        let RootConfig::AwsKms(kms) = &c.keys.root else { panic!("{:?}", c.keys.root) };
+        assert_eq!((kms.key_id.as_str(), kms.region.as_str(), kms.endpoint.as_deref()), ("alias/keyport", "eu-west-1", None));
+        assert!(!format!("{c:?}").contains("s3cr3t"));
+        let problems = config(&[("ROOT_KEY_SOURCE", "aws-kms"), ("AWS_ENDPOINT_URL_KMS", "kms.local")]).unwrap_err().0;
+        for name in ["AWS_KMS_KEY_ID", "AWS_REGION", "AWS_ENDPOINT_URL_KMS", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"] {
+            assert!(problems.iter().any(|p| p.starts_with(name)), "{name}: {problems:?}");
+        }
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Where the root key lives (`ROOT_KEY_SOURCE`): derived from `ENCRYPTION_KEY` here
 //! (`local`, the default), or a key in a HashiCorp Vault / OpenBao transit engine
-//! (`vault-transit`), which wraps and unwraps the data keys without the root key ever
-//! reaching Keyport.
+//! (`vault-transit`) or in AWS KMS (`aws-kms`), which wrap and unwrap the data keys
+//! without the root key ever reaching Keyport.
 
 use super::{keys::read_key_text, Reader};
 use secrecy::SecretString;
@@ -10,6 +10,25 @@ use secrecy::SecretString;
 pub enum RootConfig {
     Local,
     VaultTransit(VaultConfig),
+    AwsKms(KmsConfig),
+}
+
+/// A symmetric key in AWS KMS, with the variable names AWS's own SDKs read.
+#[derive(Clone, Debug)]
+pub struct KmsConfig {
+    /// `AWS_KMS_KEY_ID`: the key's id, ARN, or alias (`alias/keyport`).
+    pub key_id: String,
+    /// `AWS_REGION` (or `AWS_DEFAULT_REGION`).
+    pub region: String,
+    /// `AWS_ENDPOINT_URL_KMS` (or `AWS_ENDPOINT_URL`): another endpoint (a VPC endpoint,
+    /// a KMS-compatible server).
+    pub endpoint: Option<String>,
+    /// `AWS_ACCESS_KEY_ID`.
+    pub access_key_id: String,
+    /// `AWS_SECRET_ACCESS_KEY[_FILE]`.
+    pub secret_access_key: SecretString,
+    /// `AWS_SESSION_TOKEN`, for temporary credentials.
+    pub session_token: Option<SecretString>,
 }
 
 /// A transit key in Vault or OpenBao, named by the variables Vault's own CLI reads where
@@ -43,8 +62,9 @@ impl Reader {
         match self.get("ROOT_KEY_SOURCE").as_deref() {
             None | Some("local") => RootConfig::Local,
             Some("vault-transit") => RootConfig::VaultTransit(self.vault()),
+            Some("aws-kms") => RootConfig::AwsKms(self.kms()),
             Some(other) => {
-                self.errors.push(format!("ROOT_KEY_SOURCE must be local or vault-transit (it is \"{other}\")."));
+                self.errors.push(format!("ROOT_KEY_SOURCE must be local, vault-transit or aws-kms (it is \"{other}\")."));
                 RootConfig::Local
             }
         }
@@ -96,6 +116,31 @@ impl Reader {
         let namespace = self.get("VAULT_NAMESPACE");
         let ca_cert = self.get("VAULT_CACERT").map(Into::into);
         VaultConfig { addr, mount, key, namespace, ca_cert, auth }
+    }
+
+    fn kms(&mut self) -> KmsConfig {
+        let required = |r: &mut Self, name: &str, what: &str| {
+            r.get(name).unwrap_or_else(|| {
+                r.errors.push(format!("{name} must be set when ROOT_KEY_SOURCE=aws-kms: {what}."));
+                String::new()
+            })
+        };
+        let key_id = required(self, "AWS_KMS_KEY_ID", "the KMS key's id, ARN or alias (alias/keyport)");
+        let region = match self.get("AWS_REGION").or_else(|| self.get("AWS_DEFAULT_REGION")) {
+            Some(region) => region,
+            None => required(self, "AWS_REGION", "the key's region, such as eu-west-1"),
+        };
+        let endpoint = match self.get("AWS_ENDPOINT_URL_KMS") {
+            Some(_) => self.http_url("AWS_ENDPOINT_URL_KMS", "the http:// or https:// address of KMS"),
+            None => self.http_url("AWS_ENDPOINT_URL", "the http:// or https:// address of AWS"),
+        };
+        let access_key_id = required(self, "AWS_ACCESS_KEY_ID", "the access key Keyport signs its KMS calls with");
+        let secret_access_key = self.secret("AWS_SECRET_ACCESS_KEY").unwrap_or_else(|| {
+            self.errors.push("AWS_SECRET_ACCESS_KEY (or AWS_SECRET_ACCESS_KEY_FILE) must be set when ROOT_KEY_SOURCE=aws-kms: the secret of AWS_ACCESS_KEY_ID.".to_owned());
+            SecretString::from(String::new())
+        });
+        let session_token = self.secret("AWS_SESSION_TOKEN");
+        KmsConfig { key_id, region, endpoint, access_key_id, secret_access_key, session_token }
     }
 
     /// A credential from `NAME` or from the file `NAME_FILE` names.

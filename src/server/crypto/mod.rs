@@ -4,6 +4,7 @@
 mod envelope;
 pub mod legacy;
 mod keyring;
+mod kms;
 mod root;
 mod transit;
 

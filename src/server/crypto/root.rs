@@ -2,9 +2,11 @@
 //! of rows, so changing it is O(keys), not O(secrets). The local root is derived from
 //! `ENCRYPTION_KEY` rather than being it: a database upgraded from before data keys still
 //! uses that key as data key v1, and one key should not serve two purposes. A root key in
-//! Vault's transit engine (`transit`) wraps over HTTP and never reaches this process.
+//! Vault's transit engine (`transit`) or in AWS KMS (`kms`) wraps over HTTP and never
+//! reaches this process.
 
 use super::keyring::{check_value, hmac};
+use super::kms::Kms;
 use super::transit::Transit;
 use crate::server::config::{EncryptionKey, RootConfig};
 use aes_gcm::{
@@ -33,6 +35,7 @@ pub enum RootError {
 pub enum RootKey {
     Local { cipher: Aes256Gcm, check_value: String },
     Transit(Transit),
+    Kms(Kms),
 }
 
 impl fmt::Debug for RootKey {
@@ -47,6 +50,7 @@ impl RootKey {
         match config {
             RootConfig::Local => seed.map(Self::local).ok_or_else(|| "ENCRYPTION_KEY is not set.".to_owned()),
             RootConfig::VaultTransit(vault) => Transit::new(vault.clone()).map(Self::Transit),
+            RootConfig::AwsKms(kms) => Ok(Self::Kms(Kms::new(kms.clone()))),
         }
     }
 
@@ -61,15 +65,16 @@ impl RootKey {
         match self {
             Self::Local { .. } => "ENCRYPTION_KEY (local)".to_owned(),
             Self::Transit(transit) => transit.describe(),
+            Self::Kms(kms) => kms.describe(),
         }
     }
 
     /// Identifies a local root key without revealing it (same rule as a data key's);
-    /// empty for a key in Vault, which `describe` names.
+    /// empty for a key in Vault or KMS, which `describe` names.
     pub fn check_value(&self) -> &str {
         match self {
             Self::Local { check_value, .. } => check_value,
-            Self::Transit(_) => "",
+            Self::Transit(_) | Self::Kms(_) => "",
         }
     }
 
@@ -77,6 +82,8 @@ impl RootKey {
         match self {
             Self::Local { cipher, .. } => Ok(wrap_local(cipher, version, key)),
             Self::Transit(transit) => transit.wrap(key, &aad(version)).await,
+            // Boxed: the SDK's futures are deep, and every caller's future would nest them.
+            Self::Kms(kms) => Box::pin(kms.wrap(version, key)).await,
         }
     }
 
@@ -84,6 +91,7 @@ impl RootKey {
         match self {
             Self::Local { cipher, .. } => unwrap_local(cipher, version, wrapped),
             Self::Transit(transit) => transit.unwrap(version, wrapped, &aad(version)).await,
+            Self::Kms(kms) => Box::pin(kms.unwrap(version, wrapped)).await,
         }
     }
 
@@ -91,7 +99,8 @@ impl RootKey {
     /// root key (Vault rotated its transit key), so the older version can be retired there.
     pub async fn rewrapped_if_older(&self, version: u32, key: &EncryptionKey, wrapped: &[u8]) -> Result<Option<Vec<u8>>, RootError> {
         match self {
-            Self::Local { .. } => Ok(None),
+            // KMS keeps every version of its key material behind one key id.
+            Self::Local { .. } | Self::Kms(_) => Ok(None),
             Self::Transit(transit) => {
                 let fresh = transit.wrap(key, &aad(version)).await?;
                 Ok((Transit::key_version(&fresh) > Transit::key_version(wrapped)).then_some(fresh))

@@ -222,7 +222,7 @@ fn RotationGuide() -> impl IntoView {
                 <li>"Secrets are sealed with the active " <em>"data key"</em> ". Data keys are random, and stored in the database wrapped by the " <em>"root key"</em> ", which never seals a secret."</li>
                 <li><em>"Rotate now"</em> " (or " <code>"keyport keys rotate"</code> ") makes a new data key; every instance uses it within seconds, without a restart, and the re-encryption below moves every secret to it. It can be paused, and survives restarts."</li>
                 <li>"When an old key protects nothing, " <em>"Retire"</em> " erases it."</li>
-                <li>"The root key comes from " <code>"ENCRYPTION_KEY"</code> ", or stays in Vault's transit engine (" <code>"ROOT_KEY_SOURCE=vault-transit"</code> "). To change a local one, set the new one as " <code>"ENCRYPTION_KEY"</code> " and the old one as " <code>"ENCRYPTION_KEY_PREVIOUS"</code> ", restart: only the data keys are rewrapped, in an instant. Then remove " <code>"ENCRYPTION_KEY_PREVIOUS"</code> ". A key in Vault is rotated in Vault; the next start rewraps the data keys under its new version."</li>
+                <li>"The root key comes from " <code>"ENCRYPTION_KEY"</code> ", or stays in Vault's transit engine or AWS KMS (" <code>"ROOT_KEY_SOURCE"</code> "). To change a local one, set the new one as " <code>"ENCRYPTION_KEY"</code> " and the old one as " <code>"ENCRYPTION_KEY_PREVIOUS"</code> ", restart: only the data keys are rewrapped, in an instant. Then remove " <code>"ENCRYPTION_KEY_PREVIOUS"</code> ". A key in Vault or KMS is rotated there; Vault's new version is taken up at the next start."</li>
             </ol>
         </section>
     }
