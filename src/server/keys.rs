@@ -17,11 +17,12 @@ use super::{
 use crate::domain::{AppError, FieldErrors, KeyState, RotationJob};
 use std::collections::BTreeMap;
 
-/// The keyring at start-up. A new database gets a random data key v1 (`ENCRYPTION_KEY`
-/// only seeds the root key); one from before data keys has the keys of its
-/// `ENCRYPTION_KEY*` variables wrapped, the current one active; a key that no longer
-/// unwraps is refused with the sentence that says what to set, unless
-/// `ENCRYPTION_KEY_PREVIOUS` unwraps it, in which case it is rewrapped under the new root.
+/// The keyring at start-up, with the root key `ROOT_KEY_SOURCE` names (local, Vault, KMS).
+/// A new database gets a random data key v1 (`ENCRYPTION_KEY` only seeds a local root);
+/// one from before data keys has the keys of its `ENCRYPTION_KEY*` variables wrapped, the
+/// current one active; a key that no longer unwraps is refused with the sentence that says
+/// what to set, unless `ENCRYPTION_KEY_PREVIOUS` unwraps it, in which case it is rewrapped
+/// under the new root. A key in Vault under an older Vault key version is rewrapped too.
 pub async fn open(db: &Db, config: &KeyConfig) -> Result<Keyring, String> {
     let root = RootKey::from_config(&config.root, config.by_version.get(&config.current))?;
     let previous = config.previous.as_ref().map(RootKey::local);
