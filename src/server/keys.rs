@@ -25,7 +25,12 @@ use std::collections::BTreeMap;
 /// under the new root. A key in Vault under an older Vault key version is rewrapped too.
 pub async fn open(db: &Db, config: &KeyConfig) -> Result<Keyring, String> {
     let root = RootKey::from_config(&config.root, config.by_version.get(&config.current))?;
-    let previous = config.previous.as_ref().map(RootKey::local);
+    // The roots the data keys may still be wrapped with: the former ENCRYPTION_KEY, and
+    // the external key the configured one replaced.
+    let mut previous: Vec<RootKey> = config.previous.iter().map(RootKey::local).collect();
+    if let Some(former) = &config.previous_root {
+        previous.push(RootKey::from_config(former, None)?);
+    }
     let db_error = |e: StoreError| format!("DATABASE_URL: cannot read or write the data keys ({e}).");
     let root_error = |e: RootError| format!("the root key ({}) cannot be used: {e}.", root.describe());
 
@@ -60,13 +65,16 @@ pub async fn open(db: &Db, config: &KeyConfig) -> Result<Keyring, String> {
                 // Not the root's: the previous root's, to be rewrapped (a KMS may call a
                 // blob it never made malformed rather than refused, so any error counts).
                 Err(e) => {
-                    let unwrapped = match &previous {
-                        Some(previous) => previous.unwrap(row.version, wrapped).await.ok(),
-                        None => None,
-                    };
+                    let mut unwrapped = None;
+                    for former in &previous {
+                        if let Ok(key) = former.unwrap(row.version, wrapped).await {
+                            unwrapped = Some(key);
+                            break;
+                        }
+                    }
                     let Some(key) = unwrapped else {
                         return Err(match e {
-                            RootError::Refused { .. } => wrong_root(row.version, previous.is_some(), &root),
+                            RootError::Refused { .. } => wrong_root(row.version, !previous.is_empty(), &root),
                             e => root_error(e),
                         });
                     };
@@ -93,8 +101,8 @@ pub async fn open(db: &Db, config: &KeyConfig) -> Result<Keyring, String> {
     if bringing_over {
         store::activate_if_none(db, config.current).await.map_err(db_error)?;
     }
-    if config.previous.is_some() && !used_previous {
-        tracing::warn!("ENCRYPTION_KEY_PREVIOUS is set, but every data key unwraps with the root key: remove ENCRYPTION_KEY_PREVIOUS");
+    if !previous.is_empty() && !used_previous {
+        tracing::warn!("a previous root key is set (ENCRYPTION_KEY_PREVIOUS, VAULT_TRANSIT_KEY_PREVIOUS or AWS_KMS_KEY_ID_PREVIOUS), but every data key unwraps with the root key: remove it");
     }
     for version in config.by_version.keys().filter(|v| **v != config.current && rows.iter().any(|r| r.version == **v && r.wrapped.is_some())) {
         tracing::warn!("ENCRYPTION_KEY_V{version} is no longer read (data key v{version} is wrapped in the database): remove it");
@@ -117,8 +125,9 @@ fn wrong_root(version: u32, had_previous: bool, root: &RootKey) -> String {
     if !matches!(root, RootKey::Local { .. }) {
         return format!(
             "the root key ({}) does not unwrap data key v{version}: it is not the key the data keys were wrapped with. \
-             If they were wrapped by ENCRYPTION_KEY until now, set that key as ENCRYPTION_KEY_PREVIOUS for one start so \
-             they are rewrapped by it (docs/encryption.md, \"A root key in Vault or AWS KMS\").",
+             Name the key that wrapped them for one start so they are rewrapped: ENCRYPTION_KEY_PREVIOUS if it was \
+             ENCRYPTION_KEY, VAULT_TRANSIT_KEY_PREVIOUS or AWS_KMS_KEY_ID_PREVIOUS if it was another key of the same \
+             service (docs/encryption.md, \"A root key in Vault or AWS KMS\").",
             root.describe()
         );
     }

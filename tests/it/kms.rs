@@ -1,7 +1,7 @@
 //! A root key in AWS KMS (`ROOT_KEY_SOURCE=aws-kms`), through `aws-sdk-kms` against moto's
 //! KMS (a real HTTP server that signs nothing but checks the encryption context): moving a
 //! database's root key from `ENCRYPTION_KEY` into KMS, rotating with it, a wrapped key in
-//! the wrong row, another KMS key. SQLite and PostgreSQL.
+//! the wrong row, another KMS key and the move to it. SQLite and PostgreSQL.
 
 use crate::common;
 
@@ -90,6 +90,15 @@ async fn moving_the_root_key_into_aws_kms_rewraps_only_the_data_keys(app: TestAp
     // IncorrectKeyException); the start stops and says why.
     let other = AppState::prepare(app.config_with(&as_refs(&kms(&other_key)))).await.err().unwrap();
     assert!(other.contains(&format!("AWS KMS key {other_key}")) && other.contains("Decrypt"), "{other}");
+
+    // Moving to that other key: the old one named beside it for one start.
+    let mut switching = kms(&other_key);
+    switching.push(("AWS_KMS_KEY_ID_PREVIOUS", key.clone()));
+    app.reopen(&as_refs(&switching)).await;
+    assert!(wrapped(&app.db).await.iter().zip(&rows).all(|(after, before)| after != before), "every data key rewrapped");
+    let moved = app.reopen(&as_refs(&kms(&other_key))).await;
+    assert_eq!(open_api_key(&moved, id).await, "sealed-under-the-local-root");
+    assert!(AppState::prepare(app.config_with(&as_refs(&with_key))).await.is_err(), "the old KMS key no longer opens them");
 }
 
 fn as_refs<'a>(pairs: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {

@@ -15,7 +15,7 @@ use serde_json::json;
 
 const ROOT_TOKEN: &str = "sandbox-vault-root-token";
 
-on_both_backends!(moving_the_root_key_into_vault_rewraps_only_the_data_keys, vault_rotating_its_key_rewraps_on_the_next_start);
+on_both_backends!(moving_the_root_key_into_vault_rewraps_only_the_data_keys, vault_rotating_its_key_rewraps_on_the_next_start_and_another_key_takes_over);
 
 fn with_token(sandbox: &Sandbox) -> Vec<(&'static str, String)> {
     vec![("ROOT_KEY_SOURCE", "vault-transit".into()), ("VAULT_ADDR", sandbox.url("/vault")), ("VAULT_TOKEN", ROOT_TOKEN.into())]
@@ -89,8 +89,9 @@ async fn set_wrapped(db: &Db, version: i32, text: &str) {
 }
 
 /// Vault rotates its transit key: the next start rewraps the data keys under the new
-/// version, so the operator can then stop the old one decrypting.
-async fn vault_rotating_its_key_rewraps_on_the_next_start(app: TestApp) {
+/// version, so the operator can then stop the old one decrypting. Then a move to another
+/// transit key.
+async fn vault_rotating_its_key_rewraps_on_the_next_start_and_another_key_takes_over(app: TestApp) {
     let sandbox = Sandbox::start(&[]).await;
     let vault = with_token(&sandbox);
     let id = put_api_key(&app, "Kept", "through-two-vault-keys").await;
@@ -101,6 +102,14 @@ async fn vault_rotating_its_key_rewraps_on_the_next_start(app: TestApp) {
     vault_admin(&sandbox, "config", json!({"min_decryption_version": 2})).await;
     let strict = app.reopen(&vars(&vault, &[])).await;
     assert_eq!((open_api_key(&restarted, id).await, open_api_key(&strict, id).await), ("through-two-vault-keys".into(), "through-two-vault-keys".into()));
+
+    // Another transit key: refused alone, rewrapped with the old one named beside it.
+    let refused = AppState::prepare(app.config_with(&vars(&vault, &[("VAULT_TRANSIT_KEY", "keyport-2")]))).await.err().unwrap();
+    assert!(refused.contains("Vault transit key transit/keyport-2") && refused.contains("VAULT_TRANSIT_KEY_PREVIOUS"), "{refused}");
+    app.reopen(&vars(&vault, &[("VAULT_TRANSIT_KEY", "keyport-2"), ("VAULT_TRANSIT_KEY_PREVIOUS", "keyport")])).await;
+    let moved = app.reopen(&vars(&vault, &[("VAULT_TRANSIT_KEY", "keyport-2")])).await;
+    assert_eq!(open_api_key(&moved, id).await, "through-two-vault-keys");
+    assert!(AppState::prepare(app.config_with(&vars(&vault, &[]))).await.is_err(), "the old transit key no longer opens them");
 }
 
 /// A new database whose root key is in Vault from the start, signing in with AppRole: no

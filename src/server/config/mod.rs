@@ -72,6 +72,9 @@ pub struct KeyConfig {
     pub previous: Option<EncryptionKey>,
     /// `ROOT_KEY_SOURCE`: where the root key lives.
     pub root: RootConfig,
+    /// `VAULT_TRANSIT_KEY_PREVIOUS` or `AWS_KMS_KEY_ID_PREVIOUS`: the external key `root`
+    /// replaced, while the data keys are rewrapped under it.
+    pub previous_root: Option<RootConfig>,
     /// `KEY_ROTATION_DAYS`: a new data key this often (off when unset).
     pub rotate_every: Option<Duration>,
     /// How often an instance looks for a data key another instance made.
@@ -321,6 +324,7 @@ impl Config {
             },
         };
         let root = r.root();
+        let previous_root = r.previous_root(&root);
         let by_version = read_keys(&r.vars, current, matches!(root, RootConfig::Local), &mut r.errors);
         let previous = read_previous_key(&r.vars, &mut r.errors);
         let rotate_every = r.get("KEY_ROTATION_DAYS").is_some().then(|| r.seconds("KEY_ROTATION_DAYS", 90, 86_400, "days"));
@@ -367,7 +371,7 @@ impl Config {
 
         match by_version {
             Some(by_version) if r.errors.is_empty() => {
-                Ok(Self { database, keys: KeyConfig { current, by_version, previous, root, rotate_every, refresh_interval, legacy }, web, sessions, oauth, publishing, integrity, media, rust_log })
+                Ok(Self { database, keys: KeyConfig { current, by_version, previous, root, previous_root, rotate_every, refresh_interval, legacy }, web, sessions, oauth, publishing, integrity, media, rust_log })
             }
             _ => Err(ConfigErrors(r.errors)),
         }
@@ -442,6 +446,9 @@ mod tests {
         let half = problems(&[("ROOT_KEY_SOURCE", "vault-transit"), ("VAULT_ADDR", "https://v"), ("VAULT_ROLE_ID", "r"), ("VAULT_TRANSIT_KEY", "../sys")]);
         assert!(half.iter().any(|p| p.starts_with("VAULT_TRANSIT_KEY must be a Vault path")) && half.iter().any(|p| p.starts_with("VAULT_SECRET_ID")), "{half:?}");
         assert!(problems(&[])[0].starts_with("ENCRYPTION_KEY is not set"), "a local root still needs its key");
+        assert!(problems(&[("ENCRYPTION_KEY", KEY), ("AWS_KMS_KEY_ID_PREVIOUS", "k")])[0].starts_with("AWS_KMS_KEY_ID_PREVIOUS is only read with ROOT_KEY_SOURCE=aws-kms"));
+        let c = config(&[("ROOT_KEY_SOURCE", "vault-transit"), ("VAULT_ADDR", "https://v"), ("VAULT_TOKEN", "t"), ("VAULT_TRANSIT_KEY_PREVIOUS", "old")]).unwrap();
+        assert!(matches!(&c.keys.previous_root, Some(RootConfig::VaultTransit(v)) if v.key == "old" && v.addr == "https://v"));
     }
 
     #[test]

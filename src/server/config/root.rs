@@ -70,6 +70,37 @@ impl Reader {
         }
     }
 
+    /// The same service with the key it used before (`VAULT_TRANSIT_KEY_PREVIOUS`,
+    /// `AWS_KMS_KEY_ID_PREVIOUS`), to rewrap from one key to another.
+    pub(super) fn previous_root(&mut self, root: &RootConfig) -> Option<RootConfig> {
+        let (vault, kms) = (self.get("VAULT_TRANSIT_KEY_PREVIOUS"), self.get("AWS_KMS_KEY_ID_PREVIOUS"));
+        match root {
+            RootConfig::VaultTransit(config) if vault.is_some() => {
+                let key = self.path_part("VAULT_TRANSIT_KEY_PREVIOUS", "");
+                Some(RootConfig::VaultTransit(VaultConfig { key, ..config.clone() }))
+            }
+            RootConfig::AwsKms(config) if kms.is_some() => Some(RootConfig::AwsKms(KmsConfig { key_id: kms.unwrap_or_default(), ..config.clone() })),
+            _ => {
+                for (name, needs) in [("VAULT_TRANSIT_KEY_PREVIOUS", "vault-transit"), ("AWS_KMS_KEY_ID_PREVIOUS", "aws-kms")] {
+                    if self.get(name).is_some() {
+                        self.errors.push(format!("{name} is only read with ROOT_KEY_SOURCE={needs}: the key of the same service the data keys were wrapped with before."));
+                    }
+                }
+                None
+            }
+        }
+    }
+
+    /// A path segment list of Vault's (`transit`, `kms/transit`), `default` when unset.
+    fn path_part(&mut self, name: &str, default: &str) -> String {
+        let value = self.get(name).unwrap_or_else(|| default.to_owned());
+        let value = value.trim_matches('/').to_owned();
+        if value.is_empty() || !value.split('/').all(|s| !s.is_empty() && !s.bytes().all(|b| b == b'.') && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))) {
+            self.errors.push(format!("{name} must be a Vault path of letters, digits, '-', '_' and '.', without . or .. parts (it is \"{value}\")."));
+        }
+        value
+    }
+
     fn vault(&mut self) -> VaultConfig {
         let addr = match self.get("VAULT_ADDR") {
             None => {
@@ -83,16 +114,8 @@ impl Reader {
                 addr.trim_end_matches('/').to_owned()
             }
         };
-        let path_part = |r: &mut Self, name: &str, default: &str| {
-            let value = r.get(name).unwrap_or_else(|| default.to_owned());
-            let value = value.trim_matches('/').to_owned();
-            if value.is_empty() || !value.split('/').all(|s| !s.is_empty() && !s.bytes().all(|b| b == b'.') && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))) {
-                r.errors.push(format!("{name} must be a Vault path of letters, digits, '-', '_' and '.', without . or .. parts (it is \"{value}\")."));
-            }
-            value
-        };
-        let mount = path_part(self, "VAULT_TRANSIT_MOUNT", "transit");
-        let key = path_part(self, "VAULT_TRANSIT_KEY", "keyport");
+        let mount = self.path_part("VAULT_TRANSIT_MOUNT", "transit");
+        let key = self.path_part("VAULT_TRANSIT_KEY", "keyport");
         let token = self.secret("VAULT_TOKEN");
         let auth = match (self.get("VAULT_ROLE_ID"), token) {
             (Some(_), Some(_)) => {
@@ -101,7 +124,7 @@ impl Reader {
             }
             (None, Some(token)) => VaultAuth::Token(token),
             (Some(role_id), None) => {
-                let mount = path_part(self, "VAULT_APPROLE_MOUNT", "approle");
+                let mount = self.path_part("VAULT_APPROLE_MOUNT", "approle");
                 let secret_id = self.secret("VAULT_SECRET_ID").unwrap_or_else(|| {
                     self.errors.push("VAULT_SECRET_ID (or VAULT_SECRET_ID_FILE) must be set with VAULT_ROLE_ID: the AppRole's secret ID.".to_owned());
                     SecretString::from(String::new())
