@@ -122,7 +122,10 @@ async fn create_user(config: config::Config, email: String, role: String) -> Res
 async fn keys_status(config: config::Config) -> Result<(), String> {
     let state = AppState::prepare(config).await?;
     let panel = keyport::server::rotation::panel(&state).await.map_err(|e| e.to_string())?;
-    println!("root key: {} (check value {})", panel.root_source, panel.root_check_value);
+    match panel.root_check_value.as_str() {
+        "" => println!("root key: {}", panel.root_source),
+        check => println!("root key: {} (check value {check})", panel.root_source),
+    }
     println!("{:<9} {:<14} {:<12} {:>8} {:>12}  CHECK VALUE", "VERSION", "STATE", "CREATED", "SECRETS", "ENCRYPTIONS");
     for v in &panel.versions {
         let state = if v.available || v.state == keyport::domain::KeyState::Retired { v.state.label().to_owned() } else { "NOT AVAILABLE".to_owned() };

@@ -9,7 +9,7 @@ use std::{
     time::Duration,
 };
 
-fn keyport(dir: &std::path::Path, env: &[(&str, &str)]) -> Command {
+pub(crate) fn keyport(dir: &std::path::Path, env: &[(&str, &str)]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_keyport"));
     // A clean environment and folder: no developer .env can leak in.
     cmd.env_clear().env("PATH", std::env::var("PATH").unwrap_or_default()).current_dir(dir);

@@ -168,3 +168,19 @@ async fn postgres_approle_and_vault_away() {
         approle_and_vault_away(blank).await
     }
 }
+
+/// `keyport keys status` with the root key in Vault: the key and server named, no check
+/// value, no token; a new SQLite database made from the command line alone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keys_status_names_the_vault_key_and_never_the_token() {
+    let sandbox = Sandbox::start(&[]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let addr = sandbox.url("/vault");
+    let env = [("ROOT_KEY_SOURCE", "vault-transit"), ("VAULT_ADDR", addr.as_str()), ("VAULT_TOKEN", ROOT_TOKEN)];
+    let out = crate::startup::keyport(dir.path(), &env).args(["keys", "status"]).output().unwrap();
+    let (stdout, stderr) = (String::from_utf8(out.stdout).unwrap(), String::from_utf8(out.stderr).unwrap());
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert_eq!(stdout.lines().next(), Some(format!("root key: Vault transit key transit/keyport at {addr}").as_str()), "{stdout}");
+    assert!(stdout.lines().any(|l| l.starts_with("v1") && l.contains("Active")), "{stdout}");
+    assert!(!stdout.contains(ROOT_TOKEN) && !stderr.contains(ROOT_TOKEN));
+}
