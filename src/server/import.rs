@@ -75,6 +75,17 @@ pub async fn run_entries(state: &AppState, caller: &Caller, entries: Vec<&RawVal
             }
             written_through = index + 1;
             progress(written_through, total);
+            if state.stopping.is_cancelled() && written_through < total {
+                tracing::warn!(after = written_through, "import stopped: the server is shutting down");
+                report.problems.push(ImportProblem {
+                    platform: "(the file)".into(),
+                    field: None,
+                    reason: format!(
+                        "stopped after entry {written_through}: the server was shutting down. The platforms of entries 1 to {written_through} are imported; importing the same file again skips them and imports the rest"
+                    ),
+                });
+                break;
+            }
         }
     }
     if report.platforms_created > 0 {

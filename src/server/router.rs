@@ -195,15 +195,19 @@ pub async fn serve(config: Config) -> Result<(), String> {
             tracing::warn!("{why}");
         }
     }
-    let db = state.db.clone();
+    let (db, tasks, stopping) = (state.db.clone(), state.tasks.clone(), state.stopping.clone());
     let background = start_workers(&state);
     axum::serve(listener, build(state).into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(async {
+        .with_graceful_shutdown(async move {
             stop.await;
             tracing::info!("shutting down");
+            stopping.cancel();
         })
         .await
         .map_err(|e| format!("server error: {e}"))?;
+    // An import whose caller hung up ends at its next batch, its report in the audit log.
+    tasks.close();
+    tasks.wait().await;
     background.iter().for_each(|task| task.abort());
     db.close().await;
     tracing::info!("stopped");

@@ -20,6 +20,10 @@ pub struct AppState {
     pub workers: Workers,
     /// Where uploaded images and video are kept (a folder or an S3 bucket).
     pub media: super::media::storage::Storage,
+    /// Work a request started that outlives it (a web import): shutdown waits for it.
+    pub tasks: tokio_util::task::TaskTracker,
+    /// Cancelled when the server begins to shut down; long work stops at a safe point.
+    pub stopping: tokio_util::sync::CancellationToken,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -55,6 +59,8 @@ impl AppState {
             http,
             publish_now: Arc::new(tokio::sync::Notify::new()),
             workers: Workers::default(),
+            tasks: Default::default(),
+            stopping: Default::default(),
             leptos_options: router::leptos_options(&config),
             db,
             keyring: Arc::new(keyring),

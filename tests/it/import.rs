@@ -28,6 +28,7 @@ on_both_backends!(
     reports_tampered_unknown_version_and_malformed_entries,
     a_file_that_is_not_a_list_of_platforms_imports_nothing,
     the_import_api_streams_progress_then_the_report_and_runs_on_without_the_caller,
+    a_server_shutting_down_stops_an_import_after_a_whole_batch,
     the_import_api_refuses_what_is_not_an_export_with_the_reason,
     hostile_entries_are_each_reported_and_the_import_goes_on,
 );
@@ -219,6 +220,27 @@ async fn a_batch_lands_whole_and_a_second_run_imports_the_rest(app: TestApp) {
 /// The lines of an answer of `POST /api/imports`.
 fn lines(body: &str) -> Vec<Value> {
     body.lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+}
+
+/// SIGTERM during a web import: the batch being written lands whole, the import stops
+/// there with a report that says so and how to go on, and shutdown waits for it.
+async fn a_server_shutting_down_stops_an_import_after_a_whole_batch(app: TestApp) {
+    let total = import::BATCH * 3;
+    app.state.stopping.cancel();
+    let answer = app.client.post(app.url("/api/imports")).header("content-type", "application/json").body(api_key_export(total)).send().await.unwrap();
+    assert_eq!(answer.status(), 200);
+    let all = lines(&answer.text().await.unwrap());
+    let progress: Vec<(u64, u64)> = all.iter().filter_map(|l| Some((l["done"].as_u64()?, l["total"].as_u64()?))).collect();
+    assert_eq!(progress, [(0, total as u64), (import::BATCH as u64, total as u64)]);
+    let report = &all.last().unwrap()["report"];
+    assert_eq!(report["platforms_created"], import::BATCH, "{report}");
+    let reason = report["problems"][0]["reason"].as_str().unwrap();
+    assert!(reason.starts_with(&format!("stopped after entry {}: the server was shutting down", import::BATCH)) && reason.contains("importing the same file again"), "{reason}");
+    assert_eq!(app.get_json("/api/platforms?limit=1").await.1["total"], import::BATCH);
+    let audited = keyport::server::audit::page(&app.db, Default::default(), None).await.unwrap().events;
+    assert!(audited.iter().any(|e| e.action == "import" && e.detail.as_deref().is_some_and(|d| d.starts_with("500 platforms created"))), "the report is in the audit log");
+    app.state.tasks.close();
+    app.state.tasks.wait().await;
 }
 
 async fn the_import_api_streams_progress_then_the_report_and_runs_on_without_the_caller(app: TestApp) {

@@ -67,9 +67,10 @@ async fn import_platforms(Admin(_, caller): Admin, State(state): State<AppState>
         _ => ApiError::bad_request("body", format!("could not be read ({})", e.body_text())),
     })?;
     let (lines, mut receiver) = tokio::sync::mpsc::unbounded_channel();
-    // Its own task: it finishes even when the caller hangs up, and a panic in it ends the
-    // answer early instead of the server.
-    tokio::spawn(async move {
+    // Its own task: it finishes even when the caller hangs up (shutdown waits for it), and
+    // a panic in it ends the answer early instead of the server.
+    let tasks = state.tasks.clone();
+    tasks.spawn(async move {
         let entries = match import::entries_of(&body) {
             Ok(entries) => entries,
             Err(reason) => return drop(lines.send(Err(reason))),
