@@ -159,6 +159,10 @@ fn mismatch(version: u32, wrapped: bool, current: bool) -> String {
     }
 }
 
+/// How long a root key that could not be reached is left alone before it is tried again
+/// for a secret (the loop's round tries every `KEY_REFRESH_SECONDS` regardless).
+const ROOT_AWAY_FOR: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Brings the keyring in line with the database: a key another instance rotated in
 /// becomes the active one here, a retired key goes. Returns whether anything changed.
 pub async fn refresh(db: &Db, keyring: &Keyring) -> Result<bool, StoreError> {
@@ -183,6 +187,7 @@ pub async fn refresh(db: &Db, keyring: &Keyring) -> Result<bool, StoreError> {
             // held, try again next round.
             Err(RootError::Unavailable(why)) => {
                 tracing::warn!(key.version = row.version, %why, "cannot unwrap a data key just now; the keys held stay in use");
+                keyring.mark_root_away(ROOT_AWAY_FOR);
                 return Ok(false);
             }
             _ => tracing::error!(key.version = row.version, "data key does not unwrap with this server's root key: its secrets cannot be opened here"),
@@ -196,13 +201,42 @@ pub async fn refresh(db: &Db, keyring: &Keyring) -> Result<bool, StoreError> {
     Ok(true)
 }
 
+/// Whether a secret under a data key version can be opened here.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Availability {
+    Held,
+    /// No such key, or retired, or the root key refuses it: its secrets do not open.
+    Missing,
+    /// The key exists but cannot be loaded just now (the root key in Vault or KMS, or the
+    /// database, cannot be reached): say nothing about its secrets until it can.
+    Away,
+}
+
 /// Loads the keys another instance made when `version` is not held here, so a server
-/// that has not looked yet never fails to open a secret sealed with a new key.
-pub async fn ensure(db: &Db, keyring: &Keyring, version: u32) {
-    if !keyring.has(version) {
-        if let Err(e) = refresh(db, keyring).await {
-            tracing::warn!(error = %e, key.version = version, "cannot read the data keys");
-        }
+/// that has not looked yet never fails to open a secret sealed with a new key, and never
+/// takes an unreachable root key for a secret that does not decrypt.
+pub async fn ensure(db: &Db, keyring: &Keyring, version: u32) -> Availability {
+    if keyring.has(version) {
+        return Availability::Held;
+    }
+    if keyring.root_away() {
+        return Availability::Away;
+    }
+    if let Err(e) = refresh(db, keyring).await {
+        tracing::warn!(error = %e, key.version = version, "cannot read the data keys");
+        return Availability::Away;
+    }
+    match (keyring.has(version), keyring.root_away()) {
+        (true, _) => Availability::Held,
+        (false, true) => Availability::Away,
+        (false, false) => Availability::Missing,
+    }
+}
+
+impl Availability {
+    /// The refusal a request gets while the key cannot be loaded.
+    pub fn away_error(version: u32) -> AppError {
+        AppError::Unavailable { message: format!("data key v{version} cannot be loaded just now (the root key or the database cannot be reached); try again shortly") }
     }
 }
 

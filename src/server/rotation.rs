@@ -11,10 +11,7 @@ use super::{
     crypto::{Sealer, ENCRYPTIONS_REFUSE_AT},
     secrets,
     state::AppState,
-    store::{
-        rotation::{self as store, Cursor, Progress, Resealed},
-        StoreError,
-    },
+    store::rotation::{self as store, Cursor, Progress, Resealed},
 };
 use crate::domain::{AppError, FieldErrors, JobState, KeyPanel, Platform, RotationJob};
 use std::time::{Duration, Instant};
@@ -92,7 +89,7 @@ pub async fn reencrypt_platform(state: &AppState, caller: &Caller, platform: &Pl
 /// Reads the next batch after `cursor` not on `sealer`'s key and re-seals what decrypts
 /// with it. Returns the re-sealed secrets, how many could not be decrypted, and the new
 /// cursor (`None`: nothing left).
-async fn reseal_next(state: &AppState, sealer: &Sealer, cursor: &Cursor, platform: Option<Uuid>) -> Result<(Vec<Resealed>, i64, Cursor), StoreError> {
+async fn reseal_next(state: &AppState, sealer: &Sealer, cursor: &Cursor, platform: Option<Uuid>) -> Result<(Vec<Resealed>, i64, Cursor), AppError> {
     let version = sealer.version();
     let sealed = store::next_batch(&state.db, version, cursor, platform, BATCH).await?;
     let next = sealed.last().map(|s| (s.owner_id, s.field.as_str().to_owned()));
@@ -103,7 +100,10 @@ async fn reseal_next(state: &AppState, sealer: &Sealer, cursor: &Cursor, platfor
     versions.sort_unstable();
     versions.dedup();
     for version in versions {
-        super::keys::ensure(&state.db, &state.keyring, version).await;
+        // Not counted as failures: the batch waits for the key (the job retries next round).
+        if super::keys::ensure(&state.db, &state.keyring, version).await == super::keys::Availability::Away {
+            return Err(super::keys::Availability::away_error(version));
+        }
     }
     for s in &sealed {
         let slot = s.slot();

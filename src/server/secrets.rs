@@ -7,6 +7,7 @@ use super::{
     crypto::{CryptoError, Keyring, SecretSlot, ENCRYPTIONS_HARD_CAP, ENCRYPTIONS_REFUSE_AT},
     db::Db,
     error::internal,
+    keys::Availability,
     store::{accounts, instances::{self, InstanceClient}, keys, secrets as store},
 };
 use crate::domain::{AppError, Credentials, Encryption, KeyVersionStatus, Platform, SecretField, SecretStatus};
@@ -217,7 +218,9 @@ pub async fn resolve_optional(db: &Db, keyring: &Keyring, owner_id: Uuid, field:
     let Some(sealed) = store::one(db, owner_id, field).await? else {
         return Ok(None);
     };
-    super::keys::ensure(db, keyring, sealed.key_version).await;
+    if super::keys::ensure(db, keyring, sealed.key_version).await == Availability::Away {
+        return Err(Availability::away_error(sealed.key_version));
+    }
     let opened = keyring.open(&sealed.ciphertext, &sealed.slot());
     record(db, &sealed, opened.is_ok()).await?;
     let plaintext = opened.map_err(|e| {
@@ -249,10 +252,16 @@ async fn statuses(db: &Db, keyring: &Keyring, platform_id: Uuid, own: bool) -> R
 }
 
 /// Describes a sealed secret, opening it to learn whether it opens, and records the answer
-/// when it changed what is known.
+/// when it changed what is known (or, when its key cannot be loaded just now, what was).
 async fn status(db: &Db, keyring: &Keyring, sealed: &store::SealedSecret) -> Result<SecretStatus, AppError> {
-    let readable = opens(db, keyring, sealed).await;
-    record(db, sealed, readable).await?;
+    let readable = match opens(db, keyring, sealed).await {
+        Some(readable) => {
+            record(db, sealed, readable).await?;
+            readable
+        }
+        // Its key cannot be loaded just now: what was last known.
+        None => !sealed.failing,
+    };
     Ok(SecretStatus {
         field: sealed.field,
         key_version: sealed.key_version,
@@ -264,9 +273,12 @@ async fn status(db: &Db, keyring: &Keyring, sealed: &store::SealedSecret) -> Res
 
 /// Whether the secret opens with the data keys (its header naming the version it is stored
 /// under, and the ciphertext bound to its slot); a key another instance made is loaded first.
-pub async fn opens(db: &Db, keyring: &Keyring, sealed: &store::SealedSecret) -> bool {
-    super::keys::ensure(db, keyring, sealed.key_version).await;
-    Keyring::key_version_of(&sealed.ciphertext) == Some(sealed.key_version) && keyring.open(&sealed.ciphertext, &sealed.slot()).is_ok()
+/// `None` when its key cannot be loaded just now: nothing can be said.
+pub async fn opens(db: &Db, keyring: &Keyring, sealed: &store::SealedSecret) -> Option<bool> {
+    if super::keys::ensure(db, keyring, sealed.key_version).await == Availability::Away {
+        return None;
+    }
+    Some(Keyring::key_version_of(&sealed.ciphertext) == Some(sealed.key_version) && keyring.open(&sealed.ciphertext, &sealed.slot()).is_ok())
 }
 
 /// Records whether the secret opened, when that differs from what was known (so a secret

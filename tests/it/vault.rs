@@ -145,11 +145,22 @@ async fn approle_and_vault_away(blank: Blank) {
     let second = app.reopen(&approle).await;
     let (status, _) = app.post_json("/api/keys/rotate", json!({"from": 2})).await;
     assert_eq!(status, 201);
+    let newer = put_api_key(&app, "Newer", "sealed-with-v3").await;
+    // Meanwhile a secret under the key it cannot load is neither opened nor taken for one
+    // that does not decrypt: the page shows what was known, a use is refused with 503.
+    sandbox.fault("vault", "500", 1, 0).await;
+    let (status, body) = second.get_json(&format!("/api/platforms/{newer}/credentials")).await;
+    assert_eq!((status, body["credentials"]["secrets"][0]["readable"].as_bool()), (200, Some(true)), "{body}");
+    let refused = keyport::server::secrets::resolve(&second.db, &second.state.keyring, newer, keyport::domain::SecretField::ApiKey).await.unwrap_err();
+    assert!(matches!(&refused, keyport::domain::AppError::Unavailable { message } if message.contains("data key v3 cannot be loaded just now")), "{refused:?}");
+    let (failing,): (i64,) = on_db!(&app.db, |pool| sqlx::query_as("SELECT count(*) FROM secrets WHERE decrypt_failed_at IS NOT NULL").fetch_one(pool).await).unwrap();
+    assert_eq!(failing, 0, "nothing recorded as failing");
     sandbox.fault("vault", "500", 1, 0).await;
     assert!(!keys::refresh(&second.db, &second.state.keyring).await.unwrap(), "nothing installed");
     assert_eq!((second.state.keyring.current_version(), open_api_key(&second, id).await.as_str()), (2, "sealed-under-a-random-v1"));
     assert!(keys::refresh(&second.db, &second.state.keyring).await.unwrap());
     assert_eq!(second.state.keyring.current_version(), 3);
+    assert_eq!(open_api_key(&second, newer).await, "sealed-with-v3");
 
     // Vault away at start-up: a clear refusal, not a half-open keyring.
     sandbox.fault("vault", "500", 1, 0).await;

@@ -40,6 +40,9 @@ pub struct Keyring {
     keys: ArcSwap<Keys>,
     /// Unwraps data keys another instance made (`server::keys`); `None` in unit tests.
     root: Option<RootKey>,
+    /// Until when the root key (Vault, KMS) is taken to be away after it could not be
+    /// reached, so opening secrets does not wait on it for every one.
+    root_away_until: std::sync::Mutex<Option<std::time::Instant>>,
 }
 
 struct Keys {
@@ -109,7 +112,7 @@ impl Sealer {
 impl Keyring {
     /// `keys` must contain `current`.
     pub fn new(current: u32, keys: &BTreeMap<u32, EncryptionKey>) -> Self {
-        Self { keys: ArcSwap::from_pointee(Keys::new(current, keys)), root: None }
+        Self { keys: ArcSwap::from_pointee(Keys::new(current, keys)), root: None, root_away_until: Default::default() }
     }
 
     /// The server's keyring: its data keys, and the root key that unwraps new ones.
@@ -138,6 +141,16 @@ impl Keyring {
 
     pub fn has(&self, version: u32) -> bool {
         self.keys.load().by_version.contains_key(&version)
+    }
+
+    /// Notes that the root key could not be reached, for `for_how_long`.
+    pub fn mark_root_away(&self, for_how_long: std::time::Duration) {
+        *self.root_away_until.lock().unwrap_or_else(|e| e.into_inner()) = Some(std::time::Instant::now() + for_how_long);
+    }
+
+    /// Whether the root key was found away within the time `mark_root_away` gave.
+    pub fn root_away(&self) -> bool {
+        self.root_away_until.lock().unwrap_or_else(|e| e.into_inner()).is_some_and(|until| std::time::Instant::now() < until)
     }
 
     /// Encrypts `plaintext` for `slot` with the current key and a fresh random nonce from
