@@ -64,26 +64,14 @@ pub async fn run_entries(state: &AppState, caller: &Caller, entries: Vec<&RawVal
             };
             if let Err(e) = written {
                 tracing::error!(error = %e, after = written_through, "import stopped: a batch could not be written");
-                report.problems.push(ImportProblem {
-                    platform: "(the file)".into(),
-                    field: None,
-                    reason: format!(
-                        "stopped after entry {written_through}: the next batch could not be written ({e}). The platforms of entries 1 to {written_through} are imported; importing the same file again skips them and imports the rest"
-                    ),
-                });
+                stopped_after(&mut report, written_through, &format!("the next batch could not be written ({e})"));
                 break;
             }
             written_through = index + 1;
             progress(written_through, total);
             if state.stopping.is_cancelled() && written_through < total {
                 tracing::warn!(after = written_through, "import stopped: the server is shutting down");
-                report.problems.push(ImportProblem {
-                    platform: "(the file)".into(),
-                    field: None,
-                    reason: format!(
-                        "stopped after entry {written_through}: the server was shutting down. The platforms of entries 1 to {written_through} are imported; importing the same file again skips them and imports the rest"
-                    ),
-                });
+                stopped_after(&mut report, written_through, "the server was shutting down");
                 break;
             }
         }
@@ -97,6 +85,17 @@ pub async fn run_entries(state: &AppState, caller: &Caller, entries: Vec<&RawVal
     let outcome = if report.problems.is_empty() { Outcome::Ok } else { Outcome::Failed };
     audit::record(&state.db, caller, Action::Import, None, outcome, Some(report.summary())).await;
     Ok(report)
+}
+
+/// Ends the report with where the import stopped, why, and how to go on.
+fn stopped_after(report: &mut ImportReport, written_through: usize, why: &str) {
+    report.problems.push(ImportProblem {
+        platform: "(the file)".into(),
+        field: None,
+        reason: format!(
+            "stopped after entry {written_through}: {why}. The platforms of entries 1 to {written_through} are imported; importing the same file again skips them and imports the rest"
+        ),
+    });
 }
 
 /// A secret found in an entry, still to be stored.
