@@ -2,7 +2,9 @@
 # Measures what the compression layer saves on the wire: starts a server (the binary
 # given, default target/debug/keyport) on a fresh SQLite database, imports COUNT (default
 # 1000) platforms with two secrets each, signs in, and prints the bytes of the platforms
-# page, of GET /api/platforms and of the WASM bundle sent plain, gzipped and with Brotli,
+# page, of GET /api/platforms and of the WASM bundle sent plain, gzipped and with Brotli (pages and
+# JSON are compressed with gzip only, so they go plain to a Brotli-only client; the release bundle
+# has precompressed .br files),
 # with the time each took. docs/performance.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."

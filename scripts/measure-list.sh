@@ -59,7 +59,7 @@ measure() { # backend label
   cookie=$(sed 's/^#HttpOnly_//' "$work/jar" | awk '!/^#/ && NF >= 7 {printf "%s=%s; ", $6, $7}')
   [ -n "$cookie" ] || { echo "sign-in failed: no session cookie" >&2; exit 1; }
   for path in /platforms "/platforms?category=payment&status=error" "/platforms?q=stripe" "/platforms?q=004242" /api/platforms "/api/platforms?sort=updated&limit=50"; do
-    line=$(oha --no-tui --output-format json --latency-correction -q "$rate" -z "$duration" -c 16 -H "Cookie: $cookie" -H "Accept-Encoding: br" "$base$path" | summarize)
+    line=$(oha --no-tui --output-format json --latency-correction -q "$rate" -z "$duration" -c 16 -H "Cookie: $cookie" -H "Accept-Encoding: gzip, deflate, br" "$base$path" | summarize)
     echo "$1: GET $path at $rate req/s: $line"
     sleep 2 # what a run left queued does not count against the next
   done
