@@ -122,7 +122,10 @@ impl Transit {
     async fn post(&self, url: &str, token: Option<&SecretString>, body: &Value) -> Result<Value, Failure> {
         let mut request = self.http.post(url).json(body);
         if let Some(token) = token {
-            request = request.header("X-Vault-Token", token.expose_secret());
+            // Marked sensitive: never shown by a header dump at any log level.
+            let mut value = reqwest::header::HeaderValue::from_str(token.expose_secret()).map_err(|_| Failure::Token)?;
+            value.set_sensitive(true);
+            request = request.header("X-Vault-Token", value);
         }
         if let Some(namespace) = &self.config.namespace {
             request = request.header("X-Vault-Namespace", namespace);
@@ -133,7 +136,9 @@ impl Transit {
         let answer: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
         if !(200..300).contains(&status) {
             let errors = answer.get("errors").and_then(Value::as_array).map(|e| e.iter().filter_map(Value::as_str).collect::<Vec<_>>().join("; "));
-            return Err(Failure::Status(status, errors.filter(|e| !e.is_empty()).unwrap_or_else(|| "no error message".into())));
+            // Shown in start-up errors and 503 answers: a sentence, not a page.
+            let errors: String = errors.filter(|e| !e.is_empty()).unwrap_or_else(|| "no error message".into()).chars().take(300).collect();
+            return Err(Failure::Status(status, errors));
         }
         Ok(answer)
     }
@@ -144,6 +149,8 @@ enum Failure {
     Status(u16, String),
     /// The AppRole login failed (the role or secret ID is wrong, or Vault is away).
     Login(String),
+    /// The token cannot be sent (a line break or another byte a header cannot hold).
+    Token,
 }
 
 impl Failure {
@@ -159,6 +166,7 @@ impl Failure {
         match self {
             Failure::Network(why) => RootError::Unavailable(format!("Vault cannot be reached for {operation} ({why})")),
             Failure::Login(why) => RootError::Unavailable(format!("the AppRole login to Vault failed ({why}); check VAULT_ROLE_ID and VAULT_SECRET_ID")),
+            Failure::Token => RootError::Unavailable("the Vault token is not a valid HTTP header value; check VAULT_TOKEN".into()),
             Failure::Status(403, why) => RootError::Unavailable(format!("Vault refused {operation}: permission denied ({why}); check the token's policy allows update on the transit key's {operation} path")),
             Failure::Status(status, why) => RootError::Unavailable(format!("Vault answered {status} to {operation} ({why})")),
         }
