@@ -24,7 +24,12 @@ use leptos_router::{
 #[component]
 pub fn PlatformsPage() -> impl IntoView {
     let query = use_query_map();
-    let list = Resource::new(move || query.with(list_params), list_platforms);
+    // `try_with`: on the server, a fetch can still be polled after its request's owner (and
+    // the router's query with it) is gone; it then has nothing to fetch, rather than panicking.
+    let list = Resource::new(
+        move || query.try_with(list_params),
+        |params| async move { list_platforms(params.ok_or_else(|| crate::domain::AppError::Unavailable { message: "the page was closed".into() })?).await },
+    );
     let (pending, set_pending) = signal(false);
     view! {
         <Title text="Platforms"/>
