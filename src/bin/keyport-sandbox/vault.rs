@@ -52,7 +52,8 @@ impl std::fmt::Debug for Vault {
 }
 
 struct TransitKey {
-    versions: Vec<[u8; 32]>,
+    /// Every version's cipher, v1 first; never empty.
+    versions: Vec<Aes256Gcm>,
     min_decryption_version: usize,
 }
 
@@ -138,13 +139,16 @@ pub async fn operate(State(app): State<AppState>, Path((mount, operation, name))
                 Ok(p) => p,
                 Err(e) => return e,
             };
-            let key = vault.keys.entry(name).or_insert_with(|| TransitKey { versions: vec![random_key()], min_decryption_version: 1 });
-            let version = key.versions.len();
-            let cipher = Aes256Gcm::new_from_slice(&key.versions[version - 1]).expect("32-byte key");
+            let key = vault.keys.entry(name).or_insert_with(|| TransitKey { versions: vec![random_cipher()], min_decryption_version: 1 });
+            let (version, Some(cipher)) = (key.versions.len(), key.versions.last()) else {
+                return errors(StatusCode::INTERNAL_SERVER_ERROR, "the key has no version");
+            };
             let mut nonce = [0u8; 12];
             rand::rngs::OsRng.fill_bytes(&mut nonce);
             let mut sealed = plaintext;
-            let tag = cipher.encrypt_inout_detached(&Array::from(nonce), &associated, sealed.as_mut_slice().into()).expect("AES-GCM encrypts");
+            let Ok(tag) = cipher.encrypt_inout_detached(&Array::from(nonce), &associated, sealed.as_mut_slice().into()) else {
+                return errors(StatusCode::BAD_REQUEST, "plaintext too large");
+            };
             let blob = [&nonce[..], &sealed[..], &tag[..]].concat();
             answer(json!({ "ciphertext": format!("vault:v{version}:{}", STANDARD.encode(blob)), "key_version": version }), Value::Null)
         }
@@ -154,20 +158,18 @@ pub async fn operate(State(app): State<AppState>, Path((mount, operation, name))
             let Some((version, blob)) = ciphertext.strip_prefix("vault:v").and_then(|rest| rest.split_once(':')) else {
                 return errors(StatusCode::BAD_REQUEST, "invalid ciphertext: no prefix");
             };
-            let Some(version) = version.parse::<usize>().ok().filter(|v| (1..=key.versions.len()).contains(v)) else {
+            let Some((version, cipher)) = version.parse::<usize>().ok().and_then(|v| Some((v, key.versions.get(v.checked_sub(1)?)?))) else {
                 return errors(StatusCode::BAD_REQUEST, "invalid ciphertext: version is too new");
             };
             if version < key.min_decryption_version {
                 return errors(StatusCode::BAD_REQUEST, "ciphertext or signature version is disallowed by policy (too old)");
             }
-            let Some(blob) = STANDARD.decode(blob).ok().filter(|b| b.len() >= 28) else { return errors(StatusCode::BAD_REQUEST, "invalid ciphertext: could not decode") };
-            let (nonce, rest) = blob.split_at(12);
-            let (sealed, tag) = rest.split_at(rest.len() - 16);
-            let cipher = Aes256Gcm::new_from_slice(&key.versions[version - 1]).expect("32-byte key");
+            let blob = STANDARD.decode(blob).unwrap_or_default();
+            let Some((nonce, tag, sealed)) = blob.split_first_chunk::<12>().and_then(|(nonce, rest)| rest.split_last_chunk::<16>().map(|(sealed, tag)| (nonce, tag, sealed))) else {
+                return errors(StatusCode::BAD_REQUEST, "invalid ciphertext: could not decode");
+            };
             let mut plaintext = sealed.to_vec();
-            let nonce: [u8; 12] = nonce.try_into().expect("12 bytes");
-            let tag: [u8; 16] = tag.try_into().expect("16 bytes");
-            if cipher.decrypt_inout_detached(&Array::from(nonce), &associated, plaintext.as_mut_slice().into(), &Array::from(tag)).is_err() {
+            if cipher.decrypt_inout_detached(&Array::from(*nonce), &associated, plaintext.as_mut_slice().into(), &Array::from(*tag)).is_err() {
                 return errors(StatusCode::BAD_REQUEST, "cipher: message authentication failed");
             }
             answer(json!({ "plaintext": STANDARD.encode(plaintext) }), Value::Null)
@@ -186,7 +188,7 @@ pub async fn manage(State(app): State<AppState>, Path((mount, name, action)): Pa
     }
     let Some(key) = vault.keys.get_mut(&name).filter(|_| mount == MOUNT) else { return errors(StatusCode::NOT_FOUND, "key not found") };
     match action.as_str() {
-        "rotate" => key.versions.push(random_key()),
+        "rotate" => key.versions.push(random_cipher()),
         "config" => {
             let body = match body(&bytes) {
                 Ok(body) => body,
@@ -205,8 +207,8 @@ pub async fn manage(State(app): State<AppState>, Path((mount, name, action)): Pa
     answer(json!({ "name": name, "type": "aes256-gcm96", "latest_version": key.versions.len(), "min_decryption_version": key.min_decryption_version }), Value::Null)
 }
 
-fn random_key() -> [u8; 32] {
+fn random_cipher() -> Aes256Gcm {
     let mut key = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut key);
-    key
+    Aes256Gcm::new(&Array::from(key))
 }
