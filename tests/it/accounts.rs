@@ -20,7 +20,7 @@ use secrecy::ExposeSecret;
 use serde_json::Value;
 use uuid::Uuid;
 
-on_both_backends!(several_accounts_under_one_platform_connect_publish_and_disconnect_on_their_own);
+on_both_backends!(several_accounts_under_one_platform_connect_publish_and_disconnect_on_their_own; blank: a_connection_from_before_accounts_becomes_the_first_account);
 
 async fn accounts(app: &TestApp, platform: &str) -> Vec<Value> {
     let (status, json) = app.get_json(&format!("/api/platforms/{platform}/accounts")).await;
@@ -104,17 +104,6 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sqlite_a_connection_from_before_accounts_becomes_the_first_account() {
-    a_connection_from_before_accounts_becomes_the_first_account(Blank::sqlite().await).await
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn postgres_a_connection_from_before_accounts_becomes_the_first_account() {
-    if let Some(blank) = Blank::postgres().await {
-        a_connection_from_before_accounts_becomes_the_first_account(blank).await
-    }
-}
 
 /// The database as Keyport left it before accounts (migration 10): one OAuth platform with
 /// its connection in `credentials`, its tokens sealed for the platform, a queued delivery.

@@ -20,7 +20,8 @@ on_both_backends!(
     two_rotate_presses_at_once_make_one_key,
     a_new_root_key_rewraps_only_the_data_keys,
     a_key_is_retired_only_when_nothing_uses_it,
-    the_schedule_rotates_an_old_key,
+    the_schedule_rotates_an_old_key;
+    blank: a_database_from_before_data_keys_is_brought_over,
 );
 
 async fn key_rows(db: &Db) -> Vec<(i32, String, Option<Vec<u8>>)> {
@@ -197,16 +198,4 @@ async fn a_database_from_before_data_keys_is_brought_over(blank: Blank) {
 fn base64_32(text: &str) -> [u8; 32] {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.decode(text).unwrap().try_into().unwrap()
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sqlite_a_database_from_before_data_keys_is_brought_over() {
-    a_database_from_before_data_keys_is_brought_over(Blank::sqlite().await).await
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn postgres_a_database_from_before_data_keys_is_brought_over() {
-    if let Some(blank) = Blank::postgres().await {
-        a_database_from_before_data_keys_is_brought_over(blank).await
-    }
 }

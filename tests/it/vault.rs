@@ -15,7 +15,11 @@ use serde_json::json;
 
 const ROOT_TOKEN: &str = "sandbox-vault-root-token";
 
-on_both_backends!(moving_the_root_key_into_vault_rewraps_only_the_data_keys, vault_rotating_its_key_rewraps_on_the_next_start_and_another_key_takes_over);
+on_both_backends!(
+    moving_the_root_key_into_vault_rewraps_only_the_data_keys,
+    vault_rotating_its_key_rewraps_on_the_next_start_and_another_key_takes_over;
+    blank: approle_and_vault_away,
+);
 
 fn with_token(sandbox: &Sandbox) -> Vec<(&'static str, String)> {
     vec![("ROOT_KEY_SOURCE", "vault-transit".into()), ("VAULT_ADDR", sandbox.url("/vault")), ("VAULT_TOKEN", ROOT_TOKEN.into())]
@@ -168,17 +172,6 @@ async fn approle_and_vault_away(blank: Blank) {
     assert!(away.contains("cannot be used: Vault answered 500 to decrypt"), "{away}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sqlite_approle_and_vault_away() {
-    approle_and_vault_away(Blank::sqlite().await).await
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn postgres_approle_and_vault_away() {
-    if let Some(blank) = Blank::postgres().await {
-        approle_and_vault_away(blank).await
-    }
-}
 
 /// `keyport keys status` with the root key in Vault: the key and server named, no check
 /// value, no token; a new SQLite database made from the command line alone.

@@ -296,17 +296,23 @@ pub async fn json_of(response: reqwest::Response) -> (u16, serde_json::Value) {
     (status, json)
 }
 
-/// Runs each named `async fn(TestApp)` once against SQLite and once against PostgreSQL.
+/// Runs each named `async fn(TestApp)` once against SQLite and once against PostgreSQL; those
+/// after `blank:` are `async fn(Blank)`, given an empty database of each instead.
 #[macro_export]
 macro_rules! on_both_backends {
-    ($($name:ident),+ $(,)?) => {
+    ($($name:ident),+ $(,)?) => { $crate::on_both_backends!($($name),+ ; blank:); };
+    ($($name:ident),* ; blank: $($blank:ident),* $(,)?) => {
         mod sqlite {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name($crate::common::TestApp::sqlite().await).await })+
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name($crate::common::TestApp::sqlite().await).await })*
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $blank() { super::$blank($crate::common::Blank::sqlite().await).await })*
         }
         mod postgres {
             $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() {
                 if let Some(app) = $crate::common::TestApp::postgres().await { super::$name(app).await }
-            })+
+            })*
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $blank() {
+                if let Some(blank) = $crate::common::Blank::postgres().await { super::$blank(blank).await }
+            })*
         }
     };
 }
