@@ -4,11 +4,11 @@
 
 use crate::common;
 
-use common::{open_api_key, put_api_key, rotate, Blank, TestApp, TEST_KEY};
+use common::{key_rows, open_api_key, put_api_key, rotate, Blank, TestApp, TEST_KEY};
 use keyport::{
     domain::{KeyState, SecretField},
     on_db,
-    server::{config::EncryptionKey, crypto::{Keyring, SecretSlot}, db::Db, keys, rotation, secrets, state::AppState},
+    server::{config::EncryptionKey, crypto::{Keyring, SecretSlot}, keys, rotation, secrets, state::AppState},
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -23,10 +23,6 @@ on_both_backends!(
     the_schedule_rotates_an_old_key;
     blank: a_database_from_before_data_keys_is_brought_over,
 );
-
-async fn key_rows(db: &Db) -> Vec<(i32, String, Option<Vec<u8>>)> {
-    on_db!(db, |pool| sqlx::query_as("SELECT version, state, wrapped FROM encryption_keys ORDER BY version").fetch_all(pool).await).unwrap()
-}
 
 async fn rotate_now_reaches_a_second_instance_without_a_restart(app: TestApp) {
     let before = put_api_key(&app, "Before", "sealed-with-v1").await;

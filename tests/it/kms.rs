@@ -5,7 +5,7 @@
 
 use crate::common;
 
-use common::{moto::Moto, open_api_key, put_api_key, TestApp, TEST_KEY};
+use common::{env_vars, key_rows, moto::Moto, set_wrapped, open_api_key, put_api_key, TestApp, TEST_KEY};
 use keyport::{
     on_db,
     server::{db::Db, state::AppState},
@@ -32,12 +32,7 @@ async fn create_key(moto: &Moto) -> String {
 }
 
 async fn wrapped(db: &Db) -> Vec<Vec<u8>> {
-    let rows: Vec<(Option<Vec<u8>>,)> = on_db!(db, |pool| sqlx::query_as("SELECT wrapped FROM encryption_keys ORDER BY version").fetch_all(pool).await).unwrap();
-    rows.into_iter().map(|(w,)| w.unwrap_or_default()).collect()
-}
-
-async fn set_wrapped(db: &Db, version: i32, bytes: &[u8]) {
-    on_db!(db, |pool| sqlx::query("UPDATE encryption_keys SET wrapped = $1 WHERE version = $2").bind(bytes.to_vec()).bind(version).execute(pool).await.map(|_| ())).unwrap();
+    key_rows(db).await.into_iter().map(|(_, _, w)| w.unwrap_or_default()).collect()
 }
 
 async fn moving_the_root_key_into_aws_kms_rewraps_only_the_data_keys(app: TestApp) {
@@ -50,19 +45,15 @@ async fn moving_the_root_key_into_aws_kms_rewraps_only_the_data_keys(app: TestAp
             .chain([("AWS_ENDPOINT_URL_KMS", moto.base.clone()), ("AWS_KMS_KEY_ID", key_id.to_owned())])
             .collect()
     };
-    let vars = |pairs: &[(&'static str, String)], more: &[(&'static str, &'static str)]| -> Vec<(&'static str, String)> {
-        pairs.iter().cloned().chain(more.iter().map(|(k, v)| (*k, (*v).to_owned()))).collect()
-    };
 
     let id = put_api_key(&app, "Survivor", "sealed-under-the-local-root").await;
     common::rotate(&app).await;
     let before: Vec<(Vec<u8>,)> = on_db!(&app.db, |pool| sqlx::query_as("SELECT ciphertext FROM secrets").fetch_all(pool).await).unwrap();
 
     let with_key = kms(&key);
-    let moving = vars(&with_key, &[("ENCRYPTION_KEY_PREVIOUS", TEST_KEY)]);
-    let refused = AppState::prepare(app.config_with(&as_refs(&with_key))).await.err().unwrap();
+    let refused = AppState::prepare(app.config_with(&env_vars(&with_key, &[]))).await.err().unwrap();
     assert!(refused.contains(&format!("the root key (AWS KMS key {key} in us-east-1) does not unwrap data key v1")) && refused.contains("ENCRYPTION_KEY_PREVIOUS"), "{refused}");
-    let moved = app.reopen(&as_refs(&moving)).await;
+    let moved = app.reopen(&env_vars(&with_key, &[("ENCRYPTION_KEY_PREVIOUS", TEST_KEY)])).await;
     let rows = wrapped(&app.db).await;
     assert!(rows.iter().all(|w| w.len() > 60), "KMS ciphertext blobs, not the local 60-byte form");
     let after: Vec<(Vec<u8>,)> = on_db!(&app.db, |pool| sqlx::query_as("SELECT ciphertext FROM secrets").fetch_all(pool).await).unwrap();
@@ -70,37 +61,32 @@ async fn moving_the_root_key_into_aws_kms_rewraps_only_the_data_keys(app: TestAp
     assert_eq!(open_api_key(&moved, id).await, "sealed-under-the-local-root");
 
     // KMS alone from now on: no ENCRYPTION_KEY; Rotate wraps the new key through KMS.
-    let only_kms = app.reopen(&as_refs(&with_key)).await;
+    let only_kms = app.reopen(&env_vars(&with_key, &[])).await;
     let (_, panel) = only_kms.get_json("/api/keys").await;
     assert_eq!(panel["root_source"], format!("AWS KMS key {key} in us-east-1"), "{panel}");
     assert!(!panel.to_string().contains("testing"), "no credential on the panel");
     let (status, job) = only_kms.post_json("/api/keys/rotate", json!({"from": 2})).await;
     assert_eq!(status, 201, "{job}");
-    let second = app.reopen(&as_refs(&with_key)).await;
+    let second = app.reopen(&env_vars(&with_key, &[])).await;
     let new = put_api_key(&only_kms, "After", "sealed-with-v3").await;
     assert_eq!((open_api_key(&second, new).await, open_api_key(&second, id).await), ("sealed-with-v3".into(), "sealed-under-the-local-root".into()));
 
     // The encryption context binds each wrapped key to its version's row.
     let rows = wrapped(&app.db).await;
     set_wrapped(&app.db, 3, &rows[1]).await;
-    let swapped = AppState::prepare(app.config_with(&as_refs(&with_key))).await.err().unwrap();
+    let swapped = AppState::prepare(app.config_with(&env_vars(&with_key, &[]))).await.err().unwrap();
     assert!(swapped.contains("does not unwrap data key v3"), "{swapped}");
     set_wrapped(&app.db, 3, &rows[2]).await;
     // Another KMS key does not open them (moto answers AccessDenied where AWS answers
     // IncorrectKeyException); the start stops and says why.
-    let other = AppState::prepare(app.config_with(&as_refs(&kms(&other_key)))).await.err().unwrap();
+    let other = AppState::prepare(app.config_with(&env_vars(&kms(&other_key), &[]))).await.err().unwrap();
     assert!(other.contains(&format!("AWS KMS key {other_key}")) && other.contains("Decrypt"), "{other}");
 
     // Moving to that other key: the old one named beside it for one start.
-    let mut switching = kms(&other_key);
-    switching.push(("AWS_KMS_KEY_ID_PREVIOUS", key.clone()));
-    app.reopen(&as_refs(&switching)).await;
+    let with_other = kms(&other_key);
+    app.reopen(&env_vars(&with_other, &[("AWS_KMS_KEY_ID_PREVIOUS", &key)])).await;
     assert!(wrapped(&app.db).await.iter().zip(&rows).all(|(after, before)| after != before), "every data key rewrapped");
-    let moved = app.reopen(&as_refs(&kms(&other_key))).await;
+    let moved = app.reopen(&env_vars(&kms(&other_key), &[])).await;
     assert_eq!(open_api_key(&moved, id).await, "sealed-under-the-local-root");
-    assert!(AppState::prepare(app.config_with(&as_refs(&with_key))).await.is_err(), "the old KMS key no longer opens them");
-}
-
-fn as_refs<'a>(pairs: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
-    pairs.iter().map(|(k, v)| (*k, v.as_str())).collect()
+    assert!(AppState::prepare(app.config_with(&env_vars(&with_key, &[]))).await.is_err(), "the old KMS key no longer opens them");
 }

@@ -6,7 +6,7 @@
 
 use crate::common;
 
-use common::{open_api_key, put_api_key, sandbox::Sandbox, Blank, TestApp, TEST_KEY};
+use common::{env_vars, key_rows, open_api_key, set_wrapped, put_api_key, sandbox::Sandbox, Blank, TestApp, TEST_KEY};
 use keyport::{
     on_db,
     server::{db::Db, keys, state::AppState},
@@ -25,13 +25,9 @@ fn with_token(sandbox: &Sandbox) -> Vec<(&'static str, String)> {
     vec![("ROOT_KEY_SOURCE", "vault-transit".into()), ("VAULT_ADDR", sandbox.url("/vault")), ("VAULT_TOKEN", ROOT_TOKEN.into())]
 }
 
-fn vars<'a>(pairs: &'a [(&'static str, String)], more: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
-    pairs.iter().map(|(k, v)| (*k, v.as_str())).chain(more.iter().copied()).collect()
-}
-
+/// Each data key's version and wrapped form, which Vault makes text (`vault:v1:…`).
 async fn wrapped(db: &Db) -> Vec<(i32, String)> {
-    let rows: Vec<(i32, Option<Vec<u8>>)> = on_db!(db, |pool| sqlx::query_as("SELECT version, wrapped FROM encryption_keys ORDER BY version").fetch_all(pool).await).unwrap();
-    rows.into_iter().map(|(v, w)| (v, String::from_utf8_lossy(&w.unwrap_or_default()).into_owned())).collect()
+    key_rows(db).await.into_iter().map(|(v, _, w)| (v, String::from_utf8_lossy(&w.unwrap_or_default()).into_owned())).collect()
 }
 
 async fn ciphertexts(db: &Db) -> Vec<(Vec<u8>,)> {
@@ -51,17 +47,17 @@ async fn moving_the_root_key_into_vault_rewraps_only_the_data_keys(app: TestApp)
     let vault = with_token(&sandbox);
 
     // Vault's key does not open what ENCRYPTION_KEY wrapped; the sentence says what to set.
-    let refused = AppState::prepare(app.config_with(&vars(&vault, &[]))).await.err().unwrap();
+    let refused = AppState::prepare(app.config_with(&env_vars(&vault, &[]))).await.err().unwrap();
     assert!(refused.contains("does not unwrap data key v1") && refused.contains("ENCRYPTION_KEY_PREVIOUS"), "{refused}");
     // With the old key as ENCRYPTION_KEY_PREVIOUS for one start, Vault wraps both data keys.
-    let moved = app.reopen(&vars(&vault, &[("ENCRYPTION_KEY_PREVIOUS", TEST_KEY)])).await;
+    let moved = app.reopen(&env_vars(&vault, &[("ENCRYPTION_KEY_PREVIOUS", TEST_KEY)])).await;
     let rows = wrapped(&app.db).await;
     assert!(rows.iter().all(|(_, w)| w.starts_with("vault:v1:")), "{rows:?}");
     assert_eq!(ciphertexts(&app.db).await, before, "O(keys): no secret was touched");
     assert_eq!(open_api_key(&moved, id).await, "sealed-under-the-local-root");
 
     // From now on Vault alone; no ENCRYPTION_KEY at all, and the local root is refused.
-    let only_vault = app.reopen(&vars(&vault, &[])).await;
+    let only_vault = app.reopen(&env_vars(&vault, &[])).await;
     assert_eq!(open_api_key(&only_vault, id).await, "sealed-under-the-local-root");
     let (_, panel) = only_vault.get_json("/api/keys").await;
     assert_eq!(panel["root_source"], format!("Vault transit key transit/keyport at {}", sandbox.url("/vault")), "{panel}");
@@ -71,7 +67,7 @@ async fn moving_the_root_key_into_vault_rewraps_only_the_data_keys(app: TestApp)
     assert!(local.starts_with("ENCRYPTION_KEY does not unwrap data key v1"), "{local}");
 
     // Rotate with the root in Vault; a second instance loads the new key through Vault.
-    let second = app.reopen(&vars(&vault, &[])).await;
+    let second = app.reopen(&env_vars(&vault, &[])).await;
     let (status, job) = only_vault.post_json("/api/keys/rotate", json!({"from": 2})).await;
     assert_eq!(status, 201, "{job}");
     assert!(wrapped(&app.db).await[2].1.starts_with("vault:v1:"));
@@ -82,14 +78,10 @@ async fn moving_the_root_key_into_vault_rewraps_only_the_data_keys(app: TestApp)
     // A wrapped key copied into another version's row does not unwrap (associated data).
     let rows = wrapped(&app.db).await;
     let (v2, v3) = (rows[1].1.clone(), rows[2].1.clone());
-    set_wrapped(&app.db, 3, &v2).await;
-    let swapped = AppState::prepare(app.config_with(&vars(&vault, &[]))).await.err().unwrap();
+    set_wrapped(&app.db, 3, v2.as_bytes()).await;
+    let swapped = AppState::prepare(app.config_with(&env_vars(&vault, &[]))).await.err().unwrap();
     assert!(swapped.contains("does not unwrap data key v3"), "{swapped}");
-    set_wrapped(&app.db, 3, &v3).await;
-}
-
-async fn set_wrapped(db: &Db, version: i32, text: &str) {
-    on_db!(db, |pool| sqlx::query("UPDATE encryption_keys SET wrapped = $1 WHERE version = $2").bind(text.as_bytes().to_vec()).bind(version).execute(pool).await.map(|_| ())).unwrap();
+    set_wrapped(&app.db, 3, v3.as_bytes()).await;
 }
 
 /// Vault rotates its transit key: the next start rewraps the data keys under the new
@@ -99,21 +91,21 @@ async fn vault_rotating_its_key_rewraps_on_the_next_start_and_another_key_takes_
     let sandbox = Sandbox::start(&[]).await;
     let vault = with_token(&sandbox);
     let id = put_api_key(&app, "Kept", "through-two-vault-keys").await;
-    app.reopen(&vars(&vault, &[("ENCRYPTION_KEY_PREVIOUS", TEST_KEY)])).await;
+    app.reopen(&env_vars(&vault, &[("ENCRYPTION_KEY_PREVIOUS", TEST_KEY)])).await;
     vault_admin(&sandbox, "rotate", json!({})).await;
-    let restarted = app.reopen(&vars(&vault, &[])).await;
+    let restarted = app.reopen(&env_vars(&vault, &[])).await;
     assert!(wrapped(&app.db).await.iter().all(|(_, w)| w.starts_with("vault:v2:")), "rewrapped under Vault's v2");
     vault_admin(&sandbox, "config", json!({"min_decryption_version": 2})).await;
-    let strict = app.reopen(&vars(&vault, &[])).await;
+    let strict = app.reopen(&env_vars(&vault, &[])).await;
     assert_eq!((open_api_key(&restarted, id).await, open_api_key(&strict, id).await), ("through-two-vault-keys".into(), "through-two-vault-keys".into()));
 
     // Another transit key: refused alone, rewrapped with the old one named beside it.
-    let refused = AppState::prepare(app.config_with(&vars(&vault, &[("VAULT_TRANSIT_KEY", "keyport-2")]))).await.err().unwrap();
+    let refused = AppState::prepare(app.config_with(&env_vars(&vault, &[("VAULT_TRANSIT_KEY", "keyport-2")]))).await.err().unwrap();
     assert!(refused.contains("Vault transit key transit/keyport-2") && refused.contains("VAULT_TRANSIT_KEY_PREVIOUS"), "{refused}");
-    app.reopen(&vars(&vault, &[("VAULT_TRANSIT_KEY", "keyport-2"), ("VAULT_TRANSIT_KEY_PREVIOUS", "keyport")])).await;
-    let moved = app.reopen(&vars(&vault, &[("VAULT_TRANSIT_KEY", "keyport-2")])).await;
+    app.reopen(&env_vars(&vault, &[("VAULT_TRANSIT_KEY", "keyport-2"), ("VAULT_TRANSIT_KEY_PREVIOUS", "keyport")])).await;
+    let moved = app.reopen(&env_vars(&vault, &[("VAULT_TRANSIT_KEY", "keyport-2")])).await;
     assert_eq!(open_api_key(&moved, id).await, "through-two-vault-keys");
-    assert!(AppState::prepare(app.config_with(&vars(&vault, &[]))).await.is_err(), "the old transit key no longer opens them");
+    assert!(AppState::prepare(app.config_with(&env_vars(&vault, &[]))).await.is_err(), "the old transit key no longer opens them");
 }
 
 /// A new database whose root key is in Vault from the start, signing in with AppRole: no

@@ -397,10 +397,26 @@ pub async fn wait_ready(base: &str) {
     panic!("{base} did not become ready");
 }
 
+/// Variables a test built as owned strings, with `more` after them, as `reopen` and
+/// `config_with` take them.
+pub fn env_vars<'a>(owned: &'a [(&'static str, String)], more: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+    owned.iter().map(|(k, v)| (*k, v.as_str())).chain(more.iter().copied()).collect()
+}
+
 /// Rotate now, as the keys panel presses it: a new active data key, and the re-encryption
 /// job to it (left for the test to run: test servers run no background loops).
 pub async fn rotate(app: &TestApp) -> keyport::domain::RotationJob {
     keyport::server::keys::rotate(&app.state, &Caller::default(), None).await.unwrap()
+}
+
+/// Every data key row: version, state and wrapped key, oldest first.
+pub async fn key_rows(db: &keyport::server::db::Db) -> Vec<(i32, String, Option<Vec<u8>>)> {
+    keyport::on_db!(db, |pool| sqlx::query_as("SELECT version, state, wrapped FROM encryption_keys ORDER BY version").fetch_all(pool).await).unwrap()
+}
+
+/// Puts `wrapped` in data key `version`'s row, as someone editing the database would.
+pub async fn set_wrapped(db: &keyport::server::db::Db, version: i32, wrapped: &[u8]) {
+    keyport::on_db!(db, |pool| sqlx::query("UPDATE encryption_keys SET wrapped = $1 WHERE version = $2").bind(wrapped.to_vec()).bind(version).execute(pool).await.map(|_| ())).unwrap();
 }
 
 /// A new API-key platform named `name` whose key is `value`, through the JSON API.
