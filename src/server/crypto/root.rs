@@ -45,7 +45,7 @@ impl fmt::Debug for RootKey {
 }
 
 impl RootKey {
-    /// The configured root: local (derived from `seed`, `ENCRYPTION_KEY`), or in Vault.
+    /// The configured root: local (derived from `seed`, `ENCRYPTION_KEY`), in Vault or in KMS.
     pub fn from_config(config: &RootConfig, seed: Option<&EncryptionKey>) -> Result<Self, String> {
         match config {
             RootConfig::Local => seed.map(Self::local).ok_or_else(|| "ENCRYPTION_KEY is not set.".to_owned()),
