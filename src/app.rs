@@ -27,7 +27,7 @@ use leptos::{prelude::*, server_fn::ServerFn};
 use leptos_meta::{provide_meta_context, HashedStylesheet, Link, MetaTags, Title};
 use leptos_router::{
     components::{Redirect, Route, Router, Routes, A},
-    path, SsrMode,
+    lazy_route, path, Lazy, LazyRoute, SsrMode,
 };
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -84,23 +84,57 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
                     <Route path=path!("/setup") view=SetupPage ssr=SsrMode::Async/>
                     <Route path=path!("/platforms") view=PlatformsPage ssr=SsrMode::Async/>
-                    <Route path=path!("/platforms/new") view=NewPlatformPage ssr=SsrMode::Async/>
-                    <Route path=path!("/platforms/:id") view=PlatformPage ssr=SsrMode::Async/>
-                    <Route path=path!("/platforms/:id/edit") view=EditPlatformPage ssr=SsrMode::Async/>
-                    <Route path=path!("/platforms/:id/pages/:pick") view=PagePickPage ssr=SsrMode::Async/>
-                    <Route path=path!("/users") view=UsersPage ssr=SsrMode::Async/>
-                    <Route path=path!("/audit") view=AuditLogPage ssr=SsrMode::Async/>
-                    <Route path=path!("/posts") view=PostsPage ssr=SsrMode::Async/>
-                    <Route path=path!("/posts/:id/edit") view=EditPostPage ssr=SsrMode::Async/>
-                    <Route path=path!("/calendar") view=CalendarPage ssr=SsrMode::Async/>
-                    <Route path=path!("/attention") view=AttentionPage ssr=SsrMode::Async/>
-                    <Route path=path!("/keys") view=KeysPage ssr=SsrMode::Async/>
-                    <Route path=path!("/import") view=ImportPage ssr=SsrMode::Async/>
-                    <Route path=path!("/profile") view=ProfilePage ssr=SsrMode::Async/>
+                    <Route path=path!("/platforms/new") view={Lazy::<NewPlatformRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/platforms/:id") view={Lazy::<PlatformRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/platforms/:id/edit") view={Lazy::<EditPlatformRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/platforms/:id/pages/:pick") view={Lazy::<PagePickRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/users") view={Lazy::<UsersRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/audit") view={Lazy::<AuditLogRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/posts") view={Lazy::<PostsRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/posts/:id/edit") view={Lazy::<EditPostRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/calendar") view={Lazy::<CalendarRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/attention") view={Lazy::<AttentionRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/keys") view={Lazy::<KeysRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/import") view={Lazy::<ImportRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/profile") view={Lazy::<ProfileRoute>::new()} ssr=SsrMode::Async/>
                 </Routes>
             </main>
         </Router>
     }
+}
+
+/// Pages other than the sign-in pages and the platforms list are split out of the main WASM
+/// bundle (`cargo leptos build --split`): a browser downloads a page's code when it first
+/// shows that page. Each route is a unit struct whose lazy view renders the page component.
+macro_rules! lazy_pages {
+    ($($route:ident => $page:ident),* $(,)?) => {$(
+        struct $route;
+        #[lazy_route]
+        impl LazyRoute for $route {
+            fn data() -> Self {
+                $route
+            }
+            fn view(_this: Self) -> AnyView {
+                view! { <$page/> }.into_any()
+            }
+        }
+    )*};
+}
+
+lazy_pages! {
+    NewPlatformRoute => NewPlatformPage,
+    PlatformRoute => PlatformPage,
+    EditPlatformRoute => EditPlatformPage,
+    PagePickRoute => PagePickPage,
+    UsersRoute => UsersPage,
+    AuditLogRoute => AuditLogPage,
+    PostsRoute => PostsPage,
+    EditPostRoute => EditPostPage,
+    CalendarRoute => CalendarPage,
+    AttentionRoute => AttentionPage,
+    KeysRoute => KeysPage,
+    ImportRoute => ImportPage,
+    ProfileRoute => ProfilePage,
 }
 
 #[component]

@@ -14,5 +14,7 @@ pub mod server;
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(app::App);
+    // Lazy: a page whose code is split out of the main bundle (app.rs, `lazy_pages!`) is
+    // hydrated once its module has loaded.
+    leptos::mount::hydrate_lazy(app::App);
 }
