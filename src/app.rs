@@ -63,13 +63,6 @@ pub fn App() -> impl IntoView {
     #[cfg(feature = "hydrate")]
     provide_context(crate::ui::components::viewer::viewer_from_page());
     let user = viewer().0;
-    // Tells browser tests (and curious people) that the WASM app has taken over the page.
-    #[cfg(feature = "hydrate")]
-    Effect::new(|_| {
-        if let Some(body) = document().body() {
-            let _ = body.set_attribute("data-hydrated", "true");
-        }
-    });
     // Pages render completely on the server (SsrMode::Async) so they work before, and
     // without, the WASM bundle: out-of-order streaming would need JS to place content.
     view! {
