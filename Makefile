@@ -5,7 +5,7 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 # cargo-leptos writes the WASM bundle, JS and CSS here; the server serves them.
 SITE := target/site
 
-.PHONY: run test setup build test-rust test-e2e fuzz bench release release-bundle release-tools clean-data
+.PHONY: run test setup build test-rust test-e2e test-bundle fuzz bench release release-bundle release-tools clean-data
 
 run: setup build
 	@scripts/ensure-env.sh
@@ -17,7 +17,7 @@ setup:
 	@scripts/setup.sh
 
 build: setup
-	cargo leptos build
+	cargo leptos build --split
 	cargo build --features ssr --bin keyport-sandbox
 
 test-rust:
@@ -53,15 +53,26 @@ test-e2e:
 # try to download it from GitHub, fail, and say only "Error:". `release-bundle` builds the
 # WASM/JS/CSS bundle alone (CI does, so the release door stays open). `--precompress`
 # writes a .gz and a .br beside each file of the bundle, once; the server sends them to a
-# browser that accepts them instead of compressing the bundle on every request.
+# browser that accepts them instead of compressing the bundle on every request. `--split`
+# moves every page but sign-in and the platforms list into modules a browser loads when it
+# first shows that page (src/app.rs, `lazy_pages!`). Debug builds are split too (`build`):
+# lazy routes need it. `test-bundle` runs the release bundle in a browser.
 RELEASE_PATH := $(CURDIR)/scripts/release-tools/node_modules/.bin:$(PATH)
 
 release: release-tools
-	PATH="$(RELEASE_PATH)" cargo leptos build --release --precompress
+	PATH="$(RELEASE_PATH)" cargo leptos build --release --precompress --split
+	@scripts/finish-bundle.sh
 
 release-bundle: release-tools
-	PATH="$(RELEASE_PATH)" cargo leptos build --release --precompress --frontend-only
+	PATH="$(RELEASE_PATH)" cargo leptos build --release --precompress --split --frontend-only
 	@ls target/site/pkg/*.wasm.br target/site/pkg/*.wasm.gz >/dev/null || { echo "the bundle was not precompressed" >&2; exit 1; }
+	@scripts/finish-bundle.sh
+
+# The release bundle (split) in a browser: every page hydrates and loads its module.
+test-bundle: release-bundle
+	@scripts/setup.sh --with-browser
+	cargo build --features ssr --bin keyport
+	cd end2end && npx playwright test --config bundle.config.ts
 
 release-tools: setup
 	@scripts/setup.sh --with-release

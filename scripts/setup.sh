@@ -17,9 +17,21 @@ if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   rustup target add wasm32-unknown-unknown
 fi
 
-if ! cargo leptos --version 2>/dev/null | grep -q " $CARGO_LEPTOS_VERSION\$"; then
+# cargo-leptos is built with scripts/cargo-leptos.lock: its own lock file with
+# wasm_split_cli_support 0.2.4 (and the rayon, wasmparser and wasm-encoder that needs) instead
+# of 0.2.0, whose split of the bundle leaves wasm-bindgen 0.2.130's imports unresolved in the
+# browser (docs/operations.md). `cargo install --list` names the folder it was built from.
+CARGO_LEPTOS_SHA256=c89e4ae8b89c8cb7bed0d56405e8541be5d3bd55b4af4e04afb29d08ccfefc2a
+CARGO_LEPTOS_SRC=${TMPDIR:-/tmp}/keyport-cargo-leptos
+if ! cargo install --list | grep -q "^cargo-leptos v$CARGO_LEPTOS_VERSION ($CARGO_LEPTOS_SRC/"; then
   step "installing cargo-leptos $CARGO_LEPTOS_VERSION (about 15 minutes on 2 cores, once)"
-  cargo install cargo-leptos --locked --version "$CARGO_LEPTOS_VERSION"
+  rm -rf "$CARGO_LEPTOS_SRC" && mkdir -p "$CARGO_LEPTOS_SRC"
+  crate=$CARGO_LEPTOS_SRC/cargo-leptos.crate
+  curl -sSfL -o "$crate" "https://static.crates.io/crates/cargo-leptos/cargo-leptos-$CARGO_LEPTOS_VERSION.crate"
+  echo "$CARGO_LEPTOS_SHA256  $crate" | sha256sum -c --quiet
+  tar -xzf "$crate" -C "$CARGO_LEPTOS_SRC"
+  cp scripts/cargo-leptos.lock "$CARGO_LEPTOS_SRC/cargo-leptos-$CARGO_LEPTOS_VERSION/Cargo.lock"
+  cargo install --locked --force --path "$CARGO_LEPTOS_SRC/cargo-leptos-$CARGO_LEPTOS_VERSION"
 fi
 
 # wasm-bindgen-cli must match the wasm-bindgen crate in Cargo.lock exactly.
