@@ -35,6 +35,11 @@ rows+=("| 50 MiB video upload (server memory) | ${upload#upload of 50 MiB: } | \
 while IFS= read -r line; do
   rows+=("| bytes on the wire, ${line%%:*} | ${line#*: } | \`scripts/measure-compression.sh target/release/keyport\` |")
 done < <(scripts/measure-compression.sh target/release/keyport)
+if scripts/measure-bundle.sh >/dev/null 2>&1; then
+  while IFS= read -r line; do
+    rows+=("| ${line%%: *} | ${line#*: } | \`make release-bundle && scripts/measure-bundle.sh\` |")
+  done < <(scripts/measure-bundle.sh)
+fi
 while IFS= read -r line; do
   rows+=("| ${line%: *} | ${line##*: } | \`scripts/measure-list.sh target/release/keyport\` |")
 done < <(scripts/measure-list.sh target/release/keyport)
