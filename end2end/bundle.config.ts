@@ -1,5 +1,6 @@
 import { defineConfig } from '@playwright/test';
 import { randomBytes } from 'node:crypto';
+import { chromium } from './playwright.config';
 
 // `make test-bundle`: the release bundle as `make release` builds it (optimized, split into a
 // main module and one module per page), served by the debug server in a copy of its own
@@ -15,14 +16,7 @@ export default defineConfig({
   use: {
     baseURL: `http://127.0.0.1:${PORT}`,
     trace: 'retain-on-failure',
-    browserName: 'chromium',
-    launchOptions: {
-      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-      args: [
-        '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-        '--disable-background-networking', '--disable-component-update', '--disable-sync',
-      ],
-    },
+    ...chromium,
   },
   webServer: {
     command: 'rm -rf target/bundle && mkdir -p target/bundle && cp target/debug/keyport target/release/hash.txt target/bundle/ && exec target/bundle/keyport serve',

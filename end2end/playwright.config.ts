@@ -15,7 +15,7 @@ export const SANDBOX_URL = `http://127.0.0.1:${PORT + 1}`;
 process.env.E2E_ROOT_KEY ??= randomBytes(32).toString('base64');
 export const DATABASE_URL = 'sqlite://target/e2e/keyport.db';
 
-const chromium = {
+export const chromium = {
   browserName: 'chromium' as const,
   launchOptions: {
     // Playwright cannot download browsers here; Debian's chromium is installed by scripts/setup.sh.
