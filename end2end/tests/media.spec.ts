@@ -75,6 +75,9 @@ test.describe('Images and video', () => {
     // Published when its time comes, with both images in the chosen order on the sandbox.
     await open(page, '/posts');
     const post = page.getByRole('article', { name: new RegExp(`^Post: ${text.slice(0, 40)}`) });
+    // Its images load lazily: below the fold (other journeys' posts come first) they have no
+    // size until a person scrolls to them, as this does.
+    await post.scrollIntoViewIfNeeded();
     await expect(post.getByRole('img', { name: 'The oven at dawn' })).toBeVisible();
     await expect(post.getByRole('link', { name: 'View post' })).toHaveCount(2, { timeout: 200_000 });
     const sandboxPost = await post.getByRole('link', { name: 'View post' }).first().getAttribute('href');
