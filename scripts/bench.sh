@@ -39,6 +39,8 @@ if scripts/measure-bundle.sh >/dev/null 2>&1; then
   while IFS= read -r line; do
     rows+=("| ${line%%: *} | ${line#*: } | \`make release-bundle && scripts/measure-bundle.sh\` |")
   done < <(scripts/measure-bundle.sh)
+else
+  rows+=("| WASM bundle | not measured: no split release bundle in target/site | \`make release-bundle && scripts/measure-bundle.sh\` |")
 fi
 while IFS= read -r line; do
   rows+=("| ${line%: *} | ${line##*: } | \`scripts/measure-list.sh target/release/keyport\` |")
