@@ -1,9 +1,8 @@
-import { test, expect, type Page } from '@playwright/test';
+import { test, expect } from '@playwright/test';
+import { open } from '../tests/fixtures';
 
 // The split release bundle: the first page loads only the main module; each other page
 // loads its own module the first time it is shown, by a link or directly, and hydrates.
-
-const hydrated = (page: Page) => page.locator('body[data-hydrated="true"]').waitFor({ state: 'attached' });
 
 test('the split release bundle hydrates every page, loading a page\'s module when it is first shown', async ({ page }) => {
   test.setTimeout(120_000);
@@ -28,8 +27,7 @@ test('the split release bundle hydrates every page, loading a page\'s module whe
   await expect(page.getByRole('status').filter({ hasText: 'Welcome!' })).toBeVisible();
 
   modules.length = 0;
-  await page.goto('/platforms');
-  await hydrated(page);
+  await open(page, '/platforms');
   const main = modules.find((m) => m.name.startsWith('keyport.'));
   expect(main, 'the main module was loaded').toBeTruthy();
   // The budget of issue 16 (300 KB compressed); the main module is ~284 KB in Brotli today.
@@ -60,8 +58,7 @@ test('the split release bundle hydrates every page, loading a page\'s module whe
 
   // A page opened directly hydrates once its module has loaded, and links work from it.
   modules.length = 0;
-  await page.goto('/keys');
-  await hydrated(page);
+  await open(page, '/keys');
   expect(pageModules().some((m) => m.startsWith('split___keys_route'))).toBe(true);
   await nav.getByRole('link', { name: 'Platforms', exact: true }).click();
   await expect(page.getByRole('row').filter({ hasText: 'Split bundle check' })).toBeVisible();
