@@ -30,7 +30,7 @@ use leptos_axum::{generate_route_list, LeptosRoutes};
 use std::{net::SocketAddr, time::Duration};
 use tower_http::{
     catch_panic::CatchPanicLayer,
-    compression::{predicate::{NotForContentType, Predicate}, CompressionLayer, DefaultPredicate},
+    compression::{predicate::{NotForContentType, Predicate}, CompressionLayer, CompressionLevel, DefaultPredicate},
     trace::TraceLayer,
 };
 use tower_sessions::{cookie::SameSite, Expiry, SessionManagerLayer};
@@ -121,15 +121,17 @@ pub fn build(state: AppState) -> Router {
 }
 
 /// Text answers (pages, JSON, a bundle that was not precompressed) go gzip-compressed to a
-/// client that accepts it. Not Brotli: at tower-http's quality 4 it cost a page of 50
-/// platforms 0.5 ms more CPU than gzip (2.65 against 2.14 ms a request, docs/performance.md)
-/// to save 324 of 4,853 bytes; the release bundle's `.br` files are made once at build time
-/// and sent as they are. Images and video are compressed already, and an event stream or an
+/// client that accepts it, at gzip's fastest level (zlib-rs, chosen in Cargo.toml). Not
+/// Brotli: at tower-http's quality 4 it cost a page of 50 platforms 0.5 ms more CPU than
+/// gzip to save 324 of 4,853 bytes; and the fastest gzip level takes a further 0.2–0.3 ms
+/// off that page for 1.8 KB more on the wire (66 KB → 6.7 instead of 4.9 KB;
+/// docs/performance.md). The release bundle's `.br` files are made once at build time and
+/// sent as they are. Images and video are compressed already, and an event stream or an
 /// import's progress must flush as it goes (the default predicate skips images, gRPC, event
 /// streams and tiny bodies).
 fn compression() -> CompressionLayer<impl Predicate> {
     let skipped = NotForContentType::const_new("video/").and(NotForContentType::const_new("application/x-ndjson"));
-    CompressionLayer::new().gzip(true).br(false).compress_when(DefaultPredicate::new().and(skipped))
+    CompressionLayer::new().gzip(true).br(false).quality(CompressionLevel::Fastest).compress_when(DefaultPredicate::new().and(skipped))
 }
 
 /// A handler that panics answers 500 with the reference of the logged cause, rather than
