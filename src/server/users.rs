@@ -20,6 +20,8 @@ const USER_ID: &str = "auth.user_id";
 const LOGIN_AT: &str = "auth.login_at";
 /// Ties a session to the password it was opened with: changing the password ends it.
 const STAMP: &str = "auth.stamp";
+/// When the session was last saved to stay alive (see [`extend`]).
+const SEEN_AT: &str = "auth.seen_at";
 
 fn stamp(password_hash: &str) -> String {
     hex::encode(&Sha256::digest(password_hash.as_bytes())[..8])
@@ -118,8 +120,24 @@ pub async fn from_session(db: &Db, session: &Session, config: &Config) -> Result
     };
     if valid.is_none() {
         session.flush().await?;
+    } else {
+        extend(session, config, login_at).await?;
     }
     Ok(valid)
+}
+
+/// Keeps a session in use alive. The store drops a session `SESSION_IDLE_MINUTES` after it
+/// was last saved, and tower-sessions saves only a session that changed, so a session used
+/// all along would still end an idle period after sign-in. Noting the time saves it again,
+/// with a new end; at most once a quarter of the idle period, rather than a database write
+/// for every request.
+async fn extend(session: &Session, config: &Config, login_at: i64) -> Result<(), AppError> {
+    let now = Utc::now().timestamp();
+    let seen_at = session.get::<i64>(SEEN_AT).await?.unwrap_or(login_at);
+    if now.saturating_sub(seen_at) >= config.sessions.idle.as_secs() as i64 / 4 {
+        session.insert(SEEN_AT, now).await?;
+    }
+    Ok(())
 }
 
 /// Users per page.

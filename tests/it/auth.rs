@@ -21,6 +21,7 @@ on_both_backends!(
     the_users_page_through_everyone_in_email_order,
     first_run_leads_to_a_one_time_set_up,
     sign_in_rotates_the_session_and_sign_out_ends_it,
+    a_session_in_use_outlives_its_idle_period,
     anonymous_pages_redirect_to_sign_in_and_come_back,
     failed_sign_ins_are_rate_limited_without_revealing_accounts,
     concurrent_attempts_cannot_all_pass_the_address_limit,
@@ -88,6 +89,31 @@ async fn sign_in_rotates_the_session_and_sign_out_ends_it(app: TestApp) {
     assert!(location(&browser.get(app.url("/platforms")).send().await.unwrap()).starts_with("/login"));
     let api = browser.get(app.url("/api/platforms")).send().await.unwrap();
     assert_eq!(api.status(), 401);
+}
+
+/// SESSION_IDLE_MINUTES counts from the last request, not from sign-in; and a session is
+/// not written again on every request.
+async fn a_session_in_use_outlives_its_idle_period(app: TestApp) {
+    let (browser, email) = signed_in_browser(&app, Role::Marketer).await;
+    let (user,): (uuid::Uuid,) = keyport::on_db!(&app.db, |pool| sqlx::query_as("SELECT id FROM users WHERE email = $1").bind(&email).fetch_one(pool).await).unwrap();
+    let theirs = format!("data LIKE '%{user}%'");
+    assert_eq!(common::count(&app, &format!("SELECT COUNT(*) FROM sessions WHERE {theirs}")).await, 1);
+    let idle = 60 * 60; // the default idle period
+    let now = chrono::Utc::now().timestamp();
+    // As if signed in 50 minutes ago and in use ever since: the stored session would end
+    // in 10 minutes.
+    let (data,): (String,) = keyport::on_db!(&app.db, |pool| sqlx::query_as(&format!("SELECT data FROM sessions WHERE {theirs}")).fetch_one(pool).await).unwrap();
+    let mut data: Value = serde_json::from_str(&data).unwrap();
+    data["auth.login_at"] = json!(now - 50 * 60);
+    let update = format!("UPDATE sessions SET data = $1, expires_at = $2 WHERE {theirs}");
+    keyport::on_db!(&app.db, |pool| sqlx::query(&update).bind(data.to_string()).bind(now + 600).execute(pool).await.map(|_| ())).unwrap();
+    assert_eq!(browser.get(app.url("/platforms")).send().await.unwrap().status(), 200);
+    let ends = common::count(&app, &format!("SELECT expires_at FROM sessions WHERE {theirs}")).await;
+    assert!(ends >= now + idle - 60, "the session now ends {} s from now, not an idle period", ends - now);
+    // Just extended: the next requests leave the stored session as it is.
+    app.execute(&format!("UPDATE sessions SET expires_at = {} WHERE {theirs}", now + 900)).await;
+    assert_eq!(browser.get(app.url("/platforms")).send().await.unwrap().status(), 200);
+    assert_eq!(common::count(&app, &format!("SELECT expires_at FROM sessions WHERE {theirs}")).await, now + 900);
 }
 
 async fn anonymous_pages_redirect_to_sign_in_and_come_back(app: TestApp) {
