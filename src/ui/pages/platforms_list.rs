@@ -119,7 +119,9 @@ fn Registry(list: PlatformList, pending: ReadSignal<bool>) -> impl IntoView {
     view! {
         <FilterBar counts=list.counts view=view.clone()/>
         <p class="summary" aria-live="polite">{summary}</p>
-        <div class="table-wrap" aria-busy=move || pending.get().to_string()>
+        // `try_get` here and below: under load a server render can reach these after the
+        // page's owner was disposed (leptos #3595); `get` then panicked and the page was a 500.
+        <div class="table-wrap" aria-busy=move || pending.try_get().unwrap_or_default().to_string()>
             {if total == 0 {
                 view! {
                     <div class="empty">
@@ -200,7 +202,7 @@ fn FilterBar(counts: FacetCounts, view: PlatformQuery) -> impl IntoView {
                     </select>
                 </div>
                 {(view.limit != crate::domain::PAGE_DEFAULT).then(|| view! { <input type="hidden" name="limit" value=view.limit.to_string()/> })}
-                <button type="submit" class="button" hidden=move || hydrated.get()>"Apply"</button>
+                <button type="submit" class="button" hidden=move || hydrated.try_get().unwrap_or_default()>"Apply"</button>
                 {view.narrows().then(|| view! { <A href="/platforms" attr:class="clear-filters">"Clear search and filters"</A> })}
             </div>
         </form>
