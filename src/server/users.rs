@@ -113,7 +113,8 @@ pub async fn from_session(db: &Db, session: &Session, config: &Config) -> Result
     let Some(id) = session.get::<Uuid>(USER_ID).await? else { return Ok(None) };
     let login_at = session.get::<i64>(LOGIN_AT).await?.unwrap_or(0);
     let stamped = session.get::<String>(STAMP).await?;
-    let expired = Utc::now().timestamp() - login_at > config.sessions.max_age.as_secs() as i64;
+    let now = Utc::now().timestamp();
+    let expired = now - login_at > config.sessions.max_age.as_secs() as i64;
     let valid = match store::get_with_hash(db, id).await? {
         Some((user, hash)) if !expired && !user.disabled && stamped.as_deref() == Some(stamp(&hash).as_str()) => Some(user),
         _ => None,
@@ -121,7 +122,7 @@ pub async fn from_session(db: &Db, session: &Session, config: &Config) -> Result
     if valid.is_none() {
         session.flush().await?;
     } else {
-        extend(session, config, login_at).await?;
+        extend(session, config, login_at, now).await?;
     }
     Ok(valid)
 }
@@ -131,8 +132,7 @@ pub async fn from_session(db: &Db, session: &Session, config: &Config) -> Result
 /// all along would still end an idle period after sign-in. Noting the time saves it again,
 /// with a new end; at most once a quarter of the idle period, rather than a database write
 /// for every request.
-async fn extend(session: &Session, config: &Config, login_at: i64) -> Result<(), AppError> {
-    let now = Utc::now().timestamp();
+async fn extend(session: &Session, config: &Config, login_at: i64, now: i64) -> Result<(), AppError> {
     let seen_at = session.get::<i64>(SEEN_AT).await?.unwrap_or(login_at);
     if now.saturating_sub(seen_at) >= config.sessions.idle.as_secs() as i64 / 4 {
         session.insert(SEEN_AT, now).await?;
