@@ -82,6 +82,33 @@ test.describe('platform registry', () => {
     await expect(page.getByRole('row').nth(2)).toContainText(`${tag} Broken Pay`);
   });
 
+  test('a search lists its matches newest first, or in the order chosen', async ({ page, api }) => {
+    const tag = unique('Order');
+    for (const name of ['Alpha', 'Charlie', 'Bravo']) {
+      expect((await api.post('/api/platforms', { data: { name: `${tag} ${name}` } })).status()).toBe(201);
+    }
+    const rows = page.getByRole('row');
+    await open(page, '/platforms');
+    await expect(page.getByLabel('Sort by')).toHaveValue('name');
+    const search = page.getByRole('searchbox', { name: 'Search' });
+    await search.fill(tag);
+    await search.press('Enter');
+    await expect(page).toHaveURL(/\?q=Order[^&]*$/);
+    await expect(page.getByLabel('Sort by')).toHaveValue('added');
+    await expect(rows.nth(1)).toContainText(`${tag} Bravo`);
+    await expect(rows.nth(3)).toContainText(`${tag} Alpha`);
+
+    await page.getByLabel('Sort by').selectOption('name');
+    await expect(page).toHaveURL(/\?q=Order[^&]*&sort=name$/);
+    await expect(rows.nth(1)).toContainText(`${tag} Alpha`);
+    await expect(rows.nth(2)).toContainText(`${tag} Bravo`);
+    // A chosen order outlives the search; name is the plain list's own, so the URL is bare.
+    await search.fill('');
+    await search.press('Enter');
+    await expect(page).toHaveURL(/\/platforms$/);
+    await expect(page.getByLabel('Sort by')).toHaveValue('name');
+  });
+
   test('edit a platform', async ({ page, api }) => {
     const name = unique('Stripe');
     const created = await api.post('/api/platforms', { data: { name, category: 'payment' } });

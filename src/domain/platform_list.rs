@@ -17,6 +17,7 @@ wire_enum! {
     PlatformSort, "sort" {
         Name => "name", "Name";
         Updated => "updated", "Recently updated";
+        Added => "added", "Newest first";
         Status => "status", "Status, then name";
     }
 }
@@ -24,6 +25,20 @@ wire_enum! {
 impl Default for PlatformSort {
     fn default() -> Self {
         Self::Name
+    }
+}
+
+impl PlatformSort {
+    /// The order a list takes when none is asked for: by name, and a search's matches
+    /// newest first. A common word matches thousands: in name order a page must read and
+    /// sort them all (every search index yields its matches in another order), while the
+    /// newest 50 are the first ones the index gives (docs/performance.md, "A common word").
+    pub fn default_for(searched: bool) -> Self {
+        if searched {
+            Self::Added
+        } else {
+            Self::Name
+        }
     }
 }
 
@@ -70,7 +85,7 @@ impl PlatformQuery {
         if search.as_ref().is_some_and(|q| q.chars().count() > SEARCH_MAX) {
             errors.add("q", format!("is longer than {SEARCH_MAX} characters"));
         }
-        let sort = parse_choice(&mut errors, "sort", p.sort.as_deref()).unwrap_or_default();
+        let sort = parse_choice(&mut errors, "sort", p.sort.as_deref()).unwrap_or(PlatformSort::default_for(search.is_some()));
         let limit = match p.limit.as_deref().map(str::trim).filter(|l| !l.is_empty()) {
             None => PAGE_DEFAULT,
             Some(l) => match l.parse::<u32>() {
@@ -95,7 +110,7 @@ impl PlatformQuery {
             ("status", f.status.map(|s| s.as_str().to_owned())),
             ("encryption", f.encryption.map(|e| e.as_str().to_owned())),
             ("q", self.search.clone()),
-            ("sort", (self.sort != PlatformSort::default()).then(|| self.sort.as_str().to_owned())),
+            ("sort", (self.sort != self.default_sort()).then(|| self.sort.as_str().to_owned())),
             ("limit", (self.limit != PAGE_DEFAULT).then(|| self.limit.to_string())),
             ("cursor", cursor.map(str::to_owned)),
         ];
@@ -105,6 +120,22 @@ impl PlatformQuery {
             }
         }
         url.finish()
+    }
+
+    /// The order this view takes when its URL names none.
+    pub fn default_sort(&self) -> PlatformSort {
+        PlatformSort::default_for(self.search.is_some())
+    }
+
+    /// This view searching for `search` instead: an order the view only had by default
+    /// becomes the new search's default.
+    pub fn searching(&self, search: Option<String>) -> Self {
+        let implicit = self.sort == self.default_sort();
+        let mut next = Self { search, cursor: None, ..self.clone() };
+        if implicit {
+            next.sort = next.default_sort();
+        }
+        next
     }
 
     /// Whether anything narrows the list (a filter or a search).
@@ -245,6 +276,19 @@ mod tests {
         assert_eq!(q.search.as_deref(), Some("Pay & Go"), "trimmed");
         assert!(q.narrows());
         assert_eq!(q.to_query(Some("abc")), "category=payment&encryption=old_key&q=Pay+%26+Go&sort=updated&limit=500&cursor=abc");
+    }
+
+    #[test]
+    fn a_search_lists_newest_first_unless_an_order_is_asked_for() {
+        let searched = PlatformQuery::parse(&params(&[("q", "stripe")])).unwrap();
+        assert_eq!((searched.sort, searched.to_query(None)), (PlatformSort::Added, "q=stripe".to_owned()));
+        let by_name = PlatformQuery::parse(&params(&[("q", "stripe"), ("sort", "name")])).unwrap();
+        assert_eq!((by_name.sort, by_name.to_query(None)), (PlatformSort::Name, "q=stripe&sort=name".to_owned()));
+        assert_eq!(PlatformQuery::default().searching(Some("stripe".into())), searched, "the plain list's order was not chosen");
+        assert_eq!(searched.searching(None), PlatformQuery::default(), "clearing the search restores name order");
+        let chosen = PlatformQuery { sort: PlatformSort::Status, ..PlatformQuery::default() };
+        assert_eq!(chosen.searching(Some("stripe".into())).sort, PlatformSort::Status, "a chosen order stays");
+        assert_eq!(by_name.searching(Some("pay".into())).sort, PlatformSort::Name);
     }
 
     #[test]

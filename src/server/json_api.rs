@@ -135,6 +135,7 @@ struct ListQuery {
     encryption: Option<String>,
     /// Text the name or description contains, case-insensitive (at most 100 characters).
     q: Option<String>,
+    /// The order: by name unless a search is given, then newest first (`added`).
     #[param(schema_with = openapi::or_empty::<crate::domain::PlatformSort>)]
     sort: Option<String>,
     /// A page's `next_cursor` or `prev_cursor`, as given; absent for the first page.

@@ -120,7 +120,8 @@ async fn pages_through_every_platform_in_each_order_and_back(app: TestApp) {
     let by_name = ["Alpha", "bravo", "Charlie", "delta", "echo", "Foxtrot", "golf"];
     let by_updated: Vec<&str> = made.iter().rev().map(|m| m.0).collect();
     let by_status = ["delta", "echo", "Foxtrot", "Alpha", "bravo", "golf", "Charlie"];
-    for (sort, expected) in [("name", by_name.to_vec()), ("updated", by_updated), ("status", by_status.to_vec())] {
+    let by_added = by_updated.clone();
+    for (sort, expected) in [("name", by_name.to_vec()), ("updated", by_updated), ("added", by_added), ("status", by_status.to_vec())] {
         let (forward, backward) = walk(&app, &format!("/api/platforms?limit=3&sort={sort}")).await;
         assert_eq!(forward, expected, "sort={sort}, next");
         assert_eq!(backward, expected, "sort={sort}, prev");
@@ -153,7 +154,8 @@ async fn searches_names_and_descriptions_ignoring_case(app: TestApp) {
     app.create_platform(json!({"name": "Mastodon"})).await;
     let (status, pay) = app.get_json("/api/platforms?q=pay").await;
     assert_eq!(status, 200);
-    assert_eq!((names(&pay), pay["total"].as_i64()), (vec!["PayPal".to_owned(), "Stripe".to_owned()], Some(2)));
+    assert_eq!((names(&pay), pay["total"].as_i64()), (vec!["Stripe".to_owned(), "PayPal".to_owned()], Some(2)), "newest first");
+    assert_eq!(names(&app.get_json("/api/platforms?q=pay&sort=name").await.1), ["PayPal", "Stripe"], "or in the order asked for");
     let (_, trimmed) = app.get_json("/api/platforms?q=%20%20MAIL%20").await;
     assert_eq!(names(&trimmed), ["Mailgun"], "trimmed, any case");
     let (_, literal) = app.get_json("/api/platforms?q=0%25%20d").await;
@@ -164,6 +166,10 @@ async fn searches_names_and_descriptions_ignoring_case(app: TestApp) {
     assert_eq!(none["count"], 0);
     let (_, combined) = app.get_json("/api/platforms?q=ma&category=email").await;
     assert_eq!(names(&combined), ["Mailgun"], "search and filters combine");
+    let (_, combined) = app.get_json("/api/platforms?q=pay&category=email").await;
+    assert_eq!(combined["count"], 0, "search and filters combine, newest first too");
+    let (_, combined) = app.get_json("/api/platforms?q=ayp&category=payment").await;
+    assert_eq!(names(&combined), ["PayPal"]);
     let (_, blank) = app.get_json("/api/platforms?q=%20").await;
     assert_eq!(blank["count"], 4, "a blank search is no search");
     let (_, short) = app.get_json("/api/platforms?q=ST").await;
@@ -196,6 +202,10 @@ async fn a_search_counts_up_to_a_thousand(app: TestApp) {
     assert_eq!((many["count"].as_u64(), many["total"].as_i64(), many["total_capped"].as_bool()), (Some(10), Some(1000), Some(true)));
     let (_, some) = app.get_json("/api/platforms?q=many%2009&limit=5").await;
     assert_eq!((some["count"].as_u64(), some["total"].as_i64(), some["total_capped"].as_bool()), (Some(5), Some(100), Some(false)), "0900 to 0999");
+    // Newest first, page after page and back, through a common word's thousand matches.
+    let newest_first: Vec<String> = (0..1001).rev().map(|i| format!("Many {i:04}")).collect();
+    let (forward, backward) = walk(&app, "/api/platforms?q=many&limit=400").await;
+    assert_eq!((forward.len(), &forward, &backward), (1001, &newest_first, &newest_first));
     let html = app.page("/platforms?q=many").await.text().await.unwrap();
     assert!(html.contains("Showing 50 of 1,000+ platforms matching “many”"), "{html}");
     let (_, unsearched) = app.get_json("/api/platforms?limit=1").await;

@@ -105,6 +105,9 @@ pub enum PlatformKey {
     Name(String),
     #[serde(rename = "u")]
     Updated(DateTime<Utc>, Uuid),
+    /// The number the platform was added as (`search_key`, never reused).
+    #[serde(rename = "a")]
+    Added(i64),
     /// Status, then `lower(name)`.
     #[serde(rename = "s")]
     Status(String, String),
@@ -115,6 +118,7 @@ impl PlatformKey {
         match self {
             Self::Name(_) => PlatformSort::Name,
             Self::Updated(..) => PlatformSort::Updated,
+            Self::Added(_) => PlatformSort::Added,
             Self::Status(..) => PlatformSort::Status,
         }
     }
@@ -145,6 +149,7 @@ struct ListedRow {
     #[sqlx(flatten)]
     platform: PlatformRow,
     sort_name: String,
+    search_key: i64,
     secret_key_min: Option<i32>,
     secrets_failing: i32,
 }
@@ -161,6 +166,7 @@ struct Sql {
 enum Arg {
     Text(String),
     Int(i32),
+    Big(i64),
     At(DateTime<Utc>),
     Id(Uuid),
 }
@@ -182,6 +188,7 @@ macro_rules! fetch_all {
                 query = match arg {
                     Arg::Text(t) => query.bind(t.as_str()),
                     Arg::Int(n) => query.bind(*n),
+                    Arg::Big(n) => query.bind(*n),
                     Arg::At(at) => query.bind(*at),
                     Arg::Id(id) => query.bind(*id),
                 };
@@ -277,7 +284,12 @@ fn matching(db: &Db, sql: &mut Sql, filter: &PlatformFilter, search: Option<&str
 /// is read, nothing is decrypted).
 pub async fn page(db: &Db, q: &PageQuery<'_>) -> Result<Vec<Listed>, StoreError> {
     let mut sql = Sql::default();
-    let mut conditions = matching(db, &mut sql, q.filter, q.search, q.current, Fts::Lookup);
+    let fts = q.search.and_then(|search| fts_phrase(db, search)).is_some();
+    // Newest first, SQLite walks the FTS5 matches themselves: they come in the order of
+    // their key, which is this order, so the walk stops at the page's end.
+    let walk = fts && q.sort == PlatformSort::Added;
+    let mut conditions = matching(db, &mut sql, q.filter, q.search, q.current, if walk { Fts::Joined } else { Fts::Lookup });
+    let added = if walk { "s.rowid" } else { "p.search_key" };
     // Reading backward flips the order and the comparison; the caller reverses the rows.
     let (cmp, newer) = if q.before { ("<", ">") } else { (">", "<") };
     let (asc, desc) = if q.before { ("DESC", "ASC") } else { ("ASC", "DESC") };
@@ -285,6 +297,7 @@ pub async fn page(db: &Db, q: &PageQuery<'_>) -> Result<Vec<Listed>, StoreError>
         conditions.push(match key {
             PlatformKey::Name(name) => format!("lower(p.name) {cmp} {}", sql.arg(Arg::Text(name.clone()))),
             PlatformKey::Updated(at, id) => format!("(p.updated_at, p.id) {newer} ({}, {})", sql.arg(Arg::At(*at)), sql.arg(Arg::Id(*id))),
+            PlatformKey::Added(n) => format!("{added} {newer} {}", sql.arg(Arg::Big(*n))),
             PlatformKey::Status(status, name) => {
                 format!("(p.status, lower(p.name)) {cmp} ({}, {})", sql.arg(Arg::Text(status.clone())), sql.arg(Arg::Text(name.clone())))
             }
@@ -293,18 +306,23 @@ pub async fn page(db: &Db, q: &PageQuery<'_>) -> Result<Vec<Listed>, StoreError>
     let order = match q.sort {
         PlatformSort::Name => format!("lower(p.name) {asc}"),
         PlatformSort::Updated => format!("p.updated_at {desc}, p.id {desc}"),
+        PlatformSort::Added => format!("{added} {desc}"),
         PlatformSort::Status => format!("p.status {asc}, lower(p.name) {asc}"),
     };
     let limit = sql.arg(Arg::Int(q.rows as i32));
-    let select = format!("SELECT {}, lower(p.name) AS sort_name, p.secret_key_min, p.secrets_failing FROM platforms p", columns!());
+    // CROSS JOIN: SQLite then keeps the FTS5 walk outside, whatever a filter's index offers.
+    let from = if walk { "platform_search s CROSS JOIN platforms p ON p.search_key = s.rowid" } else { "platforms p" };
+    let columns = columns!().split(", ").map(|c| format!("p.{c}")).collect::<Vec<_>>().join(", ");
+    let select = format!("SELECT {columns}, lower(p.name) AS sort_name, p.search_key, p.secret_key_min, p.secrets_failing FROM {from}");
     let conditions = conditions.join(" AND ");
     // A common word matches thousands: the page is chosen from an index that holds what
     // the search reads beside the name, and only its rows are then read. SQLite: the FTS5
     // keys with their names (0026; a word in 15 % of 100,000 rows: 14 → 6.5 ms). PostgreSQL:
-    // the names with their search text (0027; 259 → 29 ms), an index-only walk.
+    // the names with their search text (0027; 259 → 29 ms), an index-only walk; newest
+    // first, likewise the numbers with their search text (0031).
     let key = match db {
         Db::Postgres(_) if q.search.is_some() => Some("id"),
-        Db::Sqlite(_) if q.search.and_then(|search| fts_phrase(db, search)).is_some() => Some("search_key"),
+        Db::Sqlite(_) if fts && !walk => Some("search_key"),
         _ => None,
     };
     sql.text = match key {
@@ -319,6 +337,7 @@ pub async fn page(db: &Db, q: &PageQuery<'_>) -> Result<Vec<Listed>, StoreError>
             let key = match q.sort {
                 PlatformSort::Name => PlatformKey::Name(r.sort_name),
                 PlatformSort::Updated => PlatformKey::Updated(platform.updated_at, platform.id),
+                PlatformSort::Added => PlatformKey::Added(r.search_key),
                 PlatformSort::Status => PlatformKey::Status(platform.status.as_str().into(), r.sort_name),
             };
             Ok(Listed { platform, key })

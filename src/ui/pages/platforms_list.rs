@@ -161,8 +161,8 @@ fn FilterBar(counts: FacetCounts, view: PlatformQuery) -> impl IntoView {
         match form_field {
             "category" => next.filter.category = value.parse().ok(),
             "status" => next.filter.status = value.parse().ok(),
-            "sort" => next.sort = value.parse().unwrap_or_default(),
-            "q" => next.search = Some(value.trim().to_owned()).filter(|q| !q.is_empty()),
+            "sort" => next.sort = value.parse().unwrap_or_else(|_| current.default_sort()),
+            "q" => next = current.searching(Some(value.trim().to_owned()).filter(|q| !q.is_empty())),
             _ => next.filter.encryption = value.parse().ok(),
         }
         navigate(&href(&next, None), Default::default());
