@@ -6,6 +6,7 @@ use crate::{
     domain::{Account, OauthSettingsForm, OauthView, ProviderKey},
     ui::components::{error_view::FormAlert, fields::TextField, timestamp::Timestamp},
 };
+use crate::ui::resource::resource;
 use leptos::prelude::*;
 
 #[component]
@@ -137,7 +138,7 @@ pub fn AccountsPanel(platform_id: String, oauth: OauthView) -> impl IntoView {
 pub fn Avatar(url: Option<String>, name: String) -> impl IntoView {
     match url {
         Some(src) => view! { <img class="avatar" src=src alt="" width="32" height="32" referrerpolicy="no-referrer"/> }.into_any(),
-        None => view! { <span class="avatar initial" aria-hidden="true">{name.chars().next().map(|c| c.to_uppercase().to_string()).unwrap_or_default()}</span> }.into_any(),
+        None => view! { <span class="avatar initial" aria-hidden="true">{name.chars().next().map(String::from).unwrap_or_default()}</span> }.into_any(),
     }
 }
 
@@ -224,7 +225,7 @@ fn DestinationForm(platform_id: String, account: Account) -> impl IntoView {
 #[component]
 fn BoardForm(platform_id: String, account: Account) -> impl IntoView {
     let (platform, key) = (platform_id.clone(), account.id.to_string());
-    let boards = Resource::new(|| (), move |_| crate::server_fns::oauth::account_boards(platform.clone(), key.clone()));
+    let boards = resource(|| (), move |_| crate::server_fns::oauth::account_boards(platform.clone(), key.clone()));
     let id = format!("board-{}", account.id);
     let hint = format!("{id}-hint");
     let chosen = account.destination.clone();

@@ -1,11 +1,13 @@
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, Timelike, Utc};
 use leptos::prelude::*;
 
 /// A point in time: UTC from the server, then the reader's own zone once the app runs in
 /// the browser (the server cannot know it).
 #[component]
 pub fn Timestamp(at: DateTime<Utc>) -> impl IntoView {
-    let utc = at.format("%Y-%m-%d %H:%M UTC").to_string();
+    // Written out rather than `format("%Y-%m-%d %H:%M UTC")`: chrono's format-string parser
+    // and formatter would otherwise be in the WASM module every page loads.
+    let utc = format!("{:04}-{:02}-{:02} {:02}:{:02} UTC", at.year(), at.month(), at.day(), at.hour(), at.minute());
     let local = RwSignal::new(None::<String>);
     #[cfg(feature = "hydrate")]
     Effect::new(move |_| local.set(Some(local_time(at))));

@@ -23,7 +23,8 @@ pub fn viewer_json(viewer: &Viewer) -> String {
 #[cfg(feature = "hydrate")]
 pub fn viewer_from_page() -> Viewer {
     let text = document().get_element_by_id(VIEWER_ELEMENT).and_then(|e| e.text_content()).unwrap_or_default();
-    Viewer(serde_json::from_str(&text).ok().flatten())
+    // from_slice: the one JSON reader in the bundle (ui/resource.rs).
+    Viewer(serde_json::from_slice(text.as_bytes()).ok().flatten())
 }
 
 /// Shows `children` to admins and a 403 explanation to everyone else.
@@ -33,7 +34,7 @@ pub fn AdminOnly(children: ChildrenFn) -> impl IntoView {
         if viewer().is_admin() {
             children().into_any()
         } else {
-            let message = format!("this page is for admins; you are signed in as a {}", Role::Marketer.label().to_lowercase());
+            let message = format!("this page is for admins; you are signed in as a {}", Role::Marketer.label().to_ascii_lowercase());
             view! { <ErrorView error=AppError::Forbidden { message }/> }.into_any()
         }
     }

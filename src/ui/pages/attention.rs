@@ -5,6 +5,7 @@ use crate::{
     domain::{AttentionAction, AttentionItem, AttentionPage},
     ui::components::{error_view::ErrorView, viewer::viewer},
 };
+use crate::ui::resource::resource;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::{components::A, hooks::use_query_map};
@@ -12,7 +13,7 @@ use leptos_router::{components::A, hooks::use_query_map};
 #[component]
 pub fn AttentionPage() -> impl IntoView {
     let query = use_query_map();
-    let page = Resource::new(move || query.with(|q| q.get("cursor")), list_attention);
+    let page = resource(move || query.with(|q| q.get("cursor")), list_attention);
     view! {
         <Title text="Needs attention"/>
         <div class="page-header"><div>

@@ -5,6 +5,7 @@ use crate::{
     domain::AuditPage,
     ui::components::{error_view::ErrorView, timestamp::Timestamp, viewer::AdminOnly},
 };
+use crate::ui::resource::resource;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::{components::{Form, A}, hooks::use_query_map};
@@ -17,7 +18,7 @@ pub fn AuditLogPage() -> impl IntoView {
 #[component]
 fn AuditLog() -> impl IntoView {
     let query = use_query_map();
-    let page = Resource::new(
+    let page = resource(
         move || query.with(|q| (q.get("actor"), q.get("action"), q.get("target"), q.get("cursor"))),
         |(actor, action, target, cursor)| list_audit(actor, action, target, cursor),
     );

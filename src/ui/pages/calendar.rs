@@ -9,6 +9,7 @@ use crate::{
     ui::pages::posts::PostFilters,
 };
 use chrono::Datelike;
+use crate::ui::resource::resource;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::{components::A, hooks::use_query_map};
@@ -17,7 +18,7 @@ use leptos_router::{components::A, hooks::use_query_map};
 pub fn CalendarPage() -> impl IntoView {
     let query = use_query_map();
     let reschedule = ServerAction::<ReschedulePost>::new();
-    let data = Resource::new(
+    let data = resource(
         move || {
             let q = query.read();
             (q.get("month"), q.get("week"), q.get("platform"), q.get("status"), reschedule.version().get())

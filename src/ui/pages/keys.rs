@@ -12,6 +12,7 @@ use crate::{
         viewer::AdminOnly,
     },
 };
+use crate::ui::resource::resource;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -26,7 +27,7 @@ fn Keys() -> impl IntoView {
     // While a job runs the page asks again every second, so the bar moves by itself.
     let tick = RwSignal::new(0u32);
     let running = RwSignal::new(false);
-    let panel = Resource::new(
+    let panel = resource(
         move || (tick.get(), actions.rotate.version().get(), actions.retire.version().get(), actions.start.version().get(), actions.pause.version().get()),
         |_| get_key_panel(),
     );

@@ -7,6 +7,7 @@ use crate::{
     domain::PagePick,
     ui::components::{error_view::ErrorView, notice::Notice, oauth_panel::Avatar, timestamp::Timestamp},
 };
+use crate::ui::resource::resource;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::{components::A, hooks::use_params_map};
@@ -14,7 +15,7 @@ use leptos_router::{components::A, hooks::use_params_map};
 #[component]
 pub fn PagePickPage() -> impl IntoView {
     let params = use_params_map();
-    let pick = Resource::new(
+    let pick = resource(
         move || (params.read().get("id").unwrap_or_default(), params.read().get("pick").unwrap_or_default()),
         |(id, pick)| get_page_pick(id, pick),
     );

@@ -18,6 +18,7 @@ use crate::{
         viewer::viewer,
     },
 };
+use crate::ui::resource::resource;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::{components::A, hooks::use_params_map};
@@ -32,7 +33,7 @@ pub fn PlatformPage() -> impl IntoView {
         reencrypt: ServerAction::<ReencryptPlatform>::new(),
     };
     provide_context(actions);
-    let platform = Resource::new(
+    let platform = resource(
         move || {
             let versions = (actions.set.version().get(), actions.remove.version().get(), actions.reencrypt.version().get());
             (params.read().get("id").unwrap_or_default(), versions)

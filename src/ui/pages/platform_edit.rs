@@ -9,6 +9,7 @@ use crate::{
         viewer::AdminOnly,
     },
 };
+use crate::ui::resource::resource;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::{components::A, hooks::{use_params_map, use_query_map}};
@@ -29,7 +30,7 @@ fn NewPlatform() -> impl IntoView {
     let error = Signal::derive(move || create.value().get().and_then(Result::err));
     let pending = create.pending();
     let query = use_query_map();
-    let providers = Resource::new(|| (), |_| provider_choices());
+    let providers = resource(|| (), |_| provider_choices());
     view! {
         <Title text="Add platform"/>
         <p class="breadcrumb"><A href="/platforms">"← All platforms"</A></p>
@@ -93,7 +94,7 @@ fn NewPlatformForm(
 #[component]
 fn EditPlatform() -> impl IntoView {
     let params = use_params_map();
-    let platform = Resource::new(move || params.read().get("id").unwrap_or_default(), get_platform);
+    let platform = resource(move || params.read().get("id").unwrap_or_default(), get_platform);
     let update = ServerAction::<UpdatePlatform>::new();
     let error = Signal::derive(move || update.value().get().and_then(Result::err));
     let pending = update.pending();

@@ -14,7 +14,8 @@ use crate::{
         viewer::viewer,
     },
 };
-use leptos::prelude::*;
+use crate::ui::resource::resource;
+use leptos::{either::{Either, EitherOf3}, prelude::*};
 use leptos_meta::Title;
 use leptos_router::{
     components::A,
@@ -26,7 +27,7 @@ pub fn PlatformsPage() -> impl IntoView {
     let query = use_query_map();
     // `try_with`: on the server, a fetch can still be polled after its request's owner (and
     // the router's query with it) is gone; it then has nothing to fetch, rather than panicking.
-    let list = Resource::new(
+    let list = resource(
         move || query.try_with(list_params),
         |params| async move { list_platforms(params.ok_or_else(|| crate::domain::AppError::Unavailable { message: "the page was closed".into() })?).await },
     );
@@ -47,13 +48,12 @@ pub fn PlatformsPage() -> impl IntoView {
         >
             {move || Suspend::new(async move {
                 match list.await {
-                    Ok(list) => view! { <Registry list pending/> }.into_any(),
-                    Err(error) => view! {
+                    Ok(list) => Either::Left(view! { <Registry list pending/> }),
+                    Err(error) => Either::Right(view! {
                         <ErrorView error>
                             <p><A href="/platforms">"Show all platforms"</A></p>
                         </ErrorView>
-                    }
-                    .into_any(),
+                    }),
                 }
             })}
         </Transition>
@@ -106,8 +106,8 @@ fn Registry(list: PlatformList, pending: ReadSignal<bool>) -> impl IntoView {
     }
     let pager = (list.prev.is_some() || list.next.is_some()).then(|| {
         let link = |cursor: &Option<String>, text: &'static str, rel: &'static str| match cursor {
-            Some(c) => view! { <A href=href(&view, Some(c)) attr:rel=rel>{text}</A> }.into_any(),
-            None => view! { <span class="muted" aria-disabled="true">{text}</span> }.into_any(),
+            Some(c) => Either::Left(view! { <A href=href(&view, Some(c)) attr:rel=rel>{text}</A> }),
+            None => Either::Right(view! { <span class="muted" aria-disabled="true">{text}</span> }),
         };
         view! {
             <nav class="pager" aria-label="Platform pages">
@@ -123,25 +123,23 @@ fn Registry(list: PlatformList, pending: ReadSignal<bool>) -> impl IntoView {
         // page's owner was disposed (leptos #3595); `get` then panicked and the page was a 500.
         <div class="table-wrap" aria-busy=move || pending.try_get().unwrap_or_default().to_string()>
             {if total == 0 {
-                view! {
+                EitherOf3::A(view! {
                     <div class="empty">
                         <h2>"No platforms yet"</h2>
                         <p>"Add the first integration your team uses — a social network, a payment provider, an email service."</p>
                         {viewer().is_admin().then(|| view! { <A href="/platforms/new" attr:class="button primary">"Add your first platform"</A> })}
                     </div>
-                }
-                .into_any()
+                })
             } else if shown == 0 {
                 let what = if view.search.is_some() { "your search" } else { "these filters" };
-                view! {
+                EitherOf3::B(view! {
                     <div class="empty">
                         <h2>{format!("No platforms match {what}")}</h2>
                         <p><A href="/platforms">"Clear search and filters"</A></p>
                     </div>
-                }
-                .into_any()
+                })
             } else {
-                view! { <PlatformTable platforms=list.platforms/> }.into_any()
+                EitherOf3::C(view! { <PlatformTable platforms=list.platforms/> })
             }}
         </div>
         {pager}

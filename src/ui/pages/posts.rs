@@ -16,6 +16,7 @@ use crate::{
         viewer::viewer,
     },
 };
+use crate::ui::resource::resource;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use std::collections::BTreeMap;
@@ -33,7 +34,7 @@ pub fn PostsPage() -> impl IntoView {
     let tick = RwSignal::new(0u32);
     let moving = RwSignal::new(false);
     poll_while(moving, tick, 2);
-    let page = Resource::new(
+    let page = resource(
         move || {
             let q = query.read();
             (q.get("status"), q.get("platform"), q.get("day"), tick.get(), create.version().get(), retry.version().get(), cancel.version().get())
@@ -41,7 +42,7 @@ pub fn PostsPage() -> impl IntoView {
         |(status, platform, day, ..)| list_posts(status, platform, day),
     );
     // Loaded once: the list's refreshes never rebuild what a person is writing.
-    let choices = Resource::new(|| (), |_| compose_choices());
+    let choices = resource(|| (), |_| compose_choices());
     view! {
         <Title text="Posts"/>
         <div class="page-header"><div>
@@ -577,7 +578,7 @@ pub fn EditPostPage() -> impl IntoView {
     let params = use_params_map();
     let update = ServerAction::<UpdatePost>::new();
     let error = Signal::derive(move || update.value().get().and_then(Result::err));
-    let data = Resource::new(move || params.read().get("id").unwrap_or_default(), get_post);
+    let data = resource(move || params.read().get("id").unwrap_or_default(), get_post);
     // Saved: back to the list.
     #[cfg(feature = "hydrate")]
     Effect::new(move |_| {

@@ -5,6 +5,7 @@ use crate::{
     server_fns::profile::{list_api_tokens, ChangePassword, CreateApiToken, RevokeApiToken},
     ui::components::{error_view::{ErrorView, FormAlert}, notice::Notice, timestamp::Timestamp, viewer::viewer},
 };
+use crate::ui::resource::resource;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -12,7 +13,7 @@ use leptos_meta::Title;
 pub fn ProfilePage() -> impl IntoView {
     let create = ServerAction::<CreateApiToken>::new();
     let revoke = ServerAction::<RevokeApiToken>::new();
-    let tokens = Resource::new(move || (create.version().get(), revoke.version().get()), |_| list_api_tokens());
+    let tokens = resource(move || (create.version().get(), revoke.version().get()), |_| list_api_tokens());
     let error = Signal::derive(move || create.value().get().and_then(Result::err).or_else(|| revoke.value().get().and_then(Result::err)));
     let me = viewer().0;
     let change = ServerAction::<ChangePassword>::new();

@@ -10,6 +10,7 @@ use crate::{
         viewer::AdminOnly,
     },
 };
+use crate::ui::resource::resource;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::{components::A, hooks::use_query_map};
@@ -25,7 +26,7 @@ fn Users() -> impl IntoView {
     let update = ServerAction::<UpdateUser>::new();
     let reset = ServerAction::<ResetPassword>::new();
     let query = use_query_map();
-    let users = Resource::new(
+    let users = resource(
         move || (query.with(|q| q.get("cursor")), create.version().get(), update.version().get(), reset.version().get()),
         |(cursor, ..)| list_users(cursor),
     );
