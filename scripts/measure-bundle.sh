@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The WASM a browser downloads, from the split release bundle in target/site/pkg (`make
-# release-bundle`): the main module (shell, sign-in, platforms list), then for each other
+# release-bundle`): the main module (shell and platforms list), then for each other
 # page the modules its first visit adds (its own and the shared ones it needs, from the
 # split manifest; a later page reuses what an earlier one loaded). Raw, Brotli and gzip -9
 # bytes, as the server sends them. docs/performance.md.
@@ -19,6 +19,11 @@ def line(what, files):
     print(f"WASM, {what}: {raw:,} B raw, {br:,} B Brotli, {gz:,} B gzip")
 line("main module", glob.glob('keyport.*.wasm'))
 manifest = json.load(open(glob.glob('__wasm_split_manifest.*.json')[0]))
-for page, names in sorted(manifest.items()):
-    line(f"first visit to {page.strip('_').split('_route')[0].replace('_', ' ')} adds", [n + '.wasm' for n in names])
+pages = {page.strip('_').split('_route')[0].replace('_', ' '): [n + '.wasm' for n in names] for page, names in manifest.items()}
+for page, files in sorted(pages.items()):
+    line(f"first visit to {page} adds", files)
+# Journeys: the main module and every module the pages need, each once.
+journey = lambda *names: glob.glob('keyport.*.wasm') + sorted({f for n in names for f in pages[n]})
+line("sign-in, then the platforms list and a platform's page, in all", journey('login', 'platform'))
+line("every page, in all", journey(*pages))
 PY

@@ -74,8 +74,8 @@ pub fn App() -> impl IntoView {
             <main id="main" tabindex="-1">
                 <Routes fallback=NotFound>
                     <Route path=path!("/") view=|| view! { <Redirect path="/platforms"/> } ssr=SsrMode::Async/>
-                    <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
-                    <Route path=path!("/setup") view=SetupPage ssr=SsrMode::Async/>
+                    <Route path=path!("/login") view={Lazy::<LoginRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/setup") view={Lazy::<SetupRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/platforms") view=PlatformsPage ssr=SsrMode::Async/>
                     <Route path=path!("/platforms/new") view={Lazy::<NewPlatformRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/platforms/:id") view={Lazy::<PlatformRoute>::new()} ssr=SsrMode::Async/>
@@ -96,9 +96,10 @@ pub fn App() -> impl IntoView {
     }
 }
 
-/// Pages other than the sign-in pages and the platforms list are split out of the main WASM
-/// bundle (`cargo leptos build --split`): a browser downloads a page's code when it first
-/// shows that page. Each route is a unit struct whose lazy view renders the page component.
+/// Pages other than the platforms list are split out of the main WASM bundle (`cargo leptos
+/// build --split`): a browser downloads a page's code when it first shows that page. The
+/// sign-in pages too: a signed-in browser, the usual case, never needs them. Each route is a
+/// unit struct whose lazy view renders the page component.
 macro_rules! lazy_pages {
     ($($route:ident => $page:ident),* $(,)?) => {$(
         struct $route;
@@ -115,6 +116,8 @@ macro_rules! lazy_pages {
 }
 
 lazy_pages! {
+    LoginRoute => LoginPage,
+    SetupRoute => SetupPage,
     NewPlatformRoute => NewPlatformPage,
     PlatformRoute => PlatformPage,
     EditPlatformRoute => EditPlatformPage,
