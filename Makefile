@@ -18,6 +18,7 @@ setup:
 
 build: setup
 	cargo leptos build --split
+	@scripts/finish-bundle.sh
 	cargo build --features ssr --bin keyport-sandbox
 
 test-rust:
@@ -54,9 +55,9 @@ test-e2e:
 # WASM/JS/CSS bundle alone (CI does, so the release door stays open). `--precompress`
 # writes a .gz and a .br beside each file of the bundle, once; the server sends them to a
 # browser that accepts them instead of compressing the bundle on every request. `--split`
-# moves every page but sign-in and the platforms list into modules a browser loads when it
-# first shows that page (src/app.rs, `lazy_pages!`). Debug builds are split too (`build`):
-# lazy routes need it. `test-bundle` runs the release bundle in a browser.
+# moves every page but the platforms list into modules a browser loads when it first shows
+# that page (src/app.rs, `lazy_pages!`). Debug builds are split too (`build`): lazy routes
+# need it; both get the split manifest repaired (scripts/finish-bundle.sh). `test-bundle` runs the release bundle in a browser.
 RELEASE_PATH := $(CURDIR)/scripts/release-tools/node_modules/.bin:$(PATH)
 
 release: release-tools
