@@ -11,7 +11,7 @@ use std::future::Future;
 /// JSON, read from bytes the way server functions read their answers (server_fn's `Json`
 /// decodes with `serde_json::from_slice`). leptos's default codec reads the page's copy with
 /// `from_str`, and each reader is a separate copy of every type's deserializer in the WASM
-/// bundle: with one reader there is one copy (docs/performance.md, "One JSON reader").
+/// bundle: with one reader there is one copy (docs/performance.md, "The main module under 300 KB").
 pub struct Json;
 
 impl<T: Serialize> Encoder<T> for Json {

@@ -10,12 +10,20 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use sqlx::types::Json;
+use std::sync::OnceLock;
 use uuid::Uuid;
 
 macro_rules! columns {
     () => {
         "id, name, category, auth_type, status, description, icon_url, base_url, metadata, created_at, updated_at"
     };
+}
+
+/// [`columns!`], each named as `p`'s (the list's search joins a table with columns of the
+/// same names), written once.
+fn p_columns() -> &'static str {
+    static COLUMNS: OnceLock<String> = OnceLock::new();
+    COLUMNS.get_or_init(|| columns!().split(", ").map(|c| format!("p.{c}")).collect::<Vec<_>>().join(", "))
 }
 
 /// Binds a platform's editable fields in column order, after whatever came before them.
@@ -312,8 +320,7 @@ pub async fn page(db: &Db, q: &PageQuery<'_>) -> Result<Vec<Listed>, StoreError>
     let limit = sql.arg(Arg::Int(q.rows as i32));
     // CROSS JOIN: SQLite then keeps the FTS5 walk outside, whatever a filter's index offers.
     let from = if walk { "platform_search s CROSS JOIN platforms p ON p.search_key = s.rowid" } else { "platforms p" };
-    let columns = columns!().split(", ").map(|c| format!("p.{c}")).collect::<Vec<_>>().join(", ");
-    let select = format!("SELECT {columns}, lower(p.name) AS sort_name, p.search_key, p.secret_key_min, p.secrets_failing FROM {from}");
+    let select = format!("SELECT {}, lower(p.name) AS sort_name, p.search_key, p.secret_key_min, p.secrets_failing FROM {from}", p_columns());
     let conditions = conditions.join(" AND ");
     // A common word matches thousands: the page is chosen from an index that holds what
     // the search reads beside the name, and only its rows are then read. SQLite: the FTS5
