@@ -37,6 +37,8 @@ pub struct RotationJob {
     pub id: Uuid,
     pub state: JobState,
     pub target_version: u32,
+    /// Counted when the job starts; when it finishes, what it handled (other writes may
+    /// have moved or deleted some meanwhile).
     pub total: i64,
     pub done: i64,
     /// Secrets that could not be decrypted (missing key, tampered): left as they are.

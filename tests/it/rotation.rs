@@ -23,6 +23,7 @@ on_both_backends!(
     refreshes_during_re_encryption_lose_nothing,
     a_server_killed_mid_job_resumes_after_restart,
     every_kind_of_owner_is_re_encrypted_in_its_own_slot,
+    a_job_others_got_ahead_of_finishes_at_100_percent,
 );
 
 async fn add_secret(app: &TestApp, name: &str, value: &str) -> String {
@@ -104,6 +105,23 @@ async fn seed(app: &TestApp, platforms: usize) {
         }
         tx.commit().await.unwrap();
     });
+}
+
+/// The job counts its secrets when it starts; a secret rewritten under the new key before
+/// the job reaches it (a token refresh, an edit) or deleted is not the job's to do, and the
+/// finished job must not read "2 of 4 (50%) · done".
+async fn a_job_others_got_ahead_of_finishes_at_100_percent(app: TestApp) {
+    let ids = [add_secret(&app, "Kept", "a").await, add_secret(&app, "Edited", "b").await, add_secret(&app, "Deleted", "c").await, add_secret(&app, "Also kept", "d").await];
+    let job = rotate(&app).await;
+    assert_eq!((job.total, job.percent()), (4, 0));
+    let (status, body) = app.send_json(reqwest::Method::PUT, &format!("/api/platforms/{}/secrets/api_key", ids[1]), json!({"value": "b2"})).await;
+    assert!(status < 300, "{body}");
+    let (status, body) = app.send_json(reqwest::Method::DELETE, &format!("/api/platforms/{}", ids[2]), serde_json::Value::Null).await;
+    assert!(status < 300, "{body}");
+    let job = run_to_end(&app.state).await;
+    assert_eq!((job.state, job.done, job.failed, job.total, job.percent()), (JobState::Done, 2, 0, 2, 100));
+    assert_eq!(rotation::panel(&app.state).await.unwrap().job.map(|j| (j.total, j.percent())), Some((2, 100)));
+    assert_eq!(versions(&app).await, [(2, 3)]);
 }
 
 async fn pauses_and_resumes_where_it_stopped(app: TestApp) {

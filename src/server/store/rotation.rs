@@ -238,13 +238,16 @@ pub async fn apply(db: &Db, version: u32, limit: i64, batch: &[Resealed], progre
     })
 }
 
-/// Marks the job done (it found nothing more to do).
+/// Marks the job done (it found nothing more to do). Its total, counted at the start,
+/// becomes what it handled: secrets that other writes moved to the new key meanwhile (a
+/// token refresh, an edit) or that were deleted were never the job's to do, and a finished
+/// job reads 100 %.
 pub async fn finish(db: &Db, id: Uuid, owner: Uuid) -> Result<bool, StoreError> {
     let at = now();
     let n = on_db!(db, |pool| {
         sqlx::query(
-            "UPDATE rotation_jobs SET state = 'done', active = NULL, lease_owner = NULL, lease_until = NULL, finished_at = $1, \
-             updated_at = $1 WHERE id = $2 AND lease_owner = $3 AND state = 'running'",
+            "UPDATE rotation_jobs SET state = 'done', total = done + failed, active = NULL, lease_owner = NULL, lease_until = NULL, \
+             finished_at = $1, updated_at = $1 WHERE id = $2 AND lease_owner = $3 AND state = 'running'",
         )
         .bind(at)
         .bind(id)
