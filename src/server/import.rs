@@ -77,8 +77,8 @@ pub async fn run_entries(state: &AppState, caller: &Caller, entries: Vec<&RawVal
         }
     }
     if report.platforms_created > 0 {
-        if let Err(e) = import_store::refresh_statistics(&state.db).await {
-            tracing::warn!(error = %e, "could not refresh the planner's statistics after the import");
+        if let Err(e) = import_store::settle(&state.db).await {
+            tracing::warn!(error = %e, "could not settle the tables (statistics, search index) after the import");
         }
     }
     tracing::info!(summary = %report.summary(), "import finished");

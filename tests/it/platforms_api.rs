@@ -194,7 +194,8 @@ async fn id_of(app: &TestApp, name: &str) -> String {
 }
 
 async fn a_search_counts_up_to_a_thousand(app: TestApp) {
-    let entries: Vec<serde_json::Value> = (0..1001).map(|i| json!({"name": format!("Many {i:04}"), "auth_type": "api_key"})).collect();
+    let category = |i: usize| if i % 3 == 0 { "payment" } else { "other" };
+    let entries: Vec<serde_json::Value> = (0..1001).map(|i| json!({"name": format!("Many {i:04}"), "auth_type": "api_key", "category": category(i)})).collect();
     let export = serde_json::to_vec(&entries).unwrap();
     let report = keyport::server::import::run(&app.state, &keyport::server::auth::Caller::default(), &export, |_, _| {}).await.unwrap();
     assert_eq!(report.platforms_created, 1001);
@@ -202,6 +203,9 @@ async fn a_search_counts_up_to_a_thousand(app: TestApp) {
     assert_eq!((many["count"].as_u64(), many["total"].as_i64(), many["total_capped"].as_bool()), (Some(10), Some(1000), Some(true)));
     let (_, some) = app.get_json("/api/platforms?q=many%2009&limit=5").await;
     assert_eq!((some["count"].as_u64(), some["total"].as_i64(), some["total_capped"].as_bool()), (Some(5), Some(100), Some(false)), "0900 to 0999");
+    // A filter beside the search: counted on the platforms' own columns, not the index alone.
+    let (_, paid) = app.get_json("/api/platforms?q=many&category=payment&limit=10").await;
+    assert_eq!((paid["count"].as_u64(), paid["total"].as_i64(), paid["total_capped"].as_bool()), (Some(10), Some(334), Some(false)));
     // Newest first, page after page and back, through a common word's thousand matches.
     let newest_first: Vec<String> = (0..1001).rev().map(|i| format!("Many {i:04}")).collect();
     let (forward, backward) = walk(&app, "/api/platforms?q=many&limit=400").await;

@@ -136,13 +136,21 @@ pub async fn insert_batch(db: &Db, batch: &[NewPlatform], key_version: u32, limi
     })
 }
 
-/// Refreshes the planner's statistics after a bulk import, as PostgreSQL's autovacuum
-/// would a little later (and SQLite's recommended `PRAGMA optimize`), so the first lists
-/// after it are planned on what the tables now hold.
-pub async fn refresh_statistics(db: &Db) -> Result<(), StoreError> {
+/// Settles the tables after a bulk import. The planner's statistics are refreshed, as
+/// PostgreSQL's autovacuum would a little later (and SQLite's recommended `PRAGMA
+/// optimize`), so the first lists after it are planned on what the tables now hold. On
+/// SQLite the search index's segments, one or more per batch, are merged into one: FTS5
+/// reads every segment's share of a term, and newest first it reads them backward, which
+/// costs most across many (a common word's page: 0.30 → 0.13 ms at 100,000 platforms;
+/// the merge takes 0.23 s there).
+pub async fn settle(db: &Db) -> Result<(), StoreError> {
     on_db!(
         db,
-        sqlite |pool| sqlx::query("PRAGMA optimize").execute(pool).await.map(|_| ()),
+        sqlite |pool| async {
+            sqlx::query("INSERT INTO platform_search (platform_search) VALUES ('optimize')").execute(pool).await?;
+            sqlx::query("PRAGMA optimize").execute(pool).await.map(|_| ())
+        }
+        .await,
         postgres |pool| sqlx::query("ANALYZE platforms, secrets, platform_facets, credentials").execute(pool).await.map(|_| ()),
     )?;
     Ok(())

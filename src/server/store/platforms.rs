@@ -376,7 +376,13 @@ pub async fn count_matching(db: &Db, filter: &PlatformFilter, search: &str, curr
     let cap = sql.arg(Arg::Int(cap as i32));
     // Where the FTS5 index answers the search, the count walks its matches and stops at the
     // cap (a word in 15 % of 100,000 rows: 0.5 ms instead of 4.9 ms for gathering them all).
-    let from = if joined { "platform_search s JOIN platforms p ON p.search_key = s.rowid" } else { "platforms p" };
+    // Without a filter the FTS5 index alone answers (it holds a row per platform): 0.15
+    // instead of 0.32 ms with the join.
+    let from = match joined {
+        true if filter.is_empty() => "platform_search s",
+        true => "platform_search s JOIN platforms p ON p.search_key = s.rowid",
+        false => "platforms p",
+    };
     sql.text = format!("SELECT COUNT(*) FROM (SELECT 1 FROM {from} WHERE {} LIMIT {cap}) x", conditions.join(" AND "));
     let rows: Vec<(i64,)> = fetch_all!(db, sql)?;
     Ok(rows.first().map_or(0, |r| r.0))
