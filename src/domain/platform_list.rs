@@ -145,7 +145,7 @@ impl PlatformQuery {
 }
 
 /// Which platforms a list shows; `None` means any.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct PlatformFilter {
     pub category: Option<Category>,
     pub status: Option<Status>,

@@ -145,8 +145,9 @@ struct ListQuery {
 }
 
 /// One page of platforms: `count` on this page, `total` matching the filters and search
-/// on all pages (a search counts up to 1,000: `total_capped` says there are more), and the
-/// cursors of the pages on either side (absent at either end).
+/// on all pages (a search counts up to 1,000: `total_capped` says there are more, an
+/// answer a server keeps for 10 seconds), and the cursors of the pages on either side
+/// (absent at either end).
 #[derive(Serialize, ToSchema)]
 struct PlatformList {
     platforms: Vec<Platform>,
@@ -198,7 +199,7 @@ async fn list(_: Member, State(state): State<AppState>, query: Result<Query<List
     let params = ListParams { category: q.category, status: q.status, encryption: q.encryption, q: q.q, sort: q.sort, cursor: q.cursor, limit: q.limit };
     let query = PlatformQuery::parse(&params).map_err(|fields| ApiError::new(StatusCode::BAD_REQUEST, fields.into()))?;
     // A cursor is a query value: one the server cannot read is a bad request, like the rest.
-    let list = platforms::list(&state.db, &state.keyring, &query).await.map_err(|e| match e {
+    let list = platforms::list(&state, &query).await.map_err(|e| match e {
         e @ AppError::Invalid { .. } => ApiError::new(StatusCode::BAD_REQUEST, e),
         e => e.into(),
     })?;

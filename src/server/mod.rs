@@ -22,6 +22,7 @@ pub mod publish;
 pub mod retry;
 pub mod rotation;
 pub mod router;
+pub mod search_counts;
 pub mod secrets;
 pub mod shutdown;
 pub mod slots;

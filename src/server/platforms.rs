@@ -15,6 +15,7 @@ use super::{
 use crate::domain::{
     AppError, AuthType, FacetCounts, FieldErrors, OauthSettingsForm, Platform, PlatformForm, PlatformList, PlatformQuery, ValidPlatform, SEARCH_COUNT_MAX,
 };
+use std::time::Instant;
 use uuid::Uuid;
 
 fn missing(id: Uuid) -> AppError {
@@ -24,7 +25,8 @@ fn missing(id: Uuid) -> AppError {
 /// One page of the platforms the query asks for, each with its badge (from stored facts:
 /// nothing is decrypted), the cursors around it, and the counts for every filter choice
 /// (kept by triggers in `platform_facets`; a search counts its own matches).
-pub async fn list(db: &Db, keyring: &Keyring, query: &PlatformQuery) -> Result<PlatformList, AppError> {
+pub async fn list(state: &AppState, query: &PlatformQuery) -> Result<PlatformList, AppError> {
+    let (db, keyring) = (&state.db, &state.keyring);
     let from = query.cursor.as_deref().map(Cursor::<PlatformKey>::decode).transpose()?;
     if from.as_ref().is_some_and(|c| c.key.sort() != query.sort) {
         return Err(FieldErrors::single("cursor", "belongs to another order: start again from the first page").into());
@@ -43,10 +45,20 @@ pub async fn list(db: &Db, keyring: &Keyring, query: &PlatformQuery) -> Result<P
     // The counts know when nothing matches: a rare filter then walks no index at all.
     let rows = if counts.matching > 0 { store::page(db, &page).await? } else { Vec::new() };
     if let Some(search) = query.search.as_deref() {
-        // A first page that is not full has counted its matches already.
+        // A first page that is not full has counted its matches already; "more than the
+        // cap" stands a few seconds (server::search_counts).
+        let counted = (search.to_owned(), query.filter, current);
+        let now = Instant::now();
         let matching = match (rows.len() as u32 <= query.limit, &from) {
             (true, None) => rows.len() as i64,
-            _ => store::count_matching(db, &query.filter, search, current, SEARCH_COUNT_MAX + 1).await?,
+            _ if state.search_counts.over_cap(&counted, now) => SEARCH_COUNT_MAX + 1,
+            _ => {
+                let n = store::count_matching(db, &query.filter, search, current, SEARCH_COUNT_MAX + 1).await?;
+                if n > SEARCH_COUNT_MAX {
+                    state.search_counts.counted_over_cap(counted, now);
+                }
+                n
+            }
         };
         counts = counts.searched(matching.min(SEARCH_COUNT_MAX), matching > SEARCH_COUNT_MAX);
     }

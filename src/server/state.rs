@@ -24,6 +24,8 @@ pub struct AppState {
     pub tasks: tokio_util::task::TaskTracker,
     /// Cancelled when the server begins to shut down; long work stops at a safe point.
     pub stopping: tokio_util::sync::CancellationToken,
+    /// Searches found to have more matches than the list counts, for a few seconds.
+    pub search_counts: Arc<super::search_counts::SearchCounts>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -61,6 +63,7 @@ impl AppState {
             workers: Workers::default(),
             tasks: Default::default(),
             stopping: Default::default(),
+            search_counts: Default::default(),
             leptos_options: router::leptos_options(&config),
             db,
             keyring: Arc::new(keyring),

@@ -9,7 +9,7 @@ use leptos::prelude::*;
 pub async fn list_platforms(#[server(default)] params: ListParams) -> Result<PlatformList, AppError> {
     guarded(Role::Marketer, |cx| async move {
         let query = crate::domain::PlatformQuery::parse(&params)?;
-        platforms::list(&cx.state.db, &cx.state.keyring, &query).await
+        platforms::list(&cx.state, &query).await
     })
     .await
 }

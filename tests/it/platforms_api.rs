@@ -214,6 +214,16 @@ async fn a_search_counts_up_to_a_thousand(app: TestApp) {
     assert!(html.contains("Showing 50 of 1,000+ platforms matching “many”"), "{html}");
     let (_, unsearched) = app.get_json("/api/platforms?limit=1").await;
     assert_eq!((unsearched["total"].as_i64(), unsearched["total_capped"].as_bool()), (Some(1001), Some(false)), "without a search, an exact count");
+    // "More than 1,000" stands a few seconds (server::search_counts): one match fewer is
+    // not counted again at once, though the page itself is read afresh.
+    let (_, newest) = app.get_json("/api/platforms?q=many&limit=1").await;
+    let gone = newest["platforms"][0]["id"].as_str().unwrap();
+    let (status, _) = app.send_json(reqwest::Method::DELETE, &format!("/api/platforms/{gone}"), serde_json::Value::Null).await;
+    assert!(status < 300);
+    let (_, after) = app.get_json("/api/platforms?q=many&limit=1").await;
+    assert_eq!((after["platforms"][0]["name"].as_str(), after["total"].as_i64(), after["total_capped"].as_bool()), (Some("Many 0999"), Some(1000), Some(true)));
+    let (_, exact) = app.get_json("/api/platforms?q=many&category=other&limit=1").await;
+    assert_eq!((exact["total"].as_i64(), exact["total_capped"].as_bool()), (Some(666), Some(false)), "a search that was never over the cap is counted every time");
 }
 
 async fn rejects_bad_paging_values_naming_them(app: TestApp) {
