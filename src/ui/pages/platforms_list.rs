@@ -121,7 +121,11 @@ fn Registry(list: PlatformList, pending: ReadSignal<bool>) -> impl IntoView {
         <p class="summary" aria-live="polite">{summary}</p>
         // `try_get` here and below: under load a server render can reach these after the
         // page's owner was disposed (leptos #3595); `get` then panicked and the page was a 500.
-        <div class="table-wrap" aria-busy=move || pending.try_get().unwrap_or_default().to_string()>
+        // Busy only in the browser. On the server the Transition's effect could still render
+        // this after the page's owner was disposed, and reactive_graph 0.2.16's `try_get`
+        // then panics rather than returning None; a panic in a streamed page left its response
+        // hanging (CI, the first /platforms after set-up).
+        <div class="table-wrap" aria-busy=move || (cfg!(feature = "hydrate") && pending.try_get().unwrap_or_default()).to_string()>
             {if total == 0 {
                 EitherOf3::A(view! {
                     <div class="empty">
