@@ -31,6 +31,7 @@ use std::{net::SocketAddr, time::Duration};
 use tower_http::{
     catch_panic::CatchPanicLayer,
     compression::{predicate::{NotForContentType, Predicate}, CompressionLayer, CompressionLevel, DefaultPredicate},
+    timeout::ResponseBodyTimeoutLayer,
     trace::TraceLayer,
 };
 use tower_sessions::{cookie::SameSite, Expiry, SessionManagerLayer};
@@ -113,6 +114,7 @@ pub fn build(state: AppState) -> Router {
         .layer(from_fn_with_state(state.clone(), authenticate))
         .layer(session_layer(&state))
         .layer(CatchPanicLayer::custom(panicked))
+        .layer(ResponseBodyTimeoutLayer::new(BODY_STALL))
         .layer(from_fn_with_state(state.clone(), security_headers))
         .layer(compression())
         // The path only, at every level: a query may hold an OAuth callback's code and state.
@@ -133,6 +135,15 @@ fn compression() -> CompressionLayer<impl Predicate> {
     let skipped = NotForContentType::const_new("video/").and(NotForContentType::const_new("application/x-ndjson"));
     CompressionLayer::new().gzip(true).br(false).quality(CompressionLevel::Fastest).compress_when(DefaultPredicate::new().and(skipped))
 }
+
+/// How long an answer's body may wait for its next bytes before the connection is closed.
+/// A page is streamed: its handler returns at once and its data follows, drawn by tasks
+/// Leptos spawns; should one of them panic (CatchPanicLayer sees only the handler), the
+/// page would otherwise wait for it for ever, and so would the browser. Longer than any
+/// honest wait: the database gives up on a query within 10 s (5 s for a connection, 5 s
+/// busy); the timer runs only while the server has nothing to send, not while a slow
+/// client reads.
+const BODY_STALL: Duration = Duration::from_secs(15);
 
 /// A handler that panics answers 500 with the reference of the logged cause, rather than
 /// a dropped connection.
@@ -272,5 +283,24 @@ mod tests {
         let text = r.text().await.unwrap();
         assert!(text.starts_with("something went wrong on the server (reference "), "{text}");
         assert!(!text.contains("boom"), "the cause goes to the log, not to the visitor");
+    }
+
+    /// A page whose rendering task died sends its first part and then nothing: the answer
+    /// is cut after [`BODY_STALL`] instead of keeping the browser waiting for ever.
+    #[tokio::test(start_paused = true)]
+    async fn a_stalled_body_is_cut_after_its_stall_time() {
+        let stalled = || async {
+            let first = futures::stream::once(async { Ok::<_, std::io::Error>(axum::body::Bytes::from_static(b"<html>")) });
+            Body::from_stream(futures::StreamExt::chain(first, futures::stream::pending()))
+        };
+        let app = Router::new().route("/page", get(stalled)).layer(ResponseBodyTimeoutLayer::new(BODY_STALL));
+        let response = tower::ServiceExt::oneshot(app, Request::get("/page").body(Body::empty()).unwrap()).await.unwrap();
+        assert_eq!(response.status(), 200);
+        let started = tokio::time::Instant::now();
+        // Virtual time: a body that never ends fails this test after an hour instead of hanging it.
+        let read = tokio::time::timeout(Duration::from_secs(3600), to_bytes(response.into_body(), usize::MAX)).await;
+        let read = read.expect("the stalled body ends");
+        assert!(read.is_err(), "cut, not completed as if the page were whole: {read:?}");
+        assert_eq!(started.elapsed().as_secs(), BODY_STALL.as_secs());
     }
 }
