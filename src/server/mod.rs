@@ -23,6 +23,7 @@ pub mod retry;
 pub mod rotation;
 pub mod router;
 pub mod search_counts;
+pub mod search_orders;
 pub mod secrets;
 pub mod shutdown;
 pub mod slots;

@@ -10,12 +10,13 @@ use super::{
     oauth, secrets,
     state::AppState,
     paging::{paginate, Cursor},
+    search_orders::{Known, MAX_ORDER},
     store::platforms::{self as store, PlatformKey},
 };
 use crate::domain::{
-    AppError, AuthType, FacetCounts, FieldErrors, OauthSettingsForm, Platform, PlatformForm, PlatformList, PlatformQuery, ValidPlatform, SEARCH_COUNT_MAX,
+    AppError, AuthType, FacetCounts, FieldErrors, OauthSettingsForm, Platform, PlatformForm, PlatformList, PlatformQuery, PlatformSort, ValidPlatform, SEARCH_COUNT_MAX,
 };
-use std::time::Instant;
+use std::{collections::HashMap, time::Instant};
 use uuid::Uuid;
 
 fn missing(id: Uuid) -> AppError {
@@ -43,14 +44,22 @@ pub async fn list(state: &AppState, query: &PlatformQuery) -> Result<PlatformLis
     };
     let mut counts = FacetCounts::new(&store::facets(db, current).await?, &query.filter);
     // The counts know when nothing matches: a rare filter then walks no index at all.
-    let rows = if counts.matching > 0 { store::page(db, &page).await? } else { Vec::new() };
+    let (rows, ordered) = match query.search.as_deref() {
+        _ if counts.matching == 0 => (Vec::new(), None),
+        Some(search) if matches!(query.sort, PlatformSort::Name | PlatformSort::Status) => match ordered_page(state, search, query, &page).await? {
+            Some((rows, matching)) => (rows, Some(matching as i64)),
+            None => (store::page(db, &page).await?, None),
+        },
+        _ => (store::page(db, &page).await?, None),
+    };
     if let Some(search) = query.search.as_deref() {
-        // A first page that is not full has counted its matches already; "more than the
-        // cap" stands a few seconds (server::search_counts).
+        // A whole order, or a first page that is not full, has counted its matches
+        // already; "more than the cap" stands a few seconds (server::search_counts).
         let counted = (search.to_owned(), query.filter, current);
         let now = Instant::now();
-        let matching = match (rows.len() as u32 <= query.limit, &from) {
-            (true, None) => rows.len() as i64,
+        let matching = match (ordered, rows.len() as u32 <= query.limit, &from) {
+            (Some(n), ..) => n,
+            (None, true, None) => rows.len() as i64,
             _ if state.search_counts.over_cap(&counted, now) => SEARCH_COUNT_MAX + 1,
             _ => {
                 let n = store::count_matching(db, &query.filter, search, current, SEARCH_COUNT_MAX + 1).await?;
@@ -69,6 +78,43 @@ pub async fn list(state: &AppState, query: &PlatformQuery) -> Result<PlatformLis
         next: page.next,
         prev: page.prev,
     })
+}
+
+/// A searched page in name or status order, cut from the search's whole order of matches
+/// (server::search_orders), with how many match. `None` where the database had better
+/// read the page itself: the order is too long to keep, or no longer holds the cursor's
+/// row (renamed or deleted since).
+async fn ordered_page(state: &AppState, search: &str, query: &PlatformQuery, page: &store::PageQuery<'_>) -> Result<Option<(Vec<store::Listed>, usize)>, AppError> {
+    let db = &state.db;
+    // Read before the order, which is then at least as new as the number it is kept under.
+    let generation = store::generation(db).await?;
+    let wanted = (search.to_owned(), query.filter, query.sort, page.current);
+    let known = match state.search_orders.get(&wanted, generation) {
+        Some(known) => known,
+        None => {
+            let order = store::order(db, page, MAX_ORDER + 1).await?;
+            let known = if order.len() > MAX_ORDER { Known::TooLong } else { Known::Order(order.into()) };
+            state.search_orders.keep(wanted, generation, known.clone());
+            known
+        }
+    };
+    let Known::Order(order) = known else { return Ok(None) };
+    // The database's collation made the order, so the cursor is found, not compared.
+    let after = match page.from {
+        None => 0,
+        Some(key) => match order.iter().position(|(k, _)| k == key) {
+            Some(at) if page.before => at,
+            Some(at) => at + 1,
+            None => return Ok(None),
+        },
+    };
+    let rows = page.rows as usize;
+    // Read backward like `store::page`: the rows before the cursor, nearest first.
+    let keys: Vec<&(PlatformKey, i64)> = if page.before { order[..after].iter().rev().take(rows).collect() } else { order[after..].iter().take(rows).collect() };
+    let numbers: Vec<i64> = keys.iter().map(|(_, n)| *n).collect();
+    let mut found: HashMap<i64, Platform> = store::by_search_keys(db, &numbers, page.current).await?.into_iter().collect();
+    let listed = keys.into_iter().filter_map(|(key, n)| found.remove(n).map(|platform| store::Listed { platform, key: key.clone() })).collect();
+    Ok(Some((listed, order.len())))
 }
 
 pub async fn get(db: &Db, keyring: &Keyring, id: Uuid) -> Result<Platform, AppError> {

@@ -26,6 +26,8 @@ pub struct AppState {
     pub stopping: tokio_util::sync::CancellationToken,
     /// Searches found to have more matches than the list counts, for a few seconds.
     pub search_counts: Arc<super::search_counts::SearchCounts>,
+    /// Searches' whole orders of matches, while no platform changes.
+    pub search_orders: Arc<super::search_orders::SearchOrders>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -64,6 +66,7 @@ impl AppState {
             tasks: Default::default(),
             stopping: Default::default(),
             search_counts: Default::default(),
+            search_orders: Default::default(),
             leptos_options: router::leptos_options(&config),
             db,
             keyring: Arc::new(keyring),

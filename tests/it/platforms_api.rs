@@ -15,6 +15,7 @@ on_both_backends!(
     a_platform_added_between_pages_is_not_shown_twice,
     searches_names_and_descriptions_ignoring_case,
     a_search_counts_up_to_a_thousand,
+    a_search_in_name_or_status_order_follows_every_change,
     rejects_bad_paging_values_naming_them,
     updates_only_the_fields_sent,
     patch_with_null_clears_optional_fields,
@@ -224,6 +225,67 @@ async fn a_search_counts_up_to_a_thousand(app: TestApp) {
     assert_eq!((after["platforms"][0]["name"].as_str(), after["total"].as_i64(), after["total_capped"].as_bool()), (Some("Many 0999"), Some(1000), Some(true)));
     let (_, exact) = app.get_json("/api/platforms?q=many&category=other&limit=1").await;
     assert_eq!((exact["total"].as_i64(), exact["total_capped"].as_bool()), (Some(666), Some(false)), "a search that was never over the cap is counted every time");
+}
+
+/// A search in name or status order is cut from its whole order of matches, kept while no
+/// platform changes (server::search_orders): each change below must show at once.
+async fn a_search_in_name_or_status_order_follows_every_change(app: TestApp) {
+    let entries: Vec<serde_json::Value> = (0..12)
+        .map(|i| {
+            let status = ["active", "error", "pending"][i % 3];
+            let secret = if i % 4 == 0 { json!({}) } else { json!({"api_key": format!("key {i}")}) };
+            json!({"name": format!("Word {:02}", 11 - i), "status": status, "auth_type": "api_key", "api_config": secret})
+        })
+        .chain([json!({"name": "Other", "description": "no match"})])
+        .collect();
+    let report = keyport::server::import::run(&app.state, &keyport::server::auth::Caller::default(), &serde_json::to_vec(&entries).unwrap(), |_, _| {}).await.unwrap();
+    assert_eq!(report.platforms_created, 13);
+    let by_name: Vec<String> = (0..12).map(|i| format!("Word {i:02}")).collect();
+    let (forward, backward) = walk(&app, "/api/platforms?q=word&sort=name&limit=5").await;
+    assert_eq!((&forward, &backward), (&by_name, &by_name));
+    // Status order: active (11, 08, 05, 02), error, pending; then name.
+    let by_status: Vec<String> = [[2, 5, 8, 11], [1, 4, 7, 10], [0, 3, 6, 9]].iter().flatten().map(|i| format!("Word {i:02}")).collect();
+    let (forward, backward) = walk(&app, "/api/platforms?q=word&sort=status&limit=5").await;
+    assert_eq!((&forward, &backward), (&by_status, &by_status));
+    let (_, counted) = app.get_json("/api/platforms?q=word&sort=name&limit=5").await;
+    assert_eq!((counted["total"].as_i64(), counted["total_capped"].as_bool()), (Some(12), Some(false)), "counted from the order");
+
+    let first_names = |list: &serde_json::Value| names(list).into_iter().take(3).collect::<Vec<_>>();
+    // A rename moves a row; a platform changed in nothing the list uses keeps the order.
+    let generation = keyport::server::store::platforms::generation(&app.state.db).await.unwrap();
+    let word_05 = id_of(&app, "Word 05").await;
+    app.send_json(Method::PATCH, &format!("/api/platforms/{word_05}"), json!({"base_url": "https://api.example"})).await;
+    assert_eq!(keyport::server::store::platforms::generation(&app.state.db).await.unwrap(), generation, "a base URL moves no order");
+    app.send_json(Method::PATCH, &format!("/api/platforms/{word_05}"), json!({"name": "Word 00a"})).await;
+    let (_, renamed) = app.get_json("/api/platforms?q=word&sort=name&limit=5").await;
+    assert_eq!(first_names(&renamed), ["Word 00", "Word 00a", "Word 01"]);
+    // A new match, a match that no longer matches, a deletion, a new status.
+    app.create_platform(json!({"name": "A word too"})).await;
+    let word_00 = id_of(&app, "Word 00").await;
+    app.send_json(Method::PATCH, &format!("/api/platforms/{word_00}"), json!({"name": "Nothing"})).await;
+    let word_01 = id_of(&app, "Word 01").await;
+    app.send_json(Method::DELETE, &format!("/api/platforms/{word_01}"), json!(null)).await;
+    let (_, changed) = app.get_json("/api/platforms?q=word&sort=name&limit=5").await;
+    assert_eq!((first_names(&changed), changed["total"].as_i64()), (vec!["A word too".to_owned(), "Word 00a".into(), "Word 02".into()], Some(11)));
+    let word_09 = id_of(&app, "Word 09").await;
+    app.send_json(Method::PATCH, &format!("/api/platforms/{word_09}"), json!({"status": "active"})).await;
+    let (_, restatused) = app.get_json("/api/platforms?q=word&sort=status&limit=6").await;
+    assert_eq!(names(&restatused), ["A word too", "Word 00a", "Word 02", "Word 08", "Word 09", "Word 11"], "09 joins the active ones, after 08");
+    // A secret written moves the encryption filter's answer (the facts kept on the row).
+    let (_, without) = app.get_json("/api/platforms?q=word&sort=name&encryption=none").await;
+    assert_eq!(names(&without), ["A word too", "Word 03", "Word 07", "Word 11"], "imported with no secret, or created without one");
+    let word_03 = id_of(&app, "Word 03").await;
+    let (status, body) = app.send_json(Method::PUT, &format!("/api/platforms/{word_03}/secrets/api_key"), json!({"value": "new key"})).await;
+    assert!(status < 300, "{body}");
+    let (_, without) = app.get_json("/api/platforms?q=word&sort=name&encryption=none").await;
+    assert_eq!(names(&without), ["A word too", "Word 07", "Word 11"]);
+    // A cursor whose row was renamed since: the page still starts after where it was.
+    let (_, page) = app.get_json("/api/platforms?q=word&sort=name&limit=2").await;
+    assert_eq!(names(&page), ["A word too", "Word 00a"]);
+    let cursor = page["next_cursor"].as_str().unwrap().to_owned();
+    app.send_json(Method::PATCH, &format!("/api/platforms/{word_05}"), json!({"name": "Word 99"})).await;
+    let (_, next) = app.get_json(&format!("/api/platforms?q=word&sort=name&limit=2&cursor={cursor}")).await;
+    assert_eq!(names(&next), ["Word 02", "Word 03"]);
 }
 
 async fn rejects_bad_paging_values_naming_them(app: TestApp) {

@@ -152,6 +152,9 @@ pub struct Listed {
     pub key: PlatformKey,
 }
 
+/// What a [`ListedRow`] reads beside the platform's columns.
+const LISTED: &str = "lower(p.name) AS sort_name, p.search_key, p.secret_key_min, p.secrets_failing";
+
 #[derive(sqlx::FromRow)]
 struct ListedRow {
     #[sqlx(flatten)]
@@ -320,7 +323,7 @@ pub async fn page(db: &Db, q: &PageQuery<'_>) -> Result<Vec<Listed>, StoreError>
     let limit = sql.arg(Arg::Int(q.rows as i32));
     // CROSS JOIN: SQLite then keeps the FTS5 walk outside, whatever a filter's index offers.
     let from = if walk { "platform_search s CROSS JOIN platforms p ON p.search_key = s.rowid" } else { "platforms p" };
-    let select = format!("SELECT {}, lower(p.name) AS sort_name, p.search_key, p.secret_key_min, p.secrets_failing FROM {from}", p_columns());
+    let select = format!("SELECT {}, {LISTED} FROM {from}", p_columns());
     let conditions = conditions.join(" AND ");
     // A common word matches thousands: the page is chosen from an index that holds what
     // the search reads beside the name, and only its rows are then read. SQLite: the FTS5
@@ -339,17 +342,65 @@ pub async fn page(db: &Db, q: &PageQuery<'_>) -> Result<Vec<Listed>, StoreError>
     let rows: Vec<ListedRow> = fetch_all!(db, sql)?;
     rows.into_iter()
         .map(|r| {
-            let encryption = Encryption::of_facts(r.secret_key_min.map(|v| v as u32), r.secrets_failing > 0, q.current);
-            let platform = Platform { encryption, ..Platform::try_from(r.platform)? };
+            let (platform, sort_name, search_key) = r.listed(q.current)?;
             let key = match q.sort {
-                PlatformSort::Name => PlatformKey::Name(r.sort_name),
+                PlatformSort::Name => PlatformKey::Name(sort_name),
                 PlatformSort::Updated => PlatformKey::Updated(platform.updated_at, platform.id),
-                PlatformSort::Added => PlatformKey::Added(r.search_key),
-                PlatformSort::Status => PlatformKey::Status(platform.status.as_str().into(), r.sort_name),
+                PlatformSort::Added => PlatformKey::Added(search_key),
+                PlatformSort::Status => PlatformKey::Status(platform.status.as_str().into(), sort_name),
             };
             Ok(Listed { platform, key })
         })
         .collect()
+}
+
+impl ListedRow {
+    /// The platform with its badge, its `lower(name)` and its search key.
+    fn listed(self, current: u32) -> Result<(Platform, String, i64), StoreError> {
+        let encryption = Encryption::of_facts(self.secret_key_min.map(|v| v as u32), self.secrets_failing > 0, current);
+        Ok((Platform { encryption, ..Platform::try_from(self.platform)? }, self.sort_name, self.search_key))
+    }
+}
+
+/// The number migration 0032 moves whenever a platform is added, removed, or changes in
+/// what the list filters, searches or sorts on.
+pub async fn generation(db: &Db) -> Result<i64, StoreError> {
+    Ok(on_db!(db, |pool| sqlx::query_scalar("SELECT n FROM platform_generation").fetch_one(pool).await)?)
+}
+
+/// The platforms that match the query's filter and search (at most `most` of them), as
+/// their sort key (name or status order) and search key, in the list's order as the
+/// database sorts it.
+pub async fn order(db: &Db, q: &PageQuery<'_>, most: usize) -> Result<Vec<(PlatformKey, i64)>, StoreError> {
+    let mut sql = Sql::default();
+    let conditions = matching(db, &mut sql, q.filter, q.search, q.current, Fts::Lookup).join(" AND ");
+    // In name order SQLite reads names and keys from an index alone (0026).
+    let (status, order) = match q.sort {
+        PlatformSort::Status => ("p.status", "p.status, lower(p.name)"),
+        _ => ("''", "lower(p.name)"),
+    };
+    let most = sql.arg(Arg::Big(most as i64));
+    sql.text = format!("SELECT {status}, lower(p.name), p.search_key FROM platforms p WHERE {conditions} ORDER BY {order} LIMIT {most}");
+    let rows: Vec<(String, String, i64)> = fetch_all!(db, sql)?;
+    Ok(rows
+        .into_iter()
+        .map(|(status, name, key)| match q.sort {
+            PlatformSort::Status => (PlatformKey::Status(status, name), key),
+            _ => (PlatformKey::Name(name), key),
+        })
+        .collect())
+}
+
+/// The platforms with these search keys (those that still exist), each with its badge.
+pub async fn by_search_keys(db: &Db, keys: &[i64], current: u32) -> Result<Vec<(i64, Platform)>, StoreError> {
+    if keys.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut sql = Sql::default();
+    let list = keys.iter().map(|k| sql.arg(Arg::Big(*k))).collect::<Vec<_>>().join(", ");
+    sql.text = format!("SELECT {}, {LISTED} FROM platforms p WHERE p.search_key IN ({list})", p_columns());
+    let rows: Vec<ListedRow> = fetch_all!(db, sql)?;
+    rows.into_iter().map(|r| r.listed(current).map(|(platform, _, key)| (key, platform))).collect()
 }
 
 /// How many platforms share each category, status and encryption state: the counts beside
