@@ -10,7 +10,7 @@ use super::{
     oauth, secrets,
     state::AppState,
     paging::{paginate, Cursor},
-    search_orders::{Known, MAX_ORDER},
+    search_orders::{Known, Reading, MAX_ORDER},
     store::platforms::{self as store, PlatformKey},
 };
 use crate::domain::{
@@ -81,22 +81,20 @@ pub async fn list(state: &AppState, query: &PlatformQuery) -> Result<PlatformLis
 }
 
 /// A searched page in name or status order, cut from the search's whole order of matches
-/// (server::search_orders), with how many match. `None` where the database had better
-/// read the page itself: the order is too long to keep, or no longer holds the cursor's
-/// row (renamed or deleted since).
+/// (server::search_orders), with how many match. `None` where the database reads the page
+/// itself: no order is kept for this generation yet (it is then read in the background),
+/// the order is too long to keep, or it no longer holds the cursor's row (renamed or
+/// deleted since).
 async fn ordered_page(state: &AppState, search: &str, query: &PlatformQuery, page: &store::PageQuery<'_>) -> Result<Option<(Vec<store::Listed>, usize)>, AppError> {
     let db = &state.db;
     // Read before the order, which is then at least as new as the number it is kept under.
     let generation = store::generation(db).await?;
     let wanted = (search.to_owned(), query.filter, query.sort, page.current);
-    let known = match state.search_orders.get(&wanted, generation) {
-        Some(known) => known,
-        None => {
-            let order = store::order(db, page, MAX_ORDER + 1).await?;
-            let known = if order.len() > MAX_ORDER { Known::TooLong } else { Known::Order(order.into()) };
-            state.search_orders.keep(wanted, generation, known.clone());
-            known
+    let Some(known) = state.search_orders.get(&wanted, generation) else {
+        if let Some(reading) = state.search_orders.start_reading(&wanted) {
+            tokio::spawn(read_order(db.clone(), reading, generation));
         }
+        return Ok(None);
     };
     let Known::Order(order) = known else { return Ok(None) };
     // The database's collation made the order, so the cursor is found, not compared.
@@ -115,6 +113,19 @@ async fn ordered_page(state: &AppState, search: &str, query: &PlatformQuery, pag
     let mut found: HashMap<i64, Platform> = store::by_search_keys(db, &numbers, page.current).await?.into_iter().collect();
     let listed = keys.into_iter().filter_map(|(key, n)| found.remove(n).map(|platform| store::Listed { platform, key: key.clone() })).collect();
     Ok(Some((listed, order.len())))
+}
+
+/// Reads a search's whole order and keeps it under the generation read before it.
+async fn read_order(db: Db, reading: Reading, generation: i64) {
+    let (search, filter, sort, current) = reading.search().clone();
+    let q = store::PageQuery { filter: &filter, search: Some(&search), sort, from: None, before: false, rows: 0, current };
+    match store::order(&db, &q, MAX_ORDER + 1).await {
+        Ok(order) => {
+            let known = if order.len() > MAX_ORDER { Known::TooLong } else { Known::Order(order.into()) };
+            reading.orders().keep(reading.search().clone(), generation, known);
+        }
+        Err(e) => tracing::warn!(error = %e, "could not read a search's order; its pages come from the database"),
+    }
 }
 
 pub async fn get(db: &Db, keyring: &Keyring, id: Uuid) -> Result<Platform, AppError> {

@@ -6,11 +6,14 @@
 //! search, filter, order and data key, and used only while the platform generation
 //! (migration 0032, moved in the same transaction as any change that could reorder or
 //! refilter the list) is the one it was read at: an edit is never missed, on any server.
+//! Reading a whole order costs more than one page (40 ms for those 15,000 matches: the
+//! database sorts them all), so a request that finds none kept is answered by the
+//! database's own page, as before, while the order is read once in the background.
 
 use super::store::platforms::PlatformKey;
 use crate::domain::{PlatformFilter, PlatformSort};
 use std::{
-    collections::HashMap,
+    collections::{HashMap, HashSet},
     sync::{Arc, Mutex},
 };
 
@@ -52,12 +55,40 @@ pub struct SearchOrders(Mutex<Kept>);
 struct Kept {
     searches: HashMap<Search, (i64, Known)>,
     keys: usize,
+    /// Searches whose order is being read.
+    reading: HashSet<Search>,
+}
+
+/// A search's order being read; dropped (read, failed or panicked), the search may be read again.
+pub struct Reading {
+    orders: Arc<SearchOrders>,
+    search: Search,
+}
+
+impl Reading {
+    pub fn search(&self) -> &Search {
+        &self.search
+    }
+
+    pub fn orders(&self) -> &SearchOrders {
+        &self.orders
+    }
+}
+
+impl Drop for Reading {
+    fn drop(&mut self) {
+        self.orders.lock().reading.remove(&self.search);
+    }
 }
 
 impl SearchOrders {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Kept> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     /// What was read of `search` at `generation`, if it was.
     pub fn get(&self, search: &Search, generation: i64) -> Option<Known> {
-        let kept = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let kept = self.lock();
         kept.searches.get(search).filter(|(at, _)| *at == generation).map(|(_, known)| known.clone())
     }
 
@@ -65,7 +96,7 @@ impl SearchOrders {
     /// generation goes (it can never be used again); a reading older than what is kept
     /// is not kept.
     pub fn keep(&self, search: Search, generation: i64, known: Known) {
-        let mut kept = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let mut kept = self.lock();
         let newest = kept.searches.values().map(|(at, _)| *at).max();
         if newest.is_some_and(|newest| newest > generation) {
             return;
@@ -85,6 +116,17 @@ impl SearchOrders {
             kept.keys += known.keys();
             kept.searches.insert(search, (generation, known));
         }
+    }
+
+    /// Claims the reading of `search`'s order: `None` while another request's reading of
+    /// it runs, so one change costs one reading however many requests follow.
+    pub fn start_reading(self: &Arc<Self>, search: &Search) -> Option<Reading> {
+        self.lock().reading.insert(search.clone()).then(|| Reading { orders: self.clone(), search: search.clone() })
+    }
+
+    /// How many orders are being read (tests wait for none).
+    pub fn reading(&self) -> usize {
+        self.lock().reading.len()
     }
 }
 
@@ -128,7 +170,7 @@ mod tests {
         orders.keep(search("stripe"), 7, order(&["a"]));
         orders.keep(search("mail"), 8, order(&["b"]));
         assert!(orders.get(&search("stripe"), 7).is_none(), "gone with its generation");
-        assert_eq!(orders.0.lock().unwrap().keys, 1);
+        assert_eq!(orders.lock().keys, 1);
         orders.keep(search("late"), 7, order(&["c"]));
         assert!(orders.get(&search("late"), 7).is_none(), "read before the change: never used again");
         assert_eq!(names(orders.get(&search("mail"), 8)), Some(vec![format!("{:?}", PlatformKey::Name("b".into()))]));
@@ -140,12 +182,23 @@ mod tests {
         let long = |n: usize| Known::Order((0..n).map(|i| (PlatformKey::Name(format!("{i:06}")), i as i64)).collect());
         orders.keep(search("first"), 1, long(MAX_KEYS / 2));
         orders.keep(search("second"), 1, long(MAX_KEYS / 2));
-        assert_eq!(orders.0.lock().unwrap().keys, MAX_KEYS);
+        assert_eq!(orders.lock().keys, MAX_KEYS);
         orders.keep(search("third"), 1, long(1));
         assert!(orders.get(&search("first"), 1).is_none(), "room made");
         assert!(orders.get(&search("third"), 1).is_some());
-        assert_eq!(orders.0.lock().unwrap().keys, 1);
+        assert_eq!(orders.lock().keys, 1);
         orders.keep(search("huge"), 1, Known::TooLong);
         assert_eq!(names(orders.get(&search("huge"), 1)), Some(vec!["too long".to_owned()]), "kept as a mark, without keys");
+    }
+
+    #[test]
+    fn one_reading_per_search_at_a_time() {
+        let orders = Arc::new(SearchOrders::default());
+        let first = orders.start_reading(&search("stripe")).expect("nobody reads it yet");
+        assert!(orders.start_reading(&search("stripe")).is_none(), "already being read");
+        assert!(orders.start_reading(&search("mail")).is_some(), "another search may be read meanwhile");
+        assert_eq!(orders.reading(), 1, "the other reading ended when dropped");
+        drop(first);
+        assert!(orders.start_reading(&search("stripe")).is_some(), "read again once done (or failed)");
     }
 }
