@@ -30,9 +30,10 @@ impl Default for PlatformSort {
 
 impl PlatformSort {
     /// The order a list takes when none is asked for: by name, and a search's matches
-    /// newest first. A common word matches thousands: in name order a page must read and
-    /// sort them all (every search index yields its matches in another order), while the
-    /// newest 50 are the first ones the index gives (docs/performance.md, "A common word, newest first").
+    /// newest first. A common word matches thousands: in name order they must all be read
+    /// and sorted (every search index yields its matches in another order; the server keeps
+    /// that order until a platform changes, server::search_orders), while the newest 50 are
+    /// the first ones the index gives (docs/performance.md, "A common word, newest first").
     pub fn default_for(searched: bool) -> Self {
         if searched {
             Self::Added
