@@ -117,8 +117,8 @@ async fn ordered_page(state: &AppState, search: &str, query: &PlatformQuery, pag
 
 /// Reads a search's whole order and keeps it under the generation read before it.
 async fn read_order(db: Db, reading: Reading, generation: i64) {
-    let (search, filter, sort, current) = reading.search().clone();
-    let q = store::PageQuery { filter: &filter, search: Some(&search), sort, from: None, before: false, rows: 0, current };
+    let (search, filter, sort, current) = reading.search();
+    let q = store::PageQuery { filter, search: Some(search), sort: *sort, from: None, before: false, rows: 0, current: *current };
     match store::order(&db, &q, MAX_ORDER + 1).await {
         Ok(order) => {
             let known = if order.len() > MAX_ORDER { Known::TooLong } else { Known::Order(order.into()) };
