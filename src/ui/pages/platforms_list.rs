@@ -32,6 +32,29 @@ pub fn PlatformsPage() -> impl IntoView {
         |params| async move { list_platforms(params.ok_or_else(|| crate::domain::AppError::Unavailable { message: "the page was closed".into() })?).await },
     );
     let (pending, set_pending) = signal(false);
+    let fallback = || view! { <p class="loading" role="status">"Loading platforms…"</p> };
+    let registry = move || Suspend::new(async move {
+        match list.await {
+            Ok(list) => Either::Left(view! { <Registry list pending/> }),
+            Err(error) => Either::Right(view! {
+                <ErrorView error>
+                    <p><A href="/platforms">"Show all platforms"</A></p>
+                </ErrorView>
+            }),
+        }
+    });
+    // `set_pending` only in the browser, where the table shows it: given one, Transition
+    // runs an effect on the server too, and under load that effect read the Transition's
+    // task list while a Suspend on the other worker thread held it for writing —
+    // reactive_graph then reports the list as "disposed" and panics (about one list page
+    // in 150 at 500 requests a second).
+    #[cfg(feature = "hydrate")]
+    let registry = view! { <Transition fallback set_pending>{registry}</Transition> };
+    #[cfg(not(feature = "hydrate"))]
+    let registry = {
+        let _ = set_pending;
+        view! { <Transition fallback>{registry}</Transition> }
+    };
     view! {
         <Title text="Platforms"/>
         <div class="page-header">
@@ -42,21 +65,7 @@ pub fn PlatformsPage() -> impl IntoView {
             {viewer().is_admin().then(|| view! { <A href="/platforms/new" attr:class="button primary">"Add platform"</A> })}
         </div>
         <Notice/>
-        <Transition
-            fallback=|| view! { <p class="loading" role="status">"Loading platforms…"</p> }
-            set_pending
-        >
-            {move || Suspend::new(async move {
-                match list.await {
-                    Ok(list) => Either::Left(view! { <Registry list pending/> }),
-                    Err(error) => Either::Right(view! {
-                        <ErrorView error>
-                            <p><A href="/platforms">"Show all platforms"</A></p>
-                        </ErrorView>
-                    }),
-                }
-            })}
-        </Transition>
+        {registry}
     }
 }
 
@@ -121,10 +130,7 @@ fn Registry(list: PlatformList, pending: ReadSignal<bool>) -> impl IntoView {
         <p class="summary" aria-live="polite">{summary}</p>
         // `try_get` here and below: under load a server render can reach these after the
         // page's owner was disposed (leptos #3595); `get` then panicked and the page was a 500.
-        // Busy only in the browser. On the server the Transition's effect could still render
-        // this after the page's owner was disposed, and reactive_graph 0.2.16's `try_get`
-        // then panics rather than returning None; a panic in a streamed page left its response
-        // hanging (CI, the first /platforms after set-up).
+        // Busy only in the browser: the server's Transition is given no `set_pending` (above).
         <div class="table-wrap" aria-busy=move || (cfg!(feature = "hydrate") && pending.try_get().unwrap_or_default()).to_string()>
             {if total == 0 {
                 EitherOf3::A(view! {
