@@ -5,7 +5,8 @@
 # the list page, the filtered list, a search and GET /api/platforms with oha at RATE
 # requests per second (default 500) for DURATION (default 10s) each, latency-corrected.
 # Prints one line per measurement: import rate, start-up to ready, idle RSS, and each
-# route's p50/p99, achieved rate and the server's peak RSS. docs/performance.md.
+# route's p50/p99, achieved rate, the server's peak RSS and the panics it logged.
+# docs/performance.md.
 # PostgreSQL: a database keyport_bench_list is (re)created on PG_URL's server (default
 # postgres://postgres@127.0.0.1:5432); PG_URL=off skips it.
 set -euo pipefail
@@ -73,6 +74,8 @@ measure() { # backend label
     sleep 2 # what a run left queued does not count against the next
   done
   echo "$1: server peak RSS: $(awk '/VmHWM/ {printf "%.1f MB", $2 / 1024}' "/proc/$server/status")"
+  # A panic in a task the renderer spawned leaves the answer complete: only the log shows it.
+  echo "$1: panics the server logged: $(grep -c 'panicked at' "$work/server.log" || true)"
   kill "$server"; wait "$server" 2>/dev/null || true; server=
 }
 
