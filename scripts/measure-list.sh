@@ -33,20 +33,29 @@ print(json.dumps([{
 } for i in range(n)]))
 PY
 
-# oha's JSON report → "p50 X ms, p99 Y ms, Z req/s, N % 2xx"
+# oha's JSON report and the server's CPU seconds during the run (argument) → "p50 X ms,
+# p99 Y ms, Z req/s, N % 2xx, C ms of server CPU a request": at 500 req/s on 2 cores, the
+# CPU a request costs sets how close to full the machine runs, and so the tail.
 summarize() {
   python3 -c '
 import json, sys
 r = json.load(sys.stdin)
 p, s = r["latencyPercentiles"], r["summary"]
 codes = r.get("statusCodeDistribution", {})
-ok = sum(v for k, v in codes.items() if k.startswith("2")) / max(1, sum(codes.values())) * 100
+n = max(1, sum(codes.values()))
+ok = sum(v for k, v in codes.items() if k.startswith("2")) / n * 100
 p50, p99, rps = p["p50"] * 1000, p["p99"] * 1000, s["requestsPerSec"]
-print(f"p50 {p50:.2f} ms, p99 {p99:.2f} ms, {rps:.0f} req/s, {ok:.1f} % 2xx")'
+cpu = float(sys.argv[1]) * 1000 / n
+print(f"p50 {p50:.2f} ms, p99 {p99:.2f} ms, {rps:.0f} req/s, {ok:.1f} % 2xx, {cpu:.2f} ms of server CPU a request")' "$1"
+}
+
+# The server's CPU time so far (user + system), in seconds.
+cpu_seconds() {
+  awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) / hz}' "/proc/$server/stat"
 }
 
 measure() { # backend label
-  local started ready rss line cookie
+  local started ready rss line cookie before
   started=$(date +%s.%N)
   "$bin" import "$work/seed.json" >/dev/null 2>"$work/import.log" || { cat "$work/import.log" >&2; exit 1; }
   echo "$1: import of $count platforms (two secrets each): $(python3 -c "print(f'{$count / ($(date +%s.%N) - $started):,.0f} platforms/s')")"
@@ -69,7 +78,9 @@ measure() { # backend label
     # One request first, as a server that is in use has had: it reads what a route keeps
     # (a search's whole order, server::search_orders) once, before the clock starts.
     curl -s -o /dev/null -H "Cookie: $cookie" "$base$path"; sleep 1
-    line=$(oha --no-tui --output-format json --latency-correction -q "$rate" -z "$duration" -c 16 -H "Cookie: $cookie" -H "Accept-Encoding: gzip, deflate, br" "$base$path" | summarize)
+    before=$(cpu_seconds)
+    oha --no-tui --output-format json --latency-correction -q "$rate" -z "$duration" -c 16 -H "Cookie: $cookie" -H "Accept-Encoding: gzip, deflate, br" "$base$path" > "$work/oha.json"
+    line=$(summarize "$(python3 -c "print($(cpu_seconds) - $before)")" < "$work/oha.json")
     echo "$1: GET $path at $rate req/s: $line"
     sleep 2 # what a run left queued does not count against the next
   done

@@ -269,13 +269,16 @@ fn PlatformTable(platforms: Vec<Platform>) -> impl IntoView {
                     .into_iter()
                     .map(|p| {
                         let href = format!("/platforms/{}", p.id);
+                        // A plain link, not the router's `A` (which builds a resolved-path memo
+                        // and an active-state check for each of the 50): the router still
+                        // follows a click on it in the browser.
                         view! {
                             <tr>
                                 <th scope="row">
                                     <div class="name-cell">
                                         <PlatformIcon name=p.name.clone() icon_url=p.icon_url.clone()/>
                                         <div>
-                                            <A href=href>{p.name}</A>
+                                            <a href=href>{p.name}</a>
                                             {p.description.map(|d| view! { <p class="muted clamp">{d}</p> })}
                                         </div>
                                     </div>
