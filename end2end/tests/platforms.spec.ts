@@ -165,6 +165,23 @@ test.describe('platform registry', () => {
   });
 });
 
+test.describe('in the reader\'s time zone', () => {
+  test.use({ timezoneId: 'Asia/Kolkata', locale: 'en-GB' });
+
+  test('the list says when each platform changed in the reader\'s own time zone', async ({ page, api }) => {
+    const name = unique('Zone');
+    expect((await api.post('/api/platforms', { data: { name } })).status()).toBe(201);
+    const when = page.getByRole('row').filter({ hasText: name }).locator('time');
+    await open(page, `/platforms?q=${encodeURIComponent(name)}`);
+    await expect(when).toHaveAttribute('title', /^\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC$/);
+    // What the browser itself writes for that moment in the reader's zone (UTC+5:30 here).
+    const local = await when.evaluate((el: HTMLTimeElement) =>
+      new Date(el.dateTime).toLocaleString('default', { dateStyle: 'medium', timeStyle: 'short' }));
+    expect(local).not.toContain('UTC');
+    await expect(when).toHaveText(local);
+  });
+});
+
 test.describe('without JavaScript', () => {
   test('create, filter and see validation messages @nojs', async ({ page }) => {
     const name = unique('NoJS');

@@ -82,7 +82,12 @@ impl Db {
                     .create_if_missing(true)
                     .journal_mode(SqliteJournalMode::Wal)
                     .foreign_keys(true)
-                    .busy_timeout(timeout);
+                    .busy_timeout(timeout)
+                    // The rows a query's worker thread may send ahead (sqlx's default is 50).
+                    // A list page reads 51 (the 51st says whether there is a next page): at
+                    // 50 the worker blocked on the last one until the page's task had taken
+                    // the rest, and woke again, two more thread switches a page.
+                    .row_buffer_size(crate::domain::PAGE_MAX as usize + 1);
                 if let Some(dir) = options.get_filename().parent().filter(|d| !d.as_os_str().is_empty()) {
                     std::fs::create_dir_all(dir)?;
                 }

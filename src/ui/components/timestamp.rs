@@ -8,13 +8,18 @@ pub fn Timestamp(at: DateTime<Utc>) -> impl IntoView {
     // Written out rather than `format("%Y-%m-%d %H:%M UTC")`: chrono's format-string parser
     // and formatter would otherwise be in the WASM module every page loads.
     let utc = format!("{:04}-{:02}-{:02} {:02}:{:02} UTC", at.year(), at.month(), at.day(), at.hour(), at.minute());
-    let local = RwSignal::new(None::<String>);
-    #[cfg(feature = "hydrate")]
-    Effect::new(move |_| local.set(Some(local_time(at))));
     let title = utc.clone();
-    view! {
-        <time datetime=at.to_rfc3339() title=title>{move || local.get().unwrap_or_else(|| utc.clone())}</time>
-    }
+    // The server writes the same text node without a signal: a list renders 50 of these,
+    // and each signal is a slot in reactive_graph's arena, shared by every request.
+    #[cfg(not(feature = "hydrate"))]
+    let text = utc;
+    #[cfg(feature = "hydrate")]
+    let text = {
+        let local = RwSignal::new(None::<String>);
+        Effect::new(move |_| local.set(Some(local_time(at))));
+        move || local.get().unwrap_or_else(|| utc.clone())
+    };
+    view! { <time datetime=at.to_rfc3339() title=title>{text}</time> }
 }
 
 #[cfg(feature = "hydrate")]
